@@ -1,0 +1,3 @@
+module github.com/redline-go/redline
+
+go 1.26

@@ -1,0 +1,173 @@
+package resp
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+)
+
+// AppendCommand appends a command, an array of bulk strings, to dst and returns the
+// extended buffer. Each argument may be a string, []byte, int, int8..int64, uint,
+// uint8..uint64, float32 or float64 (formatted with strconv 'f', -1: 1.5, -0.25, +Inf) or bool
+// ("1" or "0"). Any other type is an error naming the argument's index and type, and dst is
+// returned unchanged. It does not allocate when dst has enough capacity.
+func AppendCommand(dst []byte, args ...any) ([]byte, error) {
+	for i, a := range args {
+		if !supportedArg(a) {
+			return dst, unsupportedArg(i, a)
+		}
+	}
+	dst = AppendArrayHeader(dst, len(args))
+	for _, a := range args {
+		switch a := a.(type) {
+		case string:
+			dst = AppendBulkString(dst, a)
+		case []byte:
+			dst = AppendBulk(dst, a)
+		case int:
+			dst = AppendBulkInt(dst, int64(a))
+		case int8:
+			dst = AppendBulkInt(dst, int64(a))
+		case int16:
+			dst = AppendBulkInt(dst, int64(a))
+		case int32:
+			dst = AppendBulkInt(dst, int64(a))
+		case int64:
+			dst = AppendBulkInt(dst, a)
+		case uint:
+			dst = appendBulkUint(dst, uint64(a))
+		case uint8:
+			dst = appendBulkUint(dst, uint64(a))
+		case uint16:
+			dst = appendBulkUint(dst, uint64(a))
+		case uint32:
+			dst = appendBulkUint(dst, uint64(a))
+		case uint64:
+			dst = appendBulkUint(dst, a)
+		case float32:
+			dst = appendBulkFloat(dst, float64(a), 32)
+		case float64:
+			dst = appendBulkFloat(dst, a, 64)
+		case bool:
+			if a {
+				dst = AppendBulkString(dst, "1")
+			} else {
+				dst = AppendBulkString(dst, "0")
+			}
+		}
+	}
+	return dst, nil
+}
+
+func supportedArg(a any) bool {
+	switch a.(type) {
+	case string, []byte, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64,
+		float32, float64, bool:
+		return true
+	}
+	return false
+}
+
+// unsupportedArg names the type of a in an error. reflect.TypeOf reads only the type word
+// of the interface, so the arguments of AppendCommand do not escape to the heap.
+func unsupportedArg(i int, a any) error {
+	name := "nil"
+	if t := reflect.TypeOf(a); t != nil {
+		name = t.String()
+	}
+	return fmt.Errorf("resp: argument %d has unsupported type %s", i, name)
+}
+
+// AppendCommandStrings appends a command made of string arguments, an array of bulk
+// strings, to dst. It does not allocate when dst has enough capacity.
+func AppendCommandStrings(dst []byte, args ...string) []byte {
+	dst = AppendArrayHeader(dst, len(args))
+	for _, a := range args {
+		dst = AppendBulkString(dst, a)
+	}
+	return dst
+}
+
+// AppendArrayHeader appends the header of an array of n elements, "*n\r\n"; the caller
+// appends the n elements after it.
+func AppendArrayHeader(dst []byte, n int) []byte {
+	return appendHeader(dst, '*', int64(n))
+}
+
+// AppendBulk appends b as a bulk string.
+func AppendBulk(dst []byte, b []byte) []byte {
+	dst = appendHeader(dst, '$', int64(len(b)))
+	dst = append(dst, b...)
+	return append(dst, '\r', '\n')
+}
+
+// AppendBulkString appends s as a bulk string.
+func AppendBulkString(dst []byte, s string) []byte {
+	dst = appendHeader(dst, '$', int64(len(s)))
+	dst = append(dst, s...)
+	return append(dst, '\r', '\n')
+}
+
+// AppendBulkInt appends the decimal form of n as a bulk string, as command arguments are
+// sent ("$2\r\n42\r\n"). Use [AppendInt] for an integer reply.
+func AppendBulkInt(dst []byte, n int64) []byte {
+	var tmp [20]byte
+	return AppendBulk(dst, strconv.AppendInt(tmp[:0], n, 10))
+}
+
+func appendBulkUint(dst []byte, n uint64) []byte {
+	var tmp [20]byte
+	return AppendBulk(dst, strconv.AppendUint(tmp[:0], n, 10))
+}
+
+func appendBulkFloat(dst []byte, f float64, bits int) []byte {
+	var tmp [32]byte
+	return AppendBulk(dst, strconv.AppendFloat(tmp[:0], f, 'f', -1, bits))
+}
+
+// AppendSimpleString appends s as a simple string reply, "+s\r\n". CR and LF in s are
+// replaced by spaces so that s cannot break the framing.
+func AppendSimpleString(dst []byte, s string) []byte {
+	return appendLine(dst, '+', s)
+}
+
+// AppendError appends msg as a simple error reply, "-msg\r\n", such as
+// "ERR unknown command" or "MOVED 3999 127.0.0.1:6381". CR and LF in msg are replaced by
+// spaces so that msg cannot break the framing.
+func AppendError(dst []byte, msg string) []byte {
+	return appendLine(dst, '-', msg)
+}
+
+// AppendInt appends n as an integer reply, ":n\r\n".
+func AppendInt(dst []byte, n int64) []byte {
+	return appendHeader(dst, ':', n)
+}
+
+// AppendNull appends a null reply: "$-1\r\n" (the RESP2 null bulk string) when proto is 2
+// or less, "_\r\n" otherwise.
+func AppendNull(dst []byte, proto int) []byte {
+	if proto <= 2 {
+		return append(dst, "$-1\r\n"...)
+	}
+	return append(dst, "_\r\n"...)
+}
+
+// appendHeader appends a type byte, a decimal number and CRLF.
+func appendHeader(dst []byte, t byte, n int64) []byte {
+	dst = append(dst, t)
+	dst = strconv.AppendInt(dst, n, 10)
+	return append(dst, '\r', '\n')
+}
+
+// appendLine appends a type byte, s with CR and LF replaced by spaces, and CRLF.
+func appendLine[S string | []byte](dst []byte, t byte, s S) []byte {
+	dst = append(dst, t)
+	start := len(dst)
+	dst = append(dst, s...)
+	for i := start; i < len(dst); i++ {
+		if dst[i] == '\r' || dst[i] == '\n' {
+			dst[i] = ' '
+		}
+	}
+	return append(dst, '\r', '\n')
+}

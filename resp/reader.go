@@ -1,0 +1,411 @@
+package resp
+
+import (
+	"bufio"
+	"io"
+)
+
+const (
+	defaultBufSize = 16 << 10 // bufio buffer of NewReader
+	bulkChunk      = 64 << 10 // largest allocation made before the bytes of a bulk arrive
+	maxKeptStack   = 8192     // elements of scratch stack kept between two ReadValue calls
+	maxKeptLine    = 128 << 10
+)
+
+// Reader decodes RESP2 and RESP3 values from a byte stream. It is not safe for concurrent
+// use. See the package documentation for the handling of hostile input and of errors.
+type Reader struct {
+	br  *bufio.Reader
+	lim Limits
+	// stack collects the elements of the aggregates and attributes being decoded, innermost
+	// last; each aggregate copies its own elements out once they are all decoded. So the
+	// memory used grows with the elements actually read, never with a declared length.
+	stack []Value
+	long  []byte // a line longer than the bufio buffer, assembled here
+}
+
+// NewReader returns a Reader over rd with a 16 KiB buffer. The zero fields of lim take
+// their defaults (see [Limits]).
+func NewReader(rd io.Reader, lim Limits) *Reader {
+	return NewReaderSize(rd, defaultBufSize, lim)
+}
+
+// NewReaderSize is like [NewReader] with a buffer of the given size (at least 16 bytes).
+// Lines longer than the buffer are still read, up to [Limits.MaxLineLen].
+func NewReaderSize(rd io.Reader, size int, lim Limits) *Reader {
+	return &Reader{br: bufio.NewReaderSize(own(rd), size), lim: lim.withDefaults()}
+}
+
+// own keeps bufio from using rd as the Reader's buffer when rd is itself a *bufio.Reader:
+// the Reader always has a buffer of its own.
+func own(rd io.Reader) io.Reader {
+	if _, ok := rd.(*bufio.Reader); ok {
+		return struct{ io.Reader }{rd}
+	}
+	return rd
+}
+
+// Reset discards any buffered data and makes r read from rd, keeping its limits.
+func (r *Reader) Reset(rd io.Reader) {
+	r.br.Reset(own(rd))
+	clear(r.stack)
+	r.stack = r.stack[:0]
+}
+
+// Buffered returns the number of bytes that have been read from the underlying reader but
+// not yet decoded.
+func (r *Reader) Buffered() int { return r.br.Buffered() }
+
+// Limits returns the limits in force, with defaults applied.
+func (r *Reader) Limits() Limits { return r.lim }
+
+// ReadValue reads one complete value. Attributes that precede it are attached to its Attrs.
+// A server error reply is returned as a Value of TypeError or TypeBulkError with err == nil.
+//
+// err is io.EOF only when the stream ended cleanly before the first byte of a value, and
+// io.ErrUnexpectedEOF when it ended inside one; a malformed stream or a limit breach gives a
+// [*ProtocolError]; other errors of the underlying reader are returned as they are.
+func (r *Reader) ReadValue() (Value, error) {
+	var v Value
+	err := r.readValue(&v, 0, true)
+	if err != nil {
+		clear(r.stack) // drop references to the partial values
+		r.stack = r.stack[:0]
+		v = Value{}
+	}
+	if cap(r.stack) > maxKeptStack {
+		r.stack = nil
+	}
+	return v, err
+}
+
+// readValue reads one value at the given nesting depth, with the attributes before it,
+// into *v, which must be the zero Value. top is true for the value ReadValue was asked for,
+// whose clean absence is io.EOF. Values are decoded in place rather than returned: a Value
+// is 120 bytes, and copying it up every level costs more than decoding a small reply.
+func (r *Reader) readValue(v *Value, depth int, top bool) error {
+	base := len(r.stack) // attributes, if any, are collected from here
+	for {
+		line, err := r.readLine(top)
+		if err != nil {
+			return err
+		}
+		top = false // an attribute has been read: the value must follow
+		typ := Type(line[0])
+		if typ == TypeAttribute {
+			if err := r.readElems(typ, line[1:], depth); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.decode(v, typ, line[1:], depth); err != nil {
+			return err
+		}
+		if len(r.stack) > base {
+			v.Attrs = r.pop(base)
+		}
+		return nil
+	}
+}
+
+// decode decodes into *v the value whose first line (after the type byte) is rest. rest is
+// only valid until the next read from r.br.
+func (r *Reader) decode(v *Value, typ Type, rest []byte, depth int) error {
+	switch typ {
+	case TypeSimpleString, TypeBigNumber:
+		if typ == TypeBigNumber && !validBigNumber(rest) {
+			return protoErr("invalid big number %s", quoteCut(rest))
+		}
+		v.Type, v.Str = typ, clone(rest)
+	case TypeError:
+		setError(v, typ, clone(rest))
+	case TypeInteger:
+		n, st := parseInt(rest)
+		switch st {
+		case numInvalid:
+			return protoErr("invalid integer %s", quoteCut(rest))
+		case numOverflow:
+			return protoErr("integer %s overflows int64", quoteCut(rest))
+		}
+		v.Type, v.Int = typ, n
+	case TypeNull:
+		if len(rest) != 0 {
+			return protoErr("invalid null %s", quoteCut(rest))
+		}
+		v.Type = typ
+	case TypeBoolean:
+		if len(rest) != 1 || rest[0] != 't' && rest[0] != 'f' {
+			return protoErr("invalid boolean %s", quoteCut(rest))
+		}
+		v.Type, v.Int = typ, int64(b2i(rest[0] == 't'))
+	case TypeDouble:
+		f, ok := parseDouble(rest)
+		if !ok {
+			return protoErr("invalid double %s", quoteCut(rest))
+		}
+		v.Type, v.Float = typ, f
+	case TypeBulkString, TypeBulkError, TypeVerbatim:
+		return r.readBlob(v, typ, rest)
+	case TypeArray, TypeSet, TypePush, TypeMap:
+		if typ == TypeArray && isNullLen(rest) {
+			v.Type = TypeNull // RESP2 null array
+			return nil
+		}
+		base := len(r.stack)
+		if err := r.readElems(typ, rest, depth); err != nil {
+			return err
+		}
+		v.Type, v.Elems = typ, r.pop(base)
+	case ';', '.':
+		return protoErr("streamed string chunk (type byte '%c') is not supported", byte(typ))
+	default:
+		return unexpectedType(byte(typ))
+	}
+	return nil
+}
+
+// readBlob reads a length-prefixed string: bulk string, bulk error or verbatim string.
+func (r *Reader) readBlob(v *Value, typ Type, rest []byte) error {
+	if typ == TypeBulkString && isNullLen(rest) {
+		v.Type = TypeNull // RESP2 null bulk string
+		return nil
+	}
+	n, err := r.length(typ, rest, r.lim.MaxBulkLen)
+	if err != nil {
+		return err
+	}
+	if typ == TypeVerbatim && n < 4 {
+		return protoErr("verbatim string of length %d is shorter than its format prefix", n)
+	}
+	b, err := r.readBulk(n)
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case TypeBulkError:
+		setError(v, typ, b)
+	case TypeVerbatim:
+		if b[3] != ':' {
+			return protoErr("verbatim string %s has no ':' after its format", quoteCut(b[:4]))
+		}
+		v.Type, v.Format, v.Str = typ, verbatimFormat(b[:3]), b[4:]
+	default:
+		v.Type, v.Str = typ, b
+	}
+	return nil
+}
+
+// readElems reads the elements of an aggregate (pairs for a map or attribute) onto r.stack.
+func (r *Reader) readElems(typ Type, rest []byte, depth int) error {
+	n, err := r.length(typ, rest, r.lim.MaxAggregateLen)
+	if err != nil {
+		return err
+	}
+	if depth >= r.lim.MaxDepth {
+		return tooDeep(r.lim.MaxDepth)
+	}
+	if typ == TypeMap || typ == TypeAttribute {
+		n *= 2 // cannot overflow: withDefaults bounds MaxAggregateLen
+	}
+	for ; n > 0; n-- {
+		var v Value
+		if err := r.readValue(&v, depth+1, false); err != nil {
+			return err
+		}
+		r.stack = append(r.stack, v)
+	}
+	return nil
+}
+
+// pop removes the values from base to the top of r.stack and returns them in a new slice
+// of exactly their length.
+func (r *Reader) pop(base int) []Value {
+	s := r.stack[base:]
+	out := make([]Value, len(s))
+	copy(out, s)
+	clear(s)
+	r.stack = r.stack[:base]
+	return out
+}
+
+// length parses and checks the length prefix of a value of type typ. -1 is not accepted:
+// the callers handle the RESP2 nulls first.
+func (r *Reader) length(typ Type, rest []byte, limit int64) (int64, error) {
+	if len(rest) == 1 && rest[0] == '?' {
+		return 0, protoErr("streamed %s (%c?) is not supported", typ, byte(typ))
+	}
+	n, st := parseLen(rest, false)
+	switch st {
+	case numInvalid:
+		return 0, protoErr("invalid length %s", quoteCut(rest))
+	case numOverflow:
+		return 0, tooLarge("%s length %s exceeds limit %d", lengthName(typ), cut(rest), limit)
+	}
+	if n > limit {
+		return 0, tooLarge("%s length %d exceeds limit %d", lengthName(typ), n, limit)
+	}
+	return n, nil
+}
+
+// readLine reads one line and returns it without its CRLF; it is at least one byte long
+// (the type byte) and valid until the next read. When start is true and the stream ends
+// before the line's first byte, the error is io.EOF; any other end is io.ErrUnexpectedEOF.
+func (r *Reader) readLine(start bool) ([]byte, error) {
+	line, err := r.br.ReadSlice('\n')
+	if err != nil {
+		if err != bufio.ErrBufferFull {
+			return nil, eofErr(err, start && len(line) == 0)
+		}
+		if line, err = r.readLongLine(line); err != nil {
+			return nil, err
+		}
+	}
+	n := len(line) - 2
+	if n < 0 || line[n] != '\r' {
+		return nil, protoErr("line not terminated by CRLF (LF without CR)")
+	}
+	line = line[:n]
+	if len(line) == 0 {
+		return nil, protoErr("empty line where a value was expected")
+	}
+	if len(line)-1 > r.lim.MaxLineLen {
+		return nil, tooLarge("line longer than %d bytes", r.lim.MaxLineLen)
+	}
+	for _, c := range line {
+		if c == '\r' {
+			return nil, protoErr("CR without LF inside a line")
+		}
+	}
+	return line, nil
+}
+
+// readLongLine finishes reading a line that did not fit in the bufio buffer; first is its
+// start. It stops with ErrTooLarge as soon as the line exceeds MaxLineLen.
+func (r *Reader) readLongLine(first []byte) ([]byte, error) {
+	limit := r.lim.MaxLineLen + 3 // type byte and CRLF
+	buf := append(r.long[:0], first...)
+	defer func() {
+		if cap(buf) <= maxKeptLine {
+			r.long = buf[:0]
+		}
+	}()
+	for {
+		if len(buf) > limit {
+			return nil, tooLarge("line longer than %d bytes", r.lim.MaxLineLen)
+		}
+		chunk, err := r.br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if err == nil {
+			return buf, nil
+		}
+		if err != bufio.ErrBufferFull {
+			return nil, eofErr(err, false)
+		}
+	}
+}
+
+// readBulk reads a payload of n bytes and the CRLF after it. Memory is allocated as the
+// bytes arrive: at most bulkChunk ahead of them, so a declared length is never trusted.
+func (r *Reader) readBulk(n int64) ([]byte, error) {
+	if n+2 <= int64(r.br.Buffered()) { // fast path: payload and CRLF already buffered
+		b, _ := r.br.Peek(int(n) + 2)
+		if b[n] != '\r' || b[n+1] != '\n' {
+			return nil, protoErr("bulk payload not followed by CRLF")
+		}
+		buf := clone(b[:n])
+		_, _ = r.br.Discard(int(n) + 2)
+		return buf, nil
+	}
+	var buf []byte
+	if n <= bulkChunk {
+		buf = make([]byte, n)
+		if _, err := io.ReadFull(r.br, buf); err != nil {
+			return nil, eofErr(err, false)
+		}
+	} else {
+		buf = make([]byte, 0, bulkChunk)
+		for int64(len(buf)) < n {
+			if len(buf) == cap(buf) {
+				grown := make([]byte, len(buf), min(n, 2*int64(cap(buf))))
+				copy(grown, buf)
+				buf = grown
+			}
+			k := len(buf)
+			if _, err := io.ReadFull(r.br, buf[k:cap(buf)]); err != nil {
+				return nil, eofErr(err, false)
+			}
+			buf = buf[:cap(buf)]
+		}
+	}
+	return buf, r.readCRLF()
+}
+
+// readCRLF reads the CRLF that must follow a bulk payload.
+func (r *Reader) readCRLF() error {
+	b, err := r.br.Peek(2)
+	if len(b) >= 1 && b[0] != '\r' || len(b) == 2 && b[1] != '\n' {
+		return protoErr("bulk payload not followed by CRLF")
+	}
+	if err != nil {
+		return eofErr(err, false)
+	}
+	_, _ = r.br.Discard(2)
+	return nil
+}
+
+// eofErr maps io.EOF to io.ErrUnexpectedEOF unless the stream ended cleanly between values.
+func eofErr(err error, clean bool) error {
+	if err == io.EOF && !clean {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func isNullLen(b []byte) bool { return len(b) == 2 && b[0] == '-' && b[1] == '1' }
+
+func setError(v *Value, typ Type, msg []byte) {
+	v.Type, v.Str, v.Err = typ, msg, ParseError(string(msg))
+}
+
+// verbatimFormat returns the format of a verbatim string, without allocating for the two
+// formats Redis sends.
+func verbatimFormat(b []byte) string {
+	switch string(b) {
+	case "txt":
+		return "txt"
+	case "mkd":
+		return "mkd"
+	}
+	return string(b)
+}
+
+func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func lengthName(t Type) string {
+	switch t {
+	case TypeBulkString:
+		return "bulk"
+	case TypeBulkError:
+		return "bulk error"
+	case TypeVerbatim:
+		return "verbatim"
+	}
+	return t.String()
+}
+
+func unexpectedType(b byte) error {
+	if b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' {
+		return protoErr("unexpected type byte '%c' (0x%02x); inline commands are not supported", b, b)
+	}
+	if b > ' ' && b < 0x7f {
+		return protoErr("unexpected type byte '%c' (0x%02x)", b, b)
+	}
+	return protoErr("unexpected type byte 0x%02x", b)
+}
