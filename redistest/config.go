@@ -1,0 +1,90 @@
+package redistest
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"time"
+)
+
+// Config describes a cluster to start. The zero value is a 3-master cluster without
+// replicas, TLS or password, with fault proxies in front of every node.
+type Config struct {
+	// Masters is the number of masters; the 16,384 slots are spread evenly over them.
+	// 0 means 3.
+	Masters int
+	// ReplicasPerMaster is the number of replicas attached to each master. 0 means none.
+	ReplicasPerMaster int
+	// TLS makes every node speak TLS only (clients, replication and the cluster bus),
+	// with certificates generated for the run. Cluster.TLSConfig returns the client
+	// side. Enables the TLSBad proxy mode.
+	TLS bool
+	// ClientAuth makes the nodes require a client certificate (tls-auth-clients yes).
+	// Cluster.TLSConfig presents one. Only with TLS.
+	ClientAuth bool
+	// Password, when set, is required from clients (requirepass) and used by replicas
+	// and by the harness itself (masterauth). Empty means no password.
+	Password string
+	// NodeTimeout is cluster-node-timeout: how long a node may be unreachable before
+	// the cluster fails it over. 0 means 2s.
+	NodeTimeout time.Duration
+	// ServerArgs are appended to every redis-server command line, e.g.
+	// []string{"--maxmemory", "64mb"}. They may override the harness's settings.
+	ServerArgs []string
+	// NoProxy makes the nodes announce their own ports, with no proxy in front:
+	// fault modes are unavailable, but nothing sits between client and server (for
+	// benchmarks).
+	NoProxy bool
+	// RedisServer is the redis-server binary. "" means "redis-server" on PATH.
+	RedisServer string
+	// Dir is where the cluster's temporary directory is made. "" means os.TempDir().
+	// The directory and everything in it are removed by Close.
+	Dir string
+	// Logf, when set, receives a line for each step of Start and for each node control
+	// action (testing.TB.Logf fits).
+	Logf func(format string, args ...any)
+}
+
+// defaultNodeTimeout is the cluster-node-timeout used when Config.NodeTimeout is 0.
+const defaultNodeTimeout = 2 * time.Second
+
+// InstallHint is the message given when redis-server cannot be found.
+const InstallHint = "redis-server not found on PATH: run `make deps` (scripts/deps.sh installs redis-server " +
+	"and redis-tools from Debian's packages; as root, or with passwordless sudo), or install Redis 7.0+ yourself"
+
+// ErrNoRedisServer is returned by Start when the redis-server binary cannot be found.
+var ErrNoRedisServer = errors.New(InstallHint)
+
+// withDefaults validates c and fills its zero fields.
+func (c Config) withDefaults() (Config, error) {
+	if c.Masters == 0 {
+		c.Masters = 3
+	}
+	if c.NodeTimeout == 0 {
+		c.NodeTimeout = defaultNodeTimeout
+	}
+	switch {
+	case c.Masters < 0 || c.Masters > 1000:
+		return c, fmt.Errorf("redistest: Masters must be 1..1000, got %d", c.Masters)
+	case c.ReplicasPerMaster < 0 || c.ReplicasPerMaster > 5:
+		return c, fmt.Errorf("redistest: ReplicasPerMaster must be 0..5, got %d", c.ReplicasPerMaster)
+	case c.NodeTimeout < 100*time.Millisecond:
+		return c, fmt.Errorf("redistest: NodeTimeout must be at least 100ms, got %v", c.NodeTimeout)
+	case c.ClientAuth && !c.TLS:
+		return c, errors.New("redistest: ClientAuth needs TLS")
+	}
+	if c.RedisServer == "" {
+		path, err := exec.LookPath("redis-server")
+		if err != nil {
+			return c, ErrNoRedisServer
+		}
+		c.RedisServer = path
+	}
+	return c, nil
+}
+
+func (c Config) logf(format string, args ...any) {
+	if c.Logf != nil {
+		c.Logf(format, args...)
+	}
+}

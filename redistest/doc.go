@@ -1,0 +1,30 @@
+// Package redistest starts real Redis Cluster deployments on 127.0.0.1 for tests and
+// programs, with a fault-injecting proxy in front of every node.
+//
+// A cluster is made of redis-server processes (Redis 7.0 or newer; `make deps`
+// installs Debian's package), each in its own temporary directory on free loopback
+// ports. Every node announces its proxy's port (cluster-announce-port or
+// cluster-announce-tls-port), so a client that discovers the topology talks to every
+// node through its proxy, whose mode can be switched at run time:
+//
+//	c := redistest.Run(t, redistest.Config{Masters: 3, ReplicasPerMaster: 1})
+//	n := c.Node(1)
+//	n.SetFault(redistest.Blackhole) // connects to n now time out at the dialer's timeout
+//	n.SetFault(redistest.Pass)
+//
+// The modes are Pass, Refuse, Blackhole, Hang, Slow(d), Reset and, for TLS clusters,
+// TLSBad; see Mode. None needs root: Blackhole is a listening socket whose accept
+// queue is full, on which the kernel drops SYNs. The cluster bus goes straight between
+// nodes, so a client-path fault does not change the cluster's own view of a node;
+// replication goes through the proxies. Kill, Restart, Pause and Resume act on the
+// processes themselves; Cluster.Failover and Cluster.BeginMigration drive a failover and
+// a slot migration step by step.
+//
+// Node.Do talks to a node's server directly, bypassing the proxy, for setup and checks.
+//
+// Start returns only when every node reports cluster_state:ok, all nodes agree on the
+// slot map and every replica's link is up. Close (or Run's cleanup) kills every process
+// it started and removes every file, and the kernel kills the servers if the program
+// dies first (Linux). Neither Start nor Run skips: a missing redis-server is an error
+// (ErrNoRedisServer) that says how to install it.
+package redistest

@@ -1,0 +1,55 @@
+package redistest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// Ports are picked at random from [portLow, portHigh): below Linux's ephemeral range
+// (32768+), so that a client's outgoing connection can never hold a port that a proxy
+// must bind again after a fault, and with room for a node's bus port if a caller
+// uses the classic port+10000 convention.
+const (
+	portLow  = 12000
+	portHigh = 22000
+)
+
+// portRegistry remembers the ports this process handed out, so that two clusters
+// started by one test binary never pick the same port between probe and bind.
+var portRegistry = struct {
+	sync.Mutex
+	used map[int]bool
+}{used: map[int]bool{}}
+
+// freePort returns a port on 127.0.0.1 that was free a moment ago and that this
+// process has not handed out before (until released).
+func freePort() (int, error) {
+	portRegistry.Lock()
+	defer portRegistry.Unlock()
+	for range 200 {
+		p := portLow + rand.IntN(portHigh-portLow)
+		if portRegistry.used[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portRegistry.used[p] = true
+		return p, nil
+	}
+	return 0, fmt.Errorf("redistest: no free port found in %d-%d on 127.0.0.1", portLow, portHigh)
+}
+
+// releasePorts returns ports to the pool once their cluster is closed.
+func releasePorts(ports ...int) {
+	portRegistry.Lock()
+	defer portRegistry.Unlock()
+	for _, p := range ports {
+		delete(portRegistry.used, p)
+	}
+}
