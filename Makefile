@@ -1,0 +1,44 @@
+# redline — make targets. `make demo` and `make test` are the quick start.
+GO       ?= go
+FUZZTIME ?= 5s
+# The test suite opens many sockets (proxies, clusters, concurrent callers).
+SHELL    := /bin/bash
+
+.PHONY: all deps test check unit fuzz-short fuzz demo bench clean
+
+all: test
+
+## deps: install redis-server and redis-tools from Debian's packages when missing
+deps:
+	@./scripts/deps.sh
+
+## test: everything CI runs: formatting, vet, race-enabled tests on real clusters, short fuzzing
+test: deps check unit fuzz-short
+
+## check: gofmt and go vet
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## unit: the tests, with the race detector
+unit:
+	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	$(GO) test -race -count=1 -timeout 14m ./...
+
+## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=5m` for longer runs
+fuzz-short fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./resp/
+	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./resp/
+	$(GO) test -run='^$$' -fuzz='^FuzzKey$$' -fuzztime=$(FUZZTIME) ./hashslot/
+
+## demo: start a throwaway local cluster, show it, stop it
+demo: deps
+	$(GO) run ./cmd/redline demo
+
+## bench: micro-benchmarks with allocation counts
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	$(GO) clean -testcache
