@@ -355,12 +355,17 @@ func (c *Cluster) untrack(pid int) {
 func (c *Cluster) Close() error {
 	c.closeOnce.Do(func() {
 		var errs []error
+		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for _, n := range c.nodes {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				n.Kill()
+				if err := n.Kill(); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
 				if n.proxy != nil {
 					n.proxy.Close()
 				}

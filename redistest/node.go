@@ -249,6 +249,20 @@ func (n *Node) Kill() error {
 	cmd.Process.Kill()
 	<-exited
 	n.admin.close()
+	return waitGroupGone(pid)
+}
+
+// waitGroupGone waits until no process of group pgid is left: the server's forked
+// children are reaped by init, not by us, a moment after they die.
+func waitGroupGone(pgid int) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(-pgid, 0) == nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("redistest: process group %d still has processes 5s after SIGKILL", pgid)
+		}
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		time.Sleep(2 * time.Millisecond)
+	}
 	return nil
 }
 
