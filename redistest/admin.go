@@ -158,4 +158,3 @@ func text(v resp.Value) (string, error) {
 	}
 	return "", fmt.Errorf("redistest: expected a string reply, got %s", v.String())
 }
-

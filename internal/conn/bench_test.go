@@ -1,0 +1,59 @@
+package conn
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/redline-go/redline/redistest"
+)
+
+// benchConn dials one connection to a real single-node cluster (no proxy).
+func benchConn(b *testing.B) *Conn {
+	b.Helper()
+	cl := redistest.Run(b, redistest.Config{Masters: 1, NoProxy: true})
+	c, err := Dial(context.Background(), &Options{Addr: cl.Node(0).Addr()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	if _, err := c.Do(context.Background(), "SET", "bench:key", "0123456789abcdef"); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// BenchmarkGET measures GET of a 16-byte value over one pipelined connection to a
+// real redis-server, with 1 and 128 goroutines sharing it.
+func BenchmarkGET(b *testing.B) {
+	c := benchConn(b)
+	ctx := context.Background()
+	for _, par := range []int{1, 128} {
+		b.Run(benchName(par), func(b *testing.B) {
+			b.ReportAllocs()
+			var wg sync.WaitGroup
+			per := b.N/par + 1
+			b.ResetTimer()
+			for range par {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range per {
+						if _, err := c.Do(ctx, "GET", "bench:key"); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
+}
+
+func benchName(par int) string {
+	if par == 1 {
+		return "goroutines=1"
+	}
+	return "goroutines=128"
+}

@@ -1,0 +1,278 @@
+// Package conn is one connection to one Redis node: dialed in named phases (TCP, TLS,
+// HELLO/AUTH), then shared by any number of goroutines. One writer goroutine coalesces
+// whatever is queued into a single write; one reader goroutine decodes replies and
+// completes requests in order. No goroutine per call; request objects are pooled.
+//
+// A caller waits for its reply or its context, whichever comes first, and leaves at
+// once when the context ends; the late reply is discarded without disturbing others.
+// A connection whose oldest outstanding reply is overdue by Options.ReplyTimeout, or
+// whose idle check PING gets no answer, is declared dead: every pending caller gets
+// the cause at once. Nothing waits forever, even a caller without a deadline.
+package conn
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/resp"
+)
+
+// Conn is a multiplexed, pipelined connection to one node. It is safe for concurrent
+// use. Once dead (see Done), it stays dead: the owner dials a new one.
+type Conn struct {
+	opts  *Options
+	nc    net.Conn
+	proto int
+	info  resp.Value // the HELLO reply (RESP3), or zero
+
+	queue    chan *request
+	inflight inflight
+	closed   chan struct{}
+	once     sync.Once
+	cause    error // why the connection died; set before closed is closed
+	wg       sync.WaitGroup
+
+	idleCheck time.Duration // IdleCheck with this connection's jitter
+	lastRead  atomic.Int64  // unix nanos of the last successful read
+	latency   atomic.Int64  // moving average of round-trip time, nanos
+	completed atomic.Uint64
+}
+
+// maxBatch is the number of bytes after which the writer flushes even if more requests
+// are queued; wbufKeep is the largest write buffer kept between flushes.
+const (
+	maxBatch = 256 << 10
+	wbufKeep = 1 << 20
+)
+
+// newConn starts the reader and writer on an established, handshaken connection.
+func newConn(nc net.Conn, o *Options, proto int, info resp.Value) *Conn {
+	c := &Conn{
+		opts:   o,
+		nc:     nc,
+		proto:  proto,
+		info:   info,
+		queue:  make(chan *request, o.QueueSize),
+		closed: make(chan struct{}),
+		// Up to +25% jitter spreads the idle checks of many connections.
+		idleCheck: o.IdleCheck + rand.N(o.IdleCheck/4+1),
+	}
+	c.lastRead.Store(time.Now().UnixNano())
+	c.wg.Add(2)
+	go c.writeLoop()
+	go c.readLoop()
+	return c
+}
+
+// Addr returns the node's address.
+func (c *Conn) Addr() string { return c.opts.Addr }
+
+// Protocol returns the negotiated RESP version, 2 or 3.
+func (c *Conn) Protocol() int { return c.proto }
+
+// Hello returns the server's HELLO reply (a map; zero with RESP2).
+func (c *Conn) Hello() resp.Value { return c.info }
+
+// Done returns a channel closed when the connection dies or is closed.
+func (c *Conn) Done() <-chan struct{} { return c.closed }
+
+// Err returns why the connection died (a *rerr.NodeError), or nil while it is alive.
+func (c *Conn) Err() error {
+	select {
+	case <-c.closed:
+		return c.cause
+	default:
+		return nil
+	}
+}
+
+// InFlight returns the number of requests written and waiting for replies plus those
+// waiting to be written.
+func (c *Conn) InFlight() int { return c.inflight.len() + len(c.queue) }
+
+// Latency returns a moving average of the round-trip time of recent replies.
+func (c *Conn) Latency() time.Duration { return time.Duration(c.latency.Load()) }
+
+// Completed returns the number of replies received.
+func (c *Conn) Completed() uint64 { return c.completed.Load() }
+
+// Close closes the connection. Pending callers get rerr.ErrClosed. It waits until the
+// connection's goroutines have ended.
+func (c *Conn) Close() error {
+	c.die(rerr.ErrClosed)
+	c.wg.Wait()
+	return nil
+}
+
+// die records the cause and tears the connection down, once.
+func (c *Conn) die(cause error) {
+	c.once.Do(func() {
+		c.cause = cause
+		close(c.closed)
+		c.nc.Close()
+		if c.opts.Logger != nil && cause != rerr.ErrClosed {
+			c.opts.Logger.Debug("redline: connection closed", "addr", c.opts.Addr, "err", cause)
+		}
+		if c.opts.OnClose != nil {
+			if cause == rerr.ErrClosed {
+				c.opts.OnClose(c, nil)
+			} else {
+				c.opts.OnClose(c, cause)
+			}
+		}
+	})
+}
+
+// nodeErr builds the connection's error for phase.
+func (c *Conn) nodeErr(phase rerr.Phase, err error, written bool) *rerr.NodeError {
+	return &rerr.NodeError{Addr: c.opts.Addr, Phase: phase, Err: err, Written: written}
+}
+
+// Do sends one command and returns its reply. A server error reply is a Value of
+// TypeError (its Err set) with a nil error; the error is for everything else: the
+// context ending (a *rerr.DeadlineError), the connection dying (a *rerr.NodeError),
+// or arguments that cannot be encoded.
+func (c *Conn) Do(ctx context.Context, args ...any) (resp.Value, error) {
+	r := getRequest()
+	var err error
+	if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+		putRequest(r)
+		return resp.Value{}, err
+	}
+	r.n = 1
+	if err := c.roundTrip(ctx, r); err != nil {
+		return resp.Value{}, err
+	}
+	v := r.reply
+	putRequest(r)
+	return v, nil
+}
+
+// DoBlocking is Do for a command the server may hold for up to block (BLPOP and
+// friends): the health limit for its reply is extended by block.
+func (c *Conn) DoBlocking(ctx context.Context, block time.Duration, args ...any) (resp.Value, error) {
+	r := getRequest()
+	var err error
+	if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+		putRequest(r)
+		return resp.Value{}, err
+	}
+	r.n, r.extra = 1, block
+	if err := c.roundTrip(ctx, r); err != nil {
+		return resp.Value{}, err
+	}
+	v := r.reply
+	putRequest(r)
+	return v, nil
+}
+
+// DoMulti sends several commands written together, never interleaved with other
+// callers' commands (so ASKING + command, or MULTI … EXEC, stay adjacent), and returns
+// their replies in order.
+func (c *Conn) DoMulti(ctx context.Context, cmds ...[]any) ([]resp.Value, error) {
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	r := getRequest()
+	var err error
+	for _, args := range cmds {
+		if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+			putRequest(r)
+			return nil, err
+		}
+	}
+	r.n = len(cmds)
+	if err := c.roundTrip(ctx, r); err != nil {
+		return nil, err
+	}
+	out := make([]resp.Value, len(r.replies))
+	copy(out, r.replies)
+	putRequest(r)
+	return out, nil
+}
+
+// roundTrip queues r and waits for it. On a nil return, r is done and owned by the
+// caller again; on an error, r is no longer the caller's.
+func (c *Conn) roundTrip(ctx context.Context, r *request) error {
+	start := time.Now()
+	select {
+	case <-c.closed:
+		putRequest(r)
+		return c.failedErr(false)
+	default:
+	}
+	select {
+	case c.queue <- r:
+	case <-c.closed:
+		putRequest(r)
+		return c.failedErr(false)
+	case <-ctx.Done():
+		putRequest(r)
+		return rerr.Deadline(ctx, time.Since(start), c.nodeErr(rerr.PhaseWrite, errQueueFull, false))
+	}
+	select {
+	case <-r.done:
+		if r.err != nil {
+			err := r.err
+			putRequest(r)
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+		return c.abandon(r, func(written bool) error {
+			phase, cause := rerr.PhaseWrite, errNotWritten
+			if written {
+				phase, cause = rerr.PhaseRead, rerr.ErrNoReply
+			}
+			return rerr.Deadline(ctx, time.Since(start), c.nodeErr(phase, cause, written))
+		})
+	case <-c.closed:
+		return c.abandon(r, c.failedErr)
+	}
+}
+
+var (
+	errQueueFull  = errors.New("request queue full")
+	errNotWritten = errors.New("request not written yet")
+)
+
+// abandon gives r up. If its reply came in the meantime, the reply wins (nil error,
+// r done); otherwise fail(written) is returned and r is left to the goroutine that
+// will see it next.
+func (c *Conn) abandon(r *request, fail func(written bool) error) error {
+	if r.state.CompareAndSwap(stateQueued, stateAbandoned) {
+		return fail(false)
+	}
+	if r.state.CompareAndSwap(stateSent, stateAbandoned) {
+		return fail(true)
+	}
+	<-r.done // stateDone: the signal is there or about to be
+	if r.err != nil {
+		err := r.err
+		putRequest(r)
+		return err
+	}
+	return nil
+}
+
+// failedErr is the error for a caller whose request was on the connection when it
+// died: the death's cause, marked with whether the request may have executed.
+func (c *Conn) failedErr(written bool) error {
+	var ne *rerr.NodeError
+	if errors.As(c.cause, &ne) {
+		cp := *ne
+		cp.Written = written
+		return &cp
+	}
+	phase := rerr.PhaseWrite
+	if written {
+		phase = rerr.PhaseRead
+	}
+	return c.nodeErr(phase, c.cause, written)
+}

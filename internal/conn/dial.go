@@ -1,0 +1,178 @@
+package conn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/resp"
+)
+
+// Dial connects to opts.Addr in named phases — TCP (rerr.PhaseDial), TLS
+// (rerr.PhaseTLS), then HELLO / AUTH / CLIENT SETNAME / READONLY
+// (rerr.PhaseHandshake) — all bounded by ctx (10s when ctx has no deadline). A failure
+// is a *rerr.NodeError naming the phase, with the cause (the x509 error for a rejected
+// certificate, the server's error for a refused AUTH).
+func Dial(ctx context.Context, opts *Options) (*Conn, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultHandshakeTimeout)
+		defer cancel()
+	}
+	fail := func(phase rerr.Phase, err error) (*Conn, error) {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) && rerr.IsTimeout(err) {
+			err = fmt.Errorf("%w (%w)", err, ctxErr)
+		}
+		return nil, &rerr.NodeError{Addr: o.Addr, Phase: phase, Err: err}
+	}
+	nc, err := o.DialContext(ctx, "tcp", o.Addr)
+	if err != nil {
+		return fail(rerr.PhaseDial, err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+		tc.SetKeepAlive(true)
+	}
+	if o.TLS != nil {
+		tc := tls.Client(nc, o.TLS)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return fail(rerr.PhaseTLS, err)
+		}
+		nc = tc
+	}
+	proto, info, err := handshake(ctx, nc, o)
+	if err != nil {
+		nc.Close()
+		return fail(rerr.PhaseHandshake, err)
+	}
+	nc.SetDeadline(time.Time{})
+	return newConn(nc, o, proto, info), nil
+}
+
+// handshake negotiates the protocol, authenticates, names the connection and sends
+// READONLY, pipelined: one round trip (two when the server does not know HELLO).
+func handshake(ctx context.Context, nc net.Conn, o *Options) (int, resp.Value, error) {
+	dl, _ := ctx.Deadline()
+	nc.SetDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	user, pass := o.Username, o.Password
+	if o.Credentials != nil {
+		var err error
+		if user, pass, err = o.Credentials(ctx); err != nil {
+			return 0, resp.Value{}, fmt.Errorf("credentials: %w", err)
+		}
+	}
+	rd := resp.NewReaderSize(nc, 4096, o.Limits)
+	roundTrip := func(cmds [][]string) ([]resp.Value, error) {
+		var buf []byte
+		for _, cmd := range cmds {
+			buf = resp.AppendCommandStrings(buf, cmd...)
+		}
+		if _, err := nc.Write(buf); err != nil {
+			return nil, err
+		}
+		out := make([]resp.Value, len(cmds))
+		for i := range cmds {
+			v, err := rd.ReadValue()
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	var tail [][]string
+	if o.ReadOnly {
+		tail = append(tail, []string{"READONLY"})
+	}
+
+	if o.Protocol == 3 {
+		hello := []string{"HELLO", "3"}
+		if pass != "" {
+			hello = append(hello, "AUTH", orDefault(user), pass)
+		}
+		if o.ClientName != "" {
+			hello = append(hello, "SETNAME", o.ClientName)
+		}
+		replies, err := roundTrip(append([][]string{hello}, tail...))
+		if err != nil {
+			return 0, resp.Value{}, err
+		}
+		if e := replies[0].Err; e == nil {
+			if err := checkReplies(replies[1:], tail); err != nil {
+				return 0, resp.Value{}, err
+			}
+			if rd.Buffered() > 0 {
+				return 0, resp.Value{}, fmt.Errorf("%w: unexpected data after the handshake", resp.ErrProtocol)
+			}
+			return 3, replies[0], nil
+		} else if !helloUnknown(e) {
+			return 0, resp.Value{}, fmt.Errorf("HELLO: %w", e)
+		}
+		// The server predates HELLO: RESP2 with AUTH and CLIENT SETNAME.
+	}
+	var cmds [][]string
+	if pass != "" {
+		if user != "" {
+			cmds = append(cmds, []string{"AUTH", user, pass})
+		} else {
+			cmds = append(cmds, []string{"AUTH", pass})
+		}
+	}
+	if o.ClientName != "" {
+		cmds = append(cmds, []string{"CLIENT", "SETNAME", o.ClientName})
+	}
+	cmds = append(cmds, tail...)
+	if len(cmds) == 0 {
+		return 2, resp.Value{}, nil
+	}
+	replies, err := roundTrip(cmds)
+	if err != nil {
+		return 0, resp.Value{}, err
+	}
+	if err := checkReplies(replies, cmds); err != nil {
+		return 0, resp.Value{}, err
+	}
+	if rd.Buffered() > 0 {
+		return 0, resp.Value{}, fmt.Errorf("%w: unexpected data after the handshake", resp.ErrProtocol)
+	}
+	return 2, resp.Value{}, nil
+}
+
+// checkReplies returns the first server error among replies, naming its command.
+func checkReplies(replies []resp.Value, cmds [][]string) error {
+	for i, v := range replies {
+		if v.Err != nil {
+			name := cmds[i][0]
+			if name == "CLIENT" {
+				name = "CLIENT SETNAME"
+			}
+			return fmt.Errorf("%s: %w", name, v.Err)
+		}
+	}
+	return nil
+}
+
+// helloUnknown reports whether a HELLO error means the server does not support it.
+func helloUnknown(e *resp.Error) bool {
+	return e.Code == "NOPROTO" || strings.Contains(strings.ToLower(e.Msg), "unknown command")
+}
+
+func orDefault(user string) string {
+	if user == "" {
+		return "default"
+	}
+	return user
+}

@@ -1,0 +1,80 @@
+package conn
+
+import "sync"
+
+// inflight is the FIFO of written requests waiting for replies: the writer pushes in
+// write order, the reader completes from the front. A ring buffer under a mutex, so
+// the reader can look at the oldest request (for the health deadline) without taking it.
+type inflight struct {
+	mu   sync.Mutex
+	buf  []*request
+	head int
+	n    int
+}
+
+// push appends reqs in order and reports whether the queue was empty before.
+func (q *inflight) push(reqs []*request) (wasEmpty bool) {
+	q.mu.Lock()
+	wasEmpty = q.n == 0
+	if q.n+len(reqs) > len(q.buf) {
+		q.grow(q.n + len(reqs))
+	}
+	for _, r := range reqs {
+		q.buf[(q.head+q.n)%len(q.buf)] = r
+		q.n++
+	}
+	q.mu.Unlock()
+	return wasEmpty
+}
+
+func (q *inflight) grow(need int) {
+	size := max(16, 2*len(q.buf))
+	for size < need {
+		size *= 2
+	}
+	nb := make([]*request, size)
+	for i := range q.n {
+		nb[i] = q.buf[(q.head+i)%len(q.buf)]
+	}
+	q.buf, q.head = nb, 0
+}
+
+// front returns the oldest request, or nil.
+func (q *inflight) front() *request {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return nil
+	}
+	return q.buf[q.head]
+}
+
+// pop removes the oldest request.
+func (q *inflight) pop() {
+	q.mu.Lock()
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	q.mu.Unlock()
+}
+
+// len returns the number of requests waiting for replies.
+func (q *inflight) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n
+}
+
+// drain removes and returns every request.
+func (q *inflight) drain() []*request {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]*request, 0, q.n)
+	for q.n > 0 {
+		out = append(out, q.buf[q.head])
+		q.buf[q.head] = nil
+		q.head = (q.head + 1) % len(q.buf)
+		q.n--
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package conn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/redline-go/redline/resp"
+)
+
+// Options configure one connection. The zero value of every field is a sensible
+// default, applied by Dial (Options are not modified).
+type Options struct {
+	// Addr is the node's address, host:port. Required.
+	Addr string
+	// TLS, when set, makes the connection speak TLS. When its ServerName is empty, the
+	// host of Addr is used (as tls.Dial does).
+	TLS *tls.Config
+	// DialContext opens the TCP connection. nil means a net.Dialer.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Protocol is the RESP version to negotiate: 3 (HELLO 3, falling back to RESP2 when
+	// the server does not know HELLO) or 2. 0 means 3.
+	Protocol int
+	// Username and Password authenticate the connection (HELLO AUTH, or AUTH). An empty
+	// Username with a Password means the default user.
+	Username, Password string
+	// Credentials, when set, is called at every connection to get the username and
+	// password, instead of the fields above (for rotating secrets).
+	Credentials func(ctx context.Context) (username, password string, err error)
+	// ClientName is set with CLIENT SETNAME (or HELLO SETNAME). Empty means none.
+	ClientName string
+	// ReadOnly sends READONLY after the handshake (reads from a replica).
+	ReadOnly bool
+	// Limits bound what the reply decoder accepts. Zero fields take resp's defaults.
+	Limits resp.Limits
+	// ReplyTimeout is the health limit: when the oldest reply the connection waits for
+	// is overdue by this much (or an idle check gets no answer within it), the
+	// connection is declared dead and every pending caller gets the cause. It bounds
+	// how long a hung server can hold a connection; callers still leave at their own
+	// deadlines. 0 means 3s.
+	ReplyTimeout time.Duration
+	// IdleCheck is how long a connection may go without reading anything before it
+	// sends a PING to check the server is alive. 0 means 30s; a small random jitter is
+	// added per connection.
+	IdleCheck time.Duration
+	// QueueSize is how many requests may wait for the writer. 0 means 1024.
+	QueueSize int
+	// OnPush receives RESP3 push frames (pub/sub messages, invalidations). It runs on
+	// the connection's reader goroutine and must not block. nil drops them.
+	OnPush func(resp.Value)
+	// OnClose is called once, from the connection's own goroutines, when the connection
+	// dies or is closed, with the cause (nil for Close).
+	OnClose func(c *Conn, cause error)
+	// Logger receives debug records of connection deaths. nil means none.
+	Logger *slog.Logger
+}
+
+// Defaults used for zero Options fields.
+const (
+	DefaultReplyTimeout = 3 * time.Second
+	DefaultIdleCheck    = 30 * time.Second
+	DefaultQueueSize    = 1024
+	// defaultHandshakeTimeout bounds Dial when its context has no deadline.
+	defaultHandshakeTimeout = 10 * time.Second
+)
+
+// withDefaults returns a copy of o with defaults applied, or an error for invalid
+// options.
+func (o *Options) withDefaults() (*Options, error) {
+	c := *o
+	if c.Addr == "" {
+		return nil, errors.New("redline: conn: Addr is required")
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return nil, errors.New("redline: conn: Addr " + c.Addr + " is not host:port")
+	}
+	switch c.Protocol {
+	case 0:
+		c.Protocol = 3
+	case 2, 3:
+	default:
+		return nil, errors.New("redline: conn: Protocol must be 2 or 3")
+	}
+	if c.ReplyTimeout <= 0 {
+		c.ReplyTimeout = DefaultReplyTimeout
+	}
+	if c.IdleCheck <= 0 {
+		c.IdleCheck = DefaultIdleCheck
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.DialContext == nil {
+		var d net.Dialer
+		c.DialContext = d.DialContext
+	}
+	if c.TLS != nil && c.TLS.ServerName == "" {
+		host, _, _ := net.SplitHostPort(c.Addr)
+		c.TLS = c.TLS.Clone()
+		c.TLS.ServerName = host
+	}
+	return &c, nil
+}

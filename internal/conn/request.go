@@ -1,0 +1,88 @@
+package conn
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redline-go/redline/resp"
+)
+
+// Request states. A request moves queued → sent → done, or is abandoned by its caller
+// (from queued: it will never be written; from sent: its reply will be discarded).
+// Whoever sees an abandoned request last (the writer for queued, the reader for sent)
+// recycles it; for done, the caller does.
+const (
+	stateQueued uint32 = iota
+	stateSent
+	stateDone
+	stateAbandoned
+)
+
+// request is one unit of work on a connection: one or more commands written together
+// (never interleaved with others) whose replies complete it.
+type request struct {
+	buf     []byte       // the encoded commands
+	n       int          // replies expected
+	got     int          // replies received
+	reply   resp.Value   // the reply when n == 1
+	replies []resp.Value // the replies when n > 1
+	err     error        // set with stateDone when the connection died
+	state   atomic.Uint32
+	done    chan struct{} // capacity 1: signaled once when done
+	sentAt  time.Time     // when the writer wrote it
+	extra   time.Duration // added to the reply timeout (blocking commands)
+	health  bool          // an internal PING: nobody waits for it
+}
+
+var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+// maxPooledBuf is the largest command buffer kept when a request is recycled.
+const maxPooledBuf = 64 << 10
+
+func getRequest() *request {
+	r := requestPool.Get().(*request)
+	r.state.Store(stateQueued)
+	return r
+}
+
+func putRequest(r *request) {
+	if cap(r.buf) > maxPooledBuf {
+		r.buf = nil
+	}
+	r.buf = r.buf[:0]
+	r.n, r.got, r.err, r.extra, r.health = 0, 0, nil, 0, false
+	r.reply = resp.Value{}
+	clear(r.replies)
+	r.replies = r.replies[:0]
+	if cap(r.replies) > 1024 {
+		r.replies = nil
+	}
+	requestPool.Put(r)
+}
+
+// complete marks r done (after its replies or with err) and wakes its caller; an
+// abandoned or internal request is recycled instead.
+func (r *request) complete(err error) {
+	r.err = err
+	if !r.health && r.state.CompareAndSwap(stateSent, stateDone) {
+		r.done <- struct{}{}
+		return
+	}
+	if !r.health && r.state.CompareAndSwap(stateQueued, stateDone) {
+		r.done <- struct{}{}
+		return
+	}
+	putRequest(r)
+}
+
+// deliver records one reply; it reports whether r now has all of them.
+func (r *request) deliver(v resp.Value) bool {
+	if r.n == 1 {
+		r.reply = v
+	} else {
+		r.replies = append(r.replies, v)
+	}
+	r.got++
+	return r.got >= r.n
+}

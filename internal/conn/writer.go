@@ -1,0 +1,76 @@
+package conn
+
+import (
+	"time"
+
+	"github.com/redline-go/redline/internal/rerr"
+)
+
+// writeLoop takes queued requests, coalesces everything already queued into one
+// buffer and writes it in one call: under load, many callers' commands share a write
+// (auto-pipelining); alone, a command is written at once.
+func (c *Conn) writeLoop() {
+	defer c.wg.Done()
+	var buf []byte
+	batch := make([]*request, 0, 64)
+	for {
+		var r *request
+		select {
+		case r = <-c.queue:
+		case <-c.closed:
+			return
+		}
+	gather:
+		for {
+			// A request its caller gave up before it was written is never written.
+			if r.state.CompareAndSwap(stateQueued, stateSent) {
+				batch = append(batch, r)
+				buf = append(buf, r.buf...)
+			} else {
+				putRequest(r)
+			}
+			if len(buf) >= maxBatch {
+				break
+			}
+			select {
+			case r = <-c.queue:
+			default:
+				break gather
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		now := time.Now()
+		for _, r := range batch {
+			r.sentAt = now
+		}
+		// Requests enter the in-flight queue before their bytes leave, so a reply can
+		// never arrive for a request the reader does not know yet.
+		c.inflight.push(batch)
+		clear(batch)
+		batch = batch[:0]
+		c.nc.SetWriteDeadline(now.Add(c.opts.ReplyTimeout))
+		if _, err := c.nc.Write(buf); err != nil {
+			c.die(c.nodeErr(rerr.PhaseWrite, err, true))
+			return
+		}
+		if cap(buf) > wbufKeep {
+			buf = nil
+		}
+		buf = buf[:0]
+	}
+}
+
+// sendHealthPing queues a PING nobody waits for; its reply (or its absence) tells the
+// reader whether the server is alive. Skipped if the queue is full (traffic is flowing).
+func (c *Conn) sendHealthPing() {
+	r := getRequest()
+	r.buf = append(r.buf, "*1\r\n$4\r\nPING\r\n"...)
+	r.n, r.health = 1, true
+	select {
+	case c.queue <- r:
+	default:
+		putRequest(r)
+	}
+}
