@@ -133,3 +133,7 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// IsOverdue reports whether err is a connection's death because a reply (or an idle
+// check) did not come within the health limit: the node stopped answering.
+func IsOverdue(err error) bool { return errors.Is(err, errReplyOverdue) }

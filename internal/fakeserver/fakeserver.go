@@ -59,8 +59,11 @@ func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, erro
 }
 
 // Listen serves on a loopback TCP listener and returns its address.
-func (s *Server) Listen() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func (s *Server) Listen() (string, error) { return s.ListenAddr("127.0.0.1:0") }
+
+// ListenAddr serves on a TCP listener at addr and returns its address.
+func (s *Server) ListenAddr(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", err
 	}

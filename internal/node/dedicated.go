@@ -1,0 +1,113 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/rerr"
+)
+
+// errTooManyDedicated is the cause when every dedicated connection is in use until
+// the caller's deadline.
+var errTooManyDedicated = errors.New("all dedicated connections are in use")
+
+// Dedicated returns a connection for one caller's exclusive use — blocking commands,
+// WATCH/MULTI, pub/sub — from a pool of at most MaxDedicated per node. Give it back
+// with Release. A node known to be down fails at once; a new connection is dialed in
+// the background and the caller leaves at its deadline if it is not ready by then.
+func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
+	start := time.Now()
+	n.mu.Lock()
+	switch n.state {
+	case StateClosed:
+		n.mu.Unlock()
+		return nil, &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrClosed}
+	case StateDown:
+		err := n.fastFailLocked()
+		n.mu.Unlock()
+		return nil, err
+	}
+	n.mu.Unlock()
+
+	select {
+	case n.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, rerr.Deadline(ctx, time.Since(start), &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: errTooManyDedicated})
+	}
+	n.mu.Lock()
+	for len(n.idle) > 0 {
+		c := n.idle[len(n.idle)-1]
+		n.idle = n.idle[:len(n.idle)-1]
+		if c.Err() == nil {
+			n.mu.Unlock()
+			return c, nil
+		}
+	}
+	n.mu.Unlock()
+
+	type result struct {
+		c   *conn.Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	n.mu.Lock()
+	if n.state == StateClosed {
+		n.mu.Unlock()
+		<-n.sem
+		return nil, &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrClosed}
+	}
+	n.wg.Add(1) // under the lock: Close cannot be waiting yet
+	n.mu.Unlock()
+	go func() {
+		defer n.wg.Done()
+		dctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
+		t0 := time.Now()
+		c, err := conn.Dial(dctx, n.connOptions())
+		cancel()
+		n.dials.Add(1)
+		if err != nil {
+			n.dialFailures.Add(1)
+			n.lastErrAt.Store(time.Now().UnixNano())
+		}
+		if n.opts.OnDial != nil {
+			n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(t0), Err: err, Dedicated: true})
+		}
+		ch <- result{c, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			<-n.sem
+			return nil, r.err
+		}
+		return r.c, nil
+	case <-ctx.Done():
+		// The attempt goes on; whatever it yields is closed and its slot freed.
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if r := <-ch; r.c != nil {
+				r.c.Close()
+			}
+			<-n.sem
+		}()
+		return nil, rerr.Deadline(ctx, time.Since(start), &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrConnecting})
+	}
+}
+
+// Release returns a dedicated connection. With reuse false (or a dead connection, or
+// a closed node), it is closed: a caller that left a blocking command or a transaction
+// mid-way must not hand the connection to someone else.
+func (n *Node) Release(c *conn.Conn, reuse bool) {
+	n.mu.Lock()
+	if reuse && c.Err() == nil && n.state != StateClosed && len(n.idle) < cap(n.sem) {
+		n.idle = append(n.idle, c)
+		n.mu.Unlock()
+	} else {
+		n.mu.Unlock()
+		c.Close()
+	}
+	<-n.sem
+}

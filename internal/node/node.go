@@ -1,0 +1,339 @@
+// Package node is everything about one node of the cluster: its shared multiplexed
+// connection, dialed lazily by a single-flight dialer in the background; its state
+// (idle, connecting, up, down) with exponential backoff and jitter while down; fast
+// failure with the last cause while down; a small pool of dedicated connections;
+// stats; and one log record per state change.
+package node
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/resp"
+)
+
+// Node is one Redis node as the client sees it. Safe for concurrent use.
+type Node struct {
+	addr string
+	opts Options // defaults applied
+	ctx  context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
+	mu        sync.Mutex
+	state     State
+	conn      *conn.Conn // the shared connection while up
+	dial      *dialCall  // the attempt in flight, if any
+	lastErr   *rerr.NodeError
+	downSince time.Time
+	nextRetry time.Time
+	failures  int // consecutive failed attempts
+	timer     *time.Timer
+	pending   []Event // state changes to emit once the lock is released
+
+	// dedicated connections
+	sem  chan struct{}
+	idle []*conn.Conn
+
+	dials        atomic.Uint64
+	dialFailures atomic.Uint64
+	lastErrAt    atomic.Int64
+}
+
+// dialCall is one connection attempt that any number of callers can wait for.
+type dialCall struct {
+	done chan struct{} // closed when the attempt ends
+	conn *conn.Conn
+	err  *rerr.NodeError
+}
+
+// New returns a node for addr. Nothing is dialed until first use.
+func New(addr string, o Options) *Node {
+	o = o.withDefaults()
+	ctx, stop := context.WithCancel(context.Background())
+	return &Node{addr: addr, opts: o, ctx: ctx, stop: stop, sem: make(chan struct{}, o.MaxDedicated)}
+}
+
+// Addr returns the node's address.
+func (n *Node) Addr() string { return n.addr }
+
+// State returns the node's state.
+func (n *Node) State() State {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.state
+}
+
+// Conn returns the node's shared connection, dialing it if needed. A node known to
+// be down fails at once with the cause of its last failure (a *rerr.NodeError with
+// Down set). Otherwise the caller waits for the attempt in flight — shared with every
+// other caller — until its context ends (a *rerr.DeadlineError naming what it waited
+// for); the attempt goes on in the background under its own DialTimeout.
+func (n *Node) Conn(ctx context.Context) (*conn.Conn, error) {
+	n.mu.Lock()
+	if c := n.conn; c != nil {
+		n.mu.Unlock()
+		return c, nil
+	}
+	switch n.state {
+	case StateClosed:
+		n.mu.Unlock()
+		return nil, &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrClosed}
+	case StateDown:
+		err := n.fastFailLocked()
+		n.mu.Unlock()
+		return nil, err
+	}
+	d := n.dial
+	if d == nil {
+		d = n.startDialLocked()
+	}
+	n.mu.Unlock()
+
+	start := time.Now()
+	select {
+	case <-d.done:
+		if d.err != nil {
+			return nil, d.err
+		}
+		return d.conn, nil
+	case <-ctx.Done():
+		return nil, rerr.Deadline(ctx, time.Since(start), &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrConnecting})
+	}
+}
+
+// Do runs one command on the shared connection.
+func (n *Node) Do(ctx context.Context, args ...any) (resp.Value, error) {
+	c, err := n.Conn(ctx)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	return c.Do(ctx, args...)
+}
+
+// fastFailLocked is the error for a call to a node known to be down.
+func (n *Node) fastFailLocked() *rerr.NodeError {
+	e := *n.lastErr
+	e.Down, e.Since, e.RetryAt, e.Written = true, n.downSince, n.nextRetry, false
+	return &e
+}
+
+// startDialLocked starts a connection attempt in the background.
+func (n *Node) startDialLocked() *dialCall {
+	d := &dialCall{done: make(chan struct{})}
+	n.dial = d
+	if n.state == StateIdle {
+		n.setStateLocked(StateConnecting, nil)
+	}
+	n.wg.Add(1)
+	go n.runDial(d)
+	return d
+}
+
+func (n *Node) connOptions() *conn.Options {
+	o := n.opts.Conn
+	o.Addr = n.addr
+	return &o
+}
+
+// runDial makes one attempt and records its outcome.
+func (n *Node) runDial(d *dialCall) {
+	defer n.wg.Done()
+	o := n.connOptions()
+	o.OnClose = n.connClosed
+	ctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
+	start := time.Now()
+	c, err := conn.Dial(ctx, o)
+	cancel()
+	n.dials.Add(1)
+	ne := asNodeError(n.addr, err)
+	if n.opts.OnDial != nil {
+		n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(start), Err: nodeErrOrNil(ne)})
+	}
+
+	n.mu.Lock()
+	n.dial = nil
+	if n.state == StateClosed {
+		n.mu.Unlock()
+		if c != nil {
+			c.Close()
+		}
+		d.err = &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrClosed}
+		close(d.done)
+		return
+	}
+	if ne != nil {
+		n.failedLocked(ne)
+		d.err = n.fastFailLocked()
+		d.err.Down = false // this caller waited for the attempt: it is the failure itself
+	} else {
+		n.conn, d.conn = c, c
+		n.failures = 0
+		n.setStateLocked(StateUp, nil)
+	}
+	events := n.takeEventsLocked()
+	n.mu.Unlock()
+	close(d.done)
+	n.emit(events)
+}
+
+// failedLocked records a failure: the node goes down and a retry is scheduled.
+func (n *Node) failedLocked(ne *rerr.NodeError) {
+	n.dialFailures.Add(1)
+	n.lastErrAt.Store(time.Now().UnixNano())
+	n.lastErr = ne
+	n.failures++
+	if n.state != StateDown {
+		n.downSince = time.Now()
+	}
+	delay := n.backoff(n.failures)
+	n.nextRetry = time.Now().Add(delay)
+	if n.timer != nil {
+		n.timer.Stop()
+	}
+	n.timer = time.AfterFunc(delay, n.retry)
+	n.setStateLocked(StateDown, ne)
+}
+
+// backoff returns the wait before retry number k (k ≥ 1): a random time in [d/2, d].
+func (n *Node) backoff(k int) time.Duration {
+	d := n.opts.BackoffBase
+	for i := 1; i < k && d < n.opts.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, n.opts.BackoffMax)
+	return d/2 + rand.N(d/2+1)
+}
+
+// retry is the backoff timer's callback: a new attempt in the background.
+func (n *Node) retry() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.state != StateDown || n.dial != nil {
+		return
+	}
+	n.startDialLocked()
+}
+
+// connClosed is the shared connection's OnClose: decide what the death means.
+func (n *Node) connClosed(c *conn.Conn, cause error) {
+	n.mu.Lock()
+	if n.conn != c || n.state == StateClosed {
+		n.mu.Unlock()
+		return
+	}
+	n.conn = nil
+	ne := asNodeError(n.addr, cause)
+	if ne == nil {
+		ne = &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseRead, Err: errors.New("connection closed")}
+	}
+	if rerr.IsTimeout(ne.Err) || conn.IsOverdue(ne) {
+		// The node stopped answering: known bad. Fail fast and retry with backoff.
+		n.failedLocked(ne)
+	} else {
+		// Closed or reset: most likely a restart or an idle timeout. Redial now;
+		// callers wait for it within their deadlines.
+		n.lastErr = ne
+		n.lastErrAt.Store(time.Now().UnixNano())
+		n.setStateLocked(StateConnecting, ne)
+		if n.dial == nil {
+			n.startDialLocked()
+		}
+	}
+	events := n.takeEventsLocked()
+	n.mu.Unlock()
+	n.emit(events)
+}
+
+func asNodeError(addr string, err error) *rerr.NodeError {
+	if err == nil {
+		return nil
+	}
+	var ne *rerr.NodeError
+	if errors.As(err, &ne) {
+		return ne
+	}
+	return &rerr.NodeError{Addr: addr, Phase: rerr.PhaseDial, Err: err}
+}
+
+func nodeErrOrNil(ne *rerr.NodeError) error {
+	if ne == nil {
+		return nil
+	}
+	return ne
+}
+
+func (n *Node) setStateLocked(to State, cause *rerr.NodeError) {
+	from := n.state
+	if from == to && to != StateDown {
+		return
+	}
+	n.state = to
+	ev := Event{Addr: n.addr, From: from, To: to, Attempt: n.failures}
+	if cause != nil {
+		ev.Err = cause
+	}
+	if to == StateDown {
+		ev.NextRetry = n.nextRetry
+	}
+	n.pending = append(n.pending, ev)
+}
+
+func (n *Node) takeEventsLocked() []Event {
+	ev := n.pending
+	n.pending = nil
+	return ev
+}
+
+// emit logs and reports state changes: one record per change, never per command.
+func (n *Node) emit(events []Event) {
+	for _, ev := range events {
+		n.log(ev)
+		if n.opts.OnStateChange != nil {
+			n.opts.OnStateChange(ev)
+		}
+	}
+}
+
+func (n *Node) log(ev Event) {
+	l := n.opts.Logger
+	if l == nil {
+		return
+	}
+	switch {
+	case ev.To == StateDown && ev.From == StateDown:
+		l.Debug("redline: node still down", nodeAttrs(ev)...)
+	case ev.To == StateDown:
+		l.Warn("redline: node down", nodeAttrs(ev)...)
+	case ev.To == StateUp && ev.From == StateDown:
+		l.Info("redline: node recovered", "addr", ev.Addr)
+	case ev.To == StateUp:
+		l.Debug("redline: node connected", "addr", ev.Addr)
+	case ev.To == StateConnecting && ev.Err != nil:
+		l.Info("redline: connection lost, reconnecting", "addr", ev.Addr, "err", ev.Err.Error())
+	case ev.To == StateClosed:
+		l.Debug("redline: node closed", "addr", ev.Addr)
+	}
+}
+
+func nodeAttrs(ev Event) []any {
+	attrs := []any{"addr", ev.Addr, "attempt", ev.Attempt, "next_retry", time.Until(ev.NextRetry).Round(time.Millisecond)}
+	var ne *rerr.NodeError
+	if errors.As(ev.Err, &ne) {
+		attrs = append(attrs, "phase", string(ne.Phase), "err", rerrCause(ne))
+	}
+	return attrs
+}
+
+func rerrCause(ne *rerr.NodeError) string {
+	if ne.Err == nil {
+		return ""
+	}
+	return ne.Err.Error()
+}

@@ -1,0 +1,238 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/internal/fakeserver"
+	"github.com/redline-go/redline/internal/rerr"
+)
+
+func ctxT(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestLazyDialAndReuse(t *testing.T) {
+	s := fakeserver.New(nil)
+	addr, _ := s.Listen()
+	defer s.Close()
+	n := New(addr, Options{})
+	defer n.Close()
+	if n.State() != StateIdle || s.Accepted() != 0 {
+		t.Fatal("node dialed before first use")
+	}
+	for range 10 {
+		if v, err := n.Do(ctxT(t, time.Second), "PING"); err != nil || string(v.Str) != "PONG" {
+			t.Fatalf("PING: %v %v", v, err)
+		}
+	}
+	if s.Accepted() != 1 || n.State() != StateUp {
+		t.Errorf("accepted %d connections, state %v; want 1, up", s.Accepted(), n.State())
+	}
+}
+
+func TestRefusedFailsFastThenRecovers(t *testing.T) {
+	// A port with nothing listening: refused at once.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	logs := &syncBuffer{}
+	var events []Event
+	var evMu sync.Mutex
+	n := New(addr, Options{
+		BackoffBase: 20 * time.Millisecond, BackoffMax: 50 * time.Millisecond,
+		Logger:        slog.New(slog.NewTextHandler(logs, nil)),
+		OnStateChange: func(e Event) { evMu.Lock(); events = append(events, e); evMu.Unlock() },
+	})
+	defer n.Close()
+	_, err := n.Do(ctxT(t, time.Second), "PING")
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || ne.Phase != rerr.PhaseDial || !errors.Is(err, syscall.ECONNREFUSED) || ne.Down {
+		t.Fatalf("first call: %v", err)
+	}
+	start := time.Now()
+	_, err = n.Do(ctxT(t, time.Second), "PING")
+	if el := time.Since(start); el > 5*time.Millisecond {
+		t.Errorf("fast failure took %v", el)
+	}
+	if !errors.As(err, &ne) || !ne.Down || !errors.Is(err, syscall.ECONNREFUSED) || !ne.SafeToRetry() {
+		t.Fatalf("second call: %v, want a fast failure with the cause", err)
+	}
+	if !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), addr) {
+		t.Errorf("error text %q", err)
+	}
+	// The server comes up on that port: the node recovers by itself.
+	s := fakeserver.New(nil)
+	if _, err := s.ListenAddr(addr); err != nil {
+		t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	defer s.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for n.State() != StateUp && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n.State() != StateUp {
+		t.Fatalf("node did not recover: %v", n.Stats())
+	}
+	if _, err := n.Do(ctxT(t, time.Second), "PING"); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if strings.Count(out, "node down") != 1 || !strings.Contains(out, "node recovered") || !strings.Contains(out, "connection refused") {
+		t.Errorf("log:\n%s", out)
+	}
+	evMu.Lock()
+	defer evMu.Unlock()
+	if len(events) < 3 || events[len(events)-1].To != StateUp {
+		t.Errorf("events %+v", events)
+	}
+}
+
+func TestSingleFlightDial(t *testing.T) {
+	// A listener that accepts but never answers: the handshake hangs.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	var accepted sync.WaitGroup
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			defer c.Close()
+		}
+	}()
+	n := New(ln.Addr().String(), Options{DialTimeout: 300 * time.Millisecond})
+	defer n.Close()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 1000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			_, err := n.Do(ctx, "PING")
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got %v", err)
+			}
+		}()
+	}
+	for n.DialsInFlight() == 0 && time.Since(start) < time.Second {
+		runtime.Gosched()
+	}
+	wg.Wait()
+	if el := time.Since(start); el > 250*time.Millisecond {
+		t.Errorf("1000 callers with 100ms deadlines took %v", el)
+	}
+	if st := n.Stats(); st.Dials > 1 {
+		t.Errorf("%d dials for 1000 callers, want 1", st.Dials)
+	}
+	// After DialTimeout the attempt fails; the node is down and fails fast.
+	deadline := time.Now().Add(2 * time.Second)
+	for n.State() != StateDown && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	start = time.Now()
+	_, err := n.Do(ctxT(t, time.Second), "PING")
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || !ne.Down || ne.Phase != rerr.PhaseHandshake || time.Since(start) > 5*time.Millisecond {
+		t.Fatalf("after the attempt timed out: %v", err)
+	}
+}
+
+func TestDedicatedPool(t *testing.T) {
+	s := fakeserver.New(nil)
+	addr, _ := s.Listen()
+	defer s.Close()
+	n := New(addr, Options{MaxDedicated: 2})
+	defer n.Close()
+	a, err := n.Dedicated(ctxT(t, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := n.Dedicated(ctxT(t, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A third waits for a slot until its deadline.
+	start := time.Now()
+	_, err = n.Dedicated(ctxT(t, 50*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 150*time.Millisecond {
+		t.Fatalf("third dedicated: %v after %v", err, time.Since(start))
+	}
+	n.Release(a, true)
+	c, err := n.Dedicated(ctxT(t, time.Second))
+	if err != nil || c != a {
+		t.Fatalf("released connection not reused: %v", err)
+	}
+	n.Release(b, false)
+	n.Release(c, true)
+	if b.Err() == nil {
+		t.Error("a connection released with reuse=false was not closed")
+	}
+}
+
+func TestCloseStopsEverything(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s := fakeserver.New(nil)
+	addr, _ := s.Listen()
+	n := New(addr, Options{})
+	n.Do(ctxT(t, time.Second), "PING")
+	d, _ := n.Dedicated(ctxT(t, time.Second))
+	n.Release(d, true)
+	n.Close()
+	if _, err := n.Do(ctxT(t, time.Second), "PING"); !errors.Is(err, rerr.ErrClosed) {
+		t.Errorf("after Close: %v", err)
+	}
+	s.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := runtime.NumGoroutine(); got > before {
+		t.Errorf("%d goroutines after Close, %d before", got, before)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	n := New("127.0.0.1:1", Options{BackoffBase: 100 * time.Millisecond, BackoffMax: time.Second})
+	defer n.Close()
+	for k, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 50: time.Second} {
+		for range 20 {
+			if d := n.backoff(k); d < want/2 || d > want {
+				t.Errorf("backoff(%d) = %v, want in [%v, %v]", k, d, want/2, want)
+			}
+		}
+	}
+}

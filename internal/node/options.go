@@ -1,0 +1,75 @@
+package node
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/redline-go/redline/internal/conn"
+)
+
+// Options configure every node of a client. Zero fields take the defaults below.
+type Options struct {
+	// Conn is the template for the node's connections; Addr and OnClose are set per
+	// node.
+	Conn conn.Options
+	// DialTimeout bounds one connection attempt, all phases together. It runs in the
+	// background: callers wait for it only up to their own deadlines. 0 means 5s.
+	DialTimeout time.Duration
+	// BackoffBase and BackoffMax shape the retries of a node that is down: the n-th
+	// consecutive failure waits a random time in [d/2, d], d = min(BackoffMax,
+	// BackoffBase·2^(n-1)). 0 means 100ms and 2s.
+	BackoffBase, BackoffMax time.Duration
+	// MaxDedicated bounds the dedicated connections (blocking commands, transactions,
+	// pub/sub) open to one node at once. 0 means 16.
+	MaxDedicated int
+	// Logger receives one record per state change of a node. nil means none.
+	Logger *slog.Logger
+	// OnStateChange, when set, is called (outside any lock) at every state change.
+	OnStateChange func(Event)
+	// OnDial, when set, is called after every connection attempt.
+	OnDial func(DialEvent)
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultDialTimeout  = 5 * time.Second
+	DefaultBackoffBase  = 100 * time.Millisecond
+	DefaultBackoffMax   = 2 * time.Second
+	DefaultMaxDedicated = 16
+)
+
+func (o Options) withDefaults() Options {
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = DefaultBackoffBase
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = DefaultBackoffMax
+	}
+	if o.BackoffMax < o.BackoffBase {
+		o.BackoffMax = o.BackoffBase
+	}
+	if o.MaxDedicated <= 0 {
+		o.MaxDedicated = DefaultMaxDedicated
+	}
+	return o
+}
+
+// Event describes a node's state change.
+type Event struct {
+	Addr      string
+	From, To  State
+	Err       error     // the cause, for Down (and for a lost connection)
+	Attempt   int       // consecutive failed attempts, for Down
+	NextRetry time.Time // for Down
+}
+
+// DialEvent describes one connection attempt.
+type DialEvent struct {
+	Addr      string
+	Elapsed   time.Duration
+	Err       error // nil on success; a *rerr.NodeError naming the phase otherwise
+	Dedicated bool  // a dedicated connection, not the shared one
+}

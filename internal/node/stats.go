@@ -1,0 +1,90 @@
+package node
+
+import (
+	"time"
+)
+
+// Stats is a snapshot of a node.
+type Stats struct {
+	Addr         string
+	State        State
+	InFlight     int           // requests on the shared connection (queued or awaiting replies)
+	Conns        int           // open connections: shared plus idle dedicated
+	Dials        uint64        // connection attempts
+	DialFailures uint64        // failed attempts
+	LastError    error         // the last failure (a *rerr.NodeError), nil if none
+	LastErrorAt  time.Time     // when it happened
+	DownSince    time.Time     // while down
+	NextRetry    time.Time     // while down
+	Latency      time.Duration // moving average round trip on the shared connection
+	Completed    uint64        // replies received on the current shared connection
+}
+
+// Stats returns a snapshot of the node.
+func (n *Node) Stats() Stats {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s := Stats{
+		Addr:         n.addr,
+		State:        n.state,
+		Conns:        len(n.idle),
+		Dials:        n.dials.Load(),
+		DialFailures: n.dialFailures.Load(),
+	}
+	if n.lastErr != nil {
+		s.LastError = n.lastErr
+	}
+	if t := n.lastErrAt.Load(); t != 0 {
+		s.LastErrorAt = time.Unix(0, t)
+	}
+	if n.state == StateDown {
+		s.DownSince, s.NextRetry = n.downSince, n.nextRetry
+	}
+	if c := n.conn; c != nil {
+		s.Conns++
+		s.InFlight = c.InFlight()
+		s.Latency = c.Latency()
+		s.Completed = c.Completed()
+	}
+	return s
+}
+
+// DialsInFlight returns 1 while a shared-connection attempt is in flight, else 0.
+func (n *Node) DialsInFlight() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.dial != nil {
+		return 1
+	}
+	return 0
+}
+
+// Close closes the node's connections, stops its retries and waits for its background
+// work (attempts in flight are canceled). Calls after Close fail with rerr.ErrClosed.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	if n.state == StateClosed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.setStateLocked(StateClosed, nil)
+	c := n.conn
+	n.conn = nil
+	idle := n.idle
+	n.idle = nil
+	if n.timer != nil {
+		n.timer.Stop()
+	}
+	events := n.takeEventsLocked()
+	n.mu.Unlock()
+	n.emit(events)
+	n.stop()
+	if c != nil {
+		c.Close()
+	}
+	for _, c := range idle {
+		c.Close()
+	}
+	n.wg.Wait()
+	return nil
+}
