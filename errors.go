@@ -1,0 +1,64 @@
+package redline
+
+import (
+	"errors"
+
+	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/resp"
+)
+
+// NodeError is a failure talking to one node: its address, the phase (dial, tls,
+// handshake, write, read, redirect) and the underlying cause — for a rejected
+// certificate, the x509 error itself. Get it with errors.As(err, &nodeErr).
+//
+// Written reports whether the command may have reached the server; Down marks a fast
+// failure on a node known to be down (the call was not attempted and Err is the cause
+// of the node's last failure).
+type NodeError = rerr.NodeError
+
+// DeadlineError ends a call whose context deadline passed (or that was canceled). It
+// satisfies errors.Is(err, context.DeadlineExceeded) — or context.Canceled — and, when
+// the call was waiting on a node, errors.As(err, &nodeErr) yields the node, what the
+// call was waiting for and the node's last cause. Its message says all of it, e.g.
+// "redline: deadline exceeded after 100ms; 10.0.0.3:6380 read: no reply yet".
+type DeadlineError = rerr.DeadlineError
+
+// Phase names a step of talking to a node.
+type Phase = rerr.Phase
+
+// The phases a NodeError can name.
+const (
+	PhaseDial      = rerr.PhaseDial
+	PhaseTLS       = rerr.PhaseTLS
+	PhaseHandshake = rerr.PhaseHandshake
+	PhaseWrite     = rerr.PhaseWrite
+	PhaseRead      = rerr.PhaseRead
+	PhaseRedirect  = rerr.PhaseRedirect
+)
+
+// RedisError is an error reply from a server (WRONGTYPE, NOSCRIPT, …), parsed once.
+// Get it with errors.As.
+type RedisError = resp.Error
+
+// ErrClosed is returned by calls on a closed client.
+var ErrClosed = rerr.ErrClosed
+
+// SafeToRetry reports whether err means the command certainly did not reach any
+// server, so sending it again cannot execute it twice. Server error replies other
+// than redirects and "try again later" answers are not retryable at all; this is
+// about transport failures.
+func SafeToRetry(err error) bool {
+	var s interface{ SafeToRetry() bool }
+	if errors.As(err, &s) {
+		return s.SafeToRetry()
+	}
+	return false
+}
+
+// MayHaveExecuted reports whether a failed command may have run on the server: its
+// reply was lost after it was written. Such a write is reported, never silently sent
+// again.
+func MayHaveExecuted(err error) bool {
+	var ne *NodeError
+	return errors.As(err, &ne) && ne.Written
+}

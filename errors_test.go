@@ -1,0 +1,47 @@
+package redline
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/internal/rerr"
+)
+
+func TestDeadlineErrorKeepsCause(t *testing.T) {
+	cause := &NodeError{Addr: "10.1.2.3:6380", Phase: PhaseTLS, Err: x509.UnknownAuthorityError{}, Down: true, Since: time.Now()}
+	ctx, cancel := context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	<-ctx.Done()
+	err := error(rerr.Deadline(ctx, 100*time.Millisecond, cause))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Error("not DeadlineExceeded")
+	}
+	var ne *NodeError
+	if !errors.As(err, &ne) || ne.Addr != "10.1.2.3:6380" || ne.Phase != PhaseTLS {
+		t.Errorf("NodeError not reachable: %v", ne)
+	}
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &ua) {
+		t.Error("x509 cause not reachable")
+	}
+	msg := err.Error()
+	for _, want := range []string{"deadline exceeded after 100ms", "10.1.2.3:6380 tls", "x509: certificate signed by unknown authority", "node down"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if !SafeToRetry(err) || MayHaveExecuted(err) {
+		t.Error("a call that never reached the node must be safe to retry")
+	}
+	written := &NodeError{Addr: "a:1", Phase: PhaseRead, Err: rerr.ErrNoReply, Written: true}
+	if SafeToRetry(written) || !MayHaveExecuted(written) {
+		t.Error("a written command is not safe to retry")
+	}
+	if SafeToRetry(errors.New("other")) {
+		t.Error("an unknown error is not safe to retry")
+	}
+}
