@@ -36,9 +36,10 @@ fuzz-short fuzz:
 demo: deps
 	$(GO) run ./cmd/redline demo
 
-## bench: micro-benchmarks with allocation counts
+## bench: micro-benchmarks with allocation counts, then deadline fidelity (1,000 calls per fault mode)
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) test -run='^$$' -bench=. -skip='Overshoot|FastFail|TimerBaseline' -benchmem ./...
+	$(GO) test -run='^$$' -bench='Overshoot|FastFail|TimerBaseline' -benchtime=1000x ./internal/node/
 
 clean:
 	$(GO) clean -testcache

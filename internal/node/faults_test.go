@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // faultNode returns cluster node i, held by this test until it ends, with its fault
 // cleared and the process running again afterwards.
-func faultNode(t *testing.T, i int) (*redistest.Cluster, *redistest.Node) {
+func faultNode(t testing.TB, i int) (*redistest.Cluster, *redistest.Node) {
 	t.Helper()
 	cluster.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
