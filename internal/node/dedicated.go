@@ -93,7 +93,10 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 			}
 			<-n.sem
 		}()
-		return nil, rerr.Deadline(ctx, time.Since(start), &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrConnecting})
+		n.mu.Lock()
+		last := n.lastErr
+		n.mu.Unlock()
+		return nil, rerr.Deadline(ctx, time.Since(start), n.connectingErr(last))
 	}
 }
 

@@ -8,6 +8,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,7 @@ func (n *Node) Conn(ctx context.Context) (*conn.Conn, error) {
 	if d == nil {
 		d = n.startDialLocked()
 	}
+	last := n.lastErr
 	n.mu.Unlock()
 
 	start := time.Now()
@@ -104,8 +106,18 @@ func (n *Node) Conn(ctx context.Context) (*conn.Conn, error) {
 		}
 		return d.conn, nil
 	case <-ctx.Done():
-		return nil, rerr.Deadline(ctx, time.Since(start), &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrConnecting})
+		return nil, rerr.Deadline(ctx, time.Since(start), n.connectingErr(last))
 	}
+}
+
+// connectingErr is what a caller that left while an attempt was in flight waited
+// for, with the node's last failure when there was one.
+func (n *Node) connectingErr(last *rerr.NodeError) *rerr.NodeError {
+	ne := &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrConnecting}
+	if last != nil {
+		ne.Err = fmt.Errorf("%w; last failure: %s: %w", rerr.ErrConnecting, last.Phase, last.Err)
+	}
+	return ne
 }
 
 // Do runs one command on the shared connection.

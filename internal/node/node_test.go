@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -234,5 +235,32 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("backoff(%d) = %v, want in [%v, %v]", k, d, want/2, want)
 			}
 		}
+	}
+}
+
+func TestDeadlineWhileReconnectingNamesLastFailure(t *testing.T) {
+	var hang atomic.Bool
+	s := fakeserver.New(func(c *fakeserver.Conn, args []string) bool {
+		return args[0] == "HELLO" && hang.Load() // swallow HELLO: the handshake hangs
+	})
+	addr, _ := s.Listen()
+	defer s.Close()
+	n := New(addr, Options{})
+	defer n.Close()
+	if _, err := n.Do(ctxT(t, time.Second), "PING"); err != nil {
+		t.Fatal(err)
+	}
+	hang.Store(true)
+	s.CloseConns() // the connection ends; the node redials, and that attempt hangs
+	deadline := time.Now().Add(2 * time.Second)
+	for n.State() != StateConnecting && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	_, err := n.Do(ctxT(t, 50*time.Millisecond), "PING")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, rerr.ErrConnecting) {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(err.Error(), "last failure: read: EOF") {
+		t.Errorf("message %q does not name the last failure", err)
 	}
 }
