@@ -139,24 +139,14 @@ func (c *Conn) nodeErr(phase rerr.Phase, err error, written bool) *rerr.NodeErro
 // context ending (a *rerr.DeadlineError), the connection dying (a *rerr.NodeError),
 // or arguments that cannot be encoded.
 func (c *Conn) Do(ctx context.Context, args ...any) (resp.Value, error) {
-	r := getRequest()
-	var err error
-	if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
-		putRequest(r)
-		return resp.Value{}, err
-	}
-	r.n = 1
-	if err := c.roundTrip(ctx, r); err != nil {
-		return resp.Value{}, err
-	}
-	v := r.reply
-	putRequest(r)
-	return v, nil
+	w := NewWaiter(ctx, time.Time{})
+	return c.Exec(&w, 0, args)
 }
 
-// DoBlocking is Do for a command the server may hold for up to block (BLPOP and
-// friends): the health limit for its reply is extended by block.
-func (c *Conn) DoBlocking(ctx context.Context, block time.Duration, args ...any) (resp.Value, error) {
+// Exec is Do for a caller that brings its own Waiter (a context plus the client's
+// command deadline). block extends the health limit for a command the server may hold
+// that long (BLPOP and friends).
+func (c *Conn) Exec(w *Waiter, block time.Duration, args []any) (resp.Value, error) {
 	r := getRequest()
 	var err error
 	if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
@@ -164,7 +154,7 @@ func (c *Conn) DoBlocking(ctx context.Context, block time.Duration, args ...any)
 		return resp.Value{}, err
 	}
 	r.n, r.extra = 1, block
-	if err := c.roundTrip(ctx, r); err != nil {
+	if err := c.roundTrip(w, r); err != nil {
 		return resp.Value{}, err
 	}
 	v := r.reply
@@ -176,6 +166,12 @@ func (c *Conn) DoBlocking(ctx context.Context, block time.Duration, args ...any)
 // callers' commands (so ASKING + command, or MULTI … EXEC, stay adjacent), and returns
 // their replies in order.
 func (c *Conn) DoMulti(ctx context.Context, cmds ...[]any) ([]resp.Value, error) {
+	w := NewWaiter(ctx, time.Time{})
+	return c.ExecMulti(&w, cmds)
+}
+
+// ExecMulti is DoMulti with a caller's Waiter.
+func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
@@ -188,7 +184,7 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]any) ([]resp.Value, error)
 		}
 	}
 	r.n = len(cmds)
-	if err := c.roundTrip(ctx, r); err != nil {
+	if err := c.roundTrip(w, r); err != nil {
 		return nil, err
 	}
 	out := make([]resp.Value, len(r.replies))
@@ -199,8 +195,9 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]any) ([]resp.Value, error)
 
 // roundTrip queues r and waits for it. On a nil return, r is done and owned by the
 // caller again; on an error, r is no longer the caller's.
-func (c *Conn) roundTrip(ctx context.Context, r *request) error {
+func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	start := time.Now()
+	ctx := w.ctx
 	select {
 	case <-c.closed:
 		putRequest(r)
@@ -215,6 +212,16 @@ func (c *Conn) roundTrip(ctx context.Context, r *request) error {
 	case <-ctx.Done():
 		putRequest(r)
 		return rerr.Deadline(ctx, time.Since(start), c.nodeErr(rerr.PhaseWrite, errQueueFull, false))
+	case <-w.Expired():
+		putRequest(r)
+		return rerr.Deadline(ctx, time.Since(start), c.nodeErr(rerr.PhaseWrite, errQueueFull, false))
+	}
+	deadline := func(written bool) error {
+		phase, cause := rerr.PhaseWrite, errNotWritten
+		if written {
+			phase, cause = rerr.PhaseRead, rerr.ErrNoReply
+		}
+		return rerr.Deadline(ctx, time.Since(start), c.nodeErr(phase, cause, written))
 	}
 	select {
 	case <-r.done:
@@ -225,13 +232,9 @@ func (c *Conn) roundTrip(ctx context.Context, r *request) error {
 		}
 		return nil
 	case <-ctx.Done():
-		return c.abandon(r, func(written bool) error {
-			phase, cause := rerr.PhaseWrite, errNotWritten
-			if written {
-				phase, cause = rerr.PhaseRead, rerr.ErrNoReply
-			}
-			return rerr.Deadline(ctx, time.Since(start), c.nodeErr(phase, cause, written))
-		})
+		return c.abandon(r, deadline)
+	case <-w.Expired():
+		return c.abandon(r, deadline)
 	case <-c.closed:
 		return c.abandon(r, c.failedErr)
 	}

@@ -76,7 +76,7 @@ func (n *Node) State() State {
 // Down set). Otherwise the caller waits for the attempt in flight — shared with every
 // other caller — until its context ends (a *rerr.DeadlineError naming what it waited
 // for); the attempt goes on in the background under its own DialTimeout.
-func (n *Node) Conn(ctx context.Context) (*conn.Conn, error) {
+func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 	n.mu.Lock()
 	if c := n.conn; c != nil {
 		n.mu.Unlock()
@@ -105,9 +105,10 @@ func (n *Node) Conn(ctx context.Context) (*conn.Conn, error) {
 			return nil, d.err
 		}
 		return d.conn, nil
-	case <-ctx.Done():
-		return nil, rerr.Deadline(ctx, time.Since(start), n.connectingErr(last))
+	case <-w.Ctx().Done():
+	case <-w.Expired():
 	}
+	return nil, rerr.Deadline(w.Ctx(), time.Since(start), n.connectingErr(last))
 }
 
 // connectingErr is what a caller that left while an attempt was in flight waited
@@ -122,11 +123,17 @@ func (n *Node) connectingErr(last *rerr.NodeError) *rerr.NodeError {
 
 // Do runs one command on the shared connection.
 func (n *Node) Do(ctx context.Context, args ...any) (resp.Value, error) {
-	c, err := n.Conn(ctx)
+	w := conn.NewWaiter(ctx, time.Time{})
+	return n.Exec(&w, args)
+}
+
+// Exec runs one command on the shared connection with a caller's Waiter.
+func (n *Node) Exec(w *conn.Waiter, args []any) (resp.Value, error) {
+	c, err := n.Conn(w)
 	if err != nil {
 		return resp.Value{}, err
 	}
-	return c.Do(ctx, args...)
+	return c.Exec(w, 0, args)
 }
 
 // fastFailLocked is the error for a call to a node known to be down.
