@@ -1,0 +1,157 @@
+package topology
+
+import (
+	"maps"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redline-go/redline/hashslot"
+)
+
+// WithMoved returns a copy of t in which slot is served by the primary at addr, as a MOVED
+// redirection says. If addr is the primary of a shard of t, the slot joins that shard;
+// otherwise a new shard is added whose primary is addr, with no replicas (a copy of the
+// node t knows at addr, such as a replica just promoted, else a node with only Addr set).
+// t itself is not modified, and the copy shares all that did not change with it.
+//
+// addr is a "host:port"; an IPv6 host may be bracketed or not. WithMoved returns t
+// unchanged when slot is not in 0..16383, when addr is not a usable address (including
+// the empty host of Redis 7's "MOVED 3999 :6381", which the caller must replace with the
+// host of the node that sent it), when addr already serves slot, or when t already has the
+// maximum number of shards (65,535).
+//
+// It copies the 32 KiB slot array and the shard slice, plus the node index when a shard is
+// added: cheap enough to run once per redirected slot.
+func (t *Table) WithMoved(slot int, addr string) *Table {
+	if uint(slot) >= hashslot.Count {
+		return t
+	}
+	addr, ok := normalizeAddr(addr)
+	if !ok {
+		return t
+	}
+	old := int(t.slots[slot]) - 1 // -1 when uncovered
+	if old >= 0 && t.shards[old].Primary.Addr == addr {
+		return t
+	}
+	to := -1
+	for i, p := range t.primaries {
+		if p.Addr == addr {
+			to = i
+			break
+		}
+	}
+	if to < 0 && len(t.shards) >= maxShards {
+		return t
+	}
+
+	nt := new(Table)
+	*nt = *t
+	nt.shards = make([]*Shard, len(t.shards), len(t.shards)+1)
+	copy(nt.shards, t.shards)
+	if to < 0 {
+		p := &Node{Addr: addr}
+		if known := t.byAddr[addr]; known != nil {
+			*p = *known
+		}
+		p.Role = RolePrimary
+		nt.shards = append(nt.shards, &Shard{Primary: p})
+		to = len(nt.shards) - 1
+		nt.primaries = append(slices.Clip(t.primaries), p)
+		nt.byAddr = maps.Clone(t.byAddr)
+		nt.byAddr[addr] = p
+		nt.nodes = make([]*Node, 0, len(t.nodes)+1)
+		nt.nodes = append(nt.nodes, t.nodes[:len(t.primaries)]...)
+		nt.nodes = append(nt.nodes, p)
+		for _, n := range t.nodes[len(t.primaries):] {
+			if n.Addr != addr {
+				nt.nodes = append(nt.nodes, n)
+			}
+		}
+	}
+	if old >= 0 {
+		s := *nt.shards[old]
+		s.Ranges = removeSlot(s.Ranges, slot)
+		nt.shards[old] = &s
+	} else {
+		nt.covered++
+	}
+	s := *nt.shards[to]
+	s.Ranges = addSlot(s.Ranges, slot)
+	nt.shards[to] = &s
+	nt.slots[slot] = uint16(to + 1)
+	return nt
+}
+
+// normalizeAddr returns addr in the form of Node.Addr (IPv6 bracketed), or false when it
+// is not a host and a port in 1..65535.
+func normalizeAddr(addr string) (string, bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		// "::1:7000": an unbracketed IPv6 host, as older servers send in MOVED.
+		i := strings.LastIndexByte(addr, ':')
+		if i < 0 || strings.IndexByte(addr[:i], ':') < 0 || strings.IndexByte(addr, '[') >= 0 {
+			return "", false
+		}
+		host, port = addr[:i], addr[i+1:]
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 || checkHost(host) != "" {
+		return "", false
+	}
+	canon := string(appendHostPort(nil, []byte(host), int64(p)))
+	if canon == addr {
+		return addr, true
+	}
+	return canon, true
+}
+
+// removeSlot returns a new copy of the sorted ranges without slot, which one of them holds.
+func removeSlot(ranges [][2]int, slot int) [][2]int {
+	out := make([][2]int, 0, len(ranges)+1)
+	for _, r := range ranges {
+		if slot < r[0] || slot > r[1] {
+			out = append(out, r)
+			continue
+		}
+		if r[0] < slot {
+			out = append(out, [2]int{r[0], slot - 1})
+		}
+		if slot < r[1] {
+			out = append(out, [2]int{slot + 1, r[1]})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// addSlot returns a new copy of the sorted ranges with slot, which none of them holds,
+// merged with its neighbours.
+func addSlot(ranges [][2]int, slot int) [][2]int {
+	out := make([][2]int, 0, len(ranges)+1)
+	added := false
+	for _, r := range ranges {
+		if !added && slot < r[0] {
+			out = appendMerged(out, [2]int{slot, slot})
+			added = true
+		}
+		out = appendMerged(out, r)
+	}
+	if !added {
+		out = appendMerged(out, [2]int{slot, slot})
+	}
+	return out
+}
+
+// appendMerged appends r to sorted ranges, merging it with the last one when adjacent.
+func appendMerged(out [][2]int, r [2]int) [][2]int {
+	if n := len(out); n > 0 && out[n-1][1]+1 == r[0] {
+		out[n-1][1] = r[1]
+		return out
+	}
+	return append(out, r)
+}
