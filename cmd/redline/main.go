@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	redline demo [flags]    start a throwaway local cluster, show it, stop it
+//	redline demo [flags]    the seed scenario on a throwaway local cluster
 //
 // Run `redline help` for the list of subcommands and `redline demo -h` for its flags.
 package main
@@ -49,8 +49,8 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `redline — a Redis Cluster client that keeps its deadlines.
 
 Usage:
-  redline demo [flags]    start a throwaway local cluster (real redis-server processes),
-                          show its topology, stop it and check nothing is left running
+  redline demo [flags]    on a throwaway local TLS cluster (real redis-server processes),
+                          show what callers see while nodes fail: the seed scenario
 
 Run 'redline <subcommand> -h' for a subcommand's flags.
 `)

@@ -34,6 +34,12 @@ func Dial(ctx context.Context, opts *Options) (*Conn, error) {
 		}
 		return nil, &rerr.NodeError{Addr: o.Addr, Phase: phase, Err: err}
 	}
+	phase := func(p rerr.Phase) {
+		if o.OnPhase != nil {
+			o.OnPhase(p)
+		}
+	}
+	phase(rerr.PhaseDial)
 	nc, err := o.DialContext(ctx, "tcp", o.Addr)
 	if err != nil {
 		return fail(rerr.PhaseDial, err)
@@ -43,6 +49,7 @@ func Dial(ctx context.Context, opts *Options) (*Conn, error) {
 		tc.SetKeepAlive(true)
 	}
 	if o.TLS != nil {
+		phase(rerr.PhaseTLS)
 		tc := tls.Client(nc, o.TLS)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
@@ -50,6 +57,7 @@ func Dial(ctx context.Context, opts *Options) (*Conn, error) {
 		}
 		nc = tc
 	}
+	phase(rerr.PhaseHandshake)
 	proto, info, err := handshake(ctx, nc, o)
 	if err != nil {
 		nc.Close()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -54,6 +55,9 @@ type Options struct {
 	// OnClose is called once, from the connection's own goroutines, when the connection
 	// dies or is closed, with the cause (nil for Close).
 	OnClose func(c *Conn, cause error)
+	// OnPhase, when set, is called by Dial as each phase starts (dial, tls,
+	// handshake), so an owner can tell what a slow attempt is waiting for.
+	OnPhase func(rerr.Phase)
 	// Logger receives debug records of connection deaths. nil means none.
 	Logger *slog.Logger
 }

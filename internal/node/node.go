@@ -42,6 +42,8 @@ type Node struct {
 	sem  chan struct{}
 	idle []*conn.Conn
 
+	dialPhase    atomic.Value // rerr.Phase the attempt in flight is in
+	dialStart    atomic.Int64 // unix nanos the attempt in flight started
 	dials        atomic.Uint64
 	dialFailures atomic.Uint64
 	lastErrAt    atomic.Int64
@@ -112,13 +114,21 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 }
 
 // connectingErr is what a caller that left while an attempt was in flight waited
-// for, with the node's last failure when there was one.
+// for: the phase the attempt is in and for how long, with the node's last failure
+// when there was one.
 func (n *Node) connectingErr(last *rerr.NodeError) *rerr.NodeError {
-	ne := &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrConnecting}
-	if last != nil {
-		ne.Err = fmt.Errorf("%w; last failure: %s: %w", rerr.ErrConnecting, last.Phase, last.Err)
+	phase, _ := n.dialPhase.Load().(rerr.Phase)
+	if phase == "" {
+		phase = rerr.PhaseDial
 	}
-	return ne
+	err := rerr.ErrConnecting
+	if t := n.dialStart.Load(); t != 0 {
+		err = fmt.Errorf("%w, no answer for %v", rerr.ErrConnecting, time.Since(time.Unix(0, t)).Round(time.Millisecond))
+	}
+	if last != nil {
+		err = fmt.Errorf("%w; last failure: %s: %w", err, last.Phase, last.Err)
+	}
+	return &rerr.NodeError{Addr: n.addr, Phase: phase, Err: err}
 }
 
 // Do runs one command on the shared connection.
@@ -166,8 +176,10 @@ func (n *Node) runDial(d *dialCall) {
 	defer n.wg.Done()
 	o := n.connOptions()
 	o.OnClose = n.connClosed
+	o.OnPhase = func(p rerr.Phase) { n.dialPhase.Store(p) }
 	ctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
 	start := time.Now()
+	n.dialStart.Store(start.UnixNano())
 	c, err := conn.Dial(ctx, o)
 	cancel()
 	n.dials.Add(1)

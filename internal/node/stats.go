@@ -88,3 +88,15 @@ func (n *Node) Close() error {
 	n.wg.Wait()
 	return nil
 }
+
+// Latency returns the moving average round trip of the shared connection, 0 when
+// there is none yet.
+func (n *Node) Latency() time.Duration {
+	n.mu.Lock()
+	c := n.conn
+	n.mu.Unlock()
+	if c == nil {
+		return 0
+	}
+	return c.Latency()
+}

@@ -1,0 +1,57 @@
+package redline
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/redline-go/redline/redistest"
+)
+
+// BenchmarkClient measures GET and SET of 16-byte values through the cluster client on
+// a 3-master cluster without proxies (keys spread over all slots), at 1 and 128
+// goroutines.
+func BenchmarkClient(b *testing.B) {
+	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	c := newTestClient(b, cl, Options{})
+	ctx := context.Background()
+	const nkeys = 1000
+	keys := make([]string, nkeys)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("bench:%d", i)
+		if err := c.Do(ctx, "SET", keys[i], "0123456789abcdef").Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, op := range []string{"GET", "SET"} {
+		for _, par := range []int{1, 128} {
+			b.Run(fmt.Sprintf("%s/goroutines=%d", op, par), func(b *testing.B) {
+				b.ReportAllocs()
+				var wg sync.WaitGroup
+				per := b.N/par + 1
+				b.ResetTimer()
+				for g := range par {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := range per {
+							k := keys[(g*7919+i)%nkeys]
+							var err error
+							if op == "GET" {
+								err = c.Do(ctx, "GET", k).Err()
+							} else {
+								err = c.Do(ctx, "SET", k, "0123456789abcdef").Err()
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+			})
+		}
+	}
+}

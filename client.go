@@ -1,0 +1,177 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/topology"
+)
+
+// Client is a Redis Cluster client. It is safe for concurrent use by any number of
+// goroutines; create one per cluster and share it.
+type Client struct {
+	opts     Options
+	nodeOpts node.Options
+
+	topo atomic.Pointer[topology.Table]
+
+	nodesMu sync.Mutex                             // serializes changes to nodes
+	nodes   atomic.Pointer[map[string]*node.Node] // copy-on-write: lock-free lookups
+	retired []*node.Node                           // no longer in the topology; closed at the next refresh
+
+	refreshCh   chan struct{}
+	refreshes   atomic.Uint64
+	lastRefresh atomic.Int64 // unix nanos
+	redirects   atomic.Uint64
+
+	cmds cmdCache // command infos learned from servers (module commands)
+
+	ctx    context.Context // canceled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+// NewClient connects to the cluster: it asks every seed in Options.Addrs at once for
+// the topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) and returns as soon
+// as one answers. Other nodes are not dialed until a command needs them, so nodes that
+// are down or unreachable never delay it. ctx bounds the call (DialTimeout +
+// CommandTimeout when it has no deadline).
+func NewClient(ctx context.Context, opts Options) (*Client, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{opts: o, refreshCh: make(chan struct{}, 1)}
+	c.nodeOpts = node.Options{
+		Conn: conn.Options{
+			TLS:          o.TLSConfig,
+			Protocol:     o.Protocol,
+			Username:     o.Username,
+			Password:     o.Password,
+			Credentials:  o.Credentials,
+			ClientName:   o.ClientName,
+			ReadOnly:     o.ReadFrom != ReadPrimary,
+			ReplyTimeout: o.ReplyTimeout,
+		},
+		DialTimeout: o.DialTimeout,
+		Logger:      o.Logger,
+	}
+	empty := map[string]*node.Node{}
+	c.nodes.Store(&empty)
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.DialTimeout+o.CommandTimeout)
+		defer cancel()
+	}
+	t, err := c.fetchFromAny(ctx, o.Addrs)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.install(t)
+	c.wg.Add(1)
+	go c.refreshLoop()
+	return c, nil
+}
+
+// fetchFromAny asks every address at once and returns the first topology; the other
+// requests are abandoned (they end with ctx).
+func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Table, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type answer struct {
+		t   *topology.Table
+		err error
+	}
+	ch := make(chan answer, len(addrs))
+	for _, a := range addrs {
+		n := c.node(a)
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			t, err := c.fetchTopology(ctx, n)
+			ch <- answer{t, err}
+		}()
+	}
+	var errs []error
+	for range addrs {
+		select {
+		case a := <-ch:
+			if a.err == nil {
+				return a.t, nil
+			}
+			errs = append(errs, a.err)
+		case <-ctx.Done():
+			errs = append(errs, ctx.Err())
+			return nil, fmt.Errorf("redline: no seed answered with the topology in time: %w", errors.Join(errs...))
+		}
+	}
+	return nil, fmt.Errorf("redline: no seed answered with the topology: %w", errors.Join(errs...))
+}
+
+// node returns the node for addr, creating it (without dialing) if needed.
+func (c *Client) node(addr string) *node.Node {
+	if n := (*c.nodes.Load())[addr]; n != nil {
+		return n
+	}
+	c.nodesMu.Lock()
+	defer c.nodesMu.Unlock()
+	old := *c.nodes.Load()
+	if n := old[addr]; n != nil {
+		return n
+	}
+	n := node.New(addr, c.nodeOpts)
+	m := make(map[string]*node.Node, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[addr] = n
+	c.nodes.Store(&m)
+	if c.closed.Load() { // raced with Close: do not leak it
+		n.Close()
+	}
+	return n
+}
+
+// Close closes every connection and stops all background work; it returns when every
+// goroutine the client started has ended. Calls after Close fail with ErrClosed.
+func (c *Client) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.cancel()
+	c.wg.Wait()
+	c.nodesMu.Lock()
+	nodes := *c.nodes.Load()
+	retired := c.retired
+	c.retired = nil
+	c.nodesMu.Unlock()
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		wg.Add(1)
+		go func() { defer wg.Done(); n.Close() }()
+	}
+	for _, n := range retired {
+		n.Close()
+	}
+	wg.Wait()
+	return nil
+}
+
+// deadline returns the call's end: its context and the command timeout.
+func (c *Client) waiter(ctx context.Context) conn.Waiter {
+	return conn.NewWaiter(ctx, time.Now().Add(c.opts.CommandTimeout))
+}
+
+// randN returns a random int in [0, n).
+func randN(n int) int { return rand.IntN(n) }

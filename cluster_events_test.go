@@ -1,0 +1,209 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/redistest"
+)
+
+// TestLiveSlotMigration moves a slot while goroutines read and write its keys: the
+// client follows ASK during the migration and MOVED after it; no error reaches the
+// callers and every key is readable afterwards.
+func TestLiveSlotMigration(t *testing.T) {
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{})
+	ctx := ctxT(t, 60*time.Second)
+	const tag = "{live}"
+	slot := hashslot.Key(tag)
+	const keys = 300
+	for i := range keys {
+		if err := c.Do(ctx, "SET", fmt.Sprintf("%s:%d", tag, i), i).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := topo.Owner(slot).Node
+	var dst *redistest.Node
+	for _, m := range topo.Masters() {
+		if m.Node != src {
+			dst = m.Node
+			break
+		}
+	}
+
+	stop := make(chan struct{})
+	var ops, failures atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := fmt.Sprintf("%s:%d", tag, (i*7+g)%keys)
+				var err error
+				if i%3 == 0 {
+					err = c.Do(ctx, "SET", k, (i*7+g)%keys).Err()
+				} else {
+					_, err = c.Do(ctx, "GET", k).Int64()
+				}
+				ops.Add(1)
+				if err != nil {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	m, err := cl.BeginMigration(ctx, slot, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := m.MoveKeys(ctx, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // let traffic meet a half-moved slot
+	}
+	if err := m.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // traffic after the move: MOVED
+	close(stop)
+	wg.Wait()
+	if f := failures.Load(); f > 0 {
+		t.Fatalf("%d of %d calls failed during the migration; first: %v", f, ops.Load(), firstErr.Load())
+	}
+	if c.redirects.Load() == 0 {
+		t.Error("no redirect was followed: the test did not exercise MOVED/ASK")
+	}
+	for i := range keys {
+		if n, err := c.Do(ctx, "GET", fmt.Sprintf("%s:%d", tag, i)).Int64(); err != nil || n != int64(i) {
+			t.Fatalf("key %d after migration: %d %v", i, n, err)
+		}
+	}
+	t.Logf("%d calls during the migration, %d redirects followed", ops.Load(), c.redirects.Load())
+	if err := cl.MigrateSlot(ctx, slot, src); err != nil { // restore
+		t.Fatal(err)
+	}
+}
+
+// TestFailover kills a master while a bounded write loop runs: no call exceeds its
+// deadline; writes succeed again soon after the replica is promoted; the client's
+// topology shows the new master.
+func TestFailover(t *testing.T) {
+	cl := plain(t)
+	const timeout = 300 * time.Millisecond
+	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: timeout, RefreshMinInterval: 200 * time.Millisecond})
+	ctx := ctxT(t, 90*time.Second)
+	master, replica := cl.Node(2), cl.Node(5)
+	lo, _ := 2*hashslot.Count/3, 0
+	key := ""
+	for i := 0; ; i++ { // a key on the master we kill
+		key = fmt.Sprintf("fo:%d", i)
+		if s := hashslot.Key(key); s >= lo {
+			break
+		}
+	}
+	if err := c.Do(ctx, "SET", key, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	if err := master.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	promotedCh := make(chan time.Time, 1)
+	go func() { // when the replica says it is master (polled on its real port)
+		for time.Since(killed) < 60*time.Second {
+			if role, err := replica.Role(ctxT(t, time.Second)); err == nil && role == "master" {
+				promotedCh <- time.Now()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		close(promotedCh)
+	}()
+	t.Cleanup(func() { // restore: restart, then make it master again
+		ctx := context.Background()
+		if err := master.Restart(ctxT(t, 30*time.Second)); err != nil {
+			t.Errorf("restart: %v", err)
+			return
+		}
+		if err := cl.WaitHealthy(ctxT(t, 60*time.Second)); err != nil {
+			t.Errorf("healthy: %v", err)
+			return
+		}
+		if err := cl.Failover(ctxT(t, 60*time.Second), master, redistest.FailoverDefault); err != nil {
+			t.Errorf("fail back: %v", err)
+		}
+		_ = ctx
+	})
+	var recovered time.Time
+	var maxOver time.Duration
+	var calls, failed int
+	for i := 0; time.Since(killed) < 30*time.Second; i++ {
+		start := time.Now()
+		err := c.Do(context.Background(), "SET", key, i).Err() // the client's CommandTimeout bounds it
+		el := time.Since(start)
+		calls++
+		if over := el - timeout; over > maxOver {
+			maxOver = over
+		}
+		if err != nil {
+			failed++
+			recovered = time.Time{}
+			var ne *NodeError
+			if !errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) {
+				var re *RedisError
+				if !errors.As(err, &re) {
+					t.Fatalf("failure without a node or server cause: %v", err)
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if recovered.IsZero() {
+			recovered = time.Now()
+		}
+		if time.Since(recovered) > time.Second {
+			break // writes have been succeeding for a second
+		}
+	}
+	if recovered.IsZero() {
+		t.Fatalf("writes never recovered after the failover (%d calls, %d failed)", calls, failed)
+	}
+	if maxOver > 50*time.Millisecond {
+		t.Errorf("a call overshot its %v deadline by %v", timeout, maxOver)
+	}
+	promoted, ok := <-promotedCh
+	if !ok {
+		t.Fatal("the replica never became master")
+	}
+	t.Logf("kill → replica promoted %v → writes succeed again %v later (%d calls, %d failed, max overshoot %v)",
+		promoted.Sub(killed).Round(time.Millisecond), recovered.Sub(promoted).Round(time.Millisecond), calls, failed, maxOver)
+	if after := recovered.Sub(promoted); after > cl.NodeTimeout()+time.Second {
+		t.Errorf("writes recovered %v after the promotion, want within cluster-node-timeout + 1s", after)
+	}
+	if s := c.topo.Load().Slot(hashslot.Key(key)); s == nil || s.Primary.Addr != replica.Addr() {
+		t.Errorf("client topology: slot owner %v, want the promoted replica %s", s, replica.Addr())
+	}
+}

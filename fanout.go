@@ -1,0 +1,176 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/redline-go/redline/internal/command"
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/topology"
+	"github.com/redline-go/redline/resp"
+)
+
+// fanout sends a command to every primary (request policy all_shards) or every node
+// (all_nodes) at once and merges the replies per the command's response policy.
+func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Result {
+	t := c.topo.Load()
+	var targets []*topology.Node
+	if info.Request == command.PolicyAllNodes {
+		targets = t.Nodes()
+	} else {
+		targets = t.Primaries()
+	}
+	ctx, cancel := c.deriveCtx(ctx)
+	defer cancel()
+	results := make([]Result, len(targets))
+	var wg sync.WaitGroup
+	for i, tn := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = c.doNode(ctx, c.node(tn.Addr), args)
+		}()
+	}
+	wg.Wait()
+	return merge(info.Response, results)
+}
+
+// doNode runs a command on one given node, retrying what the server asks to retry.
+func (c *Client) doNode(ctx context.Context, n *node.Node, args []any) Result {
+	w := conn.NewWaiter(ctx, timeZero)
+	defer w.Release()
+	backoff := c.opts.RetryBackoff
+	for attempt := 1; ; attempt++ {
+		v, err := n.Exec(&w, args)
+		if err != nil {
+			return Result{err: err}
+		}
+		if v.Err != nil && v.Err.IsRetryable() && attempt < c.opts.MaxAttempts && sleep(&w, jitter(backoff)) {
+			backoff = min(2*backoff, c.opts.RetryBackoffMax)
+			continue
+		}
+		return Result{val: v}
+	}
+}
+
+// merge combines the replies of a fan-out. A transport error or an error reply fails
+// the merge, except with one_succeeded, which needs a single success.
+func merge(policy command.ResponsePolicy, rs []Result) Result {
+	if len(rs) == 0 {
+		return Result{err: errors.New("redline: the topology has no node to send the command to")}
+	}
+	if policy == command.ResponseOneSucceeded {
+		for _, r := range rs {
+			if r.Err() == nil {
+				return r
+			}
+		}
+		return rs[0]
+	}
+	for _, r := range rs {
+		if r.Err() != nil {
+			return r
+		}
+	}
+	switch policy {
+	case command.ResponseAggSum, command.ResponseAggMin, command.ResponseAggMax:
+		return aggregateInts(policy, rs)
+	case command.ResponseAggLogicalAnd, command.ResponseAggLogicalOr:
+		return aggregateLogical(policy == command.ResponseAggLogicalAnd, rs)
+	case command.ResponseAllSucceeded:
+		return rs[0]
+	}
+	// Default and special: lists are concatenated (KEYS), maps merged; otherwise every
+	// node answered alike and the first answer stands.
+	first := rs[0].val
+	switch {
+	case isList(first):
+		out := resp.Value{Type: first.Type}
+		for _, r := range rs {
+			out.Elems = append(out.Elems, r.val.Elems...)
+		}
+		return Result{val: out}
+	case first.Type == resp.TypeMap:
+		out := resp.Value{Type: resp.TypeMap}
+		for _, r := range rs {
+			out.Elems = append(out.Elems, r.val.Elems...)
+		}
+		return Result{val: out}
+	}
+	return rs[0]
+}
+
+func aggregateInts(policy command.ResponsePolicy, rs []Result) Result {
+	var acc int64
+	for i, r := range rs {
+		n, err := valueInt(r.val)
+		if err != nil {
+			return Result{err: err}
+		}
+		switch {
+		case i == 0:
+			acc = n
+		case policy == command.ResponseAggSum:
+			acc += n
+		case policy == command.ResponseAggMin:
+			acc = min(acc, n)
+		default:
+			acc = max(acc, n)
+		}
+	}
+	return Result{val: resp.Value{Type: resp.TypeInteger, Int: acc}}
+}
+
+// aggregateLogical combines integer (or element-wise, array-of-integer) replies with
+// AND or OR: SCRIPT EXISTS on every node says 1 only where all have the script.
+func aggregateLogical(and bool, rs []Result) Result {
+	combine := func(a, b int64) int64 {
+		if and {
+			return b2i(a != 0 && b != 0)
+		}
+		return b2i(a != 0 || b != 0)
+	}
+	first := rs[0].val
+	if !isList(first) {
+		acc, err := valueInt(first)
+		if err != nil {
+			return Result{err: err}
+		}
+		for _, r := range rs[1:] {
+			n, err := valueInt(r.val)
+			if err != nil {
+				return Result{err: err}
+			}
+			acc = combine(acc, n)
+		}
+		return Result{val: resp.Value{Type: resp.TypeInteger, Int: acc}}
+	}
+	out := resp.Value{Type: resp.TypeArray, Elems: make([]resp.Value, len(first.Elems))}
+	for i := range out.Elems {
+		acc, err := valueInt(first.Elems[i])
+		if err != nil {
+			return Result{err: err}
+		}
+		for _, r := range rs[1:] {
+			if len(r.val.Elems) != len(first.Elems) {
+				return Result{err: errors.New("redline: nodes answered with arrays of different lengths")}
+			}
+			n, err := valueInt(r.val.Elems[i])
+			if err != nil {
+				return Result{err: err}
+			}
+			acc = combine(acc, n)
+		}
+		out.Elems[i] = resp.Value{Type: resp.TypeInteger, Int: acc}
+	}
+	return Result{val: out}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

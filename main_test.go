@@ -1,0 +1,86 @@
+package redline
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/redistest"
+)
+
+// The package's integration tests share clusters, each started once on first use:
+// a plain 3-master + 3-replica cluster, and a 4-master TLS cluster for the seed
+// scenario. Tests that change a cluster restore it.
+var clusters struct {
+	mu   sync.Mutex
+	m    map[string]*redistest.Cluster
+	errs map[string]error
+}
+
+func sharedCluster(t testing.TB, name string, cfg redistest.Config) *redistest.Cluster {
+	t.Helper()
+	clusters.mu.Lock()
+	defer clusters.mu.Unlock()
+	if c := clusters.m[name]; c != nil {
+		return c
+	}
+	if err := clusters.errs[name]; err != nil {
+		t.Fatalf("cluster %s failed to start earlier: %v", name, err)
+	}
+	if clusters.m == nil {
+		clusters.m, clusters.errs = map[string]*redistest.Cluster{}, map[string]error{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c, err := redistest.Start(ctx, cfg)
+	if err != nil {
+		clusters.errs[name] = err
+		t.Fatalf("start cluster %s: %v", name, err)
+	}
+	clusters.m[name] = c
+	return c
+}
+
+// plain is 3 masters + 3 replicas, node timeout 2s.
+func plain(t testing.TB) *redistest.Cluster {
+	return sharedCluster(t, "plain", redistest.Config{Masters: 3, ReplicasPerMaster: 1})
+}
+
+// tlsCluster is 4 masters with TLS.
+func tlsCluster(t testing.TB) *redistest.Cluster {
+	return sharedCluster(t, "tls", redistest.Config{Masters: 4, TLS: true})
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, c := range clusters.m {
+		c.Close()
+	}
+	os.Exit(code)
+}
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newTestClient connects to c with o (Addrs filled in when empty) and closes the
+// client when the test ends, checking it leaves no goroutine behind.
+func newTestClient(t testing.TB, c *redistest.Cluster, o Options) *Client {
+	t.Helper()
+	if len(o.Addrs) == 0 {
+		o.Addrs = c.Addrs()
+	}
+	if o.TLSConfig == nil {
+		o.TLSConfig = c.TLSConfig()
+	}
+	cl, err := NewClient(ctxT(t, 10*time.Second), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}

@@ -1,0 +1,137 @@
+package redline
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/redline-go/redline/internal/command"
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/node"
+)
+
+// timeZero is the zero deadline: the waiter's context alone decides.
+var timeZero time.Time
+
+// Command is one command for DoMulti; build it with Cmd.
+type Command struct {
+	args []any
+}
+
+// Cmd builds a command for DoMulti from its name and arguments (strings, []byte or
+// integers).
+func Cmd(args ...any) Command { return Command{args: args} }
+
+// DoMulti runs several commands under one deadline and returns one Result per command,
+// in the caller's order. Commands are grouped by the node that owns their slot; each
+// group is sent as one pipeline, the groups in parallel. A command redirected (MOVED,
+// ASK) or asked to retry is handled on its own, like Do. The commands are not a
+// transaction: each succeeds or fails by itself.
+func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
+	results := make([]Result, len(cmds))
+	if c.closed.Load() {
+		for i := range results {
+			results[i] = Result{err: ErrClosed}
+		}
+		return results
+	}
+	ctx, cancel := c.deriveCtx(ctx)
+	defer cancel()
+
+	type batch struct {
+		n     *node.Node
+		index []int
+		args  [][]any
+		infos []*command.Info
+	}
+	batches := map[*node.Node]*batch{}
+	var single []int // commands that need Do's full path (fan-out, splits, errors)
+	w := conn.NewWaiter(ctx, timeZero)
+	for i, cmd := range cmds {
+		if len(cmd.args) == 0 {
+			single = append(single, i)
+			continue
+		}
+		info := c.lookup(&w, cmd.args)
+		if info != nil && (fansOut(info) || info.Request == command.PolicyMultiShard && splittable[info.Name]) {
+			single = append(single, i)
+			continue
+		}
+		slot, err := c.slotOf(info, cmd.args)
+		if err != nil {
+			results[i] = Result{err: err}
+			continue
+		}
+		n, err := c.pick(slot, info != nil && info.ReadOnly(), nil)
+		if err != nil {
+			results[i] = Result{err: err}
+			continue
+		}
+		b := batches[n]
+		if b == nil {
+			b = &batch{n: n}
+			batches[n] = b
+		}
+		b.index = append(b.index, i)
+		b.args = append(b.args, cmd.args)
+		b.infos = append(b.infos, info)
+	}
+	w.Release()
+
+	var wg sync.WaitGroup
+	for _, b := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.runBatch(ctx, b.n, b.index, b.args, b.infos, results)
+		}()
+	}
+	for _, i := range single {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = c.Do(ctx, cmds[i].args...)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// runBatch sends one node's commands as a pipeline; what comes back redirected, asked
+// to retry or failed before it was written goes through the single-command path.
+func (c *Client) runBatch(ctx context.Context, n *node.Node, index []int, args [][]any, infos []*command.Info, results []Result) {
+	w := conn.NewWaiter(ctx, timeZero)
+	defer w.Release()
+	redo := func(k int) {
+		slot, _ := c.slotOf(infos[k], args[k])
+		results[index[k]] = c.doSlot(&w, infos[k], slot, args[k])
+	}
+	cn, err := n.Conn(&w)
+	if err != nil {
+		for k := range index {
+			results[index[k]] = Result{err: err}
+		}
+		return
+	}
+	vs, err := cn.ExecMulti(&w, args)
+	if err != nil {
+		for k := range index {
+			if (SafeToRetry(err) || infos[k] != nil && infos[k].ReadOnly()) && ctx.Err() == nil {
+				redo(k)
+			} else {
+				results[index[k]] = Result{err: err}
+			}
+		}
+		return
+	}
+	for k, v := range vs {
+		if e := v.Err; e != nil && (e.IsMoved() || e.IsAsk() || e.IsRetryable()) {
+			if e.IsMoved() {
+				c.applyMoved(e.Slot, resolveAddr(e.Addr, n.Addr()))
+			}
+			redo(k)
+			continue
+		}
+		results[index[k]] = Result{val: v}
+	}
+}

@@ -1,0 +1,216 @@
+package redline
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// ReadFrom says where read-only commands go.
+type ReadFrom uint8
+
+const (
+	// ReadPrimary sends every command to the slot's primary (the default).
+	ReadPrimary ReadFrom = iota
+	// ReadPreferReplica sends read-only commands to a healthy replica of the slot's
+	// shard, falling back to the primary when none is (within the same deadline).
+	ReadPreferReplica
+	// ReadReplicaOnly sends read-only commands to replicas only; with no healthy
+	// replica the call fails.
+	ReadReplicaOnly
+	// ReadNearest sends read-only commands to the node of the shard (primary or
+	// replica) with the lowest measured latency.
+	ReadNearest
+)
+
+// String returns the name used in logs and by the CLI: primary, prefer-replica,
+// replica-only, nearest.
+func (r ReadFrom) String() string {
+	switch r {
+	case ReadPrimary:
+		return "primary"
+	case ReadPreferReplica:
+		return "prefer-replica"
+	case ReadReplicaOnly:
+		return "replica-only"
+	case ReadNearest:
+		return "nearest"
+	}
+	return fmt.Sprintf("ReadFrom(%d)", r)
+}
+
+// ParseReadFrom parses a ReadFrom name as String prints it.
+func ParseReadFrom(s string) (ReadFrom, error) {
+	for r := ReadPrimary; r <= ReadNearest; r++ {
+		if r.String() == s {
+			return r, nil
+		}
+	}
+	return 0, fmt.Errorf("redline: unknown ReadFrom %q (want primary, prefer-replica, replica-only or nearest)", s)
+}
+
+// Options configure a Client. The zero value of every field is a documented default;
+// only Addrs is required.
+type Options struct {
+	// Addrs are seed nodes, "host:port". NewClient asks them, all at once, for the
+	// topology and goes on with the first that answers. Required.
+	Addrs []string
+
+	// Username and Password authenticate every connection (HELLO AUTH, or AUTH).
+	// Empty Username with a Password is the default user. Never logged.
+	Username, Password string
+	// Credentials, when set, is called at every new connection for the username and
+	// password instead (rotating secrets). It gets the connection attempt's context.
+	Credentials func(ctx context.Context) (username, password string, err error)
+
+	// TLSConfig, when set, makes every connection use TLS. Certificates are verified
+	// as configured (verification is on unless you turn it off). An empty ServerName is
+	// set per node from the address dialed.
+	TLSConfig *tls.Config
+
+	// DialTimeout bounds one connection attempt to a node: TCP, TLS and handshake
+	// together. Attempts run in the background, so a call never waits longer than its
+	// own deadline; this decides how long an unreachable node stays "connecting"
+	// before it is known down (and calls to it fail fast). 0 means 2s.
+	DialTimeout time.Duration
+	// CommandTimeout bounds every call: its deadline is the earlier of the context's
+	// and now + CommandTimeout, so nothing waits forever. 0 means 5s.
+	CommandTimeout time.Duration
+	// ReplyTimeout is the health limit of a connection: when a reply is overdue by this
+	// much, the connection is declared dead, its node marked down and every caller on
+	// it released with the cause. 0 means 3s.
+	ReplyTimeout time.Duration
+
+	// MaxAttempts bounds the tries of one command: redirects (MOVED, ASK) and retries
+	// (TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN, or a failure before the command was
+	// written) each count. 0 means 5; 1 disables retries and redirects.
+	MaxAttempts int
+	// RetryBackoff is the first wait before retrying a command the server asked to
+	// retry (TRYAGAIN, CLUSTERDOWN, …); it doubles per retry up to RetryBackoffMax, with
+	// jitter, and never outlasts the call's deadline. 0 means 10ms and 500ms.
+	RetryBackoff, RetryBackoffMax time.Duration
+
+	// RefreshInterval is how often the topology is refreshed when nothing triggers it.
+	// 0 means 30s; negative disables periodic refreshes (MOVED, failures and uncovered
+	// slots still trigger them).
+	RefreshInterval time.Duration
+	// RefreshMinInterval is the minimum spacing between two topology refreshes, however
+	// many triggers arrive (each refresh asks a few nodes). 0 means 1s.
+	RefreshMinInterval time.Duration
+
+	// ReadFrom says where read-only commands go. The zero value is ReadPrimary.
+	ReadFrom ReadFrom
+	// ClientName is set on every connection (CLIENT SETNAME). Empty means none.
+	ClientName string
+	// Protocol is the RESP version: 3 (HELLO 3; RESP2 if the server does not know
+	// HELLO) or 2. 0 means 3.
+	Protocol int
+
+	// Logger receives redline's records: one per node state change and per topology
+	// change, never one per command. nil means none.
+	Logger *slog.Logger
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultDialTimeout        = 2 * time.Second
+	DefaultCommandTimeout     = 5 * time.Second
+	DefaultReplyTimeout       = 3 * time.Second
+	DefaultMaxAttempts        = 5
+	DefaultRetryBackoff       = 10 * time.Millisecond
+	DefaultRetryBackoffMax    = 500 * time.Millisecond
+	DefaultRefreshInterval    = 30 * time.Second
+	DefaultRefreshMinInterval = time.Second
+)
+
+// withDefaults validates o and returns it with defaults applied.
+func (o Options) withDefaults() (Options, error) {
+	if len(o.Addrs) == 0 {
+		return o, errors.New("redline: Options.Addrs: at least one seed address is required")
+	}
+	for _, a := range o.Addrs {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return o, fmt.Errorf("redline: Options.Addrs: %q is not host:port", a)
+		}
+	}
+	neg := func(name string, d time.Duration) error {
+		if d < 0 {
+			return fmt.Errorf("redline: Options.%s must not be negative (got %v)", name, d)
+		}
+		return nil
+	}
+	if err := errors.Join(neg("DialTimeout", o.DialTimeout), neg("CommandTimeout", o.CommandTimeout),
+		neg("ReplyTimeout", o.ReplyTimeout), neg("RetryBackoff", o.RetryBackoff),
+		neg("RetryBackoffMax", o.RetryBackoffMax), neg("RefreshMinInterval", o.RefreshMinInterval)); err != nil {
+		return o, err
+	}
+	if o.MaxAttempts < 0 {
+		return o, fmt.Errorf("redline: Options.MaxAttempts must not be negative (got %d)", o.MaxAttempts)
+	}
+	if o.ReadFrom > ReadNearest {
+		return o, fmt.Errorf("redline: Options.ReadFrom: unknown value %d", o.ReadFrom)
+	}
+	if o.Protocol != 0 && o.Protocol != 2 && o.Protocol != 3 {
+		return o, fmt.Errorf("redline: Options.Protocol must be 2 or 3 (got %d)", o.Protocol)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.DialTimeout, DefaultDialTimeout)
+	def(&o.CommandTimeout, DefaultCommandTimeout)
+	def(&o.ReplyTimeout, DefaultReplyTimeout)
+	def(&o.RetryBackoff, DefaultRetryBackoff)
+	def(&o.RetryBackoffMax, DefaultRetryBackoffMax)
+	def(&o.RefreshInterval, DefaultRefreshInterval)
+	def(&o.RefreshMinInterval, DefaultRefreshMinInterval)
+	if o.RetryBackoffMax < o.RetryBackoff {
+		o.RetryBackoffMax = o.RetryBackoff
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Protocol == 0 {
+		o.Protocol = 3
+	}
+	o.Addrs = append([]string(nil), o.Addrs...)
+	return o, nil
+}
+
+// String describes the options with the password redacted, so that printing them
+// (%v, %+v) or logging them never shows a secret.
+func (o Options) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "redline.Options{Addrs: %v", o.Addrs)
+	if o.Username != "" {
+		fmt.Fprintf(&b, ", Username: %q", o.Username)
+	}
+	if o.Password != "" {
+		b.WriteString(", Password: [redacted]")
+	}
+	if o.Credentials != nil {
+		b.WriteString(", Credentials: func")
+	}
+	if o.TLSConfig != nil {
+		b.WriteString(", TLS: on")
+	}
+	fmt.Fprintf(&b, ", DialTimeout: %v, CommandTimeout: %v, ReplyTimeout: %v, MaxAttempts: %d, ReadFrom: %v",
+		o.DialTimeout, o.CommandTimeout, o.ReplyTimeout, o.MaxAttempts, o.ReadFrom)
+	if o.ClientName != "" {
+		fmt.Fprintf(&b, ", ClientName: %q", o.ClientName)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String, for %#v.
+func (o Options) GoString() string { return o.String() }
+
+// LogValue makes slog print the options redacted too.
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }

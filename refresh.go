@@ -1,0 +1,238 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/topology"
+	"github.com/redline-go/redline/resp"
+)
+
+// refreshFanout is how many nodes one refresh asks: enough to outvote one stale or
+// confused node, few enough that a refresh costs little on a large cluster.
+const refreshFanout = 3
+
+// triggerRefresh asks for a topology refresh. It never blocks: triggers coalesce, and
+// the refresher runs at most one refresh per RefreshMinInterval.
+func (c *Client) triggerRefresh() {
+	select {
+	case c.refreshCh <- struct{}{}:
+	default:
+	}
+}
+
+// refreshLoop is the single refresher goroutine: periodic, or on trigger, spaced by
+// RefreshMinInterval (with jitter, so many clients do not refresh in step).
+func (c *Client) refreshLoop() {
+	defer c.wg.Done()
+	var tick <-chan time.Time
+	if c.opts.RefreshInterval > 0 {
+		t := time.NewTicker(c.opts.RefreshInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-c.refreshCh:
+		case <-tick:
+		}
+		spacing := c.opts.RefreshMinInterval + rand.N(c.opts.RefreshMinInterval/4+1)
+		if wait := time.Until(time.Unix(0, c.lastRefresh.Load()).Add(spacing)); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-c.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		select { // triggers that arrived meanwhile are served by this refresh
+		case <-c.refreshCh:
+		default:
+		}
+		c.refresh()
+	}
+}
+
+// refresh asks a few nodes for the topology, resolves their views and installs the
+// winner. It runs under its own timeout, never on a caller's goroutine.
+func (c *Client) refresh() {
+	c.lastRefresh.Store(time.Now().UnixNano())
+	c.refreshes.Add(1)
+	ctx, cancel := context.WithTimeout(c.ctx, c.opts.DialTimeout+c.opts.CommandTimeout)
+	defer cancel()
+
+	cands := c.refreshCandidates()
+	views := make([]*topology.Table, len(cands))
+	errs := make([]error, len(cands))
+	done := make(chan struct{}, len(cands))
+	for i, n := range cands {
+		go func() {
+			views[i], errs[i] = c.fetchTopology(ctx, n)
+			done <- struct{}{}
+		}()
+	}
+	for range cands {
+		<-done
+	}
+	best, agreeing := topology.Choose(views)
+	if best == nil {
+		if c.opts.Logger != nil && c.ctx.Err() == nil {
+			c.opts.Logger.Warn("redline: topology refresh failed; keeping the current one", "err", errors.Join(errs...).Error())
+		}
+		return
+	}
+	if agreeing < countNonNil(views) && c.opts.Logger != nil {
+		c.opts.Logger.Info("redline: nodes disagree on the topology; using the majority view", "agreeing", agreeing, "asked", len(cands))
+	}
+	c.install(best)
+}
+
+func countNonNil(ts []*topology.Table) int {
+	n := 0
+	for _, t := range ts {
+		if t != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// refreshCandidates picks up to refreshFanout nodes to ask: primaries of the current
+// table not known to be down first, in random order; then any other node; the seeds
+// when nothing else is known.
+func (c *Client) refreshCandidates() []*node.Node {
+	var addrs []string
+	if t := c.topo.Load(); t != nil {
+		for _, n := range t.Primaries() {
+			addrs = append(addrs, n.Addr)
+		}
+		rand.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] })
+		var replicas []string
+		for _, n := range t.Nodes() {
+			if n.Role == topology.RoleReplica {
+				replicas = append(replicas, n.Addr)
+			}
+		}
+		rand.Shuffle(len(replicas), func(i, j int) { replicas[i], replicas[j] = replicas[j], replicas[i] })
+		addrs = append(addrs, replicas...)
+	}
+	addrs = append(addrs, c.opts.Addrs...)
+	var up, down []*node.Node
+	seen := map[string]bool{}
+	for _, a := range addrs {
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		n := c.node(a)
+		if n.State() == node.StateDown {
+			down = append(down, n)
+		} else {
+			up = append(up, n)
+		}
+		if len(up) >= refreshFanout {
+			break
+		}
+	}
+	out := append(up, down...)
+	return out[:min(len(out), refreshFanout)]
+}
+
+// fetchTopology asks one node: CLUSTER SHARDS, or CLUSTER SLOTS when the server does
+// not know SHARDS (Redis < 7).
+func (c *Client) fetchTopology(ctx context.Context, n *node.Node) (*topology.Table, error) {
+	useTLS := c.opts.TLSConfig != nil
+	v, err := n.Do(ctx, "CLUSTER", "SHARDS")
+	if err == nil && v.Err != nil && unknownCommand(v.Err) {
+		v, err = n.Do(ctx, "CLUSTER", "SLOTS")
+		if err == nil && v.Err == nil {
+			return topology.ParseSlots(v, n.Addr(), useTLS)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.Err != nil {
+		return nil, &NodeError{Addr: n.Addr(), Phase: PhaseRead, Err: v.Err, Written: true}
+	}
+	return topology.ParseShards(v, n.Addr(), useTLS)
+}
+
+func unknownCommand(e *resp.Error) bool {
+	m := strings.ToLower(e.Msg)
+	return strings.Contains(m, "unknown subcommand") || strings.Contains(m, "unknown command")
+}
+
+// install makes t the current topology if it differs, logs the change and retires
+// nodes that left it.
+func (c *Client) install(t *topology.Table) {
+	old := c.topo.Load()
+	if old != nil && old.Equal(t) {
+		c.closeRetired()
+		return
+	}
+	c.topo.Store(t)
+	for _, n := range t.Nodes() {
+		c.node(n.Addr) // known from now on (not dialed)
+	}
+	if c.opts.Logger != nil {
+		c.opts.Logger.Info("redline: topology", "shards", len(t.Shards()), "covered_slots", t.Covered(), "source", t.Source())
+	}
+	c.retireAbsent(t)
+}
+
+// retireAbsent removes nodes that are neither in t nor seeds from the node map; they
+// are closed at the next refresh, so calls still in flight on them can finish.
+func (c *Client) retireAbsent(t *topology.Table) {
+	c.nodesMu.Lock()
+	defer c.nodesMu.Unlock()
+	old := *c.nodes.Load()
+	keep := make(map[string]*node.Node, len(old))
+	seeds := map[string]bool{}
+	for _, a := range c.opts.Addrs {
+		seeds[a] = true
+	}
+	for addr, n := range old {
+		if t.NodeByAddr(addr) != nil || seeds[addr] {
+			keep[addr] = n
+		} else {
+			c.retired = append(c.retired, n)
+		}
+	}
+	c.nodes.Store(&keep)
+}
+
+// closeRetired closes nodes retired at an earlier refresh.
+func (c *Client) closeRetired() {
+	c.nodesMu.Lock()
+	retired := c.retired
+	c.retired = nil
+	c.nodesMu.Unlock()
+	for _, n := range retired {
+		n.Close()
+	}
+}
+
+// applyMoved records a MOVED reply at once — the very next call for slot goes to
+// addr — and asks for a refresh to learn the rest.
+func (c *Client) applyMoved(slot int, addr string) {
+	c.redirects.Add(1)
+	for {
+		old := c.topo.Load()
+		if s := old.Slot(slot); s != nil && s.Primary.Addr == addr {
+			break
+		}
+		if c.topo.CompareAndSwap(old, old.WithMoved(slot, addr)) {
+			c.node(addr)
+			break
+		}
+	}
+	c.triggerRefresh()
+}

@@ -1,0 +1,365 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/command"
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/topology"
+	"github.com/redline-go/redline/resp"
+)
+
+// Do runs one command on the cluster and returns its result. Arguments are strings,
+// []byte or integers (any other type is an error). The command goes to the node that
+// owns its keys' slot (keyless commands to a random primary; commands the server's
+// tips mark for all shards or all nodes to every one of them, their replies merged;
+// MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot). MOVED and ASK are
+// followed, TRYAGAIN, CLUSTERDOWN, LOADING and MASTERDOWN retried with backoff, all
+// within the call's deadline and Options.MaxAttempts.
+func (c *Client) Do(ctx context.Context, args ...any) Result {
+	if len(args) == 0 {
+		return Result{err: errors.New("redline: Do: empty command")}
+	}
+	if c.closed.Load() {
+		return Result{err: ErrClosed}
+	}
+	w := c.waiter(ctx)
+	defer w.Release()
+	info := c.lookup(&w, args)
+	if info != nil {
+		switch {
+		case fansOut(info):
+			return c.fanout(ctx, info, args)
+		case info.Request == command.PolicyMultiShard && splittable[info.Name]:
+			if r, split := c.split(ctx, info, args); split {
+				return r
+			}
+		}
+	}
+	slot, err := c.slotOf(info, args)
+	if err != nil {
+		return Result{err: err}
+	}
+	return c.doSlot(&w, info, slot, args)
+}
+
+// fansOut reports whether a command goes to every primary or node: its request tip
+// says so, and its replies can be merged (a "special" response, like INFO's, is
+// answered by one node instead).
+func fansOut(info *command.Info) bool {
+	return (info.Request == command.PolicyAllShards || info.Request == command.PolicyAllNodes) &&
+		info.Response != command.ResponseSpecial
+}
+
+// splittable are the multi-key commands split by slot: those whose parts are
+// independent (MSETNX, say, is all-or-nothing and is not split).
+var splittable = map[string]bool{"mget": true, "mset": true, "del": true, "unlink": true, "exists": true, "touch": true}
+
+// slotOf returns the slot of the command's keys, -1 for a keyless command, or an
+// error when the keys are in different slots.
+func (c *Client) slotOf(info *command.Info, args []any) (int, error) {
+	if info == nil {
+		return -1, nil
+	}
+	var buf [16]int
+	idx, _ := info.SlotIndexes(args, buf[:0]) // keys, and shard channels (SPUBLISH)
+	if len(idx) == 0 {
+		return -1, nil
+	}
+	slot := argSlot(args[idx[0]])
+	for _, i := range idx[1:] {
+		if s := argSlot(args[i]); s != slot {
+			return 0, &CrossSlotError{Command: info.Name, Keys: [2]string{argString(args[idx[0]]), argString(args[i])}, Slots: [2]int{slot, s}}
+		}
+	}
+	return slot, nil
+}
+
+// CrossSlotError is returned, without contacting the cluster, for a command whose
+// keys hash to different slots and that redline cannot split.
+type CrossSlotError struct {
+	Command string
+	Keys    [2]string // two keys in different slots
+	Slots   [2]int
+}
+
+// Error names the keys, their slots and the fix.
+func (e *CrossSlotError) Error() string {
+	return fmt.Sprintf("redline: %s: keys %q (slot %d) and %q (slot %d) are in different slots; use a {hash tag} to keep them together",
+		e.Command, e.Keys[0], e.Slots[0], e.Keys[1], e.Slots[1])
+}
+
+// argSlot returns the slot of a key argument.
+func argSlot(a any) int {
+	switch k := a.(type) {
+	case string:
+		return hashslot.Key(k)
+	case []byte:
+		return hashslot.KeyBytes(k)
+	}
+	var buf [32]byte
+	return hashslot.KeyBytes(appendArg(buf[:0], a))
+}
+
+func argString(a any) string {
+	switch k := a.(type) {
+	case string:
+		return k
+	case []byte:
+		return string(k)
+	}
+	return string(appendArg(nil, a))
+}
+
+// appendArg formats a non-string argument as Redis receives it.
+func appendArg(dst []byte, a any) []byte {
+	switch v := a.(type) {
+	case int:
+		return strconv.AppendInt(dst, int64(v), 10)
+	case int64:
+		return strconv.AppendInt(dst, v, 10)
+	case int32:
+		return strconv.AppendInt(dst, int64(v), 10)
+	case uint64:
+		return strconv.AppendUint(dst, v, 10)
+	case uint:
+		return strconv.AppendUint(dst, uint64(v), 10)
+	case uint32:
+		return strconv.AppendUint(dst, uint64(v), 10)
+	case float64:
+		return strconv.AppendFloat(dst, v, 'f', -1, 64)
+	}
+	return fmt.Append(dst, a)
+}
+
+// doSlot runs a single-slot (or keyless, slot -1) command with redirects and retries.
+func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any) Result {
+	readonly := info != nil && info.ReadOnly()
+	var (
+		target  *node.Node // set by a redirect
+		asking  bool
+		exclude *node.Node // a node that just failed a read
+		first   error      // the first transport failure: the most telling cause
+		last    Result
+		backoff = c.opts.RetryBackoff
+	)
+	for attempt := 1; attempt <= c.opts.MaxAttempts; attempt++ {
+		n := target
+		if n == nil {
+			var err error
+			if n, err = c.pick(slot, readonly, exclude); err != nil {
+				if first != nil {
+					return Result{err: first}
+				}
+				return Result{err: err}
+			}
+		}
+		var v resp.Value
+		var err error
+		if asking {
+			v, err = c.execAsking(w, n, args)
+		} else {
+			v, err = n.Exec(w, args)
+		}
+		target, asking = nil, false
+
+		if err != nil {
+			var de *DeadlineError
+			if errors.As(err, &de) {
+				return Result{err: err}
+			}
+			var ne *NodeError
+			isNE := errors.As(err, &ne)
+			if !isNE { // an encoding error: not the node's fault
+				return Result{err: err}
+			}
+			c.triggerRefresh() // the slot's owner failed: the topology may have changed
+			if first == nil {
+				first = err
+			}
+			last = Result{err: first}
+			if ne.Written && !readonly {
+				return Result{err: err} // may have executed: reported, never re-sent
+			}
+			if ne.Down && !readonly {
+				return last // known down: fail fast with the cause
+			}
+			exclude = n // reads may go to another node of the shard
+			continue
+		}
+
+		if e := v.Err; e != nil {
+			switch {
+			case e.IsMoved():
+				addr := resolveAddr(e.Addr, n.Addr())
+				c.applyMoved(e.Slot, addr)
+				target = c.node(addr)
+				last = Result{val: v}
+				continue
+			case e.IsAsk():
+				c.redirects.Add(1)
+				target, asking = c.node(resolveAddr(e.Addr, n.Addr())), true
+				last = Result{val: v}
+				continue
+			case e.Code == "LOADING" && readonly && c.opts.ReadFrom != ReadPrimary && attempt < c.opts.MaxAttempts:
+				exclude = n // a replica still loading its data: read elsewhere now
+				last = Result{val: v}
+				continue
+			case e.IsRetryable():
+				if e.Code == "CLUSTERDOWN" || e.Code == "MASTERDOWN" {
+					c.triggerRefresh()
+				}
+				last = Result{val: v}
+				if attempt == c.opts.MaxAttempts || !sleep(w, jitter(backoff)) {
+					return last // no time or attempts left: the server's answer is the cause
+				}
+				backoff = min(2*backoff, c.opts.RetryBackoffMax)
+				continue
+			}
+		}
+		return Result{val: v}
+	}
+	return last
+}
+
+// execAsking sends ASKING and the command together on the target's connection.
+func (c *Client) execAsking(w *conn.Waiter, n *node.Node, args []any) (resp.Value, error) {
+	cn, err := n.Conn(w)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	vs, err := cn.ExecMulti(w, [][]any{{"ASKING"}, args})
+	if err != nil {
+		return resp.Value{}, err
+	}
+	return vs[1], nil
+}
+
+// resolveAddr completes a redirect address without a host (":6381", Redis 7's
+// "unknown endpoint") with the host of the node that sent it.
+func resolveAddr(addr, from string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "" {
+		return addr
+	}
+	fromHost, _, _ := net.SplitHostPort(from)
+	return net.JoinHostPort(fromHost, port)
+}
+
+// sleep waits d or until the waiter ends; false when the waiter ended (or would end
+// before d: a backoff never outlasts the deadline).
+func sleep(w *conn.Waiter, d time.Duration) bool {
+	if dl, ok := w.Deadline(); ok && time.Until(dl) <= d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-w.Ctx().Done():
+	case <-w.Expired():
+	}
+	return false
+}
+
+// jitter returns a random duration in [d/2, d].
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + time.Duration(randN(int(d/2)+1))
+}
+
+// errUncovered is returned for a slot no node serves.
+type errUncovered int
+
+func (e errUncovered) Error() string {
+	return fmt.Sprintf("redline: slot %d is not served by any node (the cluster is down or resharding); the topology is being refreshed", int(e))
+}
+
+// errNoReplica is returned with ReadReplicaOnly when no replica can serve a slot.
+type errNoReplica int
+
+func (e errNoReplica) Error() string {
+	return fmt.Sprintf("redline: no healthy replica serves slot %d (ReadFrom: replica-only)", int(e))
+}
+
+// pick chooses the node for a slot (-1: keyless) per ReadFrom, skipping exclude.
+func (c *Client) pick(slot int, readonly bool, exclude *node.Node) (*node.Node, error) {
+	t := c.topo.Load()
+	if slot < 0 {
+		return c.anyPrimary(exclude), nil
+	}
+	s := t.Slot(slot)
+	if s == nil {
+		c.triggerRefresh()
+		return nil, errUncovered(slot)
+	}
+	primary := c.node(s.Primary.Addr)
+	if !readonly || c.opts.ReadFrom == ReadPrimary || len(s.Replicas) == 0 && c.opts.ReadFrom != ReadReplicaOnly {
+		return primary, nil
+	}
+	// A replica reported "loading" is still used: Redis 7.0 reports every replica
+	// whose replication offset is 0 that way (a fresh, idle cluster); one that really is
+	// loading answers LOADING and the read moves on (see doSlot).
+	usable := func(n *node.Node, r *topology.Node) bool {
+		return n != exclude && n.State() != node.StateDown && !r.Failed()
+	}
+	switch c.opts.ReadFrom {
+	case ReadPreferReplica, ReadReplicaOnly:
+		start := randN(max(1, len(s.Replicas)))
+		for i := range s.Replicas {
+			r := s.Replicas[(start+i)%len(s.Replicas)]
+			if n := c.node(r.Addr); usable(n, r) {
+				return n, nil
+			}
+		}
+		if c.opts.ReadFrom == ReadReplicaOnly {
+			return nil, errNoReplica(slot)
+		}
+		return primary, nil
+	default: // ReadNearest
+		best, bestLat := primary, time.Duration(1<<62)
+		if primary != exclude && primary.State() != node.StateDown {
+			bestLat = primary.Latency()
+		}
+		for _, r := range s.Replicas {
+			if n := c.node(r.Addr); usable(n, r) {
+				if l := n.Latency(); l < bestLat {
+					best, bestLat = n, l
+				}
+			}
+		}
+		return best, nil
+	}
+}
+
+// anyPrimary returns a random primary, preferring nodes not known to be down.
+func (c *Client) anyPrimary(exclude *node.Node) *node.Node {
+	ps := c.topo.Load().Primaries()
+	if len(ps) == 0 {
+		return c.node(c.opts.Addrs[randN(len(c.opts.Addrs))])
+	}
+	start := randN(len(ps))
+	for i := range ps {
+		n := c.node(ps[(start+i)%len(ps)].Addr)
+		if n != exclude && n.State() != node.StateDown {
+			return n
+		}
+	}
+	return c.node(ps[start].Addr)
+}
+
+// deriveCtx returns a context ending at the call's deadline, for work spread over
+// several goroutines (a Waiter's timer serves one).
+func (c *Client) deriveCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, time.Now().Add(c.opts.CommandTimeout))
+}
