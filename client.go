@@ -22,9 +22,9 @@ type Client struct {
 
 	topo atomic.Pointer[topology.Table]
 
-	nodesMu sync.Mutex                             // serializes changes to nodes
+	nodesMu sync.Mutex                            // serializes changes to nodes
 	nodes   atomic.Pointer[map[string]*node.Node] // copy-on-write: lock-free lookups
-	retired []*node.Node                           // no longer in the topology; closed at the next refresh
+	retired []*node.Node                          // no longer in the topology; closed at the next refresh
 
 	refreshCh   chan struct{}
 	refreshes   atomic.Uint64
