@@ -31,6 +31,9 @@ fuzz-short fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZTIME) ./resp/
 	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME) ./resp/
 	$(GO) test -run='^$$' -fuzz='^FuzzKey$$' -fuzztime=$(FUZZTIME) ./hashslot/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/topology/
+	$(GO) test -run='^$$' -fuzz='^FuzzKeyIndexes$$' -fuzztime=$(FUZZTIME) ./internal/command/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/command/
 
 ## demo: start a throwaway local cluster, show it, stop it
 demo: deps

@@ -24,7 +24,7 @@ func (c *Client) lookup(w *conn.Waiter, args []any) *command.Info {
 	if info := command.Lookup(args); info != nil {
 		return info
 	}
-	name := strings.ToLower(argString(args[0]))
+	name := strings.Clone(strings.ToLower(argString(args[0]))) // kept: never alias the caller's
 	if v, ok := c.cmds.m.Load(name); ok {
 		if v == unknownInfo {
 			return nil

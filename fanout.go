@@ -24,13 +24,14 @@ func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Res
 	}
 	ctx, cancel := c.deriveCtx(ctx)
 	defer cancel()
+	own := cloneArgs(args) // a copy for the goroutines: the caller's args stay on its stack
 	results := make([]Result, len(targets))
 	var wg sync.WaitGroup
 	for i, tn := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = c.doNode(ctx, c.node(tn.Addr), args)
+			results[i] = c.doNode(ctx, c.node(tn.Addr), own)
 		}()
 	}
 	wg.Wait()

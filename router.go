@@ -1,11 +1,13 @@
 package redline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
@@ -76,7 +78,7 @@ func (c *Client) slotOf(info *command.Info, args []any) (int, error) {
 	slot := argSlot(args[idx[0]])
 	for _, i := range idx[1:] {
 		if s := argSlot(args[i]); s != slot {
-			return 0, &CrossSlotError{Command: info.Name, Keys: [2]string{argString(args[idx[0]]), argString(args[i])}, Slots: [2]int{slot, s}}
+			return 0, &CrossSlotError{Command: info.Name, Keys: [2]string{strings.Clone(argString(args[idx[0]])), strings.Clone(argString(args[i]))}, Slots: [2]int{slot, s}}
 		}
 	}
 	return slot, nil
@@ -136,7 +138,42 @@ func appendArg(dst []byte, a any) []byte {
 	case float64:
 		return strconv.AppendFloat(dst, v, 'f', -1, 64)
 	}
-	return fmt.Append(dst, a)
+	return dst // other types are refused when the command is encoded
+}
+
+// cloneArgs copies args for work that outlives the caller's frame (other goroutines,
+// errors): strings and byte slices are copied too, so the caller's arguments never
+// escape to the heap on the common path (the compiler sees no path that keeps them).
+func cloneArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = cloneArg(a)
+	}
+	return out
+}
+
+func cloneArg(a any) any {
+	switch v := a.(type) {
+	case string:
+		return strings.Clone(v)
+	case []byte:
+		return bytes.Clone(v)
+	case int:
+		return v
+	case int64:
+		return v
+	case int32:
+		return v
+	case uint64:
+		return v
+	case uint:
+		return v
+	case uint32:
+		return v
+	case float64:
+		return v
+	}
+	return nil // refused at encoding, as the original would have been
 }
 
 // doSlot runs a single-slot (or keyless, slot -1) command with redirects and retries.

@@ -42,12 +42,14 @@ func (c *Client) split(ctx context.Context, info *command.Info, args []any) (Res
 		s := argSlot(args[k])
 		g := bySlot[s]
 		if g == nil {
-			g = &group{args: append([]any(nil), args[:first]...)}
+			g = &group{args: cloneArgs(args[:first])}
 			bySlot[s] = g
 			order = append(order, s)
 		}
 		g.keys = append(g.keys, i)
-		g.args = append(g.args, args[k:k+step]...)
+		for _, a := range args[k : k+step] {
+			g.args = append(g.args, cloneArg(a))
+		}
 	}
 	if len(order) == 1 {
 		return Result{}, false

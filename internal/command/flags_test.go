@@ -101,7 +101,7 @@ func TestTableInvariants(t *testing.T) {
 				t.Errorf("%s: arity 0", in.Name)
 			}
 			for _, s := range in.KeySpecs {
-				if s.Flags&(KeyRO|KeyRW|KeyOW|KeyRM|KeyNotKey) == 0 && in.keys == nil {
+				if s.Flags&(KeyRO|KeyRW|KeyOW|KeyRM|KeyNotKey) == 0 && in.keys == noFinder {
 					t.Errorf("%s: key spec %v has no access flag", in.Name, s)
 				}
 			}
@@ -112,7 +112,7 @@ func TestTableInvariants(t *testing.T) {
 			// getkeys function of its own: native.go must mirror it.
 			for _, s := range in.KeySpecs {
 				untrusted := s.Flags&KeyIncomplete != 0 || s.Begin.Kind == BeginUnknown || s.Find.Kind == FindUnknown
-				if untrusted && in.keys == nil {
+				if untrusted && in.keys == noFinder {
 					t.Errorf("%s: key spec %v is not usable alone and there is no key finder in native.go", in.Name, s)
 				}
 			}

@@ -36,8 +36,8 @@ func (i *Info) keyIndexes(args []any, dst []int, notKeys bool) ([]int, bool) {
 	}
 	ok := i.Arity == 0 || i.Arity > 0 && len(args) == i.Arity || i.Arity < 0 && len(args) >= -i.Arity
 	var found bool
-	if i.keys != nil {
-		dst, found = i.keys(args, dst)
+	if i.keys != noFinder {
+		dst, found = i.keys.find(args, dst)
 		return dst, ok && found
 	}
 	if len(i.KeySpecs) == 0 {

@@ -1,16 +1,38 @@
 package command
 
-// keyFinder finds the keys of one command by its own rules, as a getkeys function of
-// Redis does; ok is false when args are malformed.
-type keyFinder func(args []any, dst []int) (idx []int, ok bool)
+// keyFinder selects a hand-written key finder: it finds the keys of one command by its
+// own rules, as a getkeys function of Redis does. An enum and a switch rather than a
+// func value, so the compiler can see that args and dst do not escape (no allocation on
+// the routing path).
+type keyFinder uint8
+
+const (
+	noFinder keyFinder = iota
+	finderMigrate
+	finderSort
+	finderSortRO
+)
+
+// find runs the finder; ok is false when args are malformed.
+func (f keyFinder) find(args []any, dst []int) (idx []int, ok bool) {
+	switch f {
+	case finderMigrate:
+		return migrateKeys(args, dst)
+	case finderSort:
+		return sortKeys(args, dst)
+	case finderSortRO:
+		return sortROKeys(args, dst)
+	}
+	return dst, false
+}
 
 // nativeFinders are the commands whose key specs Redis does not use to find keys, because
 // the specs are "unknown" or "incomplete": Redis runs a getkeys function of its own for
 // them, which these mirror.
 var nativeFinders = map[string]keyFinder{
-	"migrate": migrateKeys,
-	"sort":    sortKeys,
-	"sort_ro": sortROKeys,
+	"migrate": finderMigrate,
+	"sort":    finderSort,
+	"sort_ro": finderSortRO,
 }
 
 // attachKeyFinders gives in, and its subcommands, the hand-written key finder its name
