@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/redistest"
 )
 
 func TestDoBasics(t *testing.T) {
@@ -271,5 +273,45 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines after Close, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestReplicaFailureFallsBackToPrimary(t *testing.T) {
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{ReadFrom: ReadPreferReplica, CommandTimeout: 500 * time.Millisecond})
+	ctx := ctxT(t, 10*time.Second)
+	const key = "fallback:k"
+	if err := c.Do(ctx, "SET", key, "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := topo.ReplicasOf(topo.Owner(hashslot.Key(key)).ID)[0].Node
+	if err := replica.SetFault(redistest.Refuse); err != nil {
+		t.Fatal(err)
+	}
+	defer replica.SetFault(redistest.Pass)
+	for i := range 20 {
+		start := time.Now()
+		s, err := c.Do(context.Background(), "GET", key).Text()
+		if err != nil || s != "v" {
+			t.Fatalf("read %d with the replica refusing: %q %v", i, s, err)
+		}
+		if el := time.Since(start); el > 100*time.Millisecond {
+			t.Errorf("read %d took %v", i, el)
+		}
+	}
+	n := c.node(replica.Addr())
+	if n.State() != node.StateDown {
+		t.Errorf("replica node state %v, want down", n.State())
+	}
+	// Nearest reads work too (they measure and pick the lowest latency).
+	near := newTestClient(t, cl, Options{ReadFrom: ReadNearest})
+	for range 10 {
+		if s, err := near.Do(ctx, "GET", key).Text(); err != nil || s != "v" {
+			t.Fatalf("nearest read: %q %v", s, err)
+		}
 	}
 }
