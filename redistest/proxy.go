@@ -272,10 +272,12 @@ func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, counter *atomic.Int64) {
 		if !p.deliverWhenAllowed(pc, ch) {
 			return
 		}
+		// Counted before the write: a client that has read the bytes must find them
+		// counted.
+		counter.Add(int64(len(ch.data)))
 		if _, err := dst.Write(ch.data); err != nil {
 			return
 		}
-		counter.Add(int64(len(ch.data)))
 	}
 }
 
