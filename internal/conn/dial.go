@@ -3,7 +3,6 @@ package conn
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -28,9 +27,11 @@ func Dial(ctx context.Context, opts *Options) (*Conn, error) {
 		ctx, cancel = context.WithTimeout(ctx, defaultHandshakeTimeout)
 		defer cancel()
 	}
+	start := time.Now()
 	fail := func(phase rerr.Phase, err error) (*Conn, error) {
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) && rerr.IsTimeout(err) {
-			err = fmt.Errorf("%w (%w)", err, ctxErr)
+		if ctx.Err() != nil && rerr.IsTimeout(err) {
+			// Say so plainly: the attempt ran out of time in this phase.
+			err = fmt.Errorf("no answer, gave up after %v: %w", time.Since(start).Round(time.Millisecond), err)
 		}
 		return nil, &rerr.NodeError{Addr: o.Addr, Phase: phase, Err: err}
 	}
