@@ -315,3 +315,17 @@ func TestReplicaFailureFallsBackToPrimary(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshIsRateLimited(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, plain(t), Options{RefreshMinInterval: 300 * time.Millisecond, RefreshInterval: -1})
+	start := time.Now()
+	for time.Since(start) < time.Second {
+		c.triggerRefresh() // a storm of triggers (MOVED, failures, uncovered slots)
+		time.Sleep(time.Millisecond)
+	}
+	// Spaced by at least 300ms (plus jitter): at most 4 refreshes in a second.
+	if n := c.refreshes.Load(); n < 1 || n > 4 {
+		t.Errorf("%d refreshes in 1s of constant triggers, want 1..4", n)
+	}
+}
