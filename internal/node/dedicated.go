@@ -20,16 +20,11 @@ var errTooManyDedicated = errors.New("all dedicated connections are in use")
 func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 	start := time.Now()
 	n.mu.Lock()
-	switch n.state {
-	case StateClosed:
-		n.mu.Unlock()
-		return nil, &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrClosed}
-	case StateDown:
-		err := n.fastFailLocked()
-		n.mu.Unlock()
+	err := n.unusableLocked()
+	n.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
-	n.mu.Unlock()
 
 	select {
 	case n.sem <- struct{}{}:

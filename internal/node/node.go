@@ -84,12 +84,7 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 		n.mu.Unlock()
 		return c, nil
 	}
-	switch n.state {
-	case StateClosed:
-		n.mu.Unlock()
-		return nil, &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrClosed}
-	case StateDown:
-		err := n.fastFailLocked()
+	if err := n.unusableLocked(); err != nil {
 		n.mu.Unlock()
 		return nil, err
 	}
@@ -144,6 +139,18 @@ func (n *Node) Exec(w *conn.Waiter, args []any) (resp.Value, error) {
 		return resp.Value{}, err
 	}
 	return c.Exec(w, 0, args)
+}
+
+// unusableLocked returns the error for a call that must not even try the node: it is
+// closed, or known down (fast failure with the last cause); nil otherwise.
+func (n *Node) unusableLocked() *rerr.NodeError {
+	switch n.state {
+	case StateClosed:
+		return &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: rerr.ErrClosed}
+	case StateDown:
+		return n.fastFailLocked()
+	}
+	return nil
 }
 
 // fastFailLocked is the error for a call to a node known to be down.
