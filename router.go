@@ -200,9 +200,12 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		}
 		var v resp.Value
 		var err error
-		if asking {
+		switch {
+		case asking:
 			v, err = c.execAsking(w, n, args)
-		} else {
+		case info != nil && info.Has(command.FlagBlocking):
+			v, err = c.execBlocking(w, n, args)
+		default:
 			v, err = n.Exec(w, args)
 		}
 		target, asking = nil, false
@@ -277,6 +280,30 @@ func (c *Client) execAsking(w *conn.Waiter, n *node.Node, args []any) (resp.Valu
 		return resp.Value{}, err
 	}
 	return vs[1], nil
+}
+
+// execBlocking runs a blocking command (BLPOP, XREAD BLOCK, WAIT, …) on a dedicated
+// connection, so it holds up nobody else. The server may hold it until its own timeout;
+// the caller leaves at its deadline regardless, and then the connection is closed rather
+// than reused, since the stale reply may still come.
+func (c *Client) execBlocking(w *conn.Waiter, n *node.Node, args []any) (resp.Value, error) {
+	ctx := w.Ctx()
+	if dl, ok := w.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
+	cn, err := n.Dedicated(ctx)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	var block time.Duration
+	if dl, ok := w.Deadline(); ok {
+		block = time.Until(dl) // the health limit must not cut a legitimate wait short
+	}
+	v, err := cn.Exec(w, block, args)
+	n.Release(cn, err == nil)
+	return v, err
 }
 
 // resolveAddr completes a redirect address without a host (":6381", Redis 7's
