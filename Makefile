@@ -21,10 +21,12 @@ check:
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## unit: the tests, with the race detector
+## unit: the tests, with the race detector; then the timing-critical ones again without
+## it, where their bounds are strict (the race detector slows everything several-fold)
 unit:
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
-	$(GO) test -race -count=1 -timeout 14m ./...
+	$(GO) test -race -count=1 -timeout 14m ./... && \
+	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$' .
 
 ## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=5m` for longer runs
 fuzz-short fuzz:

@@ -162,6 +162,25 @@ func (c *Conn) Exec(w *Waiter, block time.Duration, args []any) (resp.Value, err
 	return v, nil
 }
 
+// Send writes commands whose answers do not come as replies — SUBSCRIBE and friends,
+// answered by push frames on RESP3 — and returns once they are written.
+func (c *Conn) Send(w *Waiter, cmds [][]any) error {
+	r := getRequest()
+	var err error
+	for _, args := range cmds {
+		if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+			putRequest(r)
+			return err
+		}
+	}
+	r.n = 0
+	if err := c.roundTrip(w, r); err != nil {
+		return err
+	}
+	putRequest(r)
+	return nil
+}
+
 // DoMulti sends several commands written together, never interleaved with other
 // callers' commands (so ASKING + command, or MULTI … EXEC, stay adjacent), and returns
 // their replies in order.

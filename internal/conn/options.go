@@ -52,6 +52,10 @@ type Options struct {
 	// OnPush receives RESP3 push frames (pub/sub messages, invalidations). It runs on
 	// the connection's reader goroutine and must not block. nil drops them.
 	OnPush func(resp.Value)
+	// OnUnsolicited, when set, receives a reply that arrives while no request waits for
+	// one (an error answering a Send, e.g. MOVED to SSUBSCRIBE); returning false treats
+	// it as a desynchronized stream (the connection dies). Runs on the reader goroutine.
+	OnUnsolicited func(resp.Value) bool
 	// OnClose is called once, from the connection's own goroutines, when the connection
 	// dies or is closed, with the cause (nil for Close).
 	OnClose func(c *Conn, cause error)

@@ -29,6 +29,9 @@ func (c *Conn) readLoop() {
 			continue
 		}
 		r := c.inflight.front()
+		if r == nil && c.opts.OnUnsolicited != nil && c.opts.OnUnsolicited(v) {
+			continue
+		}
 		if r == nil {
 			c.die(c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: a reply arrived with no request waiting for it (%.40s)", resp.ErrProtocol, v.String()), true))
 			return

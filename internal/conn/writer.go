@@ -13,6 +13,7 @@ func (c *Conn) writeLoop() {
 	defer c.wg.Done()
 	var buf []byte
 	batch := make([]*request, 0, 64)
+	var sent []*request // send-only requests of the current batch (n == 0)
 	for {
 		var r *request
 		select {
@@ -42,12 +43,24 @@ func (c *Conn) writeLoop() {
 			continue
 		}
 		now := time.Now()
+		awaiting, sendOnly := batch, sent[:0]
 		for _, r := range batch {
 			r.sentAt = now
+			if r.n == 0 {
+				sendOnly = append(sendOnly, r)
+			}
+		}
+		if len(sendOnly) > 0 { // rare (pub/sub): keep only those awaiting replies
+			awaiting = nil
+			for _, r := range batch {
+				if r.n > 0 {
+					awaiting = append(awaiting, r)
+				}
+			}
 		}
 		// Requests enter the in-flight queue before their bytes leave, so a reply can
 		// never arrive for a request the reader does not know yet.
-		c.inflight.push(batch)
+		c.inflight.push(awaiting)
 		clear(batch)
 		batch = batch[:0]
 		c.nc.SetWriteDeadline(now.Add(c.opts.ReplyTimeout))
@@ -55,6 +68,11 @@ func (c *Conn) writeLoop() {
 			c.die(c.nodeErr(rerr.PhaseWrite, err, true))
 			return
 		}
+		for _, r := range sendOnly { // written: that is all they wait for
+			r.complete(nil)
+		}
+		clear(sendOnly)
+		sent = sendOnly[:0]
 		if cap(buf) > wbufKeep {
 			buf = nil
 		}

@@ -109,3 +109,63 @@ func (n *Node) Release(c *conn.Conn, reuse bool) {
 	}
 	<-n.sem
 }
+
+// DialOwn dials a connection outside the pool, for a caller that configures it itself
+// (pub/sub: push and unsolicited-reply handlers) and closes it when done. A node known
+// to be down fails at once; the attempt runs in the background and the caller leaves
+// at ctx's end (the connection, if it comes later, is closed).
+func (n *Node) DialOwn(ctx context.Context, tweak func(*conn.Options)) (*conn.Conn, error) {
+	start := time.Now()
+	n.mu.Lock()
+	if err := n.unusableLocked(); err != nil {
+		n.mu.Unlock()
+		return nil, err
+	}
+	n.wg.Add(1) // under the lock: Close cannot be waiting yet
+	n.mu.Unlock()
+	o := n.connOptions()
+	if tweak != nil {
+		tweak(o)
+	}
+	type result struct {
+		c   *conn.Conn
+		err error
+	}
+	ch := make(chan result) // unbuffered: a result nobody takes is closed, not leaked
+	abandoned := make(chan struct{})
+	go func() {
+		defer n.wg.Done()
+		dctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
+		c, err := conn.Dial(dctx, o)
+		cancel()
+		n.dials.Add(1)
+		if err != nil {
+			n.dialFailures.Add(1)
+			n.lastErrAt.Store(time.Now().UnixNano())
+		}
+		select {
+		case ch <- result{c, err}:
+		case <-abandoned:
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	select {
+	case r := <-ch:
+		return r.c, r.err
+	case <-ctx.Done():
+		close(abandoned)
+		select { // it may have just arrived
+		case r := <-ch:
+			if r.c != nil {
+				r.c.Close()
+			}
+		default:
+		}
+		n.mu.Lock()
+		last := n.lastErr
+		n.mu.Unlock()
+		return nil, rerr.Deadline(ctx, time.Since(start), n.connectingErr(last))
+	}
+}

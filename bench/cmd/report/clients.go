@@ -97,6 +97,13 @@ func (r redlineKV) Close() error { return r.c.Close() }
 
 // --- go-redis ---
 
+// quietLogger drops go-redis's log lines (one per failed dial in the fault runs).
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+func init() { goredis.SetLogger(quietLogger{}) }
+
 type goRedisKV struct{ c *goredis.ClusterClient }
 
 func newGoRedis(_ context.Context, addrs []string, tlsConf *tls.Config, timeout time.Duration) (kv, error) {

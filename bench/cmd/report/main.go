@@ -1,0 +1,202 @@
+// Command report runs redline, go-redis v9 and rueidis side by side on the same local
+// Redis Clusters, in the same run, and writes docs/PERFORMANCE.md and
+// docs/performance.json: throughput and latency, deadline fidelity in the seed
+// scenario, failover, and the in-repo micro-benchmarks.
+//
+// Run it from bench/ (`make bench` does): go run ./cmd/report.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/redline-go/redline/redistest"
+)
+
+// Report is everything one run measured (the JSON file).
+type Report struct {
+	Env            Env         `json:"env"`
+	Throughput     *TPResult   `json:"throughput,omitempty"`
+	RedisBenchmark []RBRun     `json:"redis_benchmark,omitempty"`
+	Seed           *SeedResult `json:"seed_scenario,omitempty"`
+	Failover       *FOResult   `json:"failover,omitempty"`
+	Micro          []MicroRun  `json:"micro,omitempty"`
+	Problems       []string    `json:"problems,omitempty"`
+	Sections       []string    `json:"sections"`
+}
+
+// clusters is every cluster started, closed at exit whatever happens.
+var clusters struct {
+	sync.Mutex
+	all []*redistest.Cluster
+}
+
+func startCluster(ctx context.Context, cfg redistest.Config) (*redistest.Cluster, error) {
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cl, err := redistest.Start(cctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	clusters.Lock()
+	clusters.all = append(clusters.all, cl)
+	clusters.Unlock()
+	log.Printf("cluster up in %v: %d masters, %d replicas each, TLS %v, proxies %v", time.Since(start).Round(time.Millisecond),
+		cfg.Masters, cfg.ReplicasPerMaster, cfg.TLS, !cfg.NoProxy)
+	return cl, nil
+}
+
+func closeClusters() {
+	clusters.Lock()
+	defer clusters.Unlock()
+	for _, cl := range clusters.all {
+		if err := cl.Close(); err != nil {
+			log.Printf("closing a cluster: %v", err)
+		}
+	}
+	clusters.all = nil
+}
+
+func main() {
+	log.SetFlags(log.Ltime)
+	log.SetPrefix("bench: ")
+	out := flag.String("out", "../docs/PERFORMANCE.md", "the Markdown report to write (replaced)")
+	jsonOut := flag.String("json", "../docs/performance.json", "the JSON results to write (replaced)")
+	repo := flag.String("repo", "..", "the redline repository root (for the micro-benchmarks and git)")
+	only := flag.String("only", "", "comma-separated sections to run (throughput,seed,failover,micro); empty: all. For development: a partial report says which sections it lacks")
+	rounds := flag.Int("rounds", 3, "throughput rounds")
+	cell := flag.Duration("cell", 600*time.Millisecond, "throughput: duration of one client in one cell per round")
+	calls := flag.Int("seed-calls", 200, "seed scenario: calls to faulty nodes per cell")
+	par := flag.Int("seed-parallel", 50, "seed scenario: parallel callers")
+	seedTO := flag.String("seed-timeouts", "100ms,500ms,1s", "seed scenario: the call timeouts")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var finished atomic.Bool
+	go func() { // a section stuck in a client that ignores cancellation must not keep the clusters alive
+		<-ctx.Done()
+		if finished.Load() {
+			return
+		}
+		log.Printf("interrupted: stopping (clusters are closed within 15s at the latest)")
+		time.Sleep(15 * time.Second)
+		if !finished.Load() {
+			closeClusters()
+			os.Exit(130)
+		}
+	}()
+	var timeouts []float64
+	for _, f := range strings.Split(*seedTO, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d <= 0 {
+			log.Fatalf("-seed-timeouts: bad duration %q", f)
+		}
+		timeouts = append(timeouts, ms(d))
+	}
+	err := run(ctx, *out, *jsonOut, *repo, *only, *rounds, *cell, *calls, *par, timeouts)
+	closeClusters()
+	finished.Store(true)
+	if err != nil {
+		log.Print(err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell time.Duration, calls, par int, timeouts []float64) error {
+	begin := time.Now()
+	want := func(s string) bool { return only == "" || strings.Contains(","+only+",", ","+s+",") }
+	rep := &Report{Env: collectEnv(ctx, repo)}
+	problem := func(section string, err error) {
+		if err != nil {
+			msg := fmt.Sprintf("%s: %v", section, err)
+			log.Print(msg)
+			rep.Problems = append(rep.Problems, msg)
+		}
+	}
+
+	if want("throughput") {
+		rep.Sections = append(rep.Sections, "throughput")
+		cl, err := startCluster(ctx, redistest.Config{Masters: 3, NoProxy: true})
+		problem("throughput cluster", err)
+		if err == nil {
+			cfg := TPConfig{Masters: 3, Keys: 10000, Rounds: rounds, CellMS: ms(cell), WarmupMS: 600,
+				Ops: []string{"GET", "SET", opMixed}, Sizes: []int{16, 1024}, Concurrency: []int{1, 16, 128, 512}}
+			rep.Throughput, err = runThroughput(ctx, cfg, cl.Addrs())
+			problem("throughput", err)
+			if ctx.Err() == nil {
+				rep.RedisBenchmark = runRedisBenchmark(ctx, cl.Addrs()[0], cfg.Keys)
+				for _, r := range rep.RedisBenchmark {
+					log.Printf("redis-benchmark -P %d: %v", r.Pipeline, r.Results)
+				}
+			}
+			problem("throughput cluster close", cl.Close())
+		}
+	}
+	if want("seed") && ctx.Err() == nil {
+		rep.Sections = append(rep.Sections, "seed")
+		cl, err := startCluster(ctx, redistest.Config{Masters: 4, TLS: true})
+		problem("seed cluster", err)
+		if err == nil {
+			cfg := SeedConfig{Masters: 4, TLS: true, Modes: []string{"refuse", "blackhole", "hang", "tls-bad", "slow(2×t)"},
+				TimeoutsMS: timeouts, Calls: calls, Parallel: par, HealthySamples: 50}
+			rep.Seed, err = runSeed(ctx, cfg, cl)
+			problem("seed scenario", err)
+			problem("seed cluster close", cl.Close())
+		}
+	}
+	if want("failover") && ctx.Err() == nil {
+		rep.Sections = append(rep.Sections, "failover")
+		cl, err := startCluster(ctx, redistest.Config{Masters: 3, ReplicasPerMaster: 1})
+		problem("failover cluster", err)
+		if err == nil {
+			cfg := FOConfig{Masters: 3, Replicas: 1, Writers: 4, DeadlineMS: 500, BeforeMS: 1000, MaxMS: 20000, StableMS: 2000}
+			rep.Failover, err = runFailover(ctx, cfg, cl)
+			problem("failover", err)
+			problem("failover cluster close", cl.Close())
+		}
+	}
+	if want("micro") && ctx.Err() == nil {
+		rep.Sections = append(rep.Sections, "micro")
+		log.Printf("micro-benchmarks (go test -bench in %s) ...", repo)
+		rep.Micro = runMicro(ctx, repo)
+		for _, m := range rep.Micro {
+			if m.Error != "" {
+				problem("micro-benchmarks", errors.New(m.Command+": "+m.Error))
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: no report written: %w", ctx.Err())
+	}
+	rep.Env.WallTime = time.Since(begin).Round(time.Second).String()
+	md := renderMarkdown(rep)
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	for path, data := range map[string][]byte{out: []byte(md), jsonOut: append(js, '\n')} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return err
+		}
+		log.Printf("wrote %s", path)
+	}
+	log.Printf("done in %v", time.Since(begin).Round(time.Second))
+	return nil
+}

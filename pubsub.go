@@ -1,0 +1,296 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/resp"
+)
+
+// Message is one event of a Subscription: a published message, or a gap.
+type Message struct {
+	// Kind is "message" (SUBSCRIBE), "pmessage" (PSUBSCRIBE), "smessage" (SSUBSCRIBE),
+	// or "gap": messages may have been missed — the connection was lost and the
+	// subscription re-made, a shard channel's slot moved, or the reader fell behind. Err
+	// says which.
+	Kind    string
+	Channel string
+	Pattern string // for pmessage
+	Payload string
+	Err     error // for gap
+}
+
+// subBuffer is how many messages a Subscription buffers for a slow reader; beyond it,
+// messages are dropped and a gap is reported.
+const subBuffer = 1024
+
+// Subscription receives messages on Messages() until Close. It re-subscribes by itself
+// after a connection loss, and a sharded subscription follows its channels' slots when
+// they move (migration, failover); each such event is reported as a "gap" Message.
+type Subscription struct {
+	c       *Client
+	kind    string // SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE
+	msgs    chan Message
+	ctx     context.Context // canceled by Close, and by the client's Close
+	cancel  context.CancelFunc
+	once    sync.Once
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	dropped int
+}
+
+// Subscribe subscribes to channels (on any one node: PUBLISH reaches every node).
+func (c *Client) Subscribe(ctx context.Context, channels ...string) (*Subscription, error) {
+	return c.subscribe(ctx, "SUBSCRIBE", channels)
+}
+
+// PSubscribe subscribes to channel patterns.
+func (c *Client) PSubscribe(ctx context.Context, patterns ...string) (*Subscription, error) {
+	return c.subscribe(ctx, "PSUBSCRIBE", patterns)
+}
+
+// SSubscribe subscribes to shard channels (Redis 7): each channel on the node that owns
+// its slot, following the slot when it moves.
+func (c *Client) SSubscribe(ctx context.Context, channels ...string) (*Subscription, error) {
+	return c.subscribe(ctx, "SSUBSCRIBE", channels)
+}
+
+func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*Subscription, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("redline: %s: no channel given", strings.ToLower(kind))
+	}
+	if c.opts.Protocol == 2 {
+		return nil, errors.New("redline: pub/sub needs RESP3 (Options.Protocol 3, the default)")
+	}
+	s := &Subscription{c: c, kind: kind, msgs: make(chan Message, subBuffer)}
+	s.ctx, s.cancel = context.WithCancel(c.ctx)
+	groups := map[int][]string{} // by slot for shard channels; one group (-1) otherwise
+	for _, n := range names {
+		slot := -1
+		if kind == "SSUBSCRIBE" {
+			slot = argSlot(n)
+		}
+		groups[slot] = append(groups[slot], n)
+	}
+	ready := make(chan error, len(groups))
+	for slot, chans := range groups {
+		g := &subGroup{s: s, slot: slot, names: append([]string(nil), chans...), moved: make(chan struct{}, 1), confirm: make(chan struct{}, len(chans))}
+		s.wg.Add(1)
+		c.wg.Add(1) // the client's Close waits for it too
+		go g.run(ready)
+	}
+	for range groups { // the first subscription of every group, within ctx
+		select {
+		case err := <-ready:
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+		case <-ctx.Done():
+			s.Close()
+			return nil, ctx.Err()
+		}
+	}
+	return s, nil
+}
+
+// Messages returns the channel messages arrive on; it is closed by Close.
+func (s *Subscription) Messages() <-chan Message { return s.msgs }
+
+// Close ends the subscription and its connections; Messages is closed after.
+func (s *Subscription) Close() error {
+	s.once.Do(func() {
+		s.cancel()
+		s.wg.Wait()
+		s.mu.Lock()
+		close(s.msgs)
+		s.mu.Unlock()
+	})
+	return nil
+}
+
+// deliver hands a message to the reader without ever blocking the connection's reader
+// goroutine: when the buffer is full the message is dropped and a gap reported later.
+func (s *Subscription) deliver(m Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return // closing: msgs may be closed
+	}
+	if s.dropped > 0 {
+		select {
+		case s.msgs <- Message{Kind: "gap", Err: fmt.Errorf("redline: %d messages dropped: the reader fell behind", s.dropped)}:
+			s.dropped = 0
+		default:
+			s.dropped++
+			return
+		}
+	}
+	select {
+	case s.msgs <- m:
+	default:
+		s.dropped++
+	}
+}
+
+// subGroup is the channels of a subscription that share a connection: all of them for
+// SUBSCRIBE/PSUBSCRIBE, one slot's for SSUBSCRIBE.
+type subGroup struct {
+	s       *Subscription
+	slot    int // -1: any node
+	names   []string
+	addr    atomic.Value  // string: the node the group is subscribed on
+	confirm chan struct{} // one per subscribe confirmation (push) received
+	moved   chan struct{} // signaled when the slot moved (MOVED reply, server-side sunsubscribe)
+}
+
+// run keeps the group subscribed until the subscription closes: connect to the right
+// node, subscribe, wait for the connection to end or the slot to move, report a gap,
+// start over (with backoff while nodes fail).
+func (g *subGroup) run(ready chan<- error) {
+	s := g.s
+	defer s.c.wg.Done()
+	defer s.wg.Done()
+	backoff := s.c.opts.RetryBackoff
+	first := true
+	for {
+		cn, err := g.connect()
+		if err == nil {
+			if first {
+				ready <- nil
+				first = false
+			}
+			backoff = s.c.opts.RetryBackoff
+			var cause error
+			select {
+			case <-s.ctx.Done():
+				cn.Close()
+				return
+			case <-cn.Done():
+				cause = cn.Err()
+			case <-g.moved:
+				cause = errors.New("the shard channel's slot moved to another node")
+			}
+			cn.Close()
+			s.c.triggerRefresh()
+			s.deliver(Message{Kind: "gap", Err: fmt.Errorf("redline: re-subscribing %v: %w", g.names, cause)})
+		} else if first {
+			ready <- err
+			return
+		}
+		t := time.NewTimer(jitter(backoff))
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, s.c.opts.RetryBackoffMax)
+	}
+}
+
+// connect dials the group's node and sends the subscription.
+func (g *subGroup) connect() (*conn.Conn, error) {
+	s := g.s
+	n, err := s.c.pick(g.slot, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.c.deriveCtx(s.ctx)
+	defer cancel()
+	g.addr.Store(n.Addr())
+	cn, err := n.DialOwn(ctx, func(o *conn.Options) {
+		o.ReadOnly = false
+		o.OnPush = g.onPush
+		o.OnUnsolicited = g.onUnsolicited
+	})
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, 0, len(g.names)+1)
+	args = append(args, s.kind)
+	for _, name := range g.names {
+		args = append(args, name)
+	}
+	for len(g.confirm) > 0 { // confirmations of an earlier connection
+		<-g.confirm
+	}
+	w := conn.NewWaiter(ctx, timeZero)
+	defer w.Release()
+	if err := cn.Send(&w, [][]any{args}); err != nil {
+		cn.Close()
+		return nil, err
+	}
+	// Subscribed means confirmed: a message published after this returns is received.
+	for range g.names {
+		select {
+		case <-g.confirm:
+		case <-cn.Done():
+			return nil, cn.Err()
+		case <-g.moved:
+			cn.Close()
+			return nil, fmt.Errorf("redline: %s %v: the slot is served elsewhere", s.kind, g.names)
+		case <-ctx.Done():
+			cn.Close()
+			return nil, fmt.Errorf("redline: %s %v: no confirmation: %w", s.kind, g.names, ctx.Err())
+		}
+	}
+	return cn, nil
+}
+
+// onPush turns push frames into Messages; runs on the connection's reader goroutine.
+func (g *subGroup) onPush(v resp.Value) {
+	if len(v.Elems) < 2 {
+		return
+	}
+	str := func(i int) string {
+		if i < len(v.Elems) {
+			return string(v.Elems[i].Str)
+		}
+		return ""
+	}
+	switch kind := strings.ToLower(str(0)); kind {
+	case "message", "smessage":
+		g.s.deliver(Message{Kind: kind, Channel: str(1), Payload: str(2)})
+	case "pmessage":
+		g.s.deliver(Message{Kind: kind, Pattern: str(1), Channel: str(2), Payload: str(3)})
+	case "subscribe", "psubscribe", "ssubscribe":
+		select {
+		case g.confirm <- struct{}{}:
+		default:
+		}
+	case "sunsubscribe":
+		// Not asked for: the server dropped us because the slot left this node.
+		g.signalMoved()
+	}
+}
+
+// onUnsolicited takes a reply no request waits for: an error answering the subscription
+// (MOVED when the slot is elsewhere). Anything else is a desynchronized stream.
+func (g *subGroup) onUnsolicited(v resp.Value) bool {
+	if v.Err == nil {
+		return false
+	}
+	if v.Err.IsMoved() {
+		from, _ := g.addr.Load().(string)
+		g.s.c.applyMoved(v.Err.Slot, resolveAddr(v.Err.Addr, from))
+		g.signalMoved()
+		return true
+	}
+	g.s.deliver(Message{Kind: "gap", Err: fmt.Errorf("redline: %s refused: %w", g.s.kind, v.Err)})
+	g.signalMoved() // try again, after backoff
+	return true
+}
+
+func (g *subGroup) signalMoved() {
+	select {
+	case g.moved <- struct{}{}:
+	default:
+	}
+}
