@@ -1,0 +1,390 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/topology"
+)
+
+// nodeReport is what probe found about one node.
+type nodeReport struct {
+	Addr       string   `json:"addr"`
+	ID         string   `json:"id,omitempty"`
+	Role       string   `json:"role"`
+	Slots      string   `json:"slots"`
+	TCPMillis  float64  `json:"tcp_ms"`
+	TCPError   string   `json:"tcp_error,omitempty"`
+	TLS        string   `json:"tls"` // "ok", "off", or the problem
+	Cert       *certDoc `json:"certificate,omitempty"`
+	Auth       string   `json:"auth"` // "ok (RESP3)" or the problem
+	PingMillis float64  `json:"ping_ms,omitempty"`
+	Offset     int64    `json:"repl_offset"`
+	LagBytes   int64    `json:"repl_lag_bytes"`
+	AgreesMap  bool     `json:"agrees_on_slot_map"`
+	Problems   []string `json:"problems,omitempty"`
+}
+
+// certDoc describes the certificate a node presented, when it was rejected.
+type certDoc struct {
+	Subject   string   `json:"subject"`
+	Issuer    string   `json:"issuer"`
+	NotBefore string   `json:"not_before"`
+	NotAfter  string   `json:"not_after"`
+	Names     []string `json:"names"`
+}
+
+// probeReport is probe's whole answer.
+type probeReport struct {
+	Seed     string       `json:"seed"`
+	Nodes    []nodeReport `json:"nodes"`
+	Covered  int          `json:"covered_slots"`
+	OK       bool         `json:"ok"`
+	Problems []string     `json:"problems,omitempty"`
+}
+
+func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f connFlags
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: redline probe [flags]
+
+Checks every node of the cluster the seeds belong to: role and slots, TCP connect time,
+TLS handshake (a rejected certificate spelled out: subject, issuer, validity, names),
+auth/HELLO, PING latency, replication lag, and whether every node agrees on the slot
+map. Exits 1 when anything is wrong, 2 on bad flags.
+
+Flags:`)
+		fs.PrintDefaults()
+	}
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "redline probe: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	tlsConf, err := f.tlsConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "redline probe: %v\n", err)
+		return exitUsage
+	}
+	rep := probe(ctx, &f, tlsConf)
+	if f.json {
+		printJSON(stdout, rep)
+	} else {
+		printProbe(stdout, rep)
+	}
+	if !rep.OK {
+		return 1
+	}
+	return 0
+}
+
+// probe asks the seeds for the topology, then checks every node at once.
+func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config) probeReport {
+	rep := probeReport{}
+	var table *topology.Table
+	var seedErrs []string
+	for _, seed := range f.seeds() {
+		t, err := fetchTable(ctx, f, tlsConf, seed)
+		if err == nil {
+			table, rep.Seed = t, seed
+			break
+		}
+		seedErrs = append(seedErrs, err.Error())
+	}
+	if table == nil {
+		rep.Problems = append(rep.Problems, "no seed gave the topology: "+strings.Join(seedErrs, "; "))
+		return rep
+	}
+	rep.Covered = table.Covered()
+	if rep.Covered < 16384 {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("only %d of 16384 slots are served", rep.Covered))
+	}
+	nodes := table.Nodes()
+	rep.Nodes = make([]nodeReport, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep.Nodes[i] = probeNode(ctx, f, tlsConf, table, n)
+		}()
+	}
+	wg.Wait()
+	// Replication lag: the primary's offset minus each replica's.
+	primaryOffset := map[string]int64{}
+	for _, s := range table.Shards() {
+		for _, r := range rep.Nodes {
+			if r.Addr == s.Primary.Addr {
+				primaryOffset[s.Primary.Addr] = r.Offset
+			}
+		}
+	}
+	for i := range rep.Nodes {
+		r := &rep.Nodes[i]
+		for _, s := range table.Shards() {
+			for _, rn := range s.Replicas {
+				if rn.Addr == r.Addr && r.Auth == "ok" {
+					r.LagBytes = max(0, primaryOffset[s.Primary.Addr]-r.Offset)
+				}
+			}
+		}
+	}
+	rep.OK = len(rep.Problems) == 0
+	for _, r := range rep.Nodes {
+		if len(r.Problems) > 0 {
+			rep.OK = false
+		}
+	}
+	return rep
+}
+
+// fetchTable asks one node for CLUSTER SHARDS (SLOTS on older servers).
+func fetchTable(ctx context.Context, f *connFlags, tlsConf *tls.Config, addr string) (*topology.Table, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*f.timeout)
+	defer cancel()
+	c, err := conn.Dial(ctx, &conn.Options{Addr: addr, TLS: tlsConf, Username: f.user, Password: f.password()})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	v, err := c.Do(ctx, "CLUSTER", "SHARDS")
+	if err == nil && v.Err != nil {
+		if v, err = c.Do(ctx, "CLUSTER", "SLOTS"); err == nil && v.Err == nil {
+			return topology.ParseSlots(v, addr, tlsConf != nil)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.Err != nil {
+		return nil, fmt.Errorf("%s: %w", addr, v.Err)
+	}
+	return topology.ParseShards(v, addr, tlsConf != nil)
+}
+
+// probeNode checks one node, step by step, each step bounded by -timeout.
+func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *topology.Table, n *topology.Node) nodeReport {
+	r := nodeReport{Addr: n.Addr, ID: n.ID, Role: n.Role.String(), TLS: "off"}
+	for _, s := range table.Shards() {
+		if s.Primary.Addr == n.Addr {
+			r.Slots = formatRanges(s.Ranges)
+		}
+	}
+	if r.Slots == "" {
+		r.Slots = "-"
+	}
+	if n.Failed() {
+		r.Problems = append(r.Problems, "the cluster marks this node as failed")
+	}
+	problem := func(format string, a ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, a...)) }
+
+	// TCP.
+	start := time.Now()
+	d := net.Dialer{Timeout: f.timeout}
+	nc, err := d.DialContext(ctx, "tcp", n.Addr)
+	r.TCPMillis = msf(time.Since(start))
+	if err != nil {
+		r.TCPError = err.Error()
+		r.Auth = "not tried"
+		if tlsConf != nil {
+			r.TLS = "not tried"
+		}
+		problem("tcp: %v", err)
+		return r
+	}
+	// TLS, with the certificate described when it is rejected.
+	if tlsConf != nil {
+		conf := tlsConf.Clone()
+		conf.ServerName, _, _ = net.SplitHostPort(n.Addr)
+		hctx, cancel := context.WithTimeout(ctx, f.timeout)
+		err := tls.Client(nc, conf).HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			r.TLS = err.Error()
+			r.Cert = describeCert(ctx, f, n.Addr)
+			r.Auth = "not tried"
+			problem("tls: %s", tlsProblem(err))
+			nc.Close()
+			return r
+		}
+		r.TLS = "ok"
+	}
+	nc.Close()
+	// Auth / HELLO, then PING and replication.
+	cctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	c, err := conn.Dial(cctx, &conn.Options{Addr: n.Addr, TLS: tlsConf, Username: f.user, Password: f.password()})
+	if err != nil {
+		r.Auth = err.Error()
+		problem("auth/hello: %v", err)
+		return r
+	}
+	defer c.Close()
+	r.Auth = "ok"
+	start = time.Now()
+	if _, err := c.Do(cctx, "PING"); err != nil {
+		problem("ping: %v", err)
+		return r
+	}
+	r.PingMillis = msf(time.Since(start))
+	if v, err := c.Do(cctx, "INFO", "replication"); err == nil && v.Err == nil {
+		info := parseInfo(string(v.Str))
+		key := "master_repl_offset"
+		if n.Role == topology.RoleReplica {
+			key = "slave_repl_offset"
+			if info["master_link_status"] != "up" {
+				problem("replication link to the primary is %s", info["master_link_status"])
+			}
+		}
+		r.Offset, _ = strconv.ParseInt(info[key], 10, 64)
+	}
+	// The node's own view of the slot map.
+	if v, err := c.Do(cctx, "CLUSTER", "SHARDS"); err == nil && v.Err == nil {
+		if t, err := topology.ParseShards(v, n.Addr, tlsConf != nil); err == nil {
+			r.AgreesMap = t.Equal(table)
+		}
+	}
+	if !r.AgreesMap {
+		problem("disagrees with the seed on the slot map")
+	}
+	return r
+}
+
+// describeCert fetches the certificate a node presents without verifying it, to say
+// what is wrong with it.
+func describeCert(ctx context.Context, f *connFlags, addr string) *certDoc {
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: f.timeout}, Config: &tls.Config{InsecureSkipVerify: true}} // only to read it
+	cctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	nc, err := d.DialContext(cctx, "tcp", addr)
+	if err != nil {
+		return nil
+	}
+	defer nc.Close()
+	certs := nc.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return nil
+	}
+	c := certs[0]
+	doc := &certDoc{
+		Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+		NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+		Names: append([]string(nil), c.DNSNames...),
+	}
+	for _, ip := range c.IPAddresses {
+		doc.Names = append(doc.Names, ip.String())
+	}
+	return doc
+}
+
+// tlsProblem says in plain words what a handshake error means.
+func tlsProblem(err error) string {
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		return "certificate signed by an unknown authority (not trusted by -cacert / the system roots): " + err.Error()
+	case errors.As(err, &he):
+		return "certificate is not valid for this address (name mismatch): " + err.Error()
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return "certificate expired or not yet valid: " + err.Error()
+	}
+	return err.Error()
+}
+
+func printProbe(w io.Writer, rep probeReport) {
+	if rep.Seed != "" {
+		fmt.Fprintf(w, "Topology from %s: %d nodes, %d of 16384 slots served.\n\n", rep.Seed, len(rep.Nodes), rep.Covered)
+	}
+	nodes := append([]nodeReport(nil), rep.Nodes...)
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Role < nodes[j].Role })
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tROLE\tSLOTS\tTCP\tTLS\tAUTH\tPING\tLAG\tSLOT MAP")
+	for _, r := range nodes {
+		tcp := fmt.Sprintf("%.1fms", r.TCPMillis)
+		if r.TCPError != "" {
+			tcp = "FAIL"
+		}
+		tlsCol := r.TLS
+		if r.TLS != "ok" && r.TLS != "off" && r.TLS != "not tried" {
+			tlsCol = "FAIL"
+		}
+		auth := r.Auth
+		if auth != "ok" && auth != "not tried" {
+			auth = "FAIL"
+		}
+		ping, lag, agrees := "-", "-", "-"
+		if r.PingMillis > 0 {
+			ping = fmt.Sprintf("%.2fms", r.PingMillis)
+			lag = fmt.Sprintf("%dB", r.LagBytes)
+			agrees = "agrees"
+			if !r.AgreesMap {
+				agrees = "DIFFERS"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Addr, r.Role, r.Slots, tcp, tlsCol, auth, ping, lag, agrees)
+	}
+	tw.Flush()
+	problems := append([]string(nil), rep.Problems...)
+	for _, r := range nodes {
+		for _, p := range r.Problems {
+			problems = append(problems, r.Addr+": "+p)
+		}
+		if r.Cert != nil {
+			problems = append(problems, fmt.Sprintf("%s: certificate presented: subject %q, issuer %q, valid %s to %s, names %v",
+				r.Addr, r.Cert.Subject, r.Cert.Issuer, r.Cert.NotBefore, r.Cert.NotAfter, r.Cert.Names))
+		}
+	}
+	if len(problems) == 0 {
+		fmt.Fprintln(w, "\nAll nodes healthy.")
+		return
+	}
+	fmt.Fprintln(w, "\nProblems:")
+	for _, p := range problems {
+		fmt.Fprintln(w, "  - "+p)
+	}
+}
+
+func formatRanges(rs [][2]int) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		if r[0] == r[1] {
+			parts[i] = strconv.Itoa(r[0])
+		} else {
+			parts[i] = fmt.Sprintf("%d-%d", r[0], r[1])
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func parseInfo(s string) map[string]string {
+	m := map[string]string{}
+	for line := range strings.SplitSeq(s, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
