@@ -41,10 +41,12 @@ fuzz-short fuzz:
 demo: deps
 	$(GO) run ./cmd/redline demo
 
-## bench: micro-benchmarks with allocation counts, then deadline fidelity (1,000 calls per fault mode)
+## bench: redline, go-redis and rueidis side by side (throughput, seed-scenario deadlines, failover) plus the
+## in-repo micro-benchmarks; writes docs/PERFORMANCE.md and docs/performance.json (bench/ is its own module)
 bench:
-	$(GO) test -run='^$$' -bench=. -skip='Overshoot|FastFail|TimerBaseline' -benchmem ./...
-	$(GO) test -run='^$$' -bench='Overshoot|FastFail|TimerBaseline' -benchtime=1000x ./internal/node/
+	@./scripts/deps.sh
+	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	cd bench && $(GO) run ./cmd/report
 
 clean:
 	$(GO) clean -testcache

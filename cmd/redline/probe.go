@@ -387,4 +387,3 @@ func parseInfo(s string) map[string]string {
 }
 
 func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-

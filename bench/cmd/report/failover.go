@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +43,11 @@ type FORun struct {
 	RestoreNote    string  `json:"restore_note,omitempty"`
 	LoopMS         float64 `json:"loop_ms"`
 	PromotedNodeIx int     `json:"promoted_node"`
+	// Writes to the killed master's slots per second after the kill: [ok, failed].
+	Timeline [][2]int `json:"victim_writes_per_second_after_kill"`
+	// Distinct error texts (first 160 characters, numbers replaced by N) and how
+	// often each came.
+	ErrorTexts map[string]int `json:"error_texts"`
 }
 
 // FOResult is the failover section.
@@ -71,7 +78,7 @@ func runFailover(ctx context.Context, cfg FOConfig, cl *redistest.Cluster) (*FOR
 }
 
 func failoverRun(ctx context.Context, cfg FOConfig, cl *redistest.Cluster, spec clientSpec) (*FORun, error) {
-	run := &FORun{Client: spec.Name, PromotedNodeIx: -1}
+	run := &FORun{Client: spec.Name, PromotedNodeIx: -1, ErrorTexts: map[string]int{}}
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		return nil, err
@@ -158,7 +165,25 @@ func failoverRun(ctx context.Context, cfg FOConfig, cl *redistest.Cluster, spec 
 						}
 					}
 				}
+				if failed {
+					txt := fmt.Sprintf("> %v (did not return)", limit)
+					if r.err != nil {
+						txt = trunc(r.err.Error())
+					}
+					if n := normalizeErr(txt); len(run.ErrorTexts) < 50 || run.ErrorTexts[n] > 0 {
+						run.ErrorTexts[n]++
+					}
+				}
 				if onVictim && !killedAt.IsZero() && start.After(killedAt) {
+					sec := int(end.Sub(killedAt) / time.Second)
+					for len(run.Timeline) <= sec {
+						run.Timeline = append(run.Timeline, [2]int{})
+					}
+					if failed {
+						run.Timeline[sec][1]++
+					} else {
+						run.Timeline[sec][0]++
+					}
 					if failed {
 						lastFail = end
 					} else if recoveredAt.IsZero() {
@@ -236,4 +261,17 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-time.After(d):
 	case <-ctx.Done():
 	}
+}
+
+var (
+	loopback = regexp.MustCompile(`127\.0\.0\.1`)
+	number   = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
+)
+
+// normalizeErr replaces the numbers in an error text (ports, durations) by N, so
+// that texts differing only in them are counted together.
+func normalizeErr(s string) string {
+	s = loopback.ReplaceAllString(s, "\x00")
+	s = number.ReplaceAllString(s, "N")
+	return strings.ReplaceAll(s, "\x00", "127.0.0.1")
 }

@@ -482,6 +482,47 @@ func renderFailover(b *strings.Builder, f *FOResult) {
 		p("| %s | %s | %d / %d | %d | %d | %s | %s | %s | `%s` |\n", r.Client, thousands(float64(r.Calls)), r.VictimErrors, r.OtherErrors,
 			r.PastDeadline, r.NotReturned, fmtMS(r.MaxMS), rec, last, codeEscape(fe))
 	}
+	p("\nWrites to the killed master's slots in each second after the kill (succeeded / failed):\n\n")
+	p("| client |")
+	cols := 0
+	for _, r := range f.Runs {
+		cols = max(cols, len(r.Timeline))
+	}
+	for i := range cols {
+		p(" +%ds |", i)
+	}
+	p("\n| --- |%s\n", strings.Repeat(" ---: |", cols))
+	for _, r := range f.Runs {
+		p("| %s |", r.Client)
+		for i := range cols {
+			if i < len(r.Timeline) {
+				p(" %d / %d |", r.Timeline[i][0], r.Timeline[i][1])
+			} else {
+				p(" |")
+			}
+		}
+		p("\n")
+	}
+	p("\nThe most frequent error texts (numbers replaced by N):\n\n| client | count | error |\n| --- | ---: | --- |\n")
+	for _, r := range f.Runs {
+		type errCount struct {
+			t string
+			n int
+		}
+		var all []errCount
+		for t, n := range r.ErrorTexts {
+			all = append(all, errCount{t, n})
+		}
+		slices.SortFunc(all, func(a, b errCount) int {
+			if a.n != b.n {
+				return b.n - a.n
+			}
+			return strings.Compare(a.t, b.t)
+		})
+		for _, e := range all[:min(4, len(all))] {
+			p("| %s | %s | `%s` |\n", r.Client, thousands(float64(e.n)), codeEscape(e.t))
+		}
+	}
 	for _, r := range f.Runs {
 		if r.CloseNote != "" || r.RestoreNote != "" {
 			p("\n%s: %s %s\n", r.Client, mdEscape(r.CloseNote), mdEscape(r.RestoreNote))
