@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/redline-go/redline/internal/rerr"
@@ -21,6 +22,7 @@ func (c *Conn) writeLoop() {
 		case <-c.closed:
 			return
 		}
+		yielded := false
 	gather:
 		for {
 			// A request its caller gave up before it was written is never written.
@@ -33,6 +35,20 @@ func (c *Conn) writeLoop() {
 			if len(buf) >= maxBatch {
 				break
 			}
+			select {
+			case r = <-c.queue:
+				continue
+			default:
+			}
+			// The queue is empty. If replies are still outstanding, the server is busy
+			// with earlier commands anyway: let other goroutines run once so their
+			// commands join this write (fewer, larger writes under load). An idle
+			// connection writes at once.
+			if yielded || c.inflight.len() == 0 {
+				break gather
+			}
+			yielded = true
+			runtime.Gosched()
 			select {
 			case r = <-c.queue:
 			default:
