@@ -1,0 +1,152 @@
+package typedgen
+
+import (
+	"fmt"
+	"strings"
+)
+
+// argType is how a parameter of spec.txt becomes a Go parameter and command arguments.
+type argType struct {
+	goType   string // the Go parameter's type, without "..." for a variadic one
+	variadic bool   // a Go variadic parameter: it goes last in the signature
+	min      int    // the fewest command arguments it adds
+	fixed    bool   // always exactly one argument: the call can pass it inline
+	key      bool   // its arguments are keys
+	// inline is the argument expression for a fixed type (%[1]s is the parameter).
+	inline string
+	// stmt appends the arguments to args (%[1]s is the parameter).
+	stmt string
+	// synopsis shows the arguments in a doc comment (%[1]s is the parameter).
+	synopsis string
+	// sample is what the key check sends for the parameter (for each of two elements of a
+	// variadic one): "K" for a key, "V" for any other argument, a number for itself.
+	sample []string
+	time   bool // the Go type needs package time
+}
+
+// argTypes is the vocabulary of spec.txt's parameter types.
+var argTypes = map[string]argType{
+	"key":     {goType: "string", min: 1, fixed: true, key: true, inline: "%[1]s", synopsis: "%[1]s", sample: []string{"K"}},
+	"keys":    {goType: "string", variadic: true, min: 1, key: true, stmt: "args = appendStrings(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"K"}},
+	"str":     {goType: "string", min: 1, fixed: true, inline: "%[1]s", synopsis: "%[1]s", sample: []string{"V"}},
+	"str?":    {goType: "string", stmt: "if %[1]s != \"\" {\nargs = append(args, %[1]s)\n}", synopsis: "[%[1]s]", sample: []string{"V"}},
+	"strs":    {goType: "string", variadic: true, min: 1, stmt: "args = appendStrings(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"V"}},
+	"strs?":   {goType: "string", variadic: true, stmt: "args = appendStrings(args, %[1]s)", synopsis: "[%[1]s...]", sample: []string{"V"}},
+	"value":   {goType: "any", min: 1, fixed: true, inline: "%[1]s", synopsis: "%[1]s", sample: []string{"V"}},
+	"values":  {goType: "any", variadic: true, min: 1, stmt: "args = append(args, %[1]s...)", synopsis: "%[1]s...", sample: []string{"V"}},
+	"values?": {goType: "any", variadic: true, stmt: "args = append(args, %[1]s...)", synopsis: "[%[1]s...]", sample: []string{"V"}},
+	"int":     {goType: "int64", min: 1, fixed: true, inline: "%[1]s", synopsis: "%[1]s", sample: []string{"1"}},
+	"float":   {goType: "float64", min: 1, fixed: true, inline: "%[1]s", synopsis: "%[1]s", sample: []string{"1.5"}},
+	"ms":      {goType: "time.Duration", min: 1, fixed: true, inline: "msArg(%[1]s)", synopsis: "%[1]s", sample: []string{"100"}, time: true},
+	"timeout": {goType: "time.Duration", min: 1, fixed: true, inline: "timeoutArg(%[1]s)", synopsis: "%[1]s", sample: []string{"0.1"}, time: true},
+	"ttl":     {goType: "time.Duration", min: 1, fixed: true, inline: "n", synopsis: "%[1]s", sample: []string{"10"}, time: true},
+	"time":    {goType: "time.Time", min: 1, fixed: true, inline: "n", synopsis: "%[1]s", sample: []string{"1700000000"}, time: true},
+	"side":    {goType: "ListSide", min: 1, fixed: true, inline: "string(%[1]s)", synopsis: "%[1]s", sample: []string{"LEFT"}},
+	"numkeys": {goType: "[]string", min: 1, key: true, stmt: "args = appendNumKeys(args, %[1]s)", synopsis: "len(%[1]s) %[1]s...", sample: []string{"2", "K", "K"}},
+	// fieldvalues are a hash's fields; keyvalues are keys (MSET).
+	"fieldvalues":  {goType: "map[string]any", min: 2, stmt: "args = appendFieldValues(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"V", "V"}},
+	"keyvalues":    {goType: "map[string]any", min: 2, key: true, stmt: "args = appendKeyValues(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"K", "V", "K", "V"}},
+	"zs":           {goType: "Z", variadic: true, min: 2, stmt: "args = appendZs(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"1", "V"}},
+	"geolocations": {goType: "GeoLocation", variadic: true, min: 3, stmt: "args = appendGeoLocations(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"1.5", "1.5", "V"}},
+}
+
+// typeOf resolves a parameter type of spec.txt: a name of argTypes; flag=TOKEN, a bool
+// that sends TOKEN when true; *Options, an optional struct (nil sends nothing); or
+// Args[N], a required struct that sends at least N arguments. Structs send their
+// arguments with their appendArgs method (hand-written in the root package).
+func typeOf(s string) (argType, error) {
+	if t, ok := argTypes[s]; ok {
+		return t, nil
+	}
+	if tok, ok := strings.CutPrefix(s, "flag="); ok {
+		if !isLiteral(tok) {
+			return argType{}, fmt.Errorf("flag token %q is not an upper-case word", tok)
+		}
+		return argType{goType: "bool", stmt: "if %[1]s {\nargs = append(args, " + quote(tok) + ")\n}",
+			synopsis: "[" + tok + "]", sample: []string{tok}}, nil
+	}
+	if name, ok := strings.CutPrefix(s, "*"); ok && isIdent(name) {
+		return argType{goType: s, stmt: "args = %[1]s.appendArgs(args)", synopsis: "[%[1]s]"}, nil
+	}
+	if name, n, ok := strings.Cut(s, "["); ok && isIdent(name) && strings.HasSuffix(n, "]") {
+		var min int
+		if _, err := fmt.Sscanf(n, "%d]", &min); err != nil || min < 0 {
+			return argType{}, fmt.Errorf("struct type %q: want Name[N], N the fewest arguments it sends", s)
+		}
+		return argType{goType: name, min: min, stmt: "args = %[1]s.appendArgs(args)", synopsis: "%[1]s..."}, nil
+	}
+	return argType{}, fmt.Errorf("unknown parameter type %q", s)
+}
+
+// isStruct reports whether t is an option or argument struct: its arguments, keys
+// included, are known only at run time.
+func (t argType) isStruct() bool { return t.sample == nil }
+
+// retKind is how a spec.txt reply kind becomes the method's results.
+type retKind struct {
+	results string // the Go result list
+	expr    string // the return expression; %[1]s is the Result of Do, %[2]s the ref
+	ref     bool   // the kind names a variadic parameter (keyed:names)
+	time    bool
+}
+
+var retKinds = map[string]retKind{
+	"ok":        {results: "error", expr: "decodeOK(%[1]s)"},
+	"string":    {results: "(string, error)", expr: "%[1]s.Text()"},
+	"int":       {results: "(int64, error)", expr: "%[1]s.Int64()"},
+	"float":     {results: "(float64, error)", expr: "%[1]s.Float64()"},
+	"bool":      {results: "(bool, error)", expr: "%[1]s.Bool()"},
+	"strings":   {results: "([]string, error)", expr: "%[1]s.Strings()"},
+	"bools":     {results: "([]bool, error)", expr: "decodeBools(%[1]s)"},
+	"map":       {results: "(map[string]string, error)", expr: "%[1]s.StringMap()"},
+	"keyed":     {results: "(map[string]string, error)", expr: "decodeKeyed(%[1]s, %[2]s)", ref: true},
+	"ttl-s":     {results: "(time.Duration, error)", expr: "decodeTTL(%[1]s, time.Second)", time: true},
+	"ttl-ms":    {results: "(time.Duration, error)", expr: "decodeTTL(%[1]s, time.Millisecond)", time: true},
+	"zs":        {results: "([]Z, error)", expr: "decodeZs(%[1]s)"},
+	"keyvalue":  {results: "(key, value string, err error)", expr: "decodeKeyValue(%[1]s)"},
+	"keyz":      {results: "(key string, z Z, err error)", expr: "decodeKeyZ(%[1]s)"},
+	"xmessages": {results: "([]XMessage, error)", expr: "decodeXMessages(%[1]s)"},
+	"xstreams":  {results: "([]XStream, error)", expr: "decodeXStreams(%[1]s)"},
+	"xpending":  {results: "(XPendingSummary, error)", expr: "decodeXPending(%[1]s)"},
+	"geopos":    {results: "([]*GeoPos, error)", expr: "decodeGeoPos(%[1]s)"},
+	"time":      {results: "(time.Time, error)", expr: "decodeTime(%[1]s)", time: true},
+	"infomap":   {results: "(map[string]string, error)", expr: "decodeInfoMap(%[1]s)"},
+	"result":    {results: "Result", expr: "%[1]s"},
+}
+
+// reserved are the names the generated bodies use for themselves.
+var reserved = map[string]bool{"c": true, "ctx": true, "args": true, "cmd": true, "n": true, "ms": true}
+
+func isLiteral(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '~' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '_' || i > 0 && '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// apply fills the parameter's name into a template of argType.
+func apply(tmpl, name string) string {
+	if !strings.Contains(tmpl, "%") {
+		return tmpl
+	}
+	return fmt.Sprintf(tmpl, name)
+}
