@@ -329,3 +329,24 @@ func TestRefreshIsRateLimited(t *testing.T) {
 		t.Errorf("%d refreshes in 1s of constant triggers, want 1..4", n)
 	}
 }
+
+func TestSplitAndFanoutAcceptEveryArgumentType(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, plain(t), Options{})
+	ctx := ctxT(t, 10*time.Second)
+	// Keys in different slots: the split path copies the arguments.
+	err := c.Do(ctx, "MSET", "argt:a", true, "argt:b", float32(1.5), "argt:c", int8(-3), "argt:d", uint16(7), "argt:e", []byte("x")).Err()
+	if err != nil {
+		t.Fatalf("MSET with mixed argument types across slots: %v", err)
+	}
+	vals, err := c.Do(ctx, "MGET", "argt:a", "argt:b", "argt:c", "argt:d", "argt:e").Strings()
+	if err != nil || strings.Join(vals, ",") != "1,1.5,-3,7,x" {
+		t.Fatalf("MGET: %v %v", vals, err)
+	}
+	if err := c.Do(ctx, "MSET", "argt:a", struct{}{}, "argt:b", 1).Err(); err == nil || !strings.Contains(err.Error(), "unsupported type struct {}") {
+		t.Fatalf("unsupported type across slots: %v", err)
+	}
+	if err := c.Do(ctx, "MSET", "{argt}a", struct{}{}).Err(); err == nil || !strings.Contains(err.Error(), "unsupported type") {
+		t.Fatalf("unsupported type in one slot: %v", err)
+	}
+}

@@ -24,7 +24,10 @@ func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Res
 	}
 	ctx, cancel := c.deriveCtx(ctx)
 	defer cancel()
-	own := cloneArgs(args) // a copy for the goroutines: the caller's args stay on its stack
+	own, err := cloneArgs(args) // a copy for the goroutines: the caller's args stay on its stack
+	if err != nil {
+		return Result{err: err}
+	}
 	results := make([]Result, len(targets))
 	var wg sync.WaitGroup
 	for i, tn := range targets {

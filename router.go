@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ import (
 )
 
 // Do runs one command on the cluster and returns its result. Arguments are strings,
-// []byte or integers (any other type is an error). The command goes to the node that
+// []byte, integers, floats or bools (any other type is an error). The command goes to the node that
 // owns its keys' slot (keyless commands to a random primary; commands the server's
 // tips mark for all shards or all nodes to every one of them, their replies merged;
 // MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot). MOVED and ASK are
@@ -120,60 +121,94 @@ func argString(a any) string {
 	return string(appendArg(nil, a))
 }
 
-// appendArg formats a non-string argument as Redis receives it.
+// appendArg formats a non-string argument as Redis receives it (as resp.AppendCommand
+// encodes it).
 func appendArg(dst []byte, a any) []byte {
 	switch v := a.(type) {
 	case int:
 		return strconv.AppendInt(dst, int64(v), 10)
-	case int64:
-		return strconv.AppendInt(dst, v, 10)
+	case int8:
+		return strconv.AppendInt(dst, int64(v), 10)
+	case int16:
+		return strconv.AppendInt(dst, int64(v), 10)
 	case int32:
 		return strconv.AppendInt(dst, int64(v), 10)
-	case uint64:
-		return strconv.AppendUint(dst, v, 10)
+	case int64:
+		return strconv.AppendInt(dst, v, 10)
 	case uint:
+		return strconv.AppendUint(dst, uint64(v), 10)
+	case uint8:
+		return strconv.AppendUint(dst, uint64(v), 10)
+	case uint16:
 		return strconv.AppendUint(dst, uint64(v), 10)
 	case uint32:
 		return strconv.AppendUint(dst, uint64(v), 10)
+	case uint64:
+		return strconv.AppendUint(dst, v, 10)
+	case float32:
+		return strconv.AppendFloat(dst, float64(v), 'f', -1, 32)
 	case float64:
 		return strconv.AppendFloat(dst, v, 'f', -1, 64)
+	case bool:
+		if v {
+			return append(dst, '1')
+		}
+		return append(dst, '0')
 	}
 	return dst // other types are refused when the command is encoded
 }
 
 // cloneArgs copies args for work that outlives the caller's frame (other goroutines,
-// errors): strings and byte slices are copied too, so the caller's arguments never
-// escape to the heap on the common path (the compiler sees no path that keeps them).
-func cloneArgs(args []any) []any {
+// errors): strings and byte slices are copied too, and numbers re-boxed, so the caller's
+// arguments never escape to the heap on the common path (the compiler sees no path that
+// keeps them). An argument of a type the codec does not encode is an error here already.
+func cloneArgs(args []any) ([]any, error) {
 	out := make([]any, len(args))
 	for i, a := range args {
-		out[i] = cloneArg(a)
+		c, ok := cloneArg(a)
+		if !ok {
+			return nil, fmt.Errorf("redline: argument %d has unsupported type %s", i, reflect.TypeOf(a))
+		}
+		out[i] = c
 	}
-	return out
+	return out, nil
 }
 
-func cloneArg(a any) any {
+// cloneArg copies one argument; false for a type the codec does not encode.
+func cloneArg(a any) (any, bool) {
 	switch v := a.(type) {
 	case string:
-		return strings.Clone(v)
+		return strings.Clone(v), true
 	case []byte:
-		return bytes.Clone(v)
+		return bytes.Clone(v), true
 	case int:
-		return v
-	case int64:
-		return v
+		return v, true
+	case int8:
+		return v, true
+	case int16:
+		return v, true
 	case int32:
-		return v
-	case uint64:
-		return v
+		return v, true
+	case int64:
+		return v, true
 	case uint:
-		return v
+		return v, true
+	case uint8:
+		return v, true
+	case uint16:
+		return v, true
 	case uint32:
-		return v
+		return v, true
+	case uint64:
+		return v, true
+	case float32:
+		return v, true
 	case float64:
-		return v
+		return v, true
+	case bool:
+		return v, true
 	}
-	return nil // refused at encoding, as the original would have been
+	return nil, false
 }
 
 // doSlot runs a single-slot (or keyless, slot -1) command with redirects and retries.

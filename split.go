@@ -2,6 +2,8 @@ package redline
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/redline-go/redline/internal/command"
@@ -42,13 +44,21 @@ func (c *Client) split(ctx context.Context, info *command.Info, args []any) (Res
 		s := argSlot(args[k])
 		g := bySlot[s]
 		if g == nil {
-			g = &group{args: cloneArgs(args[:first])}
+			prefix, err := cloneArgs(args[:first])
+			if err != nil {
+				return Result{err: err}, true
+			}
+			g = &group{args: prefix}
 			bySlot[s] = g
 			order = append(order, s)
 		}
 		g.keys = append(g.keys, i)
-		for _, a := range args[k : k+step] {
-			g.args = append(g.args, cloneArg(a))
+		for j, a := range args[k : k+step] {
+			c, ok := cloneArg(a)
+			if !ok {
+				return Result{err: fmt.Errorf("redline: argument %d has unsupported type %s", k+j, reflect.TypeOf(a))}, true
+			}
+			g.args = append(g.args, c)
 		}
 	}
 	if len(order) == 1 {
