@@ -61,8 +61,9 @@ func collectEnv(ctx context.Context, repo string) Env {
 	e.RedisServer = cmdOutput(ctx, "", "redis-server", "--version")
 	if out := cmdOutput(ctx, repo, "git", "rev-parse", "--short", "HEAD"); out != "" {
 		e.RedlineCommit = out
-		if dirty := cmdOutput(ctx, repo, "git", "status", "--porcelain", "--untracked-files=no"); dirty != "" {
-			e.RedlineCommit += " (with uncommitted changes)"
+		// Changes to the report itself (bench/, docs/) do not count.
+		if dirty := cmdOutput(ctx, repo, "git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench", ":!docs"); dirty != "" {
+			e.RedlineCommit += " (with uncommitted changes to the library)"
 		}
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {

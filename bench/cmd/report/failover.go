@@ -26,17 +26,20 @@ type FOConfig struct {
 
 // FORun is one client's failover run.
 type FORun struct {
-	Client         string  `json:"client"`
-	Calls          int     `json:"calls"`
-	Errors         int     `json:"errors"`
-	VictimErrors   int     `json:"errors_on_killed_master_slots"`
-	OtherErrors    int     `json:"errors_on_other_slots"`
-	PastDeadline   int     `json:"past_deadline"` // elapsed > deadline + 2 ms
-	NotReturned    int     `json:"not_returned"`
-	MaxMS          float64 `json:"max_elapsed_ms"`
-	RecoveredMS    float64 `json:"recovery_ms"` // kill → first successful write to the killed master's slots
-	Recovered      bool    `json:"recovered"`
-	LastFailMS     float64 `json:"last_victim_failure_ms"` // kill → end of the last failed write to those slots
+	Client       string  `json:"client"`
+	Calls        int     `json:"calls"`
+	Errors       int     `json:"errors"`
+	VictimErrors int     `json:"errors_on_killed_master_slots"`
+	OtherErrors  int     `json:"errors_on_other_slots"`
+	PastDeadline int     `json:"past_deadline"` // elapsed > deadline + 2 ms
+	NotReturned  int     `json:"not_returned"`
+	MaxMS        float64 `json:"max_elapsed_ms"`
+	RecoveredMS  float64 `json:"recovery_ms"` // kill → first successful write to the killed master's slots
+	Recovered    bool    `json:"recovered"`
+	LastFailMS   float64 `json:"last_victim_failure_ms"` // kill → end of the last failed write to those slots
+	// kill → the first time the cluster (CLUSTER NODES of a running node, polled every
+	// 50 ms) names another owner of slot 0: the server side of the failover.
+	PromotedMS     float64 `json:"cluster_promoted_ms"`
 	FirstErr       string  `json:"first_error,omitempty"`
 	OtherFirstErr  string  `json:"first_error_other_slots,omitempty"`
 	CloseNote      string  `json:"close_note,omitempty"`
@@ -208,6 +211,22 @@ func failoverRun(ctx context.Context, cfg FOConfig, cl *redistest.Cluster, spec 
 		closeWithin(c, 5*time.Second)
 		return run, err
 	}
+	promoted := make(chan time.Duration, 1)
+	go func() { // when does the cluster itself name a new owner?
+		for time.Since(killedAt) < time.Duration(cfg.MaxMS*float64(time.Millisecond)) && ctx.Err() == nil {
+			tctx, cancel := context.WithTimeout(ctx, time.Second)
+			t, err := cl.Topology(tctx)
+			cancel()
+			if err == nil {
+				if o := t.Owner(0); o != nil && o.ID != victim.ID {
+					promoted <- time.Since(killedAt)
+					return
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		promoted <- -1
+	}()
 	maxEnd := loopStart.Add(time.Duration(cfg.MaxMS * float64(time.Millisecond)))
 	stable := time.Duration(cfg.StableMS * float64(time.Millisecond))
 	for time.Now().Before(maxEnd) && ctx.Err() == nil {
@@ -222,6 +241,9 @@ func failoverRun(ctx context.Context, cfg FOConfig, cl *redistest.Cluster, spec 
 	close(stop)
 	wg.Wait()
 	run.LoopMS = ms(time.Since(loopStart))
+	if d := <-promoted; d >= 0 {
+		run.PromotedMS = ms(d)
+	}
 	run.CloseNote = closeWithin(c, 5*time.Second)
 	if !recoveredAt.IsZero() {
 		run.Recovered = true

@@ -33,6 +33,7 @@ type Report struct {
 	Seed           *SeedResult `json:"seed_scenario,omitempty"`
 	Failover       *FOResult   `json:"failover,omitempty"`
 	Micro          []MicroRun  `json:"micro,omitempty"`
+	Contention     Contention  `json:"contention"`
 	Problems       []string    `json:"problems,omitempty"`
 	Sections       []string    `json:"sections"`
 }
@@ -78,9 +79,9 @@ func main() {
 	repo := flag.String("repo", "..", "the redline repository root (for the micro-benchmarks and git)")
 	only := flag.String("only", "", "comma-separated sections to run (throughput,seed,failover,micro); empty: all. For development: a partial report says which sections it lacks")
 	rounds := flag.Int("rounds", 3, "throughput rounds")
-	cell := flag.Duration("cell", 600*time.Millisecond, "throughput: duration of one client in one cell per round")
+	cell := flag.Duration("cell", 500*time.Millisecond, "throughput: duration of one client in one cell per round")
 	calls := flag.Int("seed-calls", 200, "seed scenario: calls to faulty nodes per cell")
-	par := flag.Int("seed-parallel", 50, "seed scenario: parallel callers")
+	par := flag.Int("seed-parallel", 67, "seed scenario: parallel callers")
 	seedTO := flag.String("seed-timeouts", "100ms,500ms,1s", "seed scenario: the call timeouts")
 	flag.Parse()
 
@@ -120,6 +121,8 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 	begin := time.Now()
 	want := func(s string) bool { return only == "" || strings.Contains(","+only+",", ","+s+",") }
 	rep := &Report{Env: collectEnv(ctx, repo)}
+	mon := startContentionMonitor()
+	between = mon.sampleIfDue
 	problem := func(section string, err error) {
 		if err != nil {
 			msg := fmt.Sprintf("%s: %v", section, err)
@@ -135,7 +138,7 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 		if err == nil {
 			cfg := TPConfig{Masters: 3, Keys: 10000, Rounds: rounds, CellMS: ms(cell), WarmupMS: 600,
 				Ops: []string{"GET", "SET", opMixed}, Sizes: []int{16, 1024}, Concurrency: []int{1, 16, 128, 512}}
-			rep.Throughput, err = runThroughput(ctx, cfg, cl.Addrs())
+			rep.Throughput, err = runThroughput(ctx, cfg, cl)
 			problem("throughput", err)
 			if ctx.Err() == nil {
 				rep.RedisBenchmark = runRedisBenchmark(ctx, cl.Addrs()[0], cfg.Keys)
@@ -163,7 +166,7 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 		cl, err := startCluster(ctx, redistest.Config{Masters: 3, ReplicasPerMaster: 1})
 		problem("failover cluster", err)
 		if err == nil {
-			cfg := FOConfig{Masters: 3, Replicas: 1, Writers: 4, DeadlineMS: 500, BeforeMS: 1000, MaxMS: 20000, StableMS: 2000}
+			cfg := FOConfig{Masters: 3, Replicas: 1, Writers: 4, DeadlineMS: 500, BeforeMS: 1000, MaxMS: 20000, StableMS: 1500}
 			rep.Failover, err = runFailover(ctx, cfg, cl)
 			problem("failover", err)
 			problem("failover cluster close", cl.Close())
@@ -183,6 +186,7 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 		return fmt.Errorf("interrupted: no report written: %w", ctx.Err())
 	}
 	rep.Env.WallTime = time.Since(begin).Round(time.Second).String()
+	rep.Contention = mon.stop()
 	md := renderMarkdown(rep)
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {

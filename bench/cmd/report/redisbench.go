@@ -31,14 +31,15 @@ type RBLine struct {
 	MaxMS float64 `json:"max_ms"`
 }
 
-// runRedisBenchmark runs redis-benchmark in cluster mode against seed, without and
-// with pipelining, GET and SET of 16-byte values over 10,000 random keys.
+// runRedisBenchmark runs redis-benchmark in cluster mode against seed, GET and SET of
+// 16-byte values over 10,000 random keys: one connection (the round trip), 50
+// connections, and 50 connections with 16 commands per round trip.
 func runRedisBenchmark(ctx context.Context, seed string, keys int) []RBRun {
 	host, port, _ := net.SplitHostPort(seed)
 	var runs []RBRun
-	for _, p := range []struct{ pipeline, n int }{{1, 200000}, {16, 2000000}} {
+	for _, p := range []struct{ pipeline, n, c int }{{1, 10000, 1}, {1, 150000, 50}, {16, 1000000, 50}} {
 		args := []string{"--cluster", "-h", host, "-p", port, "-t", "set,get", "-d", "16",
-			"-r", strconv.Itoa(keys), "-n", strconv.Itoa(p.n), "-c", "50", "--csv"}
+			"-r", strconv.Itoa(keys), "-n", strconv.Itoa(p.n), "-c", strconv.Itoa(p.c), "--csv"}
 		if p.pipeline > 1 {
 			args = append(args, "-P", strconv.Itoa(p.pipeline))
 		}

@@ -62,6 +62,12 @@ func renderEnv(b *strings.Builder, r *Report) {
 	}
 	row("command", "`"+e.Command+"` (runs `./scripts/deps.sh`, then `cd bench && go run ./cmd/report`)")
 	row("run time", e.WallTime+" (the report program, after building)")
+	c := r.Contention
+	if c.WallS > 0 {
+		other := c.MachineBusyS - c.OursBusyS
+		row("other load", fmt.Sprintf("%.0f CPU-s of the machine's %.0f busy CPU-s were not this program's (nor its redis-servers', go test's, redis-benchmark's) over %.0f s of %d cores; redis-server processes of other programs were running in %d of %d one-second samples (up to %d at once)",
+			max(other, 0), c.MachineBusyS, c.WallS, e.Cores, c.ForeignRedisSamples, c.Samples, c.ForeignRedisMax))
+	}
 	b.WriteString("\nEverything runs on 127.0.0.1: the redis-server processes, the fault proxies, the clients and\n")
 	b.WriteString("the load generator share the same cores, so absolute figures are this machine's; the ratios\n")
 	b.WriteString("between clients, measured in the same run and interleaved, are the point.\n\n")
@@ -106,7 +112,11 @@ func renderGoals(b *strings.Builder, r *Report) {
 				ratio := c.Median / peer.Median
 				ratios = append(ratios, ratio)
 				if ratio < rc.min {
-					misses = append(misses, fmt.Sprintf("%s %s %d: %.2f×", opName(c.Op), sizeName(c.Size), c.Goroutines, ratio))
+					m := fmt.Sprintf("%s %s %d: %.2f×", opName(c.Op), sizeName(c.Size), c.Goroutines, ratio)
+					if c.Max >= peer.Min && c.Min <= peer.Max {
+						m += " (the min–max ranges of the rounds overlap)"
+					}
+					misses = append(misses, m)
 				}
 			}
 			if len(ratios) == 0 {
@@ -124,12 +134,30 @@ func renderGoals(b *strings.Builder, r *Report) {
 			fmt.Fprintf(b, "| %s | %s | %s |\n", rc.goal, m, v)
 		}
 		worst, where := 0.0, ""
+		byG := map[int][2]float64{}
 		for _, c := range tp.Cells {
-			if c.Client == nameRedline && c.Allocs > worst {
-				worst, where = c.Allocs, fmt.Sprintf("%s %s %d", opName(c.Op), sizeName(c.Size), c.Goroutines)
+			if c.Client != nameRedline {
+				continue
 			}
+			if c.Allocs > worst {
+				worst, where = c.Allocs, fmt.Sprintf("%s %s, %d goroutines", opName(c.Op), sizeName(c.Size), c.Goroutines)
+			}
+			mm, ok := byG[c.Goroutines]
+			if !ok {
+				mm = [2]float64{c.Allocs, c.Allocs}
+			}
+			byG[c.Goroutines] = [2]float64{min(mm[0], c.Allocs), max(mm[1], c.Allocs)}
 		}
-		fmt.Fprintf(b, "| ≤ 1 allocation per GET/SET | at most %.2f allocs/op (%s; the whole process's mallocs ÷ ops) | %s |\n", worst, where, verdict(worst <= 1.0))
+		var parts []string
+		for _, g := range tp.Config.Concurrency {
+			r := fmt.Sprintf("%.2f", byG[g][0])
+			if byG[g][1] != byG[g][0] {
+				r += fmt.Sprintf("–%.2f", byG[g][1])
+			}
+			parts = append(parts, fmt.Sprintf("%s at %d goroutine%s", r, g, map[bool]string{true: "", false: "s"}[g == 1]))
+		}
+		fmt.Fprintf(b, "| ≤ 1 allocation per GET/SET | allocs/op (the whole process's mallocs ÷ calls): %s; worst %.2f (%s). rueidis: see the tables | %s |\n",
+			strings.Join(parts, ", "), worst, where, verdict(worst <= 1.0))
 	}
 	if s := r.Seed; s != nil {
 		type agg struct {
@@ -145,9 +173,6 @@ func renderGoals(b *strings.Builder, r *Report) {
 				a = &agg{p99: math.Inf(-1), max: math.Inf(-1)}
 				per[c.Client] = a
 			}
-			if c.Calls == 0 {
-				continue
-			}
 			at := fmt.Sprintf("%s, t=%s", c.Mode, fmtMS(c.TimeoutMS))
 			if c.OverP99MS > a.p99 {
 				a.p99, a.p99At = c.OverP99MS, at
@@ -155,6 +180,10 @@ func renderGoals(b *strings.Builder, r *Report) {
 			if c.OverMaxMS > a.max {
 				a.max, a.maxAt = c.OverMaxMS, at
 			}
+			if c.HealthyWorstMS > a.max {
+				a.max, a.maxAt = c.HealthyWorstMS, at+", a call to the healthy node"
+			}
+			a.notRet += c.HealthyNotReturned
 			if c.FastFailMS > a.fast {
 				a.fast, a.fastAt = c.FastFailMS, at
 			}
@@ -172,7 +201,7 @@ func renderGoals(b *strings.Builder, r *Report) {
 		if a := per[nameRedline]; a != nil {
 			fmt.Fprintf(b, "| deadline overshoot p99 ≤ 2 ms in every fault mode (seed scenario) | worst p99 %s (%s). For comparison: %s | %s |\n",
 				fmtSigned(a.p99), a.p99At, peers(func(a *agg) string { return "worst p99 " + fmtSigned(a.p99) }), verdict(a.p99 <= 2 && a.notRet == 0))
-			fmt.Fprintf(b, "| deadline overshoot max ≤ 10 ms in every fault mode | worst max %s (%s). For comparison: %s | %s |\n",
+			fmt.Fprintf(b, "| deadline overshoot max ≤ 10 ms in every fault mode (calls to faulty and healthy nodes, while starting too) | worst max %s (%s). For comparison: %s | %s |\n",
 				fmtSigned(a.max), a.maxAt, peers(func(a *agg) string { return "worst max " + fmtSigned(a.max) }), verdict(a.max <= 10 && a.notRet == 0))
 			fmt.Fprintf(b, "| fast failure < 1 ms on a known-down node | median of repeated calls at most %s (%s). For comparison: %s | %s |\n",
 				fmtMS(a.fast), a.fastAt, peers(func(a *agg) string { return "up to " + fmtMS(a.fast) }), verdict(a.fast < 1))
@@ -214,6 +243,25 @@ func renderThroughput(b *strings.Builder, r *Report) {
 	p("rounds. allocs/op is the process's `runtime.MemStats.Mallocs` delta over the cell divided by its calls\n")
 	p("(median of the rounds; it includes the client's background goroutines). Before each cell: `runtime.GC()`.\n")
 	p("A warm-up of %s per client precedes the rounds.\n\n", fmtMS(cfg.WarmupMS))
+	var checks []string
+	for _, spec := range clients {
+		var ops, server int64
+		match, n := 0, 0
+		for _, c := range tp.Cells {
+			if c.Client == spec.Name && len(c.OpsPerSec) > 0 {
+				n++
+				ops += c.Ops
+				server += c.ServerCalls
+				if c.Ops == c.ServerCalls {
+					match++
+				}
+			}
+		}
+		checks = append(checks, fmt.Sprintf("%s %s calls counted by the client, %s by the servers (equal in %d of %d cells)",
+			spec.Name, thousands(float64(ops)), thousands(float64(server)), match, n))
+	}
+	p("**Check:** the servers' own counts (`INFO commandstats`, GET and SET calls, read before and after each run)\n")
+	p("against the calls each client reported: %s.\n\n", strings.Join(checks, "; "))
 
 	errs := false
 	for _, c := range tp.Cells {
@@ -236,7 +284,9 @@ func renderThroughput(b *strings.Builder, r *Report) {
 			}
 		}
 	}
-	p("\nEach ops/s figure: median of %d rounds (min–max).\n\n", cfg.Rounds)
+	p("\nEach ops/s figure: median of %d rounds (min–max). At 1 goroutine every client waits for one round trip per\n", cfg.Rounds)
+	p("call; on this VM that is dominated by how fast an idle vCPU wakes up (see `redis-benchmark -c 1` below), so the\n")
+	p("three clients are expected to tie there.\n\n")
 
 	p("### Latency and allocations\n\n")
 	p("Latency over every call of every round; allocs and bytes per operation, median of the rounds.\n\n")
@@ -275,9 +325,10 @@ func renderThroughput(b *strings.Builder, r *Report) {
 	}
 	if len(r.RedisBenchmark) > 0 {
 		p("### Server-side reference: redis-benchmark\n\n")
-		p("`redis-benchmark --cluster` (C, one event loop, 50 connections spread over the masters) against the same\n")
-		p("cluster right after the client cells, GET and SET of 16-byte values over %s random keys, without and with\n", thousands(float64(cfg.Keys)))
-		p("pipelining (`-P 16`: 16 commands per round trip, which no client above does per caller). Parsed from its `--csv` output.\n\n")
+		p("`redis-benchmark --cluster` (C, one event loop) against the same cluster right after the client cells, GET and\n")
+		p("SET of 16-byte values over %s random keys: with 1 connection (one request in flight: the loopback round\n", thousands(float64(cfg.Keys)))
+		p("trip, which bounds every client at 1 goroutine), with 50 connections, and with 50 connections pipelining\n")
+		p("16 commands per round trip (`-P 16`: the server side's ceiling here). Parsed from its `--csv` output.\n\n")
 		p("| command | test | requests/s | avg | p50 | p99 | max |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, run := range r.RedisBenchmark {
 			if len(run.Results) == 0 {
@@ -324,15 +375,19 @@ func renderSeed(b *strings.Builder, s *SeedResult) {
 	p("1. *constructor → first success*: time from calling the constructor to the first successful GET of a key in\n")
 	p("   node 0's slots (each GET with deadline t, retried every 10 ms until one succeeds, for at most 5 s; a client\n")
 	p("   with no success by then is measured all the same);\n")
-	p("2. *first call*: one GET of a key on node 1, alone; its error text is shown below;\n")
-	p("3. %d more GETs of keys on nodes 1–3 from %d goroutines (their starts staggered over t so their deadlines\n", cfg.Calls, cfg.Parallel)
+	p("2. *first call*: one GET of a key on each of nodes 1–3, at the same time; node 1's time and error text are shown;\n")
+	p("3. %d more GETs of keys on nodes 1–3 from %d goroutines (their starts staggered over t/2 so their deadlines\n", cfg.Calls, cfg.Parallel)
 	p("   do not all fall at the same instant), each with deadline t. *Overshoot* is elapsed − t over all of these calls\n")
-	p("   and the first (negative: the call returned before its deadline, e.g. failed fast); *fast fail* is the median\n")
-	p("   elapsed of the calls after the first failure;\n")
-	p("4. meanwhile, GETs of node 0's key one after another: *healthy p50* (no fault: %s).\n", baselineText(s))
-	p("\nEvery call runs on its own goroutine under a watchdog: one still running after 2×t + 5 s is recorded as\n")
-	p("\"did not return\" (and counted at that time). Faults are cleared between cells; clients are closed (a Close\n")
-	p("that does not return in 5 s is abandoned, with a note).\n\n")
+	p("   and the first ones (negative: the call returned before its deadline, e.g. failed fast); *fast fail* is the\n")
+	p("   median elapsed of these calls, all made after the first failure of their node;\n")
+	p("4. meanwhile, GETs of node 0's key one after another: *healthy p50* (no fault: %s). *Healthy worst* is the\n", baselineText(s))
+	p("   largest elapsed − t of all GETs of node 0's key in the cell, those of step 1 included: a call to a healthy\n")
+	p("   node must keep its deadline too.\n")
+	p("\nThe %d parallel callers are more than go-redis's default pool (10 connections per node on 2 cores): its\n", cfg.Parallel)
+	p("callers also wait for a pooled connection, within their deadline: that is part of what is measured.\n")
+	p("Every call runs on its own goroutine under a watchdog: one still running after 2×t + 5 s is recorded as\n")
+	p("\"did not return\" (and counted at that time); new calls start for at most 5×t + 3 s per cell. Faults are\n")
+	p("cleared between cells; clients are closed (a Close that does not return in 5 s is abandoned, with a note).\n\n")
 
 	modes := []string{}
 	for _, c := range s.Cells {
@@ -341,11 +396,11 @@ func renderSeed(b *strings.Builder, s *SeedResult) {
 		}
 	}
 	p("### Summary per client and mode (worst over the %d timeouts)\n\n", len(cfg.TimeoutsMS))
-	p("| mode | client | overshoot p99 | overshoot max | fast fail (median) | healthy p50 | constructor → first success | calls not returned |\n")
-	p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	p("| mode | client | overshoot p99 | overshoot max | fast fail (median) | healthy p50 | healthy node: worst elapsed − t | constructor → first success | calls not returned |\n")
+	p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, m := range modes {
 		for _, spec := range clients {
-			var p99, mx, ff, hp, ct = math.Inf(-1), math.Inf(-1), 0.0, 0.0, 0.0
+			var p99, mx, ff, hp, ct, hw = math.Inf(-1), math.Inf(-1), 0.0, 0.0, 0.0, math.Inf(-1)
 			nr, n := 0, 0
 			ctorFail := 0
 			for _, c := range s.Cells {
@@ -357,6 +412,8 @@ func renderSeed(b *strings.Builder, s *SeedResult) {
 					ctorFail++
 				}
 				ct = max(ct, c.CtorMS)
+				hw = max(hw, c.HealthyWorstMS)
+				nr += c.HealthyNotReturned
 				if c.Calls == 0 {
 					continue
 				}
@@ -371,16 +428,16 @@ func renderSeed(b *strings.Builder, s *SeedResult) {
 			if ctorFail > 0 {
 				ctor = fmt.Sprintf("no success in %d of %d cells", ctorFail, n)
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %d |\n", m, spec.Name, fmtSignedInf(p99), fmtSignedInf(mx), fmtMS(ff), fmtMS(hp), ctor, nr)
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", m, spec.Name, fmtSignedInf(p99), fmtSignedInf(mx), fmtMS(ff), fmtMS(hp), fmtSignedInf(hw), ctor, nr)
 		}
 	}
 	p("\n### Every cell\n\n")
-	p("| mode | t | client | constructor → first success | first call | overshoot p50 | p99 | max | fast fail | healthy p50 | calls (ok / not returned) |\n")
-	p("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	p("| mode | t | client | constructor → first success | first call | overshoot p50 | p99 | max | fast fail | healthy p50 | healthy worst | calls (ok / not returned) |\n")
+	p("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, c := range s.Cells {
 		ctor := fmtMS(c.CtorMS)
 		if !c.CtorOK {
-			ctor += " " + mdEscape(c.CtorNote)
+			ctor += " (" + mdEscape(c.CtorNote) + ")"
 		} else if c.CtorAttempts > 1 {
 			ctor += fmt.Sprintf(" (%d GETs)", c.CtorAttempts)
 		}
@@ -389,11 +446,11 @@ func renderSeed(b *strings.Builder, s *SeedResult) {
 			first = "> " + fmtMS(c.FirstMS) + " (did not return)"
 		}
 		if c.Calls == 0 {
-			p("| %s | %s | %s | %s | – | – | – | – | – | – | – |\n", c.Mode, fmtMS(c.TimeoutMS), c.Client, ctor)
+			p("| %s | %s | %s | %s | – | – | – | – | – | – | %s | – |\n", c.Mode, fmtMS(c.TimeoutMS), c.Client, ctor, healthyWorst(c))
 			continue
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d (%d / %d) |\n", c.Mode, fmtMS(c.TimeoutMS), c.Client, ctor, first,
-			fmtSigned(c.OverP50MS), fmtSigned(c.OverP99MS), fmtSigned(c.OverMaxMS), fmtMS(c.FastFailMS), healthyText(c), c.Calls, c.Successes, c.NotReturned)
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d (%d / %d) |\n", c.Mode, fmtMS(c.TimeoutMS), c.Client, ctor, first,
+			fmtSigned(c.OverP50MS), fmtSigned(c.OverP99MS), fmtSigned(c.OverMaxMS), fmtMS(c.FastFailMS), healthyText(c), healthyWorst(c), c.Calls, c.Successes, c.NotReturned)
 	}
 	notes := []string{}
 	for _, c := range s.Cells {
@@ -410,16 +467,16 @@ func renderSeed(b *strings.Builder, s *SeedResult) {
 	p("\n### What each client says (first call to a faulty node)\n\n")
 	mid := cfg.TimeoutsMS[len(cfg.TimeoutsMS)/2]
 	p("At t = %s (the other timeouts are in the list below and in the JSON):\n\n", fmtMS(mid))
-	p("| mode | client | error (first 160 characters) |\n| --- | --- | --- |\n")
+	p("| mode | client | error (first 160 characters) | `errors.Is(err, context.DeadlineExceeded)` |\n| --- | --- | --- | --- |\n")
 	for _, c := range s.Cells {
 		if c.TimeoutMS == mid {
-			p("| %s | %s | `%s` |\n", c.Mode, c.Client, codeEscape(c.FirstErr))
+			p("| %s | %s | `%s` | %s |\n", c.Mode, c.Client, codeEscape(c.FirstErr), yesNo(c))
 		}
 	}
 	p("\n<details><summary>All timeouts</summary>\n\n")
-	p("| mode | t | client | error |\n| --- | ---: | --- | --- |\n")
+	p("| mode | t | client | error | deadline? |\n| --- | ---: | --- | --- | --- |\n")
 	for _, c := range s.Cells {
-		p("| %s | %s | %s | `%s` |\n", c.Mode, fmtMS(c.TimeoutMS), c.Client, codeEscape(c.FirstErr))
+		p("| %s | %s | %s | `%s` | %s |\n", c.Mode, fmtMS(c.TimeoutMS), c.Client, codeEscape(c.FirstErr), yesNo(c))
 	}
 	p("\n</details>\n\n")
 	var starts []string
@@ -434,12 +491,30 @@ func renderSeed(b *strings.Builder, s *SeedResult) {
 	}
 }
 
+func yesNo(c *SeedCell) string {
+	switch {
+	case !c.FirstReturned || strings.HasPrefix(c.FirstErr, "("):
+		return "–"
+	case c.FirstIsDeadline:
+		return "yes"
+	}
+	return "no"
+}
+
 func baselineText(s *SeedResult) string {
 	var parts []string
 	for _, c := range s.Baseline {
 		parts = append(parts, fmt.Sprintf("%s %s", c.Client, fmtMS(c.HealthyP50MS)))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func healthyWorst(c *SeedCell) string {
+	s := fmtSigned(c.HealthyWorstMS)
+	if c.HealthyNotReturned > 0 {
+		s += fmt.Sprintf(" (%d did not return)", c.HealthyNotReturned)
+	}
+	return s
 }
 
 func healthyText(c *SeedCell) string {
@@ -464,8 +539,12 @@ func renderFailover(b *strings.Builder, f *FOResult) {
 	p("%s after it began. *Recovery* is the time from the kill to the first successful write to those slots;\n", fmtMS(cfg.MaxMS))
 	p("*past deadline* counts calls that returned more than 2 ms after their deadline. Between clients the killed node\n")
 	p("is restarted, the cluster waited healthy, and the node failed back (`CLUSTER FAILOVER`).\n\n")
-	p("| client | calls | errors (killed master's slots / others) | past deadline | not returned | max elapsed | recovery | last failure after kill | first error |\n")
-	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	p("*Cluster promoted* is when the cluster itself (CLUSTER NODES, polled every 50 ms) first named a new owner of\n")
+	p("slot 0: the recovery a client cannot beat. A failed call is followed by a 1 ms pause (no hot loop), so error\n")
+	p("counts depend on how fast each client fails.\n\n")
+	p("*Lag* is recovery − cluster promoted: how long the client took to follow the cluster.\n\n")
+	p("| client | calls | errors (killed master's slots / others) | past deadline | not returned | max elapsed | cluster promoted | recovery | lag | last failure after kill | first error |\n")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range f.Runs {
 		rec := "not within the loop"
 		if r.Recovered {
@@ -479,8 +558,16 @@ func renderFailover(b *strings.Builder, f *FOResult) {
 		if r.OtherFirstErr != "" {
 			fe += " / other slots: " + r.OtherFirstErr
 		}
-		p("| %s | %s | %d / %d | %d | %d | %s | %s | %s | `%s` |\n", r.Client, thousands(float64(r.Calls)), r.VictimErrors, r.OtherErrors,
-			r.PastDeadline, r.NotReturned, fmtMS(r.MaxMS), rec, last, codeEscape(fe))
+		prom := "–"
+		if r.PromotedMS > 0 {
+			prom = fmtMS(r.PromotedMS)
+		}
+		lag := "–"
+		if r.Recovered && r.PromotedMS > 0 {
+			lag = fmtSigned(r.RecoveredMS - r.PromotedMS)
+		}
+		p("| %s | %s | %s / %s | %d | %d | %s | %s | %s | %s | %s | `%s` |\n", r.Client, thousands(float64(r.Calls)), thousands(float64(r.VictimErrors)),
+			thousands(float64(r.OtherErrors)), r.PastDeadline, r.NotReturned, fmtMS(r.MaxMS), prom, rec, lag, last, codeEscape(fe))
 	}
 	p("\nWrites to the killed master's slots in each second after the kill (succeeded / failed):\n\n")
 	p("| client |")
@@ -590,9 +677,9 @@ func fmtMS(v float64) string {
 		return fmt.Sprintf("%.0f µs", v*1000)
 	case a < 10:
 		return fmt.Sprintf("%.2f ms", v)
-	case a < 1000 && v == math.Trunc(v):
+	case a < 999.95 && v == math.Trunc(v):
 		return fmt.Sprintf("%.0f ms", v)
-	case a < 1000:
+	case a < 999.95:
 		return fmt.Sprintf("%.1f ms", v)
 	case v == math.Trunc(v/1000)*1000:
 		return fmt.Sprintf("%.0f s", v/1000)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"slices"
@@ -37,10 +38,17 @@ type SeedCell struct {
 	CtorNote     string  `json:"ctor_note,omitempty"`
 	CtorFirstErr string  `json:"ctor_first_get_error,omitempty"` // the first failed GET of node 0's key, if any
 
+	// The worst elapsed − t of the GETs of node 0's key (while starting and during the
+	// batch), and how many of them did not return.
+	HealthyWorstMS     float64 `json:"healthy_worst_overshoot_ms"`
+	HealthyNotReturned int     `json:"healthy_not_returned"`
+
 	// The first call to a faulty node.
 	FirstMS       float64 `json:"first_call_ms"`
 	FirstReturned bool    `json:"first_call_returned"`
 	FirstErr      string  `json:"first_call_error"`
+	// errors.Is(first error, context.DeadlineExceeded)
+	FirstIsDeadline bool `json:"first_call_error_is_deadline_exceeded"`
 
 	// All calls to faulty nodes (the first one and the parallel batch).
 	Calls        int     `json:"calls"`
@@ -193,73 +201,45 @@ func runSeed(ctx context.Context, cfg SeedConfig, cl *redistest.Cluster) (*SeedR
 }
 
 // seedCell measures one client in one mode with one timeout. With baseline, no call
-// goes to nodes 1–3: only the healthy-node latency is measured.
+// goes to nodes 1–3: only the start and the healthy-node latency are measured.
 func seedCell(ctx context.Context, cl *redistest.Cluster, spec clientSpec, mode redistest.Mode, name string, to time.Duration, keys []string, cfg SeedConfig, baseline bool) *SeedCell {
 	cellStart := time.Now()
-	cell := &SeedCell{Client: spec.Name, Mode: name, TimeoutMS: ms(to)}
+	cell := &SeedCell{Client: spec.Name, Mode: name, TimeoutMS: ms(to), HealthyWorstMS: -ms(to)}
 	defer func() { cell.WallMS = ms(time.Since(cellStart)) }()
 	limit := watchLimit(to)
 	seed := []string{cl.Node(0).Addr()}
-	const ctorBudget = 5 * time.Second
-	ctorLimit := ctorBudget + 2*to + time.Second
+	notReturned := fmt.Sprintf("> %v (did not return)", limit)
+	healthyCall := func(r callResult) {
+		cell.HealthyWorstMS = max(cell.HealthyWorstMS, ms(r.elapsed-to))
+		if !r.returned {
+			cell.HealthyNotReturned++
+		}
+	}
 
-	// Constructor to first success, within limit.
+	// The constructor, under the watchdog.
 	type ctorResult struct {
-		c        kv
-		err      error
-		firstErr error
-		attempts int
-		elapsed  time.Duration
+		c   kv
+		err error
 	}
 	ch := make(chan ctorResult, 1)
 	go func() {
-		start := time.Now()
-		var r ctorResult
-		// New attempts start during ctorBudget; each is bounded by t (if the client
-		// keeps its deadline), so the loop ends by ctorBudget + 2t < the watchdog.
-		for time.Since(start) < ctorBudget && ctx.Err() == nil {
-			if r.c == nil {
-				cctx, cancel := context.WithTimeout(ctx, to)
-				r.c, r.err = spec.New(cctx, seed, cl.TLSConfig(), to)
-				cancel()
-				if r.err != nil {
-					r.c = nil
-					time.Sleep(10 * time.Millisecond)
-					continue
-				}
-			}
-			r.attempts++
-			cctx, cancel := context.WithTimeout(ctx, to)
-			t0 := time.Now()
-			r.err = r.c.Get(cctx, keys[0])
-			cancel()
-			if r.err == nil {
-				break
-			}
-			if r.firstErr == nil {
-				r.firstErr = fmt.Errorf("after %v: %w", time.Since(t0).Round(100*time.Microsecond), r.err)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		r.elapsed = time.Since(start)
-		ch <- r
+		cctx, cancel := context.WithTimeout(ctx, to)
+		defer cancel()
+		c, err := spec.New(cctx, seed, cl.TLSConfig(), to)
+		ch <- ctorResult{c, err}
 	}()
 	var c kv
 	select {
 	case r := <-ch:
-		c = r.c
-		cell.CtorMS = ms(r.elapsed)
-		cell.CtorAttempts = r.attempts
-		cell.CtorOK = r.err == nil && c != nil
-		if r.firstErr != nil {
-			cell.CtorFirstErr = trunc(r.firstErr.Error())
-		}
 		if r.err != nil {
-			cell.CtorNote = fmt.Sprintf("no success in %v: %s", ctorBudget, trunc(r.err.Error()))
+			cell.CtorMS = ms(time.Since(cellStart))
+			cell.CtorNote = "constructor failed: " + trunc(r.err.Error())
+			return cell
 		}
-	case <-time.After(ctorLimit):
-		cell.CtorMS = ms(ctorLimit)
-		cell.CtorNote = fmt.Sprintf("> %v (did not return)", ctorLimit)
+		c = r.c
+	case <-time.After(limit):
+		cell.CtorMS = ms(limit)
+		cell.CtorNote = "constructor " + notReturned
 		go func() { // close it if it ever comes
 			if r := <-ch; r.c != nil {
 				closeWithin(r.c, 10*time.Second)
@@ -267,14 +247,39 @@ func seedCell(ctx context.Context, cl *redistest.Cluster, spec clientSpec, mode 
 		}()
 		return cell
 	}
-	if c == nil {
-		return cell
-	}
 	defer func() { cell.CloseNote = closeWithin(c, 5*time.Second) }()
+
+	// Then GETs of node 0's key, each under the watchdog, until one succeeds; for at
+	// most ctorBudget, and not after a GET that did not return.
+	const ctorBudget = 5 * time.Second
+	for time.Since(cellStart) < ctorBudget && ctx.Err() == nil {
+		cell.CtorAttempts++
+		r := timedCall(ctx, to, limit, func(ctx context.Context) error { return c.Get(ctx, keys[0]) })
+		healthyCall(r)
+		if r.returned && r.err == nil {
+			cell.CtorOK = true
+			break
+		}
+		if cell.CtorFirstErr == "" {
+			if r.err != nil {
+				cell.CtorFirstErr = trunc(fmt.Sprintf("after %v: %s", r.elapsed.Round(100*time.Microsecond), r.err))
+			} else {
+				cell.CtorFirstErr = notReturned
+			}
+		}
+		if !r.returned {
+			cell.CtorNote = "a GET " + notReturned
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cell.CtorMS = ms(time.Since(cellStart))
+	if !cell.CtorOK && cell.CtorNote == "" {
+		cell.CtorNote = fmt.Sprintf("no success in %v", ctorBudget)
+	}
 	// Without a first success the client is measured all the same: its calls to
 	// the faulty nodes still say how it keeps their deadlines.
 
-	budget := 8*to + 4*time.Second
 	var (
 		mu      sync.Mutex
 		elapsed []time.Duration
@@ -300,23 +305,34 @@ func seedCell(ctx context.Context, cl *redistest.Cluster, spec clientSpec, mode 
 	}
 
 	if !baseline {
+		// One first call to each faulty node, at the same time; node 1's is the one
+		// reported. The batch then measures calls after each node's first failure.
+		var fw sync.WaitGroup
+		for _, k := range keys[2:4] {
+			fw.Add(1)
+			go func() { defer fw.Done(); record(call(k), true) }()
+		}
 		r := call(keys[1])
+		fw.Wait()
 		record(r, true)
 		cell.FirstMS = ms(r.elapsed)
 		cell.FirstReturned = r.returned
 		switch {
 		case !r.returned:
-			cell.FirstErr = fmt.Sprintf("> %v (did not return)", limit)
+			cell.FirstErr = notReturned
 		case r.err == nil:
 			cell.FirstErr = "(no error: the call succeeded)"
 		default:
 			cell.FirstErr = trunc(r.err.Error())
+			cell.FirstIsDeadline = errors.Is(r.err, context.DeadlineExceeded)
 		}
 	}
 
-	// The batch: Parallel callers, staggered over one timeout so their deadlines do
-	// not all fall at once, cycling over the keys of nodes 1–3, while a sampler GETs
-	// node 0's key.
+	// The batch: Parallel callers, staggered over half a timeout so their deadlines
+	// do not all fall at once, cycling over the keys of nodes 1–3, while a sampler
+	// GETs node 0's key. New calls start during budget only.
+	batchStart := time.Now()
+	budget := 5*to + 3*time.Second
 	var issued atomic.Int64
 	var wg sync.WaitGroup
 	batchDone := make(chan struct{})
@@ -326,13 +342,13 @@ func seedCell(ctx context.Context, cl *redistest.Cluster, spec clientSpec, mode 
 			go func() {
 				defer wg.Done()
 				select {
-				case <-time.After(time.Duration(i) * to / time.Duration(cfg.Parallel)):
+				case <-time.After(time.Duration(i) * to / time.Duration(2*cfg.Parallel)):
 				case <-ctx.Done():
 					return
 				}
 				for {
 					n := issued.Add(1)
-					if n > int64(cfg.Calls) || time.Since(cellStart) > budget || ctx.Err() != nil {
+					if n > int64(cfg.Calls) || time.Since(batchStart) > budget || ctx.Err() != nil {
 						return
 					}
 					record(call(keys[1+int(n)%3]), false)
@@ -348,17 +364,18 @@ func seedCell(ctx context.Context, cl *redistest.Cluster, spec clientSpec, mode 
 			done = len(healthy) >= cfg.HealthySamples
 		default:
 		}
-		if time.Since(cellStart) > budget+limit || ctx.Err() != nil {
+		if time.Since(batchStart) > budget+limit || ctx.Err() != nil {
 			break
 		}
 		r := call(keys[0])
+		healthyCall(r)
 		if !r.returned || r.err != nil {
 			cell.HealthyErrors++
 			if cell.HealthyErrText == "" {
 				if r.err != nil {
 					cell.HealthyErrText = trunc(r.err.Error())
 				} else {
-					cell.HealthyErrText = fmt.Sprintf("> %v (did not return)", limit)
+					cell.HealthyErrText = notReturned
 				}
 			}
 		} else {

@@ -6,10 +6,13 @@ import (
 	"log"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/redline-go/redline/redistest"
 )
 
 // TPConfig is the throughput section's plan.
@@ -42,8 +45,11 @@ type TPCell struct {
 	Allocs      float64   `json:"allocs_per_op_median"`
 	BytesPerOp  float64   `json:"bytes_per_op_median"`
 	Ops         int64     `json:"ops"`
-	Errors      int64     `json:"errors"`
-	FirstError  string    `json:"first_error,omitempty"`
+	// GET and SET calls the servers counted (INFO commandstats) during the cell's
+	// runs: a check that every call the client reported was really made.
+	ServerCalls int64  `json:"server_calls"`
+	Errors      int64  `json:"errors"`
+	FirstError  string `json:"first_error,omitempty"`
 
 	hist hist
 	bpo  []float64
@@ -70,7 +76,8 @@ const opMixed = "MIXED"
 func keyName(size, i int) string { return fmt.Sprintf("bench:%d:%05d", size, i) }
 
 // runThroughput runs every cell, rounds × clients interleaved, on one cluster.
-func runThroughput(ctx context.Context, cfg TPConfig, addrs []string) (*TPResult, error) {
+func runThroughput(ctx context.Context, cfg TPConfig, cl *redistest.Cluster) (*TPResult, error) {
+	addrs := cl.Addrs()
 	res := &TPResult{Config: cfg}
 	kvs := map[string]kv{}
 	defer func() {
@@ -130,8 +137,10 @@ func runThroughput(ctx context.Context, cfg TPConfig, addrs []string) (*TPResult
 						if ctx.Err() != nil {
 							return res, ctx.Err()
 						}
+						before := serverCalls(ctx, cl)
 						r := runLoad(ctx, kvs[spec.Name], op, keys[size], vals[size], g, cell)
 						c := res.cell(op, size, g, spec.Name)
+						c.ServerCalls += serverCalls(ctx, cl) - before
 						c.OpsPerSec = append(c.OpsPerSec, r.opsPerSec)
 						c.AllocsPerOp = append(c.AllocsPerOp, r.allocsPerOp)
 						c.bpo = append(c.bpo, r.bytesPerOp)
@@ -263,6 +272,7 @@ func runLoad(ctx context.Context, c kv, op string, keys []string, val string, g 
 	}
 	runtime.GC()
 	var m0, m1 runtime.MemStats
+	startMeasuring()
 	runtime.ReadMemStats(&m0)
 	t0 := time.Now()
 	close(startCh)
@@ -274,6 +284,10 @@ func runLoad(ctx context.Context, c kv, op string, keys []string, val string, g 
 	wg.Wait()
 	el := time.Since(t0)
 	runtime.ReadMemStats(&m1)
+	stopMeasuring()
+	if between != nil {
+		between()
+	}
 	var r loadResult
 	for _, w := range workers {
 		r.ops += w.ops
@@ -301,4 +315,28 @@ func closeWithin(c kv, limit time.Duration) string {
 	case <-time.After(limit):
 		return fmt.Sprintf("Close did not return within %v: client abandoned", limit)
 	}
+}
+
+// serverCalls returns the GET and SET calls all nodes have counted (INFO
+// commandstats), or -1e15 when a node does not answer (the check then fails loudly).
+func serverCalls(ctx context.Context, cl *redistest.Cluster) int64 {
+	var total int64
+	for _, n := range cl.Nodes() {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		v, err := n.Do(cctx, "INFO", "commandstats")
+		cancel()
+		if err != nil {
+			return -1e15
+		}
+		for line := range strings.SplitSeq(string(v.Str), "\n") {
+			for _, cmd := range []string{"cmdstat_get:calls=", "cmdstat_set:calls="} {
+				if rest, ok := strings.CutPrefix(line, cmd); ok {
+					num, _, _ := strings.Cut(rest, ",")
+					x, _ := strconv.ParseInt(num, 10, 64)
+					total += x
+				}
+			}
+		}
+	}
+	return total
 }
