@@ -12,19 +12,29 @@ import (
 	"time"
 )
 
-// Contention is what else ran on the machine during the run: the figures are only
+// Load is how busy the machine was during (part of) the run: the figures are only
 // as good as the machine was quiet.
-type Contention struct {
-	Samples int `json:"samples"`
+type Load struct {
+	Section string `json:"section,omitempty"`
+	Samples int    `json:"samples"`
 	// Samples in which redis-server processes not started by this program ran (other
 	// test runs on the same machine), and the most seen at once.
 	ForeignRedisSamples int `json:"foreign_redis_samples"`
 	ForeignRedisMax     int `json:"foreign_redis_max"`
-	// Busy CPU time of the whole machine, and of this program with its own
-	// redis-servers, over the run (from /proc), in CPU-seconds.
+	// Busy CPU time of the whole machine (/proc/stat), and of this program with its
+	// own children (getrusage), in CPU-seconds.
 	MachineBusyS float64 `json:"machine_busy_cpu_s"`
 	OursBusyS    float64 `json:"ours_busy_cpu_s"`
 	WallS        float64 `json:"wall_s"`
+}
+
+// OtherS is the CPU time other programs used.
+func (l Load) OtherS() float64 { return max(l.MachineBusyS-l.OursBusyS, 0) }
+
+// Contention is the whole run's load and each section's.
+type Contention struct {
+	Load
+	Sections []Load `json:"sections"`
 }
 
 type contentionMonitor struct {
@@ -33,16 +43,47 @@ type contentionMonitor struct {
 	start  time.Time
 	busy0  float64
 	ours0  float64
+	cur    *Load // the section under way
+	curB   float64
+	curO   float64
+	curT   time.Time
 	last   time.Time
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+func oursNow() float64 {
+	return rusageSeconds(syscall.RUSAGE_SELF) + rusageSeconds(syscall.RUSAGE_CHILDREN)
+}
+
+// enter ends the section under way (its clusters are closed and reaped by now, so
+// their CPU time is counted) and starts the next.
+func (m *contentionMonitor) enter(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closeSectionLocked()
+	if name != "" {
+		m.cur = &Load{Section: name}
+		m.curB, m.curO, m.curT = machineBusy(), oursNow(), time.Now()
+	}
+}
+
+func (m *contentionMonitor) closeSectionLocked() {
+	if m.cur == nil {
+		return
+	}
+	m.cur.MachineBusyS = machineBusy() - m.curB
+	m.cur.OursBusyS = oursNow() - m.curO
+	m.cur.WallS = time.Since(m.curT).Seconds()
+	m.c.Sections = append(m.c.Sections, *m.cur)
+	m.cur = nil
 }
 
 var clkTck = 100.0 // USER_HZ on Linux
 
 func startContentionMonitor() *contentionMonitor {
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &contentionMonitor{start: time.Now(), busy0: machineBusy(), ours0: rusageSeconds(syscall.RUSAGE_SELF) + rusageSeconds(syscall.RUSAGE_CHILDREN), cancel: cancel, done: make(chan struct{})}
+	m := &contentionMonitor{start: time.Now(), busy0: machineBusy(), ours0: oursNow(), cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
 		t := time.NewTicker(time.Second)
@@ -71,11 +112,12 @@ func (m *contentionMonitor) stop() Contention {
 	m.sample()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.closeSectionLocked()
 	m.c.MachineBusyS = machineBusy() - m.busy0
 	m.c.WallS = time.Since(m.start).Seconds()
 	// This process and its reaped children (the redis-servers, go test and its
 	// compilers, redis-benchmark: all have ended by now), their descendants included.
-	m.c.OursBusyS = rusageSeconds(syscall.RUSAGE_SELF) + rusageSeconds(syscall.RUSAGE_CHILDREN) - m.ours0
+	m.c.OursBusyS = oursNow() - m.ours0
 	return m.c
 }
 
@@ -155,9 +197,17 @@ func (m *contentionMonitor) sample() {
 			foreign++
 		}
 	}
-	if foreign > 0 {
-		m.c.ForeignRedisSamples++
-		m.c.ForeignRedisMax = max(m.c.ForeignRedisMax, foreign)
+	for _, l := range []*Load{&m.c.Load, m.cur} {
+		if l == nil {
+			continue
+		}
+		if l != &m.c.Load {
+			l.Samples++
+		}
+		if foreign > 0 {
+			l.ForeignRedisSamples++
+			l.ForeignRedisMax = max(l.ForeignRedisMax, foreign)
+		}
 	}
 }
 

@@ -133,6 +133,7 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 
 	if want("throughput") {
 		rep.Sections = append(rep.Sections, "throughput")
+		mon.enter("throughput")
 		cl, err := startCluster(ctx, redistest.Config{Masters: 3, NoProxy: true})
 		problem("throughput cluster", err)
 		if err == nil {
@@ -151,6 +152,7 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 	}
 	if want("seed") && ctx.Err() == nil {
 		rep.Sections = append(rep.Sections, "seed")
+		mon.enter("seed")
 		cl, err := startCluster(ctx, redistest.Config{Masters: 4, TLS: true})
 		problem("seed cluster", err)
 		if err == nil {
@@ -163,6 +165,7 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 	}
 	if want("failover") && ctx.Err() == nil {
 		rep.Sections = append(rep.Sections, "failover")
+		mon.enter("failover")
 		cl, err := startCluster(ctx, redistest.Config{Masters: 3, ReplicasPerMaster: 1})
 		problem("failover cluster", err)
 		if err == nil {
@@ -174,6 +177,7 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 	}
 	if want("micro") && ctx.Err() == nil {
 		rep.Sections = append(rep.Sections, "micro")
+		mon.enter("micro")
 		log.Printf("micro-benchmarks (go test -bench in %s) ...", repo)
 		rep.Micro = runMicro(ctx, repo)
 		for _, m := range rep.Micro {

@@ -18,6 +18,19 @@ func renderMarkdown(r *Report) string {
 	if len(r.Sections) < 4 {
 		p("> **Partial report:** only the sections %s were run.\n\n", strings.Join(r.Sections, ", "))
 	}
+	if c := r.Contention; c.WallS > 0 {
+		var noisy []string
+		for _, l := range c.Sections {
+			if l.OtherS() > 0.05*l.MachineBusyS || l.ForeignRedisSamples > 0 {
+				noisy = append(noisy, fmt.Sprintf("%s (%.0f CPU-s of %.0f)", l.Section, l.OtherS(), l.MachineBusyS))
+			}
+		}
+		if len(noisy) > 0 {
+			p("> **The machine was not quiet:** other programs used CPU time during %s. Those sections' figures\n", strings.Join(noisy, ", "))
+			p("> are perturbed (for all clients alike, since they are interleaved, but with a wider spread); run `make bench`\n")
+			p("> again on a quiet machine for clean figures.\n\n")
+		}
+	}
 	if len(r.Problems) > 0 {
 		p("> **Problems during the run:**\n")
 		for _, pr := range r.Problems {
@@ -64,9 +77,12 @@ func renderEnv(b *strings.Builder, r *Report) {
 	row("run time", e.WallTime+" (the report program, after building)")
 	c := r.Contention
 	if c.WallS > 0 {
-		other := c.MachineBusyS - c.OursBusyS
-		row("other load", fmt.Sprintf("%.0f CPU-s of the machine's %.0f busy CPU-s were not this program's (nor its redis-servers', go test's, redis-benchmark's) over %.0f s of %d cores; redis-server processes of other programs were running in %d of %d one-second samples (up to %d at once)",
-			max(other, 0), c.MachineBusyS, c.WallS, e.Cores, c.ForeignRedisSamples, c.Samples, c.ForeignRedisMax))
+		var parts []string
+		for _, l := range c.Sections {
+			parts = append(parts, fmt.Sprintf("%s %.0f of %.0f", l.Section, l.OtherS(), l.MachineBusyS))
+		}
+		row("other load", fmt.Sprintf("%.0f CPU-s of the machine's %.0f busy CPU-s were not this program's (nor its redis-servers', go test's, redis-benchmark's) over %.0f s of %d cores (per section: %s); redis-server processes of other programs were running in %d of %d one-second samples (up to %d at once)",
+			c.OtherS(), c.MachineBusyS, c.WallS, e.Cores, strings.Join(parts, ", "), c.ForeignRedisSamples, c.Samples, c.ForeignRedisMax))
 	}
 	b.WriteString("\nEverything runs on 127.0.0.1: the redis-server processes, the fault proxies, the clients and\n")
 	b.WriteString("the load generator share the same cores, so absolute figures are this machine's; the ratios\n")
