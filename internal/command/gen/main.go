@@ -35,7 +35,7 @@ func run(out, bin string) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(out, src)
+	return cmdgen.WriteFile(out, src)
 }
 
 // defaultOutput is table_gen.go in the package directory: the current directory under
@@ -49,25 +49,4 @@ func defaultOutput() (string, error) {
 		return "", fmt.Errorf("run from the repository root, under go generate, or with -o: %w", err)
 	}
 	return filepath.Join(dir, "table_gen.go"), nil
-}
-
-// writeFile replaces path with data through a temporary file, so that a failed run never
-// leaves a truncated table behind.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".table_gen-*.go.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -8,8 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/redline-go/redline/internal/command/internal/cmdgen"
 	"github.com/redline-go/redline/internal/command/typedgen"
 )
 
@@ -34,26 +34,5 @@ func run(out string) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(out, src)
-}
-
-// writeFile replaces path with data through a temporary file, so that a failed run never
-// leaves a truncated file behind.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".commands_gen-*.go.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return cmdgen.WriteFile(out, src)
 }
