@@ -59,7 +59,12 @@ func (e *NodeError) writeTo(b *strings.Builder) {
 	b.WriteByte(' ')
 	b.WriteString(string(e.Phase))
 	b.WriteString(": ")
-	b.WriteString(causeText(e.Err))
+	text := causeText(e.Err)
+	if e.Phase == PhaseTLS {
+		// crypto/tls prefixes its errors with "tls: ", which the phase already says.
+		text = strings.TrimPrefix(text, "tls: ")
+	}
+	b.WriteString(text)
 	if e.Down {
 		now := time.Now()
 		fmt.Fprintf(b, " (node down for %v", now.Sub(e.Since).Round(time.Millisecond))
