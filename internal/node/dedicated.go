@@ -75,6 +75,9 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 	case r := <-ch:
 		if r.err != nil {
 			<-n.sem
+			if ctx.Err() != nil { // the caller's deadline has passed too: say so
+				return nil, rerr.Deadline(ctx, time.Since(start), asNodeError(n.addr, r.err))
+			}
 			return nil, r.err
 		}
 		return r.c, nil

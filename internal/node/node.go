@@ -99,6 +99,9 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 	select {
 	case <-d.done:
 		if d.err != nil {
+			if w.Err() != nil { // the caller's own deadline has passed too: say so
+				return nil, rerr.Deadline(w.Ctx(), time.Since(start), d.err)
+			}
 			return nil, d.err
 		}
 		return d.conn, nil
