@@ -63,7 +63,7 @@ func (l *ackLog) pick() (ack, bool) {
 //   - writes to the failed shard succeed again within cluster-node-timeout + 3s of the
 //     promotion, without any help from the test.
 func TestReliabilityFailoverUnderLoad(t *testing.T) {
-	t.Parallel()
+	heavyTest(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3, ReplicasPerMaster: 1, NodeTimeout: time.Second})
 	const timeout = 500 * time.Millisecond
 	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: timeout, RefreshMinInterval: 100 * time.Millisecond})

@@ -27,7 +27,7 @@ import (
 //   - after the heal, writes to the shard succeed again within the reconnection
 //     backoff ceiling (2s) plus a second, with no help from the test.
 func TestReliabilityPartition(t *testing.T) {
-	t.Parallel()
+	heavyTest(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3, NodeTimeout: time.Second})
 	const timeout = 300 * time.Millisecond
 	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: timeout, ReplyTimeout: 500 * time.Millisecond})

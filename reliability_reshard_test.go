@@ -19,7 +19,7 @@ import (
 // surfaced to the callers (the client follows ASK during the moves and MOVED after),
 // no stale or lost value, every key intact afterwards, and no call past its deadline.
 func TestReliabilityResharding(t *testing.T) {
-	t.Parallel()
+	heavyTest(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3})
 	const timeout = time.Second
 	c := newTestClient(t, cl, Options{CommandTimeout: timeout})

@@ -46,6 +46,19 @@ var deadlineSlack = func() time.Duration {
 	return 25 * time.Millisecond
 }()
 
+// heavy lets one load test of the suite run at a time: each loads the 2-core machine
+// by itself (clusters, hundreds of clients, the race detector). They still run in
+// parallel with the package's other tests.
+var heavy = make(chan struct{}, 1)
+
+// heavyTest marks t parallel and waits for its turn among the heavy tests; the turn
+// ends after every other cleanup of t (its cluster is gone by then).
+func heavyTest(t *testing.T) {
+	t.Parallel()
+	heavy <- struct{}{}
+	t.Cleanup(func() { <-heavy })
+}
+
 // figure logs one measured figure in a form docs/RELIABILITY.md quotes.
 func figure(t testing.TB, format string, args ...any) {
 	t.Helper()
