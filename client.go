@@ -112,7 +112,24 @@ func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Ta
 			}
 			errs = append(errs, a.err)
 		case <-ctx.Done():
-			errs = append(errs, ctx.Err())
+			// Each attempt ends with ctx too, saying which node it waited for and in which
+			// phase: take what they say (at once, or within a millisecond), not a bare
+			// "context deadline exceeded".
+			grace := time.NewTimer(time.Millisecond)
+			defer grace.Stop()
+			for len(errs) < len(addrs) {
+				select {
+				case a := <-ch:
+					if a.err == nil {
+						return a.t, nil
+					}
+					errs = append(errs, a.err)
+					continue
+				case <-grace.C:
+					errs = append(errs, ctx.Err())
+				}
+				break
+			}
 			return nil, fmt.Errorf("redline: no seed answered with the topology in time: %w", errors.Join(errs...))
 		}
 	}
