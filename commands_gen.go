@@ -530,9 +530,10 @@ func (c *Client) LMove(ctx context.Context, source, destination string, from, to
 // passes first. Redis checks timeouts about every 100ms (its hz setting), so one may
 // pass that much late.
 // When the call's deadline (the context's, or Options.CommandTimeout) comes first, the
-// call ends with a deadline error and its connection is closed, which ends the wait on
-// the server. An element pushed in that very instant may be popped for the caller that
-// left, and lost: where that matters, use a timeout well within the deadline.
+// client ends the wait on the server shortly before it (CLIENT UNBLOCK, on RESP3
+// connections), so an element is either returned or left in the list, never popped for
+// a caller that has gone; the call then ends at its deadline with a deadline error
+// (SafeToRetry: nothing was taken).
 //
 // Command: BLPOP keys... timeout. The keys must share a slot (use a {hash tag}): keys in
 // different slots fail with *CrossSlotError before anything is sent. Blocking: it runs

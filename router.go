@@ -336,8 +336,8 @@ func (c *Client) execBlocking(w *conn.Waiter, n *node.Node, args []any) (resp.Va
 	if dl, ok := w.Deadline(); ok {
 		block = time.Until(dl) // the health limit must not cut a legitimate wait short
 	}
-	v, err := cn.Exec(w, block, args)
-	n.Release(cn, err == nil)
+	v, reuse, err := c.execUnblocking(w, n, cn, block, args)
+	n.Release(cn, reuse)
 	return v, err
 }
 
