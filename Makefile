@@ -4,7 +4,7 @@ FUZZTIME ?= 5s
 # The test suite opens many sockets (proxies, clusters, concurrent callers).
 SHELL    := /bin/bash
 
-.PHONY: all deps test check unit fuzz-short fuzz demo bench clean
+.PHONY: all deps test check unit fuzz-short fuzz soak demo bench clean
 
 all: test
 
@@ -36,6 +36,14 @@ fuzz-short fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/topology/
 	$(GO) test -run='^$$' -fuzz='^FuzzKeyIndexes$$' -fuzztime=$(FUZZTIME) ./internal/command/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/command/
+
+## soak: the reliability suite (TestReliability*, also part of `make test`) run longer —
+## more failover rounds, keys, slots and clients — without the race detector, printing
+## the FIGURE lines docs/RELIABILITY.md reports (full log in soak.log). Not in CI.
+soak: deps
+	set -o pipefail; ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	REDLINE_SOAK=1 $(GO) test -count=1 -timeout 60m -run 'TestReliability' -v . 2>&1 | tee soak.log | \
+	  grep -E '^(--- |PASS|FAIL|ok)|FIGURE|reliability_.*_test.go'
 
 ## demo: start a throwaway local cluster, show it, stop it
 demo: deps
