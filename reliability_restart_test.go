@@ -21,6 +21,7 @@ import (
 //
 // Not parallel: it counts the goroutines of the whole process.
 func TestReliabilityRestart(t *testing.T) {
+	startCanary() // before the goroutine baseline
 	cl := redistest.Run(t, redistest.Config{Masters: 3, NodeTimeout: time.Second})
 	const timeout = 500 * time.Millisecond
 	const name = "rel-restart"
