@@ -20,7 +20,7 @@ import (
 // caller gets a deadline error that says nothing was taken (SafeToRetry). Every pushed
 // element is either returned to a caller or still in the list.
 func TestReliabilityBlockingPopLosesNothing(t *testing.T) {
-	t.Parallel()
+	heavyTest(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
 	c := newTestClient(t, cl, Options{})
 	pusher := newTestClient(t, cl, Options{}) // its own connection: not queued behind the stall's

@@ -67,7 +67,7 @@ func startFakeCluster(t *testing.T, hostile func(c *fakeserver.Conn, args []stri
 // what a length prefix claims; the connection dropped, never a stale reply handed to a
 // later call; and the client serving correct replies again afterwards by itself.
 func TestReliabilityHostileServer(t *testing.T) {
-	t.Parallel()
+	heavyTest(t)
 	const timeout = 300 * time.Millisecond
 	type tc struct {
 		name    string

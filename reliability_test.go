@@ -46,9 +46,10 @@ var deadlineSlack = func() time.Duration {
 	return 25 * time.Millisecond
 }()
 
-// heavy lets one load test of the suite run at a time: each loads the 2-core machine
-// by itself (clusters, hundreds of clients, the race detector). They still run in
-// parallel with the package's other tests.
+// heavy lets one test of the suite run at a time: each loads the 2-core machine by
+// itself (clusters, hundreds of clients, the race detector) or measures timing that
+// the others' load would blur. They still run in parallel with the package's other
+// tests.
 var heavy = make(chan struct{}, 1)
 
 // heavyTest marks t parallel and waits for its turn among the heavy tests; the turn
