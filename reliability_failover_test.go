@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -72,7 +73,16 @@ func TestReliabilityFailoverUnderLoad(t *testing.T) {
 		rounds = append(rounds, "kill", "pause", "kill", "pause")
 	}
 	for i, fault := range rounds {
-		master := cl.Node(i % 3)
+		// The current master of shard i%3 (an earlier round may have failed it over).
+		topo, err := cl.Topology(ctxT(t, 10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := topo.Owner((i%3)*(hashslot.Count/3) + 100)
+		if owner == nil || owner.Node == nil {
+			t.Fatalf("no owner for shard %d", i%3)
+		}
+		master := owner.Node
 		if !t.Run(fmt.Sprintf("%s-%d", fault, i), func(t *testing.T) { failoverRound(t, cl, c, fault, master, timeout) }) {
 			return
 		}
