@@ -61,25 +61,52 @@ func (c *Client) refreshLoop() {
 }
 
 // refresh asks a few nodes for the topology, resolves their views and installs the
-// winner. It runs under its own timeout, never on a caller's goroutine.
+// winner as soon as a majority of them agree (or, once a majority has sent views that
+// disagree, after as long again for the others). It runs under its own timeout, never on
+// a caller's goroutine.
 func (c *Client) refresh() {
-	c.lastRefresh.Store(time.Now().UnixNano())
+	start := time.Now()
+	c.lastRefresh.Store(start.UnixNano())
 	c.refreshes.Add(1)
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.DialTimeout+c.opts.CommandTimeout)
 	defer cancel()
 
 	cands := c.refreshCandidates()
-	views := make([]*topology.Table, len(cands))
-	errs := make([]error, len(cands))
-	done := make(chan struct{}, len(cands))
+	type answer struct {
+		i   int
+		t   *topology.Table
+		err error
+	}
+	answers := make(chan answer, len(cands))
 	for i, n := range cands {
+		c.wg.Add(1) // inside refreshLoop's own count: Close waits for these too
 		go func() {
-			views[i], errs[i] = c.fetchTopology(ctx, n)
-			done <- struct{}{}
+			defer c.wg.Done()
+			t, err := c.fetchTopology(ctx, n)
+			answers <- answer{i, t, err}
 		}()
 	}
-	for range cands {
-		<-done
+	views := make([]*topology.Table, len(cands))
+	errs := make([]error, len(cands))
+	majority := len(cands)/2 + 1
+	var straggle <-chan time.Time // once a majority has sent views, the others get as long again
+collect:
+	for got := 0; got < len(cands); {
+		select {
+		case a := <-answers:
+			got++
+			views[a.i], errs[a.i] = a.t, a.err
+			if _, agreeing := topology.Choose(views); agreeing >= majority {
+				break collect // a majority agrees: a node that does not answer does not hold it up
+			}
+			if straggle == nil && countNonNil(views) >= majority {
+				t := time.NewTimer(max(50*time.Millisecond, time.Since(start)))
+				defer t.Stop()
+				straggle = t.C
+			}
+		case <-straggle:
+			break collect // decide with what came (ctx ends the attempts still out)
+		}
 	}
 	best, agreeing := topology.Choose(views)
 	if best == nil {

@@ -216,6 +216,16 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 	if err != nil {
 		t.Fatal(err)
 	}
+	learned := make(chan time.Time, 1) // when the client's own slot table names the new master
+	go func() {
+		defer close(learned)
+		for limit := time.Now().Add(30 * time.Second); time.Now().Before(limit); time.Sleep(2 * time.Millisecond) {
+			if s := c.topo.Load().Slot(hashslot.Key(probeKey)); s != nil && s.Primary.Addr == replica.Addr() {
+				learned <- time.Now()
+				return
+			}
+		}
+	}()
 	promotedAt, err := waitRole(ctxT(t, 60*time.Second), replica, "master")
 	if err != nil {
 		t.Fatal(err)
@@ -302,6 +312,15 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 	if recoveredAt.IsZero() {
 		t.Fatalf("writes to the failed shard did not recover within 30s of the fault")
 	}
+	learnedAt, ok := <-learned
+	if !ok {
+		t.Fatalf("the client's topology never named the new master")
+	}
+	// A stopped master is not waited out (ReplyTimeout): calls that time out on it ask
+	// for a refresh, and a refresh installs what a majority of the nodes asked agree on.
+	if d := learnedAt.Sub(promotedAt); d > time.Second {
+		t.Errorf("the client learned the new master %v after the promotion, want within 1s", d)
+	}
 	if d := recoveredAt.Sub(promotedAt); d > cl.NodeTimeout()+3*time.Second {
 		t.Errorf("writes recovered %v after the promotion", d)
 	}
@@ -310,8 +329,8 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 	}
 	figure(t, "%s of a master under load: %d writes acknowledged (%d also by a replica via WAIT), %d lost (%d confirmed by WAIT), lost writes acknowledged %v..%v from the fault",
 		fault, plain+durable, durable, lostPlain+lostDurable, lostDurable, lostSpan[0].Round(time.Millisecond), lostSpan[1].Round(time.Millisecond))
-	figure(t, "%s: fault → replica promoted %v; fault → writes to the shard succeed again %v (%v after the promotion); %s back → cluster healthy %v",
-		fault, promotedAt.Sub(faultAt).Round(time.Millisecond), recoveredAt.Sub(faultAt).Round(time.Millisecond),
+	figure(t, "%s: fault → replica promoted %v; the client's slot table names it %v after the promotion; fault → writes to the shard succeed again %v (%v after the promotion); %s back → cluster healthy %v",
+		fault, promotedAt.Sub(faultAt).Round(time.Millisecond), learnedAt.Sub(promotedAt).Round(time.Millisecond), recoveredAt.Sub(faultAt).Round(time.Millisecond),
 		recoveredAt.Sub(promotedAt).Round(time.Millisecond), map[string]string{"kill": "restart", "pause": "resume"}[fault], healthyAt.Sub(restoreAt).Round(time.Millisecond))
 	figure(t, "%s: %s (deadline %v); %d reads of acknowledged keys, %d found nothing (lost or not yet replicated), %d wrong values",
 		fault, &stats, timeout, reads.Load(), missing.Load(), wrong.Load())

@@ -248,6 +248,9 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		if err != nil {
 			var de *DeadlineError
 			if errors.As(err, &de) {
+				if de.Node != nil {
+					c.triggerRefresh() // the node did not answer in time: it may have been replaced
+				}
 				return Result{err: err}
 			}
 			var ne *NodeError
