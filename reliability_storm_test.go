@@ -187,8 +187,8 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	if after > bound/10 {
 		t.Errorf("%.0f topology requests/s after the recovery, want near zero (below %.0f)", after, bound/10)
 	}
-	if d := allBack.Sub(healthyAt); d > 4*time.Second {
-		t.Errorf("every client served calls on every shard again %v after the cluster was healthy, want within 4s (the reconnection backoff ceiling, 2s, and more)", d)
+	if d := allBack.Sub(healthyAt); d > 5*time.Second {
+		t.Errorf("every client served calls on every shard again %v after the cluster was healthy, want within 5s (the reconnection backoff ceiling, 2s, and more)", d)
 	}
 	// Deadlines are reported, not asserted, here: with 200 clients on a shared 2-core
 	// machine, the operating system's scheduling of this process (other processes
