@@ -62,10 +62,15 @@ func (c *Client) execUnblocking(w *conn.Waiter, n *node.Node, cn *conn.Conn, blo
 		<-done // the UNBLOCK was sent: its answer says whether the reply is ours to explain
 	}
 	if err == nil && ended.Load() && v.IsNull() {
-		// Nothing was taken; the call still ends at its deadline, as documented.
-		select {
-		case <-w.Ctx().Done():
-		case <-w.Expired():
+		// Nothing was taken; the call still ends at its deadline, as documented. (A timer
+		// of its own: the waiter's may already have fired and been consumed.)
+		if d := time.Until(dl); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-w.Ctx().Done():
+			}
+			t.Stop()
 		}
 		return resp.Value{}, true, rerr.Deadline(w.Ctx(), time.Since(start),
 			&rerr.NodeError{Addr: n.Addr(), Phase: rerr.PhaseRead, Err: errUnblocked})
