@@ -45,10 +45,12 @@ type Conn struct {
 }
 
 // maxBatch is the number of bytes after which the writer flushes even if more requests
-// are queued; wbufKeep is the largest write buffer kept between flushes.
+// are queued; wbufKeep is the largest write buffer kept between flushes, and
+// wbufIdleKeep the largest kept when no request waits (an idle connection).
 const (
-	maxBatch = 256 << 10
-	wbufKeep = 1 << 20
+	maxBatch     = 256 << 10
+	wbufKeep     = 1 << 20
+	wbufIdleKeep = 16 << 10
 )
 
 // newConn starts the reader and writer on an established, handshaken connection.
