@@ -143,6 +143,44 @@ func (c *Client) node(addr string) *node.Node {
 	return n
 }
 
+// addNodes makes every node of t known (none is dialed), with one copy of the node
+// map however many are new: adding a thousand nodes one by one would copy the map a
+// thousand times.
+func (c *Client) addNodes(t *topology.Table) {
+	nodes := *c.nodes.Load()
+	missing := false
+	for _, n := range t.Nodes() {
+		if nodes[n.Addr] == nil {
+			missing = true
+			break
+		}
+	}
+	if !missing {
+		return
+	}
+	c.nodesMu.Lock()
+	defer c.nodesMu.Unlock()
+	old := *c.nodes.Load()
+	m := make(map[string]*node.Node, len(old)+len(t.Nodes()))
+	for k, v := range old {
+		m[k] = v
+	}
+	var added []*node.Node
+	for _, tn := range t.Nodes() {
+		if m[tn.Addr] == nil {
+			n := node.New(tn.Addr, c.nodeOpts)
+			m[tn.Addr] = n
+			added = append(added, n)
+		}
+	}
+	c.nodes.Store(&m)
+	if c.closed.Load() { // raced with Close: do not leak them
+		for _, n := range added {
+			n.Close()
+		}
+	}
+}
+
 // Close closes every connection and stops all background work; it returns when every
 // goroutine the client started has ended. Calls after Close fail with ErrClosed.
 func (c *Client) Close() error {

@@ -179,9 +179,7 @@ func (c *Client) install(t *topology.Table) {
 		return
 	}
 	c.topo.Store(t)
-	for _, n := range t.Nodes() {
-		c.node(n.Addr) // known from now on (not dialed)
-	}
+	c.addNodes(t) // known from now on (not dialed)
 	if c.opts.Logger != nil {
 		c.opts.Logger.Info("redline: topology", "shards", len(t.Shards()), "covered_slots", t.Covered(), "source", t.Source())
 	}
