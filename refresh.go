@@ -12,9 +12,14 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
-// refreshFanout is how many nodes one refresh asks: enough to outvote one stale or
-// confused node, few enough that a refresh costs little on a large cluster.
-const refreshFanout = 3
+// refreshFanout is how many nodes a refresh asks when the first one asked does not
+// confirm the topology in use: enough to outvote one stale or confused node, few
+// enough that a refresh costs little on a large cluster. refreshHedge is how long the
+// first one has to answer before the others are asked too.
+const (
+	refreshFanout = 3
+	refreshHedge  = 200 * time.Millisecond
+)
 
 // triggerRefresh asks for a topology refresh. It never blocks: triggers coalesce, and
 // the refresher runs at most one refresh per RefreshMinInterval.
@@ -60,8 +65,8 @@ func (c *Client) refreshLoop() {
 	}
 }
 
-// refresh asks a few nodes for the topology, resolves their views and installs the
-// winner. It runs under its own timeout, never on a caller's goroutine.
+// refresh asks one node for the topology, and a few when that one does not confirm
+// the table in use; it resolves their views and installs the winner. It runs under its own timeout, never on a caller's goroutine.
 func (c *Client) refresh() {
 	c.lastRefresh.Store(time.Now().UnixNano())
 	c.refreshes.Add(1)
@@ -69,16 +74,39 @@ func (c *Client) refresh() {
 	defer cancel()
 
 	cands := c.refreshCandidates()
+	if len(cands) == 0 {
+		return
+	}
 	views := make([]*topology.Table, len(cands))
 	errs := make([]error, len(cands))
 	done := make(chan struct{}, len(cands))
-	for i, n := range cands {
+	ask := func(i int) {
 		go func() {
-			views[i], errs[i] = c.fetchTopology(ctx, n)
+			views[i], errs[i] = c.fetchTopology(ctx, cands[i])
 			done <- struct{}{}
 		}()
 	}
-	for range cands {
+	// One node first: when its view is the one in use — the usual case, and the case
+	// of a storm of CLUSTERDOWN triggers — the refresh costs one request. A different
+	// view, a failure or no answer within refreshHedge brings the others in to vote.
+	ask(0)
+	pending := 1
+	hedge := time.NewTimer(refreshHedge)
+	defer hedge.Stop()
+	select {
+	case <-done:
+		pending--
+		if views[0] != nil && views[0].Equal(c.topo.Load()) {
+			c.install(views[0])
+			return
+		}
+	case <-hedge.C:
+	}
+	for i := 1; i < len(cands); i++ {
+		ask(i)
+		pending++
+	}
+	for range pending {
 		<-done
 	}
 	best, agreeing := topology.Choose(views)
