@@ -92,7 +92,9 @@ type Options struct {
 	MaxAttempts int
 	// RetryBackoff is the first wait before retrying a command the server asked to
 	// retry (TRYAGAIN, CLUSTERDOWN, …); it doubles per retry up to RetryBackoffMax, with
-	// jitter, and never outlasts the call's deadline. 0 means 10ms and 500ms.
+	// jitter, and never outlasts the call's deadline. 0 means 10ms and 100ms: a call
+	// waiting out a CLUSTERDOWN goes through within about 100ms of the cluster's
+	// recovery, at a cost of at most 10-20 retries per second per waiting call.
 	RetryBackoff, RetryBackoffMax time.Duration
 
 	// RefreshInterval is how often the topology is refreshed when nothing triggers it.
@@ -123,7 +125,7 @@ const (
 	DefaultReplyTimeout       = 3 * time.Second
 	DefaultMaxAttempts        = 5
 	DefaultRetryBackoff       = 10 * time.Millisecond
-	DefaultRetryBackoffMax    = 500 * time.Millisecond
+	DefaultRetryBackoffMax    = 100 * time.Millisecond
 	DefaultRefreshInterval    = 30 * time.Second
 	DefaultRefreshMinInterval = time.Second
 )
