@@ -143,6 +143,9 @@ func (c *Client) node(addr string) *node.Node {
 	return n
 }
 
+// maxIdlePings bounds the idle checks of a client's connections, per second.
+const maxIdlePings = 50
+
 // addNodes makes every node of t known (none is dialed), with one copy of the node
 // map however many are new: adding a thousand nodes one by one would copy the map a
 // thousand times.
@@ -165,6 +168,11 @@ func (c *Client) addNodes(t *topology.Table) {
 	for k, v := range old {
 		m[k] = v
 	}
+	// Each connection PINGs after IdleCheck without traffic (plus jitter); on a large
+	// cluster the check is spaced further, so the client's idle PINGs stay under
+	// maxIdlePings per second however many nodes there are. Nodes known already keep
+	// theirs.
+	c.nodeOpts.Conn.IdleCheck = max(conn.DefaultIdleCheck, time.Duration(len(m)+len(t.Nodes()))*time.Second/maxIdlePings)
 	var added []*node.Node
 	for _, tn := range t.Nodes() {
 		if m[tn.Addr] == nil {
