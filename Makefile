@@ -4,7 +4,7 @@ FUZZTIME ?= 5s
 # The test suite opens many sockets (proxies, clusters, concurrent callers).
 SHELL    := /bin/bash
 
-.PHONY: all deps test check unit fuzz-short fuzz demo bench clean
+.PHONY: all deps test check unit fuzz-short fuzz demo bench bench-scale clean
 
 all: test
 
@@ -47,6 +47,12 @@ bench:
 	@./scripts/deps.sh
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	cd bench && $(GO) run ./cmd/report
+
+## bench-scale: the scale scenarios — one client against fake clusters of 3 to 1,000 masters, and a
+## CLUSTERDOWN storm of 50 instances at 500 masters — on redline, go-redis and rueidis; replaces only
+## the Scale section of docs/PERFORMANCE.md, and docs/performance-scale.json (about 3 minutes)
+bench-scale:
+	cd bench && $(GO) run ./cmd/report -only scale
 
 clean:
 	$(GO) clean -testcache
