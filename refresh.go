@@ -18,7 +18,7 @@ import (
 // first one has to answer before the others are asked too.
 const (
 	refreshFanout = 3
-	refreshHedge  = 200 * time.Millisecond
+	refreshHedge  = time.Second
 )
 
 // triggerRefresh asks for a topology refresh. It never blocks: triggers coalesce, and
