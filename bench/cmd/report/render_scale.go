@@ -57,9 +57,12 @@ func renderScale(env Env, s *ScaleResult) string {
 
 	p("### One client against N masters\n\n")
 	p("Each client in turn: construct it with one seed, one GET, then one GET to every shard (16 at a\n")
-	p("time). Then every client at once sits idle for %.0f s (commands received per second); then a slot\n", cfg.IdleS)
-	p("moves to another master and the client calls GET on a key in it every millisecond, until a call is served\n")
-	p("without a MOVED (capped at %.0f s); then each client is closed, the last created first.\n\n", cfg.MovedCapS)
+	p("time). Then every client at once sits idle for %.0f s (commands received per second). Then, for\n", cfg.IdleS)
+	p("each client in turn, a slot moves to another master and the client calls GET on a key in it every\n")
+	p("millisecond until a call is served without a MOVED (capped at %.0f s): the time is from the move to\n", cfg.MovedCapS)
+	p("the end of that call. Last, each client is closed, the last created first. All the clients stay open\n")
+	p("until then, in the same process: a client's heap and goroutines are its own growth, measured after\n")
+	p("`runtime.GC()`.\n\n")
 	p("| masters | client | NewClient | first GET | GET to every shard | conns after NewClient | heap after | goroutines | idle commands/s (topology, PING) | moved slot: new owner served after | goroutines left after Close | conns left |\n")
 	p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |\n")
 	for _, r := range s.Runs {

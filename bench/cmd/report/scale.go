@@ -199,20 +199,13 @@ func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 		s.run.IdleRate = float64(d.Total()) / idle.Seconds()
 	}
 
-	// Phase 3, every client at once: a slot moves; how soon do calls go to its new owner?
-	log.Printf("scale: moving a slot under every client ...")
-	var wg sync.WaitGroup
+	// Phase 3, one client at a time: a slot moves; how soon do calls go to its new owner?
+	log.Printf("scale: moving a slot under each client in turn ...")
 	for _, s := range subjects {
-		if s.kv == nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		if s.kv != nil && ctx.Err() == nil {
 			s.run.MovedMS, s.run.MovedCalls = movedSlot(ctx, s, timeout, time.Duration(cfg.MovedCapS*float64(time.Second)))
-		}()
+		}
 	}
-	wg.Wait()
 
 	// Phase 4, last created first (so the same clients are alive as at creation): Close.
 	for i := len(subjects) - 1; i >= 0; i-- {
