@@ -61,9 +61,9 @@ func renderScale(env Env, s *ScaleResult) string {
 	p("each client in turn, a slot moves to another master and the client calls GET on a key in it every\n")
 	p("millisecond until a call is served without a MOVED (capped at %.0f s): the time is from the move to\n", cfg.MovedCapS)
 	p("the end of that call. Last, each client is closed, the last created first. All the clients stay open\n")
-	p("until then, in the same process: a client's heap and goroutines are its own growth, measured after\n")
-	p("`runtime.GC()`.\n\n")
-	p("| masters | client | NewClient | first GET | GET to every shard | conns after NewClient | heap after | goroutines | idle commands/s (topology, PING) | moved slot: new owner served after | goroutines left after Close | conns left |\n")
+	p("until then, in the same process: a client's heap is the process's growth over its construction and\n")
+	p("GETs, after `runtime.GC()`; its goroutines are those with a function of its library in their stack.\n\n")
+	p("| masters | client | NewClient | first GET | GET to every shard | conns after NewClient | heap after | goroutines | idle commands/s over %.0f s (topology, PING in the window) | moved slot: new owner served after | goroutines left after Close | conns left |\n", cfg.IdleS)
 	p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |\n")
 	for _, r := range s.Runs {
 		if r.Error != "" && r.GetAllMS == 0 {

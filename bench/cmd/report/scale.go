@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log"
 	"runtime"
@@ -98,11 +99,41 @@ func heapNow() uint64 {
 	return m.HeapAlloc
 }
 
-// settle waits up to d for the goroutine count to fall to n; it returns the count.
-func settle(n int, d time.Duration) int {
+// libPrefix is how each library's functions appear in a goroutine's stack.
+var libPrefix = map[string][]byte{
+	nameRedline: []byte("\ngithub.com/redline-go/redline"),
+	nameGoRedis: []byte("\ngithub.com/redis/go-redis/"),
+	nameRueidis: []byte("\ngithub.com/redis/rueidis"),
+}
+
+// libGoroutines counts the goroutines running code of client library name: those with
+// one of its functions in their stack. Unlike runtime.NumGoroutine, it is not
+// disturbed by the other libraries' clients alive in the same process.
+func libGoroutines(name string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
+		if bytes.Contains(g, libPrefix[name]) {
+			count++
+		}
+	}
+	return count
+}
+
+// settle waits up to d for library name's goroutine count to fall to n; it returns the
+// count.
+func settle(name string, n int, d time.Duration) int {
 	end := time.Now().Add(d)
 	for {
-		g := runtime.NumGoroutine()
+		g := libGoroutines(name)
 		if g <= n || time.Now().After(end) {
 			return g
 		}
@@ -150,7 +181,7 @@ func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 			}
 			s := &scaleSubject{run: run, fake: fake, keys: keys}
 			subjects = append(subjects, s)
-			s.goBefore = runtime.NumGoroutine()
+			s.goBefore = libGoroutines(spec.Name)
 			heapBefore := heapNow()
 			start := time.Now()
 			c, err := spec.New(ctx, fake.addrs[:1], nil, 0) // the library's defaults
@@ -172,7 +203,7 @@ func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 			run.GetAllErrors = getEvery(ctx, c, keys, timeout)
 			run.GetAllMS = ms(time.Since(start))
 			run.HeapMiB = float64(int64(heapNow())-int64(heapBefore)) / (1 << 20)
-			run.Goroutines = runtime.NumGoroutine() - s.goBefore
+			run.Goroutines = libGoroutines(spec.Name) - s.goBefore
 			run.ConnsOpen = fake.counts().Open
 			log.Printf("scale: %s, %d masters: NewClient %.1fms, first GET %.1fms, GET every shard %.0fms (%d errors), heap +%.1f MiB, +%d goroutines, %d connections",
 				spec.Name, masters, run.NewClientMS, run.FirstCallMS, run.GetAllMS, run.GetAllErrors, run.HeapMiB, run.Goroutines, run.ConnsOpen)
@@ -213,7 +244,7 @@ func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 		if s.kv != nil {
 			s.kv.Close()
 			s.kv = nil
-			s.run.GoroutinesOut = max(0, settle(s.goBefore, 3*time.Second)-s.goBefore)
+			s.run.GoroutinesOut = max(0, settle(s.run.Client, s.goBefore, 3*time.Second)-s.goBefore)
 			end := time.Now().Add(3 * time.Second)
 			for s.run.ConnsLeft = s.fake.counts().Open; s.run.ConnsLeft > 0 && time.Now().Before(end); s.run.ConnsLeft = s.fake.counts().Open {
 				time.Sleep(20 * time.Millisecond)
