@@ -39,10 +39,11 @@ type Client struct {
 	closed atomic.Bool
 }
 
-// NewClient connects to the cluster: it asks every seed in Options.Addrs at once for
-// the topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) and returns as soon
-// as one answers. Other nodes are not dialed until a command needs them, so nodes that
-// are down or unreachable never delay it. ctx bounds the call (DialTimeout +
+// NewClient connects to the cluster: it asks the seeds in Options.Addrs for the
+// topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) — three at once, in
+// random order, one more each time one fails or 50ms pass without an answer — and
+// returns as soon as one answers. Other nodes are not dialed until a command needs
+// them, so nodes that are down or unreachable never delay it. ctx bounds the call (DialTimeout +
 // CommandTimeout when it has no deadline).
 func NewClient(ctx context.Context, opts Options) (*Client, error) {
 	o, err := opts.withDefaults()
@@ -84,8 +85,18 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// fetchFromAny asks every address at once and returns the first topology; the other
-// requests are abandoned (they end with ctx).
+// seedFanout is how many seeds NewClient asks at once; seedHedge is how long it waits
+// for an answer before asking one more.
+const (
+	seedFanout = 3
+	seedHedge  = 50 * time.Millisecond
+)
+
+// fetchFromAny asks the addresses, in random order, for the topology and returns the
+// first answer; the other requests are abandoned (they end with ctx). It asks
+// seedFanout at once, then one more each time one fails and every seedHedge while
+// none has answered: a seed list naming every node of a large cluster costs a few
+// connections, not one per node, while dead seeds delay it by seedHedge at most each.
 func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Table, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -93,9 +104,12 @@ func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Ta
 		t   *topology.Table
 		err error
 	}
+	order := rand.Perm(len(addrs)) // many clients spread over the seeds
 	ch := make(chan answer, len(addrs))
-	for _, a := range addrs {
-		n := c.node(a)
+	asked := 0
+	ask := func() {
+		n := c.node(addrs[order[asked]])
+		asked++
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
@@ -103,14 +117,29 @@ func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Ta
 			ch <- answer{t, err}
 		}()
 	}
+	for asked < min(seedFanout, len(addrs)) {
+		ask()
+	}
+	hedge := time.NewTicker(seedHedge)
+	defer hedge.Stop()
 	var errs []error
-	for range addrs {
+	for pending := asked; pending > 0; {
 		select {
 		case a := <-ch:
+			pending--
 			if a.err == nil {
 				return a.t, nil
 			}
 			errs = append(errs, a.err)
+			if asked < len(addrs) {
+				ask()
+				pending++
+			}
+		case <-hedge.C:
+			if asked < len(addrs) {
+				ask()
+				pending++
+			}
 		case <-ctx.Done():
 			errs = append(errs, ctx.Err())
 			return nil, fmt.Errorf("redline: no seed answered with the topology in time: %w", errors.Join(errs...))

@@ -57,8 +57,10 @@ func ParseReadFrom(s string) (ReadFrom, error) {
 // Options configure a Client. The zero value of every field is a documented default;
 // only Addrs is required.
 type Options struct {
-	// Addrs are seed nodes, "host:port". NewClient asks them, all at once, for the
-	// topology and goes on with the first that answers. Required.
+	// Addrs are seed nodes, "host:port". NewClient asks them for the topology, three
+	// at once in random order (one more each time one fails or 50ms pass without an
+	// answer), and goes on with the first that answers; listing every node of a large
+	// cluster costs a few connections, not one per node. Required.
 	Addrs []string
 
 	// Username and Password authenticate every connection (HELLO AUTH, or AUTH).

@@ -312,3 +312,18 @@ func TestScaleRefreshAsksOneNodeUnlessChanged(t *testing.T) {
 		t.Errorf("slot %d owned by %s after the refresh, want %s", slot, got, f.Addr(to))
 	}
 }
+
+// Listing every node as a seed costs a few connections, not one per node.
+func TestScaleEveryNodeAsSeed(t *testing.T) {
+	f := redistest.RunFake(t, redistest.FakeConfig{Masters: scaleMasters(t)})
+	c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: f.Addrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Seeds are asked 3 at once, one more every 50ms without an answer: even a slow
+	// first answer (race detector, loaded machine) leaves most seeds alone.
+	if n := f.Counts().Accepted; n > 20 {
+		t.Errorf("NewClient with %d seeds opened %d connections; want a few", f.Masters(), n)
+	}
+}
