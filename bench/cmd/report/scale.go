@@ -143,11 +143,10 @@ func settle(name string, n int, d time.Duration) int {
 
 // scaleSubject is one client under test with its own fake cluster.
 type scaleSubject struct {
-	run      *ScaleRun
-	fake     *fakeProc
-	kv       kv
-	keys     []string
-	goBefore int
+	run  *ScaleRun
+	fake *fakeProc
+	kv   kv
+	keys []string
 }
 
 func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
@@ -166,7 +165,8 @@ func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 		}
 	}()
 
-	// Phase 1, one client at a time: construction, one GET to every shard, memory.
+	// Phase 1, each client alone (no other client in the process): construction, one
+	// GET to every shard, memory, goroutines, a moved slot, Close.
 	for _, masters := range cfg.Masters {
 		keys := scaleKeys(masters)
 		for _, spec := range clients {
@@ -181,36 +181,21 @@ func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 			}
 			s := &scaleSubject{run: run, fake: fake, keys: keys}
 			subjects = append(subjects, s)
-			s.goBefore = libGoroutines(spec.Name)
-			heapBefore := heapNow()
-			start := time.Now()
-			c, err := spec.New(ctx, fake.addrs[:1], nil, 0) // the library's defaults
-			run.NewClientMS = ms(time.Since(start))
-			if err != nil {
-				run.Error = err.Error()
-				continue
-			}
-			s.kv = c
-			run.ConnsAtNew = fake.counts().Open
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			start = time.Now()
-			if err := c.Get(cctx, keys[0]); err != nil {
-				run.Error = "first GET: " + err.Error()
-			}
-			run.FirstCallMS = ms(time.Since(start))
-			cancel()
-			start = time.Now()
-			run.GetAllErrors = getEvery(ctx, c, keys, timeout)
-			run.GetAllMS = ms(time.Since(start))
-			run.HeapMiB = float64(int64(heapNow())-int64(heapBefore)) / (1 << 20)
-			run.Goroutines = libGoroutines(spec.Name) - s.goBefore
-			run.ConnsOpen = fake.counts().Open
-			log.Printf("scale: %s, %d masters: NewClient %.1fms, first GET %.1fms, GET every shard %.0fms (%d errors), heap +%.1f MiB, +%d goroutines, %d connections",
-				spec.Name, masters, run.NewClientMS, run.FirstCallMS, run.GetAllMS, run.GetAllErrors, run.HeapMiB, run.Goroutines, run.ConnsOpen)
+			alone(ctx, spec, s, timeout, time.Duration(cfg.MovedCapS*float64(time.Second)))
 		}
 	}
 
-	// Phase 2, every client at once: idle traffic.
+	// Phase 2, every client at once (a new one per cluster), after one GET to every
+	// shard: idle traffic.
+	for i, s := range subjects {
+		c, err := clients[i%len(clients)].New(ctx, s.fake.addrs[:1], nil, 0)
+		if err != nil {
+			s.run.Error = err.Error()
+			continue
+		}
+		s.kv = c
+		getEvery(ctx, c, s.keys, timeout)
+	}
 	log.Printf("scale: every client idle for %.0fs ...", cfg.IdleS)
 	before := make([]redistest.FakeCounts, len(subjects))
 	for i, s := range subjects {
@@ -228,32 +213,12 @@ func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 		d := s.fake.counts().Sub(before[i])
 		s.run.IdleCmds, s.run.IdleTopology, s.run.IdlePings = d.Total(), d.Topology, d.Pings
 		s.run.IdleRate = float64(d.Total()) / idle.Seconds()
-	}
-
-	// Phase 3, one client at a time: a slot moves; how soon do calls go to its new owner?
-	log.Printf("scale: moving a slot under each client in turn ...")
-	for _, s := range subjects {
-		if s.kv != nil && ctx.Err() == nil {
-			s.run.MovedMS, s.run.MovedCalls = movedSlot(ctx, s, timeout, time.Duration(cfg.MovedCapS*float64(time.Second)))
-		}
-	}
-
-	// Phase 4, last created first (so the same clients are alive as at creation): Close.
-	for i := len(subjects) - 1; i >= 0; i-- {
-		s := subjects[i]
+		res.Runs = append(res.Runs, *s.run)
 		if s.kv != nil {
 			s.kv.Close()
 			s.kv = nil
-			s.run.GoroutinesOut = max(0, settle(s.run.Client, s.goBefore, 3*time.Second)-s.goBefore)
-			end := time.Now().Add(3 * time.Second)
-			for s.run.ConnsLeft = s.fake.counts().Open; s.run.ConnsLeft > 0 && time.Now().Before(end); s.run.ConnsLeft = s.fake.counts().Open {
-				time.Sleep(20 * time.Millisecond)
-			}
 		}
 		s.fake.Close()
-	}
-	for _, s := range subjects {
-		res.Runs = append(res.Runs, *s.run)
 	}
 	subjects = nil
 
@@ -266,6 +231,48 @@ func runScale(ctx context.Context, cfg ScaleConfig) (*ScaleResult, error) {
 		res.Storm = append(res.Storm, runStorm(ctx, cfg, spec))
 	}
 	return res, nil
+}
+
+// alone measures one client with no other in the process: construction, one GET to
+// every shard (heap, goroutines, connections), a moved slot, and Close (goroutines
+// and connections left).
+func alone(ctx context.Context, spec clientSpec, s *scaleSubject, timeout, movedCap time.Duration) {
+	run, fake, keys := s.run, s.fake, s.keys
+	goBefore := libGoroutines(spec.Name)
+	heapBefore := heapNow()
+	start := time.Now()
+	c, err := spec.New(ctx, fake.addrs[:1], nil, 0) // the library's defaults
+	run.NewClientMS = ms(time.Since(start))
+	if err != nil {
+		run.Error = err.Error()
+		return
+	}
+	s.kv = c
+	run.ConnsAtNew = fake.counts().Open
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	start = time.Now()
+	if err := c.Get(cctx, keys[0]); err != nil {
+		run.Error = "first GET: " + err.Error()
+	}
+	run.FirstCallMS = ms(time.Since(start))
+	cancel()
+	start = time.Now()
+	run.GetAllErrors = getEvery(ctx, c, keys, timeout)
+	run.GetAllMS = ms(time.Since(start))
+	run.HeapMiB = float64(int64(heapNow())-int64(heapBefore)) / (1 << 20)
+	run.Goroutines = libGoroutines(spec.Name) - goBefore
+	run.ConnsOpen = fake.counts().Open
+	run.MovedMS, run.MovedCalls = movedSlot(ctx, s, timeout, movedCap)
+	c.Close()
+	s.kv = nil
+	run.GoroutinesOut = max(0, settle(spec.Name, goBefore, 3*time.Second)-goBefore)
+	end := time.Now().Add(3 * time.Second)
+	for run.ConnsLeft = fake.counts().Open; run.ConnsLeft > 0 && time.Now().Before(end); run.ConnsLeft = fake.counts().Open {
+		time.Sleep(20 * time.Millisecond)
+	}
+	log.Printf("scale: %s, %d masters: NewClient %.1fms, first GET %.1fms, GET every shard %.0fms (%d errors), heap +%.1f MiB, +%d goroutines, %d connections; moved slot %.1fms (%d redirected); %d goroutines and %d connections left after Close",
+		spec.Name, run.Masters, run.NewClientMS, run.FirstCallMS, run.GetAllMS, run.GetAllErrors, run.HeapMiB, run.Goroutines, run.ConnsOpen,
+		run.MovedMS, run.MovedCalls, run.GoroutinesOut, run.ConnsLeft)
 }
 
 // getEvery sends one GET per key, 16 at a time; it returns how many failed.
