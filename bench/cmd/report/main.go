@@ -241,7 +241,13 @@ func run(ctx context.Context, out, jsonOut, scaleJSON, repo, only string, rounds
 		files[jsonOut] = append(js, '\n')
 	}
 	if rep.Scale != nil {
-		md = spliceScale(md, renderScale(rep.Env, rep.Scale))
+		var load Load
+		for _, l := range rep.Contention.Sections {
+			if l.Section == "scale" {
+				load = l
+			}
+		}
+		md = spliceScale(md, renderScale(rep.Env, rep.Scale, load))
 		js, err := json.MarshalIndent(struct {
 			Env   Env          `json:"env"`
 			Scale *ScaleResult `json:"scale"`

@@ -38,7 +38,7 @@ func spliceScale(doc, section string) string {
 	return doc[:i] + section + doc[j+len(scaleEnd):]
 }
 
-func renderScale(env Env, s *ScaleResult) string {
+func renderScale(env Env, s *ScaleResult, load Load) string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	cfg := s.Config
@@ -47,6 +47,12 @@ func renderScale(env Env, s *ScaleResult) string {
 	p("section of the file) on %s, redline commit %s, %s; %s, %d cores. Nothing is edited by hand;\n",
 		env.Date, orDash(env.RedlineCommit), env.GoVersion, env.CPU, env.Cores)
 	p("the raw results are in [performance-scale.json](performance-scale.json). Run time %s.\n\n", env.WallTime)
+	if load.WallS > 0 {
+		p("Other load: %.0f of the machine's %.0f busy CPU-seconds over these %.0f s were not this program's\n", load.OtherS(), load.MachineBusyS, load.WallS)
+		p("(nor its fake clusters'); redis-server processes of other programs ran in %d of %d one-second samples.\n", load.ForeignRedisSamples, load.Samples)
+		p("Times are perturbed by that load, for all clients alike; counts (commands, connections, goroutines)\n")
+		p("and memory are not.\n\n")
+	}
 	p("The clusters are `redistest.FakeCluster`s: N masters served by one child process of the report\n")
 	p("program on 127.0.0.1 listeners (a thousand redis-server processes do not fit on this machine), with\n")
 	p("a consistent slot map, MOVED from a slot's old owner, CLUSTERDOWN on demand, and counters of the\n")
