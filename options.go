@@ -104,7 +104,8 @@ type Options struct {
 	// slots still trigger them).
 	RefreshInterval time.Duration
 	// RefreshMinInterval is the minimum spacing between two topology refreshes, however
-	// many triggers arrive (each refresh asks a few nodes). 0 means 1s.
+	// many triggers arrive (a refresh asks one node, and two more when that one shows a
+	// change or does not answer). 0 means 1s.
 	RefreshMinInterval time.Duration
 
 	// ReadFrom says where read-only commands go. The zero value is ReadPrimary.
