@@ -62,7 +62,8 @@ func renderScale(env Env, s *ScaleResult, load Load) string {
 	renderScaleGoals(&b, s)
 
 	p("### One client against N masters\n\n")
-	p("Each client alone in the process, in turn: construct it with one seed, one GET, then one GET to\n")
+	p("Each client alone in the process, in turn: construct it with one seed (%d times: the median, and\n", newClientRuns)
+	p("the slowest in parentheses; the connections it opened by then), one GET, then one GET to\n")
 	p("every shard (16 at a time): heap growth (after `runtime.GC()`), goroutines (those with a function of\n")
 	p("its library in their stack) and connections then. Then a slot moves to another master and the\n")
 	p("client calls GET on a key in it every millisecond until a call is served without a MOVED (capped at\n")
@@ -85,8 +86,8 @@ func renderScale(env Env, s *ScaleResult, load Load) string {
 			moved = fmtMS(r.MovedMS)
 		}
 		moved += fmt.Sprintf(" (%d call%s redirected)", r.MovedCalls, plural(r.MovedCalls))
-		p("| %s | %s | %s | %s | %s | %d | %.1f MiB | %d | %.1f (%d, %d) | %s | %d | %d |\n",
-			thousands(float64(r.Masters)), r.Client, fmtMS(r.NewClientMS), fmtMS(r.FirstCallMS), getAll, r.ConnsAtNew,
+		p("| %s | %s | %s (%s) | %s | %s | %d | %.1f MiB | %d | %.1f (%d, %d) | %s | %d | %d |\n",
+			thousands(float64(r.Masters)), r.Client, fmtMS(r.NewClientMS), fmtMS(r.NewClientMax), fmtMS(r.FirstCallMS), getAll, r.ConnsAtNew,
 			r.HeapMiB, r.Goroutines, r.IdleRate, r.IdleTopology, r.IdlePings, moved, r.GoroutinesOut, r.ConnsLeft)
 	}
 	p("\n")
@@ -131,7 +132,7 @@ func renderScaleGoals(b *strings.Builder, s *ScaleResult) {
 	row := func(goal, measured string, ok bool) {
 		fmt.Fprintf(b, "| %s | %s | %s |\n", goal, measured, verdict(ok))
 	}
-	row("NewClient ≤ 50 ms", fmtMS(big.NewClientMS), big.NewClientMS <= 50)
+	row("NewClient ≤ 50 ms", fmt.Sprintf("%s (median of %d; slowest %s)", fmtMS(big.NewClientMS), newClientRuns, fmtMS(big.NewClientMax)), big.NewClientMS <= 50)
 	row("heap after one GET to every shard ≤ 50 MB", fmt.Sprintf("%.1f MiB", big.HeapMiB), big.HeapMiB*(1<<20) <= 50e6)
 	row("idle traffic ≤ 100 commands/s", fmt.Sprintf("%.1f commands/s", big.IdleRate), big.IdleRate <= 100)
 	row("a moved slot served by its new owner on the next call (≤ 100 ms)",
