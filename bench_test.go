@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkClient measures GET and SET of 16-byte values through the cluster client on
-// a 3-master cluster without proxies (keys spread over all slots), at 1 and 128
+// a 3-master cluster without proxies (keys spread over all slots), at 1, 128 and 512
 // goroutines.
 func BenchmarkClient(b *testing.B) {
 	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
@@ -25,7 +25,7 @@ func BenchmarkClient(b *testing.B) {
 		}
 	}
 	for _, op := range []string{"GET", "SET"} {
-		for _, par := range []int{1, 128} {
+		for _, par := range []int{1, 128, 512} {
 			b.Run(fmt.Sprintf("%s/goroutines=%d", op, par), func(b *testing.B) {
 				b.ReportAllocs()
 				var wg sync.WaitGroup
