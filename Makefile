@@ -4,7 +4,7 @@ FUZZTIME ?= 5s
 # The test suite opens many sockets (proxies, clusters, concurrent callers).
 SHELL    := /bin/bash
 
-.PHONY: all deps test check unit fuzz-short fuzz demo bench clean
+.PHONY: all deps test check unit fuzz-short fuzz demo bench bench-hooks clean
 
 all: test
 
@@ -47,6 +47,12 @@ bench:
 	@./scripts/deps.sh
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	cd bench && $(GO) run ./cmd/report
+
+## bench-hooks: what an unset command hook costs a GET (the normal build against one with the hooks
+## compiled out, in alternation); writes docs/HOOKS-BENCH.md (about a minute)
+bench-hooks:
+	@./scripts/deps.sh
+	$(GO) run ./internal/cmd/hookbench
 
 clean:
 	$(GO) clean -testcache

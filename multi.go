@@ -2,6 +2,7 @@ package redline
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -28,6 +29,31 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // ASK) or asked to retry is handled on its own, like Do. The commands are not a
 // transaction: each succeeds or fails by itself.
 func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
+	if !c.hooked {
+		return c.doMulti(ctx, cmds)
+	}
+	h := &c.opts.Hooks
+	start := CommandStart{Name: "pipeline", Commands: len(cmds)}
+	hctx := ctx
+	if h.BeforeCommand != nil {
+		hctx = h.BeforeCommand(ctx, start)
+	}
+	t0 := time.Now()
+	results := c.doMulti(ctx, cmds)
+	if h.AfterCommand != nil {
+		end := CommandEnd{CommandStart: start, Slot: -1, Attempts: 1, Elapsed: time.Since(t0)}
+		for _, r := range results {
+			if err := r.Err(); err != nil {
+				end.Err = err
+				break
+			}
+		}
+		h.AfterCommand(hctx, end)
+	}
+	return results
+}
+
+func (c *Client) doMulti(ctx context.Context, cmds []Command) []Result {
 	results := make([]Result, len(cmds))
 	if c.closed.Load() {
 		for i := range results {
@@ -90,7 +116,12 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = c.Do(ctx, cmds[i].args...)
+			if len(cmds[i].args) == 0 {
+				results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
+				return
+			}
+			var tr callTrace
+			results[i] = c.do(ctx, cmds[i].args, &tr)
 		}()
 	}
 	wg.Wait()
@@ -104,7 +135,8 @@ func (c *Client) runBatch(ctx context.Context, n *node.Node, index []int, args [
 	defer w.Release()
 	redo := func(k int) {
 		slot, _ := c.slotOf(infos[k], args[k])
-		results[index[k]] = c.doSlot(&w, infos[k], slot, args[k])
+		var tr callTrace
+		results[index[k]] = c.doSlot(&w, infos[k], slot, args[k], &tr)
 	}
 	cn, err := n.Conn(&w)
 	if err != nil {
