@@ -3,9 +3,9 @@
 // OpenTelemetry.
 //
 //	inst, err := redlineotel.New(
-//		redlineotel.WithTracerProvider(tp),          // default: otel.GetTracerProvider()
-//		redlineotel.WithMeterProvider(mp),           // default: otel.GetMeterProvider()
-//		redlineotel.WithServerAddress("redis.internal:6379"), // optional: server.address/port
+//		redlineotel.WithTracerProvider(tp), // default: otel.GetTracerProvider()
+//		redlineotel.WithMeterProvider(mp),  // default: otel.GetMeterProvider()
+//		redlineotel.WithServerAddress("redis.internal:6379"), // optional: server.address, server.port
 //	)
 //	if err != nil { ... }
 //	c, err := redline.NewClient(ctx, redline.Options{Addrs: seeds, Hooks: inst.Hooks()})

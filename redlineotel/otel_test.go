@@ -70,6 +70,14 @@ func TestSpans(t *testing.T) {
 	if err := c.Do(pctx, "CLUSTER", "SHARDS").Err(); err != nil {
 		t.Fatal(err)
 	}
+	kt := "{" + kb + "}:tx"
+	err = c.Watch(pctx, func(tx *redline.Tx) error {
+		_, err := tx.Exec(pctx, redline.Cmd("SET", kt, 1), redline.Cmd("INCR", kt))
+		return err
+	}, kt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	parent.End()
 
 	host, port, _ := splitAddr(seed)
@@ -136,6 +144,7 @@ func TestSpans(t *testing.T) {
 		}
 	}
 	check(one("CLUSTER SHARDS", 1), semconv.DBOperationName("CLUSTER SHARDS"))
+	check(one("MULTI", 1), append(ok, semconv.DBOperationName("MULTI"), semconv.DBOperationBatchSize(2))...)
 
 	// The command metrics.
 	ms := h.metrics(t)
