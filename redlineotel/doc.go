@@ -74,6 +74,17 @@
 //   - redline.client.topology.shards and redline.client.topology.nodes (gauges,
 //     {shard} and {node}): the size of the topology in use.
 //
+// With ObserveStats, from the client's Stats at each collection:
+//
+//   - redline.client.topology.refreshes (observable counter, {refresh}): refreshes run,
+//     whether or not they found a change.
+//   - redline.client.connections (observable up-down counter, {connection}): open
+//     connections per node (network.peer.*), shared and idle dedicated.
+//   - redline.client.requests.in_flight (observable up-down counter, {request}): per
+//     node, requests queued or awaiting a reply on its shared connection.
+//   - redline.client.node.latency (observable gauge, s): per node, the moving average
+//     round trip on its shared connection (once there is one).
+//
 // # Cost
 //
 // The attribute sets of a command's start and of each (command, node, outcome) are
@@ -94,4 +105,8 @@ const (
 	MetricSlotsMoved        = "redline.client.topology.slots_moved"
 	MetricTopologyShards    = "redline.client.topology.shards"
 	MetricTopologyNodes     = "redline.client.topology.nodes"
+	MetricTopologyRefreshes = "redline.client.topology.refreshes" // ObserveStats
+	MetricConnections       = "redline.client.connections"        // ObserveStats
+	MetricInFlight          = "redline.client.requests.in_flight" // ObserveStats
+	MetricNodeLatency       = "redline.client.node.latency"       // ObserveStats
 )

@@ -113,11 +113,13 @@ func WithServerAddress(hostport string) Option {
 // them apart with WithAttributes on separate Instrumentations).
 type Instrumentation struct {
 	tracer trace.Tracer
+	meter  metric.Meter
 
-	base      []attribute.KeyValue // db.system.name, the WithAttributes ones
-	spanBase  []attribute.KeyValue // base + server.address/port
-	baseSet   attribute.Set
-	baseGauge []metric.RecordOption
+	base        []attribute.KeyValue // db.system.name, the WithAttributes ones
+	spanBase    []attribute.KeyValue // base + server.address/port
+	baseSet     attribute.Set
+	baseGauge   []metric.RecordOption
+	baseObserve []metric.ObserveOption
 
 	duration     metric.Float64Histogram
 	opErrors     metric.Int64Counter
@@ -130,6 +132,11 @@ type Instrumentation struct {
 	slotsMoved   metric.Int64Counter
 	topoShards   metric.Int64Gauge
 	topoNodes    metric.Int64Gauge
+
+	refreshes metric.Int64ObservableCounter // ObserveStats
+	conns     metric.Int64ObservableUpDownCounter
+	inFlight  metric.Int64ObservableUpDownCounter
+	latency   metric.Float64ObservableGauge
 
 	ops    sync.Map // command name (as the hooks spell it) → *opInfo
 	cached atomic.Int64
@@ -170,7 +177,9 @@ func New(opts ...Option) (*Instrumentation, error) {
 	}
 	in.baseSet = attribute.NewSet(in.base...)
 	in.baseGauge = []metric.RecordOption{metric.WithAttributeSet(in.baseSet)}
-	if err := in.makeInstruments(c.mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))); err != nil {
+	in.baseObserve = []metric.ObserveOption{metric.WithAttributeSet(in.baseSet)}
+	in.meter = c.mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
+	if err := in.makeInstruments(in.meter); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -218,6 +227,18 @@ func (in *Instrumentation) makeInstruments(m metric.Meter) error {
 	check(err)
 	in.topoNodes, err = m.Int64Gauge(MetricTopologyNodes, metric.WithUnit("{node}"),
 		metric.WithDescription("Nodes of the topology in use."))
+	check(err)
+	in.refreshes, err = m.Int64ObservableCounter(MetricTopologyRefreshes, metric.WithUnit("{refresh}"),
+		metric.WithDescription("Topology refreshes run (ObserveStats)."))
+	check(err)
+	in.conns, err = m.Int64ObservableUpDownCounter(MetricConnections, metric.WithUnit("{connection}"),
+		metric.WithDescription("Open connections to a node, shared and idle dedicated (ObserveStats)."))
+	check(err)
+	in.inFlight, err = m.Int64ObservableUpDownCounter(MetricInFlight, metric.WithUnit("{request}"),
+		metric.WithDescription("Requests queued or awaiting a reply on a node's shared connection (ObserveStats)."))
+	check(err)
+	in.latency, err = m.Float64ObservableGauge(MetricNodeLatency, metric.WithUnit("s"),
+		metric.WithDescription("Moving average round trip on a node's shared connection (ObserveStats)."))
 	check(err)
 	if len(errs) > 0 {
 		return fmt.Errorf("redlineotel: creating instruments: %w", errors.Join(errs...))

@@ -450,3 +450,67 @@ func BenchmarkHooks(b *testing.B) {
 		})
 	}
 }
+
+// TestObserveStats checks the metrics taken from Stats at each collection.
+func TestObserveStats(t *testing.T) {
+	cl := testCluster(t)
+	ctx := ctxT(t, 60*time.Second)
+	h := newHarness(t)
+	c, err := redline.NewClient(ctx, redline.Options{Addrs: cl.Addrs(), Hooks: h.hooks(),
+		RefreshInterval: 20 * time.Millisecond, RefreshMinInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := h.inst.ObserveStats(nil); err == nil {
+		t.Error("ObserveStats(nil): no error")
+	}
+	reg, err := h.inst.ObserveStats(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cl.Node(1)
+	kb := keyOn(t, cl, b, "otel-stats")
+	for range 10 { // a latency estimate for b
+		if err := c.Do(ctx, "SET", kb, "v").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bpeer := peer(t, b.Addr())
+	latency := func(ms map[string]metricdata.Metrics) float64 {
+		g, _ := ms[MetricNodeLatency].Data.(metricdata.Gauge[float64])
+		for _, p := range g.DataPoints {
+			if matches(&p.Attributes, bpeer) {
+				return p.Value
+			}
+		}
+		return 0
+	}
+	// A refresh that finds nothing new announces itself by no event: poll.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ms := h.metrics(t)
+		if sum(ms[MetricTopologyRefreshes], semconv.DBSystemNameRedis) >= 2 && sum(ms[MetricConnections], bpeer...) >= 1 &&
+			latency(ms) > 0 {
+			if _, ok := ms[MetricInFlight]; !ok {
+				t.Errorf("%s: not exported", MetricInFlight)
+			}
+			if l := latency(ms); l > 5 {
+				t.Errorf("latency of %v: %vs", b, l)
+			}
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for refreshes, b's connection and latency:%s", dump(ms))
+		}
+	}
+	if err := reg.Unregister(); err != nil {
+		t.Fatal(err)
+	}
+	if n := sum(h.metrics(t)[MetricConnections]); n != 0 {
+		t.Errorf("connections still observed after Unregister: %d", n)
+	}
+}
