@@ -35,6 +35,12 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer c.Close()
+	// Optional: connections, requests in flight and latency per node, refreshes.
+	reg, err := inst.ObserveStats(c)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer reg.Unregister()
 	// A span "GET", child of the span in ctx, and a db.client.operation.duration point.
 	_, _ = c.Get(ctx, "user:42")
 }

@@ -28,7 +28,7 @@ const (
 	RedirectTypeKey  = attribute.Key("redline.redirect.type")       // "moved" or "ask"
 	DialPhaseKey     = attribute.Key("redline.dial.phase")          // "dial", "tls" or "handshake": where a connection attempt failed
 	DialDedicatedKey = attribute.Key("redline.dial.dedicated")      // a dedicated connection (blocking command, transaction, pub/sub)
-	NodeStateKey     = attribute.Key("redline.node.state")          // "connecting", "up", "down", "closed"
+	NodeStateKey     = attribute.Key("redline.node.state")          // "idle", "connecting", "up", "down", "closed"
 	NodePrevStateKey = attribute.Key("redline.node.previous_state") // the state a node left
 	TopologyCauseKey = attribute.Key("redline.topology.cause")      // "refresh" or "moved"
 )
@@ -109,8 +109,9 @@ func WithServerAddress(hostport string) Option {
 
 // Instrumentation turns a redline client's hooks into OpenTelemetry spans and
 // metrics. Make one with New and set Options.Hooks to its Hooks(). It is safe for
-// concurrent use, and one may serve several clients (their metrics then add up; tell
-// them apart with WithAttributes on separate Instrumentations).
+// concurrent use. One may serve several clients: their counters and histograms add
+// up, and the topology gauges show the last change of any of them. To tell clients
+// apart, give each its own Instrumentation, with WithAttributes.
 type Instrumentation struct {
 	tracer trace.Tracer
 	meter  metric.Meter
