@@ -15,17 +15,19 @@ deps:
 ## test: everything CI runs: formatting, vet, race-enabled tests on real clusters, short fuzzing
 test: deps check unit fuzz-short
 
-## check: gofmt and go vet
+## check: gofmt and go vet (redlineotel/, a module of its own, too: vet, and go.mod/go.sum tidy)
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd redlineotel && $(GO) vet ./... && $(GO) mod tidy -diff
 
-## unit: the tests, with the race detector; then the timing-critical ones again without
-## it, where their bounds are strict (the race detector slows everything several-fold)
+## unit: the tests, with the race detector (redlineotel/'s too); then the timing-critical ones
+## again without it, where their bounds are strict (the race detector slows everything several-fold)
 unit:
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	$(GO) test -race -count=1 -timeout 14m ./... && \
+	(cd redlineotel && $(GO) test -race -count=1 -timeout 5m ./...) && \
 	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$' .
 
 ## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=5m` for longer runs

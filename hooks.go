@@ -55,8 +55,8 @@ type CommandEnd struct {
 	// Slot is the keys' hash slot, -1 for a keyless command or one spread over slots.
 	Slot int
 	// Attempts counts the tries (1 unless redirected or retried); Redirects the MOVED
-	// and ASK replies followed.
-	Attempts, Redirects int
+	// and ASK replies followed, Asks the ASK replies among them (the rest were MOVED).
+	Attempts, Redirects, Asks int
 	// Elapsed is the call's duration.
 	Elapsed time.Duration
 	// Err is the call's error: the server's error reply (a *resp.Error) or a failure

@@ -151,7 +151,7 @@ func TestHooks(t *testing.T) {
 	if v, err := c.Do(ctx, "GET", kb).Text(); err != nil || v != "v" {
 		t.Fatalf("GET after the slot moved: %q %v", v, err)
 	}
-	if e := log.lastEnd(t); e.Node != m3.Addr() || e.Attempts != 2 || e.Redirects != 1 || e.Err != nil {
+	if e := log.lastEnd(t); e.Node != m3.Addr() || e.Attempts != 2 || e.Redirects != 1 || e.Asks != 0 || e.Err != nil {
 		t.Errorf("GET after MOVED: %+v", e)
 	}
 	log.mu.Lock()

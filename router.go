@@ -48,6 +48,7 @@ type callTrace struct {
 	slot      int
 	attempts  int
 	redirects int
+	asks      int // of redirects
 }
 
 // do is Do without the hooks.
@@ -87,7 +88,7 @@ func (c *Client) doHooked(ctx context.Context, args []any) Result {
 	r := c.do(ctx, args, &tr)
 	if h.AfterCommand != nil {
 		end := CommandEnd{CommandStart: start, Slot: tr.slot, Attempts: tr.attempts, Redirects: tr.redirects,
-			Elapsed: time.Since(t0), Err: r.Err()}
+			Asks: tr.asks, Elapsed: time.Since(t0), Err: r.Err()}
 		if tr.node != nil {
 			end.Node = tr.node.Addr()
 		}
@@ -336,6 +337,7 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 			case e.IsAsk():
 				c.ask.Add(1)
 				tr.redirects++
+				tr.asks++
 				target, asking = c.node(resolveAddr(e.Addr, n.Addr())), true
 				last = Result{val: v}
 				continue
