@@ -144,6 +144,10 @@ func TestHooks(t *testing.T) {
 		t.Errorf("PING (all shards): %+v", e)
 	}
 
+	// A second client, whose pipeline will meet the MOVED below.
+	plog := newHookLog()
+	c2 := newTestClient(t, cl, Options{Addrs: []string{a.Addr()}, Hooks: plog.hooks(), RefreshInterval: -1})
+
 	// A slot moves behind the client's back: the next call follows MOVED.
 	if err := cl.MigrateSlot(ctx, sb, m3); err != nil {
 		t.Fatal(err)
@@ -165,6 +169,13 @@ func TestHooks(t *testing.T) {
 		t.Errorf("topology change for MOVED: %+v", moved)
 	}
 	log.mu.Unlock()
+	rs := c2.DoMulti(ctx, Cmd("GET", kb), Cmd("ECHO", "x"))
+	if v, err := rs[0].Text(); err != nil || v != "v" {
+		t.Fatalf("pipelined GET after the slot moved: %q %v", v, err)
+	}
+	if e := plog.lastEnd(t); e.Name != "pipeline" || e.Redirects != 1 || e.Asks != 0 || e.Attempts != 2 || e.Err != nil {
+		t.Errorf("pipeline meeting MOVED: %+v", e)
+	}
 	if st := c.Stats(); st.Moved == 0 || st.TopologyEpoch < 2 || st.Shards != 3 || st.CoveredSlots != hashslot.Count {
 		t.Errorf("Stats after MOVED: %+v", st)
 	}
