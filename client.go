@@ -29,7 +29,9 @@ type Client struct {
 	refreshCh   chan struct{}
 	refreshes   atomic.Uint64
 	lastRefresh atomic.Int64 // unix nanos
-	redirects   atomic.Uint64
+	moved, ask  atomic.Uint64
+	epoch       atomic.Uint64 // topology changes installed
+	hooked      bool          // a command hook is set
 
 	cmds cmdCache // command infos learned from servers (module commands)
 
@@ -65,6 +67,8 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 		DialTimeout: o.DialTimeout,
 		Logger:      o.Logger,
 	}
+	c.nodeHooks(&c.nodeOpts)
+	c.hooked = hooksBuilt && o.Hooks.commandHooks()
 	empty := map[string]*node.Node{}
 	c.nodes.Store(&empty)
 	c.ctx, c.cancel = context.WithCancel(context.Background())

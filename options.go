@@ -117,8 +117,13 @@ type Options struct {
 	Protocol int
 
 	// Logger receives redline's records: one per node state change and per topology
-	// change, never one per command. nil means none.
+	// change, never one per command. nil means none. docs/LOGGING.md shows them.
 	Logger *slog.Logger
+
+	// Hooks are callbacks for tracing and metrics (commands, dials, node states,
+	// topology changes); the module github.com/redline-go/redline/redlineotel turns
+	// them into OpenTelemetry spans and metrics. The zero value sets none.
+	Hooks Hooks
 }
 
 // Defaults for zero Options fields.

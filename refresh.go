@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/internal/node"
 	"github.com/redline-go/redline/internal/topology"
 	"github.com/redline-go/redline/resp"
@@ -207,11 +208,52 @@ func (c *Client) install(t *topology.Table) {
 		return
 	}
 	c.topo.Store(t)
+	epoch := c.epoch.Add(1)
 	c.addNodes(t) // known from now on (not dialed)
-	if c.opts.Logger != nil {
-		c.opts.Logger.Info("redline: topology", "shards", len(t.Shards()), "covered_slots", t.Covered(), "source", t.Source())
+	if c.opts.Logger != nil || c.opts.Hooks.OnTopology != nil {
+		added, removed, moved := topologyDiff(old, t)
+		if c.opts.Logger != nil {
+			c.opts.Logger.Info("redline: topology", "shards", len(t.Shards()), "covered_slots", t.Covered(),
+				"source", t.Source(), "epoch", epoch, "slots_moved", moved, "nodes_added", len(added), "nodes_removed", len(removed))
+		}
+		if h := c.opts.Hooks.OnTopology; h != nil {
+			h(TopologyChange{Cause: "refresh", Epoch: epoch, Source: t.Source(), Shards: len(t.Shards()),
+				Nodes: len(t.Nodes()), Added: added, Removed: removed, SlotsMoved: moved})
+		}
 	}
 	c.retireAbsent(t)
+}
+
+// topologyDiff returns the nodes in t and not in old, those in old and not in t, and
+// the number of slots whose primary differs (old may be nil).
+func topologyDiff(old, t *topology.Table) (added, removed []string, moved int) {
+	for _, n := range t.Nodes() {
+		if old == nil || old.NodeByAddr(n.Addr) == nil {
+			added = append(added, n.Addr)
+		}
+	}
+	if old != nil {
+		for _, n := range old.Nodes() {
+			if t.NodeByAddr(n.Addr) == nil {
+				removed = append(removed, n.Addr)
+			}
+		}
+	}
+	for slot := range hashslot.Count {
+		var a, b string
+		if old != nil {
+			if s := old.Slot(slot); s != nil {
+				a = s.Primary.Addr
+			}
+		}
+		if s := t.Slot(slot); s != nil {
+			b = s.Primary.Addr
+		}
+		if a != b {
+			moved++
+		}
+	}
+	return added, removed, moved
 }
 
 // retireAbsent removes nodes that are neither in t nor seeds from the node map; they
@@ -249,14 +291,24 @@ func (c *Client) closeRetired() {
 // applyMoved records a MOVED reply at once — the very next call for slot goes to
 // addr — and asks for a refresh to learn the rest.
 func (c *Client) applyMoved(slot int, addr string) {
-	c.redirects.Add(1)
+	c.moved.Add(1)
 	for {
 		old := c.topo.Load()
 		if s := old.Slot(slot); s != nil && s.Primary.Addr == addr {
 			break
 		}
-		if c.topo.CompareAndSwap(old, old.WithMoved(slot, addr)) {
+		t := old.WithMoved(slot, addr)
+		if c.topo.CompareAndSwap(old, t) {
+			epoch := c.epoch.Add(1)
 			c.node(addr)
+			if h := c.opts.Hooks.OnTopology; h != nil {
+				ch := TopologyChange{Cause: "moved", Epoch: epoch, Source: addr, Shards: len(t.Shards()),
+					Nodes: len(t.Nodes()), SlotsMoved: 1}
+				if old.NodeByAddr(addr) == nil {
+					ch.Added = []string{addr}
+				}
+				h(ch)
+			}
 			break
 		}
 	}

@@ -3,6 +3,7 @@ package resp
 import (
 	"bufio"
 	"io"
+	"unsafe"
 )
 
 const (
@@ -134,6 +135,10 @@ func (r *Reader) decode(v *Value, typ Type, rest []byte, depth int) error {
 	case TypeSimpleString, TypeBigNumber:
 		if typ == TypeBigNumber && !validBigNumber(rest) {
 			return protoErr("invalid big number %s", quoteCut(rest))
+		}
+		if typ == TypeSimpleString {
+			v.Type, v.Str = typ, simpleString(rest)
+			break
 		}
 		v.Type, v.Str = typ, clone(rest)
 	case TypeError:
@@ -399,6 +404,28 @@ func verbatimFormat(b []byte) string {
 }
 
 func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
+
+// The commonest simple strings, shared: read-only memory (a write through them faults
+// instead of corrupting every later reply), capacity = length (an append copies).
+var (
+	strOK     = unsafe.Slice(unsafe.StringData("OK"), 2)
+	strQueued = unsafe.Slice(unsafe.StringData("QUEUED"), 6)
+	strPong   = unsafe.Slice(unsafe.StringData("PONG"), 4)
+)
+
+// simpleString returns a simple string's payload: a shared slice for OK, QUEUED and
+// PONG, a copy otherwise.
+func simpleString(b []byte) []byte {
+	switch string(b) { // no allocation: the compiler compares in place
+	case "OK":
+		return strOK
+	case "QUEUED":
+		return strQueued
+	case "PONG":
+		return strPong
+	}
+	return clone(b)
+}
 
 func b2i(b bool) int {
 	if b {

@@ -208,8 +208,13 @@ func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 	if err := c.roundTrip(w, r); err != nil {
 		return nil, err
 	}
-	out := make([]resp.Value, len(r.replies))
-	copy(out, r.replies)
+	var out []resp.Value
+	if r.n == 1 { // one reply is delivered to r.reply, not r.replies
+		out = []resp.Value{r.reply}
+	} else {
+		out = make([]resp.Value, len(r.replies))
+		copy(out, r.replies)
+	}
 	putRequest(r)
 	return out, nil
 }
