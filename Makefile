@@ -4,7 +4,7 @@ FUZZTIME ?= 5s
 # The test suite opens many sockets (proxies, clusters, concurrent callers).
 SHELL    := /bin/bash
 
-.PHONY: all deps test check unit fuzz-short fuzz soak demo bench clean
+.PHONY: all deps test check unit fuzz-short fuzz soak demo bench bench-hooks bench-scale clean
 
 all: test
 
@@ -15,17 +15,19 @@ deps:
 ## test: everything CI runs: formatting, vet, race-enabled tests on real clusters, short fuzzing
 test: deps check unit fuzz-short
 
-## check: gofmt and go vet
+## check: gofmt and go vet (redlineotel/, a module of its own, too: vet, and go.mod/go.sum tidy)
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd redlineotel && $(GO) vet ./... && $(GO) mod tidy -diff
 
-## unit: the tests, with the race detector; then the timing-critical ones again without
-## it, where their bounds are strict (the race detector slows everything several-fold)
+## unit: the tests, with the race detector (redlineotel/'s too); then the timing-critical ones
+## again without it, where their bounds are strict (the race detector slows everything several-fold)
 unit:
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	$(GO) test -race -count=1 -timeout 14m ./... && \
+	(cd redlineotel && $(GO) test -race -count=1 -timeout 5m ./...) && \
 	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$' .
 
 ## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=5m` for longer runs
@@ -55,6 +57,18 @@ bench:
 	@./scripts/deps.sh
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	cd bench && $(GO) run ./cmd/report
+
+## bench-hooks: what an unset command hook costs a GET (the normal build against one with the hooks
+## compiled out, in alternation); writes docs/HOOKS-BENCH.md (about a minute)
+bench-hooks:
+	@./scripts/deps.sh
+	$(GO) run ./internal/cmd/hookbench
+
+## bench-scale: the scale scenarios — one client against fake clusters of 3 to 1,000 masters, and a
+## CLUSTERDOWN storm of 50 instances at 500 masters — on redline, go-redis and rueidis; replaces only
+## the Scale section of docs/PERFORMANCE.md, and docs/performance-scale.json (about 2 minutes)
+bench-scale:
+	cd bench && $(GO) run ./cmd/report -only scale
 
 clean:
 	$(GO) clean -testcache

@@ -2,17 +2,25 @@ package redline
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/redline-go/redline/redistest"
 )
 
+var benchValSize = flag.Int("bench.valsize", 0, "BenchmarkClient: value size in bytes (0: 16)")
+
 // BenchmarkClient measures GET and SET of 16-byte values through the cluster client on
-// a 3-master cluster without proxies (keys spread over all slots), at 1 and 128
+// a 3-master cluster without proxies (keys spread over all slots), at 1, 128 and 512
 // goroutines.
 func BenchmarkClient(b *testing.B) {
+	benchVal := "0123456789abcdef"
+	if *benchValSize > 0 {
+		benchVal = strings.Repeat("v", *benchValSize)
+	}
 	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
 	c := newTestClient(b, cl, Options{})
 	ctx := context.Background()
@@ -20,12 +28,12 @@ func BenchmarkClient(b *testing.B) {
 	keys := make([]string, nkeys)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("bench:%d", i)
-		if err := c.Do(ctx, "SET", keys[i], "0123456789abcdef").Err(); err != nil {
+		if err := c.Do(ctx, "SET", keys[i], benchVal).Err(); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for _, op := range []string{"GET", "SET"} {
-		for _, par := range []int{1, 128} {
+		for _, par := range []int{1, 128, 512} {
 			b.Run(fmt.Sprintf("%s/goroutines=%d", op, par), func(b *testing.B) {
 				b.ReportAllocs()
 				var wg sync.WaitGroup
@@ -41,7 +49,7 @@ func BenchmarkClient(b *testing.B) {
 							if op == "GET" {
 								err = c.Do(ctx, "GET", k).Err()
 							} else {
-								err = c.Do(ctx, "SET", k, "0123456789abcdef").Err()
+								err = c.Do(ctx, "SET", k, benchVal).Err()
 							}
 							if err != nil {
 								b.Error(err)

@@ -29,7 +29,10 @@ type Client struct {
 	refreshCh   chan struct{}
 	refreshes   atomic.Uint64
 	lastRefresh atomic.Int64 // unix nanos
-	redirects   atomic.Uint64
+	timedOut    atomic.Value // string: the last node a call timed out waiting on; refreshes ask it last
+	moved, ask  atomic.Uint64
+	epoch       atomic.Uint64 // topology changes installed
+	hooked      bool          // a command hook is set
 
 	cmds cmdCache // command infos learned from servers (module commands)
 
@@ -39,10 +42,11 @@ type Client struct {
 	closed atomic.Bool
 }
 
-// NewClient connects to the cluster: it asks every seed in Options.Addrs at once for
-// the topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) and returns as soon
-// as one answers. Other nodes are not dialed until a command needs them, so nodes that
-// are down or unreachable never delay it. ctx bounds the call (DialTimeout +
+// NewClient connects to the cluster: it asks the seeds in Options.Addrs for the
+// topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) — three at once, in
+// random order, one more each time one fails or 50ms pass without an answer — and
+// returns as soon as one answers. Other nodes are not dialed until a command needs
+// them, so nodes that are down or unreachable never delay it. ctx bounds the call (DialTimeout +
 // CommandTimeout when it has no deadline).
 func NewClient(ctx context.Context, opts Options) (*Client, error) {
 	o, err := opts.withDefaults()
@@ -64,6 +68,8 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 		DialTimeout: o.DialTimeout,
 		Logger:      o.Logger,
 	}
+	c.nodeHooks(&c.nodeOpts)
+	c.hooked = hooksBuilt && o.Hooks.commandHooks()
 	empty := map[string]*node.Node{}
 	c.nodes.Store(&empty)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -84,8 +90,18 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// fetchFromAny asks every address at once and returns the first topology; the other
-// requests are abandoned (they end with ctx).
+// seedFanout is how many seeds NewClient asks at once; seedHedge is how long it waits
+// for an answer before asking one more.
+const (
+	seedFanout = 3
+	seedHedge  = 50 * time.Millisecond
+)
+
+// fetchFromAny asks the addresses, in random order, for the topology and returns the
+// first answer; the other requests are abandoned (they end with ctx). It asks
+// seedFanout at once, then one more each time one fails and every seedHedge while
+// none has answered: a seed list naming every node of a large cluster costs a few
+// connections, not one per node, while dead seeds delay it by seedHedge at most each.
 func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Table, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -93,9 +109,12 @@ func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Ta
 		t   *topology.Table
 		err error
 	}
+	order := rand.Perm(len(addrs)) // many clients spread over the seeds
 	ch := make(chan answer, len(addrs))
-	for _, a := range addrs {
-		n := c.node(a)
+	asked := 0
+	ask := func() {
+		n := c.node(addrs[order[asked]])
+		asked++
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
@@ -103,23 +122,39 @@ func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Ta
 			ch <- answer{t, err}
 		}()
 	}
+	for asked < min(seedFanout, len(addrs)) {
+		ask()
+	}
+	hedge := time.NewTicker(seedHedge)
+	defer hedge.Stop()
 	var errs []error
-	for range addrs {
+	for pending := asked; pending > 0; {
 		select {
 		case a := <-ch:
+			pending--
 			if a.err == nil {
 				return a.t, nil
 			}
 			errs = append(errs, a.err)
+			if asked < len(addrs) {
+				ask()
+				pending++
+			}
+		case <-hedge.C:
+			if asked < len(addrs) {
+				ask()
+				pending++
+			}
 		case <-ctx.Done():
 			// Each attempt ends with ctx too, saying which node it waited for and in which
 			// phase: take what they say (at once, or within a millisecond), not a bare
 			// "context deadline exceeded".
 			grace := time.NewTimer(time.Millisecond)
 			defer grace.Stop()
-			for len(errs) < len(addrs) {
+			for pending > 0 {
 				select {
 				case a := <-ch:
+					pending--
 					if a.err == nil {
 						return a.t, nil
 					}
@@ -158,6 +193,52 @@ func (c *Client) node(addr string) *node.Node {
 		n.Close()
 	}
 	return n
+}
+
+// maxIdlePings bounds the idle checks of a client's connections, per second.
+const maxIdlePings = 50
+
+// addNodes makes every node of t known (none is dialed), with one copy of the node
+// map however many are new: adding a thousand nodes one by one would copy the map a
+// thousand times.
+func (c *Client) addNodes(t *topology.Table) {
+	nodes := *c.nodes.Load()
+	missing := false
+	for _, n := range t.Nodes() {
+		if nodes[n.Addr] == nil {
+			missing = true
+			break
+		}
+	}
+	if !missing {
+		return
+	}
+	c.nodesMu.Lock()
+	defer c.nodesMu.Unlock()
+	old := *c.nodes.Load()
+	m := make(map[string]*node.Node, len(old)+len(t.Nodes()))
+	for k, v := range old {
+		m[k] = v
+	}
+	// Each connection PINGs after IdleCheck without traffic (plus jitter); on a large
+	// cluster the check is spaced further, so the client's idle PINGs stay under
+	// maxIdlePings per second however many nodes there are. Nodes known already keep
+	// theirs.
+	c.nodeOpts.Conn.IdleCheck = max(conn.DefaultIdleCheck, time.Duration(len(m)+len(t.Nodes()))*time.Second/maxIdlePings)
+	var added []*node.Node
+	for _, tn := range t.Nodes() {
+		if m[tn.Addr] == nil {
+			n := node.New(tn.Addr, c.nodeOpts)
+			m[tn.Addr] = n
+			added = append(added, n)
+		}
+	}
+	c.nodes.Store(&m)
+	if c.closed.Load() { // raced with Close: do not leak them
+		for _, n := range added {
+			n.Close()
+		}
+	}
 }
 
 // Close closes every connection and stops all background work; it returns when every

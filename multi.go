@@ -2,12 +2,15 @@ package redline
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
 	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/resp"
 )
 
 // timeZero is the zero deadline: the waiter's context alone decides.
@@ -28,6 +31,51 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // ASK) or asked to retry is handled on its own, like Do. The commands are not a
 // transaction: each succeeds or fails by itself.
 func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
+	if !c.hooked {
+		return c.doMulti(ctx, cmds, nil)
+	}
+	h := &c.opts.Hooks
+	start := CommandStart{Name: "pipeline", Commands: len(cmds)}
+	hctx := ctx
+	if h.BeforeCommand != nil {
+		hctx = h.BeforeCommand(ctx, start)
+	}
+	t0 := time.Now()
+	var mt multiTrace
+	results := c.doMulti(ctx, cmds, &mt)
+	if h.AfterCommand != nil {
+		end := CommandEnd{CommandStart: start, Slot: -1, Attempts: 1 + int(mt.retried.Load()),
+			Redirects: int(mt.redirects.Load()), Asks: int(mt.asks.Load()), Elapsed: time.Since(t0)}
+		for _, r := range results {
+			if err := r.Err(); err != nil {
+				end.Err = err
+				break
+			}
+		}
+		h.AfterCommand(hctx, end)
+	}
+	return results
+}
+
+// multiTrace sums what a pipeline's commands did, for the command hooks: commands
+// tried again (redirected, retried or resent) and the redirects they followed.
+type multiTrace struct {
+	retried, redirects, asks atomic.Int32
+}
+
+// add records one command's trace (mt may be nil: no hooks).
+func (mt *multiTrace) add(tr *callTrace) {
+	if mt == nil {
+		return
+	}
+	if tr.attempts > 1 {
+		mt.retried.Add(int32(tr.attempts - 1))
+	}
+	mt.redirects.Add(int32(tr.redirects))
+	mt.asks.Add(int32(tr.asks))
+}
+
+func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []Result {
 	results := make([]Result, len(cmds))
 	if c.closed.Load() {
 		for i := range results {
@@ -83,14 +131,20 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.runBatch(ctx, b.n, b.index, b.args, b.infos, results)
+			c.runBatch(ctx, b.n, b.index, b.args, b.infos, results, mt)
 		}()
 	}
 	for _, i := range single {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = c.Do(ctx, cmds[i].args...)
+			if len(cmds[i].args) == 0 {
+				results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
+				return
+			}
+			var tr callTrace
+			results[i] = c.do(ctx, cmds[i].args, &tr)
+			mt.add(&tr)
 		}()
 	}
 	wg.Wait()
@@ -99,12 +153,22 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
 
 // runBatch sends one node's commands as a pipeline; what comes back redirected, asked
 // to retry or failed before it was written goes through the single-command path.
-func (c *Client) runBatch(ctx context.Context, n *node.Node, index []int, args [][]any, infos []*command.Info, results []Result) {
+func (c *Client) runBatch(ctx context.Context, n *node.Node, index []int, args [][]any, infos []*command.Info, results []Result, mt *multiTrace) {
 	w := conn.NewWaiter(ctx, timeZero)
 	defer w.Release()
-	redo := func(k int) {
+	// redo sends command k again on its own; first says what the pipelined try met.
+	redo := func(k int, first *resp.Error) {
 		slot, _ := c.slotOf(infos[k], args[k])
-		results[index[k]] = c.doSlot(&w, infos[k], slot, args[k])
+		var tr callTrace
+		results[index[k]] = c.doSlot(&w, infos[k], slot, args[k], &tr)
+		tr.attempts++ // the pipelined try
+		if first != nil && (first.IsMoved() || first.IsAsk()) {
+			tr.redirects++
+			if first.IsAsk() {
+				tr.asks++
+			}
+		}
+		mt.add(&tr)
 	}
 	cn, err := n.Conn(&w)
 	if err != nil {
@@ -117,7 +181,7 @@ func (c *Client) runBatch(ctx context.Context, n *node.Node, index []int, args [
 	if err != nil {
 		for k := range index {
 			if (SafeToRetry(err) || infos[k] != nil && infos[k].ReadOnly()) && ctx.Err() == nil {
-				redo(k)
+				redo(k, nil)
 			} else {
 				results[index[k]] = Result{err: err}
 			}
@@ -129,7 +193,7 @@ func (c *Client) runBatch(ctx context.Context, n *node.Node, index []int, args [
 			if e.IsMoved() {
 				c.applyMoved(e.Slot, resolveAddr(e.Addr, n.Addr()))
 			}
-			redo(k)
+			redo(k, e)
 			continue
 		}
 		results[index[k]] = Result{val: v}

@@ -57,8 +57,10 @@ func ParseReadFrom(s string) (ReadFrom, error) {
 // Options configure a Client. The zero value of every field is a documented default;
 // only Addrs is required.
 type Options struct {
-	// Addrs are seed nodes, "host:port". NewClient asks them, all at once, for the
-	// topology and goes on with the first that answers. Required.
+	// Addrs are seed nodes, "host:port". NewClient asks them for the topology, three
+	// at once in random order (one more each time one fails or 50ms pass without an
+	// answer), and goes on with the first that answers; listing every node of a large
+	// cluster costs a few connections, not one per node. Required.
 	Addrs []string
 
 	// Username and Password authenticate every connection (HELLO AUTH, or AUTH).
@@ -92,7 +94,9 @@ type Options struct {
 	MaxAttempts int
 	// RetryBackoff is the first wait before retrying a command the server asked to
 	// retry (TRYAGAIN, CLUSTERDOWN, …); it doubles per retry up to RetryBackoffMax, with
-	// jitter, and never outlasts the call's deadline. 0 means 10ms and 500ms.
+	// jitter, and never outlasts the call's deadline. 0 means 10ms and 100ms: a call
+	// waiting out a CLUSTERDOWN goes through within about 100ms of the cluster's
+	// recovery, at a cost of at most 10-20 retries per second per waiting call.
 	RetryBackoff, RetryBackoffMax time.Duration
 
 	// RefreshInterval is how often the topology is refreshed when nothing triggers it.
@@ -100,7 +104,8 @@ type Options struct {
 	// slots still trigger them).
 	RefreshInterval time.Duration
 	// RefreshMinInterval is the minimum spacing between two topology refreshes, however
-	// many triggers arrive (each refresh asks a few nodes). 0 means 1s.
+	// many triggers arrive (a refresh asks one node, and two more when that one shows a
+	// change or does not answer). 0 means 1s.
 	RefreshMinInterval time.Duration
 
 	// ReadFrom says where read-only commands go. The zero value is ReadPrimary.
@@ -112,8 +117,13 @@ type Options struct {
 	Protocol int
 
 	// Logger receives redline's records: one per node state change and per topology
-	// change, never one per command. nil means none.
+	// change, never one per command. nil means none. docs/LOGGING.md shows them.
 	Logger *slog.Logger
+
+	// Hooks are callbacks for tracing and metrics (commands, dials, node states,
+	// topology changes); the module github.com/redline-go/redline/redlineotel turns
+	// them into OpenTelemetry spans and metrics. The zero value sets none.
+	Hooks Hooks
 }
 
 // Defaults for zero Options fields.
@@ -123,7 +133,7 @@ const (
 	DefaultReplyTimeout       = 3 * time.Second
 	DefaultMaxAttempts        = 5
 	DefaultRetryBackoff       = 10 * time.Millisecond
-	DefaultRetryBackoffMax    = 500 * time.Millisecond
+	DefaultRetryBackoffMax    = 100 * time.Millisecond
 	DefaultRefreshInterval    = 30 * time.Second
 	DefaultRefreshMinInterval = time.Second
 )

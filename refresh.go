@@ -7,14 +7,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/internal/node"
 	"github.com/redline-go/redline/internal/topology"
 	"github.com/redline-go/redline/resp"
 )
 
-// refreshFanout is how many nodes one refresh asks: enough to outvote one stale or
-// confused node, few enough that a refresh costs little on a large cluster.
-const refreshFanout = 3
+// refreshFanout is how many nodes a refresh asks when the first one asked does not
+// confirm the topology in use: enough to outvote one stale or confused node, few
+// enough that a refresh costs little on a large cluster. refreshHedge is how long the
+// first one has to answer before the others are asked too.
+const (
+	refreshFanout = 3
+	refreshHedge  = time.Second
+)
 
 // triggerRefresh asks for a topology refresh. It never blocks: triggers coalesce, and
 // the refresher runs at most one refresh per RefreshMinInterval.
@@ -60,10 +66,11 @@ func (c *Client) refreshLoop() {
 	}
 }
 
-// refresh asks a few nodes for the topology, resolves their views and installs the
-// winner as soon as a majority of them agree (or, once a majority has sent views that
-// disagree, after as long again for the others). It runs under its own timeout, never on
-// a caller's goroutine.
+// refresh asks one node for the topology, and a few when that one does not confirm
+// the table in use; it resolves their views and installs the winner as soon as a
+// majority of them agree (once a majority has sent views that disagree, the others get
+// as long again). A node that does not answer holds it up by refreshHedge at most. It
+// runs under its own timeout, never on a caller's goroutine.
 func (c *Client) refresh() {
 	start := time.Now()
 	c.lastRefresh.Store(start.UnixNano())
@@ -72,40 +79,66 @@ func (c *Client) refresh() {
 	defer cancel()
 
 	cands := c.refreshCandidates()
+	if len(cands) == 0 {
+		return
+	}
 	type answer struct {
 		i   int
 		t   *topology.Table
 		err error
 	}
 	answers := make(chan answer, len(cands))
-	for i, n := range cands {
+	ask := func(i int) {
 		c.wg.Add(1) // inside refreshLoop's own count: Close waits for these too
 		go func() {
 			defer c.wg.Done()
-			t, err := c.fetchTopology(ctx, n)
+			t, err := c.fetchTopology(ctx, cands[i])
 			answers <- answer{i, t, err}
 		}()
 	}
 	views := make([]*topology.Table, len(cands))
 	errs := make([]error, len(cands))
+	// One node first: when its view is the one in use — the usual case, and the case
+	// of a storm of CLUSTERDOWN triggers — the refresh costs one request. A different
+	// view, a failure or no answer within refreshHedge brings the others in to vote.
+	ask(0)
+	got := 0
+	hedge := time.NewTimer(refreshHedge)
+	defer hedge.Stop()
+	select {
+	case a := <-answers:
+		got++
+		views[a.i], errs[a.i] = a.t, a.err
+		if a.t != nil && a.t.Equal(c.topo.Load()) {
+			c.install(a.t)
+			return
+		}
+	case <-hedge.C:
+	}
+	for i := 1; i < len(cands); i++ {
+		ask(i)
+	}
+	asked := time.Now()
+	// A majority decides: a node that does not answer (a stopped master) does not hold
+	// the refresh up; its attempt ends with ctx.
 	majority := len(cands)/2 + 1
-	var straggle <-chan time.Time // once a majority has sent views, the others get as long again
+	var straggle <-chan time.Time
 collect:
-	for got := 0; got < len(cands); {
+	for got < len(cands) {
+		if _, agreeing := topology.Choose(views); agreeing >= majority {
+			break
+		}
+		if straggle == nil && countNonNil(views) >= majority {
+			t := time.NewTimer(max(50*time.Millisecond, time.Since(asked)))
+			defer t.Stop()
+			straggle = t.C
+		}
 		select {
 		case a := <-answers:
 			got++
 			views[a.i], errs[a.i] = a.t, a.err
-			if _, agreeing := topology.Choose(views); agreeing >= majority {
-				break collect // a majority agrees: a node that does not answer does not hold it up
-			}
-			if straggle == nil && countNonNil(views) >= majority {
-				t := time.NewTimer(max(50*time.Millisecond, time.Since(start)))
-				defer t.Stop()
-				straggle = t.C
-			}
 		case <-straggle:
-			break collect // decide with what came (ctx ends the attempts still out)
+			break collect // decide with what came
 		}
 	}
 	best, agreeing := topology.Choose(views)
@@ -132,8 +165,8 @@ func countNonNil(ts []*topology.Table) int {
 }
 
 // refreshCandidates picks up to refreshFanout nodes to ask: primaries of the current
-// table not known to be down first, in random order; then any other node; the seeds
-// when nothing else is known.
+// table not known to be down (nor the last one a call timed out on) first, in random
+// order; then any other node; the seeds when nothing else is known.
 func (c *Client) refreshCandidates() []*node.Node {
 	var addrs []string
 	if t := c.topo.Load(); t != nil {
@@ -151,6 +184,7 @@ func (c *Client) refreshCandidates() []*node.Node {
 		addrs = append(addrs, replicas...)
 	}
 	addrs = append(addrs, c.opts.Addrs...)
+	suspect, _ := c.timedOut.Load().(string) // a stopped node would hold the refresh up
 	var up, down []*node.Node
 	seen := map[string]bool{}
 	for _, a := range addrs {
@@ -159,7 +193,7 @@ func (c *Client) refreshCandidates() []*node.Node {
 		}
 		seen[a] = true
 		n := c.node(a)
-		if n.State() == node.StateDown {
+		if n.State() == node.StateDown || a == suspect {
 			down = append(down, n)
 		} else {
 			up = append(up, n)
@@ -206,13 +240,52 @@ func (c *Client) install(t *topology.Table) {
 		return
 	}
 	c.topo.Store(t)
-	for _, n := range t.Nodes() {
-		c.node(n.Addr) // known from now on (not dialed)
-	}
-	if c.opts.Logger != nil {
-		c.opts.Logger.Info("redline: topology", "shards", len(t.Shards()), "covered_slots", t.Covered(), "source", t.Source())
+	epoch := c.epoch.Add(1)
+	c.addNodes(t) // known from now on (not dialed)
+	if c.opts.Logger != nil || c.opts.Hooks.OnTopology != nil {
+		added, removed, moved := topologyDiff(old, t)
+		if c.opts.Logger != nil {
+			c.opts.Logger.Info("redline: topology", "shards", len(t.Shards()), "covered_slots", t.Covered(),
+				"source", t.Source(), "epoch", epoch, "slots_moved", moved, "nodes_added", len(added), "nodes_removed", len(removed))
+		}
+		if h := c.opts.Hooks.OnTopology; h != nil {
+			h(TopologyChange{Cause: "refresh", Epoch: epoch, Source: t.Source(), Shards: len(t.Shards()),
+				Nodes: len(t.Nodes()), Added: added, Removed: removed, SlotsMoved: moved})
+		}
 	}
 	c.retireAbsent(t)
+}
+
+// topologyDiff returns the nodes in t and not in old, those in old and not in t, and
+// the number of slots whose primary differs (old may be nil).
+func topologyDiff(old, t *topology.Table) (added, removed []string, moved int) {
+	for _, n := range t.Nodes() {
+		if old == nil || old.NodeByAddr(n.Addr) == nil {
+			added = append(added, n.Addr)
+		}
+	}
+	if old != nil {
+		for _, n := range old.Nodes() {
+			if t.NodeByAddr(n.Addr) == nil {
+				removed = append(removed, n.Addr)
+			}
+		}
+	}
+	for slot := range hashslot.Count {
+		var a, b string
+		if old != nil {
+			if s := old.Slot(slot); s != nil {
+				a = s.Primary.Addr
+			}
+		}
+		if s := t.Slot(slot); s != nil {
+			b = s.Primary.Addr
+		}
+		if a != b {
+			moved++
+		}
+	}
+	return added, removed, moved
 }
 
 // retireAbsent removes nodes that are neither in t nor seeds from the node map; they
@@ -250,14 +323,24 @@ func (c *Client) closeRetired() {
 // applyMoved records a MOVED reply at once — the very next call for slot goes to
 // addr — and asks for a refresh to learn the rest.
 func (c *Client) applyMoved(slot int, addr string) {
-	c.redirects.Add(1)
+	c.moved.Add(1)
 	for {
 		old := c.topo.Load()
 		if s := old.Slot(slot); s != nil && s.Primary.Addr == addr {
 			break
 		}
-		if c.topo.CompareAndSwap(old, old.WithMoved(slot, addr)) {
+		t := old.WithMoved(slot, addr)
+		if c.topo.CompareAndSwap(old, t) {
+			epoch := c.epoch.Add(1)
 			c.node(addr)
+			if h := c.opts.Hooks.OnTopology; h != nil {
+				ch := TopologyChange{Cause: "moved", Epoch: epoch, Source: addr, Shards: len(t.Shards()),
+					Nodes: len(t.Nodes()), SlotsMoved: 1}
+				if old.NodeByAddr(addr) == nil {
+					ch.Added = []string{addr}
+				}
+				h(ch)
+			}
 			break
 		}
 	}

@@ -1,6 +1,7 @@
 package redline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -65,7 +66,9 @@ func (r Result) Bytes() ([]byte, error) {
 		return nil, err
 	}
 	switch v.Type {
-	case resp.TypeSimpleString, resp.TypeBulkString, resp.TypeVerbatim, resp.TypeBigNumber:
+	case resp.TypeSimpleString: // OK and a few others share a read-only array: the caller gets its own
+		return bytes.Clone(v.Str), nil
+	case resp.TypeBulkString, resp.TypeVerbatim, resp.TypeBigNumber:
 		return v.Str, nil
 	}
 	s, err := valueText(v)

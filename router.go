@@ -33,9 +33,30 @@ func (c *Client) Do(ctx context.Context, args ...any) Result {
 	if c.closed.Load() {
 		return Result{err: ErrClosed}
 	}
+	if c.hooked {
+		return c.doHooked(ctx, args)
+	}
+	var tr callTrace
+	return c.do(ctx, args, &tr)
+}
+
+// callTrace is what a call did, for the command hooks. The router fills it in
+// always (a few stores on the caller's stack); only the hooks read it.
+type callTrace struct {
+	info      *command.Info
+	node      *node.Node // the last node tried
+	slot      int
+	attempts  int
+	redirects int
+	asks      int // of redirects
+}
+
+// do is Do without the hooks.
+func (c *Client) do(ctx context.Context, args []any, tr *callTrace) Result {
 	w := c.waiter(ctx)
 	defer w.Release()
 	info := c.lookup(&w, args)
+	tr.info, tr.slot, tr.attempts = info, -1, 1
 	if info != nil {
 		switch {
 		case fansOut(info):
@@ -50,7 +71,40 @@ func (c *Client) Do(ctx context.Context, args ...any) Result {
 	if err != nil {
 		return Result{err: err}
 	}
-	return c.doSlot(&w, info, slot, args)
+	tr.slot = slot
+	return c.doSlot(&w, info, slot, args, tr)
+}
+
+// doHooked is Do with the command hooks around it.
+func (c *Client) doHooked(ctx context.Context, args []any) Result {
+	h := &c.opts.Hooks
+	start := CommandStart{Name: commandName(args), Commands: 1}
+	hctx := ctx
+	if h.BeforeCommand != nil {
+		hctx = h.BeforeCommand(ctx, start)
+	}
+	t0 := time.Now()
+	var tr callTrace
+	r := c.do(ctx, args, &tr)
+	if h.AfterCommand != nil {
+		end := CommandEnd{CommandStart: start, Slot: tr.slot, Attempts: tr.attempts, Redirects: tr.redirects,
+			Asks: tr.asks, Elapsed: time.Since(t0), Err: r.Err()}
+		if tr.node != nil {
+			end.Node = tr.node.Addr()
+		}
+		h.AfterCommand(hctx, end)
+	}
+	return r
+}
+
+// commandName returns the command's name for the hooks: the command table's
+// ("get", "cluster|shards"), or the first argument in lower case for a command
+// the table does not know.
+func commandName(args []any) string {
+	if info := command.Lookup(args); info != nil {
+		return info.Name
+	}
+	return strings.Clone(strings.ToLower(argString(args[0]))) // the hook may keep it: never alias the caller's
 }
 
 // fansOut reports whether a command goes to every primary or node: its request tip
@@ -212,7 +266,7 @@ func cloneArg(a any) (any, bool) {
 }
 
 // doSlot runs a single-slot (or keyless, slot -1) command with redirects and retries.
-func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any) Result {
+func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any, tr *callTrace) Result {
 	readonly := info != nil && info.ReadOnly()
 	var (
 		target  *node.Node // set by a redirect
@@ -233,6 +287,7 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 				return Result{err: err}
 			}
 		}
+		tr.node, tr.attempts = n, attempt
 		var v resp.Value
 		var err error
 		switch {
@@ -248,8 +303,9 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		if err != nil {
 			var de *DeadlineError
 			if errors.As(err, &de) {
-				if de.Node != nil {
-					c.triggerRefresh() // the node did not answer in time: it may have been replaced
+				if de.Node != nil { // the node did not answer in time: it may have been replaced
+					c.timedOut.Store(de.Node.Addr)
+					c.triggerRefresh()
 				}
 				return Result{err: err}
 			}
@@ -278,11 +334,14 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 			case e.IsMoved():
 				addr := resolveAddr(e.Addr, n.Addr())
 				c.applyMoved(e.Slot, addr)
+				tr.redirects++
 				target = c.node(addr)
 				last = Result{val: v}
 				continue
 			case e.IsAsk():
-				c.redirects.Add(1)
+				c.ask.Add(1)
+				tr.redirects++
+				tr.asks++
 				target, asking = c.node(resolveAddr(e.Addr, n.Addr())), true
 				last = Result{val: v}
 				continue

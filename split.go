@@ -74,7 +74,8 @@ func (c *Client) split(ctx context.Context, info *command.Info, args []any) (Res
 			defer wg.Done()
 			w := conn.NewWaiter(ctx, timeZero)
 			defer w.Release()
-			results[i] = c.doSlot(&w, info, s, bySlot[s].args)
+			var tr callTrace
+			results[i] = c.doSlot(&w, info, s, bySlot[s].args, &tr)
 		}()
 	}
 	wg.Wait()

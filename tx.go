@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
@@ -104,6 +105,27 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 // A command the server rejected when queuing aborts the whole transaction
 // (EXECABORT), returned as the error with the rejected command's Result set.
 func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {
+	c := tx.c
+	if !c.hooked {
+		return tx.exec1(ctx, cmds)
+	}
+	h := &c.opts.Hooks
+	start := CommandStart{Name: "multi", Commands: len(cmds)}
+	hctx := ctx
+	if h.BeforeCommand != nil {
+		hctx = h.BeforeCommand(ctx, start)
+	}
+	t0 := time.Now()
+	results, err := tx.exec1(ctx, cmds)
+	if h.AfterCommand != nil {
+		h.AfterCommand(hctx, CommandEnd{CommandStart: start, Node: tx.n.Addr(), Slot: tx.slot, Attempts: 1,
+			Elapsed: time.Since(t0), Err: err})
+	}
+	return results, err
+}
+
+// exec1 is Exec without the hooks.
+func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 	batch := make([][]any, 0, len(cmds)+2)
 	batch = append(batch, []any{"MULTI"})
 	for _, cmd := range cmds {

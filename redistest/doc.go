@@ -27,4 +27,14 @@
 // it started and removes every file, and the kernel kills the servers if the program
 // dies first (Linux). Neither Start nor Run skips: a missing redis-server is an error
 // (ErrNoRedisServer) that says how to install it.
+//
+// For scale, where a thousand redis-server processes do not fit, StartFake (or RunFake)
+// serves a FakeCluster: N masters, optionally one replica each, on loopback listeners
+// in this process, built on the resp codec, with a consistent slot map, MoveSlot,
+// SetClusterDown and counters of the commands received by kind:
+//
+//	f := redistest.RunFake(t, redistest.FakeConfig{Masters: 1000})
+//	f.MoveSlot(42, 7)                      // master 7 serves slot 42; its old owner answers MOVED
+//	f.SetClusterDown(5 * time.Second)      // data commands get CLUSTERDOWN for 5s
+//	n := f.Counts().Topology               // CLUSTER SHARDS/SLOTS/NODES received so far
 package redistest

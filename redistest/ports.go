@@ -18,11 +18,14 @@ const (
 )
 
 // portRegistry remembers the ports this process handed out, so that two clusters
-// started by one test binary never pick the same port between probe and bind.
+// started by one test binary never pick the same port between probe and bind. Other
+// processes (go test runs packages in parallel) are kept off them by a lock file per
+// port (see lockPort): without it, a port left free while its node is killed could be
+// taken by another process's cluster before the node restarts.
 var portRegistry = struct {
 	sync.Mutex
-	used map[int]bool
-}{used: map[int]bool{}}
+	used map[int]func() // port -> release of its cross-process lock
+}{used: map[int]func(){}}
 
 // freePort returns a port on 127.0.0.1 that was free a moment ago and that this
 // process has not handed out before (until released).
@@ -31,15 +34,20 @@ func freePort() (int, error) {
 	defer portRegistry.Unlock()
 	for range 200 {
 		p := portLow + rand.IntN(portHigh-portLow)
-		if portRegistry.used[p] {
+		if _, ok := portRegistry.used[p]; ok {
 			continue
+		}
+		unlock, ok := lockPort(p)
+		if !ok {
+			continue // another process holds it
 		}
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
+			unlock()
 			continue
 		}
 		l.Close()
-		portRegistry.used[p] = true
+		portRegistry.used[p] = unlock
 		return p, nil
 	}
 	return 0, fmt.Errorf("redistest: no free port found in %d-%d on 127.0.0.1", portLow, portHigh)
@@ -50,6 +58,9 @@ func releasePorts(ports ...int) {
 	portRegistry.Lock()
 	defer portRegistry.Unlock()
 	for _, p := range ports {
-		delete(portRegistry.used, p)
+		if unlock, ok := portRegistry.used[p]; ok {
+			unlock()
+			delete(portRegistry.used, p)
+		}
 	}
 }

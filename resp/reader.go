@@ -3,19 +3,21 @@ package resp
 import (
 	"bufio"
 	"io"
+	"unsafe"
 )
 
 const (
 	defaultBufSize = 16 << 10 // bufio buffer of NewReader
 	bulkChunk      = 64 << 10 // largest allocation made before the bytes of a bulk arrive
-	maxKeptStack   = 8192     // elements of scratch stack kept between two ReadValue calls
-	maxKeptLine    = 128 << 10
+	maxKeptStack   = 256      // elements of scratch stack kept between two ReadValue calls (30 KiB)
+	maxKeptLine    = 16 << 10 // bytes of long-line buffer kept between two ReadValue calls
 )
 
 // Reader decodes RESP2 and RESP3 values from a byte stream. It is not safe for concurrent
 // use. See the package documentation for the handling of hostile input and of errors.
 type Reader struct {
 	br  *bufio.Reader
+	src io.Reader // what br reads from
 	lim Limits
 	// stack collects the elements of the aggregates and attributes being decoded, innermost
 	// last; each aggregate copies its own elements out once they are all decoded. So the
@@ -33,8 +35,25 @@ func NewReader(rd io.Reader, lim Limits) *Reader {
 // NewReaderSize is like [NewReader] with a buffer of the given size (at least 16 bytes).
 // Lines longer than the buffer are still read, up to [Limits.MaxLineLen].
 func NewReaderSize(rd io.Reader, size int, lim Limits) *Reader {
-	return &Reader{br: bufio.NewReaderSize(own(rd), size), lim: lim.withDefaults()}
+	src := own(rd)
+	return &Reader{br: bufio.NewReaderSize(src, size), src: src, lim: lim.withDefaults()}
 }
+
+// SetBufferSize replaces the read buffer by one of size bytes (at least 16) when no
+// byte is buffered, and reports whether it did. A connection can so start with a small
+// buffer and take a larger one once replies come in bulk.
+func (r *Reader) SetBufferSize(size int) bool {
+	if r.br.Buffered() != 0 {
+		return false
+	}
+	if size != r.br.Size() {
+		r.br = bufio.NewReaderSize(r.src, size)
+	}
+	return true
+}
+
+// BufferSize returns the size of the read buffer.
+func (r *Reader) BufferSize() int { return r.br.Size() }
 
 // own keeps bufio from using rd as the Reader's buffer when rd is itself a *bufio.Reader:
 // the Reader always has a buffer of its own.
@@ -47,7 +66,8 @@ func own(rd io.Reader) io.Reader {
 
 // Reset discards any buffered data and makes r read from rd, keeping its limits.
 func (r *Reader) Reset(rd io.Reader) {
-	r.br.Reset(own(rd))
+	r.src = own(rd)
+	r.br.Reset(r.src)
 	clear(r.stack)
 	r.stack = r.stack[:0]
 }
@@ -115,6 +135,10 @@ func (r *Reader) decode(v *Value, typ Type, rest []byte, depth int) error {
 	case TypeSimpleString, TypeBigNumber:
 		if typ == TypeBigNumber && !validBigNumber(rest) {
 			return protoErr("invalid big number %s", quoteCut(rest))
+		}
+		if typ == TypeSimpleString {
+			v.Type, v.Str = typ, simpleString(rest)
+			break
 		}
 		v.Type, v.Str = typ, clone(rest)
 	case TypeError:
@@ -380,6 +404,28 @@ func verbatimFormat(b []byte) string {
 }
 
 func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
+
+// The commonest simple strings, shared: read-only memory (a write through them faults
+// instead of corrupting every later reply), capacity = length (an append copies).
+var (
+	strOK     = unsafe.Slice(unsafe.StringData("OK"), 2)
+	strQueued = unsafe.Slice(unsafe.StringData("QUEUED"), 6)
+	strPong   = unsafe.Slice(unsafe.StringData("PONG"), 4)
+)
+
+// simpleString returns a simple string's payload: a shared slice for OK, QUEUED and
+// PONG, a copy otherwise.
+func simpleString(b []byte) []byte {
+	switch string(b) { // no allocation: the compiler compares in place
+	case "OK":
+		return strOK
+	case "QUEUED":
+		return strQueued
+	case "PONG":
+		return strPong
+	}
+	return clone(b)
+}
 
 func b2i(b bool) int {
 	if b {

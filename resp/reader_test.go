@@ -477,3 +477,25 @@ func TestDefaultLimits(t *testing.T) {
 		t.Fatalf("partial limits: %+v", got)
 	}
 }
+
+// TestSharedSimpleStrings checks that OK, QUEUED and PONG decode to their text without
+// a copy, and that other simple strings are still fresh copies.
+func TestSharedSimpleStrings(t *testing.T) {
+	r := NewReader(strings.NewReader("+OK\r\n+OK\r\n+QUEUED\r\n+PONG\r\n+OKAY\r\n"), Limits{})
+	var vs []Value
+	for range 5 {
+		v, err := r.ReadValue()
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	for i, want := range []string{"OK", "OK", "QUEUED", "PONG", "OKAY"} {
+		if vs[i].Type != TypeSimpleString || string(vs[i].Str) != want || cap(vs[i].Str) != len(want) {
+			t.Errorf("value %d: %v %q cap %d, want simple string %q with cap = len", i, vs[i].Type, vs[i].Str, cap(vs[i].Str), want)
+		}
+	}
+	if &vs[0].Str[0] != &vs[1].Str[0] {
+		t.Error("two OK replies do not share their text")
+	}
+}

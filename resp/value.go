@@ -12,7 +12,10 @@ type Value struct {
 	Type Type
 	// Str is the payload of SimpleString, BulkString, BigNumber (the decimal text as sent),
 	// Verbatim (without the "txt:" prefix), and Error and BulkError (the message). A Reader
-	// returns a fresh copy that does not alias its buffer; the caller may keep or modify it.
+	// returns a fresh copy that does not alias its buffer; the caller may keep or modify
+	// it — except for the simple strings OK, QUEUED and PONG, which share one read-only
+	// array each (so that decoding the commonest replies allocates nothing): copy those
+	// before modifying them.
 	Str []byte
 	// Int is the value of an Integer, and of a Boolean: 1 for true, 0 for false.
 	Int int64

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"syscall"
@@ -23,6 +24,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "log each step of the cluster start")
+	logFormat := fs.String("log", "", "write the clients' log records (slog) to stderr: text or json")
+	logLevel := fs.String("log-level", "debug", "the lowest level logged with -log: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: redline demo [flags]
 
@@ -30,7 +33,8 @@ Starts a throwaway local Redis Cluster (4 TLS masters: real redis-server process
 127.0.0.1, each behind a fault proxy) and runs the "seed scenario": node 0 is healthy
 and the client's only seed, nodes 1-3 are made faulty (tls-bad, blackhole, refuse,
 hang in turn), with command timeouts of 100ms, 500ms and 1s. It prints what a caller
-sees, then stops the cluster and checks no process is left.
+sees, then stops the cluster and checks no process is left. With -log, the clients'
+own log records go to stderr (docs/LOGGING.md shows them).
 
 Flags:`)
 		fs.PrintDefaults()
@@ -44,6 +48,24 @@ Flags:`)
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "redline demo: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
+	}
+	var logger *slog.Logger
+	if *logFormat != "" {
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			fmt.Fprintf(stderr, "redline demo: -log-level: %v\n", err)
+			return exitUsage
+		}
+		ho := &slog.HandlerOptions{Level: level}
+		switch *logFormat {
+		case "text":
+			logger = slog.New(slog.NewTextHandler(stderr, ho))
+		case "json":
+			logger = slog.New(slog.NewJSONHandler(stderr, ho))
+		default:
+			fmt.Fprintf(stderr, "redline demo: -log must be text or json (got %q)\n", *logFormat)
+			return exitUsage
+		}
 	}
 	cfg := redistest.Config{Masters: 4, TLS: true}
 	if *verbose {
@@ -64,7 +86,7 @@ Flags:`)
 	if topo, err := c.Topology(startCtx); err == nil {
 		topo.WriteTable(stdout)
 	}
-	if err := seedScenario(ctx, c, stdout); err != nil {
+	if err := seedScenario(ctx, c, stdout, logger); err != nil {
 		fmt.Fprintf(stderr, "redline demo: %v\n", err)
 		code = 1
 	}
@@ -99,7 +121,7 @@ type scenarioRow struct {
 	errText   string
 }
 
-func seedScenario(ctx context.Context, c *redistest.Cluster, out io.Writer) error {
+func seedScenario(ctx context.Context, c *redistest.Cluster, out io.Writer, logger *slog.Logger) error {
 	topo, err := c.Topology(ctx)
 	if err != nil {
 		return err
@@ -131,7 +153,7 @@ func seedScenario(ctx context.Context, c *redistest.Cluster, out io.Writer) erro
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got[i], clients[i] = measureFault(ctx, c, mode.String(), to, healthyKey, faultyKey)
+				got[i], clients[i] = measureFault(ctx, c, mode.String(), to, healthyKey, faultyKey, logger)
 			}()
 		}
 		wg.Wait()
@@ -170,6 +192,14 @@ func seedScenario(ctx context.Context, c *redistest.Cluster, out io.Writer) erro
 	return nil
 }
 
+// withClient tags a demo client's records with its fault mode and timeout; nil stays nil.
+func withClient(l *slog.Logger, mode string, to time.Duration) *slog.Logger {
+	if l == nil {
+		return nil
+	}
+	return l.With("client", fmt.Sprintf("%s/%v", mode, to))
+}
+
 func ms(d time.Duration) string {
 	if d == 0 {
 		return "-"
@@ -185,13 +215,14 @@ func us(d time.Duration) string {
 }
 
 // measureFault runs one client through the fault phase.
-func measureFault(ctx context.Context, c *redistest.Cluster, mode string, to time.Duration, healthyKey, faultyKey string) (scenarioRow, *redline.Client) {
+func measureFault(ctx context.Context, c *redistest.Cluster, mode string, to time.Duration, healthyKey, faultyKey string, logger *slog.Logger) (scenarioRow, *redline.Client) {
 	row := scenarioRow{mode: mode, timeout: to}
 	start := time.Now()
 	nctx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
 	cl, err := redline.NewClient(nctx, redline.Options{
 		Addrs: []string{c.Node(0).Addr()}, TLSConfig: c.TLSConfig(), CommandTimeout: to, DialTimeout: to,
+		Logger: withClient(logger, mode, to),
 	})
 	row.newClient = time.Since(start)
 	if err != nil {

@@ -45,10 +45,12 @@ type Conn struct {
 }
 
 // maxBatch is the number of bytes after which the writer flushes even if more requests
-// are queued; wbufKeep is the largest write buffer kept between flushes.
+// are queued; wbufKeep is the largest write buffer kept between flushes, and
+// wbufIdleKeep the largest kept when no request waits (an idle connection).
 const (
-	maxBatch = 256 << 10
-	wbufKeep = 1 << 20
+	maxBatch     = 256 << 10
+	wbufKeep     = 1 << 20
+	wbufIdleKeep = 16 << 10
 )
 
 // newConn starts the reader and writer on an established, handshaken connection.
@@ -206,8 +208,13 @@ func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 	if err := c.roundTrip(w, r); err != nil {
 		return nil, err
 	}
-	out := make([]resp.Value, len(r.replies))
-	copy(out, r.replies)
+	var out []resp.Value
+	if r.n == 1 { // one reply is delivered to r.reply, not r.replies
+		out = []resp.Value{r.reply}
+	} else {
+		out = make([]resp.Value, len(r.replies))
+		copy(out, r.replies)
+	}
 	putRequest(r)
 	return out, nil
 }

@@ -98,6 +98,28 @@ func TestDoMultiStaysTogether(t *testing.T) {
 	wg.Wait()
 }
 
+// TestDoMultiSizes checks that DoMulti returns one reply per command for batches of
+// one, two and many commands (a batch of one once came back empty).
+func TestDoMultiSizes(t *testing.T) {
+	_, c := serve(t, nil, Options{})
+	ctx := ctxWithTimeout(t, 10*time.Second)
+	for _, n := range []int{1, 2, 3, 100} {
+		cmds := make([][]any, n)
+		for i := range cmds {
+			cmds[i] = []any{"ECHO", fmt.Sprint("m", i)}
+		}
+		vs, err := c.DoMulti(ctx, cmds...)
+		if err != nil || len(vs) != n {
+			t.Fatalf("DoMulti of %d: %d replies, %v", n, len(vs), err)
+		}
+		for i, v := range vs {
+			if want := fmt.Sprint("m", i); string(v.Str) != want {
+				t.Fatalf("DoMulti of %d: reply %d is %q, want %q", n, i, v.Str, want)
+			}
+		}
+	}
+}
+
 // slowHandler answers "SLOW ms value" after ms milliseconds, and "HANG" never.
 func slowHandler(c *fakeserver.Conn, args []string) bool {
 	switch args[0] {

@@ -15,12 +15,17 @@ import (
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	cr := &connReader{c: c}
-	rd := resp.NewReader(cr, c.opts.Limits)
+	// An idle connection keeps a small read buffer; once a read fills it (replies come
+	// in bulk), it takes a large one.
+	rd := resp.NewReaderSize(cr, readBufSmall, c.opts.Limits)
 	for {
 		v, err := rd.ReadValue()
 		if err != nil {
 			c.die(c.readErr(err))
 			return
+		}
+		if cr.filled && rd.SetBufferSize(readBufLarge) {
+			cr.filled = false
 		}
 		if v.Type == resp.TypePush {
 			if c.opts.OnPush != nil {
@@ -73,7 +78,14 @@ type connReader struct {
 	c        *Conn
 	deadline time.Time // the read deadline currently set on the socket
 	lastRead time.Time // when the last read returned data
+	filled   bool      // a read filled a small buffer: the reader should grow it
 }
+
+// The read buffer: small while replies are small and few, large once a read fills it.
+const (
+	readBufSmall = 4 << 10
+	readBufLarge = 16 << 10
+)
 
 func (cr *connReader) Read(p []byte) (int, error) {
 	c := cr.c
@@ -90,6 +102,9 @@ func (cr *connReader) Read(p []byte) (int, error) {
 			cr.deadline = dl
 		}
 		n, err := c.nc.Read(p)
+		if n == len(p) && n < readBufLarge {
+			cr.filled = true
+		}
 		if n > 0 {
 			cr.lastRead = time.Now()
 			c.lastRead.Store(cr.lastRead.UnixNano())

@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,13 +34,17 @@ type request struct {
 	health  bool          // an internal PING: nobody waits for it
 }
 
-var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+var requests freeList[request]
 
-// maxPooledBuf is the largest command buffer kept when a request is recycled.
-const maxPooledBuf = 64 << 10
+// maxPooledBuf is the largest command buffer kept when a request is recycled (the free
+// list holds up to 2,048 requests for the process: at most 8 MiB of buffers, 64 replies each).
+const maxPooledBuf = 4 << 10
 
 func getRequest() *request {
-	r := requestPool.Get().(*request)
+	r := requests.get()
+	if r == nil {
+		r = &request{done: make(chan struct{}, 1)}
+	}
 	r.state.Store(stateQueued)
 	return r
 }
@@ -55,10 +58,10 @@ func putRequest(r *request) {
 	r.reply = resp.Value{}
 	clear(r.replies)
 	r.replies = r.replies[:0]
-	if cap(r.replies) > 1024 {
+	if cap(r.replies) > 64 {
 		r.replies = nil
 	}
-	requestPool.Put(r)
+	requests.put(r)
 }
 
 // complete marks r done (after its replies or with err) and wakes its caller; an

@@ -2,7 +2,6 @@ package conn
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -15,7 +14,7 @@ type Waiter struct {
 	timer *time.Timer
 }
 
-var timerPool sync.Pool
+var timers freeList[time.Timer]
 
 // NewWaiter returns a waiter for ctx and dl. Release it when the call ends.
 func NewWaiter(ctx context.Context, dl time.Time) Waiter {
@@ -28,7 +27,7 @@ func NewWaiter(ctx context.Context, dl time.Time) Waiter {
 	}
 	w.dl = dl
 	d := time.Until(dl)
-	if t, ok := timerPool.Get().(*time.Timer); ok {
+	if t := timers.get(); t != nil {
 		t.Reset(d)
 		w.timer = t
 	} else {
@@ -41,7 +40,7 @@ func NewWaiter(ctx context.Context, dl time.Time) Waiter {
 func (w *Waiter) Release() {
 	if w.timer != nil {
 		w.timer.Stop() // Go ≥1.23: no stale tick survives Stop
-		timerPool.Put(w.timer)
+		timers.put(w.timer)
 		w.timer = nil
 	}
 }

@@ -89,8 +89,8 @@ func (c *Conn) writeLoop() {
 		}
 		clear(sendOnly)
 		sent = sendOnly[:0]
-		if cap(buf) > wbufKeep {
-			buf = nil
+		if cap(buf) > wbufKeep || cap(buf) > wbufIdleKeep && len(c.queue) == 0 {
+			buf = nil // a large buffer is kept only while the queue stays busy
 		}
 		buf = buf[:0]
 	}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,15 +28,16 @@ import (
 
 // Report is everything one run measured (the JSON file).
 type Report struct {
-	Env            Env         `json:"env"`
-	Throughput     *TPResult   `json:"throughput,omitempty"`
-	RedisBenchmark []RBRun     `json:"redis_benchmark,omitempty"`
-	Seed           *SeedResult `json:"seed_scenario,omitempty"`
-	Failover       *FOResult   `json:"failover,omitempty"`
-	Micro          []MicroRun  `json:"micro,omitempty"`
-	Contention     Contention  `json:"contention"`
-	Problems       []string    `json:"problems,omitempty"`
-	Sections       []string    `json:"sections"`
+	Env            Env          `json:"env"`
+	Throughput     *TPResult    `json:"throughput,omitempty"`
+	RedisBenchmark []RBRun      `json:"redis_benchmark,omitempty"`
+	Seed           *SeedResult  `json:"seed_scenario,omitempty"`
+	Failover       *FOResult    `json:"failover,omitempty"`
+	Micro          []MicroRun   `json:"micro,omitempty"`
+	Scale          *ScaleResult `json:"scale,omitempty"`
+	Contention     Contention   `json:"contention"`
+	Problems       []string     `json:"problems,omitempty"`
+	Sections       []string     `json:"sections"`
 }
 
 // clusters is every cluster started, closed at exit whatever happens.
@@ -72,12 +74,19 @@ func closeClusters() {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == fakeChildFlag {
+		os.Exit(fakeChildMain(os.Args[2:]))
+	}
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("bench: ")
 	out := flag.String("out", "../docs/PERFORMANCE.md", "the Markdown report to write (replaced)")
 	jsonOut := flag.String("json", "../docs/performance.json", "the JSON results to write (replaced)")
 	repo := flag.String("repo", "..", "the redline repository root (for the micro-benchmarks and git)")
-	only := flag.String("only", "", "comma-separated sections to run (throughput,seed,failover,micro); empty: all. For development: a partial report says which sections it lacks")
+	only := flag.String("only", "", "comma-separated sections to run (throughput,seed,failover,micro,scale); empty: all but scale. For development: a partial report says which sections it lacks. -only scale replaces only the Scale section of -out")
+	scaleJSON := flag.String("scale-json", "../docs/performance-scale.json", "the JSON results of the scale section (replaced when it runs)")
+	scaleMasters := flag.String("scale-masters", "3,100,500,1000", "scale: the cluster sizes")
+	scaleStorm := flag.String("scale-storm", "50x500", "scale: the storm, INSTANCESxMASTERS")
+	scaleIdle := flag.Duration("scale-idle", 40*time.Second, "scale: the idle window (longer than the clients' 30s periodic work)")
 	rounds := flag.Int("rounds", 3, "throughput rounds")
 	cell := flag.Duration("cell", 500*time.Millisecond, "throughput: duration of one client in one cell per round")
 	calls := flag.Int("seed-calls", 200, "seed scenario: calls to faulty nodes per cell")
@@ -108,7 +117,19 @@ func main() {
 		}
 		timeouts = append(timeouts, ms(d))
 	}
-	err := run(ctx, *out, *jsonOut, *repo, *only, *rounds, *cell, *calls, *par, timeouts)
+	scfg := ScaleConfig{IdleS: scaleIdle.Seconds(), MovedCapS: 10, StormMaster: 500, StormCount: 50, StormDownS: 5,
+		StormAfterS: 2, StormEveryM: 10, StormKeys: 8, CallTimeout: 1000}
+	if _, err := fmt.Sscanf(*scaleStorm, "%dx%d", &scfg.StormCount, &scfg.StormMaster); err != nil || scfg.StormCount < 1 || scfg.StormMaster < 3 {
+		log.Fatalf("-scale-storm: bad value %q (want INSTANCESxMASTERS, masters ≥ 3)", *scaleStorm)
+	}
+	for _, f := range strings.Split(*scaleMasters, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 2 {
+			log.Fatalf("-scale-masters: bad size %q (want 2 or more)", f)
+		}
+		scfg.Masters = append(scfg.Masters, n)
+	}
+	err := run(ctx, *out, *jsonOut, *scaleJSON, *repo, *only, *rounds, *cell, *calls, *par, timeouts, scfg)
 	closeClusters()
 	finished.Store(true)
 	if err != nil {
@@ -117,10 +138,15 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell time.Duration, calls, par int, timeouts []float64) error {
+func run(ctx context.Context, out, jsonOut, scaleJSON, repo, only string, rounds int, cell time.Duration, calls, par int, timeouts []float64, scfg ScaleConfig) error {
 	begin := time.Now()
-	want := func(s string) bool { return only == "" || strings.Contains(","+only+",", ","+s+",") }
+	asked := func(s string) bool { return strings.Contains(","+only+",", ","+s+",") }
+	want := func(s string) bool { return only == "" || asked(s) }
 	rep := &Report{Env: collectEnv(ctx, repo)}
+	scaleOnly := only == "scale"
+	if scaleOnly {
+		rep.Env.Command = "make bench-scale"
+	}
 	mon := startContentionMonitor()
 	between = mon.sampleIfDue
 	problem := func(section string, err error) {
@@ -186,17 +212,55 @@ func run(ctx context.Context, out, jsonOut, repo, only string, rounds int, cell 
 			}
 		}
 	}
+	if asked("scale") && ctx.Err() == nil {
+		mon.enter("scale")
+		log.Printf("scale scenarios: fake clusters of %v masters, storm of %d instances at %d ...", scfg.Masters, scfg.StormCount, scfg.StormMaster)
+		var err error
+		rep.Scale, err = runScale(ctx, scfg)
+		problem("scale", err)
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: no report written: %w", ctx.Err())
 	}
 	rep.Env.WallTime = time.Since(begin).Round(time.Second).String()
 	rep.Contention = mon.stop()
-	md := renderMarkdown(rep)
-	js, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
+	old, _ := os.ReadFile(out)
+	files := map[string][]byte{}
+	var md string
+	if scaleOnly {
+		if rep.Scale == nil {
+			return fmt.Errorf("scale: nothing measured: %s", strings.Join(rep.Problems, "; "))
+		}
+		md = string(old) // only the Scale section changes
+	} else {
+		md = renderMarkdown(rep)
+		js, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		files[jsonOut] = append(js, '\n')
 	}
-	for path, data := range map[string][]byte{out: []byte(md), jsonOut: append(js, '\n')} {
+	if rep.Scale != nil {
+		var load Load
+		for _, l := range rep.Contention.Sections {
+			if l.Section == "scale" {
+				load = l
+			}
+		}
+		md = spliceScale(md, renderScale(rep.Env, rep.Scale, load))
+		js, err := json.MarshalIndent(struct {
+			Env   Env          `json:"env"`
+			Scale *ScaleResult `json:"scale"`
+		}{rep.Env, rep.Scale}, "", "  ")
+		if err != nil {
+			return err
+		}
+		files[scaleJSON] = append(js, '\n')
+	} else {
+		md = spliceScale(md, scaleSection(string(old))) // carried over from its own run
+	}
+	files[out] = []byte(md)
+	for path, data := range files {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}

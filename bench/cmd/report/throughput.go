@@ -222,7 +222,7 @@ type loadResult struct {
 // worker is one goroutine's state, padded apart from its neighbours.
 type worker struct {
 	h      hist
-	ops    int64
+	ops    atomic.Int64 // read mid-run, when the allocation window opens
 	errs   int64
 	errTxt string
 	_      [64]byte
@@ -230,7 +230,8 @@ type worker struct {
 
 // runLoad runs op from g goroutines for d and returns what they did. Every call's
 // latency goes into its goroutine's histogram; allocations are the process's
-// runtime.MemStats.Mallocs delta over the run, divided by the operations.
+// runtime.MemStats.Mallocs delta over the run's last four fifths, divided by the
+// operations completed meanwhile.
 func runLoad(ctx context.Context, c kv, op string, keys []string, val string, g int, d time.Duration) loadResult {
 	workers := make([]*worker, g)
 	for i := range workers {
@@ -260,7 +261,7 @@ func runLoad(ctx context.Context, c kv, op string, keys []string, val string, g 
 					err = c.Set(bg, k, val)
 				}
 				w.h.record(time.Since(t0))
-				w.ops++
+				w.ops.Add(1)
 				if err != nil {
 					w.errs++
 					if w.errTxt == "" {
@@ -273,24 +274,43 @@ func runLoad(ctx context.Context, c kv, op string, keys []string, val string, g 
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	startMeasuring()
-	runtime.ReadMemStats(&m0)
 	t0 := time.Now()
 	close(startCh)
+	// Allocations are counted over the cell's steady part: after the first fifth, once
+	// every goroutine has blocked in the client at least once. The collection above
+	// emptied the runtime's caches (the sudogs a blocked goroutine needs, sync.Pools), and
+	// refilling them for hundreds of goroutines is a start-up cost, not a per-call one.
+	// Collections during the window, and the refills after them, are counted.
+	timer := time.NewTimer(d / 5)
 	select {
-	case <-time.After(d):
+	case <-timer.C:
 	case <-ctx.Done():
+	}
+	runtime.ReadMemStats(&m0)
+	var ops0 int64
+	for _, w := range workers {
+		ops0 += w.ops.Load()
+	}
+	timer.Reset(d - d/5)
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	runtime.ReadMemStats(&m1)
+	var ops1 int64
+	for _, w := range workers {
+		ops1 += w.ops.Load()
 	}
 	stop.Store(true)
 	wg.Wait()
 	el := time.Since(t0)
-	runtime.ReadMemStats(&m1)
 	stopMeasuring()
 	if between != nil {
 		between()
 	}
 	var r loadResult
 	for _, w := range workers {
-		r.ops += w.ops
+		r.ops += w.ops.Load()
 		r.errors += w.errs
 		r.hist.merge(&w.h)
 		if r.firstErr == "" {
@@ -299,8 +319,10 @@ func runLoad(ctx context.Context, c kv, op string, keys []string, val string, g 
 	}
 	if r.ops > 0 {
 		r.opsPerSec = float64(r.ops-r.errors) / el.Seconds()
-		r.allocsPerOp = float64(m1.Mallocs-m0.Mallocs) / float64(r.ops)
-		r.bytesPerOp = float64(m1.TotalAlloc-m0.TotalAlloc) / float64(r.ops)
+		if n := ops1 - ops0; n > 0 {
+			r.allocsPerOp = float64(m1.Mallocs-m0.Mallocs) / float64(n)
+			r.bytesPerOp = float64(m1.TotalAlloc-m0.TotalAlloc) / float64(n)
+		}
 	}
 	return r
 }

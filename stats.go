@@ -1,0 +1,88 @@
+package redline
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redline-go/redline/internal/topology"
+)
+
+// Stats is a snapshot of a client: every node it knows and its cluster-wide counters.
+// Taking it costs a lock per node; it is meant for dashboards and debugging, not for
+// every call.
+type Stats struct {
+	// Nodes are the nodes the client knows (the topology's and the seeds), by
+	// address.
+	Nodes []NodeStats
+	// TopologyEpoch counts the topology changes the client installed: one per refresh
+	// that found a change (the first topology included) and one per slot moved by a
+	// MOVED reply.
+	TopologyEpoch uint64
+	// Shards and CoveredSlots describe the current topology.
+	Shards, CoveredSlots int
+	// LastRefresh is when the last topology refresh started (zero: none since
+	// NewClient); Refreshes counts them.
+	LastRefresh time.Time
+	Refreshes   uint64
+	// Moved and Ask count the MOVED and ASK replies followed.
+	Moved, Ask uint64
+}
+
+// NodeStats is a snapshot of one node.
+type NodeStats struct {
+	// Addr is the node's address.
+	Addr string
+	// Role is "primary" or "replica" per the current topology, empty for a seed that
+	// is not in it.
+	Role string
+	// State is the node's connection state.
+	State NodeState
+	// InFlight counts the requests on its shared connection (queued or awaiting a
+	// reply); Conns its open connections (shared and idle dedicated).
+	InFlight, Conns int
+	// Dials counts connection attempts, DialFailures the failed ones.
+	Dials, DialFailures uint64
+	// LastError is the node's last failure (a *NodeError), nil if none; LastErrorAt
+	// when it happened.
+	LastError   error
+	LastErrorAt time.Time
+	// DownSince and NextRetry are set while the node is down.
+	DownSince, NextRetry time.Time
+	// Latency is the moving average round trip on its shared connection (0: none yet).
+	Latency time.Duration
+}
+
+// Stats returns a snapshot of the client.
+func (c *Client) Stats() Stats {
+	t := c.topo.Load()
+	s := Stats{
+		TopologyEpoch: c.epoch.Load(),
+		Refreshes:     c.refreshes.Load(),
+		Moved:         c.moved.Load(),
+		Ask:           c.ask.Load(),
+	}
+	if ns := c.lastRefresh.Load(); ns != 0 {
+		s.LastRefresh = time.Unix(0, ns)
+	}
+	if t != nil {
+		s.Shards, s.CoveredSlots = len(t.Shards()), t.Covered()
+	}
+	for addr, n := range *c.nodes.Load() {
+		ns := n.Stats()
+		st := NodeStats{Addr: addr, State: nodeState(ns.State), InFlight: ns.InFlight, Conns: ns.Conns,
+			Dials: ns.Dials, DialFailures: ns.DialFailures, LastError: ns.LastError, LastErrorAt: ns.LastErrorAt,
+			DownSince: ns.DownSince, NextRetry: ns.NextRetry, Latency: ns.Latency}
+		if t != nil {
+			if tn := t.NodeByAddr(addr); tn != nil {
+				st.Role = "primary"
+				if tn.Role == topology.RoleReplica {
+					st.Role = "replica"
+				}
+			}
+		}
+		s.Nodes = append(s.Nodes, st)
+	}
+	slices.SortFunc(s.Nodes, func(a, b NodeStats) int { return strings.Compare(a.Addr, b.Addr) })
+	return s
+}
