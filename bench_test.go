@@ -63,3 +63,28 @@ func BenchmarkClient(b *testing.B) {
 		}
 	}
 }
+
+// TestAllocsPerCall guards the allocation budget of the hot path: a GET allocates its
+// value and nothing else, a SET nothing (its OK is shared). A change that makes the
+// call's Waiter or arguments escape to the heap fails here, not only in make bench.
+func TestAllocsPerCall(t *testing.T) {
+	cl := sharedCluster(t, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	c := newTestClient(t, cl, Options{})
+	ctx := context.Background()
+	if err := c.Do(ctx, "SET", "allocs:k", "0123456789abcdef").Err(); err != nil {
+		t.Fatal(err)
+	}
+	get := testing.AllocsPerRun(300, func() {
+		if err := c.Do(ctx, "GET", "allocs:k").Err(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	set := testing.AllocsPerRun(300, func() {
+		if err := c.Do(ctx, "SET", "allocs:k", "0123456789abcdef").Err(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if get > 1 || set > 0 {
+		t.Errorf("allocations per call: GET %v (want ≤ 1), SET %v (want 0)", get, set)
+	}
+}

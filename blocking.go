@@ -50,9 +50,10 @@ func (c *Client) execUnblocking(w *conn.Waiter, n *node.Node, cn *conn.Conn, blo
 	start := time.Now()
 	var ended atomic.Bool
 	done := make(chan struct{})
+	wctx := w.Ctx() // the closure must not capture w: the caller's waiter stays on its stack
 	timer := time.AfterFunc(max(0, time.Until(dl)-unblockLead-4*n.Latency()), func() {
 		defer close(done)
-		uw := conn.NewWaiter(w.Ctx(), dl)
+		uw := conn.NewWaiter(wctx, dl)
 		defer uw.Release()
 		r, err := n.Exec(&uw, []any{"CLIENT", "UNBLOCK", id})
 		ended.Store(err == nil && r.Err == nil && r.Int == 1)
