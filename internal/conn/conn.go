@@ -46,7 +46,7 @@ type Conn struct {
 
 // maxBatch is the number of bytes after which the writer flushes even if more requests
 // are queued; wbufKeep is the largest write buffer kept between flushes, and
-// wbufIdleKeep the largest kept when no request waits (an idle connection).
+// wbufIdleKeep the largest kept after a batch that used less than a quarter of it.
 const (
 	maxBatch     = 256 << 10
 	wbufKeep     = 1 << 20

@@ -89,8 +89,11 @@ func (c *Conn) writeLoop() {
 		}
 		clear(sendOnly)
 		sent = sendOnly[:0]
-		if cap(buf) > wbufKeep || cap(buf) > wbufIdleKeep && len(c.queue) == 0 {
-			buf = nil // a large buffer is kept only while the queue stays busy
+		// A large buffer is kept while batches fill a good part of it (under load it
+		// would be regrown for every batch); after a batch that used less than a quarter,
+		// as load drops or the connection goes idle, it is let go.
+		if cap(buf) > wbufKeep || cap(buf) > wbufIdleKeep && len(buf) < cap(buf)/4 {
+			buf = nil
 		}
 		buf = buf[:0]
 	}
