@@ -125,6 +125,24 @@ type TopologyChange struct {
 	SlotsMoved int
 }
 
+// aroundCommand runs call between the command hooks: BeforeCommand first, its context
+// handed to AfterCommand with the end call filled in (call sets what it knows; Elapsed
+// is set here). Only for a client with a command hook: call is a closure.
+func (c *Client) aroundCommand(ctx context.Context, start CommandStart, call func(end *CommandEnd)) {
+	h := &c.opts.Hooks
+	hctx := ctx
+	if h.BeforeCommand != nil {
+		hctx = h.BeforeCommand(ctx, start)
+	}
+	t0 := time.Now()
+	end := CommandEnd{CommandStart: start, Slot: -1, Attempts: 1}
+	call(&end)
+	end.Elapsed = time.Since(t0)
+	if h.AfterCommand != nil {
+		h.AfterCommand(hctx, end)
+	}
+}
+
 func nodeState(s node.State) NodeState { return NodeState(s.String()) }
 
 // nodeHooks adapts the client's hooks to the node layer's callbacks.

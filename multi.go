@@ -34,26 +34,19 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
 	if !c.hooked {
 		return c.doMulti(ctx, cmds, nil)
 	}
-	h := &c.opts.Hooks
-	start := CommandStart{Name: "pipeline", Commands: len(cmds)}
-	hctx := ctx
-	if h.BeforeCommand != nil {
-		hctx = h.BeforeCommand(ctx, start)
-	}
-	t0 := time.Now()
-	var mt multiTrace
-	results := c.doMulti(ctx, cmds, &mt)
-	if h.AfterCommand != nil {
-		end := CommandEnd{CommandStart: start, Slot: -1, Attempts: 1 + int(mt.retried.Load()),
-			Redirects: int(mt.redirects.Load()), Asks: int(mt.asks.Load()), Elapsed: time.Since(t0)}
+	var results []Result
+	c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: len(cmds)}, func(end *CommandEnd) {
+		var mt multiTrace
+		results = c.doMulti(ctx, cmds, &mt)
+		end.Attempts += int(mt.retried.Load())
+		end.Redirects, end.Asks = int(mt.redirects.Load()), int(mt.asks.Load())
 		for _, r := range results {
 			if err := r.Err(); err != nil {
 				end.Err = err
 				break
 			}
 		}
-		h.AfterCommand(hctx, end)
-	}
+	})
 	return results
 }
 

@@ -76,24 +76,15 @@ func (c *Client) do(ctx context.Context, args []any, tr *callTrace) Result {
 }
 
 // doHooked is Do with the command hooks around it.
-func (c *Client) doHooked(ctx context.Context, args []any) Result {
-	h := &c.opts.Hooks
-	start := CommandStart{Name: commandName(args), Commands: 1}
-	hctx := ctx
-	if h.BeforeCommand != nil {
-		hctx = h.BeforeCommand(ctx, start)
-	}
-	t0 := time.Now()
-	var tr callTrace
-	r := c.do(ctx, args, &tr)
-	if h.AfterCommand != nil {
-		end := CommandEnd{CommandStart: start, Slot: tr.slot, Attempts: tr.attempts, Redirects: tr.redirects,
-			Asks: tr.asks, Elapsed: time.Since(t0), Err: r.Err()}
+func (c *Client) doHooked(ctx context.Context, args []any) (r Result) {
+	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: 1}, func(end *CommandEnd) {
+		var tr callTrace
+		r = c.do(ctx, args, &tr)
+		end.Slot, end.Attempts, end.Redirects, end.Asks, end.Err = tr.slot, tr.attempts, tr.redirects, tr.asks, r.Err()
 		if tr.node != nil {
 			end.Node = tr.node.Addr()
 		}
-		h.AfterCommand(hctx, end)
-	}
+	})
 	return r
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
@@ -109,18 +108,12 @@ func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {
 	if !c.hooked {
 		return tx.exec1(ctx, cmds)
 	}
-	h := &c.opts.Hooks
-	start := CommandStart{Name: "multi", Commands: len(cmds)}
-	hctx := ctx
-	if h.BeforeCommand != nil {
-		hctx = h.BeforeCommand(ctx, start)
-	}
-	t0 := time.Now()
-	results, err := tx.exec1(ctx, cmds)
-	if h.AfterCommand != nil {
-		h.AfterCommand(hctx, CommandEnd{CommandStart: start, Node: tx.n.Addr(), Slot: tx.slot, Attempts: 1,
-			Elapsed: time.Since(t0), Err: err})
-	}
+	var results []Result
+	var err error
+	c.aroundCommand(ctx, CommandStart{Name: "multi", Commands: len(cmds)}, func(end *CommandEnd) {
+		results, err = tx.exec1(ctx, cmds)
+		end.Node, end.Slot, end.Err = tx.n.Addr(), tx.slot, err
+	})
 	return results, err
 }
 
