@@ -178,21 +178,7 @@ func (c *Client) node(addr string) *node.Node {
 	}
 	c.nodesMu.Lock()
 	defer c.nodesMu.Unlock()
-	old := *c.nodes.Load()
-	if n := old[addr]; n != nil {
-		return n
-	}
-	n := node.New(addr, c.nodeOpts)
-	m := make(map[string]*node.Node, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[addr] = n
-	c.nodes.Store(&m)
-	if c.closed.Load() { // raced with Close: do not leak it
-		n.Close()
-	}
-	return n
+	return c.addLocked([]string{addr})[addr]
 }
 
 // maxIdlePings bounds the idle checks of a client's connections, per second.
@@ -203,33 +189,47 @@ const maxIdlePings = 50
 // thousand times.
 func (c *Client) addNodes(t *topology.Table) {
 	nodes := *c.nodes.Load()
-	missing := false
+	var missing []string
 	for _, n := range t.Nodes() {
 		if nodes[n.Addr] == nil {
-			missing = true
-			break
+			missing = append(missing, n.Addr)
 		}
 	}
-	if !missing {
+	if len(missing) == 0 {
 		return
 	}
 	c.nodesMu.Lock()
 	defer c.nodesMu.Unlock()
-	old := *c.nodes.Load()
-	m := make(map[string]*node.Node, len(old)+len(t.Nodes()))
-	for k, v := range old {
-		m[k] = v
-	}
 	// Each connection PINGs after IdleCheck without traffic (plus jitter); on a large
 	// cluster the check is spaced further, so the client's idle PINGs stay under
 	// maxIdlePings per second however many nodes there are. Nodes known already keep
 	// theirs.
-	c.nodeOpts.Conn.IdleCheck = max(conn.DefaultIdleCheck, time.Duration(len(m)+len(t.Nodes()))*time.Second/maxIdlePings)
+	c.nodeOpts.Conn.IdleCheck = max(conn.DefaultIdleCheck, time.Duration(len(*c.nodes.Load())+len(t.Nodes()))*time.Second/maxIdlePings)
+	c.addLocked(missing)
+}
+
+// addLocked adds nodes for the addresses not known yet (none is dialed) with one copy
+// of the node map, and returns the map in use. The caller holds nodesMu.
+func (c *Client) addLocked(addrs []string) map[string]*node.Node {
+	old := *c.nodes.Load()
+	missing := 0
+	for _, a := range addrs {
+		if old[a] == nil {
+			missing++
+		}
+	}
+	if missing == 0 {
+		return old
+	}
+	m := make(map[string]*node.Node, len(old)+missing)
+	for k, v := range old {
+		m[k] = v
+	}
 	var added []*node.Node
-	for _, tn := range t.Nodes() {
-		if m[tn.Addr] == nil {
-			n := node.New(tn.Addr, c.nodeOpts)
-			m[tn.Addr] = n
+	for _, a := range addrs {
+		if m[a] == nil {
+			n := node.New(a, c.nodeOpts)
+			m[a] = n
 			added = append(added, n)
 		}
 	}
@@ -239,6 +239,7 @@ func (c *Client) addNodes(t *topology.Table) {
 			n.Close()
 		}
 	}
+	return m
 }
 
 // Close closes every connection and stops all background work; it returns when every

@@ -132,13 +132,11 @@ func (r *Reader) readValue(v *Value, depth int, top bool) error {
 // only valid until the next read from r.br.
 func (r *Reader) decode(v *Value, typ Type, rest []byte, depth int) error {
 	switch typ {
-	case TypeSimpleString, TypeBigNumber:
-		if typ == TypeBigNumber && !validBigNumber(rest) {
+	case TypeSimpleString:
+		v.Type, v.Str = typ, simpleString(rest)
+	case TypeBigNumber:
+		if !validBigNumber(rest) {
 			return protoErr("invalid big number %s", quoteCut(rest))
-		}
-		if typ == TypeSimpleString {
-			v.Type, v.Str = typ, simpleString(rest)
-			break
 		}
 		v.Type, v.Str = typ, clone(rest)
 	case TypeError:
