@@ -35,33 +35,38 @@ func BenchmarkClient(b *testing.B) {
 	for _, op := range []string{"GET", "SET"} {
 		for _, par := range []int{1, 128, 512} {
 			b.Run(fmt.Sprintf("%s/goroutines=%d", op, par), func(b *testing.B) {
-				b.ReportAllocs()
-				var wg sync.WaitGroup
-				per := b.N/par + 1
-				b.ResetTimer()
-				for g := range par {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for i := range per {
-							k := keys[(g*7919+i)%nkeys]
-							var err error
-							if op == "GET" {
-								err = c.Do(ctx, "GET", k).Err()
-							} else {
-								err = c.Do(ctx, "SET", k, benchVal).Err()
-							}
-							if err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
+				runParallel(b, par, func(g, i int) error {
+					k := keys[(g*7919+i)%nkeys]
+					if op == "GET" {
+						return c.Do(ctx, "GET", k).Err()
+					}
+					return c.Do(ctx, "SET", k, benchVal).Err()
+				})
 			})
 		}
 	}
+}
+
+// runParallel runs call b.N times in all from par goroutines (g: the goroutine, i: its
+// call), reporting allocations; the first error a goroutine meets ends it.
+func runParallel(b *testing.B, par int, call func(g, i int) error) {
+	b.ReportAllocs()
+	var wg sync.WaitGroup
+	per := b.N/par + 1
+	b.ResetTimer()
+	for g := range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				if err := call(g, i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // TestAllocsPerCall guards the allocation budget of the hot path: a GET allocates its

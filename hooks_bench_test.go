@@ -3,7 +3,6 @@ package redline
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -60,23 +59,7 @@ func BenchmarkHooks(b *testing.B) {
 		})
 		for _, par := range []int{1, 64} {
 			b.Run(fmt.Sprintf("%s/goroutines=%d", v.name, par), func(b *testing.B) {
-				b.ReportAllocs()
-				var wg sync.WaitGroup
-				per := b.N/par + 1
-				b.ResetTimer()
-				for g := range par {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for i := range per {
-							if err := c.Do(ctx, "GET", keys[(g*7919+i)%nkeys]).Err(); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
+				runParallel(b, par, func(g, i int) error { return c.Do(ctx, "GET", keys[(g*7919+i)%nkeys]).Err() })
 			})
 		}
 	}
