@@ -38,8 +38,23 @@ type Client struct {
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // every goroutine the client starts; Close waits for them
+	bgMu   sync.Mutex     // orders goAdd against Close's wait
 	closed atomic.Bool
+}
+
+// goAdd counts one more background goroutine that Close must wait for, unless the
+// client is closed (false: do not start it). A goroutine started on the caller's
+// behalf at any time (Subscribe's) must come through here: a bare wg.Add racing
+// Close's wg.Wait panics.
+func (c *Client) goAdd() bool {
+	c.bgMu.Lock()
+	defer c.bgMu.Unlock()
+	if c.closed.Load() {
+		return false
+	}
+	c.wg.Add(1)
+	return true
 }
 
 // NewClient connects to the cluster: it asks the seeds in Options.Addrs for the
@@ -245,7 +260,10 @@ func (c *Client) addLocked(addrs []string) map[string]*node.Node {
 // Close closes every connection and stops all background work; it returns when every
 // goroutine the client started has ended. Calls after Close fail with ErrClosed.
 func (c *Client) Close() error {
-	if !c.closed.CompareAndSwap(false, true) {
+	c.bgMu.Lock()
+	first := c.closed.CompareAndSwap(false, true)
+	c.bgMu.Unlock()
+	if !first {
 		return nil
 	}
 	c.cancel()

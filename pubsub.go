@@ -65,6 +65,9 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 	if len(names) == 0 {
 		return nil, fmt.Errorf("redline: %s: no channel given", strings.ToLower(kind))
 	}
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
 	if c.opts.Protocol == 2 {
 		return nil, errors.New("redline: pub/sub needs RESP3 (Options.Protocol 3, the default)")
 	}
@@ -79,13 +82,18 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 		groups[slot] = append(groups[slot], n)
 	}
 	ready := make(chan error, len(groups))
+	started := 0
 	for slot, chans := range groups {
 		g := &subGroup{s: s, slot: slot, names: append([]string(nil), chans...), moved: make(chan struct{}, 1), confirm: make(chan struct{}, len(chans))}
+		if !c.goAdd() { // the client's Close waits for it too; none after Close
+			s.Close()
+			return nil, ErrClosed
+		}
 		s.wg.Add(1)
-		c.wg.Add(1) // the client's Close waits for it too
+		started++
 		go g.run(ready)
 	}
-	for range groups { // the first subscription of every group, within ctx
+	for range started { // the first subscription of every group, within ctx
 		select {
 		case err := <-ready:
 			if err != nil {

@@ -1,0 +1,101 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestCloseBesideEverything closes clients while goroutines Subscribe, Watch, Do,
+// DoMulti and BLPOP on them: no panic (Subscribe's background goroutine once raced
+// Close's wait: "WaitGroup is reused before previous Wait has returned"), Close returns
+// promptly, every call ends soon after it, and nothing is left running.
+func TestCloseBesideEverything(t *testing.T) {
+	cl := plain(t)
+	before := runtime.NumGoroutine()
+	rounds := soakOr(30, 300)
+	var slowest time.Duration
+	for round := range rounds {
+		c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: cl.Addrs(), CommandTimeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		loop := func(f func(ctx context.Context)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 1000; i++ { // bounded: Close ends it long before
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+					f(ctx)
+					cancel()
+				}
+			}()
+		}
+		key := fmt.Sprintf("close:%d", round)
+		loop(func(ctx context.Context) {
+			if s, err := c.Subscribe(ctx, "close-chan-"+key); err == nil {
+				s.Close()
+			}
+		})
+		loop(func(ctx context.Context) {
+			if s, err := c.SSubscribe(ctx, "close-schan-"+key); err == nil {
+				s.Close()
+			}
+		})
+		loop(func(ctx context.Context) {
+			c.Watch(ctx, func(tx *Tx) error {
+				tx.Do(ctx, "GET", key)
+				_, err := tx.Exec(ctx, Cmd("SET", key, "v"))
+				return err
+			}, key)
+		})
+		loop(func(ctx context.Context) { c.Do(ctx, "INCR", key+":n") })
+		loop(func(ctx context.Context) { c.DoMulti(ctx, Cmd("GET", key), Cmd("MGET", "a", "b", "c")) })
+		loop(func(ctx context.Context) { c.Do(ctx, "BLPOP", key+":q", "0.05") })
+
+		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond) // let them get going: any moment will do
+		start := time.Now()
+		c.Close()
+		took := time.Since(start)
+		slowest = max(slowest, took)
+		if took > 3*time.Second {
+			t.Errorf("round %d: Close took %v", round, took)
+		}
+		close(stop)
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			buf := make([]byte, 1<<20)
+			t.Fatalf("round %d: calls still running 10s after Close:\n%s", round, buf[:runtime.Stack(buf, true)])
+		}
+		if err := c.Do(context.Background(), "GET", key).Err(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("round %d: Do after Close: %v", round, err)
+		}
+		if _, err := c.Subscribe(context.Background(), "x"); !errors.Is(err, ErrClosed) {
+			t.Fatalf("round %d: Subscribe after Close: %v", round, err)
+		}
+	}
+	t.Logf("%d rounds, slowest Close %v", rounds, slowest)
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines after the Closes, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
