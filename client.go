@@ -99,7 +99,7 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 		c.Close()
 		return nil, err
 	}
-	c.install(t)
+	c.install(nil, t)
 	c.wg.Add(1)
 	go c.refreshLoop()
 	return c, nil

@@ -75,6 +75,7 @@ func (c *Client) refresh() {
 	start := time.Now()
 	c.lastRefresh.Store(start.UnixNano())
 	c.refreshes.Add(1)
+	base := c.topo.Load() // what the answers are newer than, unless a MOVED comes meanwhile
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.DialTimeout+c.opts.CommandTimeout)
 	defer cancel()
 
@@ -110,7 +111,7 @@ func (c *Client) refresh() {
 		got++
 		views[a.i], errs[a.i] = a.t, a.err
 		if a.t != nil && a.t.Equal(c.topo.Load()) {
-			c.install(a.t)
+			c.install(base, a.t)
 			return
 		}
 	case <-hedge.C:
@@ -151,7 +152,7 @@ collect:
 	if agreeing < countNonNil(views) && c.opts.Logger != nil {
 		c.opts.Logger.Info("redline: nodes disagree on the topology; using the majority view", "agreeing", agreeing, "asked", len(cands))
 	}
-	c.install(best)
+	c.install(base, best)
 }
 
 func countNonNil(ts []*topology.Table) int {
@@ -232,14 +233,26 @@ func unknownCommand(e *resp.Error) bool {
 }
 
 // install makes t the current topology if it differs, logs the change and retires
-// nodes that left it.
-func (c *Client) install(t *topology.Table) {
-	old := c.topo.Load()
-	if old != nil && old.Equal(t) {
-		c.closeRetired()
-		return
+// nodes that left it. base is the table in use when t was asked for (nil at NewClient):
+// a slot a MOVED reply moved since then, and that t still shows where base had it, keeps
+// the MOVED's owner — t was fetched before the move, so it cannot undo it.
+func (c *Client) install(base, t *topology.Table) {
+	var old *topology.Table
+	for {
+		old = c.topo.Load()
+		nt := t
+		if base != nil && old != base {
+			nt = keepNewerMoves(base, old, t)
+		}
+		if old != nil && old.Equal(nt) {
+			c.closeRetired()
+			return
+		}
+		if c.topo.CompareAndSwap(old, nt) {
+			t = nt
+			break
+		}
 	}
-	c.topo.Store(t)
 	epoch := c.epoch.Add(1)
 	c.addNodes(t) // known from now on (not dialed)
 	if c.opts.Logger != nil || c.opts.Hooks.OnTopology != nil {
@@ -254,6 +267,25 @@ func (c *Client) install(t *topology.Table) {
 		}
 	}
 	c.retireAbsent(t)
+}
+
+// keepNewerMoves returns t with the slots that moved between base and cur (MOVED
+// replies applied while t was being fetched) kept at cur's owner, where t still agrees
+// with base: for those slots, t's answer predates the move.
+func keepNewerMoves(base, cur, t *topology.Table) *topology.Table {
+	owner := func(tb *topology.Table, slot int) string {
+		if s := tb.Slot(slot); s != nil {
+			return s.Primary.Addr
+		}
+		return ""
+	}
+	for slot := range hashslot.Count {
+		was, now := owner(base, slot), owner(cur, slot)
+		if now != was && now != "" && owner(t, slot) == was {
+			t = t.WithMoved(slot, now)
+		}
+	}
+	return t
 }
 
 // topologyDiff returns the nodes in t and not in old, those in old and not in t, and
