@@ -26,10 +26,44 @@ type Command struct {
 func Cmd(args ...any) Command { return Command{args: args} }
 
 // DoMulti runs several commands under one deadline and returns one Result per command,
-// in the caller's order. Commands are grouped by the node that owns their slot; each
-// group is sent as one pipeline, the groups in parallel. A command redirected (MOVED,
-// ASK) or asked to retry is handled on its own, like Do. The commands are not a
-// transaction: each succeeds or fails by itself.
+// in the caller's order. The commands are not a transaction: each succeeds or fails by
+// itself. They take effect in the caller's order wherever the order can matter:
+//
+//   - Commands are grouped by the node that owns their slot; each group is sent as one
+//     pipeline, in the caller's order, the groups in parallel (commands on different
+//     nodes have no keys in common). Keyless commands all go to one node. A read of a
+//     slot that an earlier command of the same DoMulti writes goes to the primary,
+//     whatever Options.ReadFrom says.
+//   - A multi-key command split by slot (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) is
+//     sent as one part per slot, each at the command's place in its node's pipeline;
+//     a fan-out command (DBSIZE, FLUSHALL, SCRIPT LOAD, …) as one part in every target
+//     node's pipeline. The parts' replies are merged as Do merges them.
+//   - Commands that cannot be pipelined are barriers: everything before them completes
+//     first, everything after starts after them. They are blocking commands (BLPOP,
+//     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection) and transactions.
+//   - What comes back redirected (MOVED, ASK), asked to retry (TRYAGAIN, CLUSTERDOWN,
+//     LOADING…) or failed before it was written is redone one command at a time, in the
+//     caller's order, after the pipelines it was part of and before the next barrier.
+//
+// A transaction is written as users of Redis write it: Cmd("MULTI"), the commands,
+// Cmd("EXEC") (or Cmd("DISCARD")). It runs atomically on a dedicated connection to the
+// node of its keys' slot (all its keys must be in one slot, else every command of it
+// fails with a *CrossSlotError and nothing is sent). Its Results are the server's: OK
+// for MULTI, QUEUED (or the error the command was rejected with) for each command, and
+// EXEC's array of replies (nil when a watched key changed; an EXECABORT error when a
+// command was rejected). A MOVED answer while queuing — nothing ran — is followed once.
+// A MULTI without EXEC or DISCARD fails with every command after it, unsent.
+//
+// Other commands that change their connection's state (WATCH, SUBSCRIBE, HELLO, …)
+// fail with a *ConnStateError, as with Do, and are not barriers.
+//
+// One order hazard remains: a command redone after the pipeline (answered ASK or
+// TRYAGAIN during a slot migration, or MOVED) runs after the later commands of the same
+// pipeline that succeeded at once. A later command on one of its keys can only have
+// succeeded where the earlier one did not in one case: a multi-key command answered
+// TRYAGAIN (some of its keys had already migrated) followed by a command on one of its
+// keys still on the source node; the multi-key command then sees that later write.
+// Send such commands in separate DoMulti calls during a resharding if that matters.
 func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
 	if !c.hooked {
 		return c.doMulti(ctx, cmds, nil)
@@ -68,6 +102,26 @@ func (mt *multiTrace) add(tr *callTrace) {
 	mt.asks.Add(int32(tr.asks))
 }
 
+// part is what one node's pipeline carries of a command: the whole command, one slot's
+// part of a split command, or a fan-out command's copy for one node.
+type part struct {
+	n    *node.Node
+	info *command.Info
+	slot int  // -1: keyless
+	fan  bool // a fan-out copy: retried on its node, never redirected
+	args []any
+	res  Result
+	redo bool        // to be redone on its own after the pipeline
+	why  *resp.Error // what the pipelined try met, if a reply
+}
+
+// plan is one command of a DoMulti: its parts, and how their results merge.
+type plan struct {
+	parts  []*part
+	groups []*splitGroup // a split command's slots
+	fan    bool
+}
+
 func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []Result {
 	results := make([]Result, len(cmds))
 	if c.closed.Load() {
@@ -78,117 +132,293 @@ func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []
 	}
 	ctx, cancel := c.deriveCtx(ctx)
 	defer cancel()
+	m := multiRun{c: c, ctx: ctx, cmds: cmds, results: results, mt: mt, plans: make([]plan, len(cmds))}
+	m.run()
+	return results
+}
 
+// multiRun is the state of one DoMulti.
+type multiRun struct {
+	c       *Client
+	ctx     context.Context
+	cmds    []Command
+	results []Result
+	mt      *multiTrace
+	plans   []plan
+	seg     []int        // the commands of the current segment (between barriers)
+	keyless *node.Node   // the node of keyless commands, picked once
+	written map[int]bool // slots written by earlier commands
+}
+
+// run plans the commands in order, running each segment when a barrier comes.
+func (m *multiRun) run() {
+	c := m.c
+	w := conn.NewWaiter(m.ctx, timeZero)
+	defer w.Release()
+	for i := 0; i < len(m.cmds); i++ {
+		args := m.cmds[i].args
+		if len(args) == 0 {
+			m.results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
+			continue
+		}
+		info := c.lookup(&w, args)
+		switch {
+		case info == nil:
+		case info.Name == "multi":
+			end := m.txEnd(i)
+			m.flush()
+			if end < 0 {
+				err := errors.New("redline: DoMulti: MULTI without EXEC or DISCARD; it and the commands after it are not sent")
+				for k := i; k < len(m.cmds); k++ {
+					m.results[k] = Result{err: err}
+				}
+				return
+			}
+			m.runTx(i, end)
+			i = end
+			continue
+		case info.ConnState != command.ConnNone:
+			m.results[i] = Result{err: connStateErr(info)}
+			continue
+		case info.Has(command.FlagBlocking):
+			m.flush()
+			var tr callTrace
+			m.results[i] = c.do(m.ctx, args, &tr)
+			m.mt.add(&tr)
+			continue
+		case fansOut(info):
+			own, err := cloneArgs(args)
+			if err != nil {
+				m.results[i] = Result{err: err}
+				continue
+			}
+			p := &m.plans[i]
+			p.fan = true
+			for _, n := range c.fanTargets(info) {
+				p.parts = append(p.parts, &part{n: n, info: info, slot: -1, fan: true, args: own})
+			}
+			if len(p.parts) == 0 {
+				m.results[i] = merge(info.Response, nil)
+				continue
+			}
+			m.seg = append(m.seg, i)
+			continue
+		case info.Request == command.PolicyMultiShard && splittable[info.Name]:
+			groups, ok, err := splitPlan(info, args)
+			if err != nil {
+				m.results[i] = Result{err: err}
+				continue
+			}
+			if ok {
+				m.plans[i].groups = groups
+				placed := true
+				for _, g := range groups {
+					if m.add(i, info, g.slot, g.args) != nil {
+						placed = false
+						break
+					}
+				}
+				if placed {
+					m.seg = append(m.seg, i)
+				}
+				continue
+			}
+		}
+		slot, err := c.routeSlot(info, args)
+		if err != nil {
+			m.results[i] = Result{err: err}
+			continue
+		}
+		if m.add(i, info, slot, args) == nil {
+			m.seg = append(m.seg, i)
+		}
+	}
+	m.flush()
+}
+
+// add places one part of command i in the node of its slot; an error (no node serves
+// the slot) is the command's result.
+func (m *multiRun) add(i int, info *command.Info, slot int, args []any) error {
+	readonly := info != nil && info.ReadOnly()
+	var n *node.Node
+	var err error
+	switch {
+	case slot < 0:
+		if m.keyless == nil {
+			m.keyless = m.c.anyPrimary(nil)
+		}
+		n = m.keyless
+	default:
+		if readonly && m.written[slot] {
+			readonly = false // read what this pipeline wrote: the primary has it
+		}
+		if info == nil || !info.ReadOnly() {
+			if m.written == nil {
+				m.written = map[int]bool{}
+			}
+			m.written[slot] = true
+		}
+		n, err = m.c.pick(slot, readonly, nil)
+	}
+	if err != nil {
+		m.results[i] = Result{err: err}
+		m.plans[i].parts = nil
+		return err
+	}
+	m.plans[i].parts = append(m.plans[i].parts, &part{n: n, info: info, slot: slot, args: args})
+	return nil
+}
+
+// flush runs the current segment: one pipeline per node, in parallel, then the parts
+// to redo one by one in the caller's order, then the merged results.
+func (m *multiRun) flush() {
+	if len(m.seg) == 0 {
+		return
+	}
 	type batch struct {
 		n     *node.Node
-		index []int
-		args  [][]any
-		infos []*command.Info
+		parts []*part
 	}
-	batches := map[*node.Node]*batch{}
-	var single []int // commands that need Do's full path (fan-out, splits, errors)
-	w := conn.NewWaiter(ctx, timeZero)
-	for i, cmd := range cmds {
-		if len(cmd.args) == 0 {
-			single = append(single, i)
-			continue
+	var batches []*batch
+	byNode := map[*node.Node]*batch{}
+	for _, i := range m.seg {
+		for _, p := range m.plans[i].parts {
+			b := byNode[p.n]
+			if b == nil {
+				b = &batch{n: p.n}
+				byNode[p.n] = b
+				batches = append(batches, b)
+			}
+			b.parts = append(b.parts, p)
 		}
-		info := c.lookup(&w, cmd.args)
-		if info != nil && (fansOut(info) || info.Request == command.PolicyMultiShard && splittable[info.Name]) {
-			single = append(single, i)
-			continue
-		}
-		slot, err := c.slotOf(info, cmd.args)
-		if err != nil {
-			results[i] = Result{err: err}
-			continue
-		}
-		n, err := c.pick(slot, info != nil && info.ReadOnly(), nil)
-		if err != nil {
-			results[i] = Result{err: err}
-			continue
-		}
-		b := batches[n]
-		if b == nil {
-			b = &batch{n: n}
-			batches[n] = b
-		}
-		b.index = append(b.index, i)
-		b.args = append(b.args, cmd.args)
-		b.infos = append(b.infos, info)
 	}
-	w.Release()
-
 	var wg sync.WaitGroup
 	for _, b := range batches {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.runBatch(ctx, b.n, b.index, b.args, b.infos, results, mt)
-		}()
-	}
-	for _, i := range single {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if len(cmds[i].args) == 0 {
-				results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
-				return
-			}
-			var tr callTrace
-			results[i] = c.do(ctx, cmds[i].args, &tr)
-			mt.add(&tr)
+			m.c.runBatch(m.ctx, b.n, b.parts)
 		}()
 	}
 	wg.Wait()
-	return results
-}
 
-// runBatch sends one node's commands as a pipeline; what comes back redirected, asked
-// to retry or failed before it was written goes through the single-command path.
-func (c *Client) runBatch(ctx context.Context, n *node.Node, index []int, args [][]any, infos []*command.Info, results []Result, mt *multiTrace) {
-	w := conn.NewWaiter(ctx, timeZero)
+	w := conn.NewWaiter(m.ctx, timeZero)
 	defer w.Release()
-	// redo sends command k again on its own; first says what the pipelined try met.
-	redo := func(k int, first *resp.Error) {
-		slot, _ := c.slotOf(infos[k], args[k])
-		var tr callTrace
-		results[index[k]] = c.doSlot(&w, infos[k], slot, args[k], &tr)
-		tr.attempts++ // the pipelined try
-		if first != nil && (first.IsMoved() || first.IsAsk()) {
-			tr.redirects++
-			if first.IsAsk() {
-				tr.asks++
+	for _, i := range m.seg { // the caller's order
+		for _, p := range m.plans[i].parts {
+			if p.redo {
+				m.redo(&w, p)
 			}
 		}
-		mt.add(&tr)
+		pl := &m.plans[i]
+		switch {
+		case pl.fan:
+			rs := make([]Result, len(pl.parts))
+			for k, p := range pl.parts {
+				rs[k] = p.res
+			}
+			m.results[i] = merge(pl.parts[0].info.Response, rs)
+		case pl.groups != nil:
+			rs := make([]Result, len(pl.parts))
+			for k, p := range pl.parts {
+				rs[k] = p.res
+			}
+			m.results[i] = mergeSplit(pl.parts[0].info, pl.groups, rs)
+		default:
+			m.results[i] = pl.parts[0].res
+		}
+		pl.parts = nil
 	}
-	cn, err := n.Conn(&w)
-	if err != nil {
-		for k := range index {
-			results[index[k]] = Result{err: err}
+	m.seg = m.seg[:0]
+}
+
+// redo sends one part again on its own, as Do would.
+func (m *multiRun) redo(w *conn.Waiter, p *part) {
+	if p.fan {
+		p.res = m.c.doNode(m.ctx, p.n, p.args)
+		if m.mt != nil {
+			m.mt.retried.Add(1)
 		}
 		return
 	}
+	var tr callTrace
+	p.res = m.c.doSlot(w, p.info, p.slot, p.args, &tr)
+	tr.attempts++ // the pipelined try
+	if e := p.why; e != nil && (e.IsMoved() || e.IsAsk()) {
+		tr.redirects++
+		if e.IsAsk() {
+			tr.asks++
+		}
+	}
+	m.mt.add(&tr)
+}
+
+// runBatch sends one node's parts as a pipeline and sets their results; what comes back
+// redirected, asked to retry or failed before it was written is marked to be redone.
+func (c *Client) runBatch(ctx context.Context, n *node.Node, parts []*part) {
+	w := conn.NewWaiter(ctx, timeZero)
+	defer w.Release()
+	cn, err := n.Conn(&w)
+	if err != nil {
+		for _, p := range parts {
+			p.res = Result{err: err}
+		}
+		return
+	}
+	args := make([][]any, len(parts))
+	for k, p := range parts {
+		args[k] = p.args
+	}
 	vs, err := cn.ExecMulti(&w, args)
 	if err != nil {
-		for k := range index {
-			if (SafeToRetry(err) || infos[k] != nil && infos[k].ReadOnly()) && ctx.Err() == nil {
-				redo(k, nil)
-			} else {
-				results[index[k]] = Result{err: err}
-			}
+		for _, p := range parts {
+			p.res = Result{err: err}
+			p.redo = (SafeToRetry(err) || p.info != nil && p.info.ReadOnly()) && ctx.Err() == nil
 		}
 		return
 	}
 	for k, v := range vs {
-		if e := v.Err; e != nil && (e.IsMoved() || e.IsAsk() || e.IsRetryable()) {
+		p := parts[k]
+		p.res = Result{val: v}
+		e := v.Err
+		switch {
+		case e == nil:
+		case p.fan:
+			p.redo = e.IsRetryable()
+		case e.IsMoved() || e.IsAsk() || e.IsRetryable():
 			if e.IsMoved() {
 				c.applyMoved(e.Slot, resolveAddr(e.Addr, n.Addr()))
 			}
-			redo(k, e)
-			continue
+			p.redo, p.why = true, e
 		}
-		results[index[k]] = Result{val: v}
+	}
+}
+
+// txEnd returns the index of the EXEC or DISCARD that ends the transaction MULTI at
+// i begins, or -1.
+func (m *multiRun) txEnd(i int) int {
+	for k := i + 1; k < len(m.cmds); k++ {
+		if a := m.cmds[k].args; len(a) == 1 {
+			if in := command.Lookup(a); in != nil && (in.Name == "exec" || in.Name == "discard") {
+				return k
+			}
+		}
+	}
+	return -1
+}
+
+// runTx runs the transaction cmds[i..end] (MULTI … EXEC) as a barrier.
+func (m *multiRun) runTx(i, end int) {
+	batch := make([][]any, 0, end-i+1)
+	for k := i; k <= end; k++ {
+		batch = append(batch, m.cmds[k].args)
+	}
+	vs, err := m.c.runTx(m.ctx, batch[1:len(batch)-1], batch[len(batch)-1])
+	for k := i; k <= end; k++ {
+		if err != nil {
+			m.results[k] = Result{err: err}
+		} else {
+			m.results[k] = Result{val: vs[k-i]}
+		}
 	}
 }
