@@ -13,7 +13,7 @@ var connHarmless = map[string]bool{
 	"client|unpause": true, "client|getname": true, "client|list": true,
 	"client|info": true, "client|unblock": true, "client|id": true, "client|help": true,
 	"client|getredir": true,
-	"command": true, "command|list": true, "command|getkeys": true,
+	"command":         true, "command|list": true, "command|getkeys": true,
 	"command|getkeysandflags": true, "command|info": true, "command|help": true,
 	"command|docs": true, "command|count": true,
 	"publish": true, "spublish": true, "pubsub": true, "pubsub|channels": true,
