@@ -118,6 +118,8 @@ type part struct {
 // plan is one command of a DoMulti: its parts, and how their results merge.
 type plan struct {
 	parts  []*part
+	one    part          // the part of a command sent whole (no allocation of its own)
+	ptr    [1]*part      // parts' backing array then
 	groups []*splitGroup // a split command's slots
 	fan    bool
 }
@@ -164,7 +166,7 @@ func (m *multiRun) run() {
 		info := c.lookup(&w, args)
 		switch {
 		case info == nil:
-		case info.Name == "multi":
+		case info.ConnState != command.ConnNone && info.Name == "multi":
 			end := m.txEnd(i)
 			m.flush()
 			if end < 0 {
@@ -213,7 +215,7 @@ func (m *multiRun) run() {
 				m.plans[i].groups = groups
 				placed := true
 				for _, g := range groups {
-					if m.add(i, info, g.slot, g.args) != nil {
+					if m.add(i, info, g.slot, g.args, false) != nil {
 						placed = false
 						break
 					}
@@ -229,16 +231,16 @@ func (m *multiRun) run() {
 			m.results[i] = Result{err: err}
 			continue
 		}
-		if m.add(i, info, slot, args) == nil {
+		if m.add(i, info, slot, args, true) == nil {
 			m.seg = append(m.seg, i)
 		}
 	}
 	m.flush()
 }
 
-// add places one part of command i in the node of its slot; an error (no node serves
-// the slot) is the command's result.
-func (m *multiRun) add(i int, info *command.Info, slot int, args []any) error {
+// add places one part of command i (the whole command, or one of its parts) in the
+// node of its slot; an error (no node serves the slot) is the command's result.
+func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bool) error {
 	readonly := info != nil && info.ReadOnly()
 	var n *node.Node
 	var err error
@@ -265,7 +267,14 @@ func (m *multiRun) add(i int, info *command.Info, slot int, args []any) error {
 		m.plans[i].parts = nil
 		return err
 	}
-	m.plans[i].parts = append(m.plans[i].parts, &part{n: n, info: info, slot: slot, args: args})
+	pl := &m.plans[i]
+	if whole {
+		pl.one = part{n: n, info: info, slot: slot, args: args}
+		pl.ptr[0] = &pl.one
+		pl.parts = pl.ptr[:]
+		return nil
+	}
+	pl.parts = append(pl.parts, &part{n: n, info: info, slot: slot, args: args})
 	return nil
 }
 
