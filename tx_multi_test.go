@@ -30,6 +30,9 @@ func TestDoMultiTransaction(t *testing.T) {
 	}
 
 	// Atomic: the reader sees x == y always.
+	if err := c.Do(ctx, "MSET", x, "start", y, "start").Err(); err != nil {
+		t.Fatal(err)
+	}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	var reads, torn atomic.Int64
