@@ -54,6 +54,9 @@ var connStateUse = map[string]string{
 	"client|no-touch": "not supported on shared connections",
 	"client":          "a CLIENT subcommand redline does not know is not sent, since it may change the connection's state",
 	"script|debug":    "not supported; use redis-cli --ldb",
+	"sync":            "replication commands are not supported",
+	"psync":           "replication commands are not supported",
+	"replconf":        "replication commands are not supported",
 }
 
 var connStateUseKind = [...]string{
