@@ -57,13 +57,21 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // Other commands that change their connection's state (WATCH, SUBSCRIBE, HELLO, …)
 // fail with a *ConnStateError, as with Do, and are not barriers.
 //
-// One order hazard remains: a command redone after the pipeline (answered ASK or
-// TRYAGAIN during a slot migration, or MOVED) runs after the later commands of the same
-// pipeline that succeeded at once. A later command on one of its keys can only have
-// succeeded where the earlier one did not in one case: a multi-key command answered
-// TRYAGAIN (some of its keys had already migrated) followed by a command on one of its
-// keys still on the source node; the multi-key command then sees that later write.
-// Send such commands in separate DoMulti calls during a resharding if that matters.
+// Order hazards that remain: a command redone after the pipeline runs after the later
+// commands of the same pipeline that succeeded at once. For single-key commands this
+// cannot reorder one key's commands in a stable cluster — a node that answers MOVED or
+// ASK for a key answers so for every later command on it — but it can when the node's
+// state changes between two commands of the pipeline:
+//
+//   - a multi-key command answered TRYAGAIN (some of its keys had already migrated,
+//     others not) followed by a command on one of its keys still on the source node:
+//     the redone multi-key command sees that later write;
+//   - a command answered MOVED, CLUSTERDOWN or LOADING by a node that gains the slot,
+//     leaves CLUSTERDOWN or finishes loading before the next command on the same key,
+//     which then succeeds first.
+//
+// During a resharding or a failover, send commands whose relative order matters in
+// separate DoMulti calls, or as a transaction.
 func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
 	if !c.hooked {
 		return c.doMulti(ctx, cmds, nil)
