@@ -309,15 +309,19 @@ func (m *multiRun) flush() {
 			b.parts = append(b.parts, p)
 		}
 	}
-	var wg sync.WaitGroup
-	for _, b := range batches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m.c.runBatch(m.ctx, b.n, b.parts)
-		}()
+	if len(batches) == 1 { // one node: no goroutine needed
+		m.c.runBatch(m.ctx, batches[0].n, batches[0].parts)
+	} else {
+		var wg sync.WaitGroup
+		for _, b := range batches {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m.c.runBatch(m.ctx, b.n, b.parts)
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 
 	w := conn.NewWaiter(m.ctx, timeZero)
 	defer w.Release()

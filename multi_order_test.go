@@ -42,6 +42,10 @@ func TestDoMultiKeepsOrder(t *testing.T) {
 			Cmd("EXISTS", a, b),
 			Cmd("MSET", a, val+"x", b, "bb"),
 			Cmd("GET", b),
+			Cmd("KEYS", "ord:*"), // a fan-out: every primary, after the MSET
+			Cmd("DEL", a, b),
+			Cmd("KEYS", "ord:*"),
+			Cmd("SET", a, val+"x"),
 		)
 		for i, r := range rs {
 			if r.Err() != nil {
@@ -57,6 +61,12 @@ func TestDoMultiKeepsOrder(t *testing.T) {
 		}
 		if s, _ := rs[6].Text(); s != "bb" {
 			t.Fatalf("run %d: GET after MSET = %q", run, s)
+		}
+		if ks, _ := rs[7].Strings(); len(ks) != 2 {
+			t.Fatalf("run %d: KEYS after MSET = %q", run, ks)
+		}
+		if ks, _ := rs[9].Strings(); len(ks) != 0 {
+			t.Fatalf("run %d: KEYS after DEL = %q", run, ks)
 		}
 		if s, err := c.Do(ctx, "GET", a).Text(); s != val+"x" || err != nil {
 			t.Fatalf("run %d: a = %q, %v after the pipeline", run, s, err)
