@@ -18,7 +18,8 @@
 //	MULTI, EXEC, DISCARD        Client.TxPipelined, Client.Watch with Tx.Exec, or
 //	                            MULTI … EXEC (or DISCARD) within one DoMulti: run
 //	                            atomically on a dedicated connection
-//	WATCH, UNWATCH              Client.Watch (Tx.Do sends them on its connection)
+//	WATCH, UNWATCH              Client.Watch (Tx.Do sends them on its connection); a
+//	                            WATCH before MULTI … EXEC in one DoMulti runs with it
 //	SUBSCRIBE, UNSUBSCRIBE      Client.Subscribe
 //	PSUBSCRIBE, PUNSUBSCRIBE    Client.PSubscribe
 //	SSUBSCRIBE, SUNSUBSCRIBE    Client.SSubscribe

@@ -52,7 +52,12 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // for MULTI, QUEUED (or the error the command was rejected with) for each command, and
 // EXEC's array of replies (nil when a watched key changed; an EXECABORT error when a
 // command was rejected). A MOVED answer while queuing — nothing ran — is followed once.
-// A MULTI without EXEC or DISCARD fails with every command after it, unsent.
+// A MULTI without EXEC or DISCARD fails with every command after it, unsent. A WATCH
+// followed (after other commands, possibly) by such a transaction belongs to it: WATCH,
+// the commands between, and the transaction run in one go on the dedicated connection,
+// and EXEC answers nil when a watched key changed meanwhile (for a WATCH that can act
+// on what it read, use Client.Watch). A WATCH with no transaction after it fails with a
+// *ConnStateError.
 //
 // Other commands that change their connection's state (WATCH, SUBSCRIBE, HELLO, …)
 // fail with a *ConnStateError, as with Do, and are not barriers.
@@ -184,7 +189,21 @@ func (m *multiRun) run() {
 				}
 				return
 			}
-			m.runTx(i, end)
+			m.runTx(i, i, end)
+			i = end
+			continue
+		case info.ConnState != command.ConnNone && info.Name == "watch":
+			multi := m.nextMulti(i)
+			end := -1
+			if multi > 0 {
+				end = m.txEnd(multi)
+			}
+			if end < 0 {
+				m.results[i] = Result{err: connStateErr(info)} // nothing to watch for
+				continue
+			}
+			m.flush()
+			m.runTx(i, multi, end)
 			i = end
 			continue
 		case info.ConnState != command.ConnNone:
@@ -428,13 +447,31 @@ func (m *multiRun) txEnd(i int) int {
 	return -1
 }
 
-// runTx runs the transaction cmds[i..end] (MULTI … EXEC) as a barrier.
-func (m *multiRun) runTx(i, end int) {
+// nextMulti returns the index of the first MULTI after the WATCH at i, or -1 when
+// another command changing the connection's state comes first.
+func (m *multiRun) nextMulti(i int) int {
+	for k := i + 1; k < len(m.cmds); k++ {
+		in := command.Lookup(m.cmds[k].args)
+		switch {
+		case in == nil || in.ConnState == command.ConnNone || in.Name == "watch":
+		case in.Name == "multi":
+			return k
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// runTx runs the transaction cmds[i..end] as a barrier: the commands from i (WATCH, or
+// the MULTI itself) to the MULTI at multi, the MULTI, its commands, and EXEC or DISCARD.
+func (m *multiRun) runTx(i, multi, end int) {
 	batch := make([][]any, 0, end-i+1)
 	for k := i; k <= end; k++ {
 		batch = append(batch, m.cmds[k].args)
 	}
-	vs, err := m.c.runTx(m.ctx, batch[1:len(batch)-1], batch[len(batch)-1])
+	pre := batch[:multi-i]
+	vs, err := m.c.runTx(m.ctx, pre, batch[multi-i+1:len(batch)-1], batch[len(batch)-1])
 	for k := i; k <= end; k++ {
 		if err != nil {
 			m.results[k] = Result{err: err}

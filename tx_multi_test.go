@@ -74,6 +74,20 @@ func TestDoMultiTransaction(t *testing.T) {
 	if rs[4].Err() != nil {
 		t.Fatalf("GET after a refused transaction: %v", rs[4].Err())
 	}
+	// A WATCH before the transaction belongs to it: EXEC answers nil when a watched key
+	// changed after WATCH (here by the pipeline itself).
+	rs = c.DoMulti(ctx, Cmd("WATCH", x), Cmd("GET", x), Cmd("MULTI"), Cmd("SET", x, "w"), Cmd("EXEC"))
+	if s, _ := rs[0].Text(); s != "OK" || !isList(rs[4].val) || len(rs[4].val.Elems) != 1 {
+		t.Fatalf("WATCH … EXEC: %q, EXEC %+v %v", s, rs[4].val, rs[4].Err())
+	}
+	rs = c.DoMulti(ctx, Cmd("WATCH", x), Cmd("SET", x, "changed"), Cmd("MULTI"), Cmd("SET", x, "w2"), Cmd("EXEC"))
+	if !rs[4].IsNil() {
+		t.Fatalf("EXEC after a watched key changed: %+v, %v", rs[4].val, rs[4].Err())
+	}
+	if s, _ := c.Do(ctx, "GET", x).Text(); s != "changed" {
+		t.Fatalf("x = %q after an aborted transaction", s)
+	}
+
 	// DISCARD ends it too; nothing ran.
 	rs = c.DoMulti(ctx, Cmd("MULTI"), Cmd("SET", x, "discarded"), Cmd("DISCARD"), Cmd("GET", x))
 	if s, _ := rs[3].Text(); s == "discarded" || rs[2].Err() != nil {

@@ -47,7 +47,7 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 	run := func() ([]Result, error) {
 		ctx, cancel := c.deriveCtx(ctx)
 		defer cancel()
-		vs, err := c.runTx(ctx, body, []any{"EXEC"})
+		vs, err := c.runTx(ctx, nil, body, []any{"EXEC"})
 		if err != nil {
 			return nil, err
 		}
@@ -66,17 +66,17 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 	return results, err
 }
 
-// txSlot checks the commands of a transaction's body before anything is sent: none
-// empty, none changing the connection's state, all keys in one slot (returned; -1 when
-// keyless).
-func (c *Client) txSlot(body [][]any) (int, error) {
+// txSlot checks the commands of a transaction before anything is sent: none empty,
+// none changing the connection's state (but the WATCHes of pre), all keys in one slot
+// (returned; -1 when keyless).
+func (c *Client) txSlot(pre, body [][]any) (int, error) {
 	slot, key := -1, ""
-	for _, args := range body {
+	for i, args := range append(pre[:len(pre):len(pre)], body...) {
 		if len(args) == 0 {
 			return 0, errors.New("redline: transaction: empty command")
 		}
 		info := command.Lookup(args)
-		if info != nil && info.ConnState != command.ConnNone {
+		if info != nil && info.ConnState != command.ConnNone && !(i < len(pre) && info.Name == "watch") {
 			return 0, connStateErr(info)
 		}
 		s, err := c.slotOf(info, args)
@@ -105,15 +105,23 @@ func firstKey(info *command.Info, args []any) string {
 	return strings.Clone(argString(args[idx[0]]))
 }
 
-// runTx runs MULTI, body and end (EXEC or DISCARD) on a dedicated connection to the
-// node of the body's slot and returns every reply, MULTI's first. A MOVED answer to a
-// queued command, with EXEC aborted (nothing ran), is followed once.
-func (c *Client) runTx(ctx context.Context, body [][]any, end []any) ([]resp.Value, error) {
-	slot, err := c.txSlot(body)
+// runTx runs pre (WATCH and other commands before MULTI, or nothing), MULTI, body and
+// end (EXEC or DISCARD) on a dedicated connection to the node of their slot and returns
+// every reply, in order. A MOVED answer to a queued command, with EXEC aborted and
+// nothing but WATCH before MULTI (so nothing ran), is followed once.
+func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]resp.Value, error) {
+	slot, err := c.txSlot(pre, body)
 	if err != nil {
 		return nil, err
 	}
-	batch := make([][]any, 0, len(body)+2)
+	watchOnly := true
+	for _, args := range pre {
+		if in := command.Lookup(args); in == nil || in.Name != "watch" {
+			watchOnly = false
+		}
+	}
+	batch := make([][]any, 0, len(pre)+len(body)+2)
+	batch = append(batch, pre...)
 	batch = append(batch, []any{"MULTI"})
 	batch = append(batch, body...)
 	batch = append(batch, end)
@@ -130,8 +138,8 @@ func (c *Client) runTx(ctx context.Context, body [][]any, end []any) ([]resp.Val
 			return nil, err
 		}
 		last := vs[len(vs)-1].Err
-		if attempt == 1 && last != nil && last.Code == "EXECABORT" {
-			for _, v := range vs[1 : len(vs)-1] {
+		if attempt == 1 && watchOnly && last != nil && last.Code == "EXECABORT" {
+			for _, v := range vs[:len(vs)-1] {
 				if e := v.Err; e != nil && e.IsMoved() {
 					addr := resolveAddr(e.Addr, n.Addr())
 					c.applyMoved(e.Slot, addr)
