@@ -123,7 +123,7 @@ type part struct {
 	slot int  // -1: keyless
 	fan  bool // a fan-out copy: retried on its node, never redirected
 	args []any
-	res  Result
+	out  *Result     // where its result goes: the command's, or its place in plan.rs
 	redo bool        // to be redone on its own after the pipeline
 	why  *resp.Error // what the pipelined try met, if a reply
 }
@@ -134,6 +134,7 @@ type plan struct {
 	one    part          // the part of a command sent whole (no allocation of its own)
 	ptr    [1]*part      // parts' backing array then
 	groups []*splitGroup // a split command's slots
+	rs     []Result      // a split or fan-out command's parts' results, to merge
 	fan    bool
 }
 
@@ -223,8 +224,10 @@ func (m *multiRun) run() {
 			}
 			p := &m.plans[i]
 			p.fan = true
-			for _, n := range c.fanTargets(info) {
-				p.parts = append(p.parts, &part{n: n, info: info, slot: -1, fan: true, args: own})
+			targets := c.fanTargets(info)
+			p.rs = make([]Result, len(targets))
+			for k, n := range targets {
+				p.parts = append(p.parts, &part{n: n, info: info, slot: -1, fan: true, args: own, out: &p.rs[k]})
 			}
 			if len(p.parts) == 0 {
 				m.results[i] = merge(info.Response, nil)
@@ -240,6 +243,7 @@ func (m *multiRun) run() {
 			}
 			if ok {
 				m.plans[i].groups = groups
+				m.plans[i].rs = make([]Result, len(groups))
 				placed := true
 				for _, g := range groups {
 					if m.add(i, info, g.slot, g.args, false) != nil {
@@ -296,12 +300,12 @@ func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bo
 	}
 	pl := &m.plans[i]
 	if whole {
-		pl.one = part{n: n, info: info, slot: slot, args: args}
+		pl.one = part{n: n, info: info, slot: slot, args: args, out: &m.results[i]}
 		pl.ptr[0] = &pl.one
 		pl.parts = pl.ptr[:]
 		return nil
 	}
-	pl.parts = append(pl.parts, &part{n: n, info: info, slot: slot, args: args})
+	pl.parts = append(pl.parts, &part{n: n, info: info, slot: slot, args: args, out: &pl.rs[len(pl.parts)]})
 	return nil
 }
 
@@ -353,21 +357,11 @@ func (m *multiRun) flush() {
 		pl := &m.plans[i]
 		switch {
 		case pl.fan:
-			rs := make([]Result, len(pl.parts))
-			for k, p := range pl.parts {
-				rs[k] = p.res
-			}
-			m.results[i] = merge(pl.parts[0].info.Response, rs)
+			m.results[i] = merge(pl.parts[0].info.Response, pl.rs)
 		case pl.groups != nil:
-			rs := make([]Result, len(pl.parts))
-			for k, p := range pl.parts {
-				rs[k] = p.res
-			}
-			m.results[i] = mergeSplit(pl.parts[0].info, pl.groups, rs)
-		default:
-			m.results[i] = pl.parts[0].res
+			m.results[i] = mergeSplit(pl.parts[0].info, pl.groups, pl.rs)
 		}
-		pl.parts = nil
+		*pl = plan{}
 	}
 	m.seg = m.seg[:0]
 }
@@ -375,14 +369,14 @@ func (m *multiRun) flush() {
 // redo sends one part again on its own, as Do would.
 func (m *multiRun) redo(w *conn.Waiter, p *part) {
 	if p.fan {
-		p.res = m.c.doNode(m.ctx, p.n, p.args)
+		*p.out = m.c.doNode(m.ctx, p.n, p.args)
 		if m.mt != nil {
 			m.mt.retried.Add(1)
 		}
 		return
 	}
 	var tr callTrace
-	p.res = m.c.doSlot(w, p.info, p.slot, p.args, &tr)
+	*p.out = m.c.doSlot(w, p.info, p.slot, p.args, &tr)
 	tr.attempts++ // the pipelined try
 	if e := p.why; e != nil && (e.IsMoved() || e.IsAsk()) {
 		tr.redirects++
@@ -401,7 +395,7 @@ func (c *Client) runBatch(ctx context.Context, n *node.Node, parts []*part) {
 	cn, err := n.Conn(&w)
 	if err != nil {
 		for _, p := range parts {
-			p.res = Result{err: err}
+			*p.out = Result{err: err}
 		}
 		return
 	}
@@ -412,14 +406,14 @@ func (c *Client) runBatch(ctx context.Context, n *node.Node, parts []*part) {
 	vs, err := cn.ExecMulti(&w, args)
 	if err != nil {
 		for _, p := range parts {
-			p.res = Result{err: err}
+			*p.out = Result{err: err}
 			p.redo = (SafeToRetry(err) || p.info != nil && p.info.ReadOnly()) && ctx.Err() == nil
 		}
 		return
 	}
 	for k, v := range vs {
 		p := parts[k]
-		p.res = Result{val: v}
+		*p.out = Result{val: v}
 		e := v.Err
 		switch {
 		case e == nil:
