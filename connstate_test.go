@@ -123,6 +123,20 @@ func TestConnStateCommandsAreRefused(t *testing.T) {
 			t.Errorf("DoMulti %v: %v, want a *ConnStateError", args, err)
 		}
 	}
+	// What runs where it is safe: MULTI … EXEC (with a WATCH before it) in DoMulti.
+	for i := range 50 {
+		rs := c.DoMulti(ctx, Cmd("GET", "cs:k3"), Cmd("WATCH", "cs:{t}a"), Cmd("MULTI"), Cmd("SET", "cs:{t}a", i),
+			Cmd("INCR", "cs:{t}a"), Cmd("EXEC"), Cmd("GET", "cs:k4"))
+		if s, _ := rs[0].Text(); s != "v3" {
+			t.Fatalf("GET before a transaction: %q, %v", s, rs[0].Err())
+		}
+		if s, _ := rs[6].Text(); s != "v4" {
+			t.Fatalf("GET after a transaction: %q, %v", s, rs[6].Err())
+		}
+		if ex := rs[5].val; !isList(ex) || len(ex.Elems) != 2 || ex.Elems[1].Int != int64(i+1) {
+			t.Fatalf("EXEC: %+v, %v", ex, rs[5].Err())
+		}
+	}
 	// Tx.Do and Tx.Exec refuse them too (WATCH and UNWATCH are Tx.Do's to send).
 	err := c.Watch(ctx, func(tx *Tx) error {
 		for _, in := range infos {
