@@ -41,9 +41,11 @@ func Cmd(args ...any) Command { return Command{args: args} }
 //   - Commands that cannot be pipelined are barriers: everything before them completes
 //     first, everything after starts after them. They are blocking commands (BLPOP,
 //     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection) and transactions.
-//   - What comes back redirected (MOVED, ASK), asked to retry (TRYAGAIN, CLUSTERDOWN,
-//     LOADING…) or failed before it was written is redone one command at a time, in the
-//     caller's order, after the pipelines it was part of and before the next barrier.
+//   - What comes back MOVED is sent again, in a pipeline to the slot's new owner, in
+//     the caller's order per node, while attempts are left. What then still needs it —
+//     redirected by ASK, asked to retry (TRYAGAIN, CLUSTERDOWN, LOADING…), failed before
+//     it was written — is redone one command at a time, like Do, in the caller's order;
+//     all of it after the pipelines it was part of and before the next barrier.
 //
 // A transaction is written as users of Redis write it: Cmd("MULTI"), the commands,
 // Cmd("EXEC") (or Cmd("DISCARD")). It runs atomically on a dedicated connection to the
@@ -118,14 +120,15 @@ func (mt *multiTrace) add(tr *callTrace) {
 // part is what one node's pipeline carries of a command: the whole command, one slot's
 // part of a split command, or a fan-out command's copy for one node.
 type part struct {
-	n    *node.Node
-	info *command.Info
-	slot int  // -1: keyless
-	fan  bool // a fan-out copy: retried on its node, never redirected
-	args []any
-	out  *Result     // where its result goes: the command's, or its place in plan.rs
-	redo bool        // to be redone on its own after the pipeline
-	why  *resp.Error // what the pipelined try met, if a reply
+	n     *node.Node
+	info  *command.Info
+	slot  int  // -1: keyless
+	fan   bool // a fan-out copy: retried on its node, never redirected
+	args  []any
+	out   *Result     // where its result goes: the command's, or its place in plan.rs
+	redo  bool        // to be redone on its own after the pipeline
+	moves int         // MOVED answers followed by sending it again in a pipeline
+	why   *resp.Error // what the pipelined try met, if a reply
 }
 
 // plan is one command of a DoMulti: its parts, and how their results merge.
@@ -309,50 +312,45 @@ func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bo
 	return nil
 }
 
-// flush runs the current segment: one pipeline per node, in parallel, then the parts
-// to redo one by one in the caller's order, then the merged results.
+// flush runs the current segment: one pipeline per node, in parallel; then the parts
+// answered MOVED, sent again as pipelines to their slots' new owners (in order per
+// node, as long as attempts are left); then the parts still to redo, one by one in the
+// caller's order; then the merged results.
 func (m *multiRun) flush() {
 	if len(m.seg) == 0 {
 		return
 	}
-	type batch struct {
-		n     *node.Node
-		parts []*part
-	}
-	var batches []*batch
-	byNode := map[*node.Node]*batch{}
+	var all []*part
 	for _, i := range m.seg {
-		for _, p := range m.plans[i].parts {
-			b := byNode[p.n]
-			if b == nil {
-				b = &batch{n: p.n}
-				byNode[p.n] = b
-				batches = append(batches, b)
-			}
-			b.parts = append(b.parts, p)
-		}
+		all = append(all, m.plans[i].parts...)
 	}
-	if len(batches) == 1 { // one node: no goroutine needed
-		m.c.runBatch(m.ctx, batches[0].n, batches[0].parts)
-	} else {
-		var wg sync.WaitGroup
-		for _, b := range batches {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				m.c.runBatch(m.ctx, b.n, b.parts)
-			}()
+	m.runBatches(all)
+	for attempt := 2; attempt < m.c.opts.MaxAttempts && m.ctx.Err() == nil; attempt++ {
+		var moved []*part
+		for _, p := range all {
+			if !p.redo || p.fan || p.why == nil || !p.why.IsMoved() {
+				continue
+			}
+			readonly := p.info != nil && p.info.ReadOnly() && !m.written[p.slot]
+			n, err := m.c.pick(p.slot, readonly, nil)
+			if err != nil {
+				break // redone one by one, which reports it
+			}
+			p.n, p.redo, p.why = n, false, nil
+			p.moves++
+			moved = append(moved, p)
 		}
-		wg.Wait()
+		if len(moved) == 0 {
+			break
+		}
+		m.runBatches(moved)
 	}
 
 	w := conn.NewWaiter(m.ctx, timeZero)
 	defer w.Release()
 	for _, i := range m.seg { // the caller's order
 		for _, p := range m.plans[i].parts {
-			if p.redo {
-				m.redo(&w, p)
-			}
+			m.account(&w, p)
 		}
 		pl := &m.plans[i]
 		switch {
@@ -366,22 +364,64 @@ func (m *multiRun) flush() {
 	m.seg = m.seg[:0]
 }
 
-// redo sends one part again on its own, as Do would.
-func (m *multiRun) redo(w *conn.Waiter, p *part) {
+// runBatches sends parts as one pipeline per node, in their order, the nodes in
+// parallel.
+func (m *multiRun) runBatches(parts []*part) {
+	type batch struct {
+		n     *node.Node
+		parts []*part
+	}
+	var batches []*batch
+	byNode := map[*node.Node]*batch{}
+	for _, p := range parts {
+		b := byNode[p.n]
+		if b == nil {
+			b = &batch{n: p.n}
+			byNode[p.n] = b
+			batches = append(batches, b)
+		}
+		b.parts = append(b.parts, p)
+	}
+	if len(batches) == 1 { // one node: no goroutine needed
+		m.c.runBatch(m.ctx, batches[0].n, batches[0].parts)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, b := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.c.runBatch(m.ctx, b.n, b.parts)
+		}()
+	}
+	wg.Wait()
+}
+
+// account redoes a part on its own if it is still to be redone, as Do would, and adds
+// what it took to the hooks' trace.
+func (m *multiRun) account(w *conn.Waiter, p *part) {
 	if p.fan {
-		*p.out = m.c.doNode(m.ctx, p.n, p.args)
-		if m.mt != nil {
-			m.mt.retried.Add(1)
+		if p.redo {
+			*p.out = m.c.doNode(m.ctx, p.n, p.args)
+			if m.mt != nil {
+				m.mt.retried.Add(1)
+			}
 		}
 		return
 	}
 	var tr callTrace
-	*p.out = m.c.doSlot(w, p.info, p.slot, p.args, &tr)
-	tr.attempts++ // the pipelined try
-	if e := p.why; e != nil && (e.IsMoved() || e.IsAsk()) {
-		tr.redirects++
-		if e.IsAsk() {
-			tr.asks++
+	tr.attempts, tr.redirects = 1+p.moves, p.moves // the pipelined tries
+	if p.redo {
+		var one callTrace
+		*p.out = m.c.doSlot(w, p.info, p.slot, p.args, &one)
+		tr.attempts += one.attempts
+		tr.redirects += one.redirects
+		tr.asks += one.asks
+		if e := p.why; e != nil && (e.IsMoved() || e.IsAsk()) {
+			tr.redirects++
+			if e.IsAsk() {
+				tr.asks++
+			}
 		}
 	}
 	m.mt.add(&tr)

@@ -1,6 +1,7 @@
 package redline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -124,5 +125,43 @@ func TestDoMultiReadsItsWrites(t *testing.T) {
 		if s, err := rs[1].Text(); s != v || err != nil {
 			t.Fatalf("GET after SET in one DoMulti: %q, %v; want %q", s, err, v)
 		}
+	}
+}
+
+// TestDoMultiFollowsMovedInOrder: commands answered MOVED (the client's map is wrong
+// for their slot) are sent again to the right node in the caller's order, and the
+// hooks count the redirects.
+func TestDoMultiFollowsMovedInOrder(t *testing.T) {
+	var redirects, attempts int
+	c := newTestClient(t, plain(t), Options{Hooks: Hooks{AfterCommand: func(_ context.Context, e CommandEnd) {
+		if e.Name == "pipeline" {
+			redirects, attempts = e.Redirects, e.Attempts
+		}
+	}}})
+	ctx := ctxT(t, 30*time.Second)
+	k, other := twoSlotKeys(t, c, "mv:")
+	owner, _ := c.pick(hashslot.Key(k), false, nil)
+	wrong, _ := c.pick(hashslot.Key(other), false, nil)
+	c.Do(ctx, "DEL", k)
+	c.applyMoved(hashslot.Key(k), wrong.Addr()) // the client now believes wrong owns k's slot
+	var cmds []Command
+	for range 20 {
+		cmds = append(cmds, Cmd("INCR", k), Cmd("GET", k))
+	}
+	rs := c.DoMulti(ctx, cmds...)
+	for i := 0; i < len(rs); i += 2 {
+		want := int64(i/2 + 1)
+		if n, err := rs[i].Int64(); n != want || err != nil {
+			t.Fatalf("INCR %d: %d, %v; want %d", i/2, n, err, want)
+		}
+		if n, err := rs[i+1].Int64(); n != want || err != nil {
+			t.Fatalf("GET after INCR %d: %d, %v; want %d", i/2, n, err, want)
+		}
+	}
+	if n, _ := c.pick(hashslot.Key(k), false, nil); n != owner {
+		t.Fatalf("the slot's owner was not corrected: %s, want %s", n.Addr(), owner.Addr())
+	}
+	if redirects != len(cmds) || attempts < len(cmds) {
+		t.Fatalf("hooks: %d redirects, %d attempts; want %d redirects", redirects, attempts, len(cmds))
 	}
 }
