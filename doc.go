@@ -44,7 +44,8 @@
 // DoMulti run them on a dedicated connection. The rule is computed once per command
 // from the ACL categories and flags of the server's COMMAND reply (@transaction) and a
 // short list for the rest (internal/command/connstate.go); a test flags any command of
-// @connection, @pubsub or @transaction that the list does not classify.
+// @connection, @pubsub or @transaction that the list does not classify, and a
+// @connection command it does not know (from a newer server) is refused.
 //
 // The layers below the client are usable on their own: package resp is the RESP2/RESP3
 // codec, package hashslot maps keys to slots, and package redistest starts real
