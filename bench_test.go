@@ -93,3 +93,37 @@ func TestAllocsPerCall(t *testing.T) {
 		t.Errorf("allocations per call: GET %v (want ≤ 1), SET %v (want 0)", get, set)
 	}
 }
+
+// BenchmarkDoMulti measures DoMulti of 64 commands (GET and SET alternating, keys spread
+// over all slots, so over every node), and of 64 with an MGET of 4 slots among them.
+func BenchmarkDoMulti(b *testing.B) {
+	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	c := newTestClient(b, cl, Options{})
+	ctx := context.Background()
+	cmds := make([]Command, 64)
+	for i := range cmds {
+		k := fmt.Sprintf("bench:%d", i)
+		if i%2 == 0 {
+			cmds[i] = Cmd("GET", k)
+		} else {
+			cmds[i] = Cmd("SET", k, "0123456789abcdef")
+		}
+	}
+	split := append([]Command(nil), cmds...)
+	split[32] = Cmd("MGET", "bench:1", "bench:2", "bench:3", "bench:4")
+	for _, bc := range []struct {
+		name string
+		cmds []Command
+	}{{"get-set", cmds}, {"with-mget", split}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				for _, r := range c.DoMulti(ctx, bc.cmds...) {
+					if err := r.Err(); err != nil && err != Nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

@@ -210,3 +210,25 @@ func ExampleClient_SSubscribe() {
 	}
 	// Output: smessage orders:{eu} order 42 placed
 }
+
+// TxPipelined runs MULTI … EXEC without WATCH: all or nothing, on the node of the keys'
+// slot (here the hash tag {u1}). The same transaction can be written inside DoMulti:
+// Cmd("MULTI"), the commands, Cmd("EXEC").
+func ExampleClient_TxPipelined() {
+	ctx := context.Background()
+	c, err := redline.NewClient(ctx, redline.Options{Addrs: []string{"127.0.0.1:7000"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	rs, err := c.TxPipelined(ctx, func(p *redline.TxPipe) error {
+		p.Do("SET", "{u1}:name", "ann")
+		p.Do("INCR", "{u1}:visits")
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	visits, _ := rs[1].Int64()
+	fmt.Println("visits:", visits)
+}

@@ -15,13 +15,7 @@ import (
 // fanout sends a command to every primary (request policy all_shards) or every node
 // (all_nodes) at once and merges the replies per the command's response policy.
 func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Result {
-	t := c.topo.Load()
-	var targets []*topology.Node
-	if info.Request == command.PolicyAllNodes {
-		targets = t.Nodes()
-	} else {
-		targets = t.Primaries()
-	}
+	targets := c.fanTargets(info)
 	ctx, cancel := c.deriveCtx(ctx)
 	defer cancel()
 	own, err := cloneArgs(args) // a copy for the goroutines: the caller's args stay on its stack
@@ -34,11 +28,28 @@ func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Res
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = c.doNode(ctx, c.node(tn.Addr), own)
+			results[i] = c.doNode(ctx, tn, own)
 		}()
 	}
 	wg.Wait()
 	return merge(info.Response, results)
+}
+
+// fanTargets returns the nodes a fan-out command goes to: every node (request policy
+// all_nodes) or every primary (all_shards).
+func (c *Client) fanTargets(info *command.Info) []*node.Node {
+	t := c.topo.Load()
+	var tns []*topology.Node
+	if info.Request == command.PolicyAllNodes {
+		tns = t.Nodes()
+	} else {
+		tns = t.Primaries()
+	}
+	out := make([]*node.Node, len(tns))
+	for i, tn := range tns {
+		out[i] = c.node(tn.Addr)
+	}
+	return out
 }
 
 // doNode runs a command on one given node, retrying what the server asks to retry.

@@ -26,10 +26,59 @@ type Command struct {
 func Cmd(args ...any) Command { return Command{args: args} }
 
 // DoMulti runs several commands under one deadline and returns one Result per command,
-// in the caller's order. Commands are grouped by the node that owns their slot; each
-// group is sent as one pipeline, the groups in parallel. A command redirected (MOVED,
-// ASK) or asked to retry is handled on its own, like Do. The commands are not a
-// transaction: each succeeds or fails by itself.
+// in the caller's order. The commands are not a transaction: each succeeds or fails by
+// itself. They take effect in the caller's order wherever the order can matter:
+//
+//   - Commands are grouped by the node that owns their slot; each group is sent as one
+//     pipeline, in the caller's order, the groups in parallel (commands on different
+//     nodes have no keys in common). Keyless commands all go to one node. A read of a
+//     slot that an earlier command of the same DoMulti writes goes to the primary,
+//     whatever Options.ReadFrom says.
+//   - A multi-key command split by slot (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) is
+//     sent as one part per slot, each at the command's place in its node's pipeline;
+//     a fan-out command (DBSIZE, FLUSHALL, SCRIPT LOAD, …) as one part in every target
+//     node's pipeline. The parts' replies are merged as Do merges them.
+//   - Commands that cannot be pipelined are barriers: everything before them completes
+//     first, everything after starts after them. They are blocking commands (BLPOP,
+//     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection) and transactions.
+//   - What comes back MOVED is sent again, in a pipeline to the slot's new owner, in
+//     the caller's order per node, while attempts are left. What then still needs it —
+//     redirected by ASK, asked to retry (TRYAGAIN, CLUSTERDOWN, LOADING…), failed before
+//     it was written — is redone one command at a time, like Do, in the caller's order;
+//     all of it after the pipelines it was part of and before the next barrier.
+//
+// A transaction is written as users of Redis write it: Cmd("MULTI"), the commands,
+// Cmd("EXEC") (or Cmd("DISCARD")). It runs atomically on a dedicated connection to the
+// node of its keys' slot (all its keys must be in one slot, else every command of it
+// fails with a *CrossSlotError and nothing is sent). Its Results are the server's: OK
+// for MULTI, QUEUED (or the error the command was rejected with) for each command, and
+// EXEC's array of replies (nil when a watched key changed; an EXECABORT error when a
+// command was rejected). A MOVED answer while queuing — nothing ran — is followed once.
+// A MULTI without EXEC or DISCARD fails with every command after it, unsent. A WATCH
+// followed (after other commands, possibly) by such a transaction belongs to it: WATCH,
+// the commands between, and the transaction run in one go on the dedicated connection,
+// and EXEC answers nil when a watched key changed meanwhile (for a WATCH that can act
+// on what it read, use Client.Watch). A WATCH with no transaction after it fails with a
+// *ConnStateError.
+//
+// Other commands that change their connection's state (WATCH, SUBSCRIBE, HELLO, …)
+// fail with a *ConnStateError, as with Do, and are not barriers.
+//
+// Order hazards that remain: a command redone after the pipeline runs after the later
+// commands of the same pipeline that succeeded at once. For single-key commands this
+// cannot reorder one key's commands in a stable cluster — a node that answers MOVED or
+// ASK for a key answers so for every later command on it — but it can when the node's
+// state changes between two commands of the pipeline:
+//
+//   - a multi-key command answered TRYAGAIN (some of its keys had already migrated,
+//     others not) followed by a command on one of its keys still on the source node:
+//     the redone multi-key command sees that later write;
+//   - a command answered MOVED, CLUSTERDOWN or LOADING by a node that gains the slot,
+//     leaves CLUSTERDOWN or finishes loading before the next command on the same key,
+//     which then succeeds first.
+//
+// During a resharding or a failover, send commands whose relative order matters in
+// separate DoMulti calls, or as a transaction.
 func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
 	if !c.hooked {
 		return c.doMulti(ctx, cmds, nil)
@@ -68,6 +117,30 @@ func (mt *multiTrace) add(tr *callTrace) {
 	mt.asks.Add(int32(tr.asks))
 }
 
+// part is what one node's pipeline carries of a command: the whole command, one slot's
+// part of a split command, or a fan-out command's copy for one node.
+type part struct {
+	n     *node.Node
+	info  *command.Info
+	slot  int  // -1: keyless
+	fan   bool // a fan-out copy: retried on its node, never redirected
+	args  []any
+	out   *Result     // where its result goes: the command's, or its place in plan.rs
+	redo  bool        // to be redone on its own after the pipeline
+	moves int         // MOVED answers followed by sending it again in a pipeline
+	why   *resp.Error // what the pipelined try met, if a reply
+}
+
+// plan is one command of a DoMulti: its parts, and how their results merge.
+type plan struct {
+	parts  []*part
+	one    part          // the part of a command sent whole (no allocation of its own)
+	ptr    [1]*part      // parts' backing array then
+	groups []*splitGroup // a split command's slots
+	rs     []Result      // a split or fan-out command's parts' results, to merge
+	fan    bool
+}
+
 func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []Result {
 	results := make([]Result, len(cmds))
 	if c.closed.Load() {
@@ -78,117 +151,366 @@ func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []
 	}
 	ctx, cancel := c.deriveCtx(ctx)
 	defer cancel()
+	m := multiRun{c: c, ctx: ctx, cmds: cmds, results: results, mt: mt, plans: make([]plan, len(cmds))}
+	m.run()
+	return results
+}
 
+// multiRun is the state of one DoMulti.
+type multiRun struct {
+	c       *Client
+	ctx     context.Context
+	cmds    []Command
+	results []Result
+	mt      *multiTrace
+	plans   []plan
+	seg     []int        // the commands of the current segment (between barriers)
+	keyless *node.Node   // the node of keyless commands, picked once
+	written map[int]bool // slots written by earlier commands
+}
+
+// run plans the commands in order, running each segment when a barrier comes.
+func (m *multiRun) run() {
+	c := m.c
+	w := conn.NewWaiter(m.ctx, timeZero)
+	defer w.Release()
+	for i := 0; i < len(m.cmds); i++ {
+		args := m.cmds[i].args
+		if len(args) == 0 {
+			m.results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
+			continue
+		}
+		info := c.lookup(&w, args)
+		switch {
+		case info == nil:
+		case info.ConnState != command.ConnNone && info.Name == "multi":
+			end := m.txEnd(i)
+			m.flush()
+			if end < 0 {
+				err := errors.New("redline: DoMulti: MULTI without EXEC or DISCARD; it and the commands after it are not sent")
+				for k := i; k < len(m.cmds); k++ {
+					m.results[k] = Result{err: err}
+				}
+				return
+			}
+			m.runTx(i, i, end)
+			i = end
+			continue
+		case info.ConnState != command.ConnNone && info.Name == "watch":
+			multi := m.nextMulti(i)
+			end := -1
+			if multi > 0 {
+				end = m.txEnd(multi)
+			}
+			if end < 0 {
+				m.results[i] = Result{err: connStateErr(info)} // nothing to watch for
+				continue
+			}
+			m.flush()
+			m.runTx(i, multi, end)
+			i = end
+			continue
+		case info.ConnState != command.ConnNone:
+			m.results[i] = Result{err: connStateErr(info)}
+			continue
+		case info.Has(command.FlagBlocking):
+			m.flush()
+			var tr callTrace
+			m.results[i] = c.do(m.ctx, args, &tr)
+			m.mt.add(&tr)
+			continue
+		case fansOut(info):
+			own, err := cloneArgs(args)
+			if err != nil {
+				m.results[i] = Result{err: err}
+				continue
+			}
+			p := &m.plans[i]
+			p.fan = true
+			targets := c.fanTargets(info)
+			p.rs = make([]Result, len(targets))
+			for k, n := range targets {
+				p.parts = append(p.parts, &part{n: n, info: info, slot: -1, fan: true, args: own, out: &p.rs[k]})
+			}
+			if len(p.parts) == 0 {
+				m.results[i] = merge(info.Response, nil)
+				continue
+			}
+			m.seg = append(m.seg, i)
+			continue
+		case info.Request == command.PolicyMultiShard && splittable[info.Name]:
+			groups, ok, err := splitPlan(info, args)
+			if err != nil {
+				m.results[i] = Result{err: err}
+				continue
+			}
+			if ok {
+				m.plans[i].groups = groups
+				m.plans[i].rs = make([]Result, len(groups))
+				placed := true
+				for _, g := range groups {
+					if m.add(i, info, g.slot, g.args, false) != nil {
+						placed = false
+						break
+					}
+				}
+				if placed {
+					m.seg = append(m.seg, i)
+				}
+				continue
+			}
+		}
+		slot, err := c.routeSlot(info, args)
+		if err != nil {
+			m.results[i] = Result{err: err}
+			continue
+		}
+		if m.add(i, info, slot, args, true) == nil {
+			m.seg = append(m.seg, i)
+		}
+	}
+	m.flush()
+}
+
+// add places one part of command i (the whole command, or one of its parts) in the
+// node of its slot; an error (no node serves the slot) is the command's result.
+func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bool) error {
+	readonly := info != nil && info.ReadOnly()
+	var n *node.Node
+	var err error
+	switch {
+	case slot < 0:
+		if m.keyless == nil {
+			m.keyless = m.c.anyPrimary(nil)
+		}
+		n = m.keyless
+	default:
+		if readonly && m.written[slot] {
+			readonly = false // read what this pipeline wrote: the primary has it
+		}
+		if info == nil || !info.ReadOnly() {
+			if m.written == nil {
+				m.written = map[int]bool{}
+			}
+			m.written[slot] = true
+		}
+		n, err = m.c.pick(slot, readonly, nil)
+	}
+	if err != nil {
+		m.results[i] = Result{err: err}
+		m.plans[i].parts = nil
+		return err
+	}
+	pl := &m.plans[i]
+	if whole {
+		pl.one = part{n: n, info: info, slot: slot, args: args, out: &m.results[i]}
+		pl.ptr[0] = &pl.one
+		pl.parts = pl.ptr[:]
+		return nil
+	}
+	pl.parts = append(pl.parts, &part{n: n, info: info, slot: slot, args: args, out: &pl.rs[len(pl.parts)]})
+	return nil
+}
+
+// flush runs the current segment: one pipeline per node, in parallel; then the parts
+// answered MOVED, sent again as pipelines to their slots' new owners (in order per
+// node, as long as attempts are left); then the parts still to redo, one by one in the
+// caller's order; then the merged results.
+func (m *multiRun) flush() {
+	if len(m.seg) == 0 {
+		return
+	}
+	var all []*part
+	for _, i := range m.seg {
+		all = append(all, m.plans[i].parts...)
+	}
+	m.runBatches(all)
+	for attempt := 2; attempt < m.c.opts.MaxAttempts && m.ctx.Err() == nil; attempt++ {
+		var moved []*part
+		for _, p := range all {
+			if !p.redo || p.fan || p.why == nil || !p.why.IsMoved() {
+				continue
+			}
+			readonly := p.info != nil && p.info.ReadOnly() && !m.written[p.slot]
+			n, err := m.c.pick(p.slot, readonly, nil)
+			if err != nil {
+				break // redone one by one, which reports it
+			}
+			p.n, p.redo, p.why = n, false, nil
+			p.moves++
+			moved = append(moved, p)
+		}
+		if len(moved) == 0 {
+			break
+		}
+		m.runBatches(moved)
+	}
+
+	w := conn.NewWaiter(m.ctx, timeZero)
+	defer w.Release()
+	for _, i := range m.seg { // the caller's order
+		for _, p := range m.plans[i].parts {
+			m.account(&w, p)
+		}
+		pl := &m.plans[i]
+		switch {
+		case pl.fan:
+			m.results[i] = merge(pl.parts[0].info.Response, pl.rs)
+		case pl.groups != nil:
+			m.results[i] = mergeSplit(pl.parts[0].info, pl.groups, pl.rs)
+		}
+		*pl = plan{}
+	}
+	m.seg = m.seg[:0]
+}
+
+// runBatches sends parts as one pipeline per node, in their order, the nodes in
+// parallel.
+func (m *multiRun) runBatches(parts []*part) {
 	type batch struct {
 		n     *node.Node
-		index []int
-		args  [][]any
-		infos []*command.Info
+		parts []*part
 	}
-	batches := map[*node.Node]*batch{}
-	var single []int // commands that need Do's full path (fan-out, splits, errors)
-	w := conn.NewWaiter(ctx, timeZero)
-	for i, cmd := range cmds {
-		if len(cmd.args) == 0 {
-			single = append(single, i)
-			continue
-		}
-		info := c.lookup(&w, cmd.args)
-		if info != nil && (fansOut(info) || info.Request == command.PolicyMultiShard && splittable[info.Name]) {
-			single = append(single, i)
-			continue
-		}
-		slot, err := c.slotOf(info, cmd.args)
-		if err != nil {
-			results[i] = Result{err: err}
-			continue
-		}
-		n, err := c.pick(slot, info != nil && info.ReadOnly(), nil)
-		if err != nil {
-			results[i] = Result{err: err}
-			continue
-		}
-		b := batches[n]
+	var batches []*batch
+	byNode := map[*node.Node]*batch{}
+	for _, p := range parts {
+		b := byNode[p.n]
 		if b == nil {
-			b = &batch{n: n}
-			batches[n] = b
+			b = &batch{n: p.n}
+			byNode[p.n] = b
+			batches = append(batches, b)
 		}
-		b.index = append(b.index, i)
-		b.args = append(b.args, cmd.args)
-		b.infos = append(b.infos, info)
+		b.parts = append(b.parts, p)
 	}
-	w.Release()
-
+	if len(batches) == 1 { // one node: no goroutine needed
+		m.c.runBatch(m.ctx, batches[0].n, batches[0].parts)
+		return
+	}
 	var wg sync.WaitGroup
 	for _, b := range batches {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.runBatch(ctx, b.n, b.index, b.args, b.infos, results, mt)
-		}()
-	}
-	for _, i := range single {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if len(cmds[i].args) == 0 {
-				results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
-				return
-			}
-			var tr callTrace
-			results[i] = c.do(ctx, cmds[i].args, &tr)
-			mt.add(&tr)
+			m.c.runBatch(m.ctx, b.n, b.parts)
 		}()
 	}
 	wg.Wait()
-	return results
 }
 
-// runBatch sends one node's commands as a pipeline; what comes back redirected, asked
-// to retry or failed before it was written goes through the single-command path.
-func (c *Client) runBatch(ctx context.Context, n *node.Node, index []int, args [][]any, infos []*command.Info, results []Result, mt *multiTrace) {
-	w := conn.NewWaiter(ctx, timeZero)
-	defer w.Release()
-	// redo sends command k again on its own; first says what the pipelined try met.
-	redo := func(k int, first *resp.Error) {
-		slot, _ := c.slotOf(infos[k], args[k])
-		var tr callTrace
-		results[index[k]] = c.doSlot(&w, infos[k], slot, args[k], &tr)
-		tr.attempts++ // the pipelined try
-		if first != nil && (first.IsMoved() || first.IsAsk()) {
-			tr.redirects++
-			if first.IsAsk() {
-				tr.asks++
+// account redoes a part on its own if it is still to be redone, as Do would, and adds
+// what it took to the hooks' trace.
+func (m *multiRun) account(w *conn.Waiter, p *part) {
+	if p.fan {
+		if p.redo {
+			*p.out = m.c.doNode(m.ctx, p.n, p.args)
+			if m.mt != nil {
+				m.mt.retried.Add(1)
 			}
-		}
-		mt.add(&tr)
-	}
-	cn, err := n.Conn(&w)
-	if err != nil {
-		for k := range index {
-			results[index[k]] = Result{err: err}
 		}
 		return
 	}
+	var tr callTrace
+	tr.attempts, tr.redirects = 1+p.moves, p.moves // the pipelined tries
+	if p.redo {
+		var one callTrace
+		*p.out = m.c.doSlot(w, p.info, p.slot, p.args, &one)
+		tr.attempts += one.attempts
+		tr.redirects += one.redirects
+		tr.asks += one.asks
+		if e := p.why; e != nil && (e.IsMoved() || e.IsAsk()) {
+			tr.redirects++
+			if e.IsAsk() {
+				tr.asks++
+			}
+		}
+	}
+	m.mt.add(&tr)
+}
+
+// runBatch sends one node's parts as a pipeline and sets their results; what comes back
+// redirected, asked to retry or failed before it was written is marked to be redone.
+func (c *Client) runBatch(ctx context.Context, n *node.Node, parts []*part) {
+	w := conn.NewWaiter(ctx, timeZero)
+	defer w.Release()
+	cn, err := n.Conn(&w)
+	if err != nil {
+		for _, p := range parts {
+			*p.out = Result{err: err}
+		}
+		return
+	}
+	args := make([][]any, len(parts))
+	for k, p := range parts {
+		args[k] = p.args
+	}
 	vs, err := cn.ExecMulti(&w, args)
 	if err != nil {
-		for k := range index {
-			if (SafeToRetry(err) || infos[k] != nil && infos[k].ReadOnly()) && ctx.Err() == nil {
-				redo(k, nil)
-			} else {
-				results[index[k]] = Result{err: err}
-			}
+		for _, p := range parts {
+			*p.out = Result{err: err}
+			p.redo = (SafeToRetry(err) || p.info != nil && p.info.ReadOnly()) && ctx.Err() == nil
 		}
 		return
 	}
 	for k, v := range vs {
-		if e := v.Err; e != nil && (e.IsMoved() || e.IsAsk() || e.IsRetryable()) {
+		p := parts[k]
+		*p.out = Result{val: v}
+		e := v.Err
+		switch {
+		case e == nil:
+		case p.fan:
+			p.redo = e.IsRetryable()
+		case e.IsMoved() || e.IsAsk() || e.IsRetryable():
 			if e.IsMoved() {
 				c.applyMoved(e.Slot, resolveAddr(e.Addr, n.Addr()))
 			}
-			redo(k, e)
-			continue
+			p.redo, p.why = true, e
 		}
-		results[index[k]] = Result{val: v}
+	}
+}
+
+// txEnd returns the index of the EXEC or DISCARD that ends the transaction MULTI at
+// i begins, or -1.
+func (m *multiRun) txEnd(i int) int {
+	for k := i + 1; k < len(m.cmds); k++ {
+		if a := m.cmds[k].args; len(a) == 1 {
+			if in := command.Lookup(a); in != nil && (in.Name == "exec" || in.Name == "discard") {
+				return k
+			}
+		}
+	}
+	return -1
+}
+
+// nextMulti returns the index of the first MULTI after the WATCH at i, or -1 when
+// another command changing the connection's state comes first.
+func (m *multiRun) nextMulti(i int) int {
+	for k := i + 1; k < len(m.cmds); k++ {
+		in := command.Lookup(m.cmds[k].args)
+		switch {
+		case in == nil || in.ConnState == command.ConnNone || in.Name == "watch":
+		case in.Name == "multi":
+			return k
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// runTx runs the transaction cmds[i..end] as a barrier: the commands from i (WATCH, or
+// the MULTI itself) to the MULTI at multi, the MULTI, its commands, and EXEC or DISCARD.
+func (m *multiRun) runTx(i, multi, end int) {
+	batch := make([][]any, 0, end-i+1)
+	for k := i; k <= end; k++ {
+		batch = append(batch, m.cmds[k].args)
+	}
+	pre := batch[:multi-i]
+	vs, err := m.c.runTx(m.ctx, pre, batch[multi-i+1:len(batch)-1], batch[len(batch)-1])
+	for k := i; k <= end; k++ {
+		if err != nil {
+			m.results[k] = Result{err: err}
+		} else {
+			m.results[k] = Result{val: vs[k-i]}
+		}
 	}
 }

@@ -23,7 +23,10 @@ import (
 // []byte, integers, floats or bools (any other type is an error). The command goes to the node that
 // owns its keys' slot (keyless commands to a random primary; commands the server's
 // tips mark for all shards or all nodes to every one of them, their replies merged;
-// MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot). MOVED and ASK are
+// MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot). A command that would
+// change the state of the connection it is sent on (MULTI, SUBSCRIBE, HELLO, SELECT,
+// CLIENT REPLY, …: see the package documentation) is not sent: it fails with a
+// *ConnStateError naming the API to use instead. MOVED and ASK are
 // followed, TRYAGAIN, CLUSTERDOWN, LOADING and MASTERDOWN retried with backoff, all
 // within the call's deadline and Options.MaxAttempts.
 func (c *Client) Do(ctx context.Context, args ...any) Result {
@@ -59,6 +62,8 @@ func (c *Client) do(ctx context.Context, args []any, tr *callTrace) Result {
 	tr.info, tr.slot, tr.attempts = info, -1, 1
 	if info != nil {
 		switch {
+		case info.ConnState != command.ConnNone:
+			return Result{err: connStateErr(info)}
 		case fansOut(info):
 			return c.fanout(ctx, info, args)
 		case info.Request == command.PolicyMultiShard && splittable[info.Name]:
@@ -67,7 +72,7 @@ func (c *Client) do(ctx context.Context, args []any, tr *callTrace) Result {
 			}
 		}
 	}
-	slot, err := c.slotOf(info, args)
+	slot, err := c.routeSlot(info, args)
 	if err != nil {
 		return Result{err: err}
 	}
@@ -128,6 +133,19 @@ func (c *Client) slotOf(info *command.Info, args []any) (int, error) {
 		}
 	}
 	return slot, nil
+}
+
+// publishInfo is PUBLISH's entry in the command table, found once.
+var publishInfo = command.LookupName("publish")
+
+// routeSlot is slotOf, and for PUBLISH the slot of its channel: any node delivers a
+// message to every subscriber of the cluster, and one channel's messages from one
+// client, all sent to one node, arrive in the order they were published.
+func (c *Client) routeSlot(info *command.Info, args []any) (int, error) {
+	if info == publishInfo && info != nil && len(args) >= 2 {
+		return argSlot(args[1]), nil
+	}
+	return c.slotOf(info, args)
 }
 
 // CrossSlotError is returned, without contacting the cluster, for a command whose

@@ -11,96 +11,121 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
-// split runs a multi-key command whose keys span several slots (MGET, MSET, DEL,
-// UNLINK, EXISTS, TOUCH: request policy multi_shard) as one sub-command per slot, sent
-// in parallel, each redirected on its own, merged in the caller's key order. It
-// reports false when the keys share a slot (the command then goes as it is).
-func (c *Client) split(ctx context.Context, info *command.Info, args []any) (Result, bool) {
+// splitGroup is one slot's part of a split command: its keys' positions (in key order)
+// and the sub-command that carries them.
+type splitGroup struct {
+	slot int
+	keys []int
+	args []any
+}
+
+// splitPlan divides a multi-key command whose keys span several slots (MGET, MSET, DEL,
+// UNLINK, EXISTS, TOUCH: request policy multi_shard) into one sub-command per slot, in
+// the order the slots first appear. It reports false when the command is not split: its
+// keys share a slot, or its layout is not name-then-equal-key-groups. The sub-commands'
+// arguments are copies (they may outlive the caller's frame).
+func splitPlan(info *command.Info, args []any) ([]*splitGroup, bool, error) {
 	idx, _ := info.KeyIndexes(args, make([]int, 0, 16))
 	if len(idx) < 2 {
-		return Result{}, false
+		return nil, false, nil
 	}
-	first, step := idx[0], 1
-	if len(idx) > 1 {
-		step = idx[1] - idx[0]
-	}
+	first, step := idx[0], idx[1]-idx[0]
 	// Only a uniform layout — name, then key groups of equal width to the end — can be
 	// split safely.
 	if step < 1 || len(args) != first+step*len(idx) {
-		return Result{}, false
+		return nil, false, nil
 	}
 	for i, k := range idx {
 		if k != first+i*step {
-			return Result{}, false
+			return nil, false, nil
 		}
 	}
-	type group struct {
-		keys []int // positions (in key order) of this slot's keys
-		args []any
-	}
-	bySlot := map[int]*group{}
-	var order []int
+	bySlot := map[int]*splitGroup{}
+	var groups []*splitGroup
 	for i, k := range idx {
 		s := argSlot(args[k])
 		g := bySlot[s]
 		if g == nil {
 			prefix, err := cloneArgs(args[:first])
 			if err != nil {
-				return Result{err: err}, true
+				return nil, true, err
 			}
-			g = &group{args: prefix}
+			g = &splitGroup{slot: s, args: prefix}
 			bySlot[s] = g
-			order = append(order, s)
+			groups = append(groups, g)
 		}
 		g.keys = append(g.keys, i)
 		for j, a := range args[k : k+step] {
 			c, ok := cloneArg(a)
 			if !ok {
-				return Result{err: fmt.Errorf("redline: argument %d has unsupported type %s", k+j, reflect.TypeOf(a))}, true
+				return nil, true, fmt.Errorf("redline: argument %d has unsupported type %s", k+j, reflect.TypeOf(a))
 			}
 			g.args = append(g.args, c)
 		}
 	}
-	if len(order) == 1 {
+	if len(groups) == 1 {
+		return nil, false, nil
+	}
+	return groups, true, nil
+}
+
+// split runs a multi-key command whose keys span several slots as one sub-command per
+// slot (see splitPlan), sent in parallel, each redirected on its own, merged in the
+// caller's key order. It reports false when the command is not split (it then goes as
+// it is).
+func (c *Client) split(ctx context.Context, info *command.Info, args []any) (Result, bool) {
+	groups, ok, err := splitPlan(info, args)
+	if err != nil {
+		return Result{err: err}, true
+	}
+	if !ok {
 		return Result{}, false
 	}
 	ctx, cancel := c.deriveCtx(ctx)
 	defer cancel()
-	results := make([]Result, len(order))
+	results := make([]Result, len(groups))
 	var wg sync.WaitGroup
-	for i, s := range order {
+	for i, g := range groups {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := conn.NewWaiter(ctx, timeZero)
 			defer w.Release()
 			var tr callTrace
-			results[i] = c.doSlot(&w, info, s, bySlot[s].args, &tr)
+			results[i] = c.doSlot(&w, info, g.slot, g.args, &tr)
 		}()
 	}
 	wg.Wait()
+	return mergeSplit(info, groups, results), true
+}
+
+// mergeSplit combines the results of a split command's parts: the first error, the
+// aggregate of counts, or (MGET) each slot's values put back at their keys' positions.
+func mergeSplit(info *command.Info, groups []*splitGroup, results []Result) Result {
 	for _, r := range results {
 		if r.Err() != nil {
-			return r, true
+			return r
 		}
 	}
 	switch info.Response {
 	case command.ResponseAggSum, command.ResponseAggMin, command.ResponseAggMax:
-		return aggregateInts(info.Response, results), true
+		return aggregateInts(info.Response, results)
 	case command.ResponseAllSucceeded, command.ResponseOneSucceeded:
-		return results[0], true
+		return results[0]
 	}
-	// MGET: put each slot's values back at their keys' positions.
-	out := resp.Value{Type: resp.TypeArray, Elems: make([]resp.Value, len(idx))}
-	for i, s := range order {
+	n := 0
+	for _, g := range groups {
+		n += len(g.keys)
+	}
+	out := resp.Value{Type: resp.TypeArray, Elems: make([]resp.Value, n)}
+	for i, g := range groups {
 		v := results[i].val
-		g := bySlot[s]
 		if !isList(v) || len(v.Elems) != len(g.keys) {
-			return Result{err: typeErr(v, "an array with one element per key")}, true
+			return Result{err: typeErr(v, "an array with one element per key")}
 		}
 		for j, pos := range g.keys {
 			out.Elems[pos] = v.Elems[j]
 		}
 	}
-	return Result{val: out}, true
+	return Result{val: out}
 }

@@ -15,23 +15,31 @@ import (
 // nothing of the transaction ran. Retry the whole Watch function.
 var TxFailed = errors.New("redline: transaction aborted: a watched key changed")
 
+// errTxDone is returned by a Tx used after its Watch function returned.
+var errTxDone = errors.New("redline: Tx used after its Watch function returned")
+
 // Tx is a transaction on a dedicated connection to the node that owns its keys' slot.
 // Commands run with Do execute at once (reads under WATCH); Exec runs MULTI … EXEC.
-// A Tx is used by one goroutine, inside the function given to Client.Watch.
+// A Tx is used by one goroutine, inside the function given to Client.Watch; used after
+// that function returned, it fails with an error and sends nothing.
 type Tx struct {
-	c    *Client
-	n    *node.Node
-	cn   *conn.Conn
-	slot int // -1 until a key fixes it
-	dead bool
+	c       *Client
+	n       *node.Node
+	cn      *conn.Conn // nil until the first command needs it (Watch without keys)
+	slot    int        // -1 until a key fixes it
+	keyless bool       // cn was taken for a keyless command, before a key fixed the slot
+	dead    bool
+	done    bool
 }
 
 // Watch runs fn in a transaction: it WATCHes keys (all in one slot) on a dedicated
 // connection to their slot's owner, then calls fn, in which tx.Do reads and tx.Exec
 // runs the transaction (and fails with TxFailed if a watched key changed meanwhile).
-// The connection is UNWATCHed and returned to the pool afterwards (or closed, if the
-// context ended mid-way). A MOVED answer to WATCH — the slot moved — is followed once;
-// everything is bounded by the context and CommandTimeout.
+// Without keys, the transaction's slot is that of the first command with a key, and the
+// connection is taken then. The connection is UNWATCHed and returned to the pool
+// afterwards (or closed, if the context ended mid-way), also when fn panics (the panic
+// goes on). A MOVED answer to WATCH — the slot moved — is followed once; everything is
+// bounded by the context and CommandTimeout.
 func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...string) error {
 	if c.closed.Load() {
 		return ErrClosed
@@ -46,53 +54,107 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 		}
 		slot = s
 	}
+	tx := &Tx{c: c, slot: slot}
+	defer tx.release() // also when fn panics: the connection goes back
+	if len(keys) > 0 {
+		args := make([]any, 0, len(keys)+1)
+		args = append(args, "WATCH")
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		if err := tx.watch(ctx, args); err != nil {
+			return err
+		}
+	}
+	return fn(tx)
+}
+
+// watch takes the connection of the slot's owner and sends WATCH, following a MOVED
+// answer once.
+func (tx *Tx) watch(ctx context.Context, args []any) error {
 	var target *node.Node
 	for attempt := 1; attempt <= 2; attempt++ {
-		n := target
-		if n == nil {
-			var err error
-			if n, err = c.pick(slot, false, nil); err != nil {
-				return err
-			}
+		if err := tx.connect(ctx, target); err != nil {
+			return err
 		}
-		cn, err := n.Dedicated(ctx)
+		v, err := tx.exec(ctx, args)
 		if err != nil {
 			return err
 		}
-		tx := &Tx{c: c, n: n, cn: cn, slot: slot}
-		if len(keys) > 0 {
-			args := make([]any, 0, len(keys)+1)
-			args = append(args, "WATCH")
-			for _, k := range keys {
-				args = append(args, k)
+		if e := v.Err; e != nil {
+			if !e.IsMoved() || attempt == 2 {
+				return e
 			}
-			v, err := tx.exec(ctx, args)
-			if err == nil && v.Err != nil && v.Err.IsMoved() && attempt == 1 {
-				n.Release(cn, true)
-				addr := resolveAddr(v.Err.Addr, n.Addr())
-				c.applyMoved(v.Err.Slot, addr)
-				target = c.node(addr)
-				continue
-			}
-			if err == nil && v.Err != nil {
-				err = v.Err
-			}
-			if err != nil {
-				tx.release()
-				return err
-			}
+			addr := resolveAddr(e.Addr, tx.n.Addr())
+			tx.c.applyMoved(e.Slot, addr)
+			target = tx.c.node(addr)
+			tx.giveBack()
+			continue
 		}
-		err = fn(tx)
-		tx.release()
-		return err
+		return nil
 	}
 	return errors.New("redline: Watch: the keys' slot moved twice")
 }
 
+// connect takes a dedicated connection to target, or to the owner of tx.slot (a random
+// primary while no key has fixed it), unless tx has one.
+func (tx *Tx) connect(ctx context.Context, target *node.Node) error {
+	if tx.cn != nil {
+		return nil
+	}
+	n := target
+	if n == nil {
+		var err error
+		if n, err = tx.c.pick(tx.slot, false, nil); err != nil {
+			return err
+		}
+	}
+	cn, err := n.Dedicated(ctx)
+	if err != nil {
+		return err
+	}
+	tx.n, tx.cn, tx.keyless = n, cn, tx.slot < 0
+	return nil
+}
+
+// ready checks that tx is still usable and that its connection is the one of its slot:
+// a connection taken for a keyless command before the slot was known is exchanged for
+// one to the slot's owner (nothing on it depends on a key).
+func (tx *Tx) ready(ctx context.Context) error {
+	if tx.done {
+		return errTxDone
+	}
+	if tx.cn != nil && tx.keyless && tx.slot >= 0 {
+		if n, err := tx.c.pick(tx.slot, false, nil); err == nil && n != tx.n {
+			tx.giveBack()
+		}
+		tx.keyless = false
+	}
+	return tx.connect(ctx, nil)
+}
+
 // Do runs one command at once on the transaction's connection (typically a read of a
-// watched key). Its keys must be in the transaction's slot.
+// watched key, or WATCH of more keys). Its keys must be in the transaction's slot.
+// MULTI, EXEC and DISCARD are refused (use Exec), as are the other commands that change
+// the connection's state.
 func (tx *Tx) Do(ctx context.Context, args ...any) Result {
+	if tx.done {
+		return Result{err: errTxDone}
+	}
+	if len(args) == 0 {
+		return Result{err: errors.New("redline: Tx.Do: empty command")}
+	}
+	if info := command.Lookup(args); info != nil && info.ConnState != command.ConnNone &&
+		info.Name != "watch" && info.Name != "unwatch" {
+		if info.ConnState == command.ConnTransaction {
+			return Result{err: &ConnStateError{Command: commandUpper(info.Name), Use: "use Tx.Exec"}}
+		}
+		return Result{err: connStateErr(info)}
+	}
 	if err := tx.checkSlot(args); err != nil {
+		return Result{err: err}
+	}
+	if err := tx.ready(ctx); err != nil {
 		return Result{err: err}
 	}
 	v, err := tx.exec(ctx, args)
@@ -112,18 +174,27 @@ func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {
 	var err error
 	c.aroundCommand(ctx, CommandStart{Name: "multi", Commands: len(cmds)}, func(end *CommandEnd) {
 		results, err = tx.exec1(ctx, cmds)
-		end.Node, end.Slot, end.Err = tx.n.Addr(), tx.slot, err
+		end.Slot, end.Err = tx.slot, err
+		if tx.n != nil {
+			end.Node = tx.n.Addr()
+		}
 	})
 	return results, err
 }
 
 // exec1 is Exec without the hooks.
 func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
+	if tx.done {
+		return nil, errTxDone
+	}
 	batch := make([][]any, 0, len(cmds)+2)
 	batch = append(batch, []any{"MULTI"})
 	for _, cmd := range cmds {
 		if len(cmd.args) == 0 {
 			return nil, errors.New("redline: Tx.Exec: empty command")
+		}
+		if info := command.Lookup(cmd.args); info != nil && info.ConnState != command.ConnNone {
+			return nil, connStateErr(info)
 		}
 		if err := tx.checkSlot(cmd.args); err != nil {
 			return nil, err
@@ -131,6 +202,9 @@ func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 		batch = append(batch, cmd.args)
 	}
 	batch = append(batch, []any{"EXEC"})
+	if err := tx.ready(ctx); err != nil {
+		return nil, err
+	}
 	w := tx.c.waiter(ctx)
 	defer w.Release()
 	vs, err := tx.cn.ExecMulti(&w, batch)
@@ -138,26 +212,11 @@ func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 		tx.dead = true
 		return nil, err
 	}
-	results := make([]Result, len(cmds))
-	for i := range cmds { // QUEUED, or the error the command was rejected with
-		if e := vs[i+1].Err; e != nil {
-			results[i] = Result{val: vs[i+1]}
-		}
-	}
-	execReply := vs[len(vs)-1]
-	switch {
-	case execReply.Err != nil:
-		return results, execReply.Err // EXECABORT, or MOVED if the slot moved under us
-	case execReply.IsNull():
-		return nil, TxFailed
-	case !isList(execReply) || len(execReply.Elems) != len(cmds):
+	results, bad, err := txResults(vs, len(cmds))
+	if bad {
 		tx.dead = true
-		return nil, fmt.Errorf("%w: EXEC returned %s for %d commands", resp.ErrProtocol, execReply.Type, len(cmds))
 	}
-	for i, v := range execReply.Elems {
-		results[i] = Result{val: v}
-	}
-	return results, nil
+	return results, err
 }
 
 // checkSlot makes sure a command's keys are in the transaction's slot (the first key
@@ -188,8 +247,11 @@ func (tx *Tx) exec(ctx context.Context, args []any) (resp.Value, error) {
 	return v, err
 }
 
-// release gives the connection back: UNWATCHed when it is healthy, closed otherwise.
-func (tx *Tx) release() {
+// giveBack returns the connection: UNWATCHed when it is healthy, closed otherwise.
+func (tx *Tx) giveBack() {
+	if tx.cn == nil {
+		return
+	}
 	if !tx.dead {
 		ctx, cancel := context.WithTimeout(context.Background(), tx.c.opts.CommandTimeout)
 		if _, err := tx.exec(ctx, []any{"UNWATCH"}); err != nil {
@@ -198,4 +260,11 @@ func (tx *Tx) release() {
 		cancel()
 	}
 	tx.n.Release(tx.cn, !tx.dead)
+	tx.n, tx.cn, tx.dead = nil, nil, false
+}
+
+// release ends the transaction: the connection goes back and tx is unusable.
+func (tx *Tx) release() {
+	tx.giveBack()
+	tx.done = true
 }

@@ -180,13 +180,17 @@ func entry(in *command.Info) resp.Value {
 		specs.Elems = append(specs.Elems, kv(str("flags"), words(resp.TypeSet, s.Flags.String()),
 			str("begin_search"), bs, str("find_keys"), fk))
 	}
+	cats := words(resp.TypeSet, in.Categories.String())
+	for i := range cats.Elems {
+		cats.Elems[i].Str = append([]byte("@"), cats.Elems[i].Str...)
+	}
 	subs := resp.Value{Type: resp.TypeArray, Elems: []resp.Value{}}
 	for _, s := range in.Subcommands {
 		subs.Elems = append(subs.Elems, entry(s))
 	}
 	return resp.Value{Type: resp.TypeArray, Elems: []resp.Value{
 		str(in.Name), num(in.Arity), words(resp.TypeSet, in.Flags.String()),
-		num(in.FirstKey), num(in.LastKey), num(in.Step), words(resp.TypeSet, "0"),
+		num(in.FirstKey), num(in.LastKey), num(in.Step), cats,
 		tips, specs, subs,
 	}}
 }

@@ -13,6 +13,11 @@ type Info struct {
 	Arity int
 	// Flags are the command's flags.
 	Flags Flags
+	// Categories are the command's ACL categories.
+	Categories Categories
+	// ConnState says whether the command changes the state of the connection it is
+	// sent on (see [ConnState]); computed from the categories and the name.
+	ConnState ConnState
 	// FirstKey, LastKey and Step are the legacy key positions: the first and last key's
 	// positions (LastKey negative counts from the end, -1 is the last argument) and the
 	// distance between keys; FirstKey 0 means no keys. KeySpecs are more precise; these

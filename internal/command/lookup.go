@@ -168,6 +168,7 @@ var generated = newGenerated()
 func newGenerated() *Table {
 	for _, in := range table {
 		attachKeyFinders(in)
+		classifyConn(in)
 	}
 	return NewTable(table)
 }

@@ -86,7 +86,11 @@ func parseEntry(e *resp.Value, parent string, depth int) (*Info, error) {
 	if in.Step, err = integer(f[5], where, "step"); err != nil {
 		return nil, err
 	}
-	// f[6], the ACL categories, is not kept.
+	if len(f) > 6 && !f[6].IsNull() {
+		if in.Categories, err = parseCategories(f[6], where); err != nil {
+			return nil, err
+		}
+	}
 	if len(f) > 7 {
 		if err := parseTips(in, f[7], where); err != nil {
 			return nil, err
@@ -117,6 +121,7 @@ func parseEntry(e *resp.Value, parent string, depth int) (*Info, error) {
 		}
 	}
 	attachKeyFinders(in)
+	classifyConn(in)
 	return in, nil
 }
 
@@ -133,6 +138,21 @@ func parseFlags(v resp.Value, where string) (Flags, error) {
 		fl |= ParseFlag(s)
 	}
 	return fl, nil
+}
+
+func parseCategories(v resp.Value, where string) (Categories, error) {
+	if !isList(v) {
+		return 0, malformed(where, "ACL categories are a %s, not an array or set", v.Type)
+	}
+	var cs Categories
+	for _, e := range v.Elems {
+		s, ok := text(e)
+		if !ok {
+			return 0, malformed(where, "an ACL category is a %s, not a string", e.Type)
+		}
+		cs |= ParseCategory(s)
+	}
+	return cs, nil
 }
 
 func parseTips(in *Info, v resp.Value, where string) error {

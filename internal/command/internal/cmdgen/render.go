@@ -56,6 +56,9 @@ func writeInfo(b *bytes.Buffer, in *command.Info) {
 	if in.Flags != 0 {
 		fmt.Fprintf(b, "Flags: %#v,\n", in.Flags)
 	}
+	if in.Categories != 0 {
+		fmt.Fprintf(b, "Categories: %#v,\n", in.Categories)
+	}
 	if in.FirstKey != 0 || in.LastKey != 0 || in.Step != 0 {
 		fmt.Fprintf(b, "FirstKey: %d, LastKey: %d, Step: %d,\n", in.FirstKey, in.LastKey, in.Step)
 	}

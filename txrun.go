@@ -1,0 +1,202 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redline-go/redline/internal/command"
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/resp"
+)
+
+// TxPipe collects the commands of a transaction for TxPipelined.
+type TxPipe struct {
+	cmds []Command
+}
+
+// Do queues a command of the transaction; it runs when the function given to
+// TxPipelined returns. Its arguments must not change until then.
+func (p *TxPipe) Do(args ...any) { p.cmds = append(p.cmds, Command{args: args}) }
+
+// TxPipelined runs the commands fn queues on p as one MULTI … EXEC transaction, without
+// WATCH (use Watch for an optimistic transaction), on a dedicated connection to the node
+// of their keys' slot; all keys must be in one slot (else a *CrossSlotError, nothing
+// sent). It returns one Result per queued command: its reply within EXEC's. A command
+// the server rejected when queuing aborts the whole transaction (EXECABORT), returned as
+// the error with the rejected command's Result set. A MOVED answer while queuing —
+// nothing ran — is followed once. If fn returns an error, nothing is sent and that
+// error is returned.
+func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]Result, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	var p TxPipe
+	if err := fn(&p); err != nil {
+		return nil, err
+	}
+	if len(p.cmds) == 0 {
+		return nil, nil
+	}
+	body := make([][]any, len(p.cmds))
+	for i, cmd := range p.cmds {
+		body[i] = cmd.args
+	}
+	run := func() ([]Result, error) {
+		ctx, cancel := c.deriveCtx(ctx)
+		defer cancel()
+		vs, err := c.runTx(ctx, nil, body, []any{"EXEC"})
+		if err != nil {
+			return nil, err
+		}
+		rs, _, err := txResults(vs, len(body))
+		return rs, err
+	}
+	if !c.hooked {
+		return run()
+	}
+	var results []Result
+	var err error
+	c.aroundCommand(ctx, CommandStart{Name: "multi", Commands: len(body)}, func(end *CommandEnd) {
+		results, err = run()
+		end.Err = err
+	})
+	return results, err
+}
+
+// txSlot checks the commands of a transaction before anything is sent: none empty,
+// none changing the connection's state (but the WATCHes of pre), all keys in one slot
+// (returned; -1 when keyless).
+func (c *Client) txSlot(pre, body [][]any) (int, error) {
+	slot, key := -1, ""
+	for i, args := range append(pre[:len(pre):len(pre)], body...) {
+		if len(args) == 0 {
+			return 0, errors.New("redline: transaction: empty command")
+		}
+		info := command.Lookup(args)
+		if info != nil && info.ConnState != command.ConnNone && !(i < len(pre) && info.Name == "watch") {
+			return 0, connStateErr(info)
+		}
+		s, err := c.slotOf(info, args)
+		if err != nil {
+			return 0, err
+		}
+		if s < 0 {
+			continue
+		}
+		k := firstKey(info, args)
+		if slot >= 0 && s != slot {
+			return 0, &CrossSlotError{Command: "multi", Keys: [2]string{key, k}, Slots: [2]int{slot, s}}
+		}
+		slot, key = s, k
+	}
+	return slot, nil
+}
+
+// firstKey returns a copy of the command's first key (or shard channel).
+func firstKey(info *command.Info, args []any) string {
+	var buf [16]int
+	idx, _ := info.SlotIndexes(args, buf[:0])
+	if len(idx) == 0 {
+		return ""
+	}
+	return strings.Clone(argString(args[idx[0]]))
+}
+
+// runTx runs pre (WATCH and other commands before MULTI, or nothing), MULTI, body and
+// end (EXEC or DISCARD) on a dedicated connection to the node of their slot and returns
+// every reply, in order. A MOVED answer to a queued command, with EXEC aborted and
+// nothing but WATCH before MULTI (so nothing ran), is followed once.
+func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]resp.Value, error) {
+	slot, err := c.txSlot(pre, body)
+	if err != nil {
+		return nil, err
+	}
+	watchOnly := true
+	for _, args := range pre {
+		if in := command.Lookup(args); in == nil || in.Name != "watch" {
+			watchOnly = false
+		}
+	}
+	batch := make([][]any, 0, len(pre)+len(body)+2)
+	batch = append(batch, pre...)
+	batch = append(batch, []any{"MULTI"})
+	batch = append(batch, body...)
+	batch = append(batch, end)
+	var target *node.Node
+	for attempt := 1; ; attempt++ {
+		n := target
+		if n == nil {
+			if n, err = c.pick(slot, false, nil); err != nil {
+				return nil, err
+			}
+		}
+		vs, err := c.execDedicated(ctx, n, batch)
+		if err != nil {
+			return nil, err
+		}
+		last := vs[len(vs)-1].Err
+		if attempt == 1 && watchOnly && last != nil && last.Code == "EXECABORT" {
+			for _, v := range vs[:len(vs)-1] {
+				if e := v.Err; e != nil && e.IsMoved() {
+					addr := resolveAddr(e.Addr, n.Addr())
+					c.applyMoved(e.Slot, addr)
+					target = c.node(addr)
+					break
+				}
+			}
+			if target != nil {
+				continue
+			}
+		}
+		return vs, nil
+	}
+}
+
+// execDedicated sends batch as one pipeline on a dedicated connection of n and gives the
+// connection back (closed if its replies were not all read).
+func (c *Client) execDedicated(ctx context.Context, n *node.Node, batch [][]any) ([]resp.Value, error) {
+	cn, err := n.Dedicated(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := conn.NewWaiter(ctx, timeZero)
+	defer w.Release()
+	vs, err := cn.ExecMulti(&w, batch)
+	n.Release(cn, err == nil)
+	return vs, err
+}
+
+// txResults reads the replies of MULTI, n queued commands and EXEC: one Result per
+// command, TxFailed when a watched key changed, EXEC's error (EXECABORT…) with the
+// rejected commands' Results set. bad reports a reply that does not fit a transaction
+// (the connection is then not reused).
+func txResults(vs []resp.Value, n int) (results []Result, bad bool, err error) {
+	if len(vs) != n+2 {
+		return nil, true, fmt.Errorf("%w: %d replies for a transaction of %d commands", resp.ErrProtocol, len(vs), n)
+	}
+	if e := vs[0].Err; e != nil {
+		return nil, false, e // MULTI itself refused
+	}
+	results = make([]Result, n)
+	for i := 0; i < n; i++ { // QUEUED, or the error the command was rejected with
+		if vs[i+1].Err != nil {
+			results[i] = Result{val: vs[i+1]}
+		}
+	}
+	execReply := vs[len(vs)-1]
+	switch {
+	case execReply.Err != nil:
+		return results, false, execReply.Err // EXECABORT, or MOVED if the slot moved under us
+	case execReply.IsNull():
+		return nil, false, TxFailed
+	case !isList(execReply) || len(execReply.Elems) != n:
+		return nil, true, fmt.Errorf("%w: EXEC returned %s for %d commands", resp.ErrProtocol, execReply.Type, n)
+	}
+	for i, v := range execReply.Elems {
+		results[i] = Result{val: v}
+	}
+	return results, false, nil
+}
