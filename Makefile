@@ -4,16 +4,28 @@ FUZZTIME ?= 5s
 # The test suite opens many sockets (proxies, clusters, concurrent callers).
 SHELL    := /bin/bash
 
-.PHONY: all deps test check unit fuzz-short fuzz soak demo bench bench-hooks bench-scale clean
+.PHONY: all deps test check unit matrix-smoke test-matrix fuzz-short fuzz soak demo bench bench-hooks bench-scale clean
 
 all: test
 
-## deps: install redis-server and redis-tools from Debian's packages when missing
+## deps: install redis-server and redis-tools from Debian's packages when missing, and fetch
+## Redis 6.0 and Valkey 8.0 for the server matrix (scripts/servers.sh: into .cache/servers, no root)
 deps:
 	@./scripts/deps.sh
+	@./scripts/servers.sh
 
-## test: everything CI runs: formatting, vet, race-enabled tests on real clusters, short fuzzing
-test: deps check unit fuzz-short
+## test: everything CI runs: formatting, vet, race-enabled tests on real clusters, a smoke of the
+## server matrix (Redis 6.0, Valkey 8.0), short fuzzing
+test: deps check unit matrix-smoke fuzz-short
+
+## matrix-smoke: the seed scenario and the basics over RESP2/RESP3 on Redis 6.0 and Valkey 8.0
+matrix-smoke:
+	./scripts/test-matrix.sh -short
+
+## test-matrix: the integration tests that matter per server on Redis 6.0, 7.0 and Valkey 8.0,
+## one table of results (logs in test-matrix/)
+test-matrix: deps
+	./scripts/test-matrix.sh
 
 ## check: gofmt and go vet (redlineotel/, a module of its own, too: vet, and go.mod/go.sum tidy)
 check:

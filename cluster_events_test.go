@@ -161,6 +161,7 @@ func TestFailover(t *testing.T) {
 	var recovered time.Time
 	var maxOver time.Duration
 	var calls, failed int
+	var lastErr error
 	for i := 0; time.Since(killed) < 30*time.Second; i++ {
 		start := time.Now()
 		err := c.Do(context.Background(), "SET", key, i).Err() // the client's CommandTimeout bounds it
@@ -171,6 +172,7 @@ func TestFailover(t *testing.T) {
 		}
 		if err != nil {
 			failed++
+			lastErr = err
 			recovered = time.Time{}
 			var ne *NodeError
 			if !errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) {
@@ -190,7 +192,7 @@ func TestFailover(t *testing.T) {
 		}
 	}
 	if recovered.IsZero() {
-		t.Fatalf("writes never recovered after the failover (%d calls, %d failed)", calls, failed)
+		t.Fatalf("writes never recovered after the failover (%d calls, %d failed; the last: %v)", calls, failed, lastErr)
 	}
 	if maxOver > 50*time.Millisecond {
 		t.Errorf("a call overshot its %v deadline by %v", timeout, maxOver)

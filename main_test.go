@@ -61,6 +61,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// needServer skips t, saying why, when cl runs a server older than major.minor (the
+// feature under test is not there; scripts/test-matrix.sh runs the suite on Redis 6.0).
+func needServer(t testing.TB, cl *redistest.Cluster, major, minor int) {
+	t.Helper()
+	if s := cl.Server(); !s.AtLeast(major, minor) {
+		t.Skipf("needs Redis %d.%d or newer; the cluster runs %s", major, minor, s)
+	}
+}
+
 func ctxT(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

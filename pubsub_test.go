@@ -86,6 +86,7 @@ func TestSubscribe(t *testing.T) {
 // migrated to another master and after its owner fails over, with a gap event each time.
 func TestShardedSubscriptionFollowsSlot(t *testing.T) {
 	cl := plain(t)
+	needServer(t, cl, 7, 0) // SSUBSCRIBE
 	c := newTestClient(t, cl, Options{RefreshMinInterval: 200 * time.Millisecond})
 	ctx := ctxT(t, 90*time.Second)
 	const channel = "{shard}events"

@@ -131,13 +131,13 @@ func TestReliabilitySecurity(t *testing.T) {
 			want string
 		}{
 			{[]any{"SET", keys[0], "x"}, "'set' command"},
-			{[]any{"GET", "other:key"}, "access one of the keys"},
+			{[]any{"GET", "other:key"}, "access"}, // Redis: "…access one of the keys…", Valkey: "…access a key"
 		} {
 			start := time.Now()
 			err := c.Do(ctx, tc.args...).Err()
 			var re *RedisError
 			var ne *NodeError
-			if !errors.As(err, &re) || re.Code != "NOPERM" || !strings.Contains(err.Error(), tc.want) || errors.As(err, &ne) {
+			if !errors.As(err, &re) || re.Code != "NOPERM" || !strings.Contains(strings.ToLower(err.Error()), tc.want) || errors.As(err, &ne) {
 				t.Errorf("%v: %v, want the server's NOPERM error mentioning %q", tc.args, err, tc.want)
 			}
 			if el := time.Since(start); el > 100*time.Millisecond {
@@ -218,7 +218,11 @@ func TestReliabilitySecurity(t *testing.T) {
 				}
 			}
 		}
-		acl("rotator", "reset", "on", ">rotate-1", "~*", "&*", "+@all")
+		if cl.Server().AtLeast(6, 2) {
+			acl("rotator", "reset", "on", ">rotate-1", "~*", "&*", "+@all") // channel rules are 6.2+
+		} else {
+			acl("rotator", "reset", "on", ">rotate-1", "~*", "+@all")
+		}
 		var current atomic.Value
 		current.Store("rotate-1")
 		var asked atomic.Int64

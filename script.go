@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Script is a Lua script run by its SHA1 (EVALSHA), sent in full (EVAL) only when a
@@ -31,9 +32,16 @@ func (s *Script) Run(ctx context.Context, c *Client, keys []string, args ...any)
 }
 
 // RunRO runs a read-only script (EVALSHA_RO / EVAL_RO): it may go to replicas per
-// Options.ReadFrom, and the server refuses it if it writes.
+// Options.ReadFrom, and the server refuses it if it writes. A server before Redis 7.0
+// does not know EVALSHA_RO: there it runs as Run does (on the primary, the server not
+// checking that it only reads).
 func (s *Script) RunRO(ctx context.Context, c *Client, keys []string, args ...any) Result {
-	return s.run(ctx, c, "EVALSHA_RO", "EVAL_RO", keys, args)
+	r := s.run(ctx, c, "EVALSHA_RO", "EVAL_RO", keys, args)
+	var re *RedisError
+	if errors.As(r.Err(), &re) && re.Code == "ERR" && strings.Contains(re.Msg, "unknown command") {
+		return s.run(ctx, c, "EVALSHA", "EVAL", keys, args)
+	}
+	return r
 }
 
 func (s *Script) run(ctx context.Context, c *Client, bySHA, bySource string, keys []string, args []any) Result {

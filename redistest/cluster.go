@@ -81,11 +81,17 @@ func (c *Cluster) newNode(i int, badTLS *tls.Config) error {
 	c.nodes = append(c.nodes, n)
 	n.admin = &adminConn{password: c.cfg.Password}
 	var err error
-	if n.port, err = freePort(); err != nil {
-		return err
-	}
-	if n.busPort, err = freePort(); err != nil {
-		return err
+	if c.cfg.server.AtLeast(7, 0) {
+		if n.port, err = freePort(); err != nil {
+			return err
+		}
+		if n.busPort, err = freePort(); err != nil {
+			return err
+		}
+	} else { // the bus listens on port+10000, whatever is announced
+		if n.port, n.busPort, err = freePortPair(busOffset); err != nil {
+			return err
+		}
 	}
 	n.admin.addr = n.ServerAddr()
 	if c.pki != nil {
@@ -122,7 +128,15 @@ func (c *Cluster) form(ctx context.Context) error {
 	masters := c.nodes[:cfg.Masters]
 	if err := c.eachNode(ctx, masters, func(ctx context.Context, n *Node) error {
 		lo, hi := slotRange(n.index, cfg.Masters)
-		_, err := n.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi)
+		if cfg.server.AtLeast(7, 0) {
+			_, err := n.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi)
+			return err
+		}
+		args := []any{"CLUSTER", "ADDSLOTS"} // ADDSLOTSRANGE is 7.0+
+		for s := lo; s <= hi; s++ {
+			args = append(args, s)
+		}
+		_, err := n.Do(ctx, args...)
 		return err
 	}); err != nil {
 		return err
@@ -267,6 +281,9 @@ func (c *Cluster) eachNode(ctx context.Context, nodes []*Node, fn func(context.C
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// Server returns the server the cluster runs (name and version).
+func (c *Cluster) Server() Server { return c.cfg.server }
 
 // Nodes returns every node: the masters as started first, then the replicas
 // (replica i follows master i % Masters). Roles change with failovers: use Topology

@@ -3,7 +3,6 @@ package redistest
 import (
 	"errors"
 	"fmt"
-	"os/exec"
 	"time"
 )
 
@@ -35,7 +34,10 @@ type Config struct {
 	// fault modes are unavailable, but nothing sits between client and server (for
 	// benchmarks).
 	NoProxy bool
-	// RedisServer is the redis-server binary. "" means "redis-server" on PATH.
+	// RedisServer is the server binary: redis-server 6.0 or newer, or valkey-server.
+	// "" means $REDLINE_REDIS_SERVER (see ServerEnv), else "redis-server" on PATH. What
+	// differs between versions (the bus port option, ADDSLOTSRANGE, TLS announcements,
+	// DEBUG) is adapted to the version the binary reports.
 	RedisServer string
 	// Dir is where the cluster's temporary directory is made. "" means os.TempDir().
 	// The directory and everything in it are removed by Close.
@@ -43,6 +45,8 @@ type Config struct {
 	// Logf, when set, receives a line for each step of Start and for each node control
 	// action (testing.TB.Logf fits).
 	Logf func(format string, args ...any)
+
+	server Server // what RedisServer reports itself to be
 }
 
 // defaultNodeTimeout is the cluster-node-timeout used when Config.NodeTimeout is 0.
@@ -74,12 +78,17 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("redistest: ClientAuth needs TLS")
 	}
 	if c.RedisServer == "" {
-		path, err := exec.LookPath("redis-server")
+		path, err := defaultServerPath()
 		if err != nil {
-			return c, ErrNoRedisServer
+			return c, err
 		}
 		c.RedisServer = path
 	}
+	s, err := ProbeServer(c.RedisServer)
+	if err != nil {
+		return c, err
+	}
+	c.server = s
 	return c, nil
 }
 

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -38,6 +39,23 @@ func (c *Cluster) Failover(ctx context.Context, replica *Node, mode FailoverMode
 		return fmt.Errorf("redistest: the master of %v owns no slots", replica)
 	}
 	slot := master.Slots[0][0]
+	if mn := c.NodeByID(master.ID); mn != nil && mode == FailoverDefault && !c.cfg.server.AtLeast(7, 0) {
+		// Redis 6 takes a master replication offset of 0 for "not heard yet", so a coordinated
+		// failover of a master that never replicated a byte waits forever: wait for its first
+		// replication PING (every second on these nodes) first.
+		if err := c.waitFor(ctx, fmt.Sprintf("%v to replicate something", mn), func(ctx context.Context) error {
+			v, err := mn.Do(ctx, "INFO", "replication")
+			if err != nil {
+				return err
+			}
+			if strings.Contains(string(v.Str), "master_repl_offset:0\r\n") {
+				return errors.New("master_repl_offset is 0")
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	c.cfg.logf("redistest: %v: CLUSTER FAILOVER %s", replica, mode)
 	args := []any{"CLUSTER", "FAILOVER"}
 	if mode != FailoverDefault {

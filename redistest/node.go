@@ -98,6 +98,7 @@ func (n *Node) Role(ctx context.Context) (string, error) {
 
 func (n *Node) args() []string {
 	cfg := n.cluster.cfg
+	srv := cfg.server
 	a := []string{
 		"--bind", "127.0.0.1",
 		"--dir", n.dir,
@@ -108,11 +109,18 @@ func (n *Node) args() []string {
 		"--cluster-enabled", "yes",
 		"--cluster-config-file", filepath.Join(n.dir, "nodes.conf"),
 		"--cluster-node-timeout", strconv.FormatInt(cfg.NodeTimeout.Milliseconds(), 10),
-		"--cluster-port", strconv.Itoa(n.busPort),
 		"--cluster-announce-ip", "127.0.0.1",
 		"--cluster-announce-bus-port", strconv.Itoa(n.busPort),
-		"--cluster-allow-replica-migration", "no",
-		"--enable-debug-command", "local",
+	}
+	if srv.AtLeast(7, 0) {
+		a = append(a,
+			"--cluster-port", strconv.Itoa(n.busPort), // before 7.0 the bus is port+10000 (see newNode)
+			"--cluster-allow-replica-migration", "no",
+			"--enable-debug-command", "local",
+		)
+	} else {
+		a = append(a, "--cluster-migration-barrier", "999", // no replica migration
+			"--repl-ping-replica-period", "1") // see Cluster.Failover
 	}
 	if cfg.TLS {
 		p := n.cluster.pki
@@ -129,8 +137,12 @@ func (n *Node) args() []string {
 			"--tls-key-file", p.keyFile,
 			"--tls-ca-cert-file", p.caFile,
 			"--tls-auth-clients", auth,
-			"--cluster-announce-tls-port", strconv.Itoa(n.proxyPort),
 		)
+		if srv.AtLeast(7, 0) {
+			a = append(a, "--cluster-announce-tls-port", strconv.Itoa(n.proxyPort))
+		} else { // 6.x announces the TLS port as the port
+			a = append(a, "--cluster-announce-port", strconv.Itoa(n.proxyPort))
+		}
 	} else {
 		a = append(a, "--port", strconv.Itoa(n.port), "--cluster-announce-port", strconv.Itoa(n.proxyPort))
 	}

@@ -53,6 +53,43 @@ func freePort() (int, error) {
 	return 0, fmt.Errorf("redistest: no free port found in %d-%d on 127.0.0.1", portLow, portHigh)
 }
 
+// busOffset is where a Redis before 7.0 puts a node's cluster bus: port + 10000.
+const busOffset = 10000
+
+// freePortPair returns two free ports p and p+offset (a node and its bus, for servers
+// without --cluster-port); offset keeps both below Linux's ephemeral range.
+func freePortPair(offset int) (int, int, error) {
+	for range 50 {
+		p, err := freePort()
+		if err != nil {
+			return 0, 0, err
+		}
+		if p+offset >= 32768 {
+			releasePorts(p)
+			continue
+		}
+		portRegistry.Lock()
+		_, taken := portRegistry.used[p+offset]
+		var unlock func()
+		ok := false
+		if !taken {
+			unlock, ok = lockPort(p + offset)
+		}
+		if ok {
+			if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p+offset))); err == nil {
+				l.Close()
+				portRegistry.used[p+offset] = unlock
+				portRegistry.Unlock()
+				return p, p + offset, nil
+			}
+			unlock()
+		}
+		portRegistry.Unlock()
+		releasePorts(p)
+	}
+	return 0, 0, fmt.Errorf("redistest: no free port pair (p, p+%d) found on 127.0.0.1", offset)
+}
+
 // releasePorts returns ports to the pool once their cluster is closed.
 func releasePorts(ports ...int) {
 	portRegistry.Lock()

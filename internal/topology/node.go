@@ -63,6 +63,9 @@ type Node struct {
 // Failed reports whether the cluster considers n failed (health "fail" or "failed").
 func (n *Node) Failed() bool { return n.Health == HealthFail || n.Health == HealthFailed }
 
+// failed reports whether the reply says the cluster failed the node.
+func (n *rawNode) failed() bool { return n.health == HealthFail || n.health == HealthFailed }
+
 // rawNode is a node as read from a reply, before its strings are allocated: the byte
 // slices alias the reply.
 type rawNode struct {

@@ -113,6 +113,19 @@ func (b *builder) parseShard(i int, v *resp.Value, useTLS bool) error {
 		addrErr := b.resolve(&n, unknown)
 		if n.role == RolePrimary {
 			if havePrimary {
+				// After a failover, Valkey 8 (and Redis 7.2+) list the failed old primary
+				// beside the new one until it comes back as a replica: the one the cluster
+				// has not failed serves the shard. Two that are both up, or both failed,
+				// are a contradiction.
+				switch {
+				case primary.failed() && !n.failed():
+					b.skip(invalid("shard %d: primary %s left out: failed; %s serves the shard", i, primary.label(), n.label()))
+					primary, primaryErr = n, addrErr
+					continue
+				case n.failed() && !primary.failed():
+					b.skip(invalid("shard %d: primary %s left out: failed; %s serves the shard", i, n.label(), primary.label()))
+					continue
+				}
 				return invalid("shard %d has two primaries, %s and %s", i, primary.label(), n.label())
 			}
 			primary, primaryErr, havePrimary = n, addrErr, true
