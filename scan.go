@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/redline-go/redline/internal/topology"
 )
 
 // ScanOptions filter a cluster-wide Scan.
@@ -73,10 +75,12 @@ type ScanIterator struct {
 	target int // keys a step aims to read
 	width  int // slots a step reads, adapted to the keys per slot seen
 
-	next, end int            // the slots still to read in order: [next, end)
-	redo      []int          // slots to read again, before the others
-	hint      map[int]string // slot → owner address learned from a node's view
-	count     map[int]int    // slot → keys to ask for, for slots found bigger than target
+	next, end int                  // the slots still to read in order: [next, end)
+	redo      []int                // slots to read again, before the others
+	hint      map[int]string       // slot → owner address learned from a node's view
+	denied    map[string]*nodeView // address → its view, in which it does not serve some
+	deniedIn  *topology.Table      // slots the topology gives it; valid for this topology
+	count     map[int]int          // slot → keys to ask for, for slots found bigger than target
 
 	buf      []string
 	key      string
@@ -163,14 +167,25 @@ func (it *ScanIterator) step(ctx context.Context) {
 // The address is "" for a slot no node serves.
 func (it *ScanIterator) chunk() (string, []int) {
 	t := it.c.topo.Load()
+	if t != it.deniedIn {
+		it.denied = nil
+	}
 	owner := func(slot int) string {
 		if a, ok := it.hint[slot]; ok {
 			return a
 		}
-		if s := t.Slot(slot); s != nil {
-			return s.Primary.Addr
+		s := t.Slot(slot)
+		if s == nil {
+			return ""
 		}
-		return ""
+		// A node that said it no longer serves slots the topology still gives it: go
+		// where it says they are, until the topology is refreshed.
+		if v := it.denied[s.Primary.Addr]; v != nil && !v.owns(slot) {
+			if a := it.c.addrOfID(v.owner(slot), v); a != "" {
+				return a
+			}
+		}
+		return s.Primary.Addr
 	}
 	var slots []int
 	var addr string

@@ -12,10 +12,11 @@ import (
 // own line ("myself"): [slot->-targetID] on the source, [slot-<-sourceID] on the target.
 type nodeView struct {
 	text    []byte
-	primary bool           // the node is a primary
-	own     [][2]int       // the slot ranges it serves (inclusive)
-	migrate map[int]string // slot → ID of the node it is moving the slot's keys to
-	others  []slotOwner    // every primary's ranges, parsed on first use by owner
+	primary bool              // the node is a primary
+	own     [][2]int          // the slot ranges it serves (inclusive)
+	migrate map[int]string    // slot → ID of the node it is moving the slot's keys to
+	others  []slotOwner       // every primary's ranges, parsed on first use by owner
+	addrs   map[string]string // node ID → client address, as Client.addrOfID found it
 }
 
 // slotOwner is one slot range of a primary in a node's view.
@@ -28,6 +29,9 @@ type slotOwner struct {
 func parseNodeView(text []byte) (*nodeView, error) {
 	v := &nodeView{text: text}
 	for line := range bytes.Lines(text) {
+		if !bytes.Contains(line, []byte("myself")) { // split only the likely line
+			continue
+		}
 		f := bytes.Fields(line)
 		if len(f) < 8 || !hasFlag(f[2], "myself") {
 			continue

@@ -107,6 +107,10 @@ func (it *ScanIterator) readFrom(ctx context.Context, addr string, slots []int) 
 	}
 	if restarted {
 		it.restarts++
+		if it.denied == nil {
+			it.denied, it.deniedIn = map[string]*nodeView{}, it.c.topo.Load()
+		}
+		it.denied[addr] = view // the next steps go where it says (until a new topology)
 	}
 	for to, idx := range moving { // after the source: keys only move source → target
 		cmds := make([][]any, len(idx))
@@ -195,12 +199,21 @@ func (c *Client) addrOfID(id string, view *nodeView) string {
 	if id == "" {
 		return ""
 	}
+	if a, ok := view.addrs[id]; ok {
+		return a
+	}
+	a := view.addr(id)
 	for _, n := range c.topo.Load().Nodes() {
 		if n.ID == id {
-			return n.Addr
+			a = n.Addr
+			break
 		}
 	}
-	return view.addr(id)
+	if view.addrs == nil {
+		view.addrs = map[string]string{}
+	}
+	view.addrs[id] = a
+	return a
 }
 
 // nodeViewOf parses a CLUSTER NODES reply.
