@@ -82,10 +82,11 @@ type ScanIterator struct {
 	deniedIn  *topology.Table      // slots the topology gives it; valid for this topology
 	count     map[int]int          // slot → keys to ask for, for slots found bigger than target
 
-	buf      []string
-	key      string
-	err      error
-	restarts int
+	buf        []string
+	key        string
+	err        error
+	restarts   int
+	fromTarget int // slots read from a migration target too (for tests)
 }
 
 // Scan returns an iterator over the keys of the whole cluster: see ScanIterator for

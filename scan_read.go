@@ -134,6 +134,7 @@ func (it *ScanIterator) readFrom(ctx context.Context, addr string, slots []int) 
 				continue
 			}
 			got[i] = union(got[i], k)
+			it.fromTarget++
 		}
 	}
 	read := 0

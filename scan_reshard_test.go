@@ -83,13 +83,19 @@ func scanMasters(t *testing.T, ctx context.Context, cl *redistest.Cluster) []*re
 // scanCheck runs one full Scan and returns a description of what it got wrong against
 // want ("" when every key came exactly once and nothing else came).
 func scanCheck(ctx context.Context, c *Client, opts ScanOptions, want map[string]bool) (problem string, restarts int, err error) {
+	problem, it, err := scanCheckIt(ctx, c, opts, want)
+	return problem, it.Restarts(), err
+}
+
+// scanCheckIt is scanCheck returning the iterator.
+func scanCheckIt(ctx context.Context, c *Client, opts ScanOptions, want map[string]bool) (problem string, it *ScanIterator, err error) {
 	seen := make(map[string]int, len(want))
-	it := c.Scan(opts)
+	it = c.Scan(opts)
 	for it.Next(ctx) {
 		seen[it.Key()]++
 	}
 	if err := it.Err(); err != nil {
-		return "", it.Restarts(), err
+		return "", it, err
 	}
 	var missed, twice, extra []string
 	for k := range want {
@@ -106,12 +112,12 @@ func scanCheck(ctx context.Context, c *Client, opts ScanOptions, want map[string
 		}
 	}
 	if len(missed)+len(twice)+len(extra) == 0 {
-		return "", it.Restarts(), nil
+		return "", it, nil
 	}
 	sort.Strings(missed)
 	sort.Strings(twice)
 	return fmt.Sprintf("%d of %d keys missed (e.g. %v), %d returned more than once (e.g. %v), %d not expected (e.g. %v)",
-		len(missed), len(want), head(missed), len(twice), head(twice), len(extra), head(extra)), it.Restarts(), nil
+		len(missed), len(want), head(missed), len(twice), head(twice), len(extra), head(extra)), it, nil
 }
 
 func head(s []string) []string { return s[:min(3, len(s))] }
@@ -119,7 +125,7 @@ func head(s []string) []string { return s[:min(3, len(s))] }
 // scanWhile runs full scans back to back until busy is closed (and one more after),
 // checking each. It keeps scanning after a wrong scan, so the change under way can
 // finish (and the cluster be restored), and returns the first problem.
-func scanWhile(ctx context.Context, c *Client, opts ScanOptions, want map[string]bool, busy <-chan struct{}) (scans, bad, restarts int, first string) {
+func scanWhile(ctx context.Context, c *Client, opts ScanOptions, want map[string]bool, busy <-chan struct{}) (scans, bad, restarts, fromTarget int, first string) {
 	for ctx.Err() == nil {
 		done := false
 		select {
@@ -127,9 +133,10 @@ func scanWhile(ctx context.Context, c *Client, opts ScanOptions, want map[string
 			done = true
 		default:
 		}
-		problem, r, err := scanCheck(ctx, c, opts, want)
+		problem, it, err := scanCheckIt(ctx, c, opts, want)
 		scans++
-		restarts += r
+		restarts += it.Restarts()
+		fromTarget += it.fromTarget
 		if err != nil {
 			problem = err.Error()
 		}
@@ -144,7 +151,7 @@ func scanWhile(ctx context.Context, c *Client, opts ScanOptions, want map[string
 		}
 	}
 	<-busy // the change is bounded by ctx too
-	return scans, bad, restarts, "scans did not finish: " + ctx.Err().Error()
+	return scans, bad, restarts, fromTarget, "scans did not finish: " + ctx.Err().Error()
 }
 
 // TestScanDuringResharding moves slots holding many keys between masters, key batch by
@@ -204,13 +211,16 @@ func TestScanDuringResharding(t *testing.T) {
 				}
 			}
 		}()
-		scans, bad, restarts, first := scanWhile(ctx, c, opts, want, busy)
+		scans, bad, restarts, fromTarget, first := scanWhile(ctx, c, opts, want, busy)
 		wg.Wait()
 		if migErr != nil {
 			t.Fatal(migErr)
 		}
-		t.Logf("run %d: %d scans of %d keys during the moves of %d slots, %d wrong; %d restarts",
-			run+1, scans, len(want), len(tags), bad, restarts)
+		t.Logf("run %d: %d scans of %d keys during the moves of %d slots, %d wrong; %d restarts, %d half-moved slots read from both sides",
+			run+1, scans, len(want), len(tags), bad, restarts, fromTarget)
+		if fromTarget == 0 {
+			t.Errorf("run %d: no scan met a half-moved slot", run+1)
+		}
 		if bad > 0 {
 			t.Errorf("run %d: %d of %d scans wrong; first: %s", run+1, bad, scans, first)
 		}
@@ -260,7 +270,7 @@ func TestScanDuringFailover(t *testing.T) {
 				c.Do(ctx, "GET", fmt.Sprintf("scan:%d", i%3000))
 			}
 		}()
-		scans, bad, restarts, first := scanWhile(ctx, c, opts, want, busy)
+		scans, bad, restarts, _, first := scanWhile(ctx, c, opts, want, busy)
 		wg.Wait()
 		if foErr != nil {
 			t.Fatal(foErr)
