@@ -32,8 +32,13 @@ const defaultScanCount = 1000
 //
 // Every key that exists for the whole scan is returned exactly once — also while slots
 // migrate key by key (resharding) and while primaries fail over. A key created or
-// deleted during the scan is returned at most once. A key that has expired but that the
-// server has not removed yet may still be returned (SCAN filters those out).
+// deleted during the scan is returned at most once. Gaps the server leaves: a key that
+// has expired but that the server has not removed yet may still be returned (SCAN
+// filters those out); a slot that finishes one migration and starts moving keys in
+// another within one round trip can lose keys; and keys move only as resharding tools
+// move them (MIGRATE from the MIGRATING source to the IMPORTING target). Scan reads
+// primaries only; a primary that is down and not yet replaced ends the scan with its
+// error (see Err) after Options.MaxAttempts tries.
 //
 // # How
 //
@@ -44,7 +49,9 @@ const defaultScanCount = 1000
 // GETKEYSINSLOT (each an atomic snapshot of one slot) for a run of its slots, followed
 // by CLUSTER NODES, the node's own view read after the snapshots:
 //   - a slot the node no longer serves (its migration finished, or the node was failed
-//     over) is read again from the owner that view names; Restarts counts these;
+//     over) is read again from the owner that view names (and so are its other slots
+//     the topology still gives it, until the topology is refreshed); Restarts counts
+//     these reads;
 //   - a slot it is migrating ([slot->-target]) is read from the target too, after the
 //     source: keys only move from source to target, so a key is in one of the two
 //     snapshots, and one found in both is returned once;
@@ -57,10 +64,13 @@ const defaultScanCount = 1000
 // # Costs
 //
 // One round trip per step (two for a migrating slot, one more with Type), a step being
-// about Count keys (adapted to the keys per slot seen, at most 1024 slots). Every key
-// is sent to the client, matching or not (SCAN filters on the server); memory is one
-// step's keys, or one slot's when a slot holds more. A step or its retries ends with an
-// error after Options.MaxAttempts failed tries; each round trip is bounded by ctx and
+// about Count keys of one node (adapted to the keys per slot seen, at most 1024 slots).
+// Every key is sent to the client, matching or not (SCAN filters on the server), and
+// each step carries the node's CLUSTER NODES reply (about 100 bytes per node of the
+// cluster). Memory is one step's keys, or one slot's when a slot holds more: a slot is
+// always read whole. On a quiet 3-master cluster it scans about as fast as SCAN with
+// COUNT 1000 (docs/PERFORMANCE.md). A step is retried (topology refreshed, backoff)
+// up to Options.MaxAttempts times; each round trip is bounded by ctx and
 // Options.CommandTimeout.
 //
 // # Permissions
@@ -75,12 +85,15 @@ type ScanIterator struct {
 	target int // keys a step aims to read
 	width  int // slots a step reads, adapted to the keys per slot seen
 
-	next, end int                  // the slots still to read in order: [next, end)
-	redo      []int                // slots to read again, before the others
-	hint      map[int]string       // slot → owner address learned from a node's view
-	denied    map[string]*nodeView // address → its view, in which it does not serve some
-	deniedIn  *topology.Table      // slots the topology gives it; valid for this topology
-	count     map[int]int          // slot → keys to ask for, for slots found bigger than target
+	next, end int            // the slots still to read in order: [next, end)
+	redo      []int          // slots to read again, before the others
+	hint      map[int]string // slot → owner address learned from a node's view
+	count     map[int]int    // slot → keys to ask for, for slots found bigger than target
+
+	// denied holds the views of nodes that said they no longer serve slots the topology
+	// gives them (by address); they apply while the topology is deniedIn.
+	denied   map[string]*nodeView
+	deniedIn *topology.Table
 
 	buf        []string
 	key        string
@@ -128,9 +141,10 @@ func (it *ScanIterator) Key() string { return it.key }
 // Err returns the error that ended the scan, if any.
 func (it *ScanIterator) Err() error { return it.err }
 
-// Restarts returns how many times a slot was read again because the node read no
-// longer served it when its read completed (a finished migration, a failover). A slot
-// read again never yields a key twice.
+// Restarts returns how many reads found that the node read no longer served some of
+// the slots asked for (a finished migration, a failover), which were then read again
+// from their new owner. A slot read again never yields a key twice: this counts work,
+// not a loss of exactness.
 func (it *ScanIterator) Restarts() int { return it.restarts }
 
 // step reads the next run of slots, retrying what failed (with the topology refreshed
