@@ -12,7 +12,7 @@ import "github.com/redline-go/redline/hashslot"
 // unclosed [ ends the pattern (as if closed there), a - right before ] is a range ending
 // at ], bytes compare as signed chars in ranges (as on x86 and most servers), and
 // patterns nested deeper than 1000 stars match nothing.
-func globMatch(pattern, key string) bool {
+func globMatch[K string | []byte](pattern string, key K) bool {
 	if pattern == "*" { // SCAN and KEYS take it as "all keys", the empty one too
 		return true
 	}
@@ -28,7 +28,7 @@ func at(s string, i int) byte {
 	return 0
 }
 
-func globMatchAt(p, s string, skipLonger *bool, nesting int) bool {
+func globMatchAt[K string | []byte](p string, s K, skipLonger *bool, nesting int) bool {
 	if nesting > 1000 { // the server's guard against abusive patterns
 		return false
 	}

@@ -225,20 +225,6 @@ func (it *ScanIterator) chunk() (string, []int) {
 	return addr, slots
 }
 
-// filter keeps the keys that match the pattern; the caller then applies the type.
-func (it *ScanIterator) filter(keys []string) []string {
-	if it.match == "" {
-		return keys
-	}
-	out := keys[:0]
-	for _, k := range keys {
-		if globMatch(it.match, k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // ofType keeps the keys whose TYPE is it.typ (keys gone meanwhile are "none": dropped).
 func (it *ScanIterator) ofType(ctx context.Context, keys []string) ([]string, error) {
 	if it.typ == "" || len(keys) == 0 {

@@ -70,8 +70,9 @@ func (it *ScanIterator) readFrom(ctx context.Context, addr string, slots []int) 
 	if err != nil {
 		return 0, 0, nil, nil, fmt.Errorf("redline: Scan: %s: %w", addr, err)
 	}
-	got := make([][]string, len(slots))
+	got := make([][]string, len(slots)) // the matching keys of each slot
 	ok := make([]bool, len(slots))
+	read := 0                   // keys read, matching or not
 	var moving map[string][]int // target address → indexes of the slots moving there
 	restarted := false
 	for i, s := range slots {
@@ -81,11 +82,12 @@ func (it *ScanIterator) readFrom(ctx context.Context, addr string, slots []int) 
 			again = append(again, s)
 			continue
 		}
-		k, full, err := slotKeys(vs[i], it.countFor(s))
+		k, n, err := slotKeys(vs[i], it.match)
 		if err != nil {
 			return 0, 0, nil, nil, fmt.Errorf("redline: Scan: %s: CLUSTER GETKEYSINSLOT %d: %w", addr, s, err)
 		}
-		if full {
+		read += n
+		if n >= it.countFor(s) {
 			it.grow(s)
 			grown++
 			again = append(again, s)
@@ -122,11 +124,12 @@ func (it *ScanIterator) readFrom(ctx context.Context, addr string, slots []int) 
 			return 0, 0, nil, nil, err
 		}
 		for j, i := range idx {
-			k, full, err := slotKeys(vs[j], it.countFor(slots[i]))
+			k, n, err := slotKeys(vs[j], it.match)
 			if err != nil {
 				return 0, 0, nil, nil, fmt.Errorf("redline: Scan: %s: CLUSTER GETKEYSINSLOT %d: %w", to, slots[i], err)
 			}
-			if full {
+			read += n
+			if n >= it.countFor(slots[i]) {
 				it.grow(slots[i])
 				grown++
 				again = append(again, slots[i])
@@ -137,12 +140,10 @@ func (it *ScanIterator) readFrom(ctx context.Context, addr string, slots []int) 
 			it.fromTarget++
 		}
 	}
-	read := 0
 	for i := range slots {
 		if ok[i] {
 			done++
-			read += len(got[i])
-			keys = append(keys, it.filter(got[i])...)
+			keys = append(keys, got[i]...)
 		}
 	}
 	it.adapt(done, read)
@@ -229,23 +230,26 @@ func nodeViewOf(v resp.Value) (*nodeView, error) {
 	return nil, fmt.Errorf("CLUSTER NODES: got %s, want a string", v.Type)
 }
 
-// slotKeys returns the keys of a GETKEYSINSLOT reply, and whether it holds as many as
-// were asked for (the slot may hold more).
-func slotKeys(v resp.Value, asked int) ([]string, bool, error) {
+// slotKeys returns the keys of a GETKEYSINSLOT reply that match the pattern (all for
+// ""), and how many keys the reply holds (as many as were asked for: the slot may hold
+// more).
+func slotKeys(v resp.Value, match string) ([]string, int, error) {
 	if v.Err != nil {
-		return nil, false, v.Err
+		return nil, 0, v.Err
 	}
 	if v.Type != resp.TypeArray && v.Type != resp.TypeSet {
-		return nil, false, fmt.Errorf("got %s, want an array of keys", v.Type)
+		return nil, 0, fmt.Errorf("got %s, want an array of keys", v.Type)
 	}
-	keys := make([]string, len(v.Elems))
-	for i, e := range v.Elems {
+	keys := make([]string, 0, len(v.Elems))
+	for _, e := range v.Elems {
 		if e.Type != resp.TypeBulkString {
-			return nil, false, fmt.Errorf("got a %s key", e.Type)
+			return nil, 0, fmt.Errorf("got a %s key", e.Type)
 		}
-		keys[i] = string(e.Str)
+		if match == "" || globMatch(match, e.Str) {
+			keys = append(keys, string(e.Str))
+		}
 	}
-	return keys, len(keys) >= asked, nil
+	return keys, len(v.Elems), nil
 }
 
 // union returns a followed by the keys of b not in a.
