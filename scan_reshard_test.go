@@ -363,3 +363,42 @@ func TestScanOnClosedClient(t *testing.T) {
 		t.Fatalf("Scan on a closed client: %v, want ErrClosed", it.Err())
 	}
 }
+
+// TestScanDeadlineOnFaultyNode checks that Next returns by its deadline, with an error
+// naming the node, when a master hangs or refuses connections.
+func TestScanDeadlineOnFaultyNode(t *testing.T) {
+	scanClusterMu.Lock()
+	defer scanClusterMu.Unlock()
+	cl := scanCluster(t)
+	ctx := ctxT(t, time.Minute)
+	c := newTestClient(t, cl, Options{CommandTimeout: 5 * time.Second})
+	want := scanFill(t, ctx, cl, c, 1000, nil, 0)
+	masters := scanMasters(t, ctx, cl)
+	faulty := masters[len(masters)-1]
+	for _, mode := range []redistest.Mode{redistest.Hang, redistest.Refuse} {
+		if err := faulty.SetFault(mode); err != nil {
+			t.Fatal(err)
+		}
+		const deadline = 300 * time.Millisecond
+		cctx, cancel := context.WithTimeout(ctx, deadline)
+		start := time.Now()
+		it := c.Scan(ScanOptions{})
+		n := 0
+		for it.Next(cctx) {
+			n++
+		}
+		el := time.Since(start)
+		cancel()
+		var ne *NodeError
+		if err := it.Err(); err == nil || !errors.As(err, &ne) || ne.Addr != faulty.Addr() {
+			t.Errorf("%v: scan ended with %v after %d keys, want an error naming %s", mode, err, n, faulty.Addr())
+		}
+		if el > deadline+deadlineSlack+50*time.Millisecond {
+			t.Errorf("%v: Next returned %v after a %v deadline", mode, el, deadline)
+		}
+		t.Logf("%v: %d of %d keys, then after %v: %v", mode, n, len(want), el.Round(time.Millisecond), it.Err())
+		if err := faulty.SetFault(redistest.Pass); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
