@@ -156,7 +156,8 @@ func scanWhile(ctx context.Context, c *Client, opts ScanOptions, want map[string
 
 // TestScanDuringResharding moves slots holding many keys between masters, key batch by
 // key batch (MIGRATE), while full scans run back to back; every scan must return every
-// key exactly once. Three runs move the slots around the three masters and back.
+// key exactly once. Three runs move the slots around the three masters and back. One
+// slot holds more keys than one read asks for.
 func TestScanDuringResharding(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
@@ -176,6 +177,19 @@ func TestScanDuringResharding(t *testing.T) {
 		}
 	}
 	want := scanFill(t, ctx, cl, c, 1500, tags, 250)
+	// One slot bigger than a read asks for (Count 100: 256 keys), so that its source or
+	// its target, half-way, holds more than that.
+	var more []Command
+	for i := 250; i < 700; i++ {
+		k := fmt.Sprintf("%s:%d", tags[0], i)
+		want[k] = true
+		more = append(more, Cmd("SET", k, "v"))
+	}
+	for _, r := range c.DoMulti(ctx, more...) {
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	opts := ScanOptions{Count: 100}
 	if problem, _, err := scanCheck(ctx, c, opts, want); err != nil || problem != "" {
 		t.Fatalf("quiet cluster: %v %s", err, problem)
