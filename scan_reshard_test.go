@@ -416,3 +416,38 @@ func TestScanDeadlineOnFaultyNode(t *testing.T) {
 		}
 	}
 }
+
+// TestScanPermissions checks the permissions ScanIterator's doc names: a user that may
+// not run SCAN or KEYS and whose key pattern covers none of the keys still scans them
+// all with CLUSTER GETKEYSINSLOT and CLUSTER NODES; without CLUSTER NODES the scan ends
+// with the server's NOPERM.
+func TestScanPermissions(t *testing.T) {
+	scanClusterMu.Lock()
+	defer scanClusterMu.Unlock()
+	cl := scanCluster(t)
+	ctx := ctxT(t, time.Minute)
+	c := newTestClient(t, cl, Options{})
+	want := scanFill(t, ctx, cl, c, 500, nil, 0)
+	setUser := func(rules ...any) {
+		for _, n := range cl.Nodes() {
+			if _, err := n.Do(ctx, append([]any{"ACL", "SETUSER", "scanner", "reset", "on", ">pw"}, rules...)...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		for _, n := range cl.Nodes() {
+			n.Do(context.Background(), "ACL", "DELUSER", "scanner")
+		}
+	})
+	setUser("~other:*", "+@all", "-scan", "-keys")
+	u := newTestClient(t, cl, Options{Username: "scanner", Password: "pw"})
+	if problem, _, err := scanCheck(ctx, u, ScanOptions{}, want); err != nil || problem != "" {
+		t.Fatalf("without SCAN and key access: %v %s", err, problem)
+	}
+	setUser("~*", "+@all", "-cluster|nodes")
+	var re *RedisError
+	if _, _, err := scanCheck(ctx, u, ScanOptions{}, want); !errors.As(err, &re) || re.Code != "NOPERM" {
+		t.Fatalf("without CLUSTER NODES: %v, want NOPERM", err)
+	}
+}
