@@ -325,6 +325,7 @@ func TestScanOptionsAgreeWithServer(t *testing.T) {
 		}
 	}
 	masters := scanMasters(t, ctx, cl)
+	resp2 := newTestClient(t, cl, Options{Protocol: 2})
 	for _, o := range []ScanOptions{
 		{},
 		{Count: 10},
@@ -362,9 +363,11 @@ func TestScanOptionsAgreeWithServer(t *testing.T) {
 				}
 			}
 		}
-		problem, restarts, err := scanCheck(ctx, c, o, want)
-		if err != nil || problem != "" || restarts != 0 {
-			t.Errorf("%+v: %v %s (%d restarts)", o, err, problem, restarts)
+		for _, cl := range []*Client{c, resp2} {
+			problem, restarts, err := scanCheck(ctx, cl, o, want)
+			if err != nil || problem != "" || restarts != 0 {
+				t.Errorf("%+v (RESP%d): %v %s (%d restarts)", o, cl.opts.Protocol, err, problem, restarts)
+			}
 		}
 	}
 }
