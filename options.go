@@ -83,9 +83,12 @@ type Options struct {
 	// CommandTimeout bounds every call: its deadline is the earlier of the context's
 	// and now + CommandTimeout, so nothing waits forever. 0 means 5s.
 	CommandTimeout time.Duration
-	// ReplyTimeout is the health limit of a connection: when a reply is overdue by this
-	// much, the connection is declared dead, its node marked down and every caller on
-	// it released with the cause. 0 means 3s.
+	// ReplyTimeout is the health limit of a connection: when a reply is owed and no
+	// byte has arrived for this long (from the request's write or the last byte read,
+	// whichever is later), the connection is declared dead, its node marked down and
+	// every caller on it released with the cause. A large reply still streaming in is
+	// progress, however long it takes (the caller leaves at its own deadline). 0 means
+	// 3s.
 	ReplyTimeout time.Duration
 
 	// MaxAttempts bounds the tries of one command: redirects (MOVED, ASK) and retries

@@ -324,6 +324,8 @@ func TestHostileLengthKillsConnection(t *testing.T) {
 	}
 }
 
+// A reply dripping in byte by byte is progress: its caller leaves at its deadline, the
+// connection stays alive (the server is answering) and the next caller is served.
 func TestDrippedReplyHonorsDeadline(t *testing.T) {
 	h := func(c *fakeserver.Conn, args []string) bool {
 		if args[0] != "DRIP" {
@@ -343,13 +345,26 @@ func TestDrippedReplyHonorsDeadline(t *testing.T) {
 	if el := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || el > 110*time.Millisecond {
 		t.Fatalf("after %v: %v, want deadline exceeded at ~60ms", el, err)
 	}
-	select {
-	case <-c.Done():
-		if !errors.Is(c.Err(), errReplyOverdue) {
-			t.Errorf("cause %v", c.Err())
+	if v, err := c.Do(ctxWithTimeout(t, 5*time.Second), "ECHO", "after"); err != nil || string(v.Str) != "after" {
+		t.Fatalf("next caller: %v %v (the dripped reply took 360ms, longer than ReplyTimeout, with progress throughout)", v, err)
+	}
+}
+
+// A reply that stops mid-way for ReplyTimeout kills the connection: no progress.
+func TestStalledReplyKillsConnection(t *testing.T) {
+	h := func(c *fakeserver.Conn, args []string) bool {
+		if args[0] != "STALL" {
+			return false
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("a connection dripping one reply for 2s was not declared dead")
+		c.WriteRaw([]byte("$10\r\n01234"))
+		return true
+	}
+	_, c := serve(t, h, Options{ReplyTimeout: 150 * time.Millisecond})
+	start := time.Now()
+	_, err := c.Do(context.Background(), "STALL")
+	el := time.Since(start)
+	if !errors.Is(err, errReplyOverdue) || el > time.Second {
+		t.Fatalf("after %v: %v, want the connection dead at ~150ms", el, err)
 	}
 }
 

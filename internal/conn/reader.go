@@ -18,6 +18,7 @@ func (c *Conn) readLoop() {
 	// An idle connection keeps a small read buffer; once a read fills it (replies come
 	// in bulk), it takes a large one.
 	rd := resp.NewReaderSize(cr, readBufSmall, c.opts.Limits)
+	cr.rd = rd
 	for {
 		v, err := rd.ReadValue()
 		if err != nil {
@@ -70,12 +71,16 @@ func (c *Conn) readErr(err error) error {
 var errReplyOverdue = errors.New("no reply within the health limit")
 
 // connReader sits between the socket and the decoder. Before each read it arms the
-// socket's read deadline at the moment the connection must be declared dead: the
-// oldest outstanding request's due time, or, when idle, the idle check. It handles
-// those timeouts itself, so the decoder only ever sees data or a fatal error (a
-// timeout in the middle of a value would otherwise lose the partial value).
+// socket's read deadline at the moment the connection must be declared dead: when a
+// reply is owed and nothing has been read for ReplyTimeout (see nextDeadline), or,
+// when idle, the idle check. It handles those timeouts itself, so the decoder only
+// ever sees data or a fatal error (a timeout in the middle of a value would otherwise
+// lose the partial value). And when the request owed the value being read has been
+// given up by its caller, it tells the decoder to discard the rest of the value
+// instead of building it: a huge reply nobody waits for costs no memory.
 type connReader struct {
 	c        *Conn
+	rd       *resp.Reader
 	deadline time.Time // the read deadline currently set on the socket
 	lastRead time.Time // when the last read returned data
 	filled   bool      // a read filled a small buffer: the reader should grow it
@@ -91,7 +96,11 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	c := cr.c
 	for {
 		now := time.Now()
-		dl, err := cr.nextDeadline(now)
+		front := c.inflight.front()
+		if front != nil && front.state.Load() == stateAbandoned {
+			cr.rd.Discard()
+		}
+		dl, err := cr.nextDeadline(front, now)
 		if err != nil {
 			return 0, err
 		}
@@ -118,18 +127,28 @@ func (cr *connReader) Read(p []byte) (int, error) {
 }
 
 // nextDeadline returns when the reader must next wake up, or the error that kills
-// the connection now.
-func (cr *connReader) nextDeadline(now time.Time) (time.Time, error) {
+// the connection now. front is the oldest request waiting for a reply, or nil.
+//
+// The health limit judges the server's liveness by progress: the connection is dead
+// when a reply is owed and no byte has arrived for ReplyTimeout (counted from the
+// request's write, plus the time a blocking command may legitimately take, or from
+// the last byte read, whichever is later). A large reply streaming in keeps the
+// connection alive however long it takes; callers still leave at their deadlines.
+func (cr *connReader) nextDeadline(r *request, now time.Time) (time.Time, error) {
 	c := cr.c
-	if r := c.inflight.front(); r != nil {
+	if r != nil {
 		due := r.sentAt.Add(c.opts.ReplyTimeout + r.extra)
+		if progress := cr.lastRead.Add(c.opts.ReplyTimeout); progress.After(due) {
+			due = progress
+		}
 		if !now.Before(due) {
 			what := "reply"
 			if r.health {
 				what = "idle check PING"
 			}
-			return time.Time{}, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %s overdue, written %v ago (%d waiting)",
-				errReplyOverdue, what, now.Sub(r.sentAt).Round(time.Millisecond), c.inflight.len()), true)
+			return time.Time{}, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %s overdue, written %v ago, no byte read for %v (%d waiting)",
+				errReplyOverdue, what, now.Sub(r.sentAt).Round(time.Millisecond),
+				now.Sub(maxTime(cr.lastRead, r.sentAt)).Round(time.Millisecond), c.inflight.len()), true)
 		}
 		return due, nil
 	}
@@ -143,6 +162,13 @@ func (cr *connReader) nextDeadline(now time.Time) (time.Time, error) {
 	// Wake at least every ReplyTimeout so a request written while we sleep is
 	// checked on time.
 	return minTime(idleDue, now.Add(c.opts.ReplyTimeout)), nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func minTime(a, b time.Time) time.Time {
