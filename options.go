@@ -9,6 +9,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/redline-go/redline/resp"
 )
 
 // ReadFrom says where read-only commands go.
@@ -91,6 +93,19 @@ type Options struct {
 	// 3s.
 	ReplyTimeout time.Duration
 
+	// MaxReplyBulkLen, MaxReplyElems and MaxReplyDepth bound what a reply may hold, so
+	// that a broken or hostile server cannot make the client allocate or recurse
+	// without bound: the length in bytes of one bulk string (0 means 512 MiB, Redis's
+	// own proto-max-bulk-len default), the elements of one array, set or push and the
+	// pairs of one map (0 means 16,777,216), and the nesting depth of aggregates (0
+	// means 128; at least 8 when set: topology replies nest 5 deep). A reply over a
+	// limit cannot be skipped safely: its connection is closed and its caller gets an
+	// error matching resp.ErrTooLarge or resp.ErrTooDeep that names the limit. Negative
+	// values are rejected.
+	MaxReplyBulkLen int64
+	MaxReplyElems   int64
+	MaxReplyDepth   int
+
 	// MaxAttempts bounds the tries of one command: redirects (MOVED, ASK) and retries
 	// (TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN, or a failure before the command was
 	// written) each count. 0 means 5; 1 disables retries and redirects.
@@ -162,6 +177,14 @@ func (o Options) withDefaults() (Options, error) {
 		neg("RetryBackoffMax", o.RetryBackoffMax), neg("RefreshMinInterval", o.RefreshMinInterval)); err != nil {
 		return o, err
 	}
+	if o.MaxReplyBulkLen < 0 || o.MaxReplyElems < 0 || o.MaxReplyDepth < 0 {
+		return o, fmt.Errorf("redline: Options.MaxReplyBulkLen, MaxReplyElems and MaxReplyDepth must not be negative (got %d, %d, %d)",
+			o.MaxReplyBulkLen, o.MaxReplyElems, o.MaxReplyDepth)
+	}
+	if o.MaxReplyDepth != 0 && o.MaxReplyDepth < minReplyDepth {
+		return o, fmt.Errorf("redline: Options.MaxReplyDepth must be 0 (128) or at least %d (got %d): topology replies nest 5 deep",
+			minReplyDepth, o.MaxReplyDepth)
+	}
 	if o.MaxAttempts < 0 {
 		return o, fmt.Errorf("redline: Options.MaxAttempts must not be negative (got %d)", o.MaxAttempts)
 	}
@@ -192,8 +215,28 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Protocol == 0 {
 		o.Protocol = 3
 	}
+	lim := o.replyLimits()
+	o.MaxReplyBulkLen, o.MaxReplyElems, o.MaxReplyDepth = lim.MaxBulkLen, lim.MaxAggregateLen, lim.MaxDepth
 	o.Addrs = append([]string(nil), o.Addrs...)
 	return o, nil
+}
+
+// minReplyDepth is the smallest MaxReplyDepth accepted.
+const minReplyDepth = 8
+
+// replyLimits returns the decoder limits of every connection, defaults applied.
+func (o Options) replyLimits() resp.Limits {
+	d := resp.DefaultLimits()
+	if o.MaxReplyBulkLen > 0 {
+		d.MaxBulkLen = o.MaxReplyBulkLen
+	}
+	if o.MaxReplyElems > 0 {
+		d.MaxAggregateLen = o.MaxReplyElems
+	}
+	if o.MaxReplyDepth > 0 {
+		d.MaxDepth = o.MaxReplyDepth
+	}
+	return d
 }
 
 // String describes the options with the password redacted, so that printing them
