@@ -19,6 +19,7 @@ func (c *Conn) readLoop() {
 	// in bulk), it takes a large one.
 	rd := resp.NewReaderSize(cr, readBufSmall, c.opts.Limits)
 	cr.rd = rd
+	var sync syncState
 	for {
 		v, err := rd.ReadValue()
 		if err != nil {
@@ -42,6 +43,15 @@ func (c *Conn) readLoop() {
 			c.die(c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: a reply arrived with no request waiting for it (%.40s)", resp.ErrProtocol, v.String()), true))
 			return
 		}
+		if marker := r.token != ""; marker || sync.unverified {
+			if err := c.checkSync(&sync, r, v); err != nil {
+				c.die(err)
+				return
+			}
+			if marker { // consumed (and recycled) by checkSync
+				continue
+			}
+		}
 		if !r.deliver(v) {
 			continue
 		}
@@ -51,8 +61,38 @@ func (c *Conn) readLoop() {
 			old := c.latency.Load()
 			c.latency.Store(old + (int64(sample)-old)/8)
 		}
-		r.complete(nil)
+		if sync.unverified && !r.health {
+			sync.held = append(sync.held, r) // released when a marker verifies the stream
+			continue
+		}
+		if !r.complete(nil) && !r.health {
+			// The reply went to a request its caller gave up: maybe not its own.
+			if c.looksLikeMarker(v) {
+				c.die(c.desyncErr("a sync marker's reply came in place of another", v))
+				return
+			}
+			sync.unverified = true
+		}
 	}
+}
+
+// checkSync handles reply v for request r while the stream is being verified, or when
+// r is a sync marker: a marker's own reply releases the held requests, and anything
+// out of place is the error that kills the connection.
+func (c *Conn) checkSync(s *syncState, r *request, v resp.Value) error {
+	if r.token == "" {
+		if c.looksLikeMarker(v) {
+			return c.desyncErr("a sync marker's reply came in place of another", v)
+		}
+		return nil
+	}
+	if !isMarkerReply(v, r.token) {
+		return c.desyncErr("a sync marker got another reply", v)
+	}
+	c.inflight.pop()
+	putRequest(r)
+	s.release()
+	return nil
 }
 
 // readErr wraps a read failure; an overdue reply keeps its own NodeError.
@@ -143,7 +183,10 @@ func (cr *connReader) nextDeadline(r *request, now time.Time) (time.Time, error)
 		}
 		if !now.Before(due) {
 			what := "reply"
-			if r.health {
+			switch {
+			case r.token != "":
+				what = "sync marker PING"
+			case r.health:
 				what = "idle check PING"
 			}
 			return time.Time{}, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %s overdue, written %v ago, no byte read for %v (%d waiting)",
