@@ -3,12 +3,15 @@ package resp
 import (
 	"bufio"
 	"io"
+	"runtime"
 	"unsafe"
 )
 
 const (
 	defaultBufSize = 16 << 10 // bufio buffer of NewReader
 	bulkChunk      = 64 << 10 // largest allocation made before the bytes of a bulk arrive
+	bulkPiece      = 1 << 20  // a large bulk is read at most this much at a time
+	copyPiece      = 64 << 10 // and copied (when its buffer grows) this much between yields
 	maxKeptLine    = 16 << 10 // bytes of long-line buffer kept between two ReadValue calls
 	firstElems     = 4        // elements allocated for an aggregate once its first is read
 	slabMax        = 16 << 10 // largest shared backing array for an aggregate's small strings
@@ -293,9 +296,7 @@ func (r *Reader) readElems(typ Type, rest []byte, depth int) ([]Value, error) {
 			if 4*c >= n {
 				c = n
 			}
-			grown := make([]Value, len(elems), c)
-			copy(grown, elems)
-			elems = grown
+			elems = growValues(elems, c)
 		}
 		elems = elems[:i+1]
 		r.left = n - i
@@ -419,15 +420,21 @@ func (r *Reader) readBulk(n int64, depth int) ([]byte, error) {
 				return nil, r.skipBytes(n - int64(len(buf)))
 			}
 			if len(buf) == cap(buf) {
-				grown := make([]byte, len(buf), min(n, 2*int64(cap(buf))))
-				copy(grown, buf)
-				buf = grown
+				// Double; once an eighth has come, believe the rest will (one last
+				// allocation of n instead of more doublings and copies).
+				c := 2 * int64(cap(buf))
+				if 4*c >= n {
+					c = n
+				}
+				buf = growBytes(buf, c)
 			}
+			// Read at most bulkPiece at a time, so a Discard is seen soon.
 			k := len(buf)
-			if _, err := io.ReadFull(r.br, buf[k:cap(buf)]); err != nil {
+			end := min(cap(buf), k+bulkPiece)
+			if _, err := io.ReadFull(r.br, buf[k:end]); err != nil {
 				return nil, eofErr(err, false)
 			}
-			buf = buf[:cap(buf)]
+			buf = buf[:end]
 		}
 	}
 	return buf, r.readCRLF()
@@ -466,6 +473,35 @@ func (r *Reader) skipBytes(n int64) error {
 		}
 	}
 	return r.readCRLF()
+}
+
+// growBytes returns buf with capacity c, copied piece by piece with a yield to the
+// scheduler between pieces. A copy is not preemptible: one of hundreds of MiB into
+// fresh memory (page faults all the way) held the whole process for up to seconds
+// on two busy cores — the garbage collector, waiting to scan this goroutine's stack,
+// holds the other P, and timers (every caller's deadline) fire late.
+func growBytes(buf []byte, c int64) []byte {
+	grown := make([]byte, len(buf), c)
+	for i := 0; i < len(buf); i += copyPiece {
+		if i > 0 {
+			runtime.Gosched()
+		}
+		copy(grown[i:], buf[i:min(len(buf), i+copyPiece)])
+	}
+	return grown
+}
+
+// growValues is growBytes for the elements of an aggregate.
+func growValues(elems []Value, c int64) []Value {
+	const piece = copyPiece / 128 // elements (a Value is 120 bytes)
+	grown := make([]Value, len(elems), c)
+	for i := 0; i < len(elems); i += piece {
+		if i > 0 {
+			runtime.Gosched()
+		}
+		copy(grown[i:], elems[i:min(len(elems), i+piece)])
+	}
+	return grown
 }
 
 // readCRLF reads the CRLF that must follow a bulk payload.
