@@ -124,7 +124,17 @@ type connReader struct {
 	deadline time.Time // the read deadline currently set on the socket
 	lastRead time.Time // when the last read returned data
 	filled   bool      // a read filled a small buffer: the reader should grow it
+	// progressAt is when the last minProgress bytes were completed (window counts
+	// those read since): a reply streaming in is progress (see nextDeadline).
+	progressAt time.Time
+	window     int
 }
+
+// minProgress is how many bytes must arrive within ReplyTimeout for a connection owing
+// a reply to count as making progress. A trickle does not: a server that announced a
+// huge reply and stopped would otherwise be kept alive forever by the small replies
+// to later requests, swallowed into the announced length.
+const minProgress = 64 << 10
 
 // The read buffer: small while replies are small and few, large once a read fills it.
 const (
@@ -157,6 +167,9 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		if n > 0 {
 			cr.lastRead = time.Now()
 			c.lastRead.Store(cr.lastRead.UnixNano())
+			if cr.window += n; cr.window >= minProgress {
+				cr.window, cr.progressAt = 0, cr.lastRead
+			}
 			return n, err
 		}
 		if err != nil && rerr.IsTimeout(err) && c.Err() == nil {
@@ -170,15 +183,16 @@ func (cr *connReader) Read(p []byte) (int, error) {
 // the connection now. front is the oldest request waiting for a reply, or nil.
 //
 // The health limit judges the server's liveness by progress: the connection is dead
-// when a reply is owed and no byte has arrived for ReplyTimeout (counted from the
-// request's write, plus the time a blocking command may legitimately take, or from
-// the last byte read, whichever is later). A large reply streaming in keeps the
-// connection alive however long it takes; callers still leave at their deadlines.
+// when a reply is owed and no progress has been made for ReplyTimeout, counted from
+// the request's write (plus the time a blocking command may legitimately take) or
+// from the last time minProgress more bytes had arrived, whichever is later. A large
+// reply streaming in keeps the connection alive however long it takes; callers still
+// leave at their deadlines.
 func (cr *connReader) nextDeadline(r *request, now time.Time) (time.Time, error) {
 	c := cr.c
 	if r != nil {
 		due := r.sentAt.Add(c.opts.ReplyTimeout + r.extra)
-		if progress := cr.lastRead.Add(c.opts.ReplyTimeout); progress.After(due) {
+		if progress := cr.progressAt.Add(c.opts.ReplyTimeout); progress.After(due) {
 			due = progress
 		}
 		if !now.Before(due) {
@@ -189,7 +203,7 @@ func (cr *connReader) nextDeadline(r *request, now time.Time) (time.Time, error)
 			case r.health:
 				what = "idle check PING"
 			}
-			return time.Time{}, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %s overdue, written %v ago, no byte read for %v (%d waiting)",
+			return time.Time{}, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %s overdue, written %v ago, last byte read %v ago (%d waiting)",
 				errReplyOverdue, what, now.Sub(r.sentAt).Round(time.Millisecond),
 				now.Sub(maxTime(cr.lastRead, r.sentAt)).Round(time.Millisecond), c.inflight.len()), true)
 		}
