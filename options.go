@@ -86,11 +86,11 @@ type Options struct {
 	// and now + CommandTimeout, so nothing waits forever. 0 means 5s.
 	CommandTimeout time.Duration
 	// ReplyTimeout is the health limit of a connection: when a reply is owed and no
-	// byte has arrived for this long (from the request's write or the last byte read,
-	// whichever is later), the connection is declared dead, its node marked down and
-	// every caller on it released with the cause. A large reply still streaming in is
-	// progress, however long it takes (the caller leaves at its own deadline). 0 means
-	// 3s.
+	// progress has been made for this long (from the request's write, or from the last
+	// time 64 KiB more had arrived, whichever is later), the connection is declared
+	// dead, its node marked down and every caller on it released with the cause. A
+	// large reply still streaming in is progress, however long it takes (the caller
+	// leaves at its own deadline); a trickle is not. 0 means 3s.
 	ReplyTimeout time.Duration
 
 	// MaxReplyBulkLen, MaxReplyElems and MaxReplyDepth bound what a reply may hold, so

@@ -5,7 +5,7 @@
 //
 // A caller waits for its reply or its context, whichever comes first, and leaves at
 // once when the context ends; the late reply is discarded without disturbing others.
-// A connection that owes a reply and reads nothing for Options.ReplyTimeout, or whose
+// A connection that owes a reply and makes no progress for Options.ReplyTimeout, or whose
 // idle check PING gets no answer, is declared dead: every pending caller gets the
 // cause at once. Nothing waits forever, even a caller without a deadline.
 package conn
