@@ -19,7 +19,7 @@ func (c *Conn) readLoop() {
 	// in bulk), it takes a large one.
 	rd := resp.NewReaderSize(cr, readBufSmall, c.opts.Limits)
 	cr.rd = rd
-	var sync syncState
+	var verify syncState // sync markers (sync.go)
 	for {
 		v, err := rd.ReadValue()
 		if err != nil {
@@ -43,8 +43,8 @@ func (c *Conn) readLoop() {
 			c.die(c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: a reply arrived with no request waiting for it (%.40s)", resp.ErrProtocol, v.String()), true))
 			return
 		}
-		if marker := r.token != ""; marker || sync.unverified {
-			if err := c.checkSync(&sync, r, v); err != nil {
+		if marker := r.token != ""; marker || verify.unverified {
+			if err := c.checkSync(&verify, r, v); err != nil {
 				c.die(err)
 				return
 			}
@@ -61,8 +61,8 @@ func (c *Conn) readLoop() {
 			old := c.latency.Load()
 			c.latency.Store(old + (int64(sample)-old)/8)
 		}
-		if sync.unverified && !r.health {
-			sync.held = append(sync.held, r) // released when a marker verifies the stream
+		if verify.unverified && !r.health {
+			verify.held = append(verify.held, r) // released when a marker verifies the stream
 			continue
 		}
 		if !r.complete(nil) && !r.health {
@@ -71,7 +71,7 @@ func (c *Conn) readLoop() {
 				c.die(c.desyncErr("a sync marker's reply came in place of another", v))
 				return
 			}
-			sync.unverified = true
+			verify.unverified = true
 		}
 	}
 }
@@ -112,7 +112,7 @@ var errReplyOverdue = errors.New("no reply within the health limit")
 
 // connReader sits between the socket and the decoder. Before each read it arms the
 // socket's read deadline at the moment the connection must be declared dead: when a
-// reply is owed and nothing has been read for ReplyTimeout (see nextDeadline), or,
+// reply is owed and no progress has been made for ReplyTimeout (see nextDeadline), or,
 // when idle, the idle check. It handles those timeouts itself, so the decoder only
 // ever sees data or a fatal error (a timeout in the middle of a value would otherwise
 // lose the partial value). And when the request owed the value being read has been
