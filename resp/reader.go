@@ -12,7 +12,7 @@ const (
 	bulkPiece      = 1 << 20  // a large bulk is read at most this much at a time
 	copyPiece      = 64 << 10 // and copied (when its buffer grows) this much between yields
 	maxKeptLine    = 16 << 10 // bytes of long-line buffer kept between two ReadValue calls
-	firstElems     = 4        // elements allocated for an aggregate once its first is read
+	firstElems     = 8        // elements allocated for an aggregate once its first is read
 	slabMax        = 16 << 10 // largest shared backing array for an aggregate's small strings
 	slabElem       = 512      // largest string carved from that shared array
 )
@@ -171,7 +171,7 @@ func (r *Reader) readValue(v *Value, depth int, top bool) error {
 func (r *Reader) decode(v *Value, typ Type, rest []byte, depth int) error {
 	switch typ {
 	case TypeSimpleString:
-		v.Type, v.Str = typ, simpleString(rest)
+		v.Type, v.Str = typ, r.simpleString(rest, depth)
 	case TypeBigNumber:
 		if !validBigNumber(rest) {
 			return protoErr("invalid big number %s", quoteCut(rest))
@@ -419,8 +419,8 @@ var (
 )
 
 // simpleString returns a simple string's payload: a shared slice for OK, QUEUED and
-// PONG, a copy otherwise.
-func simpleString(b []byte) []byte {
+// PONG, a copy otherwise (inside an aggregate, in a shared array: see carve).
+func (r *Reader) simpleString(b []byte, depth int) []byte {
 	switch string(b) { // no allocation: the compiler compares in place
 	case "OK":
 		return strOK
@@ -428,6 +428,9 @@ func simpleString(b []byte) []byte {
 		return strQueued
 	case "PONG":
 		return strPong
+	}
+	if depth > 0 && len(b) <= slabElem {
+		return r.carve(b)
 	}
 	return clone(b)
 }
