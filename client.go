@@ -79,6 +79,7 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 			ClientName:   o.ClientName,
 			ReadOnly:     o.ReadFrom != ReadPrimary,
 			ReplyTimeout: o.ReplyTimeout,
+			Limits:       o.replyLimits(),
 		},
 		DialTimeout: o.DialTimeout,
 		Logger:      o.Logger,

@@ -9,6 +9,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/redline-go/redline/resp"
 )
 
 // ReadFrom says where read-only commands go.
@@ -83,10 +85,26 @@ type Options struct {
 	// CommandTimeout bounds every call: its deadline is the earlier of the context's
 	// and now + CommandTimeout, so nothing waits forever. 0 means 5s.
 	CommandTimeout time.Duration
-	// ReplyTimeout is the health limit of a connection: when a reply is overdue by this
-	// much, the connection is declared dead, its node marked down and every caller on
-	// it released with the cause. 0 means 3s.
+	// ReplyTimeout is the health limit of a connection: when a reply is owed and no
+	// progress has been made for this long (from the request's write, or from the last
+	// time 64 KiB more had arrived, whichever is later), the connection is declared
+	// dead, its node marked down and every caller on it released with the cause. A
+	// large reply still streaming in is progress, however long it takes (the caller
+	// leaves at its own deadline); a trickle is not. 0 means 3s.
 	ReplyTimeout time.Duration
+
+	// MaxReplyBulkLen, MaxReplyElems and MaxReplyDepth bound what a reply may hold, so
+	// that a broken or hostile server cannot make the client allocate or recurse
+	// without bound: the length in bytes of one bulk string (0 means 512 MiB, Redis's
+	// own proto-max-bulk-len default), the elements of one array, set or push and the
+	// pairs of one map (0 means 16,777,216), and the nesting depth of aggregates (0
+	// means 128; at least 8 when set: topology replies nest 5 deep). A reply over a
+	// limit cannot be skipped safely: its connection is closed and its caller gets an
+	// error matching resp.ErrTooLarge or resp.ErrTooDeep that names the limit. Negative
+	// values are rejected.
+	MaxReplyBulkLen int64
+	MaxReplyElems   int64
+	MaxReplyDepth   int
 
 	// MaxAttempts bounds the tries of one command: redirects (MOVED, ASK) and retries
 	// (TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN, or a failure before the command was
@@ -159,6 +177,14 @@ func (o Options) withDefaults() (Options, error) {
 		neg("RetryBackoffMax", o.RetryBackoffMax), neg("RefreshMinInterval", o.RefreshMinInterval)); err != nil {
 		return o, err
 	}
+	if o.MaxReplyBulkLen < 0 || o.MaxReplyElems < 0 || o.MaxReplyDepth < 0 {
+		return o, fmt.Errorf("redline: Options.MaxReplyBulkLen, MaxReplyElems and MaxReplyDepth must not be negative (got %d, %d, %d)",
+			o.MaxReplyBulkLen, o.MaxReplyElems, o.MaxReplyDepth)
+	}
+	if o.MaxReplyDepth != 0 && o.MaxReplyDepth < minReplyDepth {
+		return o, fmt.Errorf("redline: Options.MaxReplyDepth must be 0 (128) or at least %d (got %d): topology replies nest 5 deep",
+			minReplyDepth, o.MaxReplyDepth)
+	}
 	if o.MaxAttempts < 0 {
 		return o, fmt.Errorf("redline: Options.MaxAttempts must not be negative (got %d)", o.MaxAttempts)
 	}
@@ -189,8 +215,28 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Protocol == 0 {
 		o.Protocol = 3
 	}
+	lim := o.replyLimits()
+	o.MaxReplyBulkLen, o.MaxReplyElems, o.MaxReplyDepth = lim.MaxBulkLen, lim.MaxAggregateLen, lim.MaxDepth
 	o.Addrs = append([]string(nil), o.Addrs...)
 	return o, nil
+}
+
+// minReplyDepth is the smallest MaxReplyDepth accepted.
+const minReplyDepth = 8
+
+// replyLimits returns the decoder limits of every connection, defaults applied.
+func (o Options) replyLimits() resp.Limits {
+	d := resp.DefaultLimits()
+	if o.MaxReplyBulkLen > 0 {
+		d.MaxBulkLen = o.MaxReplyBulkLen
+	}
+	if o.MaxReplyElems > 0 {
+		d.MaxAggregateLen = o.MaxReplyElems
+	}
+	if o.MaxReplyDepth > 0 {
+		d.MaxDepth = o.MaxReplyDepth
+	}
+	return d
 }
 
 // String describes the options with the password redacted, so that printing them

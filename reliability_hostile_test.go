@@ -274,10 +274,10 @@ func TestReliabilityHostileServer(t *testing.T) {
 				}
 			}
 			if rt >= timeout {
-				// Known limit: with CommandTimeout <= ReplyTimeout, back-to-back callers each
-				// leave at their deadline before any reply is overdue, so the shift goes on
-				// (every call fails; none gets a wrong reply) until the connection is idle
-				// for ReplyTimeout (docs/RELIABILITY.md).
+				// With CommandTimeout <= ReplyTimeout no reply is overdue before the callers
+				// leave; the sync marker written after the abandoned call finds the shift
+				// and the connection is dropped (docs/RELIABILITY.md). The pause is kept
+				// from before, when only an idle ReplyTimeout ended the shift.
 				time.Sleep(rt + 200*time.Millisecond)
 			}
 			// Either way the client then answers correctly by itself (with a health limit

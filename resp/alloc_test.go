@@ -89,7 +89,7 @@ func TestDecodeAllocs(t *testing.T) {
 		{"=15\r\ntxt:Some string\r\n", 1},
 		{"*0\r\n", 0},
 		{"*2\r\n:1\r\n:2\r\n", 1},
-		{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", 4},
+		{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", 2}, // the elements, and one array for their strings
 		{"|1\r\n:1\r\n:2\r\n:3\r\n", 1},
 		{"-ERR x\r\n", 3}, // Str, Msg and the *Error
 	}

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 )
 
@@ -70,4 +71,24 @@ func BenchmarkAppendValueArray10(b *testing.B) {
 	for b.Loop() {
 		dst = AppendValue(dst[:0], v)
 	}
+}
+
+// BenchmarkReadLRANGE decodes a flat array of 100,000 short bulk strings, the reply of
+// an LRANGE over a long list, and reports the cost per element.
+func BenchmarkReadLRANGE(b *testing.B) {
+	const n = 100_000
+	in := AppendArrayHeader(nil, n)
+	for i := range n {
+		in = AppendBulkString(in, "element:"+strconv.Itoa(i))
+	}
+	r := NewReader(&loopReader{data: in}, Limits{})
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := r.ReadValue()
+		if err != nil || len(v.Elems) != n {
+			b.Fatal(err, len(v.Elems))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
 }

@@ -29,22 +29,3 @@ func TestSetBufferSize(t *testing.T) {
 		t.Fatalf("SetBufferSize when empty: size %d", r.BufferSize())
 	}
 }
-
-// A large aggregate does not leave its scratch space behind.
-func TestScratchShrinksAfterLargeReply(t *testing.T) {
-	elems := make([]Value, 5000)
-	for i := range elems {
-		elems[i] = Value{Type: TypeInteger, Int: int64(i)}
-	}
-	in := AppendValue(nil, Value{Type: TypeArray, Elems: elems})
-	in = AppendValue(in, Value{Type: TypeArray, Elems: elems[:10]})
-	r := NewReader(bytes.NewReader(in), Limits{})
-	for range 2 {
-		if _, err := r.ReadValue(); err != nil {
-			t.Fatal(err)
-		}
-		if cap(r.stack) > maxKeptStack {
-			t.Fatalf("scratch stack of %d elements kept", cap(r.stack))
-		}
-	}
-}

@@ -45,6 +45,23 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("value %d: %v, one byte at a time: %v", i, vs[i], vs1[i])
 			}
 		}
+		if err == nil { // a valid stream: discarding every value frames it the same way
+			var r *Reader
+			h := &hookReader{src: iotest.OneByteReader(bytes.NewReader(data)), hook: func(int64) { r.Discard() }}
+			r = NewReaderSize(h, 16, Limits{})
+			for i := 0; ; i++ {
+				v, errd := r.ReadValue()
+				if errd == io.EOF && i == len(vs) {
+					break
+				}
+				if errd != nil || i >= len(vs) {
+					t.Fatalf("discarding: value %d: %v; want %d values", i, errd, len(vs))
+				}
+				if v.Type == TypePush && !v.Equal(vs[i]) || v.Type != TypePush && v.Type != 0 && !v.Equal(vs[i]) {
+					t.Fatalf("discarding: value %d: %v, want %v or nothing", i, v, vs[i])
+				}
+			}
+		}
 		if len(data) <= 1<<16 {
 			r := NewReaderSize(bytes.NewReader(data), 16, Limits{})
 			for i := 0; ; i++ {

@@ -9,21 +9,30 @@ import (
 const (
 	defaultBufSize = 16 << 10 // bufio buffer of NewReader
 	bulkChunk      = 64 << 10 // largest allocation made before the bytes of a bulk arrive
-	maxKeptStack   = 256      // elements of scratch stack kept between two ReadValue calls (30 KiB)
+	bulkPiece      = 1 << 20  // a large bulk is read at most this much at a time
+	copyPiece      = 64 << 10 // and copied (when its buffer grows) this much between yields
 	maxKeptLine    = 16 << 10 // bytes of long-line buffer kept between two ReadValue calls
+	firstElems     = 8        // elements allocated for an aggregate once its first is read
+	slabMax        = 16 << 10 // largest shared backing array for an aggregate's small strings
+	slabElem       = 512      // largest string carved from that shared array
 )
 
 // Reader decodes RESP2 and RESP3 values from a byte stream. It is not safe for concurrent
 // use. See the package documentation for the handling of hostile input and of errors.
 type Reader struct {
-	br  *bufio.Reader
-	src io.Reader // what br reads from
-	lim Limits
-	// stack collects the elements of the aggregates and attributes being decoded, innermost
-	// last; each aggregate copies its own elements out once they are all decoded. So the
-	// memory used grows with the elements actually read, never with a declared length.
-	stack []Value
-	long  []byte // a line longer than the bufio buffer, assembled here
+	br   *bufio.Reader
+	src  io.Reader // what br reads from
+	lim  Limits
+	long []byte // a line longer than the bufio buffer, assembled here
+	// slab is the unused part of a backing array shared by the small strings of the
+	// aggregate being read (one allocation for many elements); it never outlives the
+	// ReadValue call, so no two replies share an array. left is how many elements the
+	// innermost aggregate still expects (sizes the next slab).
+	slab []byte
+	left int64
+	// discard is set by Discard: the rest of the current value is consumed, not kept.
+	// keep is set while a top-level push is read (never discarded: it is not a reply).
+	discard, keep bool
 }
 
 // NewReader returns a Reader over rd with a 16 KiB buffer. The zero fields of lim take
@@ -68,8 +77,7 @@ func own(rd io.Reader) io.Reader {
 func (r *Reader) Reset(rd io.Reader) {
 	r.src = own(rd)
 	r.br.Reset(r.src)
-	clear(r.stack)
-	r.stack = r.stack[:0]
+	r.slab, r.discard, r.keep = nil, false, false
 }
 
 // Buffered returns the number of bytes that have been read from the underlying reader but
@@ -85,18 +93,31 @@ func (r *Reader) Limits() Limits { return r.lim }
 // err is io.EOF only when the stream ended cleanly before the first byte of a value, and
 // io.ErrUnexpectedEOF when it ended inside one; a malformed stream or a limit breach gives a
 // [*ProtocolError]; other errors of the underlying reader are returned as they are.
+//
+// A value dropped by [Reader.Discard] while it was being read is returned as the zero
+// Value with a nil error.
 func (r *Reader) ReadValue() (Value, error) {
 	var v Value
+	r.discard, r.keep = false, false
 	err := r.readValue(&v, 0, true)
-	if err != nil {
-		clear(r.stack) // drop references to the partial values
-		r.stack = r.stack[:0]
+	r.slab = nil
+	if err != nil || r.discard {
 		v = Value{}
 	}
-	if cap(r.stack) > maxKeptStack {
-		r.stack = nil
-	}
+	r.discard, r.keep = false, false
 	return v, err
+}
+
+// Discard makes the Reader drop the value it is reading: the rest of it is consumed
+// from the stream without being kept, so no more memory is allocated for it, and
+// ReadValue returns the zero Value. It is meant to be called from within the
+// underlying io.Reader's Read (the only code that runs during ReadValue), by an owner
+// that learns mid-value that nobody wants it; outside ReadValue it has no effect on the
+// next value. A top-level RESP3 push frame is never discarded. Limits still apply.
+func (r *Reader) Discard() {
+	if !r.keep {
+		r.discard = true
+	}
 }
 
 // readValue reads one value at the given nesting depth, with the attributes before it,
@@ -104,7 +125,7 @@ func (r *Reader) ReadValue() (Value, error) {
 // whose clean absence is io.EOF. Values are decoded in place rather than returned: a Value
 // is 120 bytes, and copying it up every level costs more than decoding a small reply.
 func (r *Reader) readValue(v *Value, depth int, top bool) error {
-	base := len(r.stack) // attributes, if any, are collected from here
+	var attrs []Value
 	for {
 		line, err := r.readLine(top)
 		if err != nil {
@@ -112,18 +133,35 @@ func (r *Reader) readValue(v *Value, depth int, top bool) error {
 		}
 		top = false // an attribute has been read: the value must follow
 		typ := Type(line[0])
+		if typ == TypePush && depth == 0 {
+			r.keep, r.discard = true, false // a push is not the reply being given up
+		}
 		if typ == TypeAttribute {
-			if err := r.readElems(typ, line[1:], depth); err != nil {
+			// Attributes at the top are kept: whether the value they annotate is a
+			// push (never discarded) is not known yet.
+			keep := r.keep
+			if depth == 0 {
+				r.keep, r.discard = true, false
+			}
+			a, err := r.readElems(typ, line[1:], depth)
+			r.keep = keep
+			if err != nil {
 				return err
+			}
+			if len(a) == 0 {
+				continue // an empty attribute leaves Attrs nil
+			}
+			if attrs == nil {
+				attrs = a
+			} else {
+				attrs = append(attrs, a...) // consecutive attributes are merged
 			}
 			continue
 		}
 		if err := r.decode(v, typ, line[1:], depth); err != nil {
 			return err
 		}
-		if len(r.stack) > base {
-			v.Attrs = r.pop(base)
-		}
+		v.Attrs = attrs
 		return nil
 	}
 }
@@ -133,7 +171,7 @@ func (r *Reader) readValue(v *Value, depth int, top bool) error {
 func (r *Reader) decode(v *Value, typ Type, rest []byte, depth int) error {
 	switch typ {
 	case TypeSimpleString:
-		v.Type, v.Str = typ, simpleString(rest)
+		v.Type, v.Str = typ, r.simpleString(rest, depth)
 	case TypeBigNumber:
 		if !validBigNumber(rest) {
 			return protoErr("invalid big number %s", quoteCut(rest))
@@ -167,17 +205,17 @@ func (r *Reader) decode(v *Value, typ Type, rest []byte, depth int) error {
 		}
 		v.Type, v.Float = typ, f
 	case TypeBulkString, TypeBulkError, TypeVerbatim:
-		return r.readBlob(v, typ, rest)
+		return r.readBlob(v, typ, rest, depth)
 	case TypeArray, TypeSet, TypePush, TypeMap:
 		if typ == TypeArray && isNullLen(rest) {
 			v.Type = TypeNull // RESP2 null array
 			return nil
 		}
-		base := len(r.stack)
-		if err := r.readElems(typ, rest, depth); err != nil {
+		elems, err := r.readElems(typ, rest, depth)
+		if err != nil {
 			return err
 		}
-		v.Type, v.Elems = typ, r.pop(base)
+		v.Type, v.Elems = typ, elems
 	case ';', '.':
 		return protoErr("streamed string chunk (type byte '%c') is not supported", byte(typ))
 	default:
@@ -187,7 +225,7 @@ func (r *Reader) decode(v *Value, typ Type, rest []byte, depth int) error {
 }
 
 // readBlob reads a length-prefixed string: bulk string, bulk error or verbatim string.
-func (r *Reader) readBlob(v *Value, typ Type, rest []byte) error {
+func (r *Reader) readBlob(v *Value, typ Type, rest []byte, depth int) error {
 	if typ == TypeBulkString && isNullLen(rest) {
 		v.Type = TypeNull // RESP2 null bulk string
 		return nil
@@ -199,8 +237,8 @@ func (r *Reader) readBlob(v *Value, typ Type, rest []byte) error {
 	if typ == TypeVerbatim && n < 4 {
 		return protoErr("verbatim string of length %d is shorter than its format prefix", n)
 	}
-	b, err := r.readBulk(n)
-	if err != nil {
+	b, err := r.readBulk(n, depth)
+	if err != nil || r.discard {
 		return err
 	}
 	switch typ {
@@ -217,37 +255,55 @@ func (r *Reader) readBlob(v *Value, typ Type, rest []byte) error {
 	return nil
 }
 
-// readElems reads the elements of an aggregate (pairs for a map or attribute) onto r.stack.
-func (r *Reader) readElems(typ Type, rest []byte, depth int) error {
+// readElems reads the elements of an aggregate (pairs for a map or attribute), decoding
+// each in place in the slice returned. The slice is allocated once the first element
+// has been read and grows with the elements read (at most 8 times their number), never
+// with a declared length alone; a valid reply ends with a slice of exactly its length.
+func (r *Reader) readElems(typ Type, rest []byte, depth int) ([]Value, error) {
 	n, err := r.length(typ, rest, r.lim.MaxAggregateLen)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if depth >= r.lim.MaxDepth {
-		return tooDeep(r.lim.MaxDepth)
+		return nil, tooDeep(r.lim.MaxDepth)
 	}
 	if typ == TypeMap || typ == TypeAttribute {
 		n *= 2 // cannot overflow: withDefaults bounds MaxAggregateLen
 	}
-	for ; n > 0; n-- {
-		var v Value
-		if err := r.readValue(&v, depth+1, false); err != nil {
-			return err
-		}
-		r.stack = append(r.stack, v)
+	if n == 0 {
+		return []Value{}, nil
 	}
-	return nil
-}
-
-// pop removes the values from base to the top of r.stack and returns them in a new slice
-// of exactly their length.
-func (r *Reader) pop(base int) []Value {
-	s := r.stack[base:]
-	out := make([]Value, len(s))
-	copy(out, s)
-	clear(s)
-	r.stack = r.stack[:base]
-	return out
+	var first Value
+	r.left = n
+	if err := r.readValue(&first, depth+1, false); err != nil {
+		return nil, err
+	}
+	if r.discard {
+		return nil, r.skipElems(n-1, depth)
+	}
+	elems := make([]Value, 1, min(n, firstElems))
+	elems[0] = first
+	for i := int64(1); i < n; i++ {
+		if r.discard {
+			return nil, r.skipElems(n-i, depth)
+		}
+		if len(elems) == cap(elems) {
+			// Double; once an eighth of the declared elements have come, believe the
+			// rest will: one last allocation of exactly n spares the copies of
+			// further doublings (a Value is 120 bytes with pointers: copying is costly).
+			c := 2 * int64(cap(elems))
+			if 4*c >= n {
+				c = n
+			}
+			elems = growValues(elems, c)
+		}
+		elems = elems[:i+1]
+		r.left = n - i
+		if err := r.readValue(&elems[i], depth+1, false); err != nil {
+			return nil, err
+		}
+	}
+	return elems, nil
 }
 
 // length parses and checks the length prefix of a value of type typ. -1 is not accepted:
@@ -326,55 +382,6 @@ func (r *Reader) readLongLine(first []byte) ([]byte, error) {
 	}
 }
 
-// readBulk reads a payload of n bytes and the CRLF after it. Memory is allocated as the
-// bytes arrive: at most bulkChunk ahead of them, so a declared length is never trusted.
-func (r *Reader) readBulk(n int64) ([]byte, error) {
-	if n+2 <= int64(r.br.Buffered()) { // fast path: payload and CRLF already buffered
-		b, _ := r.br.Peek(int(n) + 2)
-		if b[n] != '\r' || b[n+1] != '\n' {
-			return nil, protoErr("bulk payload not followed by CRLF")
-		}
-		buf := clone(b[:n])
-		_, _ = r.br.Discard(int(n) + 2)
-		return buf, nil
-	}
-	var buf []byte
-	if n <= bulkChunk {
-		buf = make([]byte, n)
-		if _, err := io.ReadFull(r.br, buf); err != nil {
-			return nil, eofErr(err, false)
-		}
-	} else {
-		buf = make([]byte, 0, bulkChunk)
-		for int64(len(buf)) < n {
-			if len(buf) == cap(buf) {
-				grown := make([]byte, len(buf), min(n, 2*int64(cap(buf))))
-				copy(grown, buf)
-				buf = grown
-			}
-			k := len(buf)
-			if _, err := io.ReadFull(r.br, buf[k:cap(buf)]); err != nil {
-				return nil, eofErr(err, false)
-			}
-			buf = buf[:cap(buf)]
-		}
-	}
-	return buf, r.readCRLF()
-}
-
-// readCRLF reads the CRLF that must follow a bulk payload.
-func (r *Reader) readCRLF() error {
-	b, err := r.br.Peek(2)
-	if len(b) >= 1 && b[0] != '\r' || len(b) == 2 && b[1] != '\n' {
-		return protoErr("bulk payload not followed by CRLF")
-	}
-	if err != nil {
-		return eofErr(err, false)
-	}
-	_, _ = r.br.Discard(2)
-	return nil
-}
-
 // eofErr maps io.EOF to io.ErrUnexpectedEOF unless the stream ended cleanly between values.
 func eofErr(err error, clean bool) error {
 	if err == io.EOF && !clean {
@@ -412,8 +419,8 @@ var (
 )
 
 // simpleString returns a simple string's payload: a shared slice for OK, QUEUED and
-// PONG, a copy otherwise.
-func simpleString(b []byte) []byte {
+// PONG, a copy otherwise (inside an aggregate, in a shared array: see carve).
+func (r *Reader) simpleString(b []byte, depth int) []byte {
 	switch string(b) { // no allocation: the compiler compares in place
 	case "OK":
 		return strOK
@@ -421,6 +428,9 @@ func simpleString(b []byte) []byte {
 		return strQueued
 	case "PONG":
 		return strPong
+	}
+	if depth > 0 && len(b) <= slabElem {
+		return r.carve(b)
 	}
 	return clone(b)
 }

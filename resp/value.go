@@ -15,7 +15,9 @@ type Value struct {
 	// returns a fresh copy that does not alias its buffer; the caller may keep or modify
 	// it — except for the simple strings OK, QUEUED and PONG, which share one read-only
 	// array each (so that decoding the commonest replies allocates nothing): copy those
-	// before modifying them.
+	// before modifying them. The small strings inside one aggregate reply may share a
+	// backing array (one allocation for many elements); each has a capacity equal to its
+	// length, so appending to one copies it, and no array is shared between two replies.
 	Str []byte
 	// Int is the value of an Integer, and of a Boolean: 1 for true, 0 for false.
 	Int int64

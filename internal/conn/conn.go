@@ -5,9 +5,9 @@
 //
 // A caller waits for its reply or its context, whichever comes first, and leaves at
 // once when the context ends; the late reply is discarded without disturbing others.
-// A connection whose oldest outstanding reply is overdue by Options.ReplyTimeout, or
-// whose idle check PING gets no answer, is declared dead: every pending caller gets
-// the cause at once. Nothing waits forever, even a caller without a deadline.
+// A connection that owes a reply and makes no progress for Options.ReplyTimeout, or whose
+// idle check PING gets no answer, is declared dead: every pending caller gets the
+// cause at once. Nothing waits forever, even a caller without a deadline.
 package conn
 
 import (
@@ -15,6 +15,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,12 @@ type Conn struct {
 	lastRead  atomic.Int64  // unix nanos of the last successful read
 	latency   atomic.Int64  // moving average of round-trip time, nanos
 	completed atomic.Uint64
+
+	// Sync markers (sync.go): the token prefix unique to this connection, the last
+	// sequence number used, and whether the writer must add a marker to its next batch.
+	markerToken  string
+	markerSeq    atomic.Uint64
+	markerWanted atomic.Bool
 }
 
 // maxBatch is the number of bytes after which the writer flushes even if more requests
@@ -63,7 +70,8 @@ func newConn(nc net.Conn, o *Options, proto int, info resp.Value) *Conn {
 		queue:  make(chan *request, o.QueueSize),
 		closed: make(chan struct{}),
 		// Up to +25% jitter spreads the idle checks of many connections.
-		idleCheck: o.IdleCheck + rand.N(o.IdleCheck/4+1),
+		idleCheck:   o.IdleCheck + rand.N(o.IdleCheck/4+1),
+		markerToken: markerPrefix + strconv.FormatUint(rand.Uint64(), 36) + "-",
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	c.wg.Add(2)
@@ -278,7 +286,11 @@ func (c *Conn) abandon(r *request, fail func(written bool) error) error {
 	if r.state.CompareAndSwap(stateQueued, stateAbandoned) {
 		return fail(false)
 	}
+	n := r.n // r is still ours to read: not abandoned yet
 	if r.state.CompareAndSwap(stateSent, stateAbandoned) {
+		if n > 0 {
+			c.wantMarker() // its reply may never come, or come twice: verify (sync.go)
+		}
 		return fail(true)
 	}
 	<-r.done // stateDone: the signal is there or about to be

@@ -324,6 +324,9 @@ func TestHostileLengthKillsConnection(t *testing.T) {
 	}
 }
 
+// A reply dripping in byte by byte is no progress: its caller leaves at its deadline,
+// and the connection is declared dead once ReplyTimeout passes without minProgress
+// bytes (a trickle would otherwise keep a broken stream alive).
 func TestDrippedReplyHonorsDeadline(t *testing.T) {
 	h := func(c *fakeserver.Conn, args []string) bool {
 		if args[0] != "DRIP" {
@@ -350,6 +353,24 @@ func TestDrippedReplyHonorsDeadline(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("a connection dripping one reply for 2s was not declared dead")
+	}
+}
+
+// A reply that stops mid-way for ReplyTimeout kills the connection: no progress.
+func TestStalledReplyKillsConnection(t *testing.T) {
+	h := func(c *fakeserver.Conn, args []string) bool {
+		if args[0] != "STALL" {
+			return false
+		}
+		c.WriteRaw([]byte("$10\r\n01234"))
+		return true
+	}
+	_, c := serve(t, h, Options{ReplyTimeout: 150 * time.Millisecond})
+	start := time.Now()
+	_, err := c.Do(context.Background(), "STALL")
+	el := time.Since(start)
+	if !errors.Is(err, errReplyOverdue) || el > time.Second {
+		t.Fatalf("after %v: %v, want the connection dead at ~150ms", el, err)
 	}
 }
 

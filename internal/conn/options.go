@@ -37,11 +37,13 @@ type Options struct {
 	ReadOnly bool
 	// Limits bound what the reply decoder accepts. Zero fields take resp's defaults.
 	Limits resp.Limits
-	// ReplyTimeout is the health limit: when the oldest reply the connection waits for
-	// is overdue by this much (or an idle check gets no answer within it), the
-	// connection is declared dead and every pending caller gets the cause. It bounds
-	// how long a hung server can hold a connection; callers still leave at their own
-	// deadlines. 0 means 3s.
+	// ReplyTimeout is the health limit: when a reply is owed and no progress has been
+	// made for this long (counted from the request's write, or from the last time 64
+	// KiB more had arrived, whichever is later; or an idle check gets no answer within
+	// it), the connection is declared dead and every pending caller gets the cause. A
+	// reply still streaming in is progress, however long it takes; a trickle is not.
+	// It bounds how long a hung server can hold a connection; callers still leave at
+	// their own deadlines. 0 means 3s.
 	ReplyTimeout time.Duration
 	// IdleCheck is how long a connection may go without reading anything before it
 	// sends a PING to check the server is alive. 0 means 30s; a small random jitter is

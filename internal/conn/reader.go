@@ -18,6 +18,8 @@ func (c *Conn) readLoop() {
 	// An idle connection keeps a small read buffer; once a read fills it (replies come
 	// in bulk), it takes a large one.
 	rd := resp.NewReaderSize(cr, readBufSmall, c.opts.Limits)
+	cr.rd = rd
+	var verify syncState // sync markers (sync.go)
 	for {
 		v, err := rd.ReadValue()
 		if err != nil {
@@ -41,6 +43,15 @@ func (c *Conn) readLoop() {
 			c.die(c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: a reply arrived with no request waiting for it (%.40s)", resp.ErrProtocol, v.String()), true))
 			return
 		}
+		if marker := r.token != ""; marker || verify.unverified {
+			if err := c.checkSync(&verify, r, v); err != nil {
+				c.die(err)
+				return
+			}
+			if marker { // consumed (and recycled) by checkSync
+				continue
+			}
+		}
 		if !r.deliver(v) {
 			continue
 		}
@@ -50,8 +61,38 @@ func (c *Conn) readLoop() {
 			old := c.latency.Load()
 			c.latency.Store(old + (int64(sample)-old)/8)
 		}
-		r.complete(nil)
+		if verify.unverified && !r.health {
+			verify.held = append(verify.held, r) // released when a marker verifies the stream
+			continue
+		}
+		if !r.complete(nil) && !r.health {
+			// The reply went to a request its caller gave up: maybe not its own.
+			if c.looksLikeMarker(v) {
+				c.die(c.desyncErr("a sync marker's reply came in place of another", v))
+				return
+			}
+			verify.unverified = true
+		}
 	}
+}
+
+// checkSync handles reply v for request r while the stream is being verified, or when
+// r is a sync marker: a marker's own reply releases the held requests, and anything
+// out of place is the error that kills the connection.
+func (c *Conn) checkSync(s *syncState, r *request, v resp.Value) error {
+	if r.token == "" {
+		if c.looksLikeMarker(v) {
+			return c.desyncErr("a sync marker's reply came in place of another", v)
+		}
+		return nil
+	}
+	if !isMarkerReply(v, r.token) {
+		return c.desyncErr("a sync marker got another reply", v)
+	}
+	c.inflight.pop()
+	putRequest(r)
+	s.release()
+	return nil
 }
 
 // readErr wraps a read failure; an overdue reply keeps its own NodeError.
@@ -70,16 +111,30 @@ func (c *Conn) readErr(err error) error {
 var errReplyOverdue = errors.New("no reply within the health limit")
 
 // connReader sits between the socket and the decoder. Before each read it arms the
-// socket's read deadline at the moment the connection must be declared dead: the
-// oldest outstanding request's due time, or, when idle, the idle check. It handles
-// those timeouts itself, so the decoder only ever sees data or a fatal error (a
-// timeout in the middle of a value would otherwise lose the partial value).
+// socket's read deadline at the moment the connection must be declared dead: when a
+// reply is owed and no progress has been made for ReplyTimeout (see nextDeadline), or,
+// when idle, the idle check. It handles those timeouts itself, so the decoder only
+// ever sees data or a fatal error (a timeout in the middle of a value would otherwise
+// lose the partial value). And when the request owed the value being read has been
+// given up by its caller, it tells the decoder to discard the rest of the value
+// instead of building it: a huge reply nobody waits for costs no memory.
 type connReader struct {
 	c        *Conn
+	rd       *resp.Reader
 	deadline time.Time // the read deadline currently set on the socket
 	lastRead time.Time // when the last read returned data
 	filled   bool      // a read filled a small buffer: the reader should grow it
+	// progressAt is when the last minProgress bytes were completed (window counts
+	// those read since): a reply streaming in is progress (see nextDeadline).
+	progressAt time.Time
+	window     int
 }
+
+// minProgress is how many bytes must arrive within ReplyTimeout for a connection owing
+// a reply to count as making progress. A trickle does not: a server that announced a
+// huge reply and stopped would otherwise be kept alive forever by the small replies
+// to later requests, swallowed into the announced length.
+const minProgress = 64 << 10
 
 // The read buffer: small while replies are small and few, large once a read fills it.
 const (
@@ -91,7 +146,11 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	c := cr.c
 	for {
 		now := time.Now()
-		dl, err := cr.nextDeadline(now)
+		front := c.inflight.front()
+		if front != nil && front.state.Load() == stateAbandoned {
+			cr.rd.Discard()
+		}
+		dl, err := cr.nextDeadline(front, now)
 		if err != nil {
 			return 0, err
 		}
@@ -108,6 +167,9 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		if n > 0 {
 			cr.lastRead = time.Now()
 			c.lastRead.Store(cr.lastRead.UnixNano())
+			if cr.window += n; cr.window >= minProgress {
+				cr.window, cr.progressAt = 0, cr.lastRead
+			}
 			return n, err
 		}
 		if err != nil && rerr.IsTimeout(err) && c.Err() == nil {
@@ -118,18 +180,32 @@ func (cr *connReader) Read(p []byte) (int, error) {
 }
 
 // nextDeadline returns when the reader must next wake up, or the error that kills
-// the connection now.
-func (cr *connReader) nextDeadline(now time.Time) (time.Time, error) {
+// the connection now. front is the oldest request waiting for a reply, or nil.
+//
+// The health limit judges the server's liveness by progress: the connection is dead
+// when a reply is owed and no progress has been made for ReplyTimeout, counted from
+// the request's write (plus the time a blocking command may legitimately take) or
+// from the last time minProgress more bytes had arrived, whichever is later. A large
+// reply streaming in keeps the connection alive however long it takes; callers still
+// leave at their deadlines.
+func (cr *connReader) nextDeadline(r *request, now time.Time) (time.Time, error) {
 	c := cr.c
-	if r := c.inflight.front(); r != nil {
+	if r != nil {
 		due := r.sentAt.Add(c.opts.ReplyTimeout + r.extra)
+		if progress := cr.progressAt.Add(c.opts.ReplyTimeout); progress.After(due) {
+			due = progress
+		}
 		if !now.Before(due) {
 			what := "reply"
-			if r.health {
+			switch {
+			case r.token != "":
+				what = "sync marker PING"
+			case r.health:
 				what = "idle check PING"
 			}
-			return time.Time{}, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %s overdue, written %v ago (%d waiting)",
-				errReplyOverdue, what, now.Sub(r.sentAt).Round(time.Millisecond), c.inflight.len()), true)
+			return time.Time{}, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %s overdue, written %v ago, last byte read %v ago (%d waiting)",
+				errReplyOverdue, what, now.Sub(r.sentAt).Round(time.Millisecond),
+				now.Sub(maxTime(cr.lastRead, r.sentAt)).Round(time.Millisecond), c.inflight.len()), true)
 		}
 		return due, nil
 	}
@@ -143,6 +219,13 @@ func (cr *connReader) nextDeadline(now time.Time) (time.Time, error) {
 	// Wake at least every ReplyTimeout so a request written while we sleep is
 	// checked on time.
 	return minTime(idleDue, now.Add(c.opts.ReplyTimeout)), nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -32,6 +32,7 @@ type request struct {
 	sentAt  time.Time     // when the writer wrote it
 	extra   time.Duration // added to the reply timeout (blocking commands)
 	health  bool          // an internal PING: nobody waits for it
+	token   string        // a sync marker's token (sync.go); "" for every other request
 }
 
 var requests freeList[request]
@@ -54,7 +55,7 @@ func putRequest(r *request) {
 		r.buf = nil
 	}
 	r.buf = r.buf[:0]
-	r.n, r.got, r.err, r.extra, r.health = 0, 0, nil, 0, false
+	r.n, r.got, r.err, r.extra, r.health, r.token = 0, 0, nil, 0, false, ""
 	r.reply = resp.Value{}
 	clear(r.replies)
 	r.replies = r.replies[:0]
@@ -65,18 +66,19 @@ func putRequest(r *request) {
 }
 
 // complete marks r done (after its replies or with err) and wakes its caller; an
-// abandoned or internal request is recycled instead.
-func (r *request) complete(err error) {
+// abandoned or internal request is recycled instead. It reports whether a caller got r.
+func (r *request) complete(err error) bool {
 	r.err = err
 	if !r.health && r.state.CompareAndSwap(stateSent, stateDone) {
 		r.done <- struct{}{}
-		return
+		return true
 	}
 	if !r.health && r.state.CompareAndSwap(stateQueued, stateDone) {
 		r.done <- struct{}{}
-		return
+		return true
 	}
 	putRequest(r)
+	return false
 }
 
 // deliver records one reply; it reports whether r now has all of them.

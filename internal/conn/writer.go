@@ -55,6 +55,14 @@ func (c *Conn) writeLoop() {
 				break gather
 			}
 		}
+		// A caller gave up a written request while the queue was full: verify the
+		// stream after it (sync.go).
+		if c.markerWanted.Load() && c.markerWanted.Swap(false) {
+			m := c.newMarker()
+			m.state.Store(stateSent)
+			batch = append(batch, m)
+			buf = append(buf, m.buf...)
+		}
 		if len(batch) == 0 {
 			continue
 		}
