@@ -93,7 +93,11 @@ func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []
 			single = append(single, i)
 			continue
 		}
-		info := c.lookup(&w, cmd.args)
+		info, err := c.lookup(&w, cmd.args)
+		if err != nil {
+			results[i] = Result{err: err}
+			continue
+		}
 		if info != nil && (fansOut(info) || info.Request == command.PolicyMultiShard && splittable[info.Name]) {
 			single = append(single, i)
 			continue

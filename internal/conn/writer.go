@@ -15,6 +15,7 @@ func (c *Conn) writeLoop() {
 	var buf []byte
 	batch := make([]*request, 0, 64)
 	var sent []*request // send-only requests of the current batch (n == 0)
+	var seq uint64      // the number of the batch being gathered, less one
 	for {
 		var r *request
 		select {
@@ -26,6 +27,7 @@ func (c *Conn) writeLoop() {
 	gather:
 		for {
 			// A request its caller gave up before it was written is never written.
+			r.seq = seq + 1
 			if r.state.CompareAndSwap(stateQueued, stateSent) {
 				batch = append(batch, r)
 				buf = append(buf, r.buf...)
@@ -79,11 +81,16 @@ func (c *Conn) writeLoop() {
 		c.inflight.push(awaiting)
 		clear(batch)
 		batch = batch[:0]
+		seq++
+		c.writeStart.Store(now.UnixNano())
+		c.writing.Store(int64(len(buf)))
 		c.nc.SetWriteDeadline(now.Add(c.opts.ReplyTimeout))
 		if _, err := c.nc.Write(buf); err != nil {
 			c.die(c.nodeErr(rerr.PhaseWrite, err, true))
 			return
 		}
+		c.written.Store(seq)
+		c.writing.Store(0)
 		for _, r := range sendOnly { // written: that is all they wait for
 			r.complete(nil)
 		}
