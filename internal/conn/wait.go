@@ -121,12 +121,13 @@ func (w *Waiter) Done() bool {
 }
 
 // Err returns why the wait ended: the context's error, or context.DeadlineExceeded
-// when the waiter's own deadline passed; nil while neither has happened.
+// when the waiter's own deadline (or the context's, its timer not run yet) passed;
+// nil while neither has happened.
 func (w *Waiter) Err() error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	if !w.dl.IsZero() && (w.Done() || !time.Now().Before(w.dl)) {
+	if dl, ok := w.Deadline(); ok && (w.Done() || !time.Now().Before(dl)) {
 		return context.DeadlineExceeded
 	}
 	return nil
