@@ -158,8 +158,7 @@ func (c *Conn) Do(ctx context.Context, args ...any) (resp.Value, error) {
 // that long (BLPOP and friends).
 func (c *Conn) Exec(w *Waiter, block time.Duration, args []any) (resp.Value, error) {
 	r := getRequest()
-	var err error
-	if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+	if err := c.appendCommand(r, w, args); err != nil {
 		putRequest(r)
 		return resp.Value{}, err
 	}
@@ -176,9 +175,8 @@ func (c *Conn) Exec(w *Waiter, block time.Duration, args []any) (resp.Value, err
 // answered by push frames on RESP3 — and returns once they are written.
 func (c *Conn) Send(w *Waiter, cmds [][]any) error {
 	r := getRequest()
-	var err error
 	for _, args := range cmds {
-		if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+		if err := c.appendCommand(r, w, args); err != nil {
 			putRequest(r)
 			return err
 		}
@@ -205,9 +203,8 @@ func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 		return nil, nil
 	}
 	r := getRequest()
-	var err error
 	for _, args := range cmds {
-		if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+		if err := c.appendCommand(r, w, args); err != nil {
 			putRequest(r)
 			return nil, err
 		}
