@@ -92,3 +92,17 @@ func TestRoundTripAfterObservedExpiry(t *testing.T) {
 		t.Errorf("the server got %d commands from a call past its deadline", n)
 	}
 }
+
+// BenchmarkWaiter measures a call's waiter with the command timeout: made, asked
+// whether it ended, released (its expiry recycled). It allocates nothing.
+func BenchmarkWaiter(b *testing.B) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		w := NewWaiterTimeout(ctx, time.Second)
+		if w.Done() {
+			b.Fatal("done at once")
+		}
+		w.Release()
+	}
+}
