@@ -229,14 +229,15 @@ func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 // already ended sends nothing; one that ends while waiting leaves at once with an
 // error saying what it was waiting for.
 func (c *Conn) roundTrip(w *Waiter, r *request) error {
-	ctx, exp := w.ctx, w.Expired()
+	ctx := w.ctx
 	select {
 	case <-c.closed:
 		putRequest(r)
 		return c.failedErr(false)
 	default:
 	}
-	if w.Done() {
+	exp, passed := w.expiry()
+	if passed || ctxDone(ctx) {
 		putRequest(r)
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
@@ -266,6 +267,16 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		return c.abandon(w, r)
 	case <-c.closed:
 		return c.abandon(nil, r)
+	}
+}
+
+// ctxDone reports whether ctx has ended (a non-blocking receive: no lock).
+func ctxDone(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	default:
+		return false
 	}
 }
 

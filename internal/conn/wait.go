@@ -12,27 +12,25 @@ import (
 // The zero deadline means the context alone decides.
 //
 // Its end is sticky: once the deadline has passed, every wait on the waiter — however
-// many waits came before and whichever of them saw the deadline pass — ends at once,
-// as every wait on a done context does. (A timer's tick, by contrast, is seen once:
-// a wait that consumed it would leave the next one waiting with no deadline.)
+// many waits came before, and whichever of them took the timer's one tick — ends at
+// once, as every wait on a done context does: Expired hands out a closed channel from
+// then on.
 type Waiter struct {
 	ctx   context.Context
 	dl    time.Time
 	start time.Time
-	exp   *expiry
-}
-
-// expiry closes its channel at the waiter's deadline, for good. Expiries are reused
-// while they have not fired; one that fired is left to the collector (its channel
-// cannot be reopened), so only a call that reached its deadline allocates a new one.
-type expiry struct {
 	timer *time.Timer
-	ch    chan struct{}
 }
 
-func (e *expiry) fire() { close(e.ch) }
+var timers freeList[time.Timer]
 
-var expiries freeList[expiry]
+// expired is the channel Expired returns once the deadline has passed: closed, so
+// every receive from it succeeds at once.
+var expired = func() chan time.Time {
+	ch := make(chan time.Time)
+	close(ch)
+	return ch
+}()
 
 // NewWaiter returns a waiter for ctx and dl. Release it when the call ends.
 func NewWaiter(ctx context.Context, dl time.Time) Waiter {
@@ -57,24 +55,21 @@ func newWaiter(ctx context.Context, now, dl time.Time) Waiter {
 	}
 	w.dl = dl
 	d := dl.Sub(now)
-	if e := expiries.get(); e != nil {
-		e.timer.Reset(d)
-		w.exp = e
+	if t := timers.get(); t != nil {
+		t.Reset(d)
+		w.timer = t
 	} else {
-		e = &expiry{ch: make(chan struct{})}
-		e.timer = time.AfterFunc(d, e.fire)
-		w.exp = e
+		w.timer = time.NewTimer(d)
 	}
 	return w
 }
 
-// Release stops the waiter's timer and recycles it (unless it fired).
+// Release returns the waiter's timer to the pool.
 func (w *Waiter) Release() {
-	if e := w.exp; e != nil {
-		w.exp = nil
-		if e.timer.Stop() { // not fired: its channel is still open
-			expiries.put(e)
-		}
+	if w.timer != nil {
+		w.timer.Stop() // Go ≥1.23: no stale tick survives Stop
+		timers.put(w.timer)
+		w.timer = nil
 	}
 }
 
@@ -92,32 +87,32 @@ func (w *Waiter) Deadline() (time.Time, bool) {
 	return w.ctx.Deadline()
 }
 
-// Expired returns a channel closed once the waiter's own deadline has passed (nil when
-// the context decides). It stays closed: every later wait on it ends at once.
-func (w *Waiter) Expired() <-chan struct{} {
-	if w.exp == nil {
-		return nil
-	}
-	return w.exp.ch
+// Expired returns a channel that delivers once the waiter's own deadline has passed
+// (nil when the context decides): the timer's, or, once the deadline has passed, a
+// closed one, so that a wait after another took the tick still ends at once.
+func (w *Waiter) Expired() <-chan time.Time {
+	ch, _ := w.expiry()
+	return ch
 }
 
-// Done reports whether the waiter has ended (its context, or its own deadline). It
-// costs two non-blocking channel checks: cheap enough to ask before every attempt.
+// expiry returns Expired's channel and whether the own deadline has passed.
+func (w *Waiter) expiry() (<-chan time.Time, bool) {
+	if w.timer == nil {
+		return nil, false
+	}
+	if !time.Now().Before(w.dl) {
+		return expired, true
+	}
+	return w.timer.C, false
+}
+
+// Done reports whether the waiter has ended: its context, or its own deadline.
 func (w *Waiter) Done() bool {
-	select {
-	case <-w.ctx.Done():
+	if ctxDone(w.ctx) {
 		return true
-	default:
 	}
-	if w.exp == nil {
-		return false
-	}
-	select {
-	case <-w.exp.ch:
-		return true
-	default:
-		return false
-	}
+	_, passed := w.expiry()
+	return passed
 }
 
 // Err returns why the wait ended: the context's error, or context.DeadlineExceeded
@@ -127,7 +122,7 @@ func (w *Waiter) Err() error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	if dl, ok := w.Deadline(); ok && (w.Done() || !time.Now().Before(dl)) {
+	if dl, ok := w.Deadline(); ok && !time.Now().Before(dl) {
 		return context.DeadlineExceeded
 	}
 	return nil

@@ -42,7 +42,8 @@ func TestWaiterExpirySticky(t *testing.T) {
 	}
 }
 
-// A waiter that fired is not recycled: a later waiter must not start expired.
+// A waiter whose timer fired is recycled: a later waiter must not start expired
+// (no stale tick survives Release).
 func TestWaiterFiredNotRecycled(t *testing.T) {
 	for range 20 {
 		w := NewWaiter(context.Background(), time.Now().Add(time.Millisecond))
@@ -53,7 +54,7 @@ func TestWaiterFiredNotRecycled(t *testing.T) {
 		u := NewWaiter(context.Background(), time.Now().Add(time.Minute))
 		v := NewWaiter(context.Background(), time.Now().Add(time.Minute))
 		if u.Done() || v.Done() {
-			t.Fatal("a new waiter started expired: a fired expiry was recycled")
+			t.Fatal("a new waiter started expired: a stale tick survived")
 		}
 		u.Release()
 		v.Release()
