@@ -281,7 +281,7 @@ func ctxDone(ctx context.Context) bool {
 }
 
 var (
-	errNotSent    = errors.New("not sent: the call's deadline had passed")
+	errNotSent    = errors.New("not sent: the call had already ended")
 	errQueueFull  = errors.New("request queue full")
 	errNotWritten = errors.New("request not written yet")
 	errWriting    = errors.New("request being written")

@@ -122,9 +122,9 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 	return nil, w.DeadlineErr(n.connectingErr(last))
 }
 
-// errNotConnected is the cause for a call that reached an unconnected node after its
-// deadline had passed.
-var errNotConnected = errors.New("not connected, and the call's deadline had passed")
+// errNotConnected is the cause for a call that reached an unconnected node after it
+// had ended (deadline or cancellation).
+var errNotConnected = errors.New("not connected, and the call had already ended")
 
 // connectingErr is what a caller that left while an attempt was in flight waited
 // for: the phase the attempt is in and for how long, with the node's last failure
