@@ -89,9 +89,7 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 		n.lostLocked(c.Err())
 	}
 	if err := n.unusableLocked(); err != nil {
-		events := n.takeEventsLocked()
 		n.mu.Unlock()
-		n.emit(events)
 		return nil, err
 	}
 	d := n.dial
@@ -103,9 +101,7 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 		d = n.startDialLocked()
 	}
 	last := n.lastErr
-	events := n.takeEventsLocked()
-	n.mu.Unlock()
-	n.emit(events)
+	n.mu.Unlock() // state changes are emitted by the dial, never on a caller's goroutine
 
 	select {
 	case <-d.done:
