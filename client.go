@@ -288,7 +288,7 @@ func (c *Client) Close() error {
 
 // deadline returns the call's end: its context and the command timeout.
 func (c *Client) waiter(ctx context.Context) conn.Waiter {
-	return conn.NewWaiter(ctx, time.Now().Add(c.opts.CommandTimeout))
+	return conn.NewWaiterTimeout(ctx, c.opts.CommandTimeout)
 }
 
 // randN returns a random int in [0, n).

@@ -236,7 +236,7 @@ func TestOptionsValidationAndRedaction(t *testing.T) {
 			t.Errorf("NewClient(%v) accepted", o)
 		}
 	}
-	o := Options{Addrs: []string{"127.0.0.1:1"}, Password: "hunter2"}
+	o := Options{Addrs: []string{"127.0.0.1:1"}, Password: NewSecret("hunter2")}
 	for _, s := range []string{fmt.Sprint(o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o), o.String()} {
 		if strings.Contains(s, "hunter2") {
 			t.Errorf("password printed: %s", s)

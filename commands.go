@@ -1,6 +1,8 @@
 package redline
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -19,28 +21,44 @@ type cmdCache struct {
 var unknownInfo = &command.Info{}
 
 // lookup returns the command's info from the generated table, else from the servers
-// (cached); nil when nobody knows the command.
-func (c *Client) lookup(w *conn.Waiter, args []any) *command.Info {
+// (cached); nil when nobody knows the command. The error is the call's deadline error
+// when its deadline passed before (or while) the servers were asked: the call ends.
+func (c *Client) lookup(w *conn.Waiter, args []any) (*command.Info, error) {
 	if info := command.Lookup(args); info != nil {
-		return info
+		return info, nil
 	}
 	name := strings.Clone(strings.ToLower(argString(args[0]))) // kept: never alias the caller's
 	if v, ok := c.cmds.m.Load(name); ok {
 		if v == unknownInfo {
-			return nil
+			return nil, nil
 		}
-		return v.(*command.Info)
+		return v.(*command.Info), nil
+	}
+	if w.Done() {
+		return nil, w.DeadlineErr(nil)
 	}
 	n := c.anyPrimary(nil)
 	v, err := n.Exec(w, []any{"COMMAND", "INFO", name})
-	if err != nil || v.Err != nil {
-		return nil // do not cache: ask again next time
+	if err != nil {
+		var de *DeadlineError
+		if errors.As(err, &de) {
+			if de.Node != nil { // say what the call was waiting for
+				ne := *de.Node
+				ne.Err = fmt.Errorf("looking up the command (COMMAND INFO %s): %w", name, ne.Err)
+				de = &DeadlineError{Cause: de.Cause, Elapsed: de.Elapsed, Node: &ne}
+			}
+			return nil, de
+		}
+		return nil, nil // do not cache: ask again next time
+	}
+	if v.Err != nil {
+		return nil, nil
 	}
 	infos, err := command.Parse(v)
 	if err != nil || len(infos) == 0 || infos[0] == nil {
 		c.cmds.m.Store(name, unknownInfo)
-		return nil
+		return nil, nil
 	}
 	c.cmds.m.Store(name, infos[0])
-	return infos[0]
+	return infos[0], nil
 }

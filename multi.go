@@ -180,7 +180,11 @@ func (m *multiRun) run() {
 			m.results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
 			continue
 		}
-		info := c.lookup(&w, args)
+		info, err := c.lookup(&w, args)
+		if err != nil { // the call's deadline passed while asking a server about the command
+			m.results[i] = Result{err: err}
+			continue
+		}
 		switch {
 		case info == nil:
 		case info.ConnState != command.ConnNone && info.Name == "multi":

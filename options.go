@@ -66,8 +66,10 @@ type Options struct {
 	Addrs []string
 
 	// Username and Password authenticate every connection (HELLO AUTH, or AUTH).
-	// Empty Username with a Password is the default user. Never logged.
-	Username, Password string
+	// Empty Username with a Password is the default user. The password is a Secret
+	// (NewSecret("…")): nothing prints or logs it, however the Options are printed.
+	Username string
+	Password Secret
 	// Credentials, when set, is called at every new connection for the username and
 	// password instead (rotating secrets). It gets the connection attempt's context.
 	Credentials func(ctx context.Context) (username, password string, err error)
@@ -247,7 +249,7 @@ func (o Options) String() string {
 	if o.Username != "" {
 		fmt.Fprintf(&b, ", Username: %q", o.Username)
 	}
-	if o.Password != "" {
+	if !o.Password.IsZero() {
 		b.WriteString(", Password: [redacted]")
 	}
 	if o.Credentials != nil {

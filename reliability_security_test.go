@@ -60,7 +60,7 @@ func TestReliabilitySecurity(t *testing.T) {
 
 	t.Run("TLS verification is on by default", func(t *testing.T) {
 		// A tls.Config that does not trust the cluster's CA: the system roots only.
-		_, err := newClient(Options{Password: password, TLSConfig: &tls.Config{}})
+		_, err := newClient(Options{Password: NewSecret(password), TLSConfig: &tls.Config{}})
 		var ua x509.UnknownAuthorityError
 		var ne *NodeError
 		if !errors.As(err, &ua) || !errors.As(err, &ne) || ne.Phase != PhaseTLS {
@@ -73,7 +73,7 @@ func TestReliabilitySecurity(t *testing.T) {
 		// The caller's config is used as given and never modified.
 		conf := cl.TLSConfig().Clone()
 		conf.ServerName = ""
-		c, err := newClient(Options{Password: password, TLSConfig: conf})
+		c, err := newClient(Options{Password: NewSecret(password), TLSConfig: conf})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestReliabilitySecurity(t *testing.T) {
 		for _, name := range []string{"", "localhost"} {
 			conf := cl.TLSConfig().Clone()
 			conf.ServerName = name
-			c, err := newClient(Options{Password: password, TLSConfig: conf})
+			c, err := newClient(Options{Password: NewSecret(password), TLSConfig: conf})
 			if err != nil {
 				t.Fatalf("ServerName %q: %v", name, err)
 			}
@@ -101,7 +101,7 @@ func TestReliabilitySecurity(t *testing.T) {
 		// An explicit name is checked against every node, never replaced by the IP.
 		conf := cl.TLSConfig().Clone()
 		conf.ServerName = "wrong.example"
-		_, err := newClient(Options{Password: password, TLSConfig: conf})
+		_, err := newClient(Options{Password: NewSecret(password), TLSConfig: conf})
 		var he x509.HostnameError
 		if !errors.As(err, &he) || !strings.Contains(err.Error(), "wrong.example") {
 			t.Fatalf("ServerName wrong.example: %v, want a hostname error", err)
@@ -119,7 +119,7 @@ func TestReliabilitySecurity(t *testing.T) {
 		}
 		acl("reader", "reset", "on", ">reader-pw", "~sec:*", "-@all", "+@connection", "+get", "+cluster|shards", "+cluster|slots")
 		acl("nocluster", "reset", "on", ">nocluster-pw", "~*", "-@all", "+@connection", "+get")
-		c, err := newClient(Options{Username: "reader", Password: "reader-pw", TLSConfig: cl.TLSConfig(), MaxAttempts: 5})
+		c, err := newClient(Options{Username: "reader", Password: NewSecret("reader-pw"), TLSConfig: cl.TLSConfig(), MaxAttempts: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestReliabilitySecurity(t *testing.T) {
 			}
 			figure(t, "%v as a restricted user: %q", tc.args[0], err.Error())
 		}
-		_, err = newClient(Options{Username: "nocluster", Password: "nocluster-pw", TLSConfig: cl.TLSConfig()})
+		_, err = newClient(Options{Username: "nocluster", Password: NewSecret("nocluster-pw"), TLSConfig: cl.TLSConfig()})
 		if err == nil || !strings.Contains(err.Error(), "NOPERM") || !strings.Contains(strings.ToLower(err.Error()), "cluster") {
 			t.Fatalf("a user without CLUSTER SHARDS: %v, want NOPERM naming the command", err)
 		}
@@ -153,7 +153,7 @@ func TestReliabilitySecurity(t *testing.T) {
 	})
 
 	t.Run("passwords never printed", func(t *testing.T) {
-		o := Options{Addrs: cl.Addrs(), Username: "u", Password: password, TLSConfig: cl.TLSConfig(),
+		o := Options{Addrs: cl.Addrs(), Username: "u", Password: NewSecret(password), TLSConfig: cl.TLSConfig(),
 			Credentials: func(context.Context) (string, string, error) { return "u", password, nil }}
 		type Exported struct{ Opts Options }
 		var logged strings.Builder
@@ -171,7 +171,7 @@ func TestReliabilitySecurity(t *testing.T) {
 		var logs lockedBuffer
 		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		for _, o := range []Options{
-			{Password: wrong, TLSConfig: cl.TLSConfig(), Logger: logger},
+			{Password: NewSecret(wrong), TLSConfig: cl.TLSConfig(), Logger: logger},
 			{Credentials: func(context.Context) (string, string, error) { return "", wrong, nil }, TLSConfig: cl.TLSConfig(), Logger: logger},
 		} {
 			_, err := newClient(o)
@@ -184,7 +184,7 @@ func TestReliabilitySecurity(t *testing.T) {
 			}
 		}
 		// Logs of a working client through connection losses, a refused node, refreshes.
-		c, err := newClient(Options{Password: password, TLSConfig: cl.TLSConfig(), Logger: logger, RefreshMinInterval: 50 * time.Millisecond})
+		c, err := newClient(Options{Password: NewSecret(password), TLSConfig: cl.TLSConfig(), Logger: logger, RefreshMinInterval: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +260,7 @@ func TestReliabilitySecurity(t *testing.T) {
 		if n := asked.Load() - before; n < 3 {
 			t.Errorf("the callback was asked %d times after the connections dropped, want at least once per node (3)", n)
 		}
-		if _, err := newClient(Options{Username: "rotator", Password: "rotate-1", TLSConfig: cl.TLSConfig()}); err == nil {
+		if _, err := newClient(Options{Username: "rotator", Password: NewSecret("rotate-1"), TLSConfig: cl.TLSConfig()}); err == nil {
 			t.Error("the old password still works: the rotation did not happen")
 		}
 		figure(t, "credentials rotated and connections dropped: every shard served again after %v; the callback was asked %d times (once per new connection)",

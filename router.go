@@ -58,7 +58,10 @@ type callTrace struct {
 func (c *Client) do(ctx context.Context, args []any, tr *callTrace) Result {
 	w := c.waiter(ctx)
 	defer w.Release()
-	info := c.lookup(&w, args)
+	info, err := c.lookup(&w, args)
+	if err != nil {
+		return Result{err: err}
+	}
 	tr.info, tr.slot, tr.attempts = info, -1, 1
 	if info != nil {
 		switch {
@@ -285,7 +288,11 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		last    Result
 		backoff = c.opts.RetryBackoff
 	)
+	var prev *node.Node // the node of the previous attempt
 	for attempt := 1; attempt <= c.opts.MaxAttempts; attempt++ {
+		if attempt > 1 && w.Done() { // no new attempt once the deadline has passed
+			return Result{err: w.DeadlineErr(unfinished(prev, target, first, last))}
+		}
 		n := target
 		if n == nil {
 			var err error
@@ -296,7 +303,7 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 				return Result{err: err}
 			}
 		}
-		tr.node, tr.attempts = n, attempt
+		tr.node, tr.attempts, prev = n, attempt, n
 		var v resp.Value
 		var err error
 		switch {
@@ -375,6 +382,28 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 	return last
 }
 
+// unfinished is what a call whose deadline passed between attempts was doing: following
+// a redirect from prev to target, or retrying after a failure of prev (first, or the
+// server's answer in last).
+func unfinished(prev, target *node.Node, first error, last Result) *NodeError {
+	var ne *NodeError
+	if first != nil && errors.As(first, &ne) {
+		return ne
+	}
+	e := last.val.Err
+	if e == nil {
+		e = &resp.Error{Msg: "no answer", Slot: -1}
+	}
+	if target != nil && (e.IsMoved() || e.IsAsk()) {
+		return &NodeError{Addr: target.Addr(), Phase: PhaseRedirect, Err: fmt.Errorf("not followed (%w)", e)}
+	}
+	addr := ""
+	if prev != nil {
+		addr = prev.Addr()
+	}
+	return &NodeError{Addr: addr, Phase: PhaseRead, Err: fmt.Errorf("not retried (%w)", e)}
+}
+
 // execAsking sends ASKING and the command together on the target's connection.
 func (c *Client) execAsking(w *conn.Waiter, n *node.Node, args []any) (resp.Value, error) {
 	cn, err := n.Conn(w)
@@ -429,11 +458,14 @@ func sleep(w *conn.Waiter, d time.Duration) bool {
 	if dl, ok := w.Deadline(); ok && time.Until(dl) <= d {
 		return false
 	}
+	if w.Done() {
+		return false
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return !w.Done()
 	case <-w.Ctx().Done():
 	case <-w.Expired():
 	}

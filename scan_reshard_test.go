@@ -444,7 +444,7 @@ func TestScanPermissions(t *testing.T) {
 		}
 	})
 	setUser("~other:*", "+@all", "-scan", "-keys")
-	u := newTestClient(t, cl, Options{Username: "scanner", Password: "pw"})
+	u := newTestClient(t, cl, Options{Username: "scanner", Password: NewSecret("pw")})
 	if problem, _, err := scanCheck(ctx, u, ScanOptions{}, want); err != nil || problem != "" {
 		t.Fatalf("without SCAN and key access: %v %s", err, problem)
 	}

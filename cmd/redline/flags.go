@@ -20,7 +20,7 @@ type connFlags struct {
 	useTLS   bool
 	cacert   string
 	user     string
-	pass     string
+	pass     redline.Secret
 	readFrom string
 	json     bool
 }
@@ -36,7 +36,7 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.useTLS, "tls", false, "connect with TLS (certificates are verified)")
 	fs.StringVar(&f.cacert, "cacert", "", "PEM file of the CA to trust (with -tls; default: the system's roots)")
 	fs.StringVar(&f.user, "user", "", "ACL username")
-	fs.StringVar(&f.pass, "pass", "", "password (prefer env REDLINE_PASSWORD: flags show in process lists)")
+	fs.Var(&f.pass, "pass", "password (prefer env REDLINE_PASSWORD: flags show in process lists)")
 	fs.StringVar(&f.readFrom, "read-from", "primary", "where reads go: primary, prefer-replica, replica-only, nearest")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 }
@@ -76,11 +76,11 @@ func (f *connFlags) tlsConfig() (*tls.Config, error) {
 }
 
 // password returns -pass, or REDLINE_PASSWORD.
-func (f *connFlags) password() string {
-	if f.pass != "" {
+func (f *connFlags) password() redline.Secret {
+	if !f.pass.IsZero() {
 		return f.pass
 	}
-	return os.Getenv("REDLINE_PASSWORD")
+	return redline.NewSecret(os.Getenv("REDLINE_PASSWORD"))
 }
 
 // options turns the flags into client options.

@@ -13,6 +13,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -49,6 +50,13 @@ type Conn struct {
 	markerToken  string
 	markerSeq    atomic.Uint64
 	markerWanted atomic.Bool
+
+	// The writer's progress, for the errors of callers that leave waiting on it:
+	// batches are numbered from 1 (request.seq); written is the last one written in
+	// full, writing the size of the one being written (0: none) since writeStart.
+	written    atomic.Uint64
+	writing    atomic.Int64
+	writeStart atomic.Int64
 }
 
 // maxBatch is the number of bytes after which the writer flushes even if more requests
@@ -158,8 +166,7 @@ func (c *Conn) Do(ctx context.Context, args ...any) (resp.Value, error) {
 // that long (BLPOP and friends).
 func (c *Conn) Exec(w *Waiter, block time.Duration, args []any) (resp.Value, error) {
 	r := getRequest()
-	var err error
-	if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+	if err := c.appendCommand(r, w, args); err != nil {
 		putRequest(r)
 		return resp.Value{}, err
 	}
@@ -176,9 +183,8 @@ func (c *Conn) Exec(w *Waiter, block time.Duration, args []any) (resp.Value, err
 // answered by push frames on RESP3 — and returns once they are written.
 func (c *Conn) Send(w *Waiter, cmds [][]any) error {
 	r := getRequest()
-	var err error
 	for _, args := range cmds {
-		if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+		if err := c.appendCommand(r, w, args); err != nil {
 			putRequest(r)
 			return err
 		}
@@ -205,9 +211,8 @@ func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 		return nil, nil
 	}
 	r := getRequest()
-	var err error
 	for _, args := range cmds {
-		if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
+		if err := c.appendCommand(r, w, args); err != nil {
 			putRequest(r)
 			return nil, err
 		}
@@ -228,15 +233,21 @@ func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 }
 
 // roundTrip queues r and waits for it. On a nil return, r is done and owned by the
-// caller again; on an error, r is no longer the caller's.
+// caller again; on an error, r is no longer the caller's. A call whose waiter has
+// already ended sends nothing; one that ends while waiting leaves at once with an
+// error saying what it was waiting for.
 func (c *Conn) roundTrip(w *Waiter, r *request) error {
-	start := time.Now()
 	ctx := w.ctx
 	select {
 	case <-c.closed:
 		putRequest(r)
 		return c.failedErr(false)
 	default:
+	}
+	exp, passed := w.expiry()
+	if passed || ctxDone(ctx) {
+		putRequest(r)
+		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
 	select {
 	case c.queue <- r:
@@ -245,17 +256,10 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		return c.failedErr(false)
 	case <-ctx.Done():
 		putRequest(r)
-		return rerr.Deadline(ctx, time.Since(start), c.nodeErr(rerr.PhaseWrite, errQueueFull, false))
-	case <-w.Expired():
+		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+	case <-exp:
 		putRequest(r)
-		return rerr.Deadline(ctx, time.Since(start), c.nodeErr(rerr.PhaseWrite, errQueueFull, false))
-	}
-	deadline := func(written bool) error {
-		phase, cause := rerr.PhaseWrite, errNotWritten
-		if written {
-			phase, cause = rerr.PhaseRead, rerr.ErrNoReply
-		}
-		return rerr.Deadline(ctx, time.Since(start), c.nodeErr(phase, cause, written))
+		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
 	}
 	select {
 	case <-r.done:
@@ -266,32 +270,55 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		}
 		return nil
 	case <-ctx.Done():
-		return c.abandon(r, deadline)
-	case <-w.Expired():
-		return c.abandon(r, deadline)
+		return c.abandon(w, r)
+	case <-exp:
+		return c.abandon(w, r)
 	case <-c.closed:
-		return c.abandon(r, c.failedErr)
+		return c.abandon(nil, r)
+	}
+}
+
+// ctxDone reports whether ctx has ended (a non-blocking receive: no lock).
+func ctxDone(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	default:
+		return false
 	}
 }
 
 var (
+	errNotSent    = errors.New("not sent: the call had already ended")
 	errQueueFull  = errors.New("request queue full")
 	errNotWritten = errors.New("request not written yet")
+	errWriting    = errors.New("request being written")
 )
 
-// abandon gives r up. If its reply came in the meantime, the reply wins (nil error,
-// r done); otherwise fail(written) is returned and r is left to the goroutine that
-// will see it next.
-func (c *Conn) abandon(r *request, fail func(written bool) error) error {
+// abandon gives r up: the caller's waiter w ended (nil: the connection died). If r's
+// reply came in the meantime, the reply wins (nil error, r done); otherwise the error
+// says where r was, and r is left to the goroutine that will see it next.
+func (c *Conn) abandon(w *Waiter, r *request) error {
 	if r.state.CompareAndSwap(stateQueued, stateAbandoned) {
-		return fail(false)
-	}
-	n := r.n // r is still ours to read: not abandoned yet
-	if r.state.CompareAndSwap(stateSent, stateAbandoned) {
-		if n > 0 {
-			c.wantMarker() // its reply may never come, or come twice: verify (sync.go)
+		if w == nil {
+			return c.failedErr(false)
 		}
-		return fail(true)
+		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errNotWritten), false))
+	}
+	if r.state.Load() == stateSent {
+		seq, n := r.seq, r.n // set before r was marked sent; r is not recycled while sent
+		if r.state.CompareAndSwap(stateSent, stateAbandoned) {
+			if n > 0 {
+				c.wantMarker() // its reply may never come, or come twice: verify (sync.go)
+			}
+			if w == nil {
+				return c.failedErr(true)
+			}
+			if seq > c.written.Load() {
+				return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errWriting), true))
+			}
+			return w.DeadlineErr(c.nodeErr(rerr.PhaseRead, rerr.ErrNoReply, true))
+		}
 	}
 	<-r.done // stateDone: the signal is there or about to be
 	if r.err != nil {
@@ -300,6 +327,37 @@ func (c *Conn) abandon(r *request, fail func(written bool) error) error {
 		return err
 	}
 	return nil
+}
+
+// waitingErr adds to cause what the connection's writer is doing: the requests queued
+// for it and the write in progress, if any.
+func (c *Conn) waitingErr(cause error) error {
+	var b []byte
+	if q := len(c.queue); q > 0 {
+		b = fmt.Appendf(b, "%d queued", q)
+	}
+	if n := c.writing.Load(); n > 0 {
+		if len(b) > 0 {
+			b = append(b, ", "...)
+		}
+		since := time.Since(time.Unix(0, c.writeStart.Load())).Round(time.Millisecond)
+		b = fmt.Appendf(b, "a %s write in progress for %v", byteSize(n), since)
+	}
+	if len(b) == 0 {
+		return cause
+	}
+	return fmt.Errorf("%w (%s)", cause, b)
+}
+
+// byteSize formats n bytes for a message: 512 B, 12.0 KiB, 50.0 MiB.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // failedErr is the error for a caller whose request was on the connection when it

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redline-go/redline/internal/fakeserver"
 	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/internal/secret"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -255,7 +256,7 @@ func TestRESP2Fallback(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := ctxWithTimeout(t, 5*time.Second)
-	c, err := Dial(ctx, &Options{Addr: addr, Password: "secret", ClientName: "t", ReadOnly: true})
+	c, err := Dial(ctx, &Options{Addr: addr, Password: secret.New("secret"), ClientName: "t", ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ func TestRESP2Fallback(t *testing.T) {
 	if v, err := c.Do(ctx, "PING"); err != nil || string(v.Str) != "PONG" {
 		t.Fatalf("PING: %v %v", v, err)
 	}
-	_, err = Dial(ctx, &Options{Addr: addr, Password: "wrong"})
+	_, err = Dial(ctx, &Options{Addr: addr, Password: secret.New("wrong")})
 	var ne *rerr.NodeError
 	var se *resp.Error
 	if !errors.As(err, &ne) || ne.Phase != rerr.PhaseHandshake || !errors.As(err, &se) || se.Code != "WRONGPASS" {
@@ -276,7 +277,7 @@ func TestRESP2Fallback(t *testing.T) {
 	s3 := fakeserver.New(nil)
 	addr3, _ := s3.Listen()
 	defer s3.Close()
-	_, err = Dial(ctx, &Options{Addr: addr3, Password: "wrong"})
+	_, err = Dial(ctx, &Options{Addr: addr3, Password: secret.New("wrong")})
 	if !errors.As(err, &ne) || ne.Phase != rerr.PhaseHandshake || !errors.As(err, &se) || se.Code != "WRONGPASS" {
 		t.Fatalf("wrong password (HELLO): %v", err)
 	}

@@ -76,7 +76,7 @@ func handshake(ctx context.Context, nc net.Conn, o *Options) (int, resp.Value, e
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	user, pass := o.Username, o.Password
+	user, pass := o.Username, o.Password.Reveal()
 	if o.Credentials != nil {
 		var err error
 		if user, pass, err = o.Credentials(ctx); err != nil {

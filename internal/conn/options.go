@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/internal/secret"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -26,8 +27,10 @@ type Options struct {
 	// the server does not know HELLO) or 2. 0 means 3.
 	Protocol int
 	// Username and Password authenticate the connection (HELLO AUTH, or AUTH). An empty
-	// Username with a Password means the default user.
-	Username, Password string
+	// Username with a Password means the default user. The password is a
+	// secret.Secret: nothing prints it.
+	Username string
+	Password secret.Secret
 	// Credentials, when set, is called at every connection to get the username and
 	// password, instead of the fields above (for rotating secrets).
 	Credentials func(ctx context.Context) (username, password string, err error)

@@ -30,6 +30,7 @@ type request struct {
 	state   atomic.Uint32
 	done    chan struct{} // capacity 1: signaled once when done
 	sentAt  time.Time     // when the writer wrote it
+	seq     uint64        // the writer's batch number, set before the request is marked sent
 	extra   time.Duration // added to the reply timeout (blocking commands)
 	health  bool          // an internal PING: nobody waits for it
 	token   string        // a sync marker's token (sync.go); "" for every other request

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"net"
 	"runtime"
 	"time"
 
@@ -15,6 +16,12 @@ func (c *Conn) writeLoop() {
 	var buf []byte
 	batch := make([]*request, 0, 64)
 	var sent []*request // send-only requests of the current batch (n == 0)
+	var seq uint64      // the number of the batch being gathered, less one
+	// A large request (maxBatch bytes or more) is written from its own buffer, not
+	// copied into buf: segs holds the batch's pieces in order when it has one, and
+	// mark is how much of buf they already cover.
+	var segs [][]byte
+	mark, size := 0, 0
 	for {
 		var r *request
 		select {
@@ -26,13 +33,23 @@ func (c *Conn) writeLoop() {
 	gather:
 		for {
 			// A request its caller gave up before it was written is never written.
+			r.seq = seq + 1
 			if r.state.CompareAndSwap(stateQueued, stateSent) {
 				batch = append(batch, r)
-				buf = append(buf, r.buf...)
+				if len(r.buf) >= maxBatch {
+					if len(buf) > mark {
+						segs = append(segs, buf[mark:])
+						mark = len(buf)
+					}
+					segs = append(segs, r.buf)
+				} else {
+					buf = append(buf, r.buf...)
+				}
+				size += len(r.buf)
 			} else {
 				putRequest(r)
 			}
-			if len(buf) >= maxBatch {
+			if size >= maxBatch {
 				break
 			}
 			select {
@@ -87,11 +104,29 @@ func (c *Conn) writeLoop() {
 		c.inflight.push(awaiting)
 		clear(batch)
 		batch = batch[:0]
+		seq++
+		c.writeStart.Store(now.UnixNano())
+		c.writing.Store(int64(size))
 		c.nc.SetWriteDeadline(now.Add(c.opts.ReplyTimeout))
-		if _, err := c.nc.Write(buf); err != nil {
+		var err error
+		if len(segs) == 0 {
+			_, err = c.nc.Write(buf)
+		} else {
+			if len(buf) > mark {
+				segs = append(segs, buf[mark:])
+			}
+			nb := net.Buffers(segs)
+			_, err = nb.WriteTo(c.nc)
+			clear(segs)
+			segs = segs[:0]
+		}
+		if err != nil {
 			c.die(c.nodeErr(rerr.PhaseWrite, err, true))
 			return
 		}
+		c.written.Store(seq)
+		c.writing.Store(0)
+		mark, size = 0, 0
 		for _, r := range sendOnly { // written: that is all they wait for
 			r.complete(nil)
 		}
@@ -106,6 +141,10 @@ func (c *Conn) writeLoop() {
 		buf = buf[:0]
 	}
 }
+
+// A large request's buffer is written in place, so it must never be recycled while
+// the writer may still hold it: buffers above maxPooledBuf are not (putRequest).
+const _ = uint(maxBatch - maxPooledBuf - 1) // fails to compile unless maxBatch > maxPooledBuf
 
 // sendHealthPing queues a PING nobody waits for; its reply (or its absence) tells the
 // reader whether the server is alive. Skipped if the queue is full (traffic is flowing).

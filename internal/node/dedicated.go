@@ -19,6 +19,9 @@ var errTooManyDedicated = errors.New("all dedicated connections are in use")
 // the background and the caller leaves at its deadline if it is not ready by then.
 func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 	start := time.Now()
+	if err := notDialed(ctx, n.addr); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	err := n.unusableLocked()
 	n.mu.Unlock()
@@ -55,9 +58,11 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 	}
 	n.wg.Add(1) // under the lock: Close cannot be waiting yet
 	n.mu.Unlock()
+	// The attempt serves this caller alone: it ends when the caller leaves, too, so
+	// that an abandoned attempt does not hold a slot of the pool for DialTimeout.
+	dctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
 	go func() {
 		defer n.wg.Done()
-		dctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
 		t0 := time.Now()
 		c, err := conn.Dial(dctx, n.connOptions())
 		cancel()
@@ -82,7 +87,8 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 		}
 		return r.c, nil
 	case <-ctx.Done():
-		// The attempt goes on; whatever it yields is closed and its slot freed.
+		cancel() // nobody else can use the attempt: end it
+		// Whatever it yields is closed and its slot freed.
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -119,6 +125,9 @@ func (n *Node) Release(c *conn.Conn, reuse bool) {
 // at ctx's end (the connection, if it comes later, is closed).
 func (n *Node) DialOwn(ctx context.Context, tweak func(*conn.Options)) (*conn.Conn, error) {
 	start := time.Now()
+	if err := notDialed(ctx, n.addr); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	if err := n.unusableLocked(); err != nil {
 		n.mu.Unlock()
@@ -136,9 +145,10 @@ func (n *Node) DialOwn(ctx context.Context, tweak func(*conn.Options)) (*conn.Co
 	}
 	ch := make(chan result) // unbuffered: a result nobody takes is closed, not leaked
 	abandoned := make(chan struct{})
+	// The attempt serves this caller alone: it ends when the caller leaves, too.
+	dctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
 	go func() {
 		defer n.wg.Done()
-		dctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
 		c, err := conn.Dial(dctx, o)
 		cancel()
 		n.dials.Add(1)
@@ -158,6 +168,7 @@ func (n *Node) DialOwn(ctx context.Context, tweak func(*conn.Options)) (*conn.Co
 	case r := <-ch:
 		return r.c, r.err
 	case <-ctx.Done():
+		cancel() // nobody else can use the attempt: end it
 		close(abandoned)
 		select { // it may have just arrived
 		case r := <-ch:
@@ -171,4 +182,17 @@ func (n *Node) DialOwn(ctx context.Context, tweak func(*conn.Options)) (*conn.Co
 		n.mu.Unlock()
 		return nil, rerr.Deadline(ctx, time.Since(start), n.connectingErr(last))
 	}
+}
+
+// errNotDialed is the cause for a caller that asked for a connection after its
+// context had ended.
+var errNotDialed = errors.New("not dialed: the call's context had already ended")
+
+// notDialed returns the error for a caller whose context has already ended (no
+// connection attempt is started for it), nil otherwise.
+func notDialed(ctx context.Context, addr string) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return rerr.Deadline(ctx, 0, &rerr.NodeError{Addr: addr, Phase: rerr.PhaseDial, Err: errNotDialed})
 }

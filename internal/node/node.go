@@ -81,8 +81,12 @@ func (n *Node) State() State {
 func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 	n.mu.Lock()
 	if c := n.conn; c != nil {
-		n.mu.Unlock()
-		return c, nil
+		if c.Err() == nil {
+			n.mu.Unlock()
+			return c, nil
+		}
+		// It died and its OnClose has not run yet: never hand it out.
+		n.lostLocked(c.Err())
 	}
 	if err := n.unusableLocked(); err != nil {
 		n.mu.Unlock()
@@ -90,17 +94,20 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 	}
 	d := n.dial
 	if d == nil {
+		if w.Done() { // a call past its deadline starts no attempt
+			n.mu.Unlock()
+			return nil, w.DeadlineErr(&rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseDial, Err: errNotConnected})
+		}
 		d = n.startDialLocked()
 	}
 	last := n.lastErr
-	n.mu.Unlock()
+	n.mu.Unlock() // state changes are emitted by the dial, never on a caller's goroutine
 
-	start := time.Now()
 	select {
 	case <-d.done:
 		if d.err != nil {
 			if w.Err() != nil { // the caller's own deadline has passed too: say so
-				return nil, rerr.Deadline(w.Ctx(), time.Since(start), d.err)
+				return nil, w.DeadlineErr(d.err)
 			}
 			return nil, d.err
 		}
@@ -108,8 +115,12 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 	case <-w.Ctx().Done():
 	case <-w.Expired():
 	}
-	return nil, rerr.Deadline(w.Ctx(), time.Since(start), n.connectingErr(last))
+	return nil, w.DeadlineErr(n.connectingErr(last))
 }
+
+// errNotConnected is the cause for a call that reached an unconnected node after it
+// had ended (deadline or cancellation).
+var errNotConnected = errors.New("not connected, and the call had already ended")
 
 // connectingErr is what a caller that left while an attempt was in flight waited
 // for: the phase the attempt is in and for how long, with the node's last failure
@@ -209,11 +220,23 @@ func (n *Node) runDial(d *dialCall) {
 		close(d.done)
 		return
 	}
+	if ne == nil && c.Err() != nil {
+		// It died before it could be installed (its OnClose found it was not the
+		// node's connection yet and left it): a failed attempt, retried with backoff,
+		// since a server that drops every new connection must not be dialed in a loop.
+		ne = asNodeError(n.addr, c.Err())
+		if ne == nil || ne.Err == rerr.ErrClosed {
+			ne = &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseRead, Err: errDiedBeforeUse}
+		}
+		c = nil
+	}
 	if ne != nil {
 		n.failedLocked(ne)
 		d.err = n.fastFailLocked()
 		d.err.Down = false // this caller waited for the attempt: it is the failure itself
 	} else {
+		// Installed under the lock: if it dies from now on, its OnClose (which takes
+		// the lock) finds it installed and replaces it.
 		n.conn, d.conn = c, c
 		n.failures = 0
 		n.setStateLocked(StateUp, nil)
@@ -223,6 +246,10 @@ func (n *Node) runDial(d *dialCall) {
 	close(d.done)
 	n.emit(events)
 }
+
+// errDiedBeforeUse is the cause when a new connection died before its first use
+// without a cause of its own.
+var errDiedBeforeUse = errors.New("connection closed right after it was established")
 
 // failedLocked records a failure: the node goes down and a retry is scheduled.
 func (n *Node) failedLocked(ne *rerr.NodeError) {
@@ -269,6 +296,15 @@ func (n *Node) connClosed(c *conn.Conn, cause error) {
 		n.mu.Unlock()
 		return
 	}
+	n.lostLocked(cause)
+	events := n.takeEventsLocked()
+	n.mu.Unlock()
+	n.emit(events)
+}
+
+// lostLocked handles the death of the installed connection: what it means for the
+// node (down, or reconnecting at once).
+func (n *Node) lostLocked(cause error) {
 	n.conn = nil
 	ne := asNodeError(n.addr, cause)
 	if ne == nil {
@@ -287,9 +323,6 @@ func (n *Node) connClosed(c *conn.Conn, cause error) {
 			n.startDialLocked()
 		}
 	}
-	events := n.takeEventsLocked()
-	n.mu.Unlock()
-	n.emit(events)
 }
 
 func asNodeError(addr string, err error) *rerr.NodeError {
