@@ -206,7 +206,10 @@ func (b *blockCall) send(w *conn.Waiter, block time.Duration, args []any) (resp.
 const pollEvery = time.Millisecond
 
 // errPolled is the cause of the deadline error of a polled wait that found nothing.
-var errPolled = errors.New("nothing to take before the deadline (a wait shorter than the client's unblock lead is polled without blocking on the server), nothing was taken")
+var (
+	errPolled       = errors.New("nothing to take before the deadline (a wait shorter than the client's unblock lead is polled without blocking on the server), nothing was taken")
+	errPolledCancel = errors.New("canceled while polling (a wait shorter than the client's unblock lead does not block on the server), nothing was taken")
+)
 
 // poll runs the command inside MULTI/EXEC, where the server does not block it: it takes
 // what is there or answers nothing at once. It polls every pollEvery until the deadline
@@ -258,7 +261,7 @@ func (b *blockCall) poll() (resp.Value, bool, error) {
 			t.Stop()
 		}
 		if errors.Is(b.ctx.Err(), context.Canceled) {
-			cause = errUnblockedCancel
+			cause = errPolledCancel
 		}
 		return resp.Value{}, true, rerr.Deadline(b.ctx, time.Since(start),
 			&rerr.NodeError{Addr: b.n.Addr(), Phase: rerr.PhaseRead, Err: cause})
