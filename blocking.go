@@ -175,7 +175,7 @@ func (b *blockCall) run() (v resp.Value, reuse bool, err error) {
 			Err: fmt.Errorf("%s waited on a node that stopped answering (health check on its shared connection: %w); the command was abandoned and may have taken what it waited for", b.name(), we.left)}
 	case we.left != nil:
 		return resp.Value{}, false, rerr.Deadline(b.ctx, time.Since(start),
-			&rerr.NodeError{Addr: b.n.Addr(), Phase: rerr.PhaseRead, Written: true, Err: we.left})
+			&rerr.NodeError{Addr: b.n.Addr(), Phase: rerr.PhaseRead, Written: we.left != errUnblocked, Err: we.left})
 	}
 	var ne *rerr.NodeError
 	if errors.As(err, &ne) { // the connection broke while the server held the command
@@ -399,6 +399,9 @@ func (b *blockCall) unblock(ctx context.Context, done <-chan struct{}, icancel c
 	case <-give.C:
 		icancel()
 		end.left = errNotEnded
+		if end.ended { // the server ended the wait; only its empty answer is late
+			end.left = errUnblocked
+		}
 	}
 	return end
 }
