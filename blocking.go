@@ -129,6 +129,7 @@ type watchEnd struct {
 	canceled bool  // the UNBLOCK was for a cancellation, not the deadline
 	left     error // the watch abandoned the command: why (the caller's end, or the node's health)
 	health   bool  // left because the node stopped answering
+	closed   bool  // left because the client was closed
 	stale    bool  // an UNBLOCK was given up in flight: it may still end a later command on the connection
 }
 
@@ -170,6 +171,9 @@ func (b *blockCall) run() (v resp.Value, reuse bool, err error) {
 		}
 		return resp.Value{}, !we.stale, rerr.Deadline(b.ctx, time.Since(start),
 			&rerr.NodeError{Addr: b.n.Addr(), Phase: rerr.PhaseRead, Err: errUnblocked})
+	case we.closed:
+		return resp.Value{}, false, &rerr.NodeError{Addr: b.n.Addr(), Phase: rerr.PhaseRead, Written: true,
+			Err: fmt.Errorf("client closed while %s waited; the command was abandoned and may have taken what it waited for: %w", b.name(), rerr.ErrClosed)}
 	case we.health:
 		return resp.Value{}, false, &rerr.NodeError{Addr: b.n.Addr(), Phase: rerr.PhaseRead, Written: true,
 			Err: fmt.Errorf("%s waited on a node that stopped answering (health check on its shared connection: %w); the command was abandoned and may have taken what it waited for", b.name(), we.left)}
@@ -336,6 +340,9 @@ func (b *blockCall) watch(done <-chan struct{}, icancel context.CancelFunc) watc
 		case <-leaveAt:
 			icancel()
 			return watchEnd{left: rerr.ErrNoReply}
+		case <-b.c.ctx.Done(): // Close: its nodes' connections are going
+			icancel()
+			return watchEnd{left: rerr.ErrClosed, closed: true}
 		case <-tick.C:
 			if !checking {
 				checking = true

@@ -221,3 +221,28 @@ func TestBlockingWaitCommand(t *testing.T) {
 		t.Fatalf("WAIT 5 300 with CommandTimeout 100ms: %d %v after %v, want a count after about 300ms", a.n, a.err, a.el)
 	}
 }
+
+// TestBlockingEndsAtClose: a BLPOP without timeout or deadline ends when its client
+// is closed, saying so.
+func TestBlockingEndsAtClose(t *testing.T) {
+	t.Parallel()
+	cl := plain(t)
+	o := Options{Addrs: cl.Addrs(), TLSConfig: cl.TLSConfig()}
+	c, err := NewClient(ctxT(t, 10*time.Second), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- c.Do(context.Background(), "BLPOP", "blocking:close", 0).Err() }()
+	time.Sleep(200 * time.Millisecond)
+	closed := time.Now()
+	c.Close()
+	select {
+	case err = <-errc:
+	case <-time.After(10 * time.Second):
+		t.Fatal("BLPOP 0 still waiting 10s after Close")
+	}
+	if el := time.Since(closed); !errors.Is(err, ErrClosed) || el > 100*time.Millisecond+slack() {
+		t.Fatalf("BLPOP 0 at Close: %v after %v, want ErrClosed at once", err, el)
+	}
+}
