@@ -193,10 +193,16 @@ func (b *blockCall) run() (v resp.Value, reuse bool, err error) {
 // send writes the command (after ASKING, with asking) and waits for its answer; the
 // connection's health limit is extended by block.
 func (b *blockCall) send(w *conn.Waiter, block time.Duration, args []any) (resp.Value, error) {
-	if !b.asking {
+	var pre []any
+	switch {
+	case b.asking:
+		pre = []any{"ASKING"}
+	case b.bw.ping: // WAIT: see blockwait.go
+		pre = []any{"PING"}
+	default:
 		return b.cn.Exec(w, block, args)
 	}
-	vs, err := b.cn.ExecMultiBlock(w, block, [][]any{{"ASKING"}, args})
+	vs, err := b.cn.ExecMultiBlock(w, block, [][]any{pre, args})
 	if err != nil {
 		return resp.Value{}, err
 	}

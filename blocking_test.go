@@ -157,9 +157,9 @@ func TestBlockingWaitParse(t *testing.T) {
 		{[]any{"XREAD", "COUNT", 1, "STREAMS", "BLOCK", "$"}, false, blockWait{}},
 		{[]any{"XREADGROUP", "GROUP", "BLOCK", "c", "NOACK", "BLOCK", 10, "STREAMS", "s", ">"}, true, blockWait{wait: 10 * time.Millisecond, known: true, unblock: true}},
 		{[]any{"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"}, false, blockWait{}},
-		{[]any{"WAIT", 1, 0}, true, forever},
-		{[]any{"WAIT", 1, 100}, true, blockWait{wait: 100 * time.Millisecond, known: true}},
-		{[]any{"WAITAOF", 0, 1, 50}, true, blockWait{wait: 50 * time.Millisecond, known: true}},
+		{[]any{"WAIT", 1, 0}, true, blockWait{forever: true, known: true, ping: true}},
+		{[]any{"WAIT", 1, 100}, true, blockWait{wait: 100 * time.Millisecond, known: true, ping: true}},
+		{[]any{"WAITAOF", 0, 1, 50}, true, blockWait{wait: 50 * time.Millisecond, known: true, ping: true}},
 		{[]any{"GET", "a"}, false, blockWait{}},
 		{[]any{"MYMODULE.CMD", "a"}, false, blockWait{}},
 	} {
@@ -174,7 +174,7 @@ func TestBlockingWaitParse(t *testing.T) {
 	if dl := forever.deadline(now, time.Second); !dl.IsZero() {
 		t.Errorf("forever: deadline %v", dl)
 	}
-	if dl := (blockWait{wait: time.Second, known: true}).deadline(now, 200*time.Millisecond); !dl.Equal(now.Add(1200 * time.Millisecond)) {
+	if dl := (blockWait{wait: time.Second, known: true}).deadline(now, 200*time.Millisecond); !dl.Equal(now.Add(1300 * time.Millisecond)) {
 		t.Errorf("1s: deadline %v after now", dl.Sub(now))
 	}
 	if dl := (blockWait{}).deadline(now, 200*time.Millisecond); !dl.Equal(now.Add(200 * time.Millisecond)) {

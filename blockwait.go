@@ -14,8 +14,16 @@ import (
 // for, and Options.CommandTimeout bounds only the rest — getting a connection,
 // sending, and the answer's way back. So BLPOP q 0 with a context without deadline
 // waits for its element however long that takes, and BLPOP q 5 for at most about 5s
-// plus CommandTimeout. Each command's timeout argument is parsed where it is, in the
+// plus CommandTimeout (plus 100ms: the server may end a wait that late). Each command's timeout argument is parsed where it is, in the
 // unit it has there.
+
+// WAIT and WAITAOF count the acknowledgements of the writes made on their own
+// connection before them (up to the offset the server recorded for that connection at
+// its last command). They run on a dedicated connection, which carried none of the
+// caller's writes: a fresh one would wait for nothing (offset 0) and answer at once with
+// every replica connected. A PING sent first on the same connection records the
+// server's current offset (Redis 7.0 records it after every command), which covers
+// every write the node had executed, the caller's included.
 
 // blockWait is what the client knows of a blocking command's wait on the server.
 type blockWait struct {
@@ -23,6 +31,7 @@ type blockWait struct {
 	forever bool          // no server timeout: only the caller's context ends it
 	known   bool          // the timeout argument was found and parsed
 	unblock bool          // ended on the server (CLIENT UNBLOCK) before its caller leaves
+	ping    bool          // WAIT, WAITAOF: a PING goes first on the connection (see below)
 }
 
 // foreverWait is the health limit's extension for a wait without end: the
@@ -38,16 +47,22 @@ func (b blockWait) block() time.Duration {
 	return b.wait
 }
 
+// serverTimerSlack is how late a server may end a blocking command at its timeout: it
+// checks them when its event loop wakes, at least every 1000/hz ms (hz is 10 by
+// default).
+const serverTimerSlack = 100 * time.Millisecond
+
 // deadline returns the deadline CommandTimeout sets a blocking command started at
-// start: none for a wait without end, the server's timeout plus CommandTimeout for
-// one with a timeout, and CommandTimeout alone when the timeout is not known (an
-// argument that does not parse: the server answers with an error at once).
+// start: none for a wait without end, the server's timeout (plus serverTimerSlack)
+// plus CommandTimeout for one with a timeout, and CommandTimeout alone when the
+// timeout is not known (an argument that does not parse: the server answers with an
+// error at once).
 func (b blockWait) deadline(start time.Time, commandTimeout time.Duration) time.Time {
 	switch {
 	case b.forever:
 		return time.Time{}
 	case b.known:
-		return start.Add(b.wait + commandTimeout)
+		return start.Add(b.wait + serverTimerSlack + commandTimeout)
 	}
 	return start.Add(commandTimeout)
 }
@@ -69,7 +84,7 @@ func blockingWait(info *command.Info, args []any) (blockWait, bool) {
 			return blockWait{}, false
 		}
 	}
-	b := blockWait{unblock: unblockable[name]}
+	b := blockWait{unblock: unblockable[name], ping: name == "wait" || name == "waitaof"}
 	switch name {
 	case "blpop", "brpop", "bzpopmin", "bzpopmax", "brpoplpush", "blmove":
 		b.setSeconds(args, len(args)-1)

@@ -328,3 +328,41 @@ func TestReliabilityBlockingNodeDies(t *testing.T) {
 	figure(t, "BLPOP 0 (ReplyTimeout %v): a stopped node noticed after %v, a killed one after %v",
 		replyTimeout, detect.Round(time.Millisecond), detectKill.Round(time.Millisecond))
 }
+
+// TestReliabilityBlockingWaitCountsWrites: WAIT, on dedicated connections, still
+// counts the acknowledgements of the caller's writes: with a shard's replica stopped, a
+// write there then WAIT 1 300 answers 0 (the lowest of the shards) after 300ms (not 1 at once, as a fresh connection's
+// WAIT would, having written nothing); with the replica running, 1 at once.
+func TestReliabilityBlockingWaitCountsWrites(t *testing.T) {
+	heavyTest(t)
+	cl := redistest.Run(t, redistest.Config{Masters: 2, ReplicasPerMaster: 1, NodeTimeout: 5 * time.Second})
+	c := newTestClient(t, cl, Options{CommandTimeout: 100 * time.Millisecond})
+	ctx := ctxT(t, 30*time.Second)
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := replicaOf(t, topo, cl.Node(0))
+	key := keyOnNode(t, topo, cl.Node(0), "wait")
+	if err := c.Do(ctx, "SET", key, "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Do(ctx, "WAIT", 1, 2000).Int64()
+	if err != nil || n != 1 {
+		t.Fatalf("WAIT 1 2000 with the replica running: %d %v", n, err)
+	}
+	if err := replica.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer replica.Resume()
+	if err := c.Do(ctx, "SET", key, "2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	n, err = c.Do(ctx, "WAIT", 1, 300).Int64()
+	el := time.Since(start)
+	if err != nil || n != 0 || el < 290*time.Millisecond {
+		t.Fatalf("WAIT 1 300 after a write, the replica stopped: %d %v after %v, want 0 after 300ms", n, err, el)
+	}
+	figure(t, "WAIT 1 300 after a write with the replica stopped: %d after %v (CommandTimeout 100ms)", n, el.Round(time.Millisecond))
+}
