@@ -33,8 +33,9 @@ import (
 //   - The node's health. The command's own connection cannot be asked while the server
 //     holds it, so the node's shared connection is checked every ReplyTimeout (a PING
 //     unless it carried a reply meanwhile); a node that does not answer within
-//     ReplyTimeout (stopped, hung, unreachable) ends the call with an error that says
-//     so. A connection that breaks (a killed server) ends it at once.
+//     ReplyTimeout (stopped, hung, unreachable) ends the call, two to three
+//     ReplyTimeouts after it stopped, with an error that says so. A connection that
+//     breaks (a killed server) ends it at once. Close ends it at once too.
 
 // unblockable are the blocking commands ended this way; the others (WAIT…) take
 // nothing, and leaving them is harmless: their connection is closed instead.

@@ -537,7 +537,7 @@ func (c *Client) LMove(ctx context.Context, source, destination string, from, to
 // popped for a caller that has gone; the call then ends at its deadline with a deadline
 // error (SafeToRetry: nothing was taken). A canceled context ends the wait the same way
 // within a round trip or two, returning the element if one was taken meanwhile. A node
-// that stops answering while the call waits is noticed within about twice
+// that stops answering while the call waits is noticed within two to three times
 // Options.ReplyTimeout, and the error says so.
 //
 // Command: BLPOP keys... timeout. The keys must share a slot (use a {hash tag}): keys in

@@ -34,14 +34,15 @@ import (
 // the rest. BLPOP q 0 with a context without deadline waits for its element however
 // long that takes; BLPOP q 5 waits at most about 5s (plus the 100ms by which a server
 // may be late) plus CommandTimeout. A node that stops answering meanwhile is noticed
-// within about twice Options.ReplyTimeout (its shared connection is checked while the
-// command waits) and a broken connection at once; the error says so, and that the
-// command may have taken what it waited for. When the context ends first, a command
+// within two to three times Options.ReplyTimeout (its shared connection is checked
+// while the command waits) and a broken connection at once; the error says so, and
+// that the command may have taken what it waited for. When the context ends first, a
+// command
 // that takes what it returns (the pops, BLMOVE, XREADGROUP…) is ended on the server
 // before the call returns (CLIENT UNBLOCK): what it took is returned, or nothing was
 // taken and the error says so (SafeToRetry). WAIT and WAITAOF count the
-// acknowledgements of every write the node executed before them, the caller's
-// included (a PING goes first on their connection to record that offset).
+// acknowledgements of every write the node executed before them, the caller's included
+// (a PING goes first on their connection to record that offset).
 func (c *Client) Do(ctx context.Context, args ...any) Result {
 	if len(args) == 0 {
 		return Result{err: errors.New("redline: Do: empty command")}
