@@ -529,11 +529,16 @@ func (c *Client) LMove(ctx context.Context, source, destination string, from, to
 // with the list's key, waiting up to timeout for one (0: no limit); Nil when the timeout
 // passes first. Redis checks timeouts about every 100ms (its hz setting), so one may
 // pass that much late.
-// When the call's deadline (the context's, or Options.CommandTimeout) comes first, the
-// client ends the wait on the server shortly before it (CLIENT UNBLOCK, on RESP3
-// connections), so an element is either returned or left in the list, never popped for
-// a caller that has gone; the call then ends at its deadline with a deadline error
-// (SafeToRetry: nothing was taken).
+// The call's deadline is the context's: Options.CommandTimeout bounds only what is not
+// the server's wait (a timeout of 0 with a context without deadline waits for an
+// element however long that takes; a timeout t, at most about t plus CommandTimeout).
+// When the deadline comes first, the client ends the wait on the server shortly before
+// it (CLIENT UNBLOCK), so an element is either returned or left in the list, never
+// popped for a caller that has gone; the call then ends at its deadline with a deadline
+// error (SafeToRetry: nothing was taken). A canceled context ends the wait the same way
+// within a round trip or two, returning the element if one was taken meanwhile. A node
+// that stops answering while the call waits is noticed within two to three times
+// Options.ReplyTimeout, and the error says so.
 //
 // Command: BLPOP keys... timeout. The keys must share a slot (use a {hash tag}): keys in
 // different slots fail with *CrossSlotError before anything is sent. Blocking: it runs

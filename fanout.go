@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
@@ -16,7 +17,15 @@ import (
 // (all_nodes) at once and merges the replies per the command's response policy.
 func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Result {
 	targets := c.fanTargets(info)
-	ctx, cancel := c.deriveCtx(ctx)
+	bw, blocking := blockingWait(info, args) // WAIT: on dedicated connections, for as long as it asks
+	var cancel context.CancelFunc
+	if dl := bw.deadline(time.Now(), c.opts.CommandTimeout); !blocking {
+		ctx, cancel = c.deriveCtx(ctx)
+	} else if !dl.IsZero() {
+		ctx, cancel = context.WithDeadline(ctx, dl)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	defer cancel()
 	own, err := cloneArgs(args) // a copy for the goroutines: the caller's args stay on its stack
 	if err != nil {
@@ -28,6 +37,13 @@ func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Res
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if blocking {
+				w := conn.NewWaiter(ctx, timeZero)
+				v, err := c.execBlocking(&w, tn, own, bw, false)
+				w.Release()
+				results[i] = Result{val: v, err: err}
+				return
+			}
 			results[i] = c.doNode(ctx, tn, own)
 		}()
 	}

@@ -186,6 +186,12 @@ func (m *multiRun) run() {
 			continue
 		}
 		switch {
+		case isBlocking(info, args): // first: WAITAOF is unknown to the 7.0 table
+			m.flush()
+			var tr callTrace
+			m.results[i] = c.do(m.ctx, args, &tr)
+			m.mt.add(&tr)
+			continue
 		case info == nil:
 		case info.ConnState != command.ConnNone && info.Name == "multi":
 			end := m.txEnd(i)
@@ -216,12 +222,6 @@ func (m *multiRun) run() {
 			continue
 		case info.ConnState != command.ConnNone:
 			m.results[i] = Result{err: connStateErr(info)}
-			continue
-		case info.Has(command.FlagBlocking):
-			m.flush()
-			var tr callTrace
-			m.results[i] = c.do(m.ctx, args, &tr)
-			m.mt.add(&tr)
 			continue
 		case fansOut(info):
 			own, err := cloneArgs(args)

@@ -85,7 +85,10 @@ type Options struct {
 	// before it is known down (and calls to it fail fast). 0 means 2s.
 	DialTimeout time.Duration
 	// CommandTimeout bounds every call: its deadline is the earlier of the context's
-	// and now + CommandTimeout, so nothing waits forever. 0 means 5s.
+	// and now + CommandTimeout, so nothing waits forever. The exception is the server's
+	// own wait of a blocking command (BLPOP's timeout, XREAD's BLOCK, WAIT's…), which
+	// the caller asked for: CommandTimeout bounds only the rest of such a call (see
+	// Client.Do). 0 means 5s.
 	CommandTimeout time.Duration
 	// ReplyTimeout is the health limit of a connection: when a reply is owed and no
 	// progress has been made for this long (from the request's write, or from the last

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -78,4 +80,289 @@ func TestReliabilityBlockingPopLosesNothing(t *testing.T) {
 	}
 	figure(t, "BLPOP cut by its deadline while the server stalls at that moment, %d trials: %d elements returned, %d left in the list, %d lost; %d calls ended on the server before the deadline (SafeToRetry)",
 		trials, popped, left, pushed-popped-left, unblocked)
+}
+
+// TestReliabilityBlockingAskDedicated: a BLPOP on a slot under migration, whose key is
+// not on the source (which answers ASK), runs with ASKING on a dedicated connection of
+// the target: other calls to the target are not held up behind it, and an element
+// pushed meanwhile reaches it.
+func TestReliabilityBlockingAskDedicated(t *testing.T) {
+	heavyTest(t)
+	cl := redistest.Run(t, redistest.Config{Masters: 2, NoProxy: true})
+	c := newTestClient(t, cl, Options{ReplyTimeout: 500 * time.Millisecond})
+	pusher := newTestClient(t, cl, Options{})
+	ctx := ctxT(t, time.Minute)
+	src, dst := cl.Node(0), cl.Node(1)
+	key := keyOn(t, cl, src, "ask:list")
+	other := keyOn(t, cl, dst, "ask:other")
+	if err := c.Do(ctx, "SET", other, "v").Err(); err != nil { // the shared connection to the target is up
+		t.Fatal(err)
+	}
+	m, err := cl.BeginMigration(ctx, hashslot.Key(key), dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Finish(ctxT(t, 30*time.Second)); err != nil {
+			t.Errorf("finish migration: %v", err)
+		}
+	})
+	type answer struct {
+		vals []string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		vals, err := c.Do(ctx, "BLPOP", key, 3).Strings()
+		got <- answer{vals, err}
+	}()
+	time.Sleep(200 * time.Millisecond) // the BLPOP waits on the target
+	var worst time.Duration
+	for range 5 {
+		start := time.Now()
+		if err := c.Do(ctx, "GET", other).Err(); err != nil {
+			t.Fatalf("GET on the target while an ASK-redirected BLPOP waits there: %v", err)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	if worst > 100*time.Millisecond {
+		t.Errorf("GET on the target took %v while an ASK-redirected BLPOP waited there: it was queued behind it on the shared connection", worst)
+	}
+	if err := pusher.Do(ctx, "RPUSH", key, "e").Err(); err != nil {
+		t.Fatal(err)
+	}
+	a := <-got
+	if a.err != nil || len(a.vals) != 2 || a.vals[1] != "e" {
+		t.Fatalf("ASK-redirected BLPOP: %v %v, want the element pushed while it waited", a.vals, a.err)
+	}
+	figure(t, "BLPOP redirected by ASK waits on a dedicated connection of the target: GETs on the target meanwhile took at most %v", worst.Round(10*time.Microsecond))
+}
+
+// TestReliabilityBlockingUnblockLead: after slow commands on a node's shared
+// connection (three DEBUG SLEEP 0.3), a BLPOP with a 1s deadline still gets an element
+// pushed 250ms before that deadline: the wait is ended on the server a round trip (plus
+// 20ms) before the deadline, a round trip that leaves out the server's execution time.
+func TestReliabilityBlockingUnblockLead(t *testing.T) {
+	heavyTest(t)
+	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
+	c := newTestClient(t, cl, Options{})
+	pusher := newTestClient(t, cl, Options{})
+	ctx := ctxT(t, time.Minute)
+	n := c.node(cl.Node(0).Addr())
+	for range 3 {
+		if _, err := n.Do(ctx, "DEBUG", "SLEEP", "0.3"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pusher.Do(ctx, "PING").Err(); err != nil {
+		t.Fatal(err)
+	}
+	const key = "lead:list"
+	go func() {
+		time.Sleep(750 * time.Millisecond)
+		pusher.Do(ctx, "RPUSH", key, "e")
+	}()
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	vals, err := c.Do(cctx, "BLPOP", key, 5).Strings()
+	if err != nil || len(vals) != 2 {
+		t.Fatalf("BLPOP with a 1s deadline, element pushed at 750ms, after 3 slow commands (moving average latency %v, round-trip floor %v): %v %v",
+			n.Latency(), n.RTT(), vals, err)
+	}
+	figure(t, "after 3 DEBUG SLEEP 0.3 the moving average latency is %v, the round-trip floor %v; a BLPOP with a 1s deadline got the element pushed at 750ms",
+		n.Latency().Round(time.Millisecond), n.RTT().Round(time.Microsecond))
+}
+
+// TestReliabilityBlockingTinyDeadlines: BLPOPs with deadlines of 1–25ms, shorter than
+// the unblock lead, while elements are pushed around those deadlines: the
+// CLIENT UNBLOCK may reach the server before the BLPOP it is meant to end, and must not
+// let the BLPOP start waiting after it. Every pushed element is returned or left, but
+// for calls whose deadline is too short for any answer to come back in time (a few
+// milliseconds on a loaded machine): those report that the command may have executed.
+func TestReliabilityBlockingTinyDeadlines(t *testing.T) {
+	heavyTest(t)
+	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
+	c := newTestClient(t, cl, Options{})
+	pusher := newTestClient(t, cl, Options{})
+	ctx := ctxT(t, 2*time.Minute)
+	if err := pusher.Do(ctx, "PING").Err(); err != nil {
+		t.Fatal(err)
+	}
+	startCanary()
+	trials := soakOr(300, 2000)
+	var popped, left, gaveUp, late, lost, lostLonger int
+	for i := range trials {
+		key := fmt.Sprintf("tiny:%d", i)
+		budget := time.Duration(1+i%25) * time.Millisecond
+		// Around the deadline: when a waiting BLPOP would take it just before or after
+		// its caller leaves. Every fourth one early in the wait, where it is returned.
+		at := budget + time.Duration(i%5-3)*150*time.Microsecond
+		if i%4 == 0 {
+			at = budget / 3
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			time.Sleep(at)
+			pusher.Do(ctx, "RPUSH", key, "e")
+		}()
+		start := time.Now()
+		cctx, cancel := context.WithTimeout(ctx, budget)
+		vals, err := c.Do(cctx, "BLPOP", key, 5).Strings()
+		el := time.Since(start)
+		cancel()
+		<-done
+		switch {
+		case err == nil && len(vals) == 2:
+			popped++
+		case errors.Is(err, context.DeadlineExceeded):
+			if MayHaveExecuted(err) {
+				gaveUp++
+			}
+		default:
+			t.Fatalf("trial %d: %v %v", i, vals, err)
+		}
+		if el > budget+deadlineSlack {
+			late++
+		}
+		time.Sleep(2 * time.Millisecond) // the server sees the end of an abandoned wait
+		n, lerr := pusher.Do(ctx, "LLEN", key).Int64()
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		left += int(n)
+		if n == 0 && !(err == nil && len(vals) == 2) {
+			lost++
+			t.Logf("trial %d: deadline %v, pushed at %v: the element is lost; the call said %v", i, budget, at, err)
+			switch stalled := stallDuring(start, time.Now()); {
+			case !MayHaveExecuted(err):
+				t.Errorf("trial %d: an element lost silently: the call said %v", i, err)
+			case budget >= 8*time.Millisecond && stalled == 0:
+				lostLonger++
+			case stalled > 0:
+				t.Logf("trial %d: the process stalled for %v during the call", i, stalled)
+			}
+		}
+	}
+	if lostLonger != 0 {
+		t.Errorf("%d of %d elements lost with deadlines of 8ms or more, with no process stall over 2ms during the call", lostLonger, trials)
+	}
+	if late > trials/50 {
+		t.Errorf("%d of %d calls returned later than deadline+%v", late, trials, deadlineSlack)
+	}
+	figure(t, "BLPOP with 1–25ms deadlines, elements pushed around them, %d trials: %d returned, %d left, %d lost; %d gave up unconfirmed (MayHaveExecuted), %d past deadline+%v",
+		trials, popped, left, lost, gaveUp, late, deadlineSlack)
+}
+
+// TestReliabilityBlockingNodeDies: a BLPOP without timeout on a node that stops
+// (SIGSTOP) is ended within about twice ReplyTimeout with an error saying the node
+// stopped answering; on a node that is killed, at once, saying the connection was lost.
+func TestReliabilityBlockingNodeDies(t *testing.T) {
+	heavyTest(t)
+	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
+	const replyTimeout = 300 * time.Millisecond
+	c := newTestClient(t, cl, Options{ReplyTimeout: replyTimeout, CommandTimeout: 200 * time.Millisecond})
+	ctx := ctxT(t, time.Minute)
+	srv := cl.Node(0)
+
+	// Paused: the connections stay open, the kernel still answers for the process.
+	errc := make(chan error, 1)
+	go func() { errc <- c.Do(ctx, "BLPOP", "dies:list", 0).Err() }()
+	time.Sleep(500 * time.Millisecond) // past CommandTimeout: still waiting
+	select {
+	case err := <-errc:
+		t.Fatalf("BLPOP 0 ended before the fault, after CommandTimeout: %v", err)
+	default:
+	}
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	var err error
+	select {
+	case err = <-errc:
+	case <-time.After(10 * time.Second):
+		srv.Resume()
+		t.Fatal("BLPOP 0 on a stopped node: no answer 10s after the pause")
+	}
+	detect := time.Since(paused)
+	if err := srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if !isHealthErr(err) {
+		t.Errorf("BLPOP 0 on a stopped node: %v, want an error saying the node stopped answering", err)
+	}
+	if limit := 3*replyTimeout + slack(); detect > limit {
+		t.Errorf("stopped node noticed after %v, want within %v", detect, limit)
+	}
+	t.Logf("paused: %v after %v", err, detect)
+
+	// Killed: wait until the node answers again, then kill it under a wait.
+	for i := 0; ; i++ {
+		if err := c.Do(ctx, "PING").Err(); err == nil {
+			break
+		} else if i == 100 {
+			t.Fatalf("node not back after the pause: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	go func() { errc <- c.Do(ctx, "BLPOP", "dies:list", 0).Err() }()
+	time.Sleep(300 * time.Millisecond)
+	if err := srv.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	select {
+	case err = <-errc:
+	case <-time.After(10 * time.Second):
+		t.Fatal("BLPOP 0 on a killed node: no answer 10s after the kill")
+	}
+	detectKill := time.Since(killed)
+	if err == nil || !strings.Contains(err.Error(), "connection lost while BLPOP waited") || !MayHaveExecuted(err) {
+		t.Errorf("BLPOP 0 on a killed node: %v, want an error saying the connection was lost", err)
+	}
+	if detectKill > 100*time.Millisecond+slack() {
+		t.Errorf("killed node noticed after %v", detectKill)
+	}
+	t.Logf("killed: %v after %v", err, detectKill)
+	figure(t, "BLPOP 0 (ReplyTimeout %v): a stopped node noticed after %v, a killed one after %v",
+		replyTimeout, detect.Round(time.Millisecond), detectKill.Round(time.Millisecond))
+}
+
+// TestReliabilityBlockingWaitCountsWrites: WAIT, on dedicated connections, still
+// counts the acknowledgements of the caller's writes: with a shard's replica stopped, a
+// write there then WAIT 1 300 answers 0 (the lowest of the shards) after 300ms (not 1 at once, as a fresh connection's
+// WAIT would, having written nothing); with the replica running, 1 at once.
+func TestReliabilityBlockingWaitCountsWrites(t *testing.T) {
+	heavyTest(t)
+	cl := redistest.Run(t, redistest.Config{Masters: 2, ReplicasPerMaster: 1, NodeTimeout: 5 * time.Second})
+	c := newTestClient(t, cl, Options{CommandTimeout: 100 * time.Millisecond})
+	ctx := ctxT(t, 30*time.Second)
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := replicaOf(t, topo, cl.Node(0))
+	key := keyOnNode(t, topo, cl.Node(0), "wait")
+	if err := c.Do(ctx, "SET", key, "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Do(ctx, "WAIT", 1, 2000).Int64()
+	if err != nil || n != 1 {
+		t.Fatalf("WAIT 1 2000 with the replica running: %d %v", n, err)
+	}
+	if err := replica.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer replica.Resume()
+	if err := c.Do(ctx, "SET", key, "2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	n, err = c.Do(ctx, "WAIT", 1, 300).Int64()
+	el := time.Since(start)
+	if err != nil || n != 0 || el < 290*time.Millisecond {
+		t.Fatalf("WAIT 1 300 after a write, the replica stopped: %d %v after %v, want 0 after 300ms", n, err, el)
+	}
+	figure(t, "WAIT 1 300 after a write with the replica stopped: %d after %v (CommandTimeout 100ms)", n, el.Round(time.Millisecond))
 }

@@ -29,6 +29,23 @@ import (
 // *ConnStateError naming the API to use instead. MOVED and ASK are
 // followed, TRYAGAIN, CLUSTERDOWN, LOADING and MASTERDOWN retried with backoff, all
 // within the call's deadline and Options.MaxAttempts.
+//
+// Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX,
+// BZMPOP, XREAD and XREADGROUP with BLOCK, WAIT, WAITAOF) run on a dedicated connection
+// of the node (redirected by ASK too), and their deadline is the context's: the
+// server's own wait is what the caller asked for, so Options.CommandTimeout bounds only
+// the rest. BLPOP q 0 with a context without deadline waits for its element however
+// long that takes; BLPOP q 5 waits at most about 5s (plus the 100ms by which a server
+// may be late) plus CommandTimeout. A node that stops answering meanwhile is noticed
+// within two to three times Options.ReplyTimeout (its shared connection is checked
+// while the command waits) and a broken connection at once; the error says so, and
+// that the command may have taken what it waited for. When the context ends first, a
+// command
+// that takes what it returns (the pops, BLMOVE, XREADGROUP…) is ended on the server
+// before the call returns (CLIENT UNBLOCK): what it took is returned, or nothing was
+// taken and the error says so (SafeToRetry). WAIT and WAITAOF count the
+// acknowledgements of every write the node executed before them, the caller's included
+// (a PING goes first on their connection to record that offset).
 func (c *Client) Do(ctx context.Context, args ...any) Result {
 	if len(args) == 0 {
 		return Result{err: errors.New("redline: Do: empty command")}
@@ -80,6 +97,11 @@ func (c *Client) do(ctx context.Context, args []any, tr *callTrace) Result {
 		return Result{err: err}
 	}
 	tr.slot = slot
+	if bw, ok := blockingWait(info, args); ok {
+		// The server's own wait is the caller's to bound: CommandTimeout bounds the rest.
+		w.Release()
+		w = conn.NewWaiter(ctx, bw.deadline(time.Now(), c.opts.CommandTimeout))
+	}
 	return c.doSlot(&w, info, slot, args, tr)
 }
 
@@ -280,6 +302,7 @@ func cloneArg(a any) (any, bool) {
 // doSlot runs a single-slot (or keyless, slot -1) command with redirects and retries.
 func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any, tr *callTrace) Result {
 	readonly := info != nil && info.ReadOnly()
+	bw, blocking := blockingWait(info, args)
 	var (
 		target  *node.Node // set by a redirect
 		asking  bool
@@ -307,10 +330,10 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		var v resp.Value
 		var err error
 		switch {
+		case blocking: // never on the shared connection, redirected by ASK or not
+			v, err = c.execBlocking(w, n, args, bw, asking)
 		case asking:
 			v, err = c.execAsking(w, n, args)
-		case info != nil && info.Has(command.FlagBlocking):
-			v, err = c.execBlocking(w, n, args)
 		default:
 			v, err = n.Exec(w, args)
 		}
@@ -415,30 +438,6 @@ func (c *Client) execAsking(w *conn.Waiter, n *node.Node, args []any) (resp.Valu
 		return resp.Value{}, err
 	}
 	return vs[1], nil
-}
-
-// execBlocking runs a blocking command (BLPOP, XREAD BLOCK, WAIT, …) on a dedicated
-// connection, so it holds up nobody else. The server may hold it until its own timeout;
-// the caller leaves at its deadline regardless, and then the connection is closed rather
-// than reused, since the stale reply may still come.
-func (c *Client) execBlocking(w *conn.Waiter, n *node.Node, args []any) (resp.Value, error) {
-	ctx := w.Ctx()
-	if dl, ok := w.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, dl)
-		defer cancel()
-	}
-	cn, err := n.Dedicated(ctx)
-	if err != nil {
-		return resp.Value{}, err
-	}
-	var block time.Duration
-	if dl, ok := w.Deadline(); ok {
-		block = time.Until(dl) // the health limit must not cut a legitimate wait short
-	}
-	v, reuse, err := c.execUnblocking(w, n, cn, block, args)
-	n.Release(cn, reuse)
-	return v, err
 }
 
 // resolveAddr completes a redirect address without a host (":6381", Redis 7's

@@ -393,12 +393,22 @@ func TestTypedLists(t *testing.T) {
 		if elapsed < 90*time.Millisecond || elapsed > 100*time.Millisecond+slack() {
 			t.Fatalf("BLPop with a 100ms deadline returned after %v", elapsed)
 		}
+		// CommandTimeout does not bound the server's own wait: a 1h wait ends at the
+		// context's deadline, a 300ms one with the server's Nil.
 		quick := newTestClient(t, plain(t), Options{Protocol: c.opts.Protocol, CommandTimeout: 200 * time.Millisecond})
+		short2, cancel2 := context.WithTimeout(ctx, 400*time.Millisecond)
+		defer cancel2()
 		start = time.Now()
-		_, _, err = quick.BRPop(ctx, time.Hour, p+"never2")
+		_, _, err = quick.BRPop(short2, time.Hour, p+"never2")
 		elapsed = time.Since(start)
-		if !errors.Is(err, context.DeadlineExceeded) || elapsed < 190*time.Millisecond || elapsed > 200*time.Millisecond+slack() {
-			t.Fatalf("BRPop with a 200ms CommandTimeout: %v after %v", err, elapsed)
+		if !errors.Is(err, context.DeadlineExceeded) || elapsed < 390*time.Millisecond || elapsed > 400*time.Millisecond+slack() {
+			t.Fatalf("BRPop 1h with a 200ms CommandTimeout and a 400ms deadline: %v after %v", err, elapsed)
+		}
+		start = time.Now()
+		_, _, err = quick.BRPop(ctx, 300*time.Millisecond, p+"never3")
+		elapsed = time.Since(start)
+		if !errors.Is(err, Nil) || elapsed < 290*time.Millisecond || elapsed > 400*time.Millisecond+slack() { // the server checks timeouts every 100ms
+			t.Fatalf("BRPop 300ms with a 200ms CommandTimeout: %v after %v, want Nil at 300ms", err, elapsed)
 		}
 
 		c.RPush(ctx, l, "x")

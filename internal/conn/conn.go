@@ -43,6 +43,8 @@ type Conn struct {
 	idleCheck time.Duration // IdleCheck with this connection's jitter
 	lastRead  atomic.Int64  // unix nanos of the last successful read
 	latency   atomic.Int64  // moving average of round-trip time, nanos
+	rtt       atomic.Int64  // round-trip floor, nanos (see rtt.go)
+	clientID  atomic.Int64  // the server's id of a RESP2 connection, once asked; 0 = not yet
 	completed atomic.Uint64
 
 	// Sync markers (sync.go): the token prefix unique to this connection, the last
@@ -69,7 +71,7 @@ const (
 )
 
 // newConn starts the reader and writer on an established, handshaken connection.
-func newConn(nc net.Conn, o *Options, proto int, info resp.Value) *Conn {
+func newConn(nc net.Conn, o *Options, proto int, info resp.Value, rtt time.Duration) *Conn {
 	c := &Conn{
 		opts:   o,
 		nc:     nc,
@@ -82,6 +84,7 @@ func newConn(nc net.Conn, o *Options, proto int, info resp.Value) *Conn {
 		markerToken: markerPrefix + strconv.FormatUint(rand.Uint64(), 36) + "-",
 	}
 	c.lastRead.Store(time.Now().UnixNano())
+	c.rtt.Store(int64(rtt))
 	c.wg.Add(2)
 	go c.writeLoop()
 	go c.readLoop()

@@ -59,18 +59,20 @@ func Dial(ctx context.Context, opts *Options) (*Conn, error) {
 		nc = tc
 	}
 	phase(rerr.PhaseHandshake)
-	proto, info, err := handshake(ctx, nc, o)
+	var rtt time.Duration // the handshake's last round trip: cheap commands
+	proto, info, err := handshake(ctx, nc, o, &rtt)
 	if err != nil {
 		nc.Close()
 		return fail(rerr.PhaseHandshake, err)
 	}
 	nc.SetDeadline(time.Time{})
-	return newConn(nc, o, proto, info), nil
+	return newConn(nc, o, proto, info, rtt), nil
 }
 
 // handshake negotiates the protocol, authenticates, names the connection and sends
-// READONLY, pipelined: one round trip (two when the server does not know HELLO).
-func handshake(ctx context.Context, nc net.Conn, o *Options) (int, resp.Value, error) {
+// READONLY, pipelined: one round trip (two when the server does not know HELLO),
+// whose duration it stores in *rtt.
+func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration) (int, resp.Value, error) {
 	dl, _ := ctx.Deadline()
 	nc.SetDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
@@ -89,6 +91,8 @@ func handshake(ctx context.Context, nc net.Conn, o *Options) (int, resp.Value, e
 		for _, cmd := range cmds {
 			buf = resp.AppendCommandStrings(buf, cmd...)
 		}
+		start := time.Now()
+		defer func() { *rtt = time.Since(start) }()
 		if _, err := nc.Write(buf); err != nil {
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	cr := &connReader{c: c}
+	floor := rttFloor{cur: c.RTT(), last: c.RTT(), since: time.Now()} // seeded by the handshake
 	// An idle connection keeps a small read buffer; once a read fills it (replies come
 	// in bulk), it takes a large one.
 	rd := resp.NewReaderSize(cr, readBufSmall, c.opts.Limits)
@@ -60,6 +61,7 @@ func (c *Conn) readLoop() {
 		if sample := cr.lastRead.Sub(r.sentAt); sample > 0 {
 			old := c.latency.Load()
 			c.latency.Store(old + (int64(sample)-old)/8)
+			c.sampleRTT(&floor, cr.lastRead, sample)
 		}
 		if verify.unverified && !r.health {
 			verify.held = append(verify.held, r) // released when a marker verifies the stream

@@ -1,0 +1,248 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/internal/command"
+)
+
+// TestBlockingWaitOutlivesCommandTimeout: a worker's BLPOP q 0 waits for its element
+// past CommandTimeout (its deadline is the context's), and a BLPOP q 1 returns the
+// server's Nil after about 1s, not a deadline error at CommandTimeout.
+func TestBlockingWaitOutlivesCommandTimeout(t *testing.T) {
+	t.Parallel()
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{CommandTimeout: 200 * time.Millisecond})
+	ctx := ctxT(t, 20*time.Second)
+	key := "blocking:outlive"
+	c.Do(ctx, "DEL", key)
+
+	pushed := make(chan error, 1)
+	go func() {
+		time.Sleep(600 * time.Millisecond)
+		pushed <- c.Do(ctx, "RPUSH", key, "job").Err()
+	}()
+	start := time.Now()
+	got, err := c.Do(ctx, "BLPOP", key, 0).Strings()
+	el := time.Since(start)
+	if err := <-pushed; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || len(got) != 2 || got[1] != "job" {
+		t.Fatalf("BLPOP %s 0 with CommandTimeout 200ms: %v %v after %v, want the element pushed at 600ms", key, got, err, el)
+	}
+	if el < 550*time.Millisecond {
+		t.Fatalf("BLPOP returned after %v, before the push", el)
+	}
+
+	start = time.Now()
+	_, err = c.Do(ctx, "BLPOP", key, 1).Strings()
+	el = time.Since(start)
+	if !errors.Is(err, Nil) || el < 950*time.Millisecond || el > 1200*time.Millisecond+slack() {
+		t.Fatalf("BLPOP %s 1 with CommandTimeout 200ms: %v after %v, want Nil after about 1s", key, err, el)
+	}
+
+	// XREAD BLOCK is in milliseconds; without BLOCK it is an ordinary read.
+	start = time.Now()
+	_, err = c.Do(ctx, "XREAD", "COUNT", 1, "BLOCK", 500, "STREAMS", "blocking:stream", "$").Strings()
+	el = time.Since(start)
+	if !errors.Is(err, Nil) || el < 450*time.Millisecond || el > 700*time.Millisecond+slack() {
+		t.Fatalf("XREAD BLOCK 500 with CommandTimeout 200ms: %v after %v, want Nil after about 500ms", err, el)
+	}
+}
+
+// TestBlockingCancelLosesNothing: a BLPOP without timeout whose context is canceled
+// returns within a few milliseconds, and an element pushed around the moment of the
+// cancellation is either returned to it or left in the list, never taken for a caller
+// that has gone.
+func TestBlockingCancelLosesNothing(t *testing.T) {
+	t.Parallel()
+	for _, proto := range []int{3, 2} { // RESP2: the client ID comes from CLIENT ID
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) { blockingCancel(t, proto) })
+	}
+}
+
+func blockingCancel(t *testing.T, proto int) {
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{Protocol: proto})
+	pusher := newTestClient(t, cl, Options{})
+	ctx := ctxT(t, time.Minute)
+	const trials = 40
+	var popped, left, canceled, slow int
+	var maxLate time.Duration
+	for i := range trials {
+		key := fmt.Sprintf("blocking:cancel:%d:%d", proto, i)
+		pusher.Do(ctx, "DEL", key)
+		cctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		// The push lands from 1ms before to 1ms after the cancellation.
+		skew := time.Duration(i%5-2) * 500 * time.Microsecond
+		var canceledAt time.Time
+		go func() {
+			defer wg.Done()
+			time.Sleep(30 * time.Millisecond)
+			if skew < 0 {
+				pusher.Do(ctx, "RPUSH", key, "e")
+				time.Sleep(-skew)
+				canceledAt = time.Now()
+				cancel()
+				return
+			}
+			canceledAt = time.Now()
+			cancel()
+			time.Sleep(skew)
+			pusher.Do(ctx, "RPUSH", key, "e")
+		}()
+		vals, err := c.Do(cctx, "BLPOP", key, 0).Strings()
+		returned := time.Now()
+		wg.Wait()
+		cancel()
+		switch {
+		case err == nil && len(vals) == 2:
+			popped++
+		case errors.Is(err, context.Canceled):
+			canceled++
+			if late := returned.Sub(canceledAt); late > maxLate {
+				maxLate = late
+			}
+			if late := returned.Sub(canceledAt); late > 50*time.Millisecond+slack() {
+				slow++
+				t.Errorf("trial %d: returned %v after the cancellation: %v", i, late, err)
+			}
+		default:
+			t.Fatalf("trial %d: %v %v", i, vals, err)
+		}
+		// Let the server see the end of an abandoned wait, then count what is left.
+		time.Sleep(5 * time.Millisecond)
+		n, err := pusher.Do(ctx, "LLEN", key).Int64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		left += int(n)
+	}
+	if lost := trials - popped - left; lost != 0 {
+		t.Errorf("%d of %d elements lost: pushed at the cancellation, taken for a caller that had left", lost, trials)
+	}
+	figure(t, "BLPOP 0 canceled while an element is pushed, %d trials: %d returned, %d left in the list, %d lost; %d canceled, at most %v after the cancellation",
+		trials, popped, left, trials-popped-left, canceled, maxLate.Round(10*time.Microsecond))
+}
+
+// TestBlockingWaitParse: each blocking command's timeout is read where it is, in its
+// unit; XREAD without BLOCK and WAITAOF's name are recognised.
+func TestBlockingWaitParse(t *testing.T) {
+	t.Parallel()
+	forever := blockWait{forever: true, known: true}
+	for _, tc := range []struct {
+		args   []any
+		blocks bool
+		want   blockWait
+	}{
+		{[]any{"BLPOP", "a", "b", "1.5"}, true, blockWait{wait: 1500 * time.Millisecond, known: true, unblock: true}},
+		{[]any{"blpop", "a", 0}, true, blockWait{forever: true, known: true, unblock: true}},
+		{[]any{"BRPOPLPUSH", "a", "b", int64(2)}, true, blockWait{wait: 2 * time.Second, known: true, unblock: true}},
+		{[]any{"BLMOVE", "a", "b", "LEFT", "RIGHT", "0.25"}, true, blockWait{wait: 250 * time.Millisecond, known: true, unblock: true}},
+		{[]any{"BLMPOP", "3", "1", "a", "LEFT", "COUNT", "2"}, true, blockWait{wait: 3 * time.Second, known: true, unblock: true}},
+		{[]any{"BZMPOP", 0, "1", "a", "MIN"}, true, blockWait{forever: true, known: true, unblock: true}},
+		{[]any{"BZPOPMIN", "a", "x"}, true, blockWait{unblock: true}}, // unparsable: CommandTimeout
+		{[]any{"BLPOP", "a", "-1"}, true, blockWait{unblock: true}},
+		{[]any{"XREAD", "COUNT", 1, "BLOCK", 250, "STREAMS", "s", "$"}, true, blockWait{wait: 250 * time.Millisecond, known: true, unblock: true}},
+		{[]any{"XREAD", "BLOCK", "0", "STREAMS", "s", "$"}, true, blockWait{forever: true, known: true, unblock: true}},
+		{[]any{"XREAD", "COUNT", 1, "STREAMS", "BLOCK", "$"}, false, blockWait{}},
+		{[]any{"XREADGROUP", "GROUP", "BLOCK", "c", "NOACK", "BLOCK", 10, "STREAMS", "s", ">"}, true, blockWait{wait: 10 * time.Millisecond, known: true, unblock: true}},
+		{[]any{"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"}, false, blockWait{}},
+		{[]any{"WAIT", 1, 0}, true, blockWait{forever: true, known: true, ping: true}},
+		{[]any{"WAIT", 1, 100}, true, blockWait{wait: 100 * time.Millisecond, known: true, ping: true}},
+		{[]any{"WAITAOF", 0, 1, 50}, true, blockWait{wait: 50 * time.Millisecond, known: true, ping: true}},
+		{[]any{"GET", "a"}, false, blockWait{}},
+		{[]any{"MYMODULE.CMD", "a"}, false, blockWait{}},
+	} {
+		info := command.Lookup(tc.args)
+		got, blocks := blockingWait(info, tc.args)
+		if blocks != tc.blocks || got != tc.want {
+			t.Errorf("%v: blocks %v %+v, want %v %+v", tc.args, blocks, got, tc.blocks, tc.want)
+		}
+	}
+	// Deadlines: none for a wait without end, the wait plus CommandTimeout otherwise.
+	now := time.Now()
+	if dl := forever.deadline(now, time.Second); !dl.IsZero() {
+		t.Errorf("forever: deadline %v", dl)
+	}
+	if dl := (blockWait{wait: time.Second, known: true}).deadline(now, 200*time.Millisecond); !dl.Equal(now.Add(1300 * time.Millisecond)) {
+		t.Errorf("1s: deadline %v after now", dl.Sub(now))
+	}
+	if dl := (blockWait{}).deadline(now, 200*time.Millisecond); !dl.Equal(now.Add(200 * time.Millisecond)) {
+		t.Errorf("unknown: deadline %v after now", dl.Sub(now))
+	}
+}
+
+// isHealthErr reports whether err says the node stopped answering under a wait.
+func isHealthErr(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "stopped answering") && MayHaveExecuted(err)
+}
+
+// TestBlockingWaitCommand: WAIT, fanned out to every primary, runs on dedicated
+// connections for as long as its own timeout asks (past CommandTimeout), and holds up
+// no other call meanwhile.
+func TestBlockingWaitCommand(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, plain(t), Options{CommandTimeout: 100 * time.Millisecond})
+	ctx := ctxT(t, 10*time.Second)
+	if err := c.Do(ctx, "SET", "blocking:wait", "v").Err(); err != nil { // shared connections up
+		t.Fatal(err)
+	}
+	type answer struct {
+		n   int64
+		err error
+		el  time.Duration
+	}
+	got := make(chan answer, 1)
+	go func() {
+		start := time.Now()
+		n, err := c.Do(ctx, "WAIT", 5, 300).Int64() // more replicas than there are: waits 300ms
+		got <- answer{n, err, time.Since(start)}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := c.Do(ctx, "GET", "blocking:wait").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 50*time.Millisecond {
+		t.Errorf("GET took %v while a WAIT waited", el)
+	}
+	a := <-got
+	if a.err != nil || a.n < 0 || a.el < 280*time.Millisecond || a.el > 500*time.Millisecond+slack() {
+		t.Fatalf("WAIT 5 300 with CommandTimeout 100ms: %d %v after %v, want a count after about 300ms", a.n, a.err, a.el)
+	}
+}
+
+// TestBlockingEndsAtClose: a BLPOP without timeout or deadline ends when its client
+// is closed, saying so.
+func TestBlockingEndsAtClose(t *testing.T) {
+	t.Parallel()
+	cl := plain(t)
+	o := Options{Addrs: cl.Addrs(), TLSConfig: cl.TLSConfig()}
+	c, err := NewClient(ctxT(t, 10*time.Second), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- c.Do(context.Background(), "BLPOP", "blocking:close", 0).Err() }()
+	time.Sleep(200 * time.Millisecond)
+	closed := time.Now()
+	c.Close()
+	select {
+	case err = <-errc:
+	case <-time.After(10 * time.Second):
+		t.Fatal("BLPOP 0 still waiting 10s after Close")
+	}
+	if el := time.Since(closed); !errors.Is(err, ErrClosed) || el > 100*time.Millisecond+slack() {
+		t.Fatalf("BLPOP 0 at Close: %v after %v, want ErrClosed at once", err, el)
+	}
+}
