@@ -30,15 +30,7 @@ import (
 // operation and fault choices (the timing is the machine's).
 func TestReliabilityLinearizable(t *testing.T) {
 	heavyTest(t)
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("REDLINE_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("REDLINE_SEED=%q: %v", s, err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (REDLINE_SEED=%d replays the operation and fault choices)", seed, seed)
+	seed := testSeed(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3})
 	const timeout = 150 * time.Millisecond
 	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: 300 * time.Millisecond, RefreshMinInterval: 100 * time.Millisecond})
@@ -91,6 +83,21 @@ func TestReliabilityLinearizable(t *testing.T) {
 		t.Errorf("only %d calls succeeded in all: too little traffic to mean anything", total.ok.Load())
 	}
 	figure(t, "all phases: %s; %s (deadline %v)", &total, &stats, timeout)
+}
+
+// testSeed returns REDLINE_SEED, or a new seed, and logs it with how to replay it.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("REDLINE_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("REDLINE_SEED=%q: %v", s, err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (REDLINE_SEED=%d replays the random choices; the timing is the machine's)", seed, seed)
+	return seed
 }
 
 // linPhase is one fault mode of the check: fault picks each injection's mode and how
