@@ -150,7 +150,8 @@ func linCheck(history []porcupine.Operation, timeout time.Duration, name string)
 // SET of the key that could take effect between them (no SET whose interval reaches into
 // [first call, second return], an unknown-outcome SET's reaching forever) — so the
 // second's result must be larger — swaps their results and checks the copy, which must
-// be illegal. It returns what it swapped, or an error when no such pair exists or the
+// be illegal (checking the key's operations: the partition is independent of the
+// others). It returns what it swapped, or an error when no such pair exists or the
 // swapped history passed.
 func linSwapSelfTest(history []porcupine.Operation, timeout time.Duration) (string, error) {
 	byKey := map[string][]int{}
@@ -185,8 +186,19 @@ func linSwapSelfTest(history []porcupine.Operation, timeout time.Duration) (stri
 				if setBetween {
 					continue
 				}
-				swapped := append([]porcupine.Operation(nil), history...)
-				swapped[ai].Output, swapped[bi].Output = b.Output, a.Output
+				// The key's partition alone: the model's partitions are checked
+				// independently, so it is illegal exactly when the whole history is.
+				var swapped []porcupine.Operation
+				for _, i := range ops {
+					op := history[i]
+					switch i {
+					case ai:
+						op.Output = b.Output
+					case bi:
+						op.Output = a.Output
+					}
+					swapped = append(swapped, op)
+				}
 				what := fmt.Sprintf("swapped the replies of INCR %s -> %d and a later INCR %s -> %d", k, a.Output.(linOutput).value, k, b.Output.(linOutput).value)
 				if res := porcupine.CheckOperationsTimeout(linModel, swapped, timeout); res != porcupine.Illegal {
 					return what, errors.New("the checker reported " + string(res) + " after " + what)

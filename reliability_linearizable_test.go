@@ -236,6 +236,10 @@ func runLinPhase(t *testing.T, c *Client, cl *redistest.Cluster, ph linPhase, r 
 			defer wg.Done()
 			for seq := 0; seq < 200_000 && time.Now().Before(end); seq++ {
 				histories[g] = linOne(c, wr, g, seq, keys, base, timeout, stats, n, histories[g])
+				// Paced (1-4ms between a goroutine's calls): 32 goroutines calling
+				// back to back saturate the 2 cores, and deadlines then measure the
+				// scheduler; the histories stay small enough to check in seconds.
+				time.Sleep(time.Duration(1000+wr.IntN(3000)) * time.Microsecond)
 			}
 		}()
 	}
