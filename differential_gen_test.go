@@ -58,6 +58,9 @@ func newDiffKeys() diffKeys {
 
 func (k diffKeys) all() []string { return append(append([]string(nil), k.strs...), k.lists...) }
 
+// diffEmptyList is a list no command pushes to: a BLPOP of it waits its timeout out.
+const diffEmptyList = "diff:empty"
+
 // diffInitList is every list's content at the start of a run.
 var diffInitList = []any{"a", "b", "c"}
 

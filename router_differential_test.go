@@ -2,6 +2,7 @@ package redline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -23,7 +24,8 @@ import (
 // every key's final value must match (a pipeline's commands take effect in order per
 // key), no MOVED/ASK may reach the caller, DoMulti must return one result per
 // command, and no call may end past its deadline beyond the suite's slack (one round
-// in eight runs DoMulti under a tight deadline and checks only that). Rounds where a
+// in eight runs DoMulti under a 10-60ms deadline with a BLPOP of an empty list, which
+// waits 200ms on the server, put somewhere in the batch, and checks only that). Rounds where a
 // call met a transport error or a "try again" reply (failovers cause them) are
 // counted as inconclusive, not compared. One round in ten is a control: the batch run
 // one by one twice, which must agree (the harness's own determinism under the chaos).
@@ -63,7 +65,7 @@ func TestRouterDifferential(t *testing.T) {
 	var (
 		stats                   callStats
 		rounds, compared, tight int
-		controls                int
+		controls, tightHit      int
 		inconclusive, diverged  int
 		inconclusiveWhy         []string
 		kinds                   = map[string]int{}
@@ -75,7 +77,7 @@ func TestRouterDifferential(t *testing.T) {
 	for ; rounds < maxRounds && time.Since(start) < maxTime; rounds++ {
 		batch := genBatch(r, keys, rounds)
 		isTight := r.IntN(8) == 0
-		tightTimeout := time.Duration(20+r.IntN(60)) * time.Millisecond
+		tightTimeout := time.Duration(10+r.IntN(50)) * time.Millisecond
 		isControl := !isTight && (r.IntN(10) == 0 || diffControlOnly)
 
 		// One by one.
@@ -104,9 +106,15 @@ func TestRouterDifferential(t *testing.T) {
 			}
 			continue
 		}
-		cmds := make([]Command, len(batch))
+		cmds := make([]Command, len(batch), len(batch)+1)
 		for i, cmd := range batch {
 			cmds[i] = Cmd(cmd.args...)
+		}
+		if isTight {
+			// A BLPOP that waits on the server past the deadline, somewhere in the
+			// batch: the batch must still end by its deadline.
+			at := r.IntN(len(cmds) + 1)
+			cmds = slices.Insert(cmds, at, Cmd("BLPOP", diffEmptyList, "0.2"))
 		}
 		timeout := batchTimeout
 		if isTight {
@@ -130,16 +138,23 @@ func TestRouterDifferential(t *testing.T) {
 				return nil
 			})
 		}
-		if len(results) != len(batch) {
+		if len(results) != len(cmds) { // control rounds are never tight: cmds is the batch
 			kinds["DoMulti returned the wrong number of results"]++
 			diverged++
-			reports = append(reports, fmt.Sprintf("round %d: %d commands, %d results", rounds, len(batch), len(results)))
+			reports = append(reports, fmt.Sprintf("round %d: %d commands, %d results", rounds, len(cmds), len(results)))
 			continue
 		}
 		if isTight {
 			// Only the deadline is checked. What was sent may still run (a BLPOP
-			// waits up to 100ms on the server): let it end before the next reset.
+			// waits up to 200ms on the server): let it end before the next reset.
 			tight++
+			for _, res := range results {
+				var de *DeadlineError
+				if errors.As(res.Err(), &de) {
+					tightHit++
+					break
+				}
+			}
 			time.Sleep(300 * time.Millisecond)
 			continue
 		}
@@ -232,8 +247,8 @@ func TestRouterDifferential(t *testing.T) {
 		kindList = append(kindList, fmt.Sprintf("%s: %d rounds", k, n))
 	}
 	sort.Strings(kindList)
-	figure(t, "%d rounds (%d compared, of which %d control rounds; %d under a tight deadline; %d inconclusive: a transport error or try-again reply) during %d slot migrations and %d failovers (%d chaos steps failed): %d rounds diverged; %s",
-		rounds, compared, controls, tight, inconclusive, chaos.migrations.Load(), chaos.failovers.Load(), chaos.failed.Load(), diverged, &stats)
+	figure(t, "%d rounds (%d compared, of which %d control rounds; %d under a tight deadline with a BLPOP waiting past it, %d of them ended by it; %d inconclusive: a transport error or try-again reply) during %d slot migrations and %d failovers (%d chaos steps failed): %d rounds diverged; %s",
+		rounds, compared, controls, tight, tightHit, inconclusive, chaos.migrations.Load(), chaos.failovers.Load(), chaos.failed.Load(), diverged, &stats)
 	if len(inconclusiveWhy) > 0 {
 		t.Logf("inconclusive rounds (the first few):\n  %s", strings.Join(inconclusiveWhy, "\n  "))
 	}
