@@ -348,7 +348,8 @@ func diffState(ctx context.Context, c *Client, k diffKeys) (map[string]string, e
 
 // diffChaos moves the test keys' slots between masters (each migration held open
 // 100-300ms before and after its keys move, so batches meet ASK and MOVED) and, every
-// third step, fails a master over to its replica.
+// third step, fails a master over to its replica. Each step is bounded (30s): a step
+// that fails is counted and logged, and the chaos goes on.
 type diffChaos struct {
 	migrations, failovers, failed atomic.Int64
 }
@@ -376,7 +377,16 @@ func (ch *diffChaos) run(ctx context.Context, t *testing.T, cl *redistest.Cluste
 			if len(reps) == 0 || reps[0].Node == nil {
 				continue
 			}
-			if err := cl.Failover(ctx, reps[0].Node, redistest.FailoverDefault); err != nil {
+			// A coordinated failover needs the replica's link up (the last failover's
+			// new replica may still be syncing) and is aborted by the server after 5s
+			// otherwise: wait for health first, and bound the step.
+			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := cl.WaitHealthy(sctx)
+			if err == nil {
+				err = cl.Failover(sctx, reps[0].Node, redistest.FailoverDefault)
+			}
+			cancel()
+			if err != nil {
 				ch.failed.Add(1)
 				t.Logf("chaos: failover of %v: %v", m.Node, err)
 				continue
@@ -396,22 +406,31 @@ func (ch *diffChaos) run(ctx context.Context, t *testing.T, cl *redistest.Cluste
 		if len(targets) == 0 {
 			continue
 		}
-		mig, err := cl.BeginMigration(ctx, slot, targets[r.IntN(len(targets))])
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = ch.migrate(sctx, cl, slot, targets[r.IntN(len(targets))], pause, t)
+		cancel()
 		if err != nil {
 			ch.failed.Add(1)
-			t.Logf("chaos: begin migration of slot %d: %v", slot, err)
-			continue
-		}
-		pause()
-		if _, err := mig.MoveKeys(ctx, 10); err != nil {
-			t.Logf("chaos: move keys of slot %d: %v", slot, err)
-		}
-		pause()
-		if err := mig.Finish(ctx); err != nil {
-			ch.failed.Add(1)
-			t.Logf("chaos: finish migration of slot %d: %v", slot, err)
+			t.Logf("chaos: migration of slot %d: %v", slot, err)
 			continue
 		}
 		ch.migrations.Add(1)
 	}
+}
+
+// migrate moves slot to target, held open a pause before and after its keys move.
+func (ch *diffChaos) migrate(ctx context.Context, cl *redistest.Cluster, slot int, target *redistest.Node, pause func() bool, t *testing.T) error {
+	mig, err := cl.BeginMigration(ctx, slot, target)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	pause()
+	if _, err := mig.MoveKeys(ctx, 10); err != nil {
+		t.Logf("chaos: move keys of slot %d: %v", slot, err) // Finish moves what is left
+	}
+	pause()
+	if err := mig.Finish(ctx); err != nil {
+		return fmt.Errorf("finish: %w", err)
+	}
+	return nil
 }
