@@ -13,7 +13,10 @@
 //	n.SetFault(redistest.Pass)
 //
 // The modes are Pass, Refuse, Blackhole, Hang, Slow(d), Reset and, for TLS clusters,
-// TLSBad; see Mode. None needs root: Blackhole is a listening socket whose accept
+// TLSBad; and, acting on replies only, Stall(d) (replies held d, requests executed at
+// once), Dribble(n, gap) (replies in n-byte pieces), ResetMidReply(n) (n bytes of a
+// reply, then RST) and CloseAfterRequest (the request executed, its reply dropped and
+// the connection closed); see Mode. None needs root: Blackhole is a listening socket whose accept
 // queue is full, on which the kernel drops SYNs. The cluster bus goes straight between
 // nodes, so a client-path fault does not change the cluster's own view of a node;
 // replication goes through the proxies. Kill, Restart, Pause and Resume act on the

@@ -287,7 +287,8 @@ func isTimeout(err error) bool {
 }
 
 func TestParseMode(t *testing.T) {
-	for _, m := range []Mode{Pass, Refuse, Blackhole, Hang, Reset, TLSBad, Slow(250 * time.Millisecond)} {
+	for _, m := range []Mode{Pass, Refuse, Blackhole, Hang, Reset, TLSBad, Slow(250 * time.Millisecond),
+		CloseAfterRequest, Stall(time.Second), Dribble(3, 2*time.Millisecond), ResetMidReply(5)} {
 		got, err := ParseMode(m.String())
 		if err != nil || got != m {
 			t.Errorf("ParseMode(%q) = %v, %v", m.String(), got, err)
@@ -296,7 +297,11 @@ func TestParseMode(t *testing.T) {
 	if got, err := ParseMode("slow:20ms"); err != nil || got != Slow(20*time.Millisecond) {
 		t.Errorf("slow:20ms: %v %v", got, err)
 	}
-	for _, bad := range []string{"", "slow", "slow(abc)", "slow(-1s)", "drop"} {
+	if got, err := ParseMode("dribble:1,1ms"); err != nil || got != Dribble(1, time.Millisecond) {
+		t.Errorf("dribble:1,1ms: %v %v", got, err)
+	}
+	for _, bad := range []string{"", "slow", "slow(abc)", "slow(-1s)", "drop", "slow(1s", "stall(x)",
+		"dribble(1)", "dribble(0,1ms)", "dribble(a,1ms)", "reset-mid-reply(-1)", "reset-mid-reply()", "nope(1)"} {
 		if _, err := ParseMode(bad); err == nil {
 			t.Errorf("ParseMode(%q) accepted", bad)
 		}

@@ -225,8 +225,8 @@ func (p *Proxy) forward(client net.Conn) {
 
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); p.pump(pc, client, server, &p.bytesIn) }()
-	go func() { defer wg.Done(); p.pump(pc, server, client, &p.bytesOut) }()
+	go func() { defer wg.Done(); p.pump(pc, client, server, false, &p.bytesIn) }()
+	go func() { defer wg.Done(); p.pump(pc, server, client, true, &p.bytesOut) }()
 	wg.Wait()
 	pc.close(false)
 	p.mu.Lock()
@@ -240,11 +240,13 @@ type chunk struct {
 	at   time.Time
 }
 
-// pump copies src to dst: a reader stamps chunks as they arrive; the writer delivers
-// each one when the mode allows (at once, after the Slow delay, or after a Hang or
-// Blackhole ends). The queue between them is bounded, so a held connection pushes back
-// on its sender through TCP flow control instead of buffering without limit.
-func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, counter *atomic.Int64) {
+// pump copies src to dst (replies: from the node to the client): a reader stamps chunks
+// as they arrive; the writer delivers each one when the mode allows (at once, after the
+// Slow delay or the Stall hold, or after a Hang or Blackhole ends), and the reply-fault
+// modes cut, drop or split replies. The queue between them is bounded, so a held
+// connection pushes back on its sender through TCP flow control instead of buffering
+// without limit.
+func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, replies bool, counter *atomic.Int64) {
 	queue := make(chan chunk, 64)
 	go func() {
 		defer close(queue)
@@ -269,8 +271,15 @@ func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, counter *atomic.Int64) {
 		}
 	}()
 	for ch := range queue {
-		if !p.deliverWhenAllowed(pc, ch) {
+		m, ok := p.deliverWhenAllowed(pc, ch, replies)
+		if !ok {
 			return
+		}
+		if replies && m.faultsReplies() {
+			if !p.faultReply(pc, dst, ch.data, m, counter) {
+				return
+			}
+			continue
 		}
 		// Counted before the write: a client that has read the bytes must find them
 		// counted.
@@ -281,35 +290,40 @@ func (p *Proxy) pump(pc *proxyConn, src, dst net.Conn, counter *atomic.Int64) {
 	}
 }
 
-// deliverWhenAllowed waits until the mode lets ch through; false if the connection ended.
-func (p *Proxy) deliverWhenAllowed(pc *proxyConn, ch chunk) bool {
+// deliverWhenAllowed waits until the mode lets ch (a reply when replies is set)
+// through and returns the mode then in force; false if the connection ended.
+func (p *Proxy) deliverWhenAllowed(pc *proxyConn, ch chunk, replies bool) (Mode, bool) {
 	for {
 		p.mu.Lock()
 		m, changed := p.mode, p.changed
 		p.mu.Unlock()
-		var wait <-chan time.Time
+		var hold time.Duration
 		switch {
 		case m.holds():
-			// wait for a mode change
+			hold = -1 // until a mode change
 		case m.kind == kindSlow:
-			d := time.Until(ch.at.Add(m.delay / 2))
+			hold = m.delay / 2
+		case m.kind == kindStall && replies:
+			hold = m.delay
+		case m.dropsConns():
+			return m, false
+		}
+		var wait <-chan time.Time
+		if hold >= 0 {
+			d := time.Until(ch.at.Add(hold))
 			if d <= 0 {
-				return true
+				return m, true
 			}
 			t := time.NewTimer(d)
 			defer t.Stop()
 			wait = t.C
-		case m.dropsConns():
-			return false
-		default:
-			return true
 		}
 		select {
 		case <-wait:
-			return true
+			return m, true
 		case <-changed:
 		case <-pc.done:
-			return false
+			return m, false
 		}
 	}
 }
