@@ -11,8 +11,10 @@ import (
 )
 
 // WithMoved returns a copy of t in which slot is served by the primary at addr, as a MOVED
-// redirection says. If addr is the primary of a shard of t, the slot joins that shard;
-// otherwise a new shard is added whose primary is addr, with no replicas (a copy of the
+// redirection says. If addr is the primary of a shard of t, the slot joins that shard; if
+// it is a replica of the shard serving slot, that replica has taken the shard over (a
+// failover): it becomes the shard's primary for all its slots, the old primary one of its
+// replicas; otherwise a new shard is added whose primary is addr, with no replicas (a copy of the
 // node t knows at addr, such as a replica just promoted, else a node with only Addr set).
 // t itself is not modified, and the copy shares all that did not change with it.
 //
@@ -35,6 +37,13 @@ func (t *Table) WithMoved(slot int, addr string) *Table {
 	old := int(t.slots[slot]) - 1 // -1 when uncovered
 	if old >= 0 && t.shards[old].Primary.Addr == addr {
 		return t
+	}
+	if old >= 0 {
+		for r, n := range t.shards[old].Replicas {
+			if n.Addr == addr {
+				return t.withPromoted(old, r)
+			}
+		}
 	}
 	to := -1
 	for i, p := range t.primaries {
@@ -82,6 +91,45 @@ func (t *Table) WithMoved(slot int, addr string) *Table {
 	s.Ranges = addSlot(s.Ranges, slot)
 	nt.shards[to] = &s
 	nt.slots[slot] = uint16(to + 1)
+	return nt
+}
+
+// withPromoted returns a copy of t in which replica r of shard i has taken the shard over,
+// as a MOVED to a replica of the slot's own shard says (a failover): it serves every slot
+// of the shard, and the old primary is listed among its replicas until a refresh says
+// what it became. Only one primary per shard remains, so a command sent to every primary
+// never reaches the shard twice.
+func (t *Table) withPromoted(i, r int) *Table {
+	old := t.shards[i]
+	promoted := *old.Replicas[r]
+	promoted.Role = RolePrimary
+	demoted := *old.Primary
+	demoted.Role = RoleReplica
+	reps := make([]*Node, 0, len(old.Replicas))
+	for k, n := range old.Replicas {
+		if k != r {
+			reps = append(reps, n)
+		}
+	}
+	reps = append(reps, &demoted)
+
+	nt := new(Table)
+	*nt = *t
+	nt.shards = slices.Clone(t.shards)
+	nt.shards[i] = &Shard{Primary: &promoted, Replicas: reps, Ranges: old.Ranges}
+	nt.primaries = slices.Clone(t.primaries)
+	nt.primaries[i] = &promoted
+	nt.byAddr = maps.Clone(t.byAddr)
+	nt.byAddr[promoted.Addr] = &promoted
+	nt.byAddr[demoted.Addr] = &demoted
+	nt.nodes = make([]*Node, 0, len(t.nodes))
+	nt.nodes = append(nt.nodes, nt.primaries...)
+	for _, n := range t.nodes[len(t.primaries):] {
+		if n.Addr != promoted.Addr {
+			nt.nodes = append(nt.nodes, n)
+		}
+	}
+	nt.nodes = append(nt.nodes, &demoted)
 	return nt
 }
 

@@ -170,6 +170,8 @@ func TestWithMoved(t *testing.T) {
 			"10.0.0.1:7000[online] 1-8191 <- 10.0.0.1:7001[online]\n10.0.0.2:7000[online] 8192-16383\n10.0.0.5:7000 0-0\n"},
 		{"to a replica (promoted)", 16383, "10.0.0.1:7001",
 			"10.0.0.1:7000[online] 0-8191 <- 10.0.0.1:7001[online]\n10.0.0.2:7000[online] 8192-16382\n10.0.0.1:7001[online] 16383-16383\n"},
+		{"to a replica of its own shard (failover: the shard follows)", 100, "10.0.0.1:7001",
+			"10.0.0.1:7001[online] 0-8191 <- 10.0.0.1:7000[online]\n10.0.0.2:7000[online] 8192-16383\n"},
 		{"unbracketed IPv6", 5, "::1:7000",
 			"10.0.0.1:7000[online] 0-4,6-8191 <- 10.0.0.1:7001[online]\n10.0.0.2:7000[online] 8192-16383\n[::1]:7000 5-5\n"},
 		{"already there", 5, "10.0.0.1:7000", ""},
@@ -207,6 +209,18 @@ func TestWithMoved(t *testing.T) {
 	}
 	if len(m.Nodes()) != 3 || len(m.Primaries()) != 3 {
 		t.Errorf("Nodes %d, Primaries %d", len(m.Nodes()), len(m.Primaries()))
+	}
+
+	// A failover: one primary per shard, the old one a replica of the new.
+	f := orig.WithMoved(100, "10.0.0.1:7001")
+	if len(f.Primaries()) != 2 || len(f.Nodes()) != 3 {
+		t.Errorf("after a failover: Primaries %d, Nodes %d", len(f.Primaries()), len(f.Nodes()))
+	}
+	if n := f.NodeByAddr("10.0.0.1:7000"); n == nil || n.Role != RoleReplica {
+		t.Errorf("old primary = %+v", n)
+	}
+	if n := f.NodeByAddr("10.0.0.1:7001"); n == nil || n.Role != RolePrimary || f.Slot(0).Primary != n {
+		t.Errorf("promoted = %+v", n)
 	}
 
 	// Into an uncovered slot, and chained moves: every slot of a shard to another.
