@@ -32,15 +32,21 @@ func Cmd(args ...any) Command { return Command{args: args} }
 //   - Commands are grouped by the node that owns their slot; each group is sent as one
 //     pipeline, in the caller's order, the groups in parallel (commands on different
 //     nodes have no keys in common). Keyless commands all go to one node. A read of a
-//     slot that an earlier command of the same DoMulti writes goes to the primary,
-//     whatever Options.ReadFrom says.
+//     slot that any command of the same DoMulti writes — before or after the read, in a
+//     transaction, blocking or split — goes to the primary, in its place in the
+//     primary's pipeline, whatever Options.ReadFrom says; a keyless write (FLUSHALL,
+//     FLUSHDB…) or a command the table does not know counts as writing every slot.
+//   - A command with an argument of a type Cmd does not take fails alone, unsent.
 //   - A multi-key command split by slot (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) is
 //     sent as one part per slot, each at the command's place in its node's pipeline;
 //     a fan-out command (DBSIZE, FLUSHALL, SCRIPT LOAD, …) as one part in every target
 //     node's pipeline. The parts' replies are merged as Do merges them.
 //   - Commands that cannot be pipelined are barriers: everything before them completes
 //     first, everything after starts after them. They are blocking commands (BLPOP,
-//     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection) and transactions.
+//     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection, their wait on the
+//     server bounded by ctx and their own timeout, not by CommandTimeout; the time they
+//     take is not counted in the CommandTimeout of the commands after them) and
+//     transactions.
 //   - What comes back MOVED is sent again, in a pipeline to the slot's new owner, in
 //     the caller's order per node, while attempts are left. What then still needs it —
 //     redirected by ASK, asked to retry (TRYAGAIN, CLUSTERDOWN, LOADING…), failed before
@@ -149,35 +155,105 @@ func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []
 		}
 		return results
 	}
-	ctx, cancel := c.deriveCtx(ctx)
-	defer cancel()
-	m := multiRun{c: c, ctx: ctx, cmds: cmds, results: results, mt: mt, plans: make([]plan, len(cmds))}
+	m := multiRun{c: c, caller: ctx, cmds: cmds, results: results, mt: mt, plans: make([]plan, len(cmds))}
+	m.deadline = time.Now().Add(c.opts.CommandTimeout)
+	m.ctx, m.cancel = context.WithDeadline(ctx, m.deadline)
+	defer func() { m.cancel() }()
 	m.run()
 	return results
 }
 
+// blocking runs the blocking command i as Do runs it: under the caller's context, its
+// server-side wait not bounded by CommandTimeout. The commands after it keep what was
+// left of CommandTimeout when it began: the time it took moves their deadline.
+func (m *multiRun) blocking(i int, args []any) {
+	start := time.Now()
+	var tr callTrace
+	m.results[i] = m.c.do(m.caller, args, &tr)
+	m.mt.add(&tr)
+	m.deadline = m.deadline.Add(time.Since(start))
+	m.cancel()
+	m.ctx, m.cancel = context.WithDeadline(m.caller, m.deadline)
+}
+
 // multiRun is the state of one DoMulti.
 type multiRun struct {
-	c       *Client
-	ctx     context.Context
-	cmds    []Command
-	results []Result
-	mt      *multiTrace
-	plans   []plan
-	seg     []int        // the commands of the current segment (between barriers)
-	keyless *node.Node   // the node of keyless commands, picked once
-	written map[int]bool // slots written by earlier commands
+	c        *Client
+	caller   context.Context    // the caller's context: blocking commands' own bound
+	ctx      context.Context    // the caller's, ending at deadline: the other commands'
+	cancel   context.CancelFunc // ctx's
+	deadline time.Time          // CommandTimeout from the start, plus blocking commands' time
+	cmds     []Command
+	results  []Result
+	mt       *multiTrace
+	plans    []plan
+	seg      []int        // the commands of the current segment (between barriers)
+	keyless  *node.Node   // the node of keyless commands, picked once
+	written  map[int]bool // slots some command of the DoMulti writes (see planWrites)
+	writeAll bool         // some command may write any slot (FLUSHALL, an unknown command…)
+}
+
+// planWrites records, before anything is sent, the slots the DoMulti's commands may
+// write, wherever they are (before or after a read, in a transaction, blocking): a read
+// of such a slot goes to the primary, in its place in the primary's pipeline, so it sees
+// the writes before it and none after it. A write with no key (FLUSHALL, FLUSHDB, a
+// keyless script…) or a command the table does not know counts as writing every slot.
+// Only needed when reads may go to replicas.
+func (m *multiRun) planWrites() {
+	var buf [16]int
+	for _, cmd := range m.cmds {
+		args := cmd.args
+		if len(args) == 0 || resp.CheckArgs(args) != nil {
+			continue // not sent
+		}
+		info := command.Lookup(args)
+		switch {
+		case info == nil:
+			m.writeAll = true
+			return
+		case info.ConnState != command.ConnNone || info.ReadOnly():
+			continue // MULTI, EXEC, WATCH… write nothing themselves
+		}
+		idx, _ := info.SlotIndexes(args, buf[:0])
+		if len(idx) == 0 {
+			if info.Has(command.FlagWrite) || info.Has(command.FlagMayReplicate) ||
+				info.Has(command.FlagNoMandatoryKeys) {
+				m.writeAll = true
+				return
+			}
+			continue
+		}
+		if m.written == nil {
+			m.written = map[int]bool{}
+		}
+		for _, k := range idx {
+			m.written[argSlot(args[k])] = true
+		}
+	}
+}
+
+// replicaRead reports whether a read of slot may go to a replica: nothing in the
+// DoMulti writes it.
+func (m *multiRun) replicaRead(slot int) bool {
+	return !m.writeAll && !m.written[slot]
 }
 
 // run plans the commands in order, running each segment when a barrier comes.
 func (m *multiRun) run() {
 	c := m.c
+	if c.opts.ReadFrom != ReadPrimary {
+		m.planWrites()
+	}
 	w := conn.NewWaiter(m.ctx, timeZero)
 	defer w.Release()
 	for i := 0; i < len(m.cmds); i++ {
 		args := m.cmds[i].args
 		if len(args) == 0 {
 			m.results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
+			continue
+		}
+		if err := resp.CheckArgs(args); err != nil { // this command fails, not its pipeline
+			m.results[i] = Result{err: err}
 			continue
 		}
 		info, err := c.lookup(&w, args)
@@ -188,9 +264,9 @@ func (m *multiRun) run() {
 		switch {
 		case isBlocking(info, args): // first: WAITAOF is unknown to the 7.0 table
 			m.flush()
-			var tr callTrace
-			m.results[i] = c.do(m.ctx, args, &tr)
-			m.mt.add(&tr)
+			m.blocking(i, args)
+			w.Release()
+			w = conn.NewWaiter(m.ctx, timeZero) // the new deadline
 			continue
 		case info == nil:
 		case info.ConnState != command.ConnNone && info.Name == "multi":
@@ -289,15 +365,7 @@ func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bo
 		}
 		n = m.keyless
 	default:
-		if readonly && m.written[slot] {
-			readonly = false // read what this pipeline wrote: the primary has it
-		}
-		if info == nil || !info.ReadOnly() {
-			if m.written == nil {
-				m.written = map[int]bool{}
-			}
-			m.written[slot] = true
-		}
+		readonly = readonly && m.replicaRead(slot) // the primary orders it among the writes
 		n, err = m.c.pick(slot, readonly, nil)
 	}
 	if err != nil {
@@ -335,7 +403,7 @@ func (m *multiRun) flush() {
 			if !p.redo || p.fan || p.why == nil || !p.why.IsMoved() {
 				continue
 			}
-			readonly := p.info != nil && p.info.ReadOnly() && !m.written[p.slot]
+			readonly := p.info != nil && p.info.ReadOnly() && m.replicaRead(p.slot)
 			n, err := m.c.pick(p.slot, readonly, nil)
 			if err != nil {
 				break // redone one by one, which reports it
@@ -416,7 +484,7 @@ func (m *multiRun) account(w *conn.Waiter, p *part) {
 	var tr callTrace
 	tr.attempts, tr.redirects = 1+p.moves, p.moves // the pipelined tries
 	if p.redo {
-		var one callTrace
+		one := callTrace{primary: p.slot >= 0 && !m.replicaRead(p.slot)}
 		*p.out = m.c.doSlot(w, p.info, p.slot, p.args, &one)
 		tr.attempts += one.attempts
 		tr.redirects += one.redirects
