@@ -64,8 +64,17 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // followed (after other commands, possibly) by such a transaction belongs to it: WATCH,
 // the commands between, and the transaction run in one go on the dedicated connection,
 // and EXEC answers nil when a watched key changed meanwhile (for a WATCH that can act
-// on what it read, use Client.Watch). A WATCH with no transaction after it fails with a
+// on what it read, use Client.Watch). WATCH and the commands between go first, then the
+// transaction (one round trip more): if a WATCH was not answered OK (ASK during a
+// migration, say), the transaction is not sent and MULTI, its commands and EXEC fail
+// with a *TxNotRunError. A WATCH with no transaction after it fails with a
 // *ConnStateError.
+//
+// A transaction runs on one node: a command that runs on every node (KEYS, DBSIZE,
+// FLUSHALL, SCRIPT LOAD…; PING excepted) is refused in it, and so is the whole
+// transaction, unsent. A transaction does not follow ASK: during a migration of its
+// slot, a command whose key has left the source answers ASK when queued and EXEC
+// answers EXECABORT (nothing ran); send it again once the migration is over.
 //
 // Other commands that change their connection's state (WATCH, SUBSCRIBE, HELLO, …)
 // fail with a *ConnStateError, as with Do, and are not barriers.
@@ -579,7 +588,7 @@ func (m *multiRun) runTx(i, multi, end int) {
 	pre := batch[:multi-i]
 	vs, err := m.c.runTx(m.ctx, pre, batch[multi-i+1:len(batch)-1], batch[len(batch)-1])
 	for k := i; k <= end; k++ {
-		if err != nil {
+		if err != nil && k-i >= len(vs) { // vs: pre's replies when the WATCH failed
 			m.results[k] = Result{err: err}
 		} else {
 			m.results[k] = Result{val: vs[k-i]}
