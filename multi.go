@@ -32,15 +32,21 @@ func Cmd(args ...any) Command { return Command{args: args} }
 //   - Commands are grouped by the node that owns their slot; each group is sent as one
 //     pipeline, in the caller's order, the groups in parallel (commands on different
 //     nodes have no keys in common). Keyless commands all go to one node. A read of a
-//     slot that an earlier command of the same DoMulti writes goes to the primary,
-//     whatever Options.ReadFrom says.
+//     slot that any command of the same DoMulti writes — before or after the read, in a
+//     transaction, blocking or split — goes to the primary, in its place in the
+//     primary's pipeline, whatever Options.ReadFrom says; a keyless write (FLUSHALL,
+//     FLUSHDB…) or a command the table does not know counts as writing every slot.
+//   - A command with an argument of a type Cmd does not take fails alone, unsent.
 //   - A multi-key command split by slot (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) is
 //     sent as one part per slot, each at the command's place in its node's pipeline;
 //     a fan-out command (DBSIZE, FLUSHALL, SCRIPT LOAD, …) as one part in every target
 //     node's pipeline. The parts' replies are merged as Do merges them.
 //   - Commands that cannot be pipelined are barriers: everything before them completes
 //     first, everything after starts after them. They are blocking commands (BLPOP,
-//     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection) and transactions.
+//     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection, their wait on the
+//     server bounded by ctx and their own timeout, not by CommandTimeout; the time they
+//     take is not counted in the CommandTimeout of the commands after them) and
+//     transactions.
 //   - What comes back MOVED is sent again, in a pipeline to the slot's new owner, in
 //     the caller's order per node, while attempts are left. What then still needs it —
 //     redirected by ASK, asked to retry (TRYAGAIN, CLUSTERDOWN, LOADING…), failed before
@@ -58,8 +64,17 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // followed (after other commands, possibly) by such a transaction belongs to it: WATCH,
 // the commands between, and the transaction run in one go on the dedicated connection,
 // and EXEC answers nil when a watched key changed meanwhile (for a WATCH that can act
-// on what it read, use Client.Watch). A WATCH with no transaction after it fails with a
+// on what it read, use Client.Watch). WATCH and the commands between go first, then the
+// transaction (one round trip more): if a WATCH was not answered OK (ASK during a
+// migration, say), the transaction is not sent and MULTI, its commands and EXEC fail
+// with a *TxNotRunError. A WATCH with no transaction after it fails with a
 // *ConnStateError.
+//
+// A transaction runs on one node: a command that runs on every node (KEYS, DBSIZE,
+// FLUSHALL, SCRIPT LOAD…; PING excepted) is refused in it, and so is the whole
+// transaction, unsent. A transaction does not follow ASK: during a migration of its
+// slot, a command whose key has left the source answers ASK when queued and EXEC
+// answers EXECABORT (nothing ran); send it again once the migration is over.
 //
 // Other commands that change their connection's state (WATCH, SUBSCRIBE, HELLO, …)
 // fail with a *ConnStateError, as with Do, and are not barriers.
@@ -149,35 +164,47 @@ func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []
 		}
 		return results
 	}
-	ctx, cancel := c.deriveCtx(ctx)
-	defer cancel()
-	m := multiRun{c: c, ctx: ctx, cmds: cmds, results: results, mt: mt, plans: make([]plan, len(cmds))}
+	m := multiRun{c: c, caller: ctx, cmds: cmds, results: results, mt: mt, plans: make([]plan, len(cmds))}
+	m.deadline = time.Now().Add(c.opts.CommandTimeout)
+	m.ctx, m.cancel = context.WithDeadline(ctx, m.deadline)
+	defer func() { m.cancel() }()
 	m.run()
 	return results
 }
 
 // multiRun is the state of one DoMulti.
 type multiRun struct {
-	c       *Client
-	ctx     context.Context
-	cmds    []Command
-	results []Result
-	mt      *multiTrace
-	plans   []plan
-	seg     []int        // the commands of the current segment (between barriers)
-	keyless *node.Node   // the node of keyless commands, picked once
-	written map[int]bool // slots written by earlier commands
+	c        *Client
+	caller   context.Context    // the caller's context: blocking commands' own bound
+	ctx      context.Context    // the caller's, ending at deadline: the other commands'
+	cancel   context.CancelFunc // ctx's
+	deadline time.Time          // CommandTimeout from the start, plus blocking commands' time
+	cmds     []Command
+	results  []Result
+	mt       *multiTrace
+	plans    []plan
+	seg      []int        // the commands of the current segment (between barriers)
+	keyless  *node.Node   // the node of keyless commands, picked once
+	written  map[int]bool // slots some command of the DoMulti writes (see planWrites)
+	writeAll bool         // some command may write any slot (FLUSHALL, an unknown command…)
 }
 
 // run plans the commands in order, running each segment when a barrier comes.
 func (m *multiRun) run() {
 	c := m.c
+	if c.opts.ReadFrom != ReadPrimary {
+		m.planWrites()
+	}
 	w := conn.NewWaiter(m.ctx, timeZero)
 	defer w.Release()
 	for i := 0; i < len(m.cmds); i++ {
 		args := m.cmds[i].args
 		if len(args) == 0 {
 			m.results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
+			continue
+		}
+		if err := resp.CheckArgs(args); err != nil { // this command fails, not its pipeline
+			m.results[i] = Result{err: err}
 			continue
 		}
 		info, err := c.lookup(&w, args)
@@ -188,9 +215,9 @@ func (m *multiRun) run() {
 		switch {
 		case isBlocking(info, args): // first: WAITAOF is unknown to the 7.0 table
 			m.flush()
-			var tr callTrace
-			m.results[i] = c.do(m.ctx, args, &tr)
-			m.mt.add(&tr)
+			m.blocking(i, args)
+			w.Release()
+			w = conn.NewWaiter(m.ctx, timeZero) // the new deadline
 			continue
 		case info == nil:
 		case info.ConnState != command.ConnNone && info.Name == "multi":
@@ -289,15 +316,7 @@ func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bo
 		}
 		n = m.keyless
 	default:
-		if readonly && m.written[slot] {
-			readonly = false // read what this pipeline wrote: the primary has it
-		}
-		if info == nil || !info.ReadOnly() {
-			if m.written == nil {
-				m.written = map[int]bool{}
-			}
-			m.written[slot] = true
-		}
+		readonly = readonly && m.replicaRead(slot) // the primary orders it among the writes
 		n, err = m.c.pick(slot, readonly, nil)
 	}
 	if err != nil {
@@ -335,7 +354,7 @@ func (m *multiRun) flush() {
 			if !p.redo || p.fan || p.why == nil || !p.why.IsMoved() {
 				continue
 			}
-			readonly := p.info != nil && p.info.ReadOnly() && !m.written[p.slot]
+			readonly := p.info != nil && p.info.ReadOnly() && m.replicaRead(p.slot)
 			n, err := m.c.pick(p.slot, readonly, nil)
 			if err != nil {
 				break // redone one by one, which reports it
@@ -416,7 +435,7 @@ func (m *multiRun) account(w *conn.Waiter, p *part) {
 	var tr callTrace
 	tr.attempts, tr.redirects = 1+p.moves, p.moves // the pipelined tries
 	if p.redo {
-		var one callTrace
+		one := callTrace{primary: p.slot >= 0 && !m.replicaRead(p.slot)}
 		*p.out = m.c.doSlot(w, p.info, p.slot, p.args, &one)
 		tr.attempts += one.attempts
 		tr.redirects += one.redirects
@@ -511,7 +530,7 @@ func (m *multiRun) runTx(i, multi, end int) {
 	pre := batch[:multi-i]
 	vs, err := m.c.runTx(m.ctx, pre, batch[multi-i+1:len(batch)-1], batch[len(batch)-1])
 	for k := i; k <= end; k++ {
-		if err != nil {
+		if err != nil && k-i >= len(vs) { // vs: pre's replies when the WATCH failed
 			m.results[k] = Result{err: err}
 		} else {
 			m.results[k] = Result{val: vs[k-i]}

@@ -68,7 +68,8 @@ type callTrace struct {
 	slot      int
 	attempts  int
 	redirects int
-	asks      int // of redirects
+	asks      int  // of redirects
+	primary   bool // set by the caller: a read goes to the primary (DoMulti: the slot is written)
 }
 
 // do is Do without the hooks.
@@ -319,7 +320,7 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		n := target
 		if n == nil {
 			var err error
-			if n, err = c.pick(slot, readonly, exclude); err != nil {
+			if n, err = c.pick(slot, readonly && !tr.primary, exclude); err != nil {
 				if first != nil {
 					return Result{err: first}
 				}

@@ -38,12 +38,14 @@ type Tx struct {
 // Without keys, the transaction's slot is that of the first command with a key, and the
 // connection is taken then. The connection is UNWATCHed and returned to the pool
 // afterwards (or closed, if the context ended mid-way), also when fn panics (the panic
-// goes on). A MOVED answer to WATCH — the slot moved — is followed once; everything is
-// bounded by the context and CommandTimeout.
+// goes on); the UNWATCH is bounded by ctx and CommandTimeout, and when they end first
+// the connection is closed instead. A MOVED answer to WATCH — the slot moved — is
+// followed once; every wait is bounded by the context and CommandTimeout.
 func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...string) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	caller := ctx
 	ctx, cancel := c.deriveCtx(ctx)
 	defer cancel()
 	slot := -1
@@ -55,7 +57,7 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 		slot = s
 	}
 	tx := &Tx{c: c, slot: slot}
-	defer tx.release() // also when fn panics: the connection goes back
+	defer tx.release(caller) // also when fn panics: the connection goes back
 	if len(keys) > 0 {
 		args := make([]any, 0, len(keys)+1)
 		args = append(args, "WATCH")
@@ -88,7 +90,7 @@ func (tx *Tx) watch(ctx context.Context, args []any) error {
 			addr := resolveAddr(e.Addr, tx.n.Addr())
 			tx.c.applyMoved(e.Slot, addr)
 			target = tx.c.node(addr)
-			tx.giveBack()
+			tx.giveBack(ctx)
 			continue
 		}
 		return nil
@@ -109,7 +111,9 @@ func (tx *Tx) connect(ctx context.Context, target *node.Node) error {
 			return err
 		}
 	}
-	cn, err := n.Dedicated(ctx)
+	dctx, cancel := tx.c.deriveCtx(ctx) // the call's deadline: CommandTimeout too
+	defer cancel()
+	cn, err := n.Dedicated(dctx)
 	if err != nil {
 		return err
 	}
@@ -126,7 +130,7 @@ func (tx *Tx) ready(ctx context.Context) error {
 	}
 	if tx.cn != nil && tx.keyless && tx.slot >= 0 {
 		if n, err := tx.c.pick(tx.slot, false, nil); err == nil && n != tx.n {
-			tx.giveBack()
+			tx.giveBack(ctx)
 		}
 		tx.keyless = false
 	}
@@ -195,6 +199,8 @@ func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 		}
 		if info := command.Lookup(cmd.args); info != nil && info.ConnState != command.ConnNone {
 			return nil, connStateErr(info)
+		} else if info != nil && fansOut(info) && info.Name != "ping" {
+			return nil, errTxFanout(info)
 		}
 		if err := tx.checkSlot(cmd.args); err != nil {
 			return nil, err
@@ -247,24 +253,29 @@ func (tx *Tx) exec(ctx context.Context, args []any) (resp.Value, error) {
 	return v, err
 }
 
-// giveBack returns the connection: UNWATCHed when it is healthy, closed otherwise.
-func (tx *Tx) giveBack() {
+// giveBack returns the connection: UNWATCHed when it is healthy, closed otherwise. The
+// UNWATCH is bounded by the call's deadline (ctx's, and CommandTimeout): when the
+// context has ended, or the UNWATCH does not come back by then, the connection is
+// closed instead, and the caller is not held.
+func (tx *Tx) giveBack(ctx context.Context) {
 	if tx.cn == nil {
 		return
 	}
+	if !tx.dead && ctx.Err() != nil {
+		tx.dead = true
+	}
 	if !tx.dead {
-		ctx, cancel := context.WithTimeout(context.Background(), tx.c.opts.CommandTimeout)
 		if _, err := tx.exec(ctx, []any{"UNWATCH"}); err != nil {
 			tx.dead = true
 		}
-		cancel()
 	}
 	tx.n.Release(tx.cn, !tx.dead)
 	tx.n, tx.cn, tx.dead = nil, nil, false
 }
 
-// release ends the transaction: the connection goes back and tx is unusable.
-func (tx *Tx) release() {
-	tx.giveBack()
+// release ends the transaction: the connection goes back (see giveBack) and tx is
+// unusable.
+func (tx *Tx) release(ctx context.Context) {
+	tx.giveBack(ctx)
 	tx.done = true
 }

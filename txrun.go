@@ -24,7 +24,8 @@ func (p *TxPipe) Do(args ...any) { p.cmds = append(p.cmds, Command{args: args}) 
 // TxPipelined runs the commands fn queues on p as one MULTI … EXEC transaction, without
 // WATCH (use Watch for an optimistic transaction), on a dedicated connection to the node
 // of their keys' slot; all keys must be in one slot (else a *CrossSlotError, nothing
-// sent). It returns one Result per queued command: its reply within EXEC's. A command
+// sent), and a command that runs on every node (KEYS, DBSIZE, FLUSHALL…) is refused
+// (nothing sent). A transaction does not follow ASK (see DoMulti). It returns one Result per queued command: its reply within EXEC's. A command
 // the server rejected when queuing aborts the whole transaction (EXECABORT), returned as
 // the error with the rejected command's Result set. A MOVED answer while queuing —
 // nothing ran — is followed once. If fn returns an error, nothing is sent and that
@@ -67,17 +68,27 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 }
 
 // txSlot checks the commands of a transaction before anything is sent: none empty,
-// none changing the connection's state (but the WATCHes of pre), all keys in one slot
-// (returned; -1 when keyless).
+// none with an argument of an unsupported type, none changing the connection's state
+// (but the WATCHes of pre), none running on every node (KEYS, FLUSHALL…: the
+// transaction runs on one), all keys in one slot (returned; -1 when keyless).
 func (c *Client) txSlot(pre, body [][]any) (int, error) {
 	slot, key := -1, ""
 	for i, args := range append(pre[:len(pre):len(pre)], body...) {
 		if len(args) == 0 {
 			return 0, errors.New("redline: transaction: empty command")
 		}
+		if err := resp.CheckArgs(args); err != nil {
+			return 0, err
+		}
 		info := command.Lookup(args)
-		if info != nil && info.ConnState != command.ConnNone && !(i < len(pre) && info.Name == "watch") {
-			return 0, connStateErr(info)
+		switch {
+		case info == nil:
+		case info.ConnState != command.ConnNone:
+			if !(i < len(pre) && info.Name == "watch") {
+				return 0, connStateErr(info)
+			}
+		case fansOut(info) && info.Name != "ping":
+			return 0, errTxFanout(info)
 		}
 		s, err := c.slotOf(info, args)
 		if err != nil {
@@ -95,6 +106,12 @@ func (c *Client) txSlot(pre, body [][]any) (int, error) {
 	return slot, nil
 }
 
+// errTxFanout is the error for a command that runs on every node (KEYS, DBSIZE,
+// FLUSHALL…) inside a transaction, which runs on one node.
+func errTxFanout(info *command.Info) error {
+	return fmt.Errorf("redline: transaction: %s runs on every node, its replies merged; a transaction runs on one node: send it outside MULTI … EXEC", commandUpper(info.Name))
+}
+
 // firstKey returns a copy of the command's first key (or shard channel).
 func firstKey(info *command.Info, args []any) string {
 	var buf [16]int
@@ -107,8 +124,11 @@ func firstKey(info *command.Info, args []any) string {
 
 // runTx runs pre (WATCH and other commands before MULTI, or nothing), MULTI, body and
 // end (EXEC or DISCARD) on a dedicated connection to the node of their slot and returns
-// every reply, in order. A MOVED answer to a queued command, with EXEC aborted and
-// nothing but WATCH before MULTI (so nothing ran), is followed once.
+// every reply, in order. When pre is not empty it goes first, alone (one round trip
+// more): if a WATCH of it was not answered OK, the transaction is not sent, and runTx
+// returns pre's replies with a *TxNotRunError. A MOVED answer to WATCH, or to a queued
+// command with EXEC aborted, when nothing but WATCH came before MULTI (so nothing ran),
+// is followed once.
 func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]resp.Value, error) {
 	slot, err := c.txSlot(pre, body)
 	if err != nil {
@@ -120,8 +140,7 @@ func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 			watchOnly = false
 		}
 	}
-	batch := make([][]any, 0, len(pre)+len(body)+2)
-	batch = append(batch, pre...)
+	batch := make([][]any, 0, len(body)+2)
 	batch = append(batch, []any{"MULTI"})
 	batch = append(batch, body...)
 	batch = append(batch, end)
@@ -133,13 +152,20 @@ func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 				return nil, err
 			}
 		}
-		vs, err := c.execDedicated(ctx, n, batch)
+		vs, err := c.execDedicated(ctx, n, pre, batch)
+		var nr *TxNotRunError
+		if errors.As(err, &nr) && attempt == 1 && watchOnly && nr.Watch.IsMoved() {
+			addr := resolveAddr(nr.Watch.Addr, n.Addr())
+			c.applyMoved(nr.Watch.Slot, addr)
+			target = c.node(addr)
+			continue
+		}
 		if err != nil {
-			return nil, err
+			return vs, err
 		}
 		last := vs[len(vs)-1].Err
 		if attempt == 1 && watchOnly && last != nil && last.Code == "EXECABORT" {
-			for _, v := range vs[:len(vs)-1] {
+			for _, v := range vs[len(pre) : len(vs)-1] {
 				if e := v.Err; e != nil && e.IsMoved() {
 					addr := resolveAddr(e.Addr, n.Addr())
 					c.applyMoved(e.Slot, addr)
@@ -155,18 +181,57 @@ func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 	}
 }
 
-// execDedicated sends batch as one pipeline on a dedicated connection of n and gives the
-// connection back (closed if its replies were not all read).
-func (c *Client) execDedicated(ctx context.Context, n *node.Node, batch [][]any) ([]resp.Value, error) {
+// TxNotRunError is the result of the commands of a transaction in DoMulti (MULTI, its
+// commands, EXEC) when a WATCH before it failed: the transaction was not sent, nothing
+// of it ran. Watch is the WATCH's error reply (ASK during a migration, MOVED, …).
+type TxNotRunError struct {
+	Watch *resp.Error
+}
+
+// Error says that the transaction was not sent, and why.
+func (e *TxNotRunError) Error() string {
+	return "redline: transaction not sent: its WATCH failed: " + e.Watch.Error()
+}
+
+// Unwrap returns the WATCH's error.
+func (e *TxNotRunError) Unwrap() error { return e.Watch }
+
+// SafeToRetry is true: nothing of the transaction ran.
+func (e *TxNotRunError) SafeToRetry() bool { return true }
+
+// execDedicated sends pre (if any) then batch, each as one pipeline, on a dedicated
+// connection of n, and gives the connection back (closed if its replies were not all
+// read, or if the transaction was not sent: a WATCH may be in force). A WATCH of pre
+// answered with an error stops it before batch: pre's replies and a *TxNotRunError.
+func (c *Client) execDedicated(ctx context.Context, n *node.Node, pre, batch [][]any) ([]resp.Value, error) {
 	cn, err := n.Dedicated(ctx)
 	if err != nil {
 		return nil, err
 	}
 	w := conn.NewWaiter(ctx, timeZero)
 	defer w.Release()
+	var pv []resp.Value
+	if len(pre) > 0 {
+		if pv, err = cn.ExecMulti(&w, pre); err != nil {
+			n.Release(cn, false)
+			return nil, err
+		}
+		for k, v := range pv {
+			if in := command.Lookup(pre[k]); v.Err != nil && in != nil && in.Name == "watch" {
+				n.Release(cn, false)
+				return pv, &TxNotRunError{Watch: v.Err}
+			}
+		}
+	}
 	vs, err := cn.ExecMulti(&w, batch)
 	n.Release(cn, err == nil)
-	return vs, err
+	if err != nil {
+		return nil, err
+	}
+	if pv != nil {
+		vs = append(pv, vs...)
+	}
+	return vs, nil
 }
 
 // txResults reads the replies of MULTI, n queued commands and EXEC: one Result per

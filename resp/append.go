@@ -12,10 +12,8 @@ import (
 // ("1" or "0"). Any other type is an error naming the argument's index and type, and dst is
 // returned unchanged. It does not allocate when dst has enough capacity.
 func AppendCommand(dst []byte, args ...any) ([]byte, error) {
-	for i, a := range args {
-		if !supportedArg(a) {
-			return dst, unsupportedArg(i, a)
-		}
+	if err := CheckArgs(args); err != nil {
+		return dst, err
 	}
 	dst = AppendArrayHeader(dst, len(args))
 	for _, a := range args {
@@ -57,6 +55,17 @@ func AppendCommand(dst []byte, args ...any) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// CheckArgs returns the error AppendCommand would return for args (an argument of an
+// unsupported type), or nil: a command can be checked before it joins a pipeline.
+func CheckArgs(args []any) error {
+	for i, a := range args {
+		if !supportedArg(a) {
+			return unsupportedArg(i, a)
+		}
+	}
+	return nil
 }
 
 func supportedArg(a any) bool {
