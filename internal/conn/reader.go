@@ -67,7 +67,8 @@ func (c *Conn) readLoop() {
 			verify.held = append(verify.held, r) // released when a marker verifies the stream
 			continue
 		}
-		if !r.complete(nil) && !r.health {
+		health := r.health // complete may recycle r: read it first
+		if !r.complete(nil) && !health {
 			// The reply went to a request its caller gave up: maybe not its own.
 			if c.looksLikeMarker(v) {
 				c.die(c.desyncErr("a sync marker's reply came in place of another", v))
