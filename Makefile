@@ -57,8 +57,7 @@ fuzz-short fuzz:
 ## soak: the reliability suite (TestReliability*, also part of `make test`) run longer —
 ## more failover rounds, keys, slots and clients, linearizability phases of 20s — without
 ## the race detector, printing the FIGURE lines docs/RELIABILITY.md reports (full log in
-## soak.log). Not in CI. The router's differential test runs in it too (5 minutes) once
-## enabled: until the DoMulti ordering fix is merged it is skipped unless REDLINE_DIFF=1.
+## soak.log). Not in CI. The router's differential test runs in it too (5 minutes; short in make test).
 soak: deps
 	set -o pipefail; ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	REDLINE_SOAK=1 $(GO) test -count=1 -timeout 60m -run 'TestReliability|TestRouterDifferential' -v . 2>&1 | tee soak.log | \
