@@ -43,7 +43,8 @@ unit:
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -vx 'github.com/redline-go/redline') && \
 	$(GO) test -race -count=1 -timeout 14m . && \
 	(cd redlineotel && $(GO) test -race -count=1 -timeout 5m ./...) && \
-	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$' .
+	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$' . && \
+	$(GO) test -count=1 -timeout 5m -run 'TestFault|TestSingleFlightDial' ./internal/node/
 
 ## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=5m` for longer runs
 fuzz-short fuzz:

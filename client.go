@@ -103,6 +103,10 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 	c.install(nil, t)
 	c.wg.Add(1)
 	go c.refreshLoop()
+	if o.ReadFrom != ReadPrimary {
+		c.wg.Add(1)
+		go c.roleCheckLoop()
+	}
 	return c, nil
 }
 

@@ -94,6 +94,20 @@ func (t *Table) WithMoved(slot int, addr string) *Table {
 	return nt
 }
 
+// WithPromoted returns a copy of t in which the replica at addr has taken its shard over
+// (it says it is a primary now, as after a failover): see WithMoved. It returns t itself
+// when addr is not a replica in t.
+func (t *Table) WithPromoted(addr string) *Table {
+	for i, s := range t.shards {
+		for r, n := range s.Replicas {
+			if n.Addr == addr {
+				return t.withPromoted(i, r)
+			}
+		}
+	}
+	return t
+}
+
 // withPromoted returns a copy of t in which replica r of shard i has taken the shard over,
 // as a MOVED to a replica of the slot's own shard says (a failover): it serves every slot
 // of the shard, and the old primary is listed among its replicas until a refresh says

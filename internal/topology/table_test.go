@@ -223,6 +223,14 @@ func TestWithMoved(t *testing.T) {
 		t.Errorf("promoted = %+v", n)
 	}
 
+	// WithPromoted: the same, learned from the replica itself (ROLE).
+	if d, want := describe(orig.WithPromoted("10.0.0.1:7001")), describe(f); d != want {
+		t.Errorf("WithPromoted:\n%s\nwant\n%s", d, want)
+	}
+	if orig.WithPromoted("10.0.0.2:7000") != orig || orig.WithPromoted("10.9.9.9:1") != orig {
+		t.Error("WithPromoted of a primary or an unknown node changed the table")
+	}
+
 	// Into an uncovered slot, and chained moves: every slot of a shard to another.
 	part := mustShards(t, tShard{slots: []int64{0, 9}, nodes: []tNode{nA}}, tShard{nodes: []tNode{nB}})
 	m = part.WithMoved(10, "10.0.0.2:7000")

@@ -1,0 +1,118 @@
+package redline
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/redistest"
+)
+
+// TestReplicaReadsFollowFailover: with ReadFrom replica-only, after a coordinated
+// CLUSTER FAILOVER of a shard, its reads land on a replica again (the demoted master)
+// within 1s — not on the new primary until the periodic refresh (30s by default), as
+// when nothing told the client: replica reads get no MOVED.
+func TestReplicaReadsFollowFailover(t *testing.T) {
+	cl := redistest.Run(t, redistest.Config{Masters: 3, ReplicasPerMaster: 1})
+	var last atomic.Value
+	c := newTestClient(t, cl, Options{ReadFrom: ReadReplicaOnly, Hooks: Hooks{
+		AfterCommand: func(ctx context.Context, e CommandEnd) { last.Store(e.Node) },
+	}})
+	ctx := ctxT(t, 60*time.Second)
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := cl.Node(0)
+	replica := replicaOf(t, topo, master)
+	key := keyOnNode(t, topo, master, "rf")
+	if err := c.Do(ctx, "GET", key).Err(); err != nil && err != Nil {
+		t.Fatal(err)
+	}
+	if got := last.Load(); got != replica.Addr() {
+		t.Fatalf("before: read served by %v, want the replica %s", got, replica.Addr())
+	}
+	if err := cl.Failover(ctx, replica, redistest.FailoverDefault); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Failover(context.Background(), master, redistest.FailoverDefault) })
+	done := time.Now()
+	for {
+		c.Do(ctx, "GET", key)
+		if last.Load() == master.Addr() {
+			break
+		}
+		if time.Since(done) > 5*time.Second {
+			t.Fatalf("5s after the failover, reads still go to %v (the new primary), not to the new replica %s", last.Load(), master.Addr())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(done)
+	t.Logf("replica reads back on a replica %v after the failover", took)
+	if took > time.Second {
+		t.Errorf("replica reads back on a replica only %v after the failover, want ≤ 1s", took)
+	}
+}
+
+// TestReplicaReadsFollowKilledPrimary: with two replicas per shard and ReadFrom
+// replica-only, after a primary is killed and one replica promoted, the shard's reads go
+// only to the remaining replica within 1s of the promotion (not half of them to the new
+// primary until the periodic refresh).
+func TestReplicaReadsFollowKilledPrimary(t *testing.T) {
+	cl := redistest.Run(t, redistest.Config{Masters: 3, ReplicasPerMaster: 2})
+	var last atomic.Value
+	c := newTestClient(t, cl, Options{ReadFrom: ReadReplicaOnly, Hooks: Hooks{
+		AfterCommand: func(ctx context.Context, e CommandEnd) { last.Store(e.Node) },
+	}})
+	ctx := ctxT(t, 90*time.Second)
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := cl.Node(0)
+	key := keyOnNode(t, topo, master, "rk")
+	var replicas []string
+	for _, r := range topo.ReplicasOf(master.ID()) {
+		replicas = append(replicas, r.Node.Addr())
+	}
+	for range 20 { // the client is connected to both replicas
+		c.Do(ctx, "GET", key)
+	}
+	if err := master.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	var promoted string
+	for promoted == "" {
+		if ctx.Err() != nil {
+			t.Fatal("no replica promoted")
+		}
+		for _, r := range topo.ReplicasOf(master.ID()) {
+			if role, err := r.Node.Role(ctx); err == nil && role == "master" {
+				promoted = r.Node.Addr()
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	at := time.Now()
+	lastOnPrimary := at
+	clean := 0 // reads in a row not served by the new primary
+	for clean < 50 {
+		c.Do(ctx, "GET", key)
+		if last.Load() == promoted {
+			clean = 0
+			lastOnPrimary = time.Now()
+		} else {
+			clean++
+		}
+		if time.Since(at) > 10*time.Second {
+			t.Fatalf("10s after the promotion, reads still go to the new primary %s", promoted)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	took := lastOnPrimary.Sub(at)
+	t.Logf("the last read on the new primary %v after the promotion (the 50 after it on the remaining replica)", took)
+	if took > time.Second {
+		t.Errorf("reads left the new primary only %v after the promotion, want ≤ 1s", took)
+	}
+}
