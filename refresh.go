@@ -224,7 +224,40 @@ func (c *Client) fetchTopology(ctx context.Context, n *node.Node) (*topology.Tab
 	if v.Err != nil {
 		return nil, &NodeError{Addr: n.Addr(), Phase: PhaseRead, Err: v.Err, Written: true}
 	}
-	return topology.ParseShards(v, n.Addr(), useTLS)
+	t, err := topology.ParseShards(v, n.Addr(), useTLS)
+	if err != nil || !demotedAsEmptyShard(t) {
+		return t, err
+	}
+	// Redis 7.0's CLUSTER SHARDS lists a master demoted by a failover as the master of a
+	// shard of its own, serving no slot, for a while (its shard id is stale); CLUSTER SLOTS,
+	// built from the nodes' roles, has it as the replica it is. Asked only then.
+	sv, err := n.Do(ctx, "CLUSTER", "SLOTS")
+	if err != nil || sv.Err != nil {
+		return t, nil
+	}
+	st, err := topology.ParseSlots(sv, n.Addr(), useTLS)
+	if err != nil {
+		return t, nil
+	}
+	for _, s := range t.Shards() {
+		if len(s.Ranges) == 0 {
+			if r := st.NodeByAddr(s.Primary.Addr); r != nil && r.Role == topology.RoleReplica {
+				return st, nil
+			}
+		}
+	}
+	return t, nil
+}
+
+// demotedAsEmptyShard reports whether t has a live primary serving no slot: a node being
+// added to the cluster, or a demoted master as Redis 7.0 lists it after a failover.
+func demotedAsEmptyShard(t *topology.Table) bool {
+	for _, s := range t.Shards() {
+		if len(s.Ranges) == 0 && !s.Primary.Failed() {
+			return true
+		}
+	}
+	return false
 }
 
 func unknownCommand(e *resp.Error) bool {

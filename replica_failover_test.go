@@ -2,6 +2,7 @@ package redline
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,12 +40,20 @@ func TestReplicaReadsFollowFailover(t *testing.T) {
 	t.Cleanup(func() { cl.Failover(context.Background(), master, redistest.FailoverDefault) })
 	done := time.Now()
 	for {
-		c.Do(ctx, "GET", key)
+		err := c.Do(ctx, "GET", key).Err()
 		if last.Load() == master.Addr() {
 			break
 		}
 		if time.Since(done) > 5*time.Second {
-			t.Fatalf("5s after the failover, reads still go to %v (the new primary), not to the new replica %s", last.Load(), master.Addr())
+			var shards []string
+			for _, s := range c.topo.Load().Shards() {
+				d := fmt.Sprintf("%s %v", s.Primary.Addr, s.Ranges)
+				for _, r := range s.Replicas {
+					d += fmt.Sprintf(" <- %s(%s, %v)", r.Addr, r.Health, c.node(r.Addr).State())
+				}
+				shards = append(shards, d)
+			}
+			t.Fatalf("5s after the failover, reads still go to %q, not to the new replica %s (the last: %v; the table: %v)", last.Load(), master.Addr(), err, shards)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

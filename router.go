@@ -525,6 +525,10 @@ func (c *Client) pick(slot int, readonly bool, exclude *node.Node) (*node.Node, 
 			}
 		}
 		if c.opts.ReadFrom == ReadReplicaOnly {
+			// The topology may be behind (a replica resyncing after a failover is left
+			// out of CLUSTER SLOTS, and Redis 7.0's SHARDS lists it as a master of its
+			// own): ask again, rate-limited like every refresh.
+			c.triggerRefresh()
 			return nil, errNoReplica(slot)
 		}
 		return primary, nil
