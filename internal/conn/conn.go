@@ -59,7 +59,14 @@ type Conn struct {
 	written    atomic.Uint64
 	writing    atomic.Int64
 	writeStart atomic.Int64
+	// writeEnds holds when the last writeEndSlots batches finished being written
+	// (unix nanos, batch seq at seq%writeEndSlots): a reply is owed from then.
+	writeEnds  [writeEndSlots]atomic.Int64
+	writeSizes [writeEndSlots]atomic.Int64 // and their sizes
 }
+
+// writeEndSlots is how many batches' write ends the reader can look up.
+const writeEndSlots = 32
 
 // maxBatch is the number of bytes after which the writer flushes even if more requests
 // are queued; wbufKeep is the largest write buffer kept between flushes, and
