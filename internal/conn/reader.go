@@ -64,7 +64,10 @@ func (c *Conn) readLoop() {
 			c.sampleRTT(&floor, cr.lastRead, sample)
 		}
 		if verify.unverified && !r.health {
-			verify.held = append(verify.held, r) // released when a marker verifies the stream
+			// Released when a marker verifies the stream; its caller, should it leave
+			// meanwhile, learns that its reply was read but held (abandon).
+			r.state.CompareAndSwap(stateSent, stateHeld)
+			verify.held = append(verify.held, r)
 			continue
 		}
 		health := r.health // complete may recycle r: read it first
