@@ -536,7 +536,7 @@ func (m *multiRun) runTx(i, multi, end int) {
 		if err != nil && k-i >= len(vs) { // vs: pre's replies when the WATCH failed
 			m.results[k] = Result{err: err}
 		} else {
-			m.results[k] = Result{val: vs[k-i]}
+			m.results[k] = Result{val: vs[k-i], elem: true} // EXEC's elements
 		}
 	}
 }
