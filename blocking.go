@@ -180,7 +180,7 @@ func (b *blockCall) run() (v resp.Value, reuse bool, err error) {
 			Err: fmt.Errorf("%s waited on a node that stopped answering (health check on its shared connection: %w); the command was abandoned and may have taken what it waited for", b.name(), we.left)}
 	case we.left != nil:
 		return resp.Value{}, false, rerr.Deadline(b.ctx, time.Since(start),
-			&rerr.NodeError{Addr: b.n.Addr(), Phase: rerr.PhaseRead, Written: we.left != errUnblocked, Err: we.left})
+			&rerr.NodeError{Addr: b.n.Addr(), Phase: rerr.PhaseRead, Written: we.left != errUnblocked && we.left != errLeftWaiting, Err: we.left})
 	}
 	var ne *rerr.NodeError
 	if errors.As(err, &ne) { // the connection broke while the server held the command
@@ -298,6 +298,15 @@ func execReply(vs []resp.Value) resp.Value {
 	return resp.Value{Type: resp.TypeNull}
 }
 
+// leftErr is the cause when the call leaves the command waiting on the server (no
+// CLIENT UNBLOCK possible): one that takes what it waits for may have taken it.
+func (b *blockCall) leftErr() error {
+	if b.bw.unblock {
+		return rerr.ErrNoReply
+	}
+	return errLeftWaiting
+}
+
 // name is the command's name for errors.
 func (b *blockCall) name() string { return strings.ToUpper(argString(b.args[0])) }
 
@@ -343,10 +352,10 @@ func (b *blockCall) watch(done <-chan struct{}, icancel context.CancelFunc) watc
 				return b.unblock(wctx, done, icancel, cutoff, true)
 			}
 			icancel()
-			return watchEnd{left: rerr.ErrNoReply}
+			return watchEnd{left: b.leftErr()}
 		case <-leaveAt:
 			icancel()
-			return watchEnd{left: rerr.ErrNoReply}
+			return watchEnd{left: b.leftErr()}
 		case <-b.c.ctx.Done(): // Close: its nodes' connections are going
 			icancel()
 			return watchEnd{left: rerr.ErrClosed, closed: true}
@@ -418,6 +427,26 @@ func (b *blockCall) unblock(ctx context.Context, done <-chan struct{}, icancel c
 		}
 	}
 	return end
+}
+
+// errLeftWaiting is the cause when a blocking command that takes nothing (WAIT,
+// WAITAOF) is left waiting at its caller's deadline: its connection is closed, and
+// running it again is harmless.
+var errLeftWaiting = fmt.Errorf("%w: still waiting at the deadline; the command takes nothing and was left waiting (its connection is closed)", rerr.ErrNoReply)
+
+// waitedAsAsked reports whether de ends a blocking command that waited until its
+// caller's deadline (or cancellation) on a node that kept answering: ended on the
+// server with nothing taken, polled without finding anything, or a command that takes
+// nothing left waiting. Not a sign that the node is slow or gone (see doSlot).
+func waitedAsAsked(de *DeadlineError) bool {
+	if de.Node == nil {
+		return false
+	}
+	switch de.Node.Err {
+	case errUnblocked, errUnblockedCancel, errPolled, errPolledCancel, errLeftWaiting:
+		return true
+	}
+	return false
 }
 
 // errNotEnded is the cause when the client could not end a blocking command's wait on

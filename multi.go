@@ -165,7 +165,8 @@ func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []
 		return results
 	}
 	m := multiRun{c: c, caller: ctx, cmds: cmds, results: results, mt: mt, plans: make([]plan, len(cmds))}
-	m.deadline = time.Now().Add(c.opts.CommandTimeout)
+	m.start = time.Now()
+	m.deadline = m.start.Add(c.opts.CommandTimeout)
 	m.ctx, m.cancel = context.WithDeadline(ctx, m.deadline)
 	defer func() { m.cancel() }()
 	m.run()
@@ -178,6 +179,7 @@ type multiRun struct {
 	caller   context.Context    // the caller's context: blocking commands' own bound
 	ctx      context.Context    // the caller's, ending at deadline: the other commands'
 	cancel   context.CancelFunc // ctx's
+	start    time.Time          // the call's start: errors count their elapsed time from it
 	deadline time.Time          // CommandTimeout from the start, plus blocking commands' time
 	cmds     []Command
 	results  []Result
@@ -195,7 +197,7 @@ func (m *multiRun) run() {
 	if c.opts.ReadFrom != ReadPrimary {
 		m.planWrites()
 	}
-	w := conn.NewWaiter(m.ctx, timeZero)
+	w := conn.NewWaiterSince(m.ctx, timeZero, m.start)
 	defer w.Release()
 	for i := 0; i < len(m.cmds); i++ {
 		args := m.cmds[i].args
@@ -217,7 +219,7 @@ func (m *multiRun) run() {
 			m.flush()
 			m.blocking(i, args)
 			w.Release()
-			w = conn.NewWaiter(m.ctx, timeZero) // the new deadline
+			w = conn.NewWaiterSince(m.ctx, timeZero, m.start) // the new deadline
 			continue
 		case info == nil:
 		case info.ConnState != command.ConnNone && info.Name == "multi":
@@ -369,7 +371,7 @@ func (m *multiRun) flush() {
 		m.runBatches(moved)
 	}
 
-	w := conn.NewWaiter(m.ctx, timeZero)
+	w := conn.NewWaiterSince(m.ctx, timeZero, m.start)
 	defer w.Release()
 	for _, i := range m.seg { // the caller's order
 		for _, p := range m.plans[i].parts {
@@ -406,7 +408,7 @@ func (m *multiRun) runBatches(parts []*part) {
 		b.parts = append(b.parts, p)
 	}
 	if len(batches) == 1 { // one node: no goroutine needed
-		m.c.runBatch(m.ctx, batches[0].n, batches[0].parts)
+		m.c.runBatch(m.ctx, m.start, batches[0].n, batches[0].parts)
 		return
 	}
 	var wg sync.WaitGroup
@@ -414,7 +416,7 @@ func (m *multiRun) runBatches(parts []*part) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m.c.runBatch(m.ctx, b.n, b.parts)
+			m.c.runBatch(m.ctx, m.start, b.n, b.parts)
 		}()
 	}
 	wg.Wait()
@@ -452,8 +454,9 @@ func (m *multiRun) account(w *conn.Waiter, p *part) {
 
 // runBatch sends one node's parts as a pipeline and sets their results; what comes back
 // redirected, asked to retry or failed before it was written is marked to be redone.
-func (c *Client) runBatch(ctx context.Context, n *node.Node, parts []*part) {
-	w := conn.NewWaiter(ctx, timeZero)
+// start is the DoMulti's start (errors count their elapsed time from it).
+func (c *Client) runBatch(ctx context.Context, start time.Time, n *node.Node, parts []*part) {
+	w := conn.NewWaiterSince(ctx, timeZero, start)
 	defer w.Release()
 	cn, err := n.Conn(&w)
 	if err != nil {
@@ -533,7 +536,7 @@ func (m *multiRun) runTx(i, multi, end int) {
 		if err != nil && k-i >= len(vs) { // vs: pre's replies when the WATCH failed
 			m.results[k] = Result{err: err}
 		} else {
-			m.results[k] = Result{val: vs[k-i]}
+			m.results[k] = Result{val: vs[k-i], elem: true} // EXEC's elements
 		}
 	}
 }

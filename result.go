@@ -16,8 +16,9 @@ var Nil = errors.New("redline: nil reply")
 // Result is the outcome of one command: a reply or an error. It is a small value,
 // returned without allocation; read it with Err or a typed accessor.
 type Result struct {
-	val resp.Value
-	err error
+	val  resp.Value
+	err  error
+	elem bool // val is an element of a larger reply: its string may share that reply's array
 }
 
 // Err returns the call's error: a transport failure (*NodeError, *DeadlineError, …)
@@ -59,7 +60,9 @@ func (r Result) Text() (string, error) {
 	return valueText(v)
 }
 
-// Bytes returns a string reply's bytes.
+// Bytes returns a string reply's bytes. For an element of a larger reply (from Slice,
+// or a transaction's results), a small string comes as a copy of its own: the reply's
+// small strings share backing arrays, which a kept one would keep alive.
 func (r Result) Bytes() ([]byte, error) {
 	v, err := r.typed()
 	if err != nil {
@@ -69,6 +72,11 @@ func (r Result) Bytes() ([]byte, error) {
 	case resp.TypeSimpleString: // OK and a few others share a read-only array: the caller gets its own
 		return bytes.Clone(v.Str), nil
 	case resp.TypeBulkString, resp.TypeVerbatim, resp.TypeBigNumber:
+		if r.elem && len(v.Str) <= resp.MaxShared {
+			// It may share its reply's backing array (up to 16 KiB): a caller that
+			// keeps it must not keep the whole array alive (resp.Value.Str).
+			return bytes.Clone(v.Str), nil
+		}
 		return v.Str, nil
 	}
 	s, err := valueText(v)
@@ -131,7 +139,7 @@ func (r Result) Slice() ([]Result, error) {
 	}
 	out := make([]Result, len(v.Elems))
 	for i, e := range v.Elems {
-		out[i] = Result{val: e}
+		out[i] = Result{val: e, elem: true}
 	}
 	return out, nil
 }

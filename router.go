@@ -343,7 +343,10 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		if err != nil {
 			var de *DeadlineError
 			if errors.As(err, &de) {
-				if de.Node != nil { // the node did not answer in time: it may have been replaced
+				// The node did not answer in time: it may have been replaced. Not so a
+				// blocking command that ended at its caller's deadline, as asked: the
+				// server answered (nothing taken) or held it while answering health checks.
+				if de.Node != nil && !(blocking && waitedAsAsked(de)) {
 					c.timedOut.Store(de.Node.Addr)
 					c.triggerRefresh()
 				}

@@ -261,7 +261,7 @@ func txResults(vs []resp.Value, n int) (results []Result, bad bool, err error) {
 		return nil, true, fmt.Errorf("%w: EXEC returned %s for %d commands", resp.ErrProtocol, execReply.Type, n)
 	}
 	for i, v := range execReply.Elems {
-		results[i] = Result{val: v}
+		results[i] = Result{val: v, elem: true}
 	}
 	return results, false, nil
 }

@@ -14,8 +14,12 @@ const (
 	maxKeptLine    = 16 << 10 // bytes of long-line buffer kept between two ReadValue calls
 	firstElems     = 8        // elements allocated for an aggregate once its first is read
 	slabMax        = 16 << 10 // largest shared backing array for an aggregate's small strings
-	slabElem       = 512      // largest string carved from that shared array
+	slabElem       = MaxShared
 )
+
+// MaxShared is the length up to which the strings inside one aggregate reply may share
+// a backing array (see Value.Str).
+const MaxShared = 512
 
 // Reader decodes RESP2 and RESP3 values from a byte stream. It is not safe for concurrent
 // use. See the package documentation for the handling of hostile input and of errors.

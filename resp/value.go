@@ -16,8 +16,12 @@ type Value struct {
 	// it — except for the simple strings OK, QUEUED and PONG, which share one read-only
 	// array each (so that decoding the commonest replies allocates nothing): copy those
 	// before modifying them. The small strings inside one aggregate reply may share a
-	// backing array (one allocation for many elements); each has a capacity equal to its
-	// length, so appending to one copies it, and no array is shared between two replies.
+	// backing array (one allocation for many elements, up to 16 KiB; strings of up to
+	// MaxShared bytes); each has a capacity equal to its length, so appending to one
+	// copies it, and no array is shared between two replies. Keeping one such string
+	// keeps its whole array alive, though: a 16-byte string kept from each of many large
+	// replies can hold a thousand times its size. Copy a small string you keep from a
+	// large aggregate (bytes.Clone, or string(…)); redline's Result accessors do.
 	Str []byte
 	// Int is the value of an Integer, and of a Boolean: 1 for true, 0 for false.
 	Int int64

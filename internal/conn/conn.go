@@ -59,7 +59,14 @@ type Conn struct {
 	written    atomic.Uint64
 	writing    atomic.Int64
 	writeStart atomic.Int64
+	// writeEnds holds when the last writeEndSlots batches finished being written
+	// (unix nanos, batch seq at seq%writeEndSlots): a reply is owed from then.
+	writeEnds  [writeEndSlots]atomic.Int64
+	writeSizes [writeEndSlots]atomic.Int64 // and their sizes
 }
+
+// writeEndSlots is how many batches' write ends the reader can look up.
+const writeEndSlots = 32
 
 // maxBatch is the number of bytes after which the writer flushes even if more requests
 // are queued; wbufKeep is the largest write buffer kept between flushes, and
@@ -296,6 +303,10 @@ var (
 	errQueueFull  = errors.New("request queue full")
 	errNotWritten = errors.New("request not written yet")
 	errWriting    = errors.New("request being written")
+	// errHeld: see sync.go. The command was executed (a reply came at its place), but
+	// which reply it got is not known yet.
+	errHeld = errors.New("a reply was read in time but held: an earlier request on the connection was given up by its caller, " +
+		"so replies are released only once a sync marker, written behind every request already sent, confirms they are in step with their requests")
 )
 
 // abandon gives r up: the caller's waiter w ended (nil: the connection died). If r's
@@ -322,6 +333,15 @@ func (c *Conn) abandon(w *Waiter, r *request) error {
 			}
 			return w.DeadlineErr(c.nodeErr(rerr.PhaseRead, rerr.ErrNoReply, true))
 		}
+	}
+	if r.state.CompareAndSwap(stateHeld, stateAbandoned) {
+		// Its reply was read, but it sits behind a request another caller gave up:
+		// it is held until a sync marker shows the replies in step (sync.go). No new
+		// marker: its reply came at its place, it does not shift anything.
+		if w == nil {
+			return c.failedErr(true)
+		}
+		return w.DeadlineErr(c.nodeErr(rerr.PhaseRead, errHeld, true))
 	}
 	<-r.done // stateDone: the signal is there or about to be
 	if r.err != nil {

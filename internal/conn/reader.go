@@ -64,7 +64,10 @@ func (c *Conn) readLoop() {
 			c.sampleRTT(&floor, cr.lastRead, sample)
 		}
 		if verify.unverified && !r.health {
-			verify.held = append(verify.held, r) // released when a marker verifies the stream
+			// Released when a marker verifies the stream; its caller, should it leave
+			// meanwhile, learns that its reply was read but held (abandon).
+			r.state.CompareAndSwap(stateSent, stateHeld)
+			verify.held = append(verify.held, r)
 			continue
 		}
 		health := r.health // complete may recycle r: read it first
@@ -185,16 +188,22 @@ func (cr *connReader) Read(p []byte) (int, error) {
 // nextDeadline returns when the reader must next wake up, or the error that kills
 // the connection now. front is the oldest request waiting for a reply, or nil.
 //
-// The health limit judges the server's liveness by progress: the connection is dead
-// when a reply is owed and no progress has been made for ReplyTimeout, counted from
-// the request's write (plus the time a blocking command may legitimately take) or
-// from the last time minProgress more bytes had arrived, whichever is later. A large
-// reply streaming in keeps the connection alive however long it takes; callers still
-// leave at their deadlines.
+// The health limit judges the server's liveness by progress, both ways: the
+// connection is dead when a reply is owed and no progress has been made for
+// ReplyTimeout, counted from when the request finished being written (plus the time a
+// blocking command may legitimately take) or from the last time minProgress more
+// bytes had arrived, whichever is later. A large reply streaming in keeps the
+// connection alive however long it takes; so does a large request being written, whose
+// reply is not owed before its last byte left (the writer judges that write's progress:
+// writeOut). Callers still leave at their deadlines.
 func (cr *connReader) nextDeadline(r *request, now time.Time) (time.Time, error) {
 	c := cr.c
 	if r != nil {
-		due := r.sentAt.Add(c.opts.ReplyTimeout + r.extra)
+		owed, drain, ok := c.owedSince(r)
+		if !ok { // still being written: look again within ReplyTimeout
+			return now.Add(c.opts.ReplyTimeout), nil
+		}
+		due := owed.Add(c.opts.ReplyTimeout + r.extra)
 		if progress := cr.progressAt.Add(c.opts.ReplyTimeout); progress.After(due) {
 			due = progress
 		}
@@ -207,8 +216,8 @@ func (cr *connReader) nextDeadline(r *request, now time.Time) (time.Time, error)
 				what = "idle check PING"
 			}
 			return time.Time{}, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %s overdue, written %v ago, last byte read %v ago (%d waiting)",
-				errReplyOverdue, what, now.Sub(r.sentAt).Round(time.Millisecond),
-				now.Sub(maxTime(cr.lastRead, r.sentAt)).Round(time.Millisecond), c.inflight.len()), true)
+				errReplyOverdue, what, now.Sub(owed.Add(-drain)).Round(time.Millisecond),
+				now.Sub(maxTime(cr.lastRead, owed)).Round(time.Millisecond), c.inflight.len()), true)
 		}
 		return due, nil
 	}
@@ -223,6 +232,39 @@ func (cr *connReader) nextDeadline(r *request, now time.Time) (time.Time, error)
 	// checked on time.
 	return minTime(idleDue, now.Add(c.opts.ReplyTimeout)), nil
 }
+
+// owedSince returns when r's reply became owed (ReplyTimeout before its due time), and
+// the part of that which is time given to drain after the write. A
+// reply is owed once r's batch has been written (false while that write is still in
+// progress) and the server has had time to read the batch's bytes that socket buffers
+// may still hold when the write returns (up to megabytes: the write finishes long
+// before a slow reader has read it). That time is reckoned at the minimum progress
+// rate, one ReplyTimeout per minProgress bytes, at most maxDrainFactor of them; a
+// batch smaller than minProgress (every ordinary command) is owed at once. For a batch
+// so old that its record was overwritten, it is r.sentAt, when its write started
+// (stricter).
+func (c *Conn) owedSince(r *request) (time.Time, time.Duration, bool) {
+	w := c.written.Load()
+	if r.seq > w {
+		return time.Time{}, 0, false
+	}
+	if w-r.seq < writeEndSlots-1 {
+		i := r.seq % writeEndSlots
+		end, size := c.writeEnds[i].Load(), c.writeSizes[i].Load()
+		// The slot is reused for batch r.seq+writeEndSlots, stored only after batch
+		// r.seq+writeEndSlots-1 was written: if that has not happened, end is r's.
+		if c.written.Load()+2 <= r.seq+writeEndSlots {
+			drain := c.opts.ReplyTimeout * time.Duration(min(size/minProgress, maxDrainFactor))
+			return time.Unix(0, end).Add(drain), drain, true
+		}
+	}
+	return r.sentAt, 0, true
+}
+
+// maxDrainFactor bounds the time a large batch is given to drain from socket buffers
+// after its write returned, in ReplyTimeouts (see owedSince): the longest a server
+// that hangs right after a large request is left undetected beyond ReplyTimeout.
+const maxDrainFactor = 8
 
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {

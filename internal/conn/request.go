@@ -9,13 +9,16 @@ import (
 
 // Request states. A request moves queued → sent → done, or is abandoned by its caller
 // (from queued: it will never be written; from sent: its reply will be discarded).
-// Whoever sees an abandoned request last (the writer for queued, the reader for sent)
-// recycles it; for done, the caller does.
+// A request whose replies were read while the stream is being verified (sync.go) is
+// held between sent and done; abandoned then, its caller learns its reply was read.
+// Whoever sees an abandoned request last (the writer for queued, the reader for sent
+// or held) recycles it; for done, the caller does.
 const (
 	stateQueued uint32 = iota
 	stateSent
 	stateDone
 	stateAbandoned
+	stateHeld
 )
 
 // request is one unit of work on a connection: one or more commands written together
@@ -71,6 +74,10 @@ func putRequest(r *request) {
 func (r *request) complete(err error) bool {
 	r.err = err
 	if !r.health && r.state.CompareAndSwap(stateSent, stateDone) {
+		r.done <- struct{}{}
+		return true
+	}
+	if !r.health && r.state.CompareAndSwap(stateHeld, stateDone) {
 		r.done <- struct{}{}
 		return true
 	}

@@ -19,7 +19,9 @@ import (
 // otherwise (another reply at the marker's place, or a token at another request's
 // place) the connection dies and the held callers get the cause, never a wrong reply.
 // Only connections whose callers gave up pay for this: the fast path only tests a
-// reader-local flag.
+// reader-local flag. The marker goes behind every request already written, so a held
+// reply may wait for a slow command's: a caller that leaves meanwhile is told its reply
+// was read but held (errHeld), not that none came.
 
 // errDesync is the cause of a connection closed because its replies and requests were
 // found out of step.
@@ -99,3 +101,8 @@ func (s *syncState) release() {
 // IsDesync reports whether err is a connection's death because its replies were found
 // out of step with its requests (a skipped or extra reply).
 func IsDesync(err error) bool { return errors.Is(err, errDesync) }
+
+// IsHeld reports whether err is a call's end while its reply, already read, was held
+// for the verification of the stream after a request another caller gave up: the
+// server answered (the command was executed), but the reply is not known to be its own.
+func IsHeld(err error) bool { return errors.Is(err, errHeld) }

@@ -41,6 +41,17 @@ func NewWaiter(ctx context.Context, dl time.Time) Waiter {
 	return newWaiter(ctx, now, dl)
 }
 
+// NewWaiterSince is NewWaiter for one step of a call that started at start (a
+// pipeline after a DoMulti's barrier, say): its errors count the time elapsed since
+// the call's start, not the step's. A zero or later start means now.
+func NewWaiterSince(ctx context.Context, dl, start time.Time) Waiter {
+	w := NewWaiter(ctx, dl)
+	if !start.IsZero() && start.Before(w.start) {
+		w.start = start
+	}
+	return w
+}
+
 // NewWaiterTimeout returns a waiter for ctx and a deadline timeout from now (the
 // client's command timeout). Release it when the call ends.
 func NewWaiterTimeout(ctx context.Context, timeout time.Duration) Waiter {

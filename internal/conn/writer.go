@@ -1,7 +1,8 @@
 package conn
 
 import (
-	"net"
+	"errors"
+	"fmt"
 	"runtime"
 	"time"
 
@@ -76,9 +77,11 @@ func (c *Conn) writeLoop() {
 		// stream after it (sync.go).
 		if c.markerWanted.Load() && c.markerWanted.Swap(false) {
 			m := c.newMarker()
+			m.seq = seq + 1
 			m.state.Store(stateSent)
 			batch = append(batch, m)
 			buf = append(buf, m.buf...)
+			size += len(m.buf)
 		}
 		if len(batch) == 0 {
 			continue
@@ -107,16 +110,20 @@ func (c *Conn) writeLoop() {
 		seq++
 		c.writeStart.Store(now.UnixNano())
 		c.writing.Store(int64(size))
-		c.nc.SetWriteDeadline(now.Add(c.opts.ReplyTimeout))
 		var err error
 		if len(segs) == 0 {
-			_, err = c.nc.Write(buf)
+			err = c.writeOut(buf, now, 0, size)
 		} else {
 			if len(buf) > mark {
 				segs = append(segs, buf[mark:])
 			}
-			nb := net.Buffers(segs)
-			_, err = nb.WriteTo(c.nc)
+			done := 0
+			for _, s := range segs {
+				if err = c.writeOut(s, now, done, size); err != nil {
+					break
+				}
+				done += len(s)
+			}
 			clear(segs)
 			segs = segs[:0]
 		}
@@ -124,6 +131,10 @@ func (c *Conn) writeLoop() {
 			c.die(c.nodeErr(rerr.PhaseWrite, err, true))
 			return
 		}
+		// The batch's replies are owed from now (reader.go owedSince): record when it
+		// ended before publishing that it did.
+		c.writeEnds[seq%writeEndSlots].Store(time.Now().UnixNano())
+		c.writeSizes[seq%writeEndSlots].Store(int64(size))
 		c.written.Store(seq)
 		c.writing.Store(0)
 		mark, size = 0, 0
@@ -157,4 +168,41 @@ func (c *Conn) sendHealthPing() {
 	default:
 		putRequest(r)
 	}
+}
+
+// writeChunk is the most the writer hands the socket at once: the write deadline is
+// re-armed before each chunk, so a large write dies only when a whole chunk cannot go
+// through within ReplyTimeout (the server stopped reading), never because it takes
+// longer than that while moving. It matches the reader's minProgress.
+const writeChunk = minProgress
+
+// errWriteStalled is the cause when a write made no progress within ReplyTimeout.
+var errWriteStalled = errors.New("write made no progress within the health limit")
+
+// writeOut writes p, part of a batch of total bytes of which done were already
+// written, started at start, in chunks of writeChunk, each with its own deadline.
+func (c *Conn) writeOut(p []byte, start time.Time, done, total int) error {
+	rt := c.opts.ReplyTimeout
+	dl := start.Add(rt) // the batch's first chunk: no second clock read
+	if done > 0 {
+		dl = time.Now().Add(rt)
+	}
+	for len(p) > 0 {
+		n := min(len(p), writeChunk)
+		c.nc.SetWriteDeadline(dl)
+		w, err := c.nc.Write(p[:n])
+		done += w
+		if err != nil {
+			if rerr.IsTimeout(err) && c.Err() == nil {
+				return fmt.Errorf("%w: %s of a %s batch written in %v, then nothing for %v: %w", errWriteStalled,
+					byteSize(int64(done)), byteSize(int64(total)), time.Since(start).Round(time.Millisecond), rt, err)
+			}
+			return err
+		}
+		p = p[n:]
+		if len(p) > 0 {
+			dl = time.Now().Add(rt)
+		}
+	}
+	return nil
 }

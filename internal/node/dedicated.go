@@ -49,7 +49,8 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 		c   *conn.Conn
 		err error
 	}
-	ch := make(chan result, 1)
+	ch := make(chan result) // unbuffered: a result nobody takes is closed, not leaked
+	abandoned := make(chan struct{})
 	n.mu.Lock()
 	if n.state == StateClosed {
 		n.mu.Unlock()
@@ -59,7 +60,10 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 	n.wg.Add(1) // under the lock: Close cannot be waiting yet
 	n.mu.Unlock()
 	// The attempt serves this caller alone: it ends when the caller leaves, too, so
-	// that an abandoned attempt does not hold a slot of the pool for DialTimeout.
+	// that an abandoned attempt does not hold a slot of the pool for DialTimeout. An
+	// abandoned attempt cleans up after itself (closes what it yields, frees its
+	// slot) in this same goroutine, which Close waits for: no goroutine is started
+	// once the caller has left, when Close may already be waiting.
 	dctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
 	go func() {
 		defer n.wg.Done()
@@ -74,7 +78,14 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 		if n.opts.OnDial != nil {
 			n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(t0), Err: err, Dedicated: true})
 		}
-		ch <- result{c, err}
+		select {
+		case ch <- result{c, err}:
+		case <-abandoned:
+			if c != nil {
+				c.Close()
+			}
+			<-n.sem
+		}
 	}()
 	select {
 	case r := <-ch:
@@ -88,15 +99,15 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 		return r.c, nil
 	case <-ctx.Done():
 		cancel() // nobody else can use the attempt: end it
-		// Whatever it yields is closed and its slot freed.
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			if r := <-ch; r.c != nil {
+		close(abandoned)
+		select { // it may have just arrived: then it is ours to close
+		case r := <-ch:
+			if r.c != nil {
 				r.c.Close()
 			}
 			<-n.sem
-		}()
+		default:
+		}
 		n.mu.Lock()
 		last := n.lastErr
 		n.mu.Unlock()
