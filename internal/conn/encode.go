@@ -62,17 +62,10 @@ func (c *Conn) appendCommand(r *request, w *Waiter, args []any) error {
 // more bytes (an upper bound), copying large arguments in chunks and returning
 // errEncoding when w ends between two.
 func appendLarge(dst []byte, size int, w *Waiter, args []any) ([]byte, error) {
-	// Refuse an unsupported type before copying anything, with resp's error.
-	check := make([]any, len(args))
-	for i, a := range args {
-		switch a.(type) {
-		case string, []byte:
-			check[i] = ""
-		default:
-			check[i] = a
-		}
-	}
-	if _, err := resp.AppendCommand(nil, check...); err != nil {
+	// Refuse an unsupported type before copying anything, with resp's error. (Without
+	// copying args anywhere either: the caller's arguments must not escape to the heap,
+	// or every call's boxed arguments would be allocated there.)
+	if err := resp.CheckArgs(args); err != nil {
 		return dst, err
 	}
 	if cap(dst)-len(dst) < size {
