@@ -84,10 +84,16 @@ func TestFaultStall(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// ... but the reply is held: nothing arrives within a shorter deadline ...
-	c.SetReadDeadline(time.Now().Add(hold / 4))
-	if _, err := c.rd.ReadValue(); !isTimeout(err) {
-		t.Fatalf("read during the stall: got %v, want a timeout", err)
+	// ... but the reply is held: nothing arrives before half the hold has passed (the
+	// check above may itself take long on a loaded machine: then there is nothing left
+	// of that half to check) ...
+	if quiet := start.Add(hold / 2); time.Until(quiet) > 20*time.Millisecond {
+		c.SetReadDeadline(quiet)
+		if _, err := c.rd.ReadValue(); !isTimeout(err) {
+			t.Fatalf("read during the stall (%v after the request): got %v, want a timeout", time.Since(start), err)
+		}
+	} else {
+		t.Logf("the node was seen executing the request only %v after it: the stall's quiet half is not checked", time.Since(start))
 	}
 	// ... and it arrives, whole, after the hold.
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -95,7 +101,7 @@ func TestFaultStall(t *testing.T) {
 	if err != nil || string(v.Str) != "stalled" {
 		t.Fatalf("reply after the stall: %v %v", v, err)
 	}
-	if el := time.Since(start); el < hold || el > hold+300*time.Millisecond {
+	if el := time.Since(start); el < hold || el > hold+time.Second {
 		t.Errorf("stalled reply came after %v, want about %v", el, hold)
 	}
 }
