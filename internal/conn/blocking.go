@@ -13,30 +13,7 @@ import (
 // much. It is for dedicated connections: nothing else is answered while the server
 // holds one.
 func (c *Conn) ExecMultiBlock(w *Waiter, block time.Duration, cmds [][]any) ([]resp.Value, error) {
-	if len(cmds) == 0 {
-		return nil, nil
-	}
-	r := getRequest()
-	var err error
-	for _, args := range cmds {
-		if r.buf, err = resp.AppendCommand(r.buf, args...); err != nil {
-			putRequest(r)
-			return nil, err
-		}
-	}
-	r.n, r.extra = len(cmds), block
-	if err := c.roundTrip(w, r); err != nil {
-		return nil, err
-	}
-	var out []resp.Value
-	if r.n == 1 { // one reply is delivered to r.reply, not r.replies
-		out = []resp.Value{r.reply}
-	} else {
-		out = make([]resp.Value, len(r.replies))
-		copy(out, r.replies)
-	}
-	putRequest(r)
-	return out, nil
+	return c.execMulti(w, block, cmds)
 }
 
 // ClientID returns the server's id of this connection (for CLIENT UNBLOCK or CLIENT

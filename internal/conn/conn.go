@@ -217,6 +217,11 @@ func (c *Conn) DoMulti(ctx context.Context, cmds ...[]any) ([]resp.Value, error)
 
 // ExecMulti is DoMulti with a caller's Waiter.
 func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
+	return c.execMulti(w, 0, cmds)
+}
+
+// execMulti sends cmds as one request whose health limit is extended by block.
+func (c *Conn) execMulti(w *Waiter, block time.Duration, cmds [][]any) ([]resp.Value, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
@@ -227,7 +232,7 @@ func (c *Conn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 			return nil, err
 		}
 	}
-	r.n = len(cmds)
+	r.n, r.extra = len(cmds), block
 	if err := c.roundTrip(w, r); err != nil {
 		return nil, err
 	}
