@@ -143,6 +143,7 @@ func TestFaultBlackhole(t *testing.T) {
 func TestFaultHang(t *testing.T) {
 	t.Parallel()
 	n := plainCluster(t).Node(5)
+	lockNode(t, n) // the reply-fault tests use node 5 too
 	old, err := dialRaw(n.Addr(), nil, time.Second)
 	if err != nil {
 		t.Fatal(err)
