@@ -74,7 +74,7 @@ func parseEntry(e *resp.Value, parent string, depth int) (*Info, error) {
 	if in.Arity, err = integer(f[1], where, "arity"); err != nil {
 		return nil, err
 	}
-	if in.Flags, err = parseFlags(f[2], where); err != nil {
+	if in.Flags, err = parseNames(f[2], where, "flags", "a flag", ParseFlag); err != nil {
 		return nil, err
 	}
 	if in.FirstKey, err = integer(f[3], where, "first key"); err != nil {
@@ -87,7 +87,7 @@ func parseEntry(e *resp.Value, parent string, depth int) (*Info, error) {
 		return nil, err
 	}
 	if len(f) > 6 && !f[6].IsNull() {
-		if in.Categories, err = parseCategories(f[6], where); err != nil {
+		if in.Categories, err = parseNames(f[6], where, "ACL categories", "an ACL category", ParseCategory); err != nil {
 			return nil, err
 		}
 	}
@@ -125,34 +125,21 @@ func parseEntry(e *resp.Value, parent string, depth int) (*Info, error) {
 	return in, nil
 }
 
-func parseFlags(v resp.Value, where string) (Flags, error) {
+// parseNames reads a set of names (flags, ACL categories) into bits with parse; what
+// and one name the kind for messages ("flags", "a flag").
+func parseNames[T ~uint32](v resp.Value, where, what, one string, parse func(string) T) (T, error) {
 	if !isList(v) {
-		return 0, malformed(where, "flags are a %s, not an array or set", v.Type)
+		return 0, malformed(where, "%s are a %s, not an array or set", what, v.Type)
 	}
-	var fl Flags
+	var bits T
 	for _, e := range v.Elems {
 		s, ok := text(e)
 		if !ok {
-			return 0, malformed(where, "a flag is a %s, not a string", e.Type)
+			return 0, malformed(where, "%s is a %s, not a string", one, e.Type)
 		}
-		fl |= ParseFlag(s)
+		bits |= parse(s)
 	}
-	return fl, nil
-}
-
-func parseCategories(v resp.Value, where string) (Categories, error) {
-	if !isList(v) {
-		return 0, malformed(where, "ACL categories are a %s, not an array or set", v.Type)
-	}
-	var cs Categories
-	for _, e := range v.Elems {
-		s, ok := text(e)
-		if !ok {
-			return 0, malformed(where, "an ACL category is a %s, not a string", e.Type)
-		}
-		cs |= ParseCategory(s)
-	}
-	return cs, nil
+	return bits, nil
 }
 
 func parseTips(in *Info, v resp.Value, where string) error {
