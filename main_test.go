@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -68,6 +69,19 @@ func needServer(t testing.TB, cl *redistest.Cluster, major, minor int) {
 	if s := cl.Server(); !s.AtLeast(major, minor) {
 		t.Skipf("needs Redis %d.%d or newer; the cluster runs %s", major, minor, s)
 	}
+}
+
+// keyOwner returns the cluster node that c sends key to. Its proxy is set back to Pass
+// when the test ends, so the test may put it in any fault mode.
+func keyOwner(t testing.TB, cl *redistest.Cluster, c *Client, key string) *redistest.Node {
+	t.Helper()
+	n, err := c.pick(hashslot.Key(key), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd := cl.NodeByAddr(n.Addr())
+	t.Cleanup(func() { nd.SetFault(redistest.Pass) })
+	return nd
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -20,12 +19,9 @@ func TestDoMultiDeadlineErrorCountsFromCallStart(t *testing.T) {
 	k := "el:{k}"
 	ctx := ctxT(t, 60*time.Second)
 	c.Do(ctx, "SET", k, 1)
-	n, _ := c.pick(hashslot.Key(k), false, nil)
-	nd := cl.NodeByAddr(n.Addr())
-	if err := nd.SetFault(redistest.Hang); err != nil {
+	if err := keyOwner(t, cl, c, k).SetFault(redistest.Hang); err != nil {
 		t.Fatal(err)
 	}
-	defer nd.SetFault(redistest.Pass)
 	t0 := time.Now()
 	rs := c.DoMulti(ctx, Cmd("SET", k, 3), Cmd("BLPOP", "el:{k}q", 0), Cmd("GET", k))
 	took := time.Since(t0)

@@ -283,12 +283,9 @@ func TestTxShapesEndByDeadlineHungNode(t *testing.T) {
 	k := "dl:{k}"
 	ctx := ctxT(t, 60*time.Second)
 	c.Do(ctx, "SET", k, 1)
-	n, _ := c.pick(hashslot.Key(k), false, nil)
-	nd := cl.NodeByAddr(n.Addr())
-	if err := nd.SetFault(redistest.Hang); err != nil {
+	if err := keyOwner(t, cl, c, k).SetFault(redistest.Hang); err != nil {
 		t.Fatal(err)
 	}
-	defer nd.SetFault(redistest.Pass)
 	shapes := []struct {
 		name string
 		fn   func() error

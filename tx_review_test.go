@@ -100,9 +100,7 @@ func TestWatchReturnsByDeadline(t *testing.T) {
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{CommandTimeout: 3 * time.Second})
 	k := "wd:{k}"
-	n, _ := c.pick(hashslot.Key(k), false, nil)
-	nd := cl.NodeByAddr(n.Addr())
-	defer nd.SetFault(redistest.Pass)
+	nd := keyOwner(t, cl, c, k)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	dl, _ := ctx.Deadline()
@@ -124,12 +122,9 @@ func TestTxDoBoundedByCommandTimeout(t *testing.T) {
 	const ct = 300 * time.Millisecond
 	c := newTestClient(t, cl, Options{CommandTimeout: ct})
 	k := "td:{k}"
-	n, _ := c.pick(hashslot.Key(k), false, nil)
-	nd := cl.NodeByAddr(n.Addr())
-	if err := nd.SetFault(redistest.Hang); err != nil {
+	if err := keyOwner(t, cl, c, k).SetFault(redistest.Hang); err != nil {
 		t.Fatal(err)
 	}
-	defer nd.SetFault(redistest.Pass)
 	ctx := ctxT(t, 30*time.Second) // no near deadline: CommandTimeout bounds the call
 	var d time.Duration
 	t0 := time.Now()
