@@ -65,13 +65,7 @@ func readAll(c *rawConn, timeout time.Duration) ([]byte, int, error) {
 
 func TestFaultStall(t *testing.T) {
 	t.Parallel()
-	n := plainCluster(t).Node(5)
-	lockNode(t, n)
-	c, err := dialRaw(n.Addr(), nil, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	n, c := lockedConn(t, 5)
 	const hold = 400 * time.Millisecond
 	setFault(t, n, Stall(hold))
 	before := echoCalls(t, n)
@@ -108,13 +102,7 @@ func TestFaultStall(t *testing.T) {
 
 func TestFaultDribble(t *testing.T) {
 	t.Parallel()
-	n := plainCluster(t).Node(3)
-	lockNode(t, n)
-	c, err := dialRaw(n.Addr(), nil, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	n, c := lockedConn(t, 3)
 	const gap = 5 * time.Millisecond
 	setFault(t, n, Dribble(1, gap))
 	payload := "dribbled-reply-0123456789"
@@ -155,13 +143,7 @@ func TestFaultDribble(t *testing.T) {
 
 func TestFaultResetMidReply(t *testing.T) {
 	t.Parallel()
-	n := plainCluster(t).Node(4)
-	lockNode(t, n)
-	c, err := dialRaw(n.Addr(), nil, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	n, c := lockedConn(t, 4)
 	setFault(t, n, ResetMidReply(7))
 	before := echoCalls(t, n)
 	sendEcho(t, c, "0123456789abcdef") // reply: "$16\r\n0123456789abcdef\r\n"
@@ -189,13 +171,7 @@ func TestFaultResetMidReply(t *testing.T) {
 
 func TestFaultCloseAfterRequest(t *testing.T) {
 	t.Parallel()
-	n := plainCluster(t).Node(5)
-	lockNode(t, n)
-	c, err := dialRaw(n.Addr(), nil, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	n, c := lockedConn(t, 5)
 	setFault(t, n, CloseAfterRequest)
 	before := echoCalls(t, n)
 	sendEcho(t, c, "lost")

@@ -173,13 +173,7 @@ func TestFaultHang(t *testing.T) {
 
 func TestFaultSlow(t *testing.T) {
 	t.Parallel()
-	n := plainCluster(t).Node(3)
-	lockNode(t, n)
-	c, err := dialRaw(n.Addr(), nil, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	n, c := lockedConn(t, 3)
 	const delay = 100 * time.Millisecond
 	setFault(t, n, Slow(delay))
 	for range 3 {
@@ -313,6 +307,20 @@ func TestParseMode(t *testing.T) {
 var nodeLocks sync.Map // *Node -> *sync.Mutex
 
 // lockNode holds n for the rest of the test.
+// lockedConn locks node i of the plain cluster for the test (see lockNode) and opens a
+// raw connection to its proxy, closed when the test ends.
+func lockedConn(t *testing.T, i int) (*Node, *rawConn) {
+	t.Helper()
+	n := plainCluster(t).Node(i)
+	lockNode(t, n)
+	c, err := dialRaw(n.Addr(), nil, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return n, c
+}
+
 func lockNode(t *testing.T, n *Node) {
 	mu, _ := nodeLocks.LoadOrStore(n, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
