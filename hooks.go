@@ -108,13 +108,14 @@ type NodeStateChange struct {
 
 // TopologyChange describes a change of the topology the client uses.
 type TopologyChange struct {
-	// Cause is "refresh" (a refresh found a change; also the first topology) or
-	// "moved" (a MOVED reply moved one slot).
+	// Cause is "refresh" (a refresh found a change; also the first topology), "moved"
+	// (a MOVED reply moved one slot, or a shard when it names a replica of the slot's
+	// shard: a failover) or "role" (a replica read from answered ROLE as a primary).
 	Cause string
 	// Epoch is the client's topology epoch after the change (see Stats).
 	Epoch uint64
-	// Source is the node whose view was installed (for a refresh), or the slot's new
-	// owner (for a MOVED).
+	// Source is the node whose view was installed (for a refresh), the slot's new owner
+	// (for a MOVED), or the promoted replica (for a role change).
 	Source string
 	// Shards and Nodes count the new topology's shards and nodes.
 	Shards, Nodes int

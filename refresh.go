@@ -389,25 +389,30 @@ func (c *Client) closeRetired() {
 // addr — and asks for a refresh to learn the rest.
 func (c *Client) applyMoved(slot int, addr string) {
 	c.moved.Add(1)
+	c.swapTable("moved", addr, func(t *topology.Table) *topology.Table { return t.WithMoved(slot, addr) })
+	c.node(addr)
+	c.triggerRefresh()
+}
+
+// swapTable makes change(current table) the table in use, with compare-and-swap (change
+// returns its argument when there is nothing to change), counts the epoch and reports
+// the change to Hooks.OnTopology with cause and source.
+func (c *Client) swapTable(cause, source string, change func(*topology.Table) *topology.Table) {
 	for {
 		old := c.topo.Load()
-		if s := old.Slot(slot); s != nil && s.Primary.Addr == addr {
-			break
+		t := change(old)
+		if t == old {
+			return
 		}
-		t := old.WithMoved(slot, addr)
-		if c.topo.CompareAndSwap(old, t) {
-			epoch := c.epoch.Add(1)
-			c.node(addr)
-			if h := c.opts.Hooks.OnTopology; h != nil {
-				ch := TopologyChange{Cause: "moved", Epoch: epoch, Source: addr, Shards: len(t.Shards()),
-					Nodes: len(t.Nodes()), SlotsMoved: 1}
-				if old.NodeByAddr(addr) == nil {
-					ch.Added = []string{addr}
-				}
-				h(ch)
-			}
-			break
+		if !c.topo.CompareAndSwap(old, t) {
+			continue
 		}
+		epoch := c.epoch.Add(1)
+		if h := c.opts.Hooks.OnTopology; h != nil {
+			added, removed, moved := topologyDiff(old, t)
+			h(TopologyChange{Cause: cause, Epoch: epoch, Source: source, Shards: len(t.Shards()),
+				Nodes: len(t.Nodes()), Added: added, Removed: removed, SlotsMoved: moved})
+		}
+		return
 	}
-	c.triggerRefresh()
 }

@@ -68,7 +68,8 @@
 //     redline.node.state (the new one) and redline.node.previous_state.
 //   - redline.client.topology.changes (counter, {change}): topologies installed, with
 //     redline.topology.cause: "refresh" (a refresh found a change; the first topology
-//     too) or "moved" (a MOVED reply moved one slot).
+//     too), "moved" (a MOVED reply moved one slot, or its shard after a failover) or
+//     "role" (a replica read from said it is a primary now).
 //   - redline.client.topology.slots_moved (counter, {slot}): slots whose primary
 //     changed, with redline.topology.cause.
 //   - redline.client.topology.shards and redline.client.topology.nodes (gauges,

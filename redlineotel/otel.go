@@ -30,7 +30,7 @@ const (
 	DialDedicatedKey = attribute.Key("redline.dial.dedicated")      // a dedicated connection (blocking command, transaction, pub/sub)
 	NodeStateKey     = attribute.Key("redline.node.state")          // "idle", "connecting", "up", "down", "closed"
 	NodePrevStateKey = attribute.Key("redline.node.previous_state") // the state a node left
-	TopologyCauseKey = attribute.Key("redline.topology.cause")      // "refresh" or "moved"
+	TopologyCauseKey = attribute.Key("redline.topology.cause")      // "refresh", "moved" or "role"
 )
 
 const (
