@@ -3,297 +3,271 @@ package redline
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"sync"
-	"sync/atomic"
-	"time"
+	"strings"
+	"unsafe"
 
-	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
-	"github.com/redline-go/redline/internal/topology"
+	"github.com/redline-go/redline/internal/cluster"
+	"github.com/redline-go/redline/internal/command"
 )
 
 // Client is a Redis Cluster client. It is safe for concurrent use by any number of
 // goroutines; create one per cluster and share it.
+//
+// Client is the API: it checks and records calls (hooks) and hands them to the
+// routing engine (internal/cluster), which owns the slot table, the nodes, redirects,
+// retries and refreshes.
 type Client struct {
-	opts     Options
-	nodeOpts node.Options
-
-	topo atomic.Pointer[topology.Table]
-
-	nodesMu sync.Mutex                            // serializes changes to nodes
-	nodes   atomic.Pointer[map[string]*node.Node] // copy-on-write: lock-free lookups
-	retired []*node.Node                          // no longer in the topology; closed at the next refresh
-
-	refreshCh   chan struct{}
-	refreshes   atomic.Uint64
-	lastRefresh atomic.Int64 // unix nanos
-	timedOut    atomic.Value // string: the last node a call timed out waiting on; refreshes ask it last
-	moved, ask  atomic.Uint64
-	epoch       atomic.Uint64 // topology changes installed
-	hooked      bool          // a command hook is set
-
-	cmds cmdCache // command infos learned from servers (module commands)
-
-	ctx    context.Context // canceled by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // every goroutine the client starts; Close waits for them
-	bgMu   sync.Mutex     // orders goAdd against Close's wait
-	closed atomic.Bool
-}
-
-// goAdd counts one more background goroutine that Close must wait for, unless the
-// client is closed (false: do not start it). A goroutine started on the caller's
-// behalf at any time (Subscribe's) must come through here: a bare wg.Add racing
-// Close's wg.Wait panics.
-func (c *Client) goAdd() bool {
-	c.bgMu.Lock()
-	defer c.bgMu.Unlock()
-	if c.closed.Load() {
-		return false
-	}
-	c.wg.Add(1)
-	return true
+	e      *cluster.Engine
+	opts   Options
+	hooked bool // a command hook is set
 }
 
 // NewClient connects to the cluster: it asks the seeds in Options.Addrs for the
 // topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) — three at once, in
 // random order, one more each time one fails or 50ms pass without an answer — and
 // returns as soon as one answers. Other nodes are not dialed until a command needs
-// them, so nodes that are down or unreachable never delay it. ctx bounds the call (DialTimeout +
-// CommandTimeout when it has no deadline).
+// them, so nodes that are down or unreachable never delay it. ctx bounds the call
+// (DialTimeout + CommandTimeout when it has no deadline).
 func NewClient(ctx context.Context, opts Options) (*Client, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{opts: o, refreshCh: make(chan struct{}, 1)}
-	c.nodeOpts = node.Options{
-		Conn: conn.Options{
-			TLS:          o.TLSConfig,
-			Protocol:     o.Protocol,
-			Username:     o.Username,
-			Password:     o.Password,
-			Credentials:  o.Credentials,
-			ClientName:   o.ClientName,
-			ReadOnly:     o.ReadFrom != ReadPrimary,
-			ReplyTimeout: o.ReplyTimeout,
-			Limits:       o.replyLimits(),
-		},
-		DialTimeout: o.DialTimeout,
-		Logger:      o.Logger,
-	}
-	c.nodeHooks(&c.nodeOpts)
-	c.hooked = hooksBuilt && o.Hooks.commandHooks()
-	empty := map[string]*node.Node{}
-	c.nodes.Store(&empty)
-	c.ctx, c.cancel = context.WithCancel(context.Background())
-
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.DialTimeout+o.CommandTimeout)
-		defer cancel()
-	}
-	t, err := c.fetchFromAny(ctx, o.Addrs)
+	c := &Client{opts: o, hooked: hooksBuilt && o.Hooks.commandHooks()}
+	e, err := cluster.New(ctx, o.engineConfig())
 	if err != nil {
-		c.Close()
 		return nil, err
 	}
-	c.install(nil, t)
-	c.wg.Add(1)
-	go c.refreshLoop()
-	if o.ReadFrom != ReadPrimary {
-		c.wg.Add(1)
-		go c.roleCheckLoop()
-	}
+	c.e = e
 	return c, nil
-}
-
-// seedFanout is how many seeds NewClient asks at once; seedHedge is how long it waits
-// for an answer before asking one more.
-const (
-	seedFanout = 3
-	seedHedge  = 50 * time.Millisecond
-)
-
-// fetchFromAny asks the addresses, in random order, for the topology and returns the
-// first answer; the other requests are abandoned (they end with ctx). It asks
-// seedFanout at once, then one more each time one fails and every seedHedge while
-// none has answered: a seed list naming every node of a large cluster costs a few
-// connections, not one per node, while dead seeds delay it by seedHedge at most each.
-func (c *Client) fetchFromAny(ctx context.Context, addrs []string) (*topology.Table, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type answer struct {
-		t   *topology.Table
-		err error
-	}
-	order := rand.Perm(len(addrs)) // many clients spread over the seeds
-	ch := make(chan answer, len(addrs))
-	asked := 0
-	ask := func() {
-		n := c.node(addrs[order[asked]])
-		asked++
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			t, err := c.fetchTopology(ctx, n)
-			ch <- answer{t, err}
-		}()
-	}
-	for asked < min(seedFanout, len(addrs)) {
-		ask()
-	}
-	hedge := time.NewTicker(seedHedge)
-	defer hedge.Stop()
-	var errs []error
-	for pending := asked; pending > 0; {
-		select {
-		case a := <-ch:
-			pending--
-			if a.err == nil {
-				return a.t, nil
-			}
-			errs = append(errs, a.err)
-			if asked < len(addrs) {
-				ask()
-				pending++
-			}
-		case <-hedge.C:
-			if asked < len(addrs) {
-				ask()
-				pending++
-			}
-		case <-ctx.Done():
-			// Each attempt ends with ctx too, saying which node it waited for and in which
-			// phase: take what they say (at once, or within a millisecond), not a bare
-			// "context deadline exceeded".
-			grace := time.NewTimer(time.Millisecond)
-			defer grace.Stop()
-			for pending > 0 {
-				select {
-				case a := <-ch:
-					pending--
-					if a.err == nil {
-						return a.t, nil
-					}
-					errs = append(errs, a.err)
-					continue
-				case <-grace.C:
-					errs = append(errs, ctx.Err())
-				}
-				break
-			}
-			return nil, fmt.Errorf("redline: no seed answered with the topology in time: %w", errors.Join(errs...))
-		}
-	}
-	return nil, fmt.Errorf("redline: no seed answered with the topology: %w", errors.Join(errs...))
-}
-
-// node returns the node for addr, creating it (without dialing) if needed.
-func (c *Client) node(addr string) *node.Node {
-	if n := (*c.nodes.Load())[addr]; n != nil {
-		return n
-	}
-	c.nodesMu.Lock()
-	defer c.nodesMu.Unlock()
-	return c.addLocked([]string{addr})[addr]
-}
-
-// maxIdlePings bounds the idle checks of a client's connections, per second.
-const maxIdlePings = 50
-
-// addNodes makes every node of t known (none is dialed), with one copy of the node
-// map however many are new: adding a thousand nodes one by one would copy the map a
-// thousand times.
-func (c *Client) addNodes(t *topology.Table) {
-	nodes := *c.nodes.Load()
-	var missing []string
-	for _, n := range t.Nodes() {
-		if nodes[n.Addr] == nil {
-			missing = append(missing, n.Addr)
-		}
-	}
-	if len(missing) == 0 {
-		return
-	}
-	c.nodesMu.Lock()
-	defer c.nodesMu.Unlock()
-	// Each connection PINGs after IdleCheck without traffic (plus jitter); on a large
-	// cluster the check is spaced further, so the client's idle PINGs stay under
-	// maxIdlePings per second however many nodes there are. Nodes known already keep
-	// theirs.
-	c.nodeOpts.Conn.IdleCheck = max(conn.DefaultIdleCheck, time.Duration(len(*c.nodes.Load())+len(t.Nodes()))*time.Second/maxIdlePings)
-	c.addLocked(missing)
-}
-
-// addLocked adds nodes for the addresses not known yet (none is dialed) with one copy
-// of the node map, and returns the map in use. The caller holds nodesMu.
-func (c *Client) addLocked(addrs []string) map[string]*node.Node {
-	old := *c.nodes.Load()
-	missing := 0
-	for _, a := range addrs {
-		if old[a] == nil {
-			missing++
-		}
-	}
-	if missing == 0 {
-		return old
-	}
-	m := make(map[string]*node.Node, len(old)+missing)
-	for k, v := range old {
-		m[k] = v
-	}
-	var added []*node.Node
-	for _, a := range addrs {
-		if m[a] == nil {
-			n := node.New(a, c.nodeOpts)
-			m[a] = n
-			added = append(added, n)
-		}
-	}
-	c.nodes.Store(&m)
-	if c.closed.Load() { // raced with Close: do not leak them
-		for _, n := range added {
-			n.Close()
-		}
-	}
-	return m
 }
 
 // Close closes every connection and stops all background work; it returns when every
 // goroutine the client started has ended. Calls after Close fail with ErrClosed.
-func (c *Client) Close() error {
-	c.bgMu.Lock()
-	first := c.closed.CompareAndSwap(false, true)
-	c.bgMu.Unlock()
-	if !first {
+func (c *Client) Close() error { return c.e.Close() }
+
+// Do runs one command on the cluster and returns its result. Arguments are strings,
+// []byte, integers, floats or bools (any other type is an error). The command goes to the node that
+// owns its keys' slot (keyless commands to a random primary; commands the server's
+// tips mark for all shards or all nodes to every one of them, their replies merged;
+// MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot). A command that would
+// change the state of the connection it is sent on (MULTI, SUBSCRIBE, HELLO, SELECT,
+// CLIENT REPLY, …: see the package documentation) is not sent: it fails with a
+// *ConnStateError naming the API to use instead. MOVED and ASK are
+// followed, TRYAGAIN, CLUSTERDOWN, LOADING and MASTERDOWN retried with backoff, all
+// within the call's deadline and Options.MaxAttempts.
+//
+// Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX,
+// BZMPOP, XREAD and XREADGROUP with BLOCK, WAIT, WAITAOF) run on a dedicated connection
+// of the node (redirected by ASK too), and their deadline is the context's: the
+// server's own wait is what the caller asked for, so Options.CommandTimeout bounds only
+// the rest. BLPOP q 0 with a context without deadline waits for its element however
+// long that takes; BLPOP q 5 waits at most about 5s (plus the 100ms by which a server
+// may be late) plus CommandTimeout. A node that stops answering meanwhile is noticed
+// within two to three times Options.ReplyTimeout (its shared connection is checked
+// while the command waits) and a broken connection at once; the error says so, and
+// that the command may have taken what it waited for. When the context ends first, a
+// command
+// that takes what it returns (the pops, BLMOVE, XREADGROUP…) is ended on the server
+// before the call returns (CLIENT UNBLOCK): what it took is returned, or nothing was
+// taken and the error says so (SafeToRetry). WAIT and WAITAOF count the
+// acknowledgements of every write the node executed before them, the caller's included
+// (a PING goes first on their connection to record that offset).
+func (c *Client) Do(ctx context.Context, args ...any) Result {
+	if len(args) == 0 {
+		return Result{err: errors.New("redline: Do: empty command")}
+	}
+	if c.hooked {
+		return c.doHooked(ctx, args)
+	}
+	var tr cluster.Trace
+	return resultOf(c.e.Do(ctx, args, &tr))
+}
+
+// doHooked is Do with the command hooks around it.
+func (c *Client) doHooked(ctx context.Context, args []any) (r Result) {
+	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: 1}, func(end *CommandEnd) {
+		var tr cluster.Trace
+		r = resultOf(c.e.Do(ctx, args, &tr))
+		end.Slot, end.Attempts, end.Redirects, end.Asks, end.Err = tr.Slot, tr.Attempts, tr.Redirects, tr.Asks, r.Err()
+		end.Node = tr.NodeAddr()
+	})
+	return r
+}
+
+// Command is one command for DoMulti; build it with Cmd.
+type Command struct {
+	args []any
+}
+
+// Cmd builds a command for DoMulti from its name and arguments (strings, []byte or
+// integers).
+func Cmd(args ...any) Command { return Command{args: args} }
+
+// DoMulti runs several commands under one deadline and returns one Result per command,
+// in the caller's order. The commands are not a transaction: each succeeds or fails by
+// itself. They take effect in the caller's order wherever the order can matter:
+//
+//   - Commands are grouped by the node that owns their slot; each group is sent as one
+//     pipeline, in the caller's order, the groups in parallel (commands on different
+//     nodes have no keys in common). Keyless commands all go to one node. A read of a
+//     slot that any command of the same DoMulti writes — before or after the read, in a
+//     transaction, blocking or split — goes to the primary, in its place in the
+//     primary's pipeline, whatever Options.ReadFrom says; a keyless write (FLUSHALL,
+//     FLUSHDB…) or a command the table does not know counts as writing every slot.
+//   - A command with an argument of a type Cmd does not take fails alone, unsent.
+//   - A multi-key command split by slot (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) is
+//     sent as one part per slot, each at the command's place in its node's pipeline;
+//     a fan-out command (DBSIZE, FLUSHALL, SCRIPT LOAD, …) as one part in every target
+//     node's pipeline. The parts' replies are merged as Do merges them.
+//   - Commands that cannot be pipelined are barriers: everything before them completes
+//     first, everything after starts after them. They are blocking commands (BLPOP,
+//     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection, their wait on the
+//     server bounded by ctx and their own timeout, not by CommandTimeout; the time they
+//     take is not counted in the CommandTimeout of the commands after them) and
+//     transactions.
+//   - What comes back MOVED is sent again, in a pipeline to the slot's new owner, in
+//     the caller's order per node, while attempts are left. What then still needs it —
+//     redirected by ASK, asked to retry (TRYAGAIN, CLUSTERDOWN, LOADING…), failed before
+//     it was written — is redone one command at a time, like Do, in the caller's order;
+//     all of it after the pipelines it was part of and before the next barrier.
+//
+// A transaction is written as users of Redis write it: Cmd("MULTI"), the commands,
+// Cmd("EXEC") (or Cmd("DISCARD")). It runs atomically on a dedicated connection to the
+// node of its keys' slot (all its keys must be in one slot, else every command of it
+// fails with a *CrossSlotError and nothing is sent). Its Results are the server's: OK
+// for MULTI, QUEUED (or the error the command was rejected with) for each command, and
+// EXEC's array of replies (nil when a watched key changed; an EXECABORT error when a
+// command was rejected). A MOVED answer while queuing — nothing ran — is followed once.
+// A MULTI without EXEC or DISCARD fails with every command after it, unsent. A WATCH
+// followed (after other commands, possibly) by such a transaction belongs to it: WATCH,
+// the commands between, and the transaction run in one go on the dedicated connection,
+// and EXEC answers nil when a watched key changed meanwhile (for a WATCH that can act
+// on what it read, use Client.Watch). WATCH and the commands between go first, then the
+// transaction (one round trip more): if a WATCH was not answered OK (ASK during a
+// migration, say), the transaction is not sent and MULTI, its commands and EXEC fail
+// with a *TxNotRunError. A WATCH with no transaction after it fails with a
+// *ConnStateError.
+//
+// A transaction runs on one node: a command that runs on every node (KEYS, DBSIZE,
+// FLUSHALL, SCRIPT LOAD…; PING excepted) is refused in it, and so is the whole
+// transaction, unsent. A transaction does not follow ASK: during a migration of its
+// slot, a command whose key has left the source answers ASK when queued and EXEC
+// answers EXECABORT (nothing ran); send it again once the migration is over.
+//
+// Other commands that change their connection's state (WATCH, SUBSCRIBE, HELLO, …)
+// fail with a *ConnStateError, as with Do, and are not barriers.
+//
+// Order hazards that remain: a command redone after the pipeline runs after the later
+// commands of the same pipeline that succeeded at once. For single-key commands this
+// cannot reorder one key's commands in a stable cluster — a node that answers MOVED or
+// ASK for a key answers so for every later command on it — but it can when the node's
+// state changes between two commands of the pipeline:
+//
+//   - a multi-key command answered TRYAGAIN (some of its keys had already migrated,
+//     others not) followed by a command on one of its keys still on the source node:
+//     the redone multi-key command sees that later write;
+//   - a command answered MOVED, CLUSTERDOWN or LOADING by a node that gains the slot,
+//     leaves CLUSTERDOWN or finishes loading before the next command on the same key,
+//     which then succeeds first.
+//
+// During a resharding or a failover, send commands whose relative order matters in
+// separate DoMulti calls, or as a transaction.
+func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
+	if !c.hooked {
+		return resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), nil))
+	}
+	var results []Result
+	c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: len(cmds)}, func(end *CommandEnd) {
+		var mt cluster.MultiTrace
+		results = resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), &mt))
+		end.Attempts += int(mt.Retried.Load())
+		end.Redirects, end.Asks = int(mt.Redirects.Load()), int(mt.Asks.Load())
+		for _, r := range results {
+			if err := r.Err(); err != nil {
+				end.Err = err
+				break
+			}
+		}
+	})
+	return results
+}
+
+// TxPipe collects the commands of a transaction for TxPipelined.
+type TxPipe struct {
+	cmds []Command
+}
+
+// Do queues a command of the transaction; it runs when the function given to
+// TxPipelined returns. Its arguments must not change until then.
+func (p *TxPipe) Do(args ...any) { p.cmds = append(p.cmds, Command{args: args}) }
+
+// TxPipelined runs the commands fn queues on p as one MULTI … EXEC transaction, without
+// WATCH (use Watch for an optimistic transaction), on a dedicated connection to the node
+// of their keys' slot; all keys must be in one slot (else a *CrossSlotError, nothing
+// sent), and a command that runs on every node (KEYS, DBSIZE, FLUSHALL…) is refused
+// (nothing sent). A transaction does not follow ASK (see DoMulti). It returns one Result per queued command: its reply within EXEC's. A command
+// the server rejected when queuing aborts the whole transaction (EXECABORT), returned as
+// the error with the rejected command's Result set. A MOVED answer while queuing —
+// nothing ran — is followed once. If fn returns an error, nothing is sent and that
+// error is returned.
+func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]Result, error) {
+	if c.e.Closed() {
+		return nil, ErrClosed
+	}
+	var p TxPipe
+	if err := fn(&p); err != nil {
+		return nil, err
+	}
+	if len(p.cmds) == 0 {
+		return nil, nil
+	}
+	body := commandArgs(p.cmds)
+	run := func() ([]Result, error) {
+		rs, err := c.e.TxPipelined(ctx, body)
+		return resultsOf(rs), err
+	}
+	if !c.hooked {
+		return run()
+	}
+	var results []Result
+	var err error
+	c.aroundCommand(ctx, CommandStart{Name: "multi", Commands: len(body)}, func(end *CommandEnd) {
+		results, err = run()
+		end.Err = err
+	})
+	return results, err
+}
+
+// commandName returns the command's name for the hooks: the command table's
+// ("get", "cluster|shards"), or the first argument in lower case for a command
+// the table does not know.
+func commandName(args []any) string {
+	if info := command.Lookup(args); info != nil {
+		return info.Name
+	}
+	return strings.Clone(strings.ToLower(cluster.ArgString(args[0]))) // the hook may keep it: never alias the caller's
+}
+
+// resultOf is the Result of an engine's Reply: the same fields (see resultsOf).
+func resultOf(r cluster.Reply) Result {
+	return Result{val: r.Value(), err: r.CallErr(), elem: r.Elem()}
+}
+
+// resultsOf views the engine's replies as Results, without copying: Result and
+// cluster.Reply have the same fields in the same order (TestResultLayout checks it).
+func resultsOf(rs []cluster.Reply) []Result {
+	if rs == nil {
 		return nil
 	}
-	c.cancel()
-	c.wg.Wait()
-	c.nodesMu.Lock()
-	nodes := *c.nodes.Load()
-	retired := c.retired
-	c.retired = nil
-	c.nodesMu.Unlock()
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Add(1)
-		go func() { defer wg.Done(); n.Close() }()
-	}
-	for _, n := range retired {
-		n.Close()
-	}
-	wg.Wait()
-	return nil
+	return unsafe.Slice((*Result)(unsafe.Pointer(unsafe.SliceData(rs))), len(rs))
 }
 
-// deadline returns the call's end: its context and the command timeout.
-func (c *Client) waiter(ctx context.Context) conn.Waiter {
-	return conn.NewWaiterTimeout(ctx, c.opts.CommandTimeout)
+// commandArgs views commands as their argument lists, without copying: a Command is
+// its argument list and nothing else.
+func commandArgs(cmds []Command) [][]any {
+	if cmds == nil {
+		return nil
+	}
+	return unsafe.Slice((*[]any)(unsafe.Pointer(unsafe.SliceData(cmds))), len(cmds))
 }
-
-// randN returns a random int in [0, n).
-func randN(n int) int { return rand.IntN(n) }

@@ -303,7 +303,7 @@ func TestReplicaFailureFallsBackToPrimary(t *testing.T) {
 			t.Errorf("read %d took %v", i, el)
 		}
 	}
-	n := c.node(replica.Addr())
+	n := c.e.NodeAt(replica.Addr())
 	if n.State() != node.StateDown {
 		t.Errorf("replica node state %v, want down", n.State())
 	}
@@ -321,11 +321,11 @@ func TestRefreshIsRateLimited(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{RefreshMinInterval: 300 * time.Millisecond, RefreshInterval: -1})
 	start := time.Now()
 	for time.Since(start) < time.Second {
-		c.triggerRefresh() // a storm of triggers (MOVED, failures, uncovered slots)
+		c.e.TriggerRefresh() // a storm of triggers (MOVED, failures, uncovered slots)
 		time.Sleep(time.Millisecond)
 	}
 	// Spaced by at least 300ms (plus jitter): at most 4 refreshes in a second.
-	if n := c.refreshes.Load(); n < 1 || n > 4 {
+	if n := c.e.Counters().Refreshes; n < 1 || n > 4 {
 		t.Errorf("%d refreshes in 1s of constant triggers, want 1..4", n)
 	}
 }

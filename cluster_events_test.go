@@ -206,7 +206,7 @@ func TestFailover(t *testing.T) {
 	if after := recovered.Sub(promoted); after > cl.NodeTimeout()+time.Second {
 		t.Errorf("writes recovered %v after the promotion, want within cluster-node-timeout + 1s", after)
 	}
-	if s := c.topo.Load().Slot(hashslot.Key(key)); s == nil || s.Primary.Addr != replica.Addr() {
+	if s := c.e.Topology().Slot(hashslot.Key(key)); s == nil || s.Primary.Addr != replica.Addr() {
 		t.Errorf("client topology: slot owner %v, want the promoted replica %s", s, replica.Addr())
 	}
 }

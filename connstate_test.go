@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,27 +160,4 @@ func TestConnStateCommandsAreRefused(t *testing.T) {
 		t.Fatalf("%d of %d concurrent GETs went wrong; first: %v", wrong.Load(), gets.Load(), firstWrong.Load())
 	}
 	t.Logf("%d commands refused, %d concurrent GETs right", len(infos), gets.Load())
-}
-
-// TestConnStateUseCoversTable: every connection-state command of the table has its own
-// advice, and the package documentation's table names it.
-func TestConnStateUseCoversTable(t *testing.T) {
-	doc, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, in := range command.All() {
-		for _, x := range append([]*command.Info{in}, in.Subcommands...) {
-			if x.ConnState == command.ConnNone || x.Name == "client" {
-				continue
-			}
-			if connStateUse[x.Name] == "" {
-				t.Errorf("%s: no advice in connStateUse", x.Name)
-			}
-			words := strings.Fields(commandUpper(x.Name))
-			if !strings.Contains(string(doc), words[len(words)-1]) {
-				t.Errorf("%s: not in the table of doc.go", x.Name)
-			}
-		}
-	}
 }

@@ -3,6 +3,7 @@ package redline
 import (
 	"errors"
 
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
@@ -47,13 +48,7 @@ var ErrClosed = rerr.ErrClosed
 // server, so sending it again cannot execute it twice. Server error replies other
 // than redirects and "try again later" answers are not retryable at all; this is
 // about transport failures.
-func SafeToRetry(err error) bool {
-	var s interface{ SafeToRetry() bool }
-	if errors.As(err, &s) {
-		return s.SafeToRetry()
-	}
-	return false
-}
+func SafeToRetry(err error) bool { return rerr.SafeToRetry(err) }
 
 // MayHaveExecuted reports whether a failed command may have run on the server: its
 // reply was lost after it was written. Such a write is reported, never silently sent
@@ -62,3 +57,24 @@ func MayHaveExecuted(err error) bool {
 	var ne *NodeError
 	return errors.As(err, &ne) && ne.Written
 }
+
+// CrossSlotError is returned, without contacting the cluster, for a command whose keys
+// hash to different slots and that redline cannot split (MGET, MSET, DEL, UNLINK,
+// EXISTS and TOUCH are split), and for a transaction whose keys are in different
+// slots. Command is the command's name, Keys two keys in different slots and Slots
+// their slots. Keep keys that must go together in one slot with a {hash tag}.
+type CrossSlotError = cluster.CrossSlotError
+
+// ConnStateError is returned, without sending anything, for a command that would
+// change the state of the connection it is sent on (MULTI, SUBSCRIBE, HELLO, SELECT,
+// CLIENT REPLY, …; the package documentation has the table). redline shares one
+// connection per node between all callers, so such a command would change what other
+// callers' replies mean. Command is the command (upper case, with its subcommand:
+// "CLIENT REPLY"); Use names the API that does what the command is for.
+type ConnStateError = cluster.ConnStateError
+
+// TxNotRunError is returned for the commands of a transaction sent in DoMulti after a
+// WATCH that was not answered OK (during a migration, say): nothing of the transaction
+// ran. Watch is the WATCH's error; errors.Is/As reach it through Unwrap. SafeToRetry
+// is true.
+type TxNotRunError = cluster.TxNotRunError

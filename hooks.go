@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/cluster"
 )
 
 // Hooks are callbacks for tracing, metrics and logs, set per client in Options.Hooks
@@ -144,25 +144,30 @@ func (c *Client) aroundCommand(ctx context.Context, start CommandStart, call fun
 	}
 }
 
-func nodeState(s node.State) NodeState { return NodeState(s.String()) }
+func nodeState(s cluster.NodeState) NodeState { return NodeState(s.String()) }
 
-// nodeHooks adapts the client's hooks to the node layer's callbacks.
-func (c *Client) nodeHooks(o *node.Options) {
-	h := c.opts.Hooks
-	if h.OnDial != nil {
-		o.OnDial = func(ev node.DialEvent) {
+// engineHooks adapts the hooks to the engine's callbacks.
+func (h *Hooks) engineHooks(cfg *cluster.Config) {
+	if f := h.OnDial; f != nil {
+		cfg.OnDial = func(ev cluster.DialEvent) {
 			d := DialInfo{Addr: ev.Addr, Elapsed: ev.Elapsed, Err: ev.Err, Dedicated: ev.Dedicated}
 			var ne *NodeError
 			if errors.As(ev.Err, &ne) {
 				d.Phase = ne.Phase
 			}
-			h.OnDial(d)
+			f(d)
 		}
 	}
-	if h.OnNodeState != nil {
-		o.OnStateChange = func(ev node.Event) {
-			h.OnNodeState(NodeStateChange{Addr: ev.Addr, From: nodeState(ev.From), To: nodeState(ev.To),
+	if f := h.OnNodeState; f != nil {
+		cfg.OnNodeState = func(ev cluster.NodeEvent) {
+			f(NodeStateChange{Addr: ev.Addr, From: nodeState(ev.From), To: nodeState(ev.To),
 				Err: ev.Err, Attempt: ev.Attempt, NextRetry: ev.NextRetry})
+		}
+	}
+	if f := h.OnTopology; f != nil {
+		cfg.OnTopology = func(ev cluster.TopologyEvent) {
+			f(TopologyChange{Cause: string(ev.Cause), Epoch: ev.Epoch, Source: ev.Source, Shards: ev.Shards,
+				Nodes: ev.Nodes, Added: ev.Added, Removed: ev.Removed, SlotsMoved: ev.SlotsMoved})
 		}
 	}
 }

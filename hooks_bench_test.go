@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -86,8 +87,8 @@ func BenchmarkHookCheck(b *testing.B) {
 	}
 	viaInner := func() {
 		for range block {
-			var tr callTrace
-			if c.do(ctx, []any{"GET", bad}, &tr).Err() == nil {
+			var tr cluster.Trace
+			if c.e.Do(ctx, []any{"GET", bad}, &tr).Err() == nil {
 				b.Fatal("an unencodable argument was accepted")
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/internal/conn"
 	"github.com/redline-go/redline/resp"
 )
@@ -65,19 +66,19 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 	if len(names) == 0 {
 		return nil, fmt.Errorf("redline: %s: no channel given", strings.ToLower(kind))
 	}
-	if c.closed.Load() {
+	if c.e.Closed() {
 		return nil, ErrClosed
 	}
 	if c.opts.Protocol == 2 {
 		return nil, errors.New("redline: pub/sub needs RESP3 (Options.Protocol 3, the default)")
 	}
 	s := &Subscription{c: c, kind: kind, msgs: make(chan Message, subBuffer)}
-	s.ctx, s.cancel = context.WithCancel(c.ctx)
+	s.ctx, s.cancel = context.WithCancel(c.e.Ctx())
 	groups := map[int][]string{} // by slot for shard channels; one group (-1) otherwise
 	for _, n := range names {
 		slot := -1
 		if kind == "SSUBSCRIBE" {
-			slot = argSlot(n)
+			slot = cluster.ArgSlot(n)
 		}
 		groups[slot] = append(groups[slot], n)
 	}
@@ -85,7 +86,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 	started := 0
 	for slot, chans := range groups {
 		g := &subGroup{s: s, slot: slot, names: append([]string(nil), chans...), moved: make(chan struct{}, 1), confirm: make(chan struct{}, len(chans))}
-		if !c.goAdd() { // the client's Close waits for it too; none after Close
+		if !c.e.GoAdd() { // the client's Close waits for it too; none after Close
 			s.Close()
 			return nil, ErrClosed
 		}
@@ -163,7 +164,7 @@ type subGroup struct {
 // start over (with backoff while nodes fail).
 func (g *subGroup) run(ready chan<- error) {
 	s := g.s
-	defer s.c.wg.Done()
+	defer s.c.e.GoDone()
 	defer s.wg.Done()
 	backoff := s.c.opts.RetryBackoff
 	first := true
@@ -186,13 +187,13 @@ func (g *subGroup) run(ready chan<- error) {
 				cause = errors.New("the shard channel's slot moved to another node")
 			}
 			cn.Close()
-			s.c.triggerRefresh()
+			s.c.e.TriggerRefresh()
 			s.deliver(Message{Kind: "gap", Err: fmt.Errorf("redline: re-subscribing %v: %w", g.names, cause)})
 		} else if first {
 			ready <- err
 			return
 		}
-		t := time.NewTimer(jitter(backoff))
+		t := time.NewTimer(cluster.Jitter(backoff))
 		select {
 		case <-s.ctx.Done():
 			t.Stop()
@@ -204,13 +205,13 @@ func (g *subGroup) run(ready chan<- error) {
 }
 
 // connect dials the group's node and sends the subscription.
-func (g *subGroup) connect() (*conn.Conn, error) {
+func (g *subGroup) connect() (cluster.Conn, error) {
 	s := g.s
-	n, err := s.c.pick(g.slot, false, nil)
+	n, err := s.c.e.Pick(g.slot, false, nil)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := s.c.deriveCtx(s.ctx)
+	ctx, cancel := s.c.e.DeriveCtx(s.ctx)
 	defer cancel()
 	g.addr.Store(n.Addr())
 	cn, err := n.DialOwn(ctx, func(o *conn.Options) {
@@ -229,7 +230,7 @@ func (g *subGroup) connect() (*conn.Conn, error) {
 	for len(g.confirm) > 0 { // confirmations of an earlier connection
 		<-g.confirm
 	}
-	w := conn.NewWaiter(ctx, timeZero)
+	w := cluster.NewWaiter(ctx, time.Time{})
 	defer w.Release()
 	if err := cn.Send(&w, [][]any{args}); err != nil {
 		cn.Close()
@@ -287,7 +288,7 @@ func (g *subGroup) onUnsolicited(v resp.Value) bool {
 	}
 	if v.Err.IsMoved() {
 		from, _ := g.addr.Load().(string)
-		g.s.c.applyMoved(v.Err.Slot, resolveAddr(v.Err.Addr, from))
+		g.s.c.e.ApplyMoved(v.Err.Slot, cluster.ResolveAddr(v.Err.Addr, from))
 		g.signalMoved()
 		return true
 	}

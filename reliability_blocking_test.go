@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -148,9 +149,9 @@ func TestReliabilityBlockingUnblockLead(t *testing.T) {
 	c := newTestClient(t, cl, Options{})
 	pusher := newTestClient(t, cl, Options{})
 	ctx := ctxT(t, time.Minute)
-	n := c.node(cl.Node(0).Addr())
+	n := c.e.NodeAt(cl.Node(0).Addr())
 	for range 3 {
-		if _, err := n.Do(ctx, "DEBUG", "SLEEP", "0.3"); err != nil {
+		if _, err := cluster.DoOn(ctx, n, "DEBUG", "SLEEP", "0.3"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -220,7 +220,7 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 	go func() {
 		defer close(learned)
 		for limit := time.Now().Add(30 * time.Second); time.Now().Before(limit); time.Sleep(2 * time.Millisecond) {
-			if s := c.topo.Load().Slot(hashslot.Key(probeKey)); s != nil && s.Primary.Addr == replica.Addr() {
+			if s := c.e.Topology().Slot(hashslot.Key(probeKey)); s != nil && s.Primary.Addr == replica.Addr() {
 				learned <- time.Now()
 				return
 			}

@@ -178,5 +178,5 @@ func TestReliabilityResharding(t *testing.T) {
 		t.Errorf("only %d writes during the resharding: too little traffic to mean anything", incrs.Load())
 	}
 	figure(t, "resharding %d slots (%d keys, %d moved by MIGRATE) in %v under traffic: %d INCR + %d GET acknowledged, %d errors surfaced, %d stale values, %d redirects followed; %s (deadline %v)",
-		len(tags), len(keys), moved, took.Round(time.Millisecond), incrs.Load(), readsDone.Load(), errs.Load(), stale.Load(), c.moved.Load()+c.ask.Load(), &stats, timeout)
+		len(tags), len(keys), moved, took.Round(time.Millisecond), incrs.Load(), readsDone.Load(), errs.Load(), stale.Load(), c.e.Counters().Moved+c.e.Counters().Ask, &stats, timeout)
 }

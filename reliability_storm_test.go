@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -60,7 +61,7 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	sumRefreshes := func() uint64 {
 		var n uint64
 		for _, c := range clients {
-			n += c.refreshes.Load()
+			n += c.e.Counters().Refreshes
 		}
 		return n
 	}
@@ -175,9 +176,9 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	wg.Wait()
 
 	// The bound: each client at most one refresh per RefreshMinInterval (1s, +25%
-	// jitter only lengthens it), asking at most refreshFanout nodes. The paused node
+	// jitter only lengthens it), asking at most cluster.RefreshFanout nodes. The paused node
 	// serves nothing, so the running nodes see at most this.
-	bound := float64(nclients*refreshFanout) / DefaultRefreshMinInterval.Seconds()
+	bound := float64(nclients*cluster.RefreshFanout) / DefaultRefreshMinInterval.Seconds()
 	if storm > bound*1.1 {
 		t.Errorf("%.0f topology requests/s reached the servers during the outage, want at most %.0f", storm, bound)
 	}
@@ -195,7 +196,7 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	// compete for the same cores) delays goroutines more than any client could; the
 	// deadline contract is asserted by the other tests of the suite.
 	figure(t, "%d clients, cluster down (CLUSTERDOWN) %v: %.0f CLUSTER SHARDS/SLOTS per second reached the servers (bound %.0f = clients × %d nodes / RefreshMinInterval %v); clients refreshed %.0f times/s; %d CLUSTERDOWN replies reached callers in the window",
-		nclients, healthyAt.Sub(downAt).Round(100*time.Millisecond), storm, bound, refreshFanout, DefaultRefreshMinInterval, clientRefreshes, downReplies)
+		nclients, healthyAt.Sub(downAt).Round(100*time.Millisecond), storm, bound, cluster.RefreshFanout, DefaultRefreshMinInterval, clientRefreshes, downReplies)
 	figure(t, "storm: before the outage %.1f/s, after the recovery %.1f/s; every client served calls on every shard again %v after the cluster was healthy (%v after SIGCONT); %s",
 		calm, after, allBack.Sub(healthyAt).Round(time.Millisecond), allBack.Sub(resumedAt).Round(time.Millisecond), &stats)
 }

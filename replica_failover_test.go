@@ -46,10 +46,10 @@ func TestReplicaReadsFollowFailover(t *testing.T) {
 		}
 		if time.Since(done) > 5*time.Second {
 			var shards []string
-			for _, s := range c.topo.Load().Shards() {
+			for _, s := range c.e.Topology().Shards() {
 				d := fmt.Sprintf("%s %v", s.Primary.Addr, s.Ranges)
 				for _, r := range s.Replicas {
-					d += fmt.Sprintf(" <- %s(%s, %v)", r.Addr, r.Health, c.node(r.Addr).State())
+					d += fmt.Sprintf(" <- %s(%s, %v)", r.Addr, r.Health, c.e.NodeAt(r.Addr).State())
 				}
 				shards = append(shards, d)
 			}

@@ -212,48 +212,10 @@ func (r Result) StringMap() (map[string]string, error) {
 	return out, nil
 }
 
-func isList(v resp.Value) bool {
-	return v.Type == resp.TypeArray || v.Type == resp.TypeSet || v.Type == resp.TypePush
-}
+func isList(v resp.Value) bool { return v.IsList() }
 
-func valueText(v resp.Value) (string, error) {
-	switch v.Type {
-	case resp.TypeSimpleString, resp.TypeBulkString, resp.TypeVerbatim, resp.TypeBigNumber:
-		return string(v.Str), nil
-	case resp.TypeInteger:
-		return strconv.FormatInt(v.Int, 10), nil
-	case resp.TypeDouble:
-		return strconv.FormatFloat(v.Float, 'f', -1, 64), nil
-	case resp.TypeBoolean:
-		return strconv.FormatBool(v.Int != 0), nil
-	}
-	return "", typeErr(v, "a string")
-}
+func valueText(v resp.Value) (string, error) { return v.AsText() }
 
-func valueInt(v resp.Value) (int64, error) {
-	switch v.Type {
-	case resp.TypeInteger, resp.TypeBoolean:
-		return v.Int, nil
-	case resp.TypeSimpleString, resp.TypeBulkString, resp.TypeVerbatim, resp.TypeBigNumber:
-		n, err := strconv.ParseInt(string(v.Str), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("redline: reply %q is not an integer", v.Str)
-		}
-		return n, nil
-	case resp.TypeDouble:
-		if v.Float == float64(int64(v.Float)) {
-			return int64(v.Float), nil
-		}
-	}
-	if v.Err != nil {
-		return 0, v.Err
-	}
-	return 0, typeErr(v, "an integer")
-}
+func valueInt(v resp.Value) (int64, error) { return v.AsInt() }
 
-func typeErr(v resp.Value, want string) error {
-	if v.Err != nil {
-		return v.Err
-	}
-	return fmt.Errorf("redline: reply is %s, not %s", v.Type, want)
-}
+func typeErr(v resp.Value, want string) error { return resp.TypeErr(v, want) }

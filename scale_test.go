@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -293,7 +294,7 @@ func TestScaleRefreshAsksOneNodeUnlessChanged(t *testing.T) {
 	defer c.Close()
 	before := f.Counts()
 	for range 3 {
-		c.refresh()
+		c.e.Refresh()
 	}
 	if n := f.Counts().Sub(before).Topology; n != 3 {
 		t.Errorf("3 refreshes of an unchanged topology sent %d topology requests; want 3", n)
@@ -304,17 +305,17 @@ func TestScaleRefreshAsksOneNodeUnlessChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = f.Counts()
-	c.refresh()
+	c.e.Refresh()
 	// The refresh installs what a majority agrees on without waiting for the last
 	// answer, so the last request may reach the fake cluster just after it returns.
 	n := f.Counts().Sub(before).Topology
-	for end := time.Now().Add(2 * time.Second); n < refreshFanout && time.Now().Before(end); n = f.Counts().Sub(before).Topology {
+	for end := time.Now().Add(2 * time.Second); n < cluster.RefreshFanout && time.Now().Before(end); n = f.Counts().Sub(before).Topology {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n != refreshFanout {
-		t.Errorf("a refresh that finds a change sent %d topology requests; want %d (the vote)", n, refreshFanout)
+	if n != cluster.RefreshFanout {
+		t.Errorf("a refresh that finds a change sent %d topology requests; want %d (the vote)", n, cluster.RefreshFanout)
 	}
-	if got := c.topo.Load().Slot(slot).Primary.Addr; got != f.Addr(to) {
+	if got := c.e.Topology().Slot(slot).Primary.Addr; got != f.Addr(to) {
 		t.Errorf("slot %d owned by %s after the refresh, want %s", slot, got, f.Addr(to))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/internal/topology"
 )
 
@@ -162,12 +163,12 @@ func (it *ScanIterator) step(ctx context.Context) {
 			it.err = err
 			return
 		}
-		c.triggerRefresh()
+		c.e.TriggerRefresh()
 		if attempt == 1 && errors.Is(err, errScanRestart) {
 			continue // the node named the new owner: read there at once
 		}
-		w := c.waiter(ctx)
-		ok := sleep(&w, jitter(backoff))
+		w := c.e.Waiter(ctx)
+		ok := cluster.Sleep(&w, cluster.Jitter(backoff))
 		w.Release()
 		if !ok {
 			it.err = err
@@ -181,7 +182,7 @@ func (it *ScanIterator) step(ctx context.Context) {
 // then the next slots in order, as long as they have the same owner (up to width).
 // The address is "" for a slot no node serves.
 func (it *ScanIterator) chunk() (string, []int) {
-	t := it.c.topo.Load()
+	t := it.c.e.Topology()
 	if t != it.deniedIn {
 		it.denied = nil
 	}

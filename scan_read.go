@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
-	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -25,7 +26,7 @@ var errScanRestart = errors.New("redline: Scan: the slots' owner kept changing w
 func (it *ScanIterator) read(ctx context.Context, addr string, slots []int) (int, error) {
 	if addr == "" {
 		it.redo = append(it.redo, slots...)
-		return 0, errUncovered(slots[0])
+		return 0, cluster.ErrUncovered(slots[0])
 	}
 	done, grown, keys, again, err := it.readFrom(ctx, addr, slots)
 	if err == nil {
@@ -96,7 +97,7 @@ func (it *ScanIterator) readFrom(ctx context.Context, addr string, slots []int) 
 		if id, migrating := view.migrate[s]; migrating {
 			to := it.c.addrOfID(id, view)
 			if to == "" {
-				it.c.triggerRefresh()
+				it.c.e.TriggerRefresh()
 				again = append(again, s)
 				continue
 			}
@@ -110,7 +111,7 @@ func (it *ScanIterator) readFrom(ctx context.Context, addr string, slots []int) 
 	if restarted {
 		it.restarts++
 		if it.denied == nil {
-			it.denied, it.deniedIn = map[string]*nodeView{}, it.c.topo.Load()
+			it.denied, it.deniedIn = map[string]*nodeView{}, it.c.e.Topology()
 		}
 		it.denied[addr] = view // the next steps go where it says (until a new topology)
 	}
@@ -192,7 +193,7 @@ func (it *ScanIterator) learnOwner(slot int, view *nodeView) {
 	} else {
 		delete(it.hint, slot)
 	}
-	it.c.triggerRefresh()
+	it.c.e.TriggerRefresh()
 }
 
 // addrOfID returns the client address of the node with the given ID: as the topology
@@ -205,7 +206,7 @@ func (c *Client) addrOfID(id string, view *nodeView) string {
 		return a
 	}
 	a := view.addr(id)
-	for _, n := range c.topo.Load().Nodes() {
+	for _, n := range c.e.Topology().Nodes() {
 		if n.ID == id {
 			a = n.Addr
 			break
@@ -272,18 +273,14 @@ func union(a, b []string) []string {
 // pipelineTo sends cmds to the node at addr as one pipeline, in order, within ctx and
 // CommandTimeout.
 func (c *Client) pipelineTo(ctx context.Context, addr string, cmds [][]any) ([]resp.Value, error) {
-	if c.closed.Load() {
+	if c.e.Closed() {
 		return nil, ErrClosed
 	}
-	ctx, cancel := c.deriveCtx(ctx)
+	ctx, cancel := c.e.DeriveCtx(ctx)
 	defer cancel()
-	w := conn.NewWaiter(ctx, timeZero)
+	w := cluster.NewWaiter(ctx, time.Time{})
 	defer w.Release()
-	cn, err := c.node(addr).Conn(&w)
-	if err != nil {
-		return nil, err
-	}
-	return cn.ExecMulti(&w, cmds)
+	return c.e.NodeAt(addr).ExecMulti(&w, cmds)
 }
 
 // retryableScanErr reports whether a failed step is worth trying again: the node
@@ -296,6 +293,6 @@ func retryableScanErr(err error) bool {
 	}
 	var ne *NodeError
 	var de *DeadlineError
-	var unc errUncovered
+	var unc cluster.ErrUncovered
 	return errors.As(err, &ne) || errors.As(err, &de) || errors.As(err, &unc) || errors.Is(err, errScanRestart)
 }

@@ -55,21 +55,20 @@ type NodeStats struct {
 
 // Stats returns a snapshot of the client.
 func (c *Client) Stats() Stats {
-	t := c.topo.Load()
+	t := c.e.Topology()
+	ec := c.e.Counters()
 	s := Stats{
-		TopologyEpoch: c.epoch.Load(),
-		Refreshes:     c.refreshes.Load(),
-		Moved:         c.moved.Load(),
-		Ask:           c.ask.Load(),
-	}
-	if ns := c.lastRefresh.Load(); ns != 0 {
-		s.LastRefresh = time.Unix(0, ns)
+		TopologyEpoch: ec.Epoch,
+		Refreshes:     ec.Refreshes,
+		Moved:         ec.Moved,
+		Ask:           ec.Ask,
+		LastRefresh:   ec.LastRefresh,
 	}
 	if t != nil {
 		s.Shards, s.CoveredSlots = len(t.Shards()), t.Covered()
 	}
-	for addr, n := range *c.nodes.Load() {
-		ns := n.Stats()
+	for _, n := range c.e.Nodes() {
+		addr, ns := n.Addr(), n.Stats()
 		st := NodeStats{Addr: addr, State: nodeState(ns.State), InFlight: ns.InFlight, Conns: ns.Conns,
 			Dials: ns.Dials, DialFailures: ns.DialFailures, LastError: ns.LastError, LastErrorAt: ns.LastErrorAt,
 			DownSince: ns.DownSince, NextRetry: ns.NextRetry, Latency: ns.Latency}

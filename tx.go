@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/internal/command"
-	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
 
 // TxFailed is returned by Tx.Exec when EXEC was aborted because a watched key changed:
 // nothing of the transaction ran. Retry the whole Watch function.
-var TxFailed = errors.New("redline: transaction aborted: a watched key changed")
+var TxFailed = rerr.ErrTxFailed
 
 // errTxDone is returned by a Tx used after its Watch function returned.
 var errTxDone = errors.New("redline: Tx used after its Watch function returned")
@@ -24,10 +24,10 @@ var errTxDone = errors.New("redline: Tx used after its Watch function returned")
 // that function returned, it fails with an error and sends nothing.
 type Tx struct {
 	c       *Client
-	n       *node.Node
-	cn      *conn.Conn // nil until the first command needs it (Watch without keys)
-	slot    int        // -1 until a key fixes it
-	keyless bool       // cn was taken for a keyless command, before a key fixed the slot
+	n       cluster.Node
+	cn      cluster.Conn // nil until the first command needs it (Watch without keys)
+	slot    int          // -1 until a key fixes it
+	keyless bool         // cn was taken for a keyless command, before a key fixed the slot
 	dead    bool
 	done    bool
 }
@@ -42,17 +42,17 @@ type Tx struct {
 // the connection is closed instead. A MOVED answer to WATCH — the slot moved — is
 // followed once; every wait is bounded by the context and CommandTimeout.
 func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...string) error {
-	if c.closed.Load() {
+	if c.e.Closed() {
 		return ErrClosed
 	}
 	caller := ctx
-	ctx, cancel := c.deriveCtx(ctx)
+	ctx, cancel := c.e.DeriveCtx(ctx)
 	defer cancel()
 	slot := -1
 	for i, k := range keys {
-		s := argSlot(k)
+		s := cluster.ArgSlot(k)
 		if i > 0 && s != slot {
-			return &CrossSlotError{Command: "watch", Keys: [2]string{keys[0], k}, Slots: [2]int{slot, s}}
+			return &cluster.CrossSlotError{Command: "watch", Keys: [2]string{keys[0], k}, Slots: [2]int{slot, s}}
 		}
 		slot = s
 	}
@@ -74,7 +74,7 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 // watch takes the connection of the slot's owner and sends WATCH, following a MOVED
 // answer once.
 func (tx *Tx) watch(ctx context.Context, args []any) error {
-	var target *node.Node
+	var target cluster.Node
 	for attempt := 1; attempt <= 2; attempt++ {
 		if err := tx.connect(ctx, target); err != nil {
 			return err
@@ -87,9 +87,9 @@ func (tx *Tx) watch(ctx context.Context, args []any) error {
 			if !e.IsMoved() || attempt == 2 {
 				return e
 			}
-			addr := resolveAddr(e.Addr, tx.n.Addr())
-			tx.c.applyMoved(e.Slot, addr)
-			target = tx.c.node(addr)
+			addr := cluster.ResolveAddr(e.Addr, tx.n.Addr())
+			tx.c.e.ApplyMoved(e.Slot, addr)
+			target = tx.c.e.NodeAt(addr)
 			tx.giveBack(ctx)
 			continue
 		}
@@ -100,18 +100,18 @@ func (tx *Tx) watch(ctx context.Context, args []any) error {
 
 // connect takes a dedicated connection to target, or to the owner of tx.slot (a random
 // primary while no key has fixed it), unless tx has one.
-func (tx *Tx) connect(ctx context.Context, target *node.Node) error {
+func (tx *Tx) connect(ctx context.Context, target cluster.Node) error {
 	if tx.cn != nil {
 		return nil
 	}
 	n := target
 	if n == nil {
 		var err error
-		if n, err = tx.c.pick(tx.slot, false, nil); err != nil {
+		if n, err = tx.c.e.Pick(tx.slot, false, nil); err != nil {
 			return err
 		}
 	}
-	dctx, cancel := tx.c.deriveCtx(ctx) // the call's deadline: CommandTimeout too
+	dctx, cancel := tx.c.e.DeriveCtx(ctx) // the call's deadline: CommandTimeout too
 	defer cancel()
 	cn, err := n.Dedicated(dctx)
 	if err != nil {
@@ -129,7 +129,7 @@ func (tx *Tx) ready(ctx context.Context) error {
 		return errTxDone
 	}
 	if tx.cn != nil && tx.keyless && tx.slot >= 0 {
-		if n, err := tx.c.pick(tx.slot, false, nil); err == nil && n != tx.n {
+		if n, err := tx.c.e.Pick(tx.slot, false, nil); err == nil && n != tx.n {
 			tx.giveBack(ctx)
 		}
 		tx.keyless = false
@@ -151,9 +151,9 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 	if info := command.Lookup(args); info != nil && info.ConnState != command.ConnNone &&
 		info.Name != "watch" && info.Name != "unwatch" {
 		if info.ConnState == command.ConnTransaction {
-			return Result{err: &ConnStateError{Command: commandUpper(info.Name), Use: "use Tx.Exec"}}
+			return Result{err: &cluster.ConnStateError{Command: cluster.CommandUpper(info.Name), Use: "use Tx.Exec"}}
 		}
-		return Result{err: connStateErr(info)}
+		return Result{err: cluster.ConnStateErr(info)}
 	}
 	if err := tx.checkSlot(args); err != nil {
 		return Result{err: err}
@@ -198,9 +198,9 @@ func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 			return nil, errors.New("redline: Tx.Exec: empty command")
 		}
 		if info := command.Lookup(cmd.args); info != nil && info.ConnState != command.ConnNone {
-			return nil, connStateErr(info)
-		} else if info != nil && fansOut(info) && info.Name != "ping" {
-			return nil, errTxFanout(info)
+			return nil, cluster.ConnStateErr(info)
+		} else if info != nil && cluster.FansOut(info) && info.Name != "ping" {
+			return nil, cluster.ErrTxFanout(info)
 		}
 		if err := tx.checkSlot(cmd.args); err != nil {
 			return nil, err
@@ -211,14 +211,15 @@ func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 	if err := tx.ready(ctx); err != nil {
 		return nil, err
 	}
-	w := tx.c.waiter(ctx)
+	w := tx.c.e.Waiter(ctx)
 	defer w.Release()
 	vs, err := tx.cn.ExecMulti(&w, batch)
 	if err != nil {
 		tx.dead = true
 		return nil, err
 	}
-	results, bad, err := txResults(vs, len(cmds))
+	rs, bad, err := cluster.TxResults(vs, len(cmds))
+	results := resultsOf(rs)
 	if bad {
 		tx.dead = true
 	}
@@ -229,7 +230,7 @@ func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 // fixes it when WATCH had none).
 func (tx *Tx) checkSlot(args []any) error {
 	info := command.Lookup(args)
-	s, err := tx.c.slotOf(info, args)
+	s, err := tx.c.e.SlotOf(info, args)
 	if err != nil || s < 0 {
 		return err
 	}
@@ -238,13 +239,13 @@ func (tx *Tx) checkSlot(args []any) error {
 		return nil
 	}
 	if s != tx.slot {
-		return fmt.Errorf("redline: transaction command %s: key in slot %d, the transaction is on slot %d", argString(args[0]), s, tx.slot)
+		return fmt.Errorf("redline: transaction command %s: key in slot %d, the transaction is on slot %d", cluster.ArgString(args[0]), s, tx.slot)
 	}
 	return nil
 }
 
 func (tx *Tx) exec(ctx context.Context, args []any) (resp.Value, error) {
-	w := tx.c.waiter(ctx)
+	w := tx.c.e.Waiter(ctx)
 	defer w.Release()
 	v, err := tx.cn.Exec(&w, 0, args)
 	if err != nil {

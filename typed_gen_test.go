@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/command/typedgen"
 )
@@ -39,7 +40,7 @@ func TestTypedCommandsUpToDate(t *testing.T) {
 // about splitting and fan-out is what the router does.
 func TestTypedGeneratorMirrorsRouter(t *testing.T) {
 	t.Parallel()
-	if got, want := typedgen.SplitCommands, slices.Sorted(maps.Keys(splittable)); !slices.Equal(got, want) {
+	if got, want := typedgen.SplitCommands, slices.Sorted(maps.Keys(cluster.SplittableNames())); !slices.Equal(got, want) {
 		t.Errorf("typedgen.SplitCommands = %v, the router splits %v", got, want)
 	}
 	var all []*command.Info
@@ -48,8 +49,8 @@ func TestTypedGeneratorMirrorsRouter(t *testing.T) {
 		all = append(all, in.Subcommands...)
 	}
 	for _, in := range all {
-		if typedgen.FansOut(in) != fansOut(in) {
-			t.Errorf("%s: typedgen.FansOut %v, the router %v", in.Name, typedgen.FansOut(in), fansOut(in))
+		if typedgen.FansOut(in) != cluster.FansOut(in) {
+			t.Errorf("%s: typedgen.FansOut %v, the router %v", in.Name, typedgen.FansOut(in), cluster.FansOut(in))
 		}
 	}
 }

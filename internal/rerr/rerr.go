@@ -161,6 +161,19 @@ func Deadline(ctx context.Context, elapsed time.Duration, node *NodeError) *Dead
 // ErrClosed is returned for calls on a closed client, node or connection.
 var ErrClosed = errors.New("redline: closed")
 
+// ErrTxFailed is a transaction's error when a watched key changed: EXEC answered nil.
+var ErrTxFailed = errors.New("redline: transaction aborted: a watched key changed")
+
+// SafeToRetry reports whether err means the command certainly did not reach any
+// server (see redline.SafeToRetry).
+func SafeToRetry(err error) bool {
+	var s interface{ SafeToRetry() bool }
+	if errors.As(err, &s) {
+		return s.SafeToRetry()
+	}
+	return false
+}
+
 // ErrNoReply is the cause in a NodeError when a reply did not come in time: the
 // request was written, and the connection is waiting for its reply.
 var ErrNoReply = errors.New("no reply yet")

@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"context"
@@ -8,18 +8,17 @@ import (
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
 	"github.com/redline-go/redline/resp"
 )
 
 // fanout sends a command to every primary (request policy all_shards) or every node
 // (all_nodes) at once and merges the replies per the command's response policy.
-func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Result {
+func (c *Engine) fanout(ctx context.Context, info *command.Info, args []any) Reply {
 	targets := c.fanTargets(info)
 	bw, blocking := blockingWait(info, args) // WAIT: on dedicated connections, for as long as it asks
 	var cancel context.CancelFunc
-	if dl := bw.deadline(time.Now(), c.opts.CommandTimeout); !blocking {
-		ctx, cancel = c.deriveCtx(ctx)
+	if dl := bw.deadline(time.Now(), c.cfg.CommandTimeout); !blocking {
+		ctx, cancel = c.DeriveCtx(ctx)
 	} else if !dl.IsZero() {
 		ctx, cancel = context.WithDeadline(ctx, dl)
 	} else {
@@ -28,9 +27,9 @@ func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Res
 	defer cancel()
 	own, err := cloneArgs(args) // a copy for the goroutines: the caller's args stay on its stack
 	if err != nil {
-		return Result{err: err}
+		return Reply{err: err}
 	}
-	results := make([]Result, len(targets))
+	results := make([]Reply, len(targets))
 	var wg sync.WaitGroup
 	for i, tn := range targets {
 		wg.Add(1)
@@ -40,7 +39,7 @@ func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Res
 				w := conn.NewWaiter(ctx, timeZero)
 				v, err := c.execBlocking(&w, tn, own, bw, false)
 				w.Release()
-				results[i] = Result{val: v, err: err}
+				results[i] = Reply{val: v, err: err}
 				return
 			}
 			results[i] = c.doNode(ctx, tn, own)
@@ -56,46 +55,46 @@ func (c *Client) fanout(ctx context.Context, info *command.Info, args []any) Res
 // shard twice when it is a demoted master that the server's own CLUSTER SHARDS still
 // lists as a master of an empty shard after a failover (Redis 7.0 does, seen by
 // TestRouterDifferential: DBSIZE 10 with 9 keys).
-func (c *Client) fanTargets(info *command.Info) []*node.Node {
+func (c *Engine) fanTargets(info *command.Info) []Node {
 	t := c.topo.Load()
-	var out []*node.Node
+	var out []Node
 	if info.Request == command.PolicyAllNodes {
 		for _, tn := range t.Nodes() {
-			out = append(out, c.node(tn.Addr))
+			out = append(out, c.NodeAt(tn.Addr))
 		}
 		return out
 	}
 	for _, s := range t.Shards() {
 		if len(s.Ranges) > 0 {
-			out = append(out, c.node(s.Primary.Addr))
+			out = append(out, c.NodeAt(s.Primary.Addr))
 		}
 	}
 	return out
 }
 
 // doNode runs a command on one given node, retrying what the server asks to retry.
-func (c *Client) doNode(ctx context.Context, n *node.Node, args []any) Result {
+func (c *Engine) doNode(ctx context.Context, n Node, args []any) Reply {
 	w := conn.NewWaiter(ctx, timeZero)
 	defer w.Release()
-	backoff := c.opts.RetryBackoff
+	backoff := c.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
-		v, err := n.Exec(&w, args)
+		v, err := execOn(n, &w, args)
 		if err != nil {
-			return Result{err: err}
+			return Reply{err: err}
 		}
-		if v.Err != nil && v.Err.IsRetryable() && attempt < c.opts.MaxAttempts && sleep(&w, jitter(backoff)) {
-			backoff = min(2*backoff, c.opts.RetryBackoffMax)
+		if v.Err != nil && v.Err.IsRetryable() && attempt < c.cfg.MaxAttempts && Sleep(&w, Jitter(backoff)) {
+			backoff = min(2*backoff, c.cfg.RetryBackoffMax)
 			continue
 		}
-		return Result{val: v}
+		return Reply{val: v}
 	}
 }
 
 // merge combines the replies of a fan-out. A transport error or an error reply fails
 // the merge, except with one_succeeded, which needs a single success.
-func merge(policy command.ResponsePolicy, rs []Result) Result {
+func merge(policy command.ResponsePolicy, rs []Reply) Reply {
 	if len(rs) == 0 {
-		return Result{err: errors.New("redline: the topology has no node to send the command to")}
+		return Reply{err: errors.New("redline: the topology has no node to send the command to")}
 	}
 	if policy == command.ResponseOneSucceeded {
 		for _, r := range rs {
@@ -122,28 +121,28 @@ func merge(policy command.ResponsePolicy, rs []Result) Result {
 	// node answered alike and the first answer stands.
 	first := rs[0].val
 	switch {
-	case isList(first):
+	case first.IsList():
 		out := resp.Value{Type: first.Type}
 		for _, r := range rs {
 			out.Elems = append(out.Elems, r.val.Elems...)
 		}
-		return Result{val: out}
+		return Reply{val: out}
 	case first.Type == resp.TypeMap:
 		out := resp.Value{Type: resp.TypeMap}
 		for _, r := range rs {
 			out.Elems = append(out.Elems, r.val.Elems...)
 		}
-		return Result{val: out}
+		return Reply{val: out}
 	}
 	return rs[0]
 }
 
-func aggregateInts(policy command.ResponsePolicy, rs []Result) Result {
+func aggregateInts(policy command.ResponsePolicy, rs []Reply) Reply {
 	var acc int64
 	for i, r := range rs {
-		n, err := valueInt(r.val)
+		n, err := r.val.AsInt()
 		if err != nil {
-			return Result{err: err}
+			return Reply{err: err}
 		}
 		switch {
 		case i == 0:
@@ -156,12 +155,12 @@ func aggregateInts(policy command.ResponsePolicy, rs []Result) Result {
 			acc = max(acc, n)
 		}
 	}
-	return Result{val: resp.Value{Type: resp.TypeInteger, Int: acc}}
+	return Reply{val: resp.Value{Type: resp.TypeInteger, Int: acc}}
 }
 
 // aggregateLogical combines integer (or element-wise, array-of-integer) replies with
 // AND or OR: SCRIPT EXISTS on every node says 1 only where all have the script.
-func aggregateLogical(and bool, rs []Result) Result {
+func aggregateLogical(and bool, rs []Reply) Reply {
 	combine := func(a, b int64) int64 {
 		if and {
 			return b2i(a != 0 && b != 0)
@@ -169,39 +168,39 @@ func aggregateLogical(and bool, rs []Result) Result {
 		return b2i(a != 0 || b != 0)
 	}
 	first := rs[0].val
-	if !isList(first) {
-		acc, err := valueInt(first)
+	if !first.IsList() {
+		acc, err := first.AsInt()
 		if err != nil {
-			return Result{err: err}
+			return Reply{err: err}
 		}
 		for _, r := range rs[1:] {
-			n, err := valueInt(r.val)
+			n, err := r.val.AsInt()
 			if err != nil {
-				return Result{err: err}
+				return Reply{err: err}
 			}
 			acc = combine(acc, n)
 		}
-		return Result{val: resp.Value{Type: resp.TypeInteger, Int: acc}}
+		return Reply{val: resp.Value{Type: resp.TypeInteger, Int: acc}}
 	}
 	out := resp.Value{Type: resp.TypeArray, Elems: make([]resp.Value, len(first.Elems))}
 	for i := range out.Elems {
-		acc, err := valueInt(first.Elems[i])
+		acc, err := first.Elems[i].AsInt()
 		if err != nil {
-			return Result{err: err}
+			return Reply{err: err}
 		}
 		for _, r := range rs[1:] {
 			if len(r.val.Elems) != len(first.Elems) {
-				return Result{err: errors.New("redline: nodes answered with arrays of different lengths")}
+				return Reply{err: errors.New("redline: nodes answered with arrays of different lengths")}
 			}
-			n, err := valueInt(r.val.Elems[i])
+			n, err := r.val.Elems[i].AsInt()
 			if err != nil {
-				return Result{err: err}
+				return Reply{err: err}
 			}
 			acc = combine(acc, n)
 		}
 		out.Elems[i] = resp.Value{Type: resp.TypeInteger, Int: acc}
 	}
-	return Result{val: out}
+	return Reply{val: out}
 }
 
 func b2i(b bool) int64 {

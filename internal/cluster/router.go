@@ -1,10 +1,11 @@
-package redline
+package cluster
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"reflect"
 	"strconv"
@@ -14,78 +15,51 @@ import (
 	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/internal/topology"
 	"github.com/redline-go/redline/resp"
 )
 
-// Do runs one command on the cluster and returns its result. Arguments are strings,
-// []byte, integers, floats or bools (any other type is an error). The command goes to the node that
-// owns its keys' slot (keyless commands to a random primary; commands the server's
-// tips mark for all shards or all nodes to every one of them, their replies merged;
-// MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot). A command that would
-// change the state of the connection it is sent on (MULTI, SUBSCRIBE, HELLO, SELECT,
-// CLIENT REPLY, …: see the package documentation) is not sent: it fails with a
-// *ConnStateError naming the API to use instead. MOVED and ASK are
-// followed, TRYAGAIN, CLUSTERDOWN, LOADING and MASTERDOWN retried with backoff, all
-// within the call's deadline and Options.MaxAttempts.
-//
-// Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX,
-// BZMPOP, XREAD and XREADGROUP with BLOCK, WAIT, WAITAOF) run on a dedicated connection
-// of the node (redirected by ASK too), and their deadline is the context's: the
-// server's own wait is what the caller asked for, so Options.CommandTimeout bounds only
-// the rest. BLPOP q 0 with a context without deadline waits for its element however
-// long that takes; BLPOP q 5 waits at most about 5s (plus the 100ms by which a server
-// may be late) plus CommandTimeout. A node that stops answering meanwhile is noticed
-// within two to three times Options.ReplyTimeout (its shared connection is checked
-// while the command waits) and a broken connection at once; the error says so, and
-// that the command may have taken what it waited for. When the context ends first, a
-// command
-// that takes what it returns (the pops, BLMOVE, XREADGROUP…) is ended on the server
-// before the call returns (CLIENT UNBLOCK): what it took is returned, or nothing was
-// taken and the error says so (SafeToRetry). WAIT and WAITAOF count the
-// acknowledgements of every write the node executed before them, the caller's included
-// (a PING goes first on their connection to record that offset).
-func (c *Client) Do(ctx context.Context, args ...any) Result {
-	if len(args) == 0 {
-		return Result{err: errors.New("redline: Do: empty command")}
-	}
-	if c.closed.Load() {
-		return Result{err: ErrClosed}
-	}
-	if c.hooked {
-		return c.doHooked(ctx, args)
-	}
-	var tr callTrace
-	return c.do(ctx, args, &tr)
-}
-
-// callTrace is what a call did, for the command hooks. The router fills it in
-// always (a few stores on the caller's stack); only the hooks read it.
-type callTrace struct {
+// Trace is what a call did, for the command hooks. The router fills it in always (a
+// few stores on the caller's stack); only the hooks read it.
+type Trace struct {
+	Slot      int // the command's slot; -1 keyless
+	Attempts  int
+	Redirects int
+	Asks      int // of Redirects
 	info      *command.Info
-	node      *node.Node // the last node tried
-	slot      int
-	attempts  int
-	redirects int
-	asks      int  // of redirects
+	node      Node // the last node tried
 	primary   bool // set by the caller: a read goes to the primary (DoMulti: the slot is written)
 }
 
-// do is Do without the hooks.
-func (c *Client) do(ctx context.Context, args []any, tr *callTrace) Result {
-	w := c.waiter(ctx)
+// NodeAddr is the address of the last node tried ("" if none).
+func (t *Trace) NodeAddr() string {
+	if t.node == nil {
+		return ""
+	}
+	return t.node.Addr()
+}
+
+// Do runs one command (args not empty) and returns its reply: routed by its keys'
+// slot, split or fanned out, redirected and retried within the call's deadline (the
+// earlier of ctx's and CommandTimeout; a blocking command's is ctx's). tr records what
+// it did.
+func (c *Engine) Do(ctx context.Context, args []any, tr *Trace) Reply {
+	if c.closed.Load() {
+		return Reply{err: rerr.ErrClosed}
+	}
+	w := c.Waiter(ctx)
 	defer w.Release()
 	info, err := c.lookup(&w, args)
 	if err != nil {
-		return Result{err: err}
+		return Reply{err: err}
 	}
-	tr.info, tr.slot, tr.attempts = info, -1, 1
+	tr.info, tr.Slot, tr.Attempts = info, -1, 1
 	if info != nil {
 		switch {
 		case info.ConnState != command.ConnNone:
-			return Result{err: connStateErr(info)}
-		case fansOut(info):
+			return Reply{err: ConnStateErr(info)}
+		case FansOut(info):
 			return c.fanout(ctx, info, args)
 		case info.Request == command.PolicyMultiShard && splittable[info.Name]:
 			if r, split := c.split(ctx, info, args); split {
@@ -95,44 +69,21 @@ func (c *Client) do(ctx context.Context, args []any, tr *callTrace) Result {
 	}
 	slot, err := c.routeSlot(info, args)
 	if err != nil {
-		return Result{err: err}
+		return Reply{err: err}
 	}
-	tr.slot = slot
+	tr.Slot = slot
 	if bw, ok := blockingWait(info, args); ok {
 		// The server's own wait is the caller's to bound: CommandTimeout bounds the rest.
 		w.Release()
-		w = conn.NewWaiter(ctx, bw.deadline(time.Now(), c.opts.CommandTimeout))
+		w = conn.NewWaiter(ctx, bw.deadline(time.Now(), c.cfg.CommandTimeout))
 	}
 	return c.doSlot(&w, info, slot, args, tr)
 }
 
-// doHooked is Do with the command hooks around it.
-func (c *Client) doHooked(ctx context.Context, args []any) (r Result) {
-	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: 1}, func(end *CommandEnd) {
-		var tr callTrace
-		r = c.do(ctx, args, &tr)
-		end.Slot, end.Attempts, end.Redirects, end.Asks, end.Err = tr.slot, tr.attempts, tr.redirects, tr.asks, r.Err()
-		if tr.node != nil {
-			end.Node = tr.node.Addr()
-		}
-	})
-	return r
-}
-
-// commandName returns the command's name for the hooks: the command table's
-// ("get", "cluster|shards"), or the first argument in lower case for a command
-// the table does not know.
-func commandName(args []any) string {
-	if info := command.Lookup(args); info != nil {
-		return info.Name
-	}
-	return strings.Clone(strings.ToLower(argString(args[0]))) // the hook may keep it: never alias the caller's
-}
-
-// fansOut reports whether a command goes to every primary or node: its request tip
+// FansOut reports whether a command goes to every primary or node: its request tip
 // says so, and its replies can be merged (a "special" response, like INFO's, is
 // answered by one node instead).
-func fansOut(info *command.Info) bool {
+func FansOut(info *command.Info) bool {
 	return (info.Request == command.PolicyAllShards || info.Request == command.PolicyAllNodes) &&
 		info.Response != command.ResponseSpecial
 }
@@ -141,9 +92,9 @@ func fansOut(info *command.Info) bool {
 // independent (MSETNX, say, is all-or-nothing and is not split).
 var splittable = map[string]bool{"mget": true, "mset": true, "del": true, "unlink": true, "exists": true, "touch": true}
 
-// slotOf returns the slot of the command's keys, -1 for a keyless command, or an
+// SlotOf returns the slot of the command's keys, -1 for a keyless command, or an
 // error when the keys are in different slots.
-func (c *Client) slotOf(info *command.Info, args []any) (int, error) {
+func (c *Engine) SlotOf(info *command.Info, args []any) (int, error) {
 	if info == nil {
 		return -1, nil
 	}
@@ -152,10 +103,10 @@ func (c *Client) slotOf(info *command.Info, args []any) (int, error) {
 	if len(idx) == 0 {
 		return -1, nil
 	}
-	slot := argSlot(args[idx[0]])
+	slot := ArgSlot(args[idx[0]])
 	for _, i := range idx[1:] {
-		if s := argSlot(args[i]); s != slot {
-			return 0, &CrossSlotError{Command: info.Name, Keys: [2]string{strings.Clone(argString(args[idx[0]])), strings.Clone(argString(args[i]))}, Slots: [2]int{slot, s}}
+		if s := ArgSlot(args[i]); s != slot {
+			return 0, &CrossSlotError{Command: info.Name, Keys: [2]string{strings.Clone(ArgString(args[idx[0]])), strings.Clone(ArgString(args[i]))}, Slots: [2]int{slot, s}}
 		}
 	}
 	return slot, nil
@@ -167,11 +118,11 @@ var publishInfo = command.LookupName("publish")
 // routeSlot is slotOf, and for PUBLISH the slot of its channel: any node delivers a
 // message to every subscriber of the cluster, and one channel's messages from one
 // client, all sent to one node, arrive in the order they were published.
-func (c *Client) routeSlot(info *command.Info, args []any) (int, error) {
+func (c *Engine) routeSlot(info *command.Info, args []any) (int, error) {
 	if info == publishInfo && info != nil && len(args) >= 2 {
-		return argSlot(args[1]), nil
+		return ArgSlot(args[1]), nil
 	}
-	return c.slotOf(info, args)
+	return c.SlotOf(info, args)
 }
 
 // CrossSlotError is returned, without contacting the cluster, for a command whose
@@ -188,8 +139,8 @@ func (e *CrossSlotError) Error() string {
 		e.Command, e.Keys[0], e.Slots[0], e.Keys[1], e.Slots[1])
 }
 
-// argSlot returns the slot of a key argument.
-func argSlot(a any) int {
+// ArgSlot returns the slot of a key argument.
+func ArgSlot(a any) int {
 	switch k := a.(type) {
 	case string:
 		return hashslot.Key(k)
@@ -200,7 +151,7 @@ func argSlot(a any) int {
 	return hashslot.KeyBytes(appendArg(buf[:0], a))
 }
 
-func argString(a any) string {
+func ArgString(a any) string {
 	switch k := a.(type) {
 	case string:
 		return k
@@ -301,33 +252,33 @@ func cloneArg(a any) (any, bool) {
 }
 
 // doSlot runs a single-slot (or keyless, slot -1) command with redirects and retries.
-func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any, tr *callTrace) Result {
+func (c *Engine) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any, tr *Trace) Reply {
 	readonly := info != nil && info.ReadOnly()
 	bw, blocking := blockingWait(info, args)
 	var (
-		target  *node.Node // set by a redirect
+		target  Node // set by a redirect
 		asking  bool
-		exclude *node.Node // a node that just failed a read
-		first   error      // the first transport failure: the most telling cause
-		last    Result
-		backoff = c.opts.RetryBackoff
+		exclude Node  // a node that just failed a read
+		first   error // the first transport failure: the most telling cause
+		last    Reply
+		backoff = c.cfg.RetryBackoff
 	)
-	var prev *node.Node // the node of the previous attempt
-	for attempt := 1; attempt <= c.opts.MaxAttempts; attempt++ {
+	var prev Node // the node of the previous attempt
+	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
 		if attempt > 1 && w.Done() { // no new attempt once the deadline has passed
-			return Result{err: w.DeadlineErr(unfinished(prev, target, first, last))}
+			return Reply{err: w.DeadlineErr(unfinished(prev, target, first, last))}
 		}
 		n := target
 		if n == nil {
 			var err error
-			if n, err = c.pick(slot, readonly && !tr.primary, exclude); err != nil {
+			if n, err = c.Pick(slot, readonly && !tr.primary, exclude); err != nil {
 				if first != nil {
-					return Result{err: first}
+					return Reply{err: first}
 				}
-				return Result{err: err}
+				return Reply{err: err}
 			}
 		}
-		tr.node, tr.attempts, prev = n, attempt, n
+		tr.node, tr.Attempts, prev = n, attempt, n
 		var v resp.Value
 		var err error
 		switch {
@@ -336,34 +287,34 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		case asking:
 			v, err = c.execAsking(w, n, args)
 		default:
-			v, err = n.Exec(w, args)
+			v, err = execOn(n, w, args)
 		}
 		target, asking = nil, false
 
 		if err != nil {
-			var de *DeadlineError
+			var de *rerr.DeadlineError
 			if errors.As(err, &de) {
 				// The node did not answer in time: it may have been replaced. Not so a
 				// blocking command that ended at its caller's deadline, as asked: the
 				// server answered (nothing taken) or held it while answering health checks.
 				if de.Node != nil && !(blocking && waitedAsAsked(de)) {
 					c.timedOut.Store(de.Node.Addr)
-					c.triggerRefresh()
+					c.TriggerRefresh()
 				}
-				return Result{err: err}
+				return Reply{err: err}
 			}
-			var ne *NodeError
+			var ne *rerr.NodeError
 			isNE := errors.As(err, &ne)
 			if !isNE { // an encoding error: not the node's fault
-				return Result{err: err}
+				return Reply{err: err}
 			}
-			c.triggerRefresh() // the slot's owner failed: the topology may have changed
+			c.TriggerRefresh() // the slot's owner failed: the topology may have changed
 			if first == nil {
 				first = err
 			}
-			last = Result{err: first}
+			last = Reply{err: first}
 			if ne.Written && !readonly {
-				return Result{err: err} // may have executed: reported, never re-sent
+				return Reply{err: err} // may have executed: reported, never re-sent
 			}
 			if ne.Down && !readonly {
 				return last // known down: fail fast with the cause
@@ -375,36 +326,36 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 		if e := v.Err; e != nil {
 			switch {
 			case e.IsMoved():
-				addr := resolveAddr(e.Addr, n.Addr())
-				c.applyMoved(e.Slot, addr)
-				tr.redirects++
-				target = c.node(addr)
-				last = Result{val: v}
+				addr := ResolveAddr(e.Addr, n.Addr())
+				c.ApplyMoved(e.Slot, addr)
+				tr.Redirects++
+				target = c.NodeAt(addr)
+				last = Reply{val: v}
 				continue
 			case e.IsAsk():
 				c.ask.Add(1)
-				tr.redirects++
-				tr.asks++
-				target, asking = c.node(resolveAddr(e.Addr, n.Addr())), true
-				last = Result{val: v}
+				tr.Redirects++
+				tr.Asks++
+				target, asking = c.NodeAt(ResolveAddr(e.Addr, n.Addr())), true
+				last = Reply{val: v}
 				continue
-			case e.Code == "LOADING" && readonly && c.opts.ReadFrom != ReadPrimary && attempt < c.opts.MaxAttempts:
+			case e.Code == "LOADING" && readonly && c.cfg.ReadFrom != ReadPrimary && attempt < c.cfg.MaxAttempts:
 				exclude = n // a replica still loading its data: read elsewhere now
-				last = Result{val: v}
+				last = Reply{val: v}
 				continue
 			case e.IsRetryable():
 				if e.Code == "CLUSTERDOWN" || e.Code == "MASTERDOWN" {
-					c.triggerRefresh()
+					c.TriggerRefresh()
 				}
-				last = Result{val: v}
-				if attempt == c.opts.MaxAttempts || !sleep(w, jitter(backoff)) {
+				last = Reply{val: v}
+				if attempt == c.cfg.MaxAttempts || !Sleep(w, Jitter(backoff)) {
 					return last // no time or attempts left: the server's answer is the cause
 				}
-				backoff = min(2*backoff, c.opts.RetryBackoffMax)
+				backoff = min(2*backoff, c.cfg.RetryBackoffMax)
 				continue
 			}
 		}
-		return Result{val: v}
+		return Reply{val: v}
 	}
 	return last
 }
@@ -412,8 +363,8 @@ func (c *Client) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 // unfinished is what a call whose deadline passed between attempts was doing: following
 // a redirect from prev to target, or retrying after a failure of prev (first, or the
 // server's answer in last).
-func unfinished(prev, target *node.Node, first error, last Result) *NodeError {
-	var ne *NodeError
+func unfinished(prev, target Node, first error, last Reply) *rerr.NodeError {
+	var ne *rerr.NodeError
 	if first != nil && errors.As(first, &ne) {
 		return ne
 	}
@@ -422,31 +373,27 @@ func unfinished(prev, target *node.Node, first error, last Result) *NodeError {
 		e = &resp.Error{Msg: "no answer", Slot: -1}
 	}
 	if target != nil && (e.IsMoved() || e.IsAsk()) {
-		return &NodeError{Addr: target.Addr(), Phase: PhaseRedirect, Err: fmt.Errorf("not followed (%w)", e)}
+		return &rerr.NodeError{Addr: target.Addr(), Phase: rerr.PhaseRedirect, Err: fmt.Errorf("not followed (%w)", e)}
 	}
 	addr := ""
 	if prev != nil {
 		addr = prev.Addr()
 	}
-	return &NodeError{Addr: addr, Phase: PhaseRead, Err: fmt.Errorf("not retried (%w)", e)}
+	return &rerr.NodeError{Addr: addr, Phase: rerr.PhaseRead, Err: fmt.Errorf("not retried (%w)", e)}
 }
 
 // execAsking sends ASKING and the command together on the target's connection.
-func (c *Client) execAsking(w *conn.Waiter, n *node.Node, args []any) (resp.Value, error) {
-	cn, err := n.Conn(w)
-	if err != nil {
-		return resp.Value{}, err
-	}
-	vs, err := cn.ExecMulti(w, [][]any{{"ASKING"}, args})
+func (c *Engine) execAsking(w *conn.Waiter, n Node, args []any) (resp.Value, error) {
+	vs, err := execMultiOn(n, w, [][]any{{"ASKING"}, args})
 	if err != nil {
 		return resp.Value{}, err
 	}
 	return vs[1], nil
 }
 
-// resolveAddr completes a redirect address without a host (":6381", Redis 7's
+// ResolveAddr completes a redirect address without a host (":6381", Redis 7's
 // "unknown endpoint") with the host of the node that sent it.
-func resolveAddr(addr, from string) string {
+func ResolveAddr(addr, from string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host != "" {
 		return addr
@@ -455,9 +402,9 @@ func resolveAddr(addr, from string) string {
 	return net.JoinHostPort(fromHost, port)
 }
 
-// sleep waits d or until the waiter ends; false when the waiter ended (or would end
+// Sleep waits d or until the waiter ends; false when the waiter ended (or would end
 // before d: a backoff never outlasts the deadline).
-func sleep(w *conn.Waiter, d time.Duration) bool {
+func Sleep(w *conn.Waiter, d time.Duration) bool {
 	if dl, ok := w.Deadline(); ok && time.Until(dl) <= d {
 		return false
 	}
@@ -475,18 +422,18 @@ func sleep(w *conn.Waiter, d time.Duration) bool {
 	return false
 }
 
-// jitter returns a random duration in [d/2, d].
-func jitter(d time.Duration) time.Duration {
+// Jitter returns a random duration in [d/2, d].
+func Jitter(d time.Duration) time.Duration {
 	if d <= 1 {
 		return d
 	}
 	return d/2 + time.Duration(randN(int(d/2)+1))
 }
 
-// errUncovered is returned for a slot no node serves.
-type errUncovered int
+// ErrUncovered is returned for a slot no node serves.
+type ErrUncovered int
 
-func (e errUncovered) Error() string {
+func (e ErrUncovered) Error() string {
 	return fmt.Sprintf("redline: slot %d is not served by any node (the cluster is down or resharding); the topology is being refreshed", int(e))
 }
 
@@ -497,51 +444,51 @@ func (e errNoReplica) Error() string {
 	return fmt.Sprintf("redline: no healthy replica serves slot %d (ReadFrom: replica-only)", int(e))
 }
 
-// pick chooses the node for a slot (-1: keyless) per ReadFrom, skipping exclude.
-func (c *Client) pick(slot int, readonly bool, exclude *node.Node) (*node.Node, error) {
+// Pick chooses the node for a slot (-1: keyless) per ReadFrom, skipping exclude.
+func (c *Engine) Pick(slot int, readonly bool, exclude Node) (Node, error) {
 	t := c.topo.Load()
 	if slot < 0 {
 		return c.anyPrimary(exclude), nil
 	}
 	s := t.Slot(slot)
 	if s == nil {
-		c.triggerRefresh()
-		return nil, errUncovered(slot)
+		c.TriggerRefresh()
+		return nil, ErrUncovered(slot)
 	}
-	primary := c.node(s.Primary.Addr)
-	if !readonly || c.opts.ReadFrom == ReadPrimary || len(s.Replicas) == 0 && c.opts.ReadFrom != ReadReplicaOnly {
+	primary := c.NodeAt(s.Primary.Addr)
+	if !readonly || c.cfg.ReadFrom == ReadPrimary || len(s.Replicas) == 0 && c.cfg.ReadFrom != ReadReplicaOnly {
 		return primary, nil
 	}
 	// A replica reported "loading" is still used: Redis 7.0 reports every replica
 	// whose replication offset is 0 that way (a fresh, idle cluster); one that really is
 	// loading answers LOADING and the read moves on (see doSlot).
-	usable := func(n *node.Node, r *topology.Node) bool {
-		return n != exclude && n.State() != node.StateDown && !r.Failed()
+	usable := func(n Node, r *topology.Node) bool {
+		return n != exclude && n.State() != StateDown && !r.Failed()
 	}
-	switch c.opts.ReadFrom {
+	switch c.cfg.ReadFrom {
 	case ReadPreferReplica, ReadReplicaOnly:
 		start := randN(max(1, len(s.Replicas)))
 		for i := range s.Replicas {
 			r := s.Replicas[(start+i)%len(s.Replicas)]
-			if n := c.node(r.Addr); usable(n, r) {
+			if n := c.NodeAt(r.Addr); usable(n, r) {
 				return n, nil
 			}
 		}
-		if c.opts.ReadFrom == ReadReplicaOnly {
+		if c.cfg.ReadFrom == ReadReplicaOnly {
 			// The topology may be behind (a replica resyncing after a failover is left
 			// out of CLUSTER SLOTS, and Redis 7.0's SHARDS lists it as a master of its
 			// own): ask again, rate-limited like every refresh.
-			c.triggerRefresh()
+			c.TriggerRefresh()
 			return nil, errNoReplica(slot)
 		}
 		return primary, nil
 	default: // ReadNearest
 		best, bestLat := primary, time.Duration(1<<62)
-		if primary != exclude && primary.State() != node.StateDown {
+		if primary != exclude && primary.State() != StateDown {
 			bestLat = primary.Latency()
 		}
 		for _, r := range s.Replicas {
-			if n := c.node(r.Addr); usable(n, r) {
+			if n := c.NodeAt(r.Addr); usable(n, r) {
 				if l := n.Latency(); l < bestLat {
 					best, bestLat = n, l
 				}
@@ -552,23 +499,26 @@ func (c *Client) pick(slot int, readonly bool, exclude *node.Node) (*node.Node, 
 }
 
 // anyPrimary returns a random primary, preferring nodes not known to be down.
-func (c *Client) anyPrimary(exclude *node.Node) *node.Node {
+func (c *Engine) anyPrimary(exclude Node) Node {
 	ps := c.topo.Load().Primaries()
 	if len(ps) == 0 {
-		return c.node(c.opts.Addrs[randN(len(c.opts.Addrs))])
+		return c.NodeAt(c.cfg.Addrs[randN(len(c.cfg.Addrs))])
 	}
 	start := randN(len(ps))
 	for i := range ps {
-		n := c.node(ps[(start+i)%len(ps)].Addr)
-		if n != exclude && n.State() != node.StateDown {
+		n := c.NodeAt(ps[(start+i)%len(ps)].Addr)
+		if n != exclude && n.State() != StateDown {
 			return n
 		}
 	}
-	return c.node(ps[start].Addr)
+	return c.NodeAt(ps[start].Addr)
 }
 
-// deriveCtx returns a context ending at the call's deadline, for work spread over
+// DeriveCtx returns a context ending at the call's deadline, for work spread over
 // several goroutines (a Waiter's timer serves one).
-func (c *Client) deriveCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, time.Now().Add(c.opts.CommandTimeout))
+func (c *Engine) DeriveCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, time.Now().Add(c.cfg.CommandTimeout))
 }
+
+// SplittableNames returns the names of the commands split by slot.
+func SplittableNames() map[string]bool { return maps.Clone(splittable) }

@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
 	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
@@ -69,10 +68,10 @@ var (
 // redirect: the slot is being imported there). Getting the connection (and, on a
 // RESP2 connection's first use, its client ID) is bounded by CommandTimeout as well as
 // by the caller's deadline; the wait itself only by the caller's deadline.
-func (c *Client) execBlocking(w *conn.Waiter, n *node.Node, args []any, bw blockWait, asking bool) (resp.Value, error) {
+func (c *Engine) execBlocking(w *conn.Waiter, n Node, args []any, bw blockWait, asking bool) (resp.Value, error) {
 	ctx := w.Ctx()
 	dl, hasDL := w.Deadline()
-	setup := time.Now().Add(c.opts.CommandTimeout)
+	setup := time.Now().Add(c.cfg.CommandTimeout)
 	if hasDL && dl.Before(setup) {
 		setup = dl
 	}
@@ -111,9 +110,9 @@ func (c *Client) execBlocking(w *conn.Waiter, n *node.Node, args []any, bw block
 // blockCall is one blocking command waiting on a dedicated connection. It holds the
 // caller's context and deadline, never its Waiter (which stays on the caller's stack).
 type blockCall struct {
-	c      *Client
-	n      *node.Node
-	cn     *conn.Conn
+	c      *Engine
+	n      Node
+	cn     Conn
 	ctx    context.Context
 	dl     time.Time
 	hasDL  bool
@@ -201,9 +200,9 @@ func (b *blockCall) send(w *conn.Waiter, block time.Duration, args []any) (resp.
 	case b.bw.ping: // WAIT: see blockwait.go
 		pre = []any{"PING"}
 	default:
-		return b.cn.Exec(w, block, args)
+		return connExec(b.cn, w, block, args)
 	}
-	vs, err := b.cn.ExecMultiBlock(w, block, [][]any{pre, args})
+	vs, err := connExecMulti(b.cn, w, block, [][]any{pre, args})
 	if err != nil {
 		return resp.Value{}, err
 	}
@@ -238,7 +237,7 @@ func (b *blockCall) poll() (resp.Value, bool, error) {
 	margin := pollEvery + 4*b.n.RTT()
 	for {
 		w := conn.NewWaiter(wctx, b.dl)
-		vs, err := b.cn.ExecMultiBlock(&w, 0, cmds)
+		vs, err := connExecMulti(b.cn, &w, 0, cmds)
 		w.Release()
 		if err != nil {
 			var de *rerr.DeadlineError
@@ -308,7 +307,7 @@ func (b *blockCall) leftErr() error {
 }
 
 // name is the command's name for errors.
-func (b *blockCall) name() string { return strings.ToUpper(argString(b.args[0])) }
+func (b *blockCall) name() string { return strings.ToUpper(ArgString(b.args[0])) }
 
 // lead is how long before the deadline the wait is ended on the server.
 func (b *blockCall) lead() time.Duration {
@@ -332,7 +331,7 @@ func (b *blockCall) watch(done <-chan struct{}, icancel context.CancelFunc) watc
 			leaveAt = t.C
 		}
 	}
-	every := b.c.opts.ReplyTimeout
+	every := b.c.cfg.ReplyTimeout
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	checked := make(chan error, 1)
@@ -438,7 +437,7 @@ var errLeftWaiting = fmt.Errorf("%w: still waiting at the deadline; the command 
 // caller's deadline (or cancellation) on a node that kept answering: ended on the
 // server with nothing taken, polled without finding anything, or a command that takes
 // nothing left waiting. Not a sign that the node is slow or gone (see doSlot).
-func waitedAsAsked(de *DeadlineError) bool {
+func waitedAsAsked(de *rerr.DeadlineError) bool {
 	if de.Node == nil {
 		return false
 	}

@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"context"
@@ -8,70 +8,32 @@ import (
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
 
-// TxPipe collects the commands of a transaction for TxPipelined.
-type TxPipe struct {
-	cmds []Command
-}
-
-// Do queues a command of the transaction; it runs when the function given to
-// TxPipelined returns. Its arguments must not change until then.
-func (p *TxPipe) Do(args ...any) { p.cmds = append(p.cmds, Command{args: args}) }
-
-// TxPipelined runs the commands fn queues on p as one MULTI … EXEC transaction, without
-// WATCH (use Watch for an optimistic transaction), on a dedicated connection to the node
-// of their keys' slot; all keys must be in one slot (else a *CrossSlotError, nothing
-// sent), and a command that runs on every node (KEYS, DBSIZE, FLUSHALL…) is refused
-// (nothing sent). A transaction does not follow ASK (see DoMulti). It returns one Result per queued command: its reply within EXEC's. A command
-// the server rejected when queuing aborts the whole transaction (EXECABORT), returned as
-// the error with the rejected command's Result set. A MOVED answer while queuing —
-// nothing ran — is followed once. If fn returns an error, nothing is sent and that
-// error is returned.
-func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]Result, error) {
+// TxPipelined runs body as one MULTI … EXEC transaction without WATCH on a dedicated
+// connection to the node of its keys' slot (see redline.Client.TxPipelined) and
+// returns one Reply per command.
+func (c *Engine) TxPipelined(ctx context.Context, body [][]any) ([]Reply, error) {
 	if c.closed.Load() {
-		return nil, ErrClosed
+		return nil, rerr.ErrClosed
 	}
-	var p TxPipe
-	if err := fn(&p); err != nil {
+	ctx, cancel := c.DeriveCtx(ctx)
+	defer cancel()
+	vs, err := c.runTx(ctx, nil, body, []any{"EXEC"})
+	if err != nil {
 		return nil, err
 	}
-	if len(p.cmds) == 0 {
-		return nil, nil
-	}
-	body := make([][]any, len(p.cmds))
-	for i, cmd := range p.cmds {
-		body[i] = cmd.args
-	}
-	run := func() ([]Result, error) {
-		ctx, cancel := c.deriveCtx(ctx)
-		defer cancel()
-		vs, err := c.runTx(ctx, nil, body, []any{"EXEC"})
-		if err != nil {
-			return nil, err
-		}
-		rs, _, err := txResults(vs, len(body))
-		return rs, err
-	}
-	if !c.hooked {
-		return run()
-	}
-	var results []Result
-	var err error
-	c.aroundCommand(ctx, CommandStart{Name: "multi", Commands: len(body)}, func(end *CommandEnd) {
-		results, err = run()
-		end.Err = err
-	})
-	return results, err
+	rs, _, err := TxResults(vs, len(body))
+	return rs, err
 }
 
 // txSlot checks the commands of a transaction before anything is sent: none empty,
 // none with an argument of an unsupported type, none changing the connection's state
 // (but the WATCHes of pre), none running on every node (KEYS, FLUSHALL…: the
 // transaction runs on one), all keys in one slot (returned; -1 when keyless).
-func (c *Client) txSlot(pre, body [][]any) (int, error) {
+func (c *Engine) txSlot(pre, body [][]any) (int, error) {
 	slot, key := -1, ""
 	for i, args := range append(pre[:len(pre):len(pre)], body...) {
 		if len(args) == 0 {
@@ -85,12 +47,12 @@ func (c *Client) txSlot(pre, body [][]any) (int, error) {
 		case info == nil:
 		case info.ConnState != command.ConnNone:
 			if !(i < len(pre) && info.Name == "watch") {
-				return 0, connStateErr(info)
+				return 0, ConnStateErr(info)
 			}
-		case fansOut(info) && info.Name != "ping":
-			return 0, errTxFanout(info)
+		case FansOut(info) && info.Name != "ping":
+			return 0, ErrTxFanout(info)
 		}
-		s, err := c.slotOf(info, args)
+		s, err := c.SlotOf(info, args)
 		if err != nil {
 			return 0, err
 		}
@@ -106,10 +68,10 @@ func (c *Client) txSlot(pre, body [][]any) (int, error) {
 	return slot, nil
 }
 
-// errTxFanout is the error for a command that runs on every node (KEYS, DBSIZE,
+// ErrTxFanout is the error for a command that runs on every node (KEYS, DBSIZE,
 // FLUSHALL…) inside a transaction, which runs on one node.
-func errTxFanout(info *command.Info) error {
-	return fmt.Errorf("redline: transaction: %s runs on every node, its replies merged; a transaction runs on one node: send it outside MULTI … EXEC", commandUpper(info.Name))
+func ErrTxFanout(info *command.Info) error {
+	return fmt.Errorf("redline: transaction: %s runs on every node, its replies merged; a transaction runs on one node: send it outside MULTI … EXEC", CommandUpper(info.Name))
 }
 
 // firstKey returns a copy of the command's first key (or shard channel).
@@ -119,7 +81,7 @@ func firstKey(info *command.Info, args []any) string {
 	if len(idx) == 0 {
 		return ""
 	}
-	return strings.Clone(argString(args[idx[0]]))
+	return strings.Clone(ArgString(args[idx[0]]))
 }
 
 // runTx runs pre (WATCH and other commands before MULTI, or nothing), MULTI, body and
@@ -129,7 +91,7 @@ func firstKey(info *command.Info, args []any) string {
 // returns pre's replies with a *TxNotRunError. A MOVED answer to WATCH, or to a queued
 // command with EXEC aborted, when nothing but WATCH came before MULTI (so nothing ran),
 // is followed once.
-func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]resp.Value, error) {
+func (c *Engine) runTx(ctx context.Context, pre, body [][]any, end []any) ([]resp.Value, error) {
 	slot, err := c.txSlot(pre, body)
 	if err != nil {
 		return nil, err
@@ -144,20 +106,20 @@ func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 	batch = append(batch, []any{"MULTI"})
 	batch = append(batch, body...)
 	batch = append(batch, end)
-	var target *node.Node
+	var target Node
 	for attempt := 1; ; attempt++ {
 		n := target
 		if n == nil {
-			if n, err = c.pick(slot, false, nil); err != nil {
+			if n, err = c.Pick(slot, false, nil); err != nil {
 				return nil, err
 			}
 		}
 		vs, err := c.execDedicated(ctx, n, pre, batch)
 		var nr *TxNotRunError
 		if errors.As(err, &nr) && attempt == 1 && watchOnly && nr.Watch.IsMoved() {
-			addr := resolveAddr(nr.Watch.Addr, n.Addr())
-			c.applyMoved(nr.Watch.Slot, addr)
-			target = c.node(addr)
+			addr := ResolveAddr(nr.Watch.Addr, n.Addr())
+			c.ApplyMoved(nr.Watch.Slot, addr)
+			target = c.NodeAt(addr)
 			continue
 		}
 		if err != nil {
@@ -167,9 +129,9 @@ func (c *Client) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 		if attempt == 1 && watchOnly && last != nil && last.Code == "EXECABORT" {
 			for _, v := range vs[len(pre) : len(vs)-1] {
 				if e := v.Err; e != nil && e.IsMoved() {
-					addr := resolveAddr(e.Addr, n.Addr())
-					c.applyMoved(e.Slot, addr)
-					target = c.node(addr)
+					addr := ResolveAddr(e.Addr, n.Addr())
+					c.ApplyMoved(e.Slot, addr)
+					target = c.NodeAt(addr)
 					break
 				}
 			}
@@ -203,7 +165,7 @@ func (e *TxNotRunError) SafeToRetry() bool { return true }
 // connection of n, and gives the connection back (closed if its replies were not all
 // read, or if the transaction was not sent: a WATCH may be in force). A WATCH of pre
 // answered with an error stops it before batch: pre's replies and a *TxNotRunError.
-func (c *Client) execDedicated(ctx context.Context, n *node.Node, pre, batch [][]any) ([]resp.Value, error) {
+func (c *Engine) execDedicated(ctx context.Context, n Node, pre, batch [][]any) ([]resp.Value, error) {
 	cn, err := n.Dedicated(ctx)
 	if err != nil {
 		return nil, err
@@ -234,21 +196,21 @@ func (c *Client) execDedicated(ctx context.Context, n *node.Node, pre, batch [][
 	return vs, nil
 }
 
-// txResults reads the replies of MULTI, n queued commands and EXEC: one Result per
-// command, TxFailed when a watched key changed, EXEC's error (EXECABORT…) with the
+// TxResults reads the replies of MULTI, n queued commands and EXEC: one Result per
+// command, rerr.ErrTxFailed when a watched key changed, EXEC's error (EXECABORT…) with the
 // rejected commands' Results set. bad reports a reply that does not fit a transaction
 // (the connection is then not reused).
-func txResults(vs []resp.Value, n int) (results []Result, bad bool, err error) {
+func TxResults(vs []resp.Value, n int) (results []Reply, bad bool, err error) {
 	if len(vs) != n+2 {
 		return nil, true, fmt.Errorf("%w: %d replies for a transaction of %d commands", resp.ErrProtocol, len(vs), n)
 	}
 	if e := vs[0].Err; e != nil {
 		return nil, false, e // MULTI itself refused
 	}
-	results = make([]Result, n)
+	results = make([]Reply, n)
 	for i := 0; i < n; i++ { // QUEUED, or the error the command was rejected with
 		if vs[i+1].Err != nil {
-			results[i] = Result{val: vs[i+1]}
+			results[i] = Reply{val: vs[i+1]}
 		}
 	}
 	execReply := vs[len(vs)-1]
@@ -256,12 +218,12 @@ func txResults(vs []resp.Value, n int) (results []Result, bad bool, err error) {
 	case execReply.Err != nil:
 		return results, false, execReply.Err // EXECABORT, or MOVED if the slot moved under us
 	case execReply.IsNull():
-		return nil, false, TxFailed
-	case !isList(execReply) || len(execReply.Elems) != n:
+		return nil, false, rerr.ErrTxFailed
+	case !execReply.IsList() || len(execReply.Elems) != n:
 		return nil, true, fmt.Errorf("%w: EXEC returned %s for %d commands", resp.ErrProtocol, execReply.Type, n)
 	}
 	for i, v := range execReply.Elems {
-		results[i] = Result{val: v, elem: true}
+		results[i] = Reply{val: v, elem: true}
 	}
 	return results, false, nil
 }

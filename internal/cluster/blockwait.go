@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"math"
@@ -79,7 +79,7 @@ func blockingWait(info *command.Info, args []any) (blockWait, bool) {
 	if info != nil {
 		name = info.Name
 	} else {
-		name = strings.ToLower(argString(args[0]))
+		name = strings.ToLower(ArgString(args[0]))
 		if name != "wait" && name != "waitaof" {
 			return blockWait{}, false
 		}
@@ -117,7 +117,7 @@ func isBlocking(info *command.Info, args []any) bool {
 // b from its argument; false when there is no BLOCK.
 func xreadBlock(b *blockWait, args []any, i int) bool {
 	for i < len(args) {
-		switch opt := argString(args[i]); {
+		switch opt := ArgString(args[i]); {
 		case strings.EqualFold(opt, "BLOCK"):
 			b.setMillis(args, i+1)
 			return true
@@ -137,7 +137,7 @@ func (b *blockWait) setSeconds(args []any, i int) {
 	if i < 1 || i >= len(args) {
 		return
 	}
-	s, err := strconv.ParseFloat(argString(args[i]), 64)
+	s, err := strconv.ParseFloat(ArgString(args[i]), 64)
 	if err != nil || s < 0 || math.IsNaN(s) || math.IsInf(s, 0) {
 		return // the server answers with an error at once
 	}
@@ -150,7 +150,7 @@ func (b *blockWait) setMillis(args []any, i int) {
 	if i < 1 || i >= len(args) {
 		return
 	}
-	ms, err := strconv.ParseInt(argString(args[i]), 10, 64)
+	ms, err := strconv.ParseInt(ArgString(args[i]), 10, 64)
 	if err != nil || ms < 0 {
 		return
 	}

@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"context"
@@ -8,23 +8,23 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
-	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/internal/topology"
 	"github.com/redline-go/redline/resp"
 )
 
-// refreshFanout is how many nodes a refresh asks when the first one asked does not
+// RefreshFanout is how many nodes a refresh asks when the first one asked does not
 // confirm the topology in use: enough to outvote one stale or confused node, few
 // enough that a refresh costs little on a large cluster. refreshHedge is how long the
 // first one has to answer before the others are asked too.
 const (
-	refreshFanout = 3
+	RefreshFanout = 3
 	refreshHedge  = time.Second
 )
 
-// triggerRefresh asks for a topology refresh. It never blocks: triggers coalesce, and
+// TriggerRefresh asks for a topology refresh. It never blocks: triggers coalesce, and
 // the refresher runs at most one refresh per RefreshMinInterval.
-func (c *Client) triggerRefresh() {
+func (c *Engine) TriggerRefresh() {
 	select {
 	case c.refreshCh <- struct{}{}:
 	default:
@@ -33,11 +33,11 @@ func (c *Client) triggerRefresh() {
 
 // refreshLoop is the single refresher goroutine: periodic, or on trigger, spaced by
 // RefreshMinInterval (with jitter, so many clients do not refresh in step).
-func (c *Client) refreshLoop() {
+func (c *Engine) refreshLoop() {
 	defer c.wg.Done()
 	var tick <-chan time.Time
-	if c.opts.RefreshInterval > 0 {
-		t := time.NewTicker(c.opts.RefreshInterval)
+	if c.cfg.RefreshInterval > 0 {
+		t := time.NewTicker(c.cfg.RefreshInterval)
 		defer t.Stop()
 		tick = t.C
 	}
@@ -48,7 +48,7 @@ func (c *Client) refreshLoop() {
 		case <-c.refreshCh:
 		case <-tick:
 		}
-		spacing := c.opts.RefreshMinInterval + rand.N(c.opts.RefreshMinInterval/4+1)
+		spacing := c.cfg.RefreshMinInterval + rand.N(c.cfg.RefreshMinInterval/4+1)
 		if wait := time.Until(time.Unix(0, c.lastRefresh.Load()).Add(spacing)); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
@@ -71,12 +71,12 @@ func (c *Client) refreshLoop() {
 // majority of them agree (once a majority has sent views that disagree, the others get
 // as long again). A node that does not answer holds it up by refreshHedge at most. It
 // runs under its own timeout, never on a caller's goroutine.
-func (c *Client) refresh() {
+func (c *Engine) refresh() {
 	start := time.Now()
 	c.lastRefresh.Store(start.UnixNano())
 	c.refreshes.Add(1)
 	base := c.topo.Load() // what the answers are newer than, unless a MOVED comes meanwhile
-	ctx, cancel := context.WithTimeout(c.ctx, c.opts.DialTimeout+c.opts.CommandTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout+c.cfg.CommandTimeout)
 	defer cancel()
 
 	cands := c.refreshCandidates()
@@ -144,13 +144,13 @@ collect:
 	}
 	best, agreeing := topology.Choose(views)
 	if best == nil {
-		if c.opts.Logger != nil && c.ctx.Err() == nil {
-			c.opts.Logger.Warn("redline: topology refresh failed; keeping the current one", "err", errors.Join(errs...).Error())
+		if c.cfg.Logger != nil && c.ctx.Err() == nil {
+			c.cfg.Logger.Warn("redline: topology refresh failed; keeping the current one", "err", errors.Join(errs...).Error())
 		}
 		return
 	}
-	if agreeing < countNonNil(views) && c.opts.Logger != nil {
-		c.opts.Logger.Info("redline: nodes disagree on the topology; using the majority view", "agreeing", agreeing, "asked", len(cands))
+	if agreeing < countNonNil(views) && c.cfg.Logger != nil {
+		c.cfg.Logger.Info("redline: nodes disagree on the topology; using the majority view", "agreeing", agreeing, "asked", len(cands))
 	}
 	c.install(base, best)
 }
@@ -165,10 +165,10 @@ func countNonNil(ts []*topology.Table) int {
 	return n
 }
 
-// refreshCandidates picks up to refreshFanout nodes to ask: primaries of the current
+// refreshCandidates picks up to RefreshFanout nodes to ask: primaries of the current
 // table not known to be down (nor the last one a call timed out on) first, in random
 // order; then any other node; the seeds when nothing else is known.
-func (c *Client) refreshCandidates() []*node.Node {
+func (c *Engine) refreshCandidates() []Node {
 	var addrs []string
 	if t := c.topo.Load(); t != nil {
 		for _, n := range t.Primaries() {
@@ -184,36 +184,36 @@ func (c *Client) refreshCandidates() []*node.Node {
 		rand.Shuffle(len(replicas), func(i, j int) { replicas[i], replicas[j] = replicas[j], replicas[i] })
 		addrs = append(addrs, replicas...)
 	}
-	addrs = append(addrs, c.opts.Addrs...)
+	addrs = append(addrs, c.cfg.Addrs...)
 	suspect, _ := c.timedOut.Load().(string) // a stopped node would hold the refresh up
-	var up, down []*node.Node
+	var up, down []Node
 	seen := map[string]bool{}
 	for _, a := range addrs {
 		if seen[a] {
 			continue
 		}
 		seen[a] = true
-		n := c.node(a)
-		if n.State() == node.StateDown || a == suspect {
+		n := c.NodeAt(a)
+		if n.State() == StateDown || a == suspect {
 			down = append(down, n)
 		} else {
 			up = append(up, n)
 		}
-		if len(up) >= refreshFanout {
+		if len(up) >= RefreshFanout {
 			break
 		}
 	}
 	out := append(up, down...)
-	return out[:min(len(out), refreshFanout)]
+	return out[:min(len(out), RefreshFanout)]
 }
 
 // fetchTopology asks one node: CLUSTER SHARDS, or CLUSTER SLOTS when the server does
 // not know SHARDS (Redis < 7).
-func (c *Client) fetchTopology(ctx context.Context, n *node.Node) (*topology.Table, error) {
-	useTLS := c.opts.TLSConfig != nil
-	v, err := n.Do(ctx, "CLUSTER", "SHARDS")
+func (c *Engine) fetchTopology(ctx context.Context, n Node) (*topology.Table, error) {
+	useTLS := c.cfg.TLS != nil
+	v, err := DoOn(ctx, n, "CLUSTER", "SHARDS")
 	if err == nil && v.Err != nil && unknownCommand(v.Err) {
-		v, err = n.Do(ctx, "CLUSTER", "SLOTS")
+		v, err = DoOn(ctx, n, "CLUSTER", "SLOTS")
 		if err == nil && v.Err == nil {
 			return topology.ParseSlots(v, n.Addr(), useTLS)
 		}
@@ -222,7 +222,7 @@ func (c *Client) fetchTopology(ctx context.Context, n *node.Node) (*topology.Tab
 		return nil, err
 	}
 	if v.Err != nil {
-		return nil, &NodeError{Addr: n.Addr(), Phase: PhaseRead, Err: v.Err, Written: true}
+		return nil, &rerr.NodeError{Addr: n.Addr(), Phase: rerr.PhaseRead, Err: v.Err, Written: true}
 	}
 	t, err := topology.ParseShards(v, n.Addr(), useTLS)
 	if err != nil || !demotedAsEmptyShard(t) {
@@ -231,7 +231,7 @@ func (c *Client) fetchTopology(ctx context.Context, n *node.Node) (*topology.Tab
 	// Redis 7.0's CLUSTER SHARDS lists a master demoted by a failover as the master of a
 	// shard of its own, serving no slot, for a while (its shard id is stale); CLUSTER SLOTS,
 	// built from the nodes' roles, has it as the replica it is. Asked only then.
-	sv, err := n.Do(ctx, "CLUSTER", "SLOTS")
+	sv, err := DoOn(ctx, n, "CLUSTER", "SLOTS")
 	if err != nil || sv.Err != nil {
 		return t, nil
 	}
@@ -269,7 +269,7 @@ func unknownCommand(e *resp.Error) bool {
 // nodes that left it. base is the table in use when t was asked for (nil at NewClient):
 // a slot a MOVED reply moved since then, and that t still shows where base had it, keeps
 // the MOVED's owner — t was fetched before the move, so it cannot undo it.
-func (c *Client) install(base, t *topology.Table) {
+func (c *Engine) install(base, t *topology.Table) {
 	var old *topology.Table
 	for {
 		old = c.topo.Load()
@@ -288,14 +288,14 @@ func (c *Client) install(base, t *topology.Table) {
 	}
 	epoch := c.epoch.Add(1)
 	c.addNodes(t) // known from now on (not dialed)
-	if c.opts.Logger != nil || c.opts.Hooks.OnTopology != nil {
+	if c.cfg.Logger != nil || c.cfg.OnTopology != nil {
 		added, removed, moved := topologyDiff(old, t)
-		if c.opts.Logger != nil {
-			c.opts.Logger.Info("redline: topology", "shards", len(t.Shards()), "covered_slots", t.Covered(),
+		if c.cfg.Logger != nil {
+			c.cfg.Logger.Info("redline: topology", "shards", len(t.Shards()), "covered_slots", t.Covered(),
 				"source", t.Source(), "epoch", epoch, "slots_moved", moved, "nodes_added", len(added), "nodes_removed", len(removed))
 		}
-		if h := c.opts.Hooks.OnTopology; h != nil {
-			h(TopologyChange{Cause: "refresh", Epoch: epoch, Source: t.Source(), Shards: len(t.Shards()),
+		if h := c.cfg.OnTopology; h != nil {
+			h(TopologyEvent{Cause: CauseRefresh, Epoch: epoch, Source: t.Source(), Shards: len(t.Shards()),
 				Nodes: len(t.Nodes()), Added: added, Removed: removed, SlotsMoved: moved})
 		}
 	}
@@ -355,13 +355,13 @@ func topologyDiff(old, t *topology.Table) (added, removed []string, moved int) {
 
 // retireAbsent removes nodes that are neither in t nor seeds from the node map; they
 // are closed at the next refresh, so calls still in flight on them can finish.
-func (c *Client) retireAbsent(t *topology.Table) {
+func (c *Engine) retireAbsent(t *topology.Table) {
 	c.nodesMu.Lock()
 	defer c.nodesMu.Unlock()
 	old := *c.nodes.Load()
-	keep := make(map[string]*node.Node, len(old))
+	keep := make(map[string]Node, len(old))
 	seeds := map[string]bool{}
-	for _, a := range c.opts.Addrs {
+	for _, a := range c.cfg.Addrs {
 		seeds[a] = true
 	}
 	for addr, n := range old {
@@ -375,7 +375,7 @@ func (c *Client) retireAbsent(t *topology.Table) {
 }
 
 // closeRetired closes nodes retired at an earlier refresh.
-func (c *Client) closeRetired() {
+func (c *Engine) closeRetired() {
 	c.nodesMu.Lock()
 	retired := c.retired
 	c.retired = nil
@@ -385,19 +385,19 @@ func (c *Client) closeRetired() {
 	}
 }
 
-// applyMoved records a MOVED reply at once — the very next call for slot goes to
+// ApplyMoved records a MOVED reply at once — the very next call for slot goes to
 // addr — and asks for a refresh to learn the rest.
-func (c *Client) applyMoved(slot int, addr string) {
+func (c *Engine) ApplyMoved(slot int, addr string) {
 	c.moved.Add(1)
-	c.swapTable("moved", addr, func(t *topology.Table) *topology.Table { return t.WithMoved(slot, addr) })
-	c.node(addr)
-	c.triggerRefresh()
+	c.swapTable(CauseMoved, addr, func(t *topology.Table) *topology.Table { return t.WithMoved(slot, addr) })
+	c.NodeAt(addr)
+	c.TriggerRefresh()
 }
 
 // swapTable makes change(current table) the table in use, with compare-and-swap (change
 // returns its argument when there is nothing to change), counts the epoch and reports
 // the change to Hooks.OnTopology with cause and source.
-func (c *Client) swapTable(cause, source string, change func(*topology.Table) *topology.Table) {
+func (c *Engine) swapTable(cause Cause, source string, change func(*topology.Table) *topology.Table) {
 	for {
 		old := c.topo.Load()
 		t := change(old)
@@ -408,11 +408,22 @@ func (c *Client) swapTable(cause, source string, change func(*topology.Table) *t
 			continue
 		}
 		epoch := c.epoch.Add(1)
-		if h := c.opts.Hooks.OnTopology; h != nil {
+		if h := c.cfg.OnTopology; h != nil {
 			added, removed, moved := topologyDiff(old, t)
-			h(TopologyChange{Cause: cause, Epoch: epoch, Source: source, Shards: len(t.Shards()),
+			h(TopologyEvent{Cause: cause, Epoch: epoch, Source: source, Shards: len(t.Shards()),
 				Nodes: len(t.Nodes()), Added: added, Removed: removed, SlotsMoved: moved})
 		}
 		return
 	}
+}
+
+// Refresh runs one topology refresh now, on the caller's goroutine (tests and tools;
+// calls trigger the background one).
+func (c *Engine) Refresh() { c.refresh() }
+
+// SuspectNode is the last node a call timed out waiting on ("" if none): refreshes
+// ask it last.
+func (c *Engine) SuspectNode() string {
+	s, _ := c.timedOut.Load().(string)
+	return s
 }

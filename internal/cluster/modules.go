@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/rerr"
 )
 
 // cmdCache holds what servers told us about commands the generated table lacks
@@ -23,11 +24,11 @@ var unknownInfo = &command.Info{}
 // lookup returns the command's info from the generated table, else from the servers
 // (cached); nil when nobody knows the command. The error is the call's deadline error
 // when its deadline passed before (or while) the servers were asked: the call ends.
-func (c *Client) lookup(w *conn.Waiter, args []any) (*command.Info, error) {
+func (c *Engine) lookup(w *conn.Waiter, args []any) (*command.Info, error) {
 	if info := command.Lookup(args); info != nil {
 		return info, nil
 	}
-	name := strings.Clone(strings.ToLower(argString(args[0]))) // kept: never alias the caller's
+	name := strings.Clone(strings.ToLower(ArgString(args[0]))) // kept: never alias the caller's
 	if v, ok := c.cmds.m.Load(name); ok {
 		if v == unknownInfo {
 			return nil, nil
@@ -38,14 +39,14 @@ func (c *Client) lookup(w *conn.Waiter, args []any) (*command.Info, error) {
 		return nil, w.DeadlineErr(nil)
 	}
 	n := c.anyPrimary(nil)
-	v, err := n.Exec(w, []any{"COMMAND", "INFO", name})
+	v, err := execOn(n, w, []any{"COMMAND", "INFO", name})
 	if err != nil {
-		var de *DeadlineError
+		var de *rerr.DeadlineError
 		if errors.As(err, &de) {
 			if de.Node != nil { // say what the call was waiting for
 				ne := *de.Node
 				ne.Err = fmt.Errorf("looking up the command (COMMAND INFO %s): %w", name, ne.Err)
-				de = &DeadlineError{Cause: de.Cause, Elapsed: de.Elapsed, Node: &ne}
+				de = &rerr.DeadlineError{Cause: de.Cause, Elapsed: de.Elapsed, Node: &ne}
 			}
 			return nil, de
 		}

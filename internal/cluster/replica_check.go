@@ -1,11 +1,10 @@
-package redline
+package cluster
 
 import (
 	"context"
 	"strings"
 	"time"
 
-	"github.com/redline-go/redline/internal/node"
 	"github.com/redline-go/redline/internal/topology"
 )
 
@@ -23,7 +22,7 @@ const (
 )
 
 // roleCheckLoop runs the replica role checks until Close.
-func (c *Client) roleCheckLoop() {
+func (c *Engine) roleCheckLoop() {
 	defer c.wg.Done()
 	t := time.NewTicker(roleCheckEvery)
 	defer t.Stop()
@@ -40,7 +39,7 @@ func (c *Client) roleCheckLoop() {
 
 // checkReplicaRoles asks up to roleChecksPerTick connected replicas, from index start of
 // the table's replicas, for their role; it returns where the next tick starts.
-func (c *Client) checkReplicaRoles(start int) int {
+func (c *Engine) checkReplicaRoles(start int) int {
 	tb := c.topo.Load()
 	var replicas []*topology.Node
 	for _, n := range tb.Nodes() {
@@ -55,15 +54,15 @@ func (c *Client) checkReplicaRoles(start int) int {
 	for k := 0; k < min(roleChecksPerTick, len(replicas)); k++ {
 		r := replicas[(start+k)%len(replicas)]
 		n := nodes[r.Addr]
-		if n == nil || n.State() != node.StateUp { // not used for reads, or known down: nothing to ask
+		if n == nil || n.State() != StateUp { // not used for reads, or known down: nothing to ask
 			continue
 		}
 		if c.isPrimaryNow(n) {
-			if c.opts.Logger != nil {
-				c.opts.Logger.Info("redline: a replica answers as a primary; refreshing the topology", "addr", r.Addr)
+			if c.cfg.Logger != nil {
+				c.cfg.Logger.Info("redline: a replica answers as a primary; refreshing the topology", "addr", r.Addr)
 			}
 			c.applyPromoted(r.Addr)
-			c.triggerRefresh()
+			c.TriggerRefresh()
 			return (start + k + 1) % len(replicas)
 		}
 	}
@@ -72,15 +71,15 @@ func (c *Client) checkReplicaRoles(start int) int {
 
 // applyPromoted makes the replica at addr its shard's primary in the table at once (the
 // refresh that follows learns the rest), so reads stop going to it now.
-func (c *Client) applyPromoted(addr string) {
-	c.swapTable("role", addr, func(t *topology.Table) *topology.Table { return t.WithPromoted(addr) })
+func (c *Engine) applyPromoted(addr string) {
+	c.swapTable(CauseRole, addr, func(t *topology.Table) *topology.Table { return t.WithPromoted(addr) })
 }
 
 // isPrimaryNow reports whether n says, by ROLE, that it is a primary.
-func (c *Client) isPrimaryNow(n *node.Node) bool {
-	ctx, cancel := context.WithTimeout(c.ctx, c.opts.CommandTimeout)
+func (c *Engine) isPrimaryNow(n Node) bool {
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.CommandTimeout)
 	defer cancel()
-	v, err := n.Do(ctx, "ROLE")
+	v, err := DoOn(ctx, n, "ROLE")
 	if err != nil || v.Err != nil || len(v.Elems) == 0 {
 		return false
 	}

@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"fmt"
@@ -67,16 +67,16 @@ var connStateUseKind = [...]string{
 	command.ConnReplication: "replication commands are not supported",
 }
 
-// connStateErr returns the error for a command whose info has a ConnState.
-func connStateErr(info *command.Info) error {
+// ConnStateErr returns the error for a command whose info has a ConnState.
+func ConnStateErr(info *command.Info) error {
 	use, ok := connStateUse[info.Name]
 	if !ok && int(info.ConnState) < len(connStateUseKind) {
 		use = connStateUseKind[info.ConnState]
 	}
-	return &ConnStateError{Command: commandUpper(info.Name), Use: use}
+	return &ConnStateError{Command: CommandUpper(info.Name), Use: use}
 }
 
-// commandUpper returns a table name as users write it: "client|reply" is "CLIENT REPLY".
-func commandUpper(name string) string {
+// CommandUpper returns a table name as users write it: "client|reply" is "CLIENT REPLY".
+func CommandUpper(name string) string {
 	return strings.ToUpper(strings.ReplaceAll(name, "|", " "))
 }

@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 func (m *multiRun) planWrites() {
 	var buf [16]int
 	for _, cmd := range m.cmds {
-		args := cmd.args
+		args := cmd
 		if len(args) == 0 || resp.CheckArgs(args) != nil {
 			continue // not sent
 		}
@@ -45,7 +45,7 @@ func (m *multiRun) planWrites() {
 			m.written = map[int]bool{}
 		}
 		for _, k := range idx {
-			m.written[argSlot(args[k])] = true
+			m.written[ArgSlot(args[k])] = true
 		}
 	}
 }
@@ -61,8 +61,8 @@ func (m *multiRun) replicaRead(slot int) bool {
 // left of CommandTimeout when it began: the time it took moves their deadline.
 func (m *multiRun) blocking(i int, args []any) {
 	start := time.Now()
-	var tr callTrace
-	m.results[i] = m.c.do(m.caller, args, &tr)
+	var tr Trace
+	m.results[i] = m.c.Do(m.caller, args, &tr)
 	m.mt.add(&tr)
 	m.deadline = m.deadline.Add(time.Since(start))
 	m.cancel()

@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func splitPlan(info *command.Info, args []any) ([]*splitGroup, bool, error) {
 	bySlot := map[int]*splitGroup{}
 	var groups []*splitGroup
 	for i, k := range idx {
-		s := argSlot(args[k])
+		s := ArgSlot(args[k])
 		g := bySlot[s]
 		if g == nil {
 			prefix, err := cloneArgs(args[:first])
@@ -73,17 +73,17 @@ func splitPlan(info *command.Info, args []any) ([]*splitGroup, bool, error) {
 // slot (see splitPlan), sent in parallel, each redirected on its own, merged in the
 // caller's key order. It reports false when the command is not split (it then goes as
 // it is).
-func (c *Client) split(ctx context.Context, info *command.Info, args []any) (Result, bool) {
+func (c *Engine) split(ctx context.Context, info *command.Info, args []any) (Reply, bool) {
 	groups, ok, err := splitPlan(info, args)
 	if err != nil {
-		return Result{err: err}, true
+		return Reply{err: err}, true
 	}
 	if !ok {
-		return Result{}, false
+		return Reply{}, false
 	}
-	ctx, cancel := c.deriveCtx(ctx)
+	ctx, cancel := c.DeriveCtx(ctx)
 	defer cancel()
-	results := make([]Result, len(groups))
+	results := make([]Reply, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
 		wg.Add(1)
@@ -91,7 +91,7 @@ func (c *Client) split(ctx context.Context, info *command.Info, args []any) (Res
 			defer wg.Done()
 			w := conn.NewWaiter(ctx, timeZero)
 			defer w.Release()
-			var tr callTrace
+			var tr Trace
 			results[i] = c.doSlot(&w, info, g.slot, g.args, &tr)
 		}()
 	}
@@ -101,7 +101,7 @@ func (c *Client) split(ctx context.Context, info *command.Info, args []any) (Res
 
 // mergeSplit combines the results of a split command's parts: the first error, the
 // aggregate of counts, or (MGET) each slot's values put back at their keys' positions.
-func mergeSplit(info *command.Info, groups []*splitGroup, results []Result) Result {
+func mergeSplit(info *command.Info, groups []*splitGroup, results []Reply) Reply {
 	for _, r := range results {
 		if r.Err() != nil {
 			return r
@@ -120,12 +120,12 @@ func mergeSplit(info *command.Info, groups []*splitGroup, results []Result) Resu
 	out := resp.Value{Type: resp.TypeArray, Elems: make([]resp.Value, n)}
 	for i, g := range groups {
 		v := results[i].val
-		if !isList(v) || len(v.Elems) != len(g.keys) {
-			return Result{err: typeErr(v, "an array with one element per key")}
+		if !v.IsList() || len(v.Elems) != len(g.keys) {
+			return Reply{err: resp.TypeErr(v, "an array with one element per key")}
 		}
 		for j, pos := range g.keys {
 			out.Elems[pos] = v.Elems[j]
 		}
 	}
-	return Result{val: out}
+	return Reply{val: out}
 }

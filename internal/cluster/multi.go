@@ -1,4 +1,4 @@
-package redline
+package cluster
 
 import (
 	"context"
@@ -9,138 +9,40 @@ import (
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
 
 // timeZero is the zero deadline: the waiter's context alone decides.
 var timeZero time.Time
 
-// Command is one command for DoMulti; build it with Cmd.
-type Command struct {
-	args []any
-}
-
-// Cmd builds a command for DoMulti from its name and arguments (strings, []byte or
-// integers).
-func Cmd(args ...any) Command { return Command{args: args} }
-
-// DoMulti runs several commands under one deadline and returns one Result per command,
-// in the caller's order. The commands are not a transaction: each succeeds or fails by
-// itself. They take effect in the caller's order wherever the order can matter:
-//
-//   - Commands are grouped by the node that owns their slot; each group is sent as one
-//     pipeline, in the caller's order, the groups in parallel (commands on different
-//     nodes have no keys in common). Keyless commands all go to one node. A read of a
-//     slot that any command of the same DoMulti writes — before or after the read, in a
-//     transaction, blocking or split — goes to the primary, in its place in the
-//     primary's pipeline, whatever Options.ReadFrom says; a keyless write (FLUSHALL,
-//     FLUSHDB…) or a command the table does not know counts as writing every slot.
-//   - A command with an argument of a type Cmd does not take fails alone, unsent.
-//   - A multi-key command split by slot (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) is
-//     sent as one part per slot, each at the command's place in its node's pipeline;
-//     a fan-out command (DBSIZE, FLUSHALL, SCRIPT LOAD, …) as one part in every target
-//     node's pipeline. The parts' replies are merged as Do merges them.
-//   - Commands that cannot be pipelined are barriers: everything before them completes
-//     first, everything after starts after them. They are blocking commands (BLPOP,
-//     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection, their wait on the
-//     server bounded by ctx and their own timeout, not by CommandTimeout; the time they
-//     take is not counted in the CommandTimeout of the commands after them) and
-//     transactions.
-//   - What comes back MOVED is sent again, in a pipeline to the slot's new owner, in
-//     the caller's order per node, while attempts are left. What then still needs it —
-//     redirected by ASK, asked to retry (TRYAGAIN, CLUSTERDOWN, LOADING…), failed before
-//     it was written — is redone one command at a time, like Do, in the caller's order;
-//     all of it after the pipelines it was part of and before the next barrier.
-//
-// A transaction is written as users of Redis write it: Cmd("MULTI"), the commands,
-// Cmd("EXEC") (or Cmd("DISCARD")). It runs atomically on a dedicated connection to the
-// node of its keys' slot (all its keys must be in one slot, else every command of it
-// fails with a *CrossSlotError and nothing is sent). Its Results are the server's: OK
-// for MULTI, QUEUED (or the error the command was rejected with) for each command, and
-// EXEC's array of replies (nil when a watched key changed; an EXECABORT error when a
-// command was rejected). A MOVED answer while queuing — nothing ran — is followed once.
-// A MULTI without EXEC or DISCARD fails with every command after it, unsent. A WATCH
-// followed (after other commands, possibly) by such a transaction belongs to it: WATCH,
-// the commands between, and the transaction run in one go on the dedicated connection,
-// and EXEC answers nil when a watched key changed meanwhile (for a WATCH that can act
-// on what it read, use Client.Watch). WATCH and the commands between go first, then the
-// transaction (one round trip more): if a WATCH was not answered OK (ASK during a
-// migration, say), the transaction is not sent and MULTI, its commands and EXEC fail
-// with a *TxNotRunError. A WATCH with no transaction after it fails with a
-// *ConnStateError.
-//
-// A transaction runs on one node: a command that runs on every node (KEYS, DBSIZE,
-// FLUSHALL, SCRIPT LOAD…; PING excepted) is refused in it, and so is the whole
-// transaction, unsent. A transaction does not follow ASK: during a migration of its
-// slot, a command whose key has left the source answers ASK when queued and EXEC
-// answers EXECABORT (nothing ran); send it again once the migration is over.
-//
-// Other commands that change their connection's state (WATCH, SUBSCRIBE, HELLO, …)
-// fail with a *ConnStateError, as with Do, and are not barriers.
-//
-// Order hazards that remain: a command redone after the pipeline runs after the later
-// commands of the same pipeline that succeeded at once. For single-key commands this
-// cannot reorder one key's commands in a stable cluster — a node that answers MOVED or
-// ASK for a key answers so for every later command on it — but it can when the node's
-// state changes between two commands of the pipeline:
-//
-//   - a multi-key command answered TRYAGAIN (some of its keys had already migrated,
-//     others not) followed by a command on one of its keys still on the source node:
-//     the redone multi-key command sees that later write;
-//   - a command answered MOVED, CLUSTERDOWN or LOADING by a node that gains the slot,
-//     leaves CLUSTERDOWN or finishes loading before the next command on the same key,
-//     which then succeeds first.
-//
-// During a resharding or a failover, send commands whose relative order matters in
-// separate DoMulti calls, or as a transaction.
-func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
-	if !c.hooked {
-		return c.doMulti(ctx, cmds, nil)
-	}
-	var results []Result
-	c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: len(cmds)}, func(end *CommandEnd) {
-		var mt multiTrace
-		results = c.doMulti(ctx, cmds, &mt)
-		end.Attempts += int(mt.retried.Load())
-		end.Redirects, end.Asks = int(mt.redirects.Load()), int(mt.asks.Load())
-		for _, r := range results {
-			if err := r.Err(); err != nil {
-				end.Err = err
-				break
-			}
-		}
-	})
-	return results
-}
-
-// multiTrace sums what a pipeline's commands did, for the command hooks: commands
+// MultiTrace sums what a pipeline's commands did, for the command hooks: commands
 // tried again (redirected, retried or resent) and the redirects they followed.
-type multiTrace struct {
-	retried, redirects, asks atomic.Int32
+type MultiTrace struct {
+	Retried, Redirects, Asks atomic.Int32
 }
 
 // add records one command's trace (mt may be nil: no hooks).
-func (mt *multiTrace) add(tr *callTrace) {
+func (mt *MultiTrace) add(tr *Trace) {
 	if mt == nil {
 		return
 	}
-	if tr.attempts > 1 {
-		mt.retried.Add(int32(tr.attempts - 1))
+	if tr.Attempts > 1 {
+		mt.Retried.Add(int32(tr.Attempts - 1))
 	}
-	mt.redirects.Add(int32(tr.redirects))
-	mt.asks.Add(int32(tr.asks))
+	mt.Redirects.Add(int32(tr.Redirects))
+	mt.Asks.Add(int32(tr.Asks))
 }
 
 // part is what one node's pipeline carries of a command: the whole command, one slot's
 // part of a split command, or a fan-out command's copy for one node.
 type part struct {
-	n     *node.Node
+	n     Node
 	info  *command.Info
 	slot  int  // -1: keyless
 	fan   bool // a fan-out copy: retried on its node, never redirected
 	args  []any
-	out   *Result     // where its result goes: the command's, or its place in plan.rs
+	out   *Reply      // where its result goes: the command's, or its place in plan.rs
 	redo  bool        // to be redone on its own after the pipeline
 	moves int         // MOVED answers followed by sending it again in a pipeline
 	why   *resp.Error // what the pipelined try met, if a reply
@@ -152,21 +54,24 @@ type plan struct {
 	one    part          // the part of a command sent whole (no allocation of its own)
 	ptr    [1]*part      // parts' backing array then
 	groups []*splitGroup // a split command's slots
-	rs     []Result      // a split or fan-out command's parts' results, to merge
+	rs     []Reply       // a split or fan-out command's parts' results, to merge
 	fan    bool
 }
 
-func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []Result {
-	results := make([]Result, len(cmds))
+// DoMulti runs cmds (see redline.Client.DoMulti for the rules: per-node pipelines in
+// the caller's order, barriers, redirects, transactions) and returns one Reply per
+// command. mt, when not nil, records what they did.
+func (c *Engine) DoMulti(ctx context.Context, cmds [][]any, mt *MultiTrace) []Reply {
+	results := make([]Reply, len(cmds))
 	if c.closed.Load() {
 		for i := range results {
-			results[i] = Result{err: ErrClosed}
+			results[i] = Reply{err: rerr.ErrClosed}
 		}
 		return results
 	}
 	m := multiRun{c: c, caller: ctx, cmds: cmds, results: results, mt: mt, plans: make([]plan, len(cmds))}
 	m.start = time.Now()
-	m.deadline = m.start.Add(c.opts.CommandTimeout)
+	m.deadline = m.start.Add(c.cfg.CommandTimeout)
 	m.ctx, m.cancel = context.WithDeadline(ctx, m.deadline)
 	defer func() { m.cancel() }()
 	m.run()
@@ -175,18 +80,18 @@ func (c *Client) doMulti(ctx context.Context, cmds []Command, mt *multiTrace) []
 
 // multiRun is the state of one DoMulti.
 type multiRun struct {
-	c        *Client
+	c        *Engine
 	caller   context.Context    // the caller's context: blocking commands' own bound
 	ctx      context.Context    // the caller's, ending at deadline: the other commands'
 	cancel   context.CancelFunc // ctx's
 	start    time.Time          // the call's start: errors count their elapsed time from it
 	deadline time.Time          // CommandTimeout from the start, plus blocking commands' time
-	cmds     []Command
-	results  []Result
-	mt       *multiTrace
+	cmds     [][]any
+	results  []Reply
+	mt       *MultiTrace
 	plans    []plan
 	seg      []int        // the commands of the current segment (between barriers)
-	keyless  *node.Node   // the node of keyless commands, picked once
+	keyless  Node         // the node of keyless commands, picked once
 	written  map[int]bool // slots some command of the DoMulti writes (see planWrites)
 	writeAll bool         // some command may write any slot (FLUSHALL, an unknown command…)
 }
@@ -194,24 +99,24 @@ type multiRun struct {
 // run plans the commands in order, running each segment when a barrier comes.
 func (m *multiRun) run() {
 	c := m.c
-	if c.opts.ReadFrom != ReadPrimary {
+	if c.cfg.ReadFrom != ReadPrimary {
 		m.planWrites()
 	}
 	w := conn.NewWaiterSince(m.ctx, timeZero, m.start)
 	defer w.Release()
 	for i := 0; i < len(m.cmds); i++ {
-		args := m.cmds[i].args
+		args := m.cmds[i]
 		if len(args) == 0 {
-			m.results[i] = Result{err: errors.New("redline: DoMulti: empty command")}
+			m.results[i] = Reply{err: errors.New("redline: DoMulti: empty command")}
 			continue
 		}
 		if err := resp.CheckArgs(args); err != nil { // this command fails, not its pipeline
-			m.results[i] = Result{err: err}
+			m.results[i] = Reply{err: err}
 			continue
 		}
 		info, err := c.lookup(&w, args)
 		if err != nil { // the call's deadline passed while asking a server about the command
-			m.results[i] = Result{err: err}
+			m.results[i] = Reply{err: err}
 			continue
 		}
 		switch {
@@ -228,7 +133,7 @@ func (m *multiRun) run() {
 			if end < 0 {
 				err := errors.New("redline: DoMulti: MULTI without EXEC or DISCARD; it and the commands after it are not sent")
 				for k := i; k < len(m.cmds); k++ {
-					m.results[k] = Result{err: err}
+					m.results[k] = Reply{err: err}
 				}
 				return
 			}
@@ -242,7 +147,7 @@ func (m *multiRun) run() {
 				end = m.txEnd(multi)
 			}
 			if end < 0 {
-				m.results[i] = Result{err: connStateErr(info)} // nothing to watch for
+				m.results[i] = Reply{err: ConnStateErr(info)} // nothing to watch for
 				continue
 			}
 			m.flush()
@@ -250,18 +155,18 @@ func (m *multiRun) run() {
 			i = end
 			continue
 		case info.ConnState != command.ConnNone:
-			m.results[i] = Result{err: connStateErr(info)}
+			m.results[i] = Reply{err: ConnStateErr(info)}
 			continue
-		case fansOut(info):
+		case FansOut(info):
 			own, err := cloneArgs(args)
 			if err != nil {
-				m.results[i] = Result{err: err}
+				m.results[i] = Reply{err: err}
 				continue
 			}
 			p := &m.plans[i]
 			p.fan = true
 			targets := c.fanTargets(info)
-			p.rs = make([]Result, len(targets))
+			p.rs = make([]Reply, len(targets))
 			for k, n := range targets {
 				p.parts = append(p.parts, &part{n: n, info: info, slot: -1, fan: true, args: own, out: &p.rs[k]})
 			}
@@ -274,12 +179,12 @@ func (m *multiRun) run() {
 		case info.Request == command.PolicyMultiShard && splittable[info.Name]:
 			groups, ok, err := splitPlan(info, args)
 			if err != nil {
-				m.results[i] = Result{err: err}
+				m.results[i] = Reply{err: err}
 				continue
 			}
 			if ok {
 				m.plans[i].groups = groups
-				m.plans[i].rs = make([]Result, len(groups))
+				m.plans[i].rs = make([]Reply, len(groups))
 				placed := true
 				for _, g := range groups {
 					if m.add(i, info, g.slot, g.args, false) != nil {
@@ -295,7 +200,7 @@ func (m *multiRun) run() {
 		}
 		slot, err := c.routeSlot(info, args)
 		if err != nil {
-			m.results[i] = Result{err: err}
+			m.results[i] = Reply{err: err}
 			continue
 		}
 		if m.add(i, info, slot, args, true) == nil {
@@ -309,7 +214,7 @@ func (m *multiRun) run() {
 // node of its slot; an error (no node serves the slot) is the command's result.
 func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bool) error {
 	readonly := info != nil && info.ReadOnly()
-	var n *node.Node
+	var n Node
 	var err error
 	switch {
 	case slot < 0:
@@ -319,10 +224,10 @@ func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bo
 		n = m.keyless
 	default:
 		readonly = readonly && m.replicaRead(slot) // the primary orders it among the writes
-		n, err = m.c.pick(slot, readonly, nil)
+		n, err = m.c.Pick(slot, readonly, nil)
 	}
 	if err != nil {
-		m.results[i] = Result{err: err}
+		m.results[i] = Reply{err: err}
 		m.plans[i].parts = nil
 		return err
 	}
@@ -350,14 +255,14 @@ func (m *multiRun) flush() {
 		all = append(all, m.plans[i].parts...)
 	}
 	m.runBatches(all)
-	for attempt := 2; attempt < m.c.opts.MaxAttempts && m.ctx.Err() == nil; attempt++ {
+	for attempt := 2; attempt < m.c.cfg.MaxAttempts && m.ctx.Err() == nil; attempt++ {
 		var moved []*part
 		for _, p := range all {
 			if !p.redo || p.fan || p.why == nil || !p.why.IsMoved() {
 				continue
 			}
 			readonly := p.info != nil && p.info.ReadOnly() && m.replicaRead(p.slot)
-			n, err := m.c.pick(p.slot, readonly, nil)
+			n, err := m.c.Pick(p.slot, readonly, nil)
 			if err != nil {
 				break // redone one by one, which reports it
 			}
@@ -393,11 +298,11 @@ func (m *multiRun) flush() {
 // parallel.
 func (m *multiRun) runBatches(parts []*part) {
 	type batch struct {
-		n     *node.Node
+		n     Node
 		parts []*part
 	}
 	var batches []*batch
-	byNode := map[*node.Node]*batch{}
+	byNode := map[Node]*batch{}
 	for _, p := range parts {
 		b := byNode[p.n]
 		if b == nil {
@@ -429,23 +334,23 @@ func (m *multiRun) account(w *conn.Waiter, p *part) {
 		if p.redo {
 			*p.out = m.c.doNode(m.ctx, p.n, p.args)
 			if m.mt != nil {
-				m.mt.retried.Add(1)
+				m.mt.Retried.Add(1)
 			}
 		}
 		return
 	}
-	var tr callTrace
-	tr.attempts, tr.redirects = 1+p.moves, p.moves // the pipelined tries
+	var tr Trace
+	tr.Attempts, tr.Redirects = 1+p.moves, p.moves // the pipelined tries
 	if p.redo {
-		one := callTrace{primary: p.slot >= 0 && !m.replicaRead(p.slot)}
+		one := Trace{primary: p.slot >= 0 && !m.replicaRead(p.slot)}
 		*p.out = m.c.doSlot(w, p.info, p.slot, p.args, &one)
-		tr.attempts += one.attempts
-		tr.redirects += one.redirects
-		tr.asks += one.asks
+		tr.Attempts += one.Attempts
+		tr.Redirects += one.Redirects
+		tr.Asks += one.Asks
 		if e := p.why; e != nil && (e.IsMoved() || e.IsAsk()) {
-			tr.redirects++
+			tr.Redirects++
 			if e.IsAsk() {
-				tr.asks++
+				tr.Asks++
 			}
 		}
 	}
@@ -455,31 +360,24 @@ func (m *multiRun) account(w *conn.Waiter, p *part) {
 // runBatch sends one node's parts as a pipeline and sets their results; what comes back
 // redirected, asked to retry or failed before it was written is marked to be redone.
 // start is the DoMulti's start (errors count their elapsed time from it).
-func (c *Client) runBatch(ctx context.Context, start time.Time, n *node.Node, parts []*part) {
+func (c *Engine) runBatch(ctx context.Context, start time.Time, n Node, parts []*part) {
 	w := conn.NewWaiterSince(ctx, timeZero, start)
 	defer w.Release()
-	cn, err := n.Conn(&w)
-	if err != nil {
-		for _, p := range parts {
-			*p.out = Result{err: err}
-		}
-		return
-	}
 	args := make([][]any, len(parts))
 	for k, p := range parts {
 		args[k] = p.args
 	}
-	vs, err := cn.ExecMulti(&w, args)
+	vs, err := execMultiOn(n, &w, args)
 	if err != nil {
 		for _, p := range parts {
-			*p.out = Result{err: err}
-			p.redo = (SafeToRetry(err) || p.info != nil && p.info.ReadOnly()) && ctx.Err() == nil
+			*p.out = Reply{err: err}
+			p.redo = (rerr.SafeToRetry(err) || p.info != nil && p.info.ReadOnly()) && ctx.Err() == nil
 		}
 		return
 	}
 	for k, v := range vs {
 		p := parts[k]
-		*p.out = Result{val: v}
+		*p.out = Reply{val: v}
 		e := v.Err
 		switch {
 		case e == nil:
@@ -487,7 +385,7 @@ func (c *Client) runBatch(ctx context.Context, start time.Time, n *node.Node, pa
 			p.redo = e.IsRetryable()
 		case e.IsMoved() || e.IsAsk() || e.IsRetryable():
 			if e.IsMoved() {
-				c.applyMoved(e.Slot, resolveAddr(e.Addr, n.Addr()))
+				c.ApplyMoved(e.Slot, ResolveAddr(e.Addr, n.Addr()))
 			}
 			p.redo, p.why = true, e
 		}
@@ -498,7 +396,7 @@ func (c *Client) runBatch(ctx context.Context, start time.Time, n *node.Node, pa
 // i begins, or -1.
 func (m *multiRun) txEnd(i int) int {
 	for k := i + 1; k < len(m.cmds); k++ {
-		if a := m.cmds[k].args; len(a) == 1 {
+		if a := m.cmds[k]; len(a) == 1 {
 			if in := command.Lookup(a); in != nil && (in.Name == "exec" || in.Name == "discard") {
 				return k
 			}
@@ -511,7 +409,7 @@ func (m *multiRun) txEnd(i int) int {
 // another command changing the connection's state comes first.
 func (m *multiRun) nextMulti(i int) int {
 	for k := i + 1; k < len(m.cmds); k++ {
-		in := command.Lookup(m.cmds[k].args)
+		in := command.Lookup(m.cmds[k])
 		switch {
 		case in == nil || in.ConnState == command.ConnNone || in.Name == "watch":
 		case in.Name == "multi":
@@ -528,15 +426,15 @@ func (m *multiRun) nextMulti(i int) int {
 func (m *multiRun) runTx(i, multi, end int) {
 	batch := make([][]any, 0, end-i+1)
 	for k := i; k <= end; k++ {
-		batch = append(batch, m.cmds[k].args)
+		batch = append(batch, m.cmds[k])
 	}
 	pre := batch[:multi-i]
 	vs, err := m.c.runTx(m.ctx, pre, batch[multi-i+1:len(batch)-1], batch[len(batch)-1])
 	for k := i; k <= end; k++ {
 		if err != nil && k-i >= len(vs) { // vs: pre's replies when the WATCH failed
-			m.results[k] = Result{err: err}
+			m.results[k] = Reply{err: err}
 		} else {
-			m.results[k] = Result{val: vs[k-i], elem: true} // EXEC's elements
+			m.results[k] = Reply{val: vs[k-i], elem: true} // EXEC's elements
 		}
 	}
 }

@@ -1,0 +1,32 @@
+package redline
+
+import (
+	"github.com/redline-go/redline/internal/cluster"
+)
+
+// engineConfig is what the engine gets of the options (defaults applied already:
+// withDefaults is the one place where they are set).
+func (o Options) engineConfig() cluster.Config {
+	cfg := cluster.Config{
+		Addrs:              o.Addrs,
+		ReadFrom:           cluster.ReadFrom(o.ReadFrom),
+		CommandTimeout:     o.CommandTimeout,
+		DialTimeout:        o.DialTimeout,
+		MaxAttempts:        o.MaxAttempts,
+		RetryBackoff:       o.RetryBackoff,
+		RetryBackoffMax:    o.RetryBackoffMax,
+		RefreshInterval:    o.RefreshInterval,
+		RefreshMinInterval: o.RefreshMinInterval,
+		TLS:                o.TLSConfig,
+		Protocol:           o.Protocol,
+		Username:           o.Username,
+		Password:           o.Password,
+		Credentials:        o.Credentials,
+		ClientName:         o.ClientName,
+		ReplyTimeout:       o.ReplyTimeout,
+		Limits:             o.replyLimits(),
+		Logger:             o.Logger,
+	}
+	o.Hooks.engineHooks(&cfg)
+	return cfg
+}

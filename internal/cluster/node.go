@@ -1,0 +1,181 @@
+package cluster
+
+import (
+	"context"
+	"time"
+
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/resp"
+)
+
+// Node is what the engine needs of one cluster node: the narrow interface between
+// routing policy (this package) and transport (internal/node). Production nodes are
+// Node behind realNode; the routing tests use fakes.
+type Node interface {
+	// Addr is the node's address (host:port) as the topology names it.
+	Addr() string
+	// State is the node's health: down means its last connection attempt failed.
+	State() NodeState
+	// Latency is a smoothed round-trip time of the node's shared connection.
+	Latency() time.Duration
+	// RTT is the least recent round-trip time seen, the floor of a reply's delay.
+	RTT() time.Duration
+	// Exec runs one command on the node's shared connection.
+	Exec(w *Waiter, args []any) (resp.Value, error)
+	// ExecMulti writes cmds together on the shared connection (never interleaved with
+	// other callers': ASKING + command stay adjacent) and returns their replies.
+	ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error)
+	// Check verifies the node answers (a PING unless one came back within fresh).
+	Check(w *Waiter, fresh time.Duration) error
+	// Dedicated takes a connection for one caller's exclusive use; Release gives it
+	// back (reuse false: close it).
+	Dedicated(ctx context.Context) (Conn, error)
+	Release(c Conn, reuse bool)
+	// DialOwn dials a connection outside the pool, configured by tweak.
+	DialOwn(ctx context.Context, tweak func(*conn.Options)) (Conn, error)
+	// Stats returns the node's counters.
+	Stats() NodeStats
+	// Close closes the node's connections.
+	Close() error
+}
+
+// Conn is one dedicated connection (blocking commands, transactions, pub/sub).
+type Conn interface {
+	Addr() string
+	Exec(w *Waiter, block time.Duration, args []any) (resp.Value, error)
+	ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error)
+	ExecMultiBlock(w *Waiter, block time.Duration, cmds [][]any) ([]resp.Value, error)
+	Send(w *Waiter, cmds [][]any) error
+	ClientID(w *Waiter) (int64, error)
+	Err() error
+	Done() <-chan struct{}
+	Close() error
+}
+
+var _ Conn = (*conn.Conn)(nil)
+
+// realNode is a Node as a Node. A struct of one pointer: stored in an interface
+// without an allocation, and comparable.
+type realNode struct{ *node.Node }
+
+func (r realNode) Dedicated(ctx context.Context) (Conn, error) {
+	c, err := r.Node.Dedicated(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (r realNode) Release(c Conn, reuse bool) { r.Node.Release(c.(*conn.Conn), reuse) }
+
+func (r realNode) DialOwn(ctx context.Context, tweak func(*conn.Options)) (Conn, error) {
+	c, err := r.Node.DialOwn(ctx, tweak)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (r realNode) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
+	cn, err := r.Node.Conn(w)
+	if err != nil {
+		return nil, err
+	}
+	return cn.ExecMulti(w, cmds)
+}
+
+// execOn runs args on n's shared connection. A production node is called directly:
+// through the interface the compiler could not prove that the caller's arguments and
+// waiter stay on its stack, and every call would move them to the heap (the hot path
+// allocates at most once). Another Node (a test's fake) gets copies.
+func execOn(n Node, w *Waiter, args []any) (resp.Value, error) {
+	if r, ok := n.(realNode); ok {
+		return r.Node.Exec(w, args)
+	}
+	return execCopy(n, w, args)
+}
+
+// execCopy calls a Node that is not a production node with copies of the waiter and
+// arguments (see execOn).
+func execCopy(n Node, w *Waiter, args []any) (resp.Value, error) {
+	cp, err := cloneArgs(args)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	wc := new(Waiter)
+	*wc = *w
+	v, err := n.Exec(wc, cp)
+	*w = *wc
+	return v, err
+}
+
+// DoOn runs one command on n's shared connection, bounded by ctx alone.
+func DoOn(ctx context.Context, n Node, args ...any) (resp.Value, error) {
+	w := conn.NewWaiter(ctx, time.Time{})
+	defer w.Release()
+	return n.Exec(&w, args)
+}
+
+// execMultiOn is ExecMulti on n, called directly for a production node (see execOn).
+func execMultiOn(n Node, w *Waiter, cmds [][]any) ([]resp.Value, error) {
+	if r, ok := n.(realNode); ok {
+		return r.ExecMulti(w, cmds)
+	}
+	cp, err := cloneCmds(cmds)
+	if err != nil {
+		return nil, err
+	}
+	wc := new(Waiter)
+	*wc = *w
+	vs, err := n.ExecMulti(wc, cp)
+	*w = *wc
+	return vs, err
+}
+
+// connExec is Exec on a dedicated connection, called directly for a production one
+// (see execOn).
+func connExec(cn Conn, w *Waiter, block time.Duration, args []any) (resp.Value, error) {
+	if c, ok := cn.(*conn.Conn); ok {
+		return c.Exec(w, block, args)
+	}
+	cp, err := cloneArgs(args)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	wc := new(Waiter)
+	*wc = *w
+	v, err := cn.Exec(wc, block, cp)
+	*w = *wc
+	return v, err
+}
+
+// connExecMulti is ExecMultiBlock on a dedicated connection, called directly for a
+// production one (see execOn).
+func connExecMulti(cn Conn, w *Waiter, block time.Duration, cmds [][]any) ([]resp.Value, error) {
+	if c, ok := cn.(*conn.Conn); ok {
+		return c.ExecMultiBlock(w, block, cmds)
+	}
+	cp, err := cloneCmds(cmds)
+	if err != nil {
+		return nil, err
+	}
+	wc := new(Waiter)
+	*wc = *w
+	vs, err := cn.ExecMultiBlock(wc, block, cp)
+	*w = *wc
+	return vs, err
+}
+
+// cloneCmds is cloneArgs for several commands.
+func cloneCmds(cmds [][]any) ([][]any, error) {
+	out := make([][]any, len(cmds))
+	for i, args := range cmds {
+		cp, err := cloneArgs(args)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = cp
+	}
+	return out, nil
+}
