@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/cluster"
-	"github.com/redline-go/redline/internal/conn"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -214,7 +213,7 @@ func (g *subGroup) connect() (cluster.Conn, error) {
 	ctx, cancel := s.c.e.DeriveCtx(s.ctx)
 	defer cancel()
 	g.addr.Store(n.Addr())
-	cn, err := n.DialOwn(ctx, func(o *conn.Options) {
+	cn, err := n.DialOwn(ctx, func(o *cluster.ConnOptions) {
 		o.ReadOnly = false
 		o.OnPush = g.onPush
 		o.OnUnsolicited = g.onUnsolicited
