@@ -142,44 +142,37 @@ const (
 func (c *Engine) fetchFromAny(ctx context.Context, addrs []string) (*topology.Table, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type answer struct {
-		t   *topology.Table
-		err error
-	}
 	order := rand.Perm(len(addrs)) // many clients spread over the seeds
-	ch := make(chan answer, len(addrs))
-	asked := 0
-	ask := func() {
-		n := c.NodeAt(addrs[order[asked]])
-		asked++
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			t, err := c.fetchTopology(ctx, n)
-			ch <- answer{t, err}
-		}()
-	}
-	for asked < min(seedFanout, len(addrs)) {
-		ask()
+	f := c.newFetches(ctx, len(addrs), func(i int) Node { return c.NodeAt(addrs[order[i]]) })
+	for f.asked < min(seedFanout, len(addrs)) {
+		f.ask(f.asked)
 	}
 	hedge := time.NewTicker(seedHedge)
 	defer hedge.Stop()
 	var errs []error
-	for pending := asked; pending > 0; {
+	pending := f.asked
+	// take counts an answer in: true when it has the table.
+	take := func(a fetched) bool {
+		pending--
+		if a.err == nil {
+			return true
+		}
+		errs = append(errs, a.err)
+		return false
+	}
+	for pending > 0 {
 		select {
-		case a := <-ch:
-			pending--
-			if a.err == nil {
+		case a := <-f.answers:
+			if take(a) {
 				return a.t, nil
 			}
-			errs = append(errs, a.err)
-			if asked < len(addrs) {
-				ask()
+			if f.asked < len(addrs) {
+				f.ask(f.asked)
 				pending++
 			}
 		case <-hedge.C:
-			if asked < len(addrs) {
-				ask()
+			if f.asked < len(addrs) {
+				f.ask(f.asked)
 				pending++
 			}
 		case <-ctx.Done():
@@ -188,19 +181,17 @@ func (c *Engine) fetchFromAny(ctx context.Context, addrs []string) (*topology.Ta
 			// "context deadline exceeded".
 			grace := time.NewTimer(time.Millisecond)
 			defer grace.Stop()
+		drain:
 			for pending > 0 {
 				select {
-				case a := <-ch:
-					pending--
-					if a.err == nil {
+				case a := <-f.answers:
+					if take(a) {
 						return a.t, nil
 					}
-					errs = append(errs, a.err)
-					continue
 				case <-grace.C:
 					errs = append(errs, ctx.Err())
+					break drain
 				}
-				break
 			}
 			return nil, fmt.Errorf("redline: no seed answered with the topology in time: %w", errors.Join(errs...))
 		}

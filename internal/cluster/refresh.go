@@ -83,20 +83,8 @@ func (c *Engine) refresh() {
 	if len(cands) == 0 {
 		return
 	}
-	type answer struct {
-		i   int
-		t   *topology.Table
-		err error
-	}
-	answers := make(chan answer, len(cands))
-	ask := func(i int) {
-		c.wg.Add(1) // inside refreshLoop's own count: Close waits for these too
-		go func() {
-			defer c.wg.Done()
-			t, err := c.fetchTopology(ctx, cands[i])
-			answers <- answer{i, t, err}
-		}()
-	}
+	f := c.newFetches(ctx, len(cands), func(i int) Node { return cands[i] })
+	ask, answers := f.ask, f.answers
 	views := make([]*topology.Table, len(cands))
 	errs := make([]error, len(cands))
 	// One node first: when its view is the one in use — the usual case, and the case
@@ -426,4 +414,38 @@ func (c *Engine) Refresh() { c.refresh() }
 func (c *Engine) SuspectNode() string {
 	s, _ := c.timedOut.Load().(string)
 	return s
+}
+
+// fetches asks nodes for the topology, each on a goroutine of its own that Close
+// waits for, their answers on one channel: the skeleton of NewClient's hedged asking
+// of the seeds and of a refresh's vote.
+type fetches struct {
+	c       *Engine
+	ctx     context.Context // ends every attempt
+	node    func(i int) Node
+	answers chan fetched // buffered for every node: an abandoned attempt never blocks
+	asked   int          // attempts started
+}
+
+// fetched is one node's answer: its view, or why there is none.
+type fetched struct {
+	i   int
+	t   *topology.Table
+	err error
+}
+
+func (c *Engine) newFetches(ctx context.Context, n int, node func(i int) Node) *fetches {
+	return &fetches{c: c, ctx: ctx, node: node, answers: make(chan fetched, n)}
+}
+
+// ask starts asking node i.
+func (f *fetches) ask(i int) {
+	n := f.node(i)
+	f.asked++
+	f.c.wg.Add(1)
+	go func() {
+		defer f.c.wg.Done()
+		t, err := f.c.fetchTopology(f.ctx, n)
+		f.answers <- fetched{i, t, err}
+	}()
 }
