@@ -42,14 +42,22 @@ type Node interface {
 
 // Conn is one dedicated connection (blocking commands, transactions, pub/sub).
 type Conn interface {
+	// Addr is the node's address.
 	Addr() string
+	// Exec runs one command; block extends the connection's health limit for a
+	// command the server may hold that long.
 	Exec(w *Waiter, block time.Duration, args []any) (resp.Value, error)
+	// ExecMulti and ExecMultiBlock write cmds together and return their replies.
 	ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error)
 	ExecMultiBlock(w *Waiter, block time.Duration, cmds [][]any) ([]resp.Value, error)
+	// Send writes commands answered by pushes (SUBSCRIBE…), not replies.
 	Send(w *Waiter, cmds [][]any) error
+	// ClientID is the server's id of the connection (for CLIENT UNBLOCK).
 	ClientID(w *Waiter) (int64, error)
+	// Err is why the connection closed (nil while open); Done is closed then.
 	Err() error
 	Done() <-chan struct{}
+	// Close closes the connection.
 	Close() error
 }
 
@@ -59,6 +67,7 @@ var _ Conn = (*conn.Conn)(nil)
 // without an allocation, and comparable.
 type realNode struct{ *node.Node }
 
+// Dedicated is node.Node.Dedicated, its connection as a Conn.
 func (r realNode) Dedicated(ctx context.Context) (Conn, error) {
 	c, err := r.Node.Dedicated(ctx)
 	if err != nil {
@@ -67,8 +76,10 @@ func (r realNode) Dedicated(ctx context.Context) (Conn, error) {
 	return c, nil
 }
 
+// Release gives back a connection from Dedicated.
 func (r realNode) Release(c Conn, reuse bool) { r.Node.Release(c.(*conn.Conn), reuse) }
 
+// DialOwn is node.Node.DialOwn, its connection as a Conn.
 func (r realNode) DialOwn(ctx context.Context, tweak func(*conn.Options)) (Conn, error) {
 	c, err := r.Node.DialOwn(ctx, tweak)
 	if err != nil {
@@ -77,6 +88,7 @@ func (r realNode) DialOwn(ctx context.Context, tweak func(*conn.Options)) (Conn,
 	return c, nil
 }
 
+// ExecMulti runs cmds together on the shared connection.
 func (r realNode) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
 	cn, err := r.Node.Conn(w)
 	if err != nil {

@@ -151,6 +151,7 @@ func ArgSlot(a any) int {
 	return hashslot.KeyBytes(appendArg(buf[:0], a))
 }
 
+// ArgString returns an argument as Redis receives it, as a string.
 func ArgString(a any) string {
 	switch k := a.(type) {
 	case string:
@@ -433,6 +434,7 @@ func Jitter(d time.Duration) time.Duration {
 // ErrUncovered is returned for a slot no node serves.
 type ErrUncovered int
 
+// Error says which slot is unserved.
 func (e ErrUncovered) Error() string {
 	return fmt.Sprintf("redline: slot %d is not served by any node (the cluster is down or resharding); the topology is being refreshed", int(e))
 }
