@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/node"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -149,11 +151,12 @@ type Options struct {
 	Hooks Hooks
 }
 
-// Defaults for zero Options fields.
+// Defaults for zero Options fields. DefaultDialTimeout (2s) and DefaultReplyTimeout (3s)
+// are the connection layer's own defaults, shared so that the two cannot differ.
 const (
-	DefaultDialTimeout        = 2 * time.Second
+	DefaultDialTimeout        = node.DefaultDialTimeout
 	DefaultCommandTimeout     = 5 * time.Second
-	DefaultReplyTimeout       = 3 * time.Second
+	DefaultReplyTimeout       = conn.DefaultReplyTimeout
 	DefaultMaxAttempts        = 5
 	DefaultRetryBackoff       = 10 * time.Millisecond
 	DefaultRetryBackoffMax    = 100 * time.Millisecond
@@ -218,7 +221,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
 	if o.Protocol == 0 {
-		o.Protocol = 3
+		o.Protocol = conn.DefaultProtocol
 	}
 	lim := o.replyLimits()
 	o.MaxReplyBulkLen, o.MaxReplyElems, o.MaxReplyDepth = lim.MaxBulkLen, lim.MaxAggregateLen, lim.MaxDepth

@@ -199,7 +199,7 @@ func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 		}
 		if info := command.Lookup(cmd.args); info != nil && info.ConnState != command.ConnNone {
 			return nil, cluster.ConnStateErr(info)
-		} else if info != nil && cluster.FansOut(info) && info.Name != "ping" {
+		} else if info != nil && info.FansOut() && info.Name != "ping" {
 			return nil, cluster.ErrTxFanout(info)
 		}
 		if err := tx.checkSlot(cmd.args); err != nil {

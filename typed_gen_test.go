@@ -3,15 +3,11 @@ package redline
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/redline-go/redline/internal/cluster"
-	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/command/typedgen"
 )
 
@@ -33,25 +29,6 @@ func TestTypedCommandsUpToDate(t *testing.T) {
 	}
 	if !bytes.Equal(fresh, committed) {
 		t.Fatalf("%s is stale: run go generate .\n%s", typedgen.Output, lineDiff(committed, fresh))
-	}
-}
-
-// TestTypedGeneratorMirrorsRouter checks that what the generator writes in doc comments
-// about splitting and fan-out is what the router does.
-func TestTypedGeneratorMirrorsRouter(t *testing.T) {
-	t.Parallel()
-	if got, want := typedgen.SplitCommands, slices.Sorted(maps.Keys(cluster.SplittableNames())); !slices.Equal(got, want) {
-		t.Errorf("typedgen.SplitCommands = %v, the router splits %v", got, want)
-	}
-	var all []*command.Info
-	for _, in := range command.All() {
-		all = append(all, in)
-		all = append(all, in.Subcommands...)
-	}
-	for _, in := range all {
-		if typedgen.FansOut(in) != cluster.FansOut(in) {
-			t.Errorf("%s: typedgen.FansOut %v, the router %v", in.Name, typedgen.FansOut(in), cluster.FansOut(in))
-		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package redistest
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/fakeserver"
 )
 
 // FakeConfig configures a fake cluster (StartFake).
@@ -25,7 +25,7 @@ type FakeConfig struct {
 }
 
 // FakeCluster is a Redis Cluster simulated in this process, for scale tests: every node
-// is a loopback listener served by goroutines built on the resp codec, so a thousand
+// is a loopback listener served by the project's one fake server (internal/fakeserver), so a thousand
 // masters cost a few megabytes instead of a thousand redis-server processes. It answers
 // HELLO (RESP2 and RESP3), PING, ECHO, AUTH (any password), CLIENT, READONLY,
 // READWRITE, COMMAND (an empty table), CLUSTER SHARDS, SLOTS, NODES, MYID and INFO, and
@@ -53,17 +53,11 @@ type FakeCluster struct {
 
 	topology, pings, dataCmds, other atomic.Int64
 	moved, downReplies               atomic.Int64
-	accepted, open                   atomic.Int64
-
-	closeOnce sync.Once
-	closed    chan struct{}
-	connsMu   sync.Mutex
-	conns     map[net.Conn]struct{}
-	wg        sync.WaitGroup
 }
 
-// fakeNode is one node: a listener and its identity.
+// fakeNode is one node: a listener, the fake server answering on it, and its identity.
 type fakeNode struct {
+	srv     *fakeserver.Server // nil until the node serves
 	index   int
 	id      string // 40 hex digits
 	addr    string // 127.0.0.1:port
@@ -116,7 +110,7 @@ func StartFake(cfg FakeConfig) (*FakeCluster, error) {
 	if err := RaiseOpenFileLimit(); err != nil && n > 256 {
 		return nil, fmt.Errorf("redistest: raising the open-files limit for %d listeners: %w", n, err)
 	}
-	f := &FakeCluster{masters: cfg.Masters, closed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	f := &FakeCluster{masters: cfg.Masters}
 	for i := range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -134,8 +128,10 @@ func StartFake(cfg FakeConfig) (*FakeCluster, error) {
 		f.owner[s] = uint16(s * cfg.Masters / hashslot.Count)
 	}
 	for _, nd := range f.nodes {
-		f.wg.Add(1)
-		go f.accept(nd)
+		nd.srv = fakeserver.NewAppend(func(c *fakeserver.Conn, args [][]byte, out []byte) []byte {
+			return f.answer(nd, c, args, out)
+		})
+		nd.srv.Serve(nd.ln)
 	}
 	return f, nil
 }
@@ -221,81 +217,38 @@ func (f *FakeCluster) isDown() bool {
 
 // Counts returns the commands received so far by kind, and the connections.
 func (f *FakeCluster) Counts() FakeCounts {
-	return FakeCounts{
+	c := FakeCounts{
 		Topology: f.topology.Load(), Pings: f.pings.Load(), Data: f.dataCmds.Load(), Other: f.other.Load(),
 		Moved: f.moved.Load(), ClusterDown: f.downReplies.Load(),
-		Accepted: f.accepted.Load(), Open: f.open.Load(),
 	}
+	for _, nd := range f.nodes {
+		c.Accepted += nd.srv.Accepted()
+		c.Open += int64(nd.srv.Open())
+	}
+	return c
 }
 
 // OpenConns returns the number of client connections open now.
-func (f *FakeCluster) OpenConns() int { return int(f.open.Load()) }
+func (f *FakeCluster) OpenConns() int { return int(f.Counts().Open) }
 
 // CloseConns closes every client connection; the nodes keep listening.
 func (f *FakeCluster) CloseConns() {
-	f.connsMu.Lock()
-	defer f.connsMu.Unlock()
-	for nc := range f.conns {
-		nc.Close()
+	for _, nd := range f.nodes {
+		nd.srv.CloseConns()
 	}
 }
 
 // Close closes every listener and connection and returns once every goroutine of the
 // cluster has ended. It may be called more than once.
 func (f *FakeCluster) Close() error {
-	f.closeOnce.Do(func() {
-		close(f.closed)
-		for _, nd := range f.nodes {
-			nd.ln.Close()
+	for _, nd := range f.nodes {
+		if nd.srv != nil {
+			nd.srv.Close()
+		} else {
+			nd.ln.Close() // StartFake failed before the node served
 		}
-		f.CloseConns()
-	})
-	f.wg.Wait()
-	return nil
-}
-
-func (f *FakeCluster) accept(nd *fakeNode) {
-	defer f.wg.Done()
-	for {
-		nc, err := nd.ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			select {
-			case <-f.closed:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// EMFILE and friends: wait a little rather than spin.
-			t := time.NewTimer(5 * time.Millisecond)
-			select {
-			case <-f.closed:
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			continue
-		}
-		f.connsMu.Lock()
-		select {
-		case <-f.closed:
-			f.connsMu.Unlock()
-			nc.Close()
-			return
-		default:
-		}
-		f.conns[nc] = struct{}{}
-		f.accepted.Add(1)
-		f.open.Add(1)
-		f.wg.Add(1)
-		f.connsMu.Unlock()
-		go f.serve(nd, nc)
 	}
+	return nil
 }
 
 // slotRanges returns, for each master, its slot ranges (start, end pairs), computed in

@@ -1,16 +1,15 @@
 package resp
 
 import (
-	"fmt"
-	"reflect"
 	"strconv"
 )
 
 // AppendCommand appends a command, an array of bulk strings, to dst and returns the
 // extended buffer. Each argument may be a string, []byte, int, int8..int64, uint,
 // uint8..uint64, float32 or float64 (formatted with strconv 'f', -1: 1.5, -0.25, +Inf) or bool
-// ("1" or "0"). Any other type is an error naming the argument's index and type, and dst is
-// returned unchanged. It does not allocate when dst has enough capacity.
+// ("1" or "0"), sent as AppendArg formats it. Any other type is an *ArgTypeError naming the
+// argument's index and type, and dst is returned unchanged. It does not allocate when dst
+// has enough capacity.
 func AppendCommand(dst []byte, args ...any) ([]byte, error) {
 	if err := CheckArgs(args); err != nil {
 		return dst, err
@@ -22,69 +21,11 @@ func AppendCommand(dst []byte, args ...any) ([]byte, error) {
 			dst = AppendBulkString(dst, a)
 		case []byte:
 			dst = AppendBulk(dst, a)
-		case int:
-			dst = AppendBulkInt(dst, int64(a))
-		case int8:
-			dst = AppendBulkInt(dst, int64(a))
-		case int16:
-			dst = AppendBulkInt(dst, int64(a))
-		case int32:
-			dst = AppendBulkInt(dst, int64(a))
-		case int64:
-			dst = AppendBulkInt(dst, a)
-		case uint:
-			dst = appendBulkUint(dst, uint64(a))
-		case uint8:
-			dst = appendBulkUint(dst, uint64(a))
-		case uint16:
-			dst = appendBulkUint(dst, uint64(a))
-		case uint32:
-			dst = appendBulkUint(dst, uint64(a))
-		case uint64:
-			dst = appendBulkUint(dst, a)
-		case float32:
-			dst = appendBulkFloat(dst, float64(a), 32)
-		case float64:
-			dst = appendBulkFloat(dst, a, 64)
-		case bool:
-			if a {
-				dst = AppendBulkString(dst, "1")
-			} else {
-				dst = AppendBulkString(dst, "0")
-			}
+		default:
+			dst = appendBulkArg(dst, a)
 		}
 	}
 	return dst, nil
-}
-
-// CheckArgs returns the error AppendCommand would return for args (an argument of an
-// unsupported type), or nil: a command can be checked before it joins a pipeline.
-func CheckArgs(args []any) error {
-	for i, a := range args {
-		if !supportedArg(a) {
-			return unsupportedArg(i, a)
-		}
-	}
-	return nil
-}
-
-func supportedArg(a any) bool {
-	switch a.(type) {
-	case string, []byte, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64,
-		float32, float64, bool:
-		return true
-	}
-	return false
-}
-
-// unsupportedArg names the type of a in an error. reflect.TypeOf reads only the type word
-// of the interface, so the arguments of AppendCommand do not escape to the heap.
-func unsupportedArg(i int, a any) error {
-	name := "nil"
-	if t := reflect.TypeOf(a); t != nil {
-		name = t.String()
-	}
-	return fmt.Errorf("resp: argument %d has unsupported type %s", i, name)
 }
 
 // AppendCommandStrings appends a command made of string arguments, an array of bulk
@@ -122,16 +63,6 @@ func AppendBulkString(dst []byte, s string) []byte {
 func AppendBulkInt(dst []byte, n int64) []byte {
 	var tmp [20]byte
 	return AppendBulk(dst, strconv.AppendInt(tmp[:0], n, 10))
-}
-
-func appendBulkUint(dst []byte, n uint64) []byte {
-	var tmp [20]byte
-	return AppendBulk(dst, strconv.AppendUint(tmp[:0], n, 10))
-}
-
-func appendBulkFloat(dst []byte, f float64, bits int) []byte {
-	var tmp [32]byte
-	return AppendBulk(dst, strconv.AppendFloat(tmp[:0], f, 'f', -1, bits))
 }
 
 // AppendSimpleString appends s as a simple string reply, "+s\r\n". CR and LF in s are

@@ -191,3 +191,26 @@ func TestHistogram(t *testing.T) {
 		t.Errorf("max %v", h.max)
 	}
 }
+
+// TestProbeRefusedTopology: a seed whose ACL user may not run CLUSTER SHARDS is reported
+// as the server's refusal, naming the command and the permission needed (probe used to
+// fall back to CLUSTER SLOTS on any error reply, which the client does not).
+func TestProbeRefusedTopology(t *testing.T) {
+	plain, _, _ := testClusters(t)
+	n := plain.Node(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if v, err := n.Do(ctx, "ACL", "SETUSER", "noshards", "on", ">pw", "~*", "+@all", "-cluster|shards"); err != nil || v.Err != nil {
+		t.Fatalf("ACL SETUSER: %v %v", v, err)
+	}
+	defer n.Do(context.Background(), "ACL", "DELUSER", "noshards")
+	code, out, errs := cli(t, "", "probe", "-c", n.Addr(), "-user", "noshards", "-pass", "pw", "-timeout", "2s")
+	if code == 0 {
+		t.Fatalf("exit 0 with CLUSTER SHARDS refused:\n%s%s", out, errs)
+	}
+	for _, want := range []string{"refused CLUSTER SHARDS", "NOPERM", "needs cluster|shards"} {
+		if !strings.Contains(out+errs, want) {
+			t.Errorf("the report does not say %q:\n%s%s", want, out, errs)
+		}
+	}
+}

@@ -156,7 +156,8 @@ func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config) probeReport {
 	return rep
 }
 
-// fetchTable asks one node for CLUSTER SHARDS (SLOTS on older servers).
+// fetchTable asks one node for the topology (topology.Fetch: CLUSTER SHARDS, SLOTS on
+// servers that do not know SHARDS).
 func fetchTable(ctx context.Context, f *connFlags, tlsConf *tls.Config, addr string) (*topology.Table, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*f.timeout)
 	defer cancel()
@@ -165,19 +166,7 @@ func fetchTable(ctx context.Context, f *connFlags, tlsConf *tls.Config, addr str
 		return nil, err
 	}
 	defer c.Close()
-	v, err := c.Do(ctx, "CLUSTER", "SHARDS")
-	if err == nil && v.Err != nil {
-		if v, err = c.Do(ctx, "CLUSTER", "SLOTS"); err == nil && v.Err == nil {
-			return topology.ParseSlots(v, addr, tlsConf != nil)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if v.Err != nil {
-		return nil, fmt.Errorf("%s: %w", addr, v.Err)
-	}
-	return topology.ParseShards(v, addr, tlsConf != nil)
+	return topology.Fetch(ctx, c.Do, addr, tlsConf != nil)
 }
 
 // probeNode checks one node, step by step, each step bounded by -timeout.

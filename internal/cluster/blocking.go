@@ -77,7 +77,7 @@ func (c *Engine) execBlocking(w *conn.Waiter, n Node, args []any, bw blockWait, 
 	}
 	sctx, cancel := context.WithDeadline(ctx, setup)
 	defer cancel()
-	own, err := cloneArgs(args) // the watch's goroutine sees them: the caller's stay on its stack
+	own, err := resp.CloneArgs(args) // the watch's goroutine sees them: the caller's stay on its stack
 	if err != nil {
 		return resp.Value{}, err
 	}

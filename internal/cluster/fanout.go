@@ -25,7 +25,7 @@ func (c *Engine) fanout(ctx context.Context, info *command.Info, args []any) Rep
 		ctx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
-	own, err := cloneArgs(args) // a copy for the goroutines: the caller's args stay on its stack
+	own, err := resp.CloneArgs(args) // a copy for the goroutines: the caller's args stay on its stack
 	if err != nil {
 		return Reply{err: err}
 	}

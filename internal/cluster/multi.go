@@ -157,8 +157,8 @@ func (m *multiRun) run() {
 		case info.ConnState != command.ConnNone:
 			m.results[i] = Reply{err: ConnStateErr(info)}
 			continue
-		case FansOut(info):
-			own, err := cloneArgs(args)
+		case info.FansOut():
+			own, err := resp.CloneArgs(args)
 			if err != nil {
 				m.results[i] = Reply{err: err}
 				continue
@@ -176,7 +176,7 @@ func (m *multiRun) run() {
 			}
 			m.seg = append(m.seg, i)
 			continue
-		case info.Request == command.PolicyMultiShard && splittable[info.Name]:
+		case info.Splittable():
 			groups, ok, err := splitPlan(info, args)
 			if err != nil {
 				m.results[i] = Reply{err: err}

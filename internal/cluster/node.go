@@ -111,7 +111,7 @@ func execOn(n Node, w *Waiter, args []any) (resp.Value, error) {
 // execCopy calls a Node that is not a production node with copies of the waiter and
 // arguments (see execOn).
 func execCopy(n Node, w *Waiter, args []any) (resp.Value, error) {
-	cp, err := cloneArgs(args)
+	cp, err := resp.CloneArgs(args)
 	if err != nil {
 		return resp.Value{}, err
 	}
@@ -151,7 +151,7 @@ func connExec(cn Conn, w *Waiter, block time.Duration, args []any) (resp.Value, 
 	if c, ok := cn.(*conn.Conn); ok {
 		return c.Exec(w, block, args)
 	}
-	cp, err := cloneArgs(args)
+	cp, err := resp.CloneArgs(args)
 	if err != nil {
 		return resp.Value{}, err
 	}
@@ -183,7 +183,7 @@ func connExecMulti(cn Conn, w *Waiter, block time.Duration, cmds [][]any) ([]res
 func cloneCmds(cmds [][]any) ([][]any, error) {
 	out := make([][]any, len(cmds))
 	for i, args := range cmds {
-		cp, err := cloneArgs(args)
+		cp, err := resp.CloneArgs(args)
 		if err != nil {
 			return nil, err
 		}

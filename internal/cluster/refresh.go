@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
-	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/internal/topology"
 	"github.com/redline-go/redline/resp"
 )
@@ -195,62 +193,12 @@ func (c *Engine) refreshCandidates() []Node {
 	return out[:min(len(out), RefreshFanout)]
 }
 
-// fetchTopology asks one node: CLUSTER SHARDS, or CLUSTER SLOTS when the server does
-// not know SHARDS (Redis < 7).
+// fetchTopology asks one node for the topology (topology.Fetch: CLUSTER SHARDS, or
+// CLUSTER SLOTS when the server does not know SHARDS).
 func (c *Engine) fetchTopology(ctx context.Context, n Node) (*topology.Table, error) {
-	useTLS := c.cfg.TLS != nil
-	v, err := DoOn(ctx, n, "CLUSTER", "SHARDS")
-	if err == nil && v.Err != nil && unknownCommand(v.Err) {
-		v, err = DoOn(ctx, n, "CLUSTER", "SLOTS")
-		if err == nil && v.Err == nil {
-			return topology.ParseSlots(v, n.Addr(), useTLS)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if v.Err != nil {
-		return nil, &rerr.NodeError{Addr: n.Addr(), Phase: rerr.PhaseRead, Err: v.Err, Written: true}
-	}
-	t, err := topology.ParseShards(v, n.Addr(), useTLS)
-	if err != nil || !demotedAsEmptyShard(t) {
-		return t, err
-	}
-	// Redis 7.0's CLUSTER SHARDS lists a master demoted by a failover as the master of a
-	// shard of its own, serving no slot, for a while (its shard id is stale); CLUSTER SLOTS,
-	// built from the nodes' roles, has it as the replica it is. Asked only then.
-	sv, err := DoOn(ctx, n, "CLUSTER", "SLOTS")
-	if err != nil || sv.Err != nil {
-		return t, nil
-	}
-	st, err := topology.ParseSlots(sv, n.Addr(), useTLS)
-	if err != nil {
-		return t, nil
-	}
-	for _, s := range t.Shards() {
-		if len(s.Ranges) == 0 {
-			if r := st.NodeByAddr(s.Primary.Addr); r != nil && r.Role == topology.RoleReplica {
-				return st, nil
-			}
-		}
-	}
-	return t, nil
-}
-
-// demotedAsEmptyShard reports whether t has a live primary serving no slot: a node being
-// added to the cluster, or a demoted master as Redis 7.0 lists it after a failover.
-func demotedAsEmptyShard(t *topology.Table) bool {
-	for _, s := range t.Shards() {
-		if len(s.Ranges) == 0 && !s.Primary.Failed() {
-			return true
-		}
-	}
-	return false
-}
-
-func unknownCommand(e *resp.Error) bool {
-	m := strings.ToLower(e.Msg)
-	return strings.Contains(m, "unknown subcommand") || strings.Contains(m, "unknown command")
+	return topology.Fetch(ctx, func(ctx context.Context, args ...any) (resp.Value, error) {
+		return DoOn(ctx, n, args...)
+	}, n.Addr(), c.cfg.TLS != nil)
 }
 
 // install makes t the current topology if it differs, logs the change and retires

@@ -1,14 +1,10 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
-	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,9 +55,9 @@ func (c *Engine) Do(ctx context.Context, args []any, tr *Trace) Reply {
 		switch {
 		case info.ConnState != command.ConnNone:
 			return Reply{err: ConnStateErr(info)}
-		case FansOut(info):
+		case info.FansOut():
 			return c.fanout(ctx, info, args)
-		case info.Request == command.PolicyMultiShard && splittable[info.Name]:
+		case info.Splittable():
 			if r, split := c.split(ctx, info, args); split {
 				return r
 			}
@@ -79,18 +75,6 @@ func (c *Engine) Do(ctx context.Context, args []any, tr *Trace) Reply {
 	}
 	return c.doSlot(&w, info, slot, args, tr)
 }
-
-// FansOut reports whether a command goes to every primary or node: its request tip
-// says so, and its replies can be merged (a "special" response, like INFO's, is
-// answered by one node instead).
-func FansOut(info *command.Info) bool {
-	return (info.Request == command.PolicyAllShards || info.Request == command.PolicyAllNodes) &&
-		info.Response != command.ResponseSpecial
-}
-
-// splittable are the multi-key commands split by slot: those whose parts are
-// independent (MSETNX, say, is all-or-nothing and is not split).
-var splittable = map[string]bool{"mget": true, "mset": true, "del": true, "unlink": true, "exists": true, "touch": true}
 
 // SlotOf returns the slot of the command's keys, -1 for a keyless command, or an
 // error when the keys are in different slots.
@@ -148,7 +132,7 @@ func ArgSlot(a any) int {
 		return hashslot.KeyBytes(k)
 	}
 	var buf [32]byte
-	return hashslot.KeyBytes(appendArg(buf[:0], a))
+	return hashslot.KeyBytes(resp.AppendArg(buf[:0], a))
 }
 
 // ArgString returns an argument as Redis receives it, as a string.
@@ -159,97 +143,7 @@ func ArgString(a any) string {
 	case []byte:
 		return string(k)
 	}
-	return string(appendArg(nil, a))
-}
-
-// appendArg formats a non-string argument as Redis receives it (as resp.AppendCommand
-// encodes it).
-func appendArg(dst []byte, a any) []byte {
-	switch v := a.(type) {
-	case int:
-		return strconv.AppendInt(dst, int64(v), 10)
-	case int8:
-		return strconv.AppendInt(dst, int64(v), 10)
-	case int16:
-		return strconv.AppendInt(dst, int64(v), 10)
-	case int32:
-		return strconv.AppendInt(dst, int64(v), 10)
-	case int64:
-		return strconv.AppendInt(dst, v, 10)
-	case uint:
-		return strconv.AppendUint(dst, uint64(v), 10)
-	case uint8:
-		return strconv.AppendUint(dst, uint64(v), 10)
-	case uint16:
-		return strconv.AppendUint(dst, uint64(v), 10)
-	case uint32:
-		return strconv.AppendUint(dst, uint64(v), 10)
-	case uint64:
-		return strconv.AppendUint(dst, v, 10)
-	case float32:
-		return strconv.AppendFloat(dst, float64(v), 'f', -1, 32)
-	case float64:
-		return strconv.AppendFloat(dst, v, 'f', -1, 64)
-	case bool:
-		if v {
-			return append(dst, '1')
-		}
-		return append(dst, '0')
-	}
-	return dst // other types are refused when the command is encoded
-}
-
-// cloneArgs copies args for work that outlives the caller's frame (other goroutines,
-// errors): strings and byte slices are copied too, and numbers re-boxed, so the caller's
-// arguments never escape to the heap on the common path (the compiler sees no path that
-// keeps them). An argument of a type the codec does not encode is an error here already.
-func cloneArgs(args []any) ([]any, error) {
-	out := make([]any, len(args))
-	for i, a := range args {
-		c, ok := cloneArg(a)
-		if !ok {
-			return nil, fmt.Errorf("redline: argument %d has unsupported type %s", i, reflect.TypeOf(a))
-		}
-		out[i] = c
-	}
-	return out, nil
-}
-
-// cloneArg copies one argument; false for a type the codec does not encode.
-func cloneArg(a any) (any, bool) {
-	switch v := a.(type) {
-	case string:
-		return strings.Clone(v), true
-	case []byte:
-		return bytes.Clone(v), true
-	case int:
-		return v, true
-	case int8:
-		return v, true
-	case int16:
-		return v, true
-	case int32:
-		return v, true
-	case int64:
-		return v, true
-	case uint:
-		return v, true
-	case uint8:
-		return v, true
-	case uint16:
-		return v, true
-	case uint32:
-		return v, true
-	case uint64:
-		return v, true
-	case float32:
-		return v, true
-	case float64:
-		return v, true
-	case bool:
-		return v, true
-	}
-	return nil, false
+	return string(resp.AppendArg(nil, a))
 }
 
 // doSlot runs a single-slot (or keyless, slot -1) command with redirects and retries.
@@ -521,6 +415,3 @@ func (c *Engine) anyPrimary(exclude Node) Node {
 func (c *Engine) DeriveCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, time.Now().Add(c.cfg.CommandTimeout))
 }
-
-// SplittableNames returns the names of the commands split by slot.
-func SplittableNames() map[string]bool { return maps.Clone(splittable) }

@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"fmt"
-	"reflect"
 	"sync"
 
 	"github.com/redline-go/redline/internal/command"
@@ -40,13 +38,16 @@ func splitPlan(info *command.Info, args []any) ([]*splitGroup, bool, error) {
 			return nil, false, nil
 		}
 	}
+	if err := resp.CheckArgs(args); err != nil { // before copying: the error names the argument
+		return nil, true, err
+	}
 	bySlot := map[int]*splitGroup{}
 	var groups []*splitGroup
 	for i, k := range idx {
 		s := ArgSlot(args[k])
 		g := bySlot[s]
 		if g == nil {
-			prefix, err := cloneArgs(args[:first])
+			prefix, err := resp.CloneArgs(args[:first])
 			if err != nil {
 				return nil, true, err
 			}
@@ -55,13 +56,11 @@ func splitPlan(info *command.Info, args []any) ([]*splitGroup, bool, error) {
 			groups = append(groups, g)
 		}
 		g.keys = append(g.keys, i)
-		for j, a := range args[k : k+step] {
-			c, ok := cloneArg(a)
-			if !ok {
-				return nil, true, fmt.Errorf("redline: argument %d has unsupported type %s", k+j, reflect.TypeOf(a))
-			}
-			g.args = append(g.args, c)
+		part, err := resp.CloneArgs(args[k : k+step])
+		if err != nil {
+			return nil, true, err
 		}
+		g.args = append(g.args, part...)
 	}
 	if len(groups) == 1 {
 		return nil, false, nil

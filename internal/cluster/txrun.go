@@ -49,7 +49,7 @@ func (c *Engine) txSlot(pre, body [][]any) (int, error) {
 			if !(i < len(pre) && info.Name == "watch") {
 				return 0, ConnStateErr(info)
 			}
-		case FansOut(info) && info.Name != "ping":
+		case info.FansOut() && info.Name != "ping":
 			return 0, ErrTxFanout(info)
 		}
 		s, err := c.SlotOf(info, args)

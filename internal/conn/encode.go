@@ -81,9 +81,9 @@ func appendLarge(dst []byte, size int, w *Waiter, args []any) ([]byte, error) {
 			dst, err = appendBulkChunked(dst, a, w)
 		case []byte:
 			dst, err = appendBulkChunked(dst, a, w)
-		default:
-			one, _ := resp.AppendCommand(nil, a) // "*1\r\n" then the argument
-			dst = append(dst, one[len("*1\r\n"):]...)
+		default: // a number or bool: a few bytes
+			var tmp [32]byte
+			dst = resp.AppendBulk(dst, resp.AppendArg(tmp[:0], a))
 		}
 		if err != nil {
 			return dst, err

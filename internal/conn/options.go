@@ -14,7 +14,10 @@ import (
 )
 
 // Options configure one connection. The zero value of every field is a sensible
-// default, applied by Dial (Options are not modified).
+// default, applied by Dial (Options are not modified). The engine fills them from the
+// client's redline.Options, the one place for the defaults a user sees: where a field
+// is also a user option (Protocol, ReplyTimeout), its default here is the very constant
+// the client's is, so the two cannot differ.
 type Options struct {
 	// Addr is the node's address, host:port. Required.
 	Addr string
@@ -24,7 +27,8 @@ type Options struct {
 	// DialContext opens the TCP connection. nil means a net.Dialer.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Protocol is the RESP version to negotiate: 3 (HELLO 3, falling back to RESP2 when
-	// the server does not know HELLO) or 2. 0 means 3.
+	// the server does not know HELLO) or 2. The engine passes redline.Options.Protocol;
+	// 0 means DefaultProtocol (3).
 	Protocol int
 	// Username and Password authenticate the connection (HELLO AUTH, or AUTH). An empty
 	// Username with a Password means the default user. The password is a
@@ -46,7 +50,8 @@ type Options struct {
 	// it), the connection is declared dead and every pending caller gets the cause. A
 	// reply still streaming in is progress, however long it takes; a trickle is not.
 	// It bounds how long a hung server can hold a connection; callers still leave at
-	// their own deadlines. 0 means 3s.
+	// their own deadlines. The engine passes redline.Options.ReplyTimeout; 0 means
+	// DefaultReplyTimeout (3s).
 	ReplyTimeout time.Duration
 	// IdleCheck is how long a connection may go without reading anything before it
 	// sends a PING to check the server is alive. 0 means 30s; a small random jitter is
@@ -73,6 +78,10 @@ type Options struct {
 
 // Defaults used for zero Options fields.
 const (
+	// DefaultProtocol is the RESP version negotiated when Protocol is 0 (also the
+	// client's).
+	DefaultProtocol = 3
+	// DefaultReplyTimeout is also redline.DefaultReplyTimeout.
 	DefaultReplyTimeout = 3 * time.Second
 	DefaultIdleCheck    = 30 * time.Second
 	DefaultQueueSize    = 1024
@@ -92,7 +101,7 @@ func (o *Options) withDefaults() (*Options, error) {
 	}
 	switch c.Protocol {
 	case 0:
-		c.Protocol = 3
+		c.Protocol = DefaultProtocol
 	case 2, 3:
 	default:
 		return nil, errors.New("redline: conn: Protocol must be 2 or 3")

@@ -1,53 +1,77 @@
-// Package fakeserver is an in-memory Redis server built on the resp codec, for unit
-// tests of the connection layer: scripted replies, delays, pushes, desync, hostile
-// frames. It serves over net.Pipe (Dial) or a loopback listener (Listen). It is a test
-// tool; behaviour against real servers is tested on redis-server itself.
+// Package fakeserver is the one in-memory Redis server of the project's tests, built on
+// the resp codec. Its Server serves connections over net.Pipe (Dial), loopback listeners
+// (Listen, ListenAddr) or listeners of the caller's (Serve), and answers each command
+// with a handler:
+//
+//   - a Handler (New) sees a command's arguments as strings and replies when and how it
+//     likes (Conn.Reply, Conn.WriteRaw, from any goroutine, or never): scripted replies,
+//     delays, pushes, desync and hostile frames for unit tests of the connection layer;
+//   - an AppendHandler (NewAppend) appends its reply to a buffer, and the replies of
+//     pipelined commands go out in one write: the fast path redistest.FakeCluster builds
+//     a simulated cluster of thousands of nodes on.
+//
+// It is a test tool; behaviour against real servers is tested on redis-server itself.
 package fakeserver
 
 import (
 	"context"
+	"errors"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redline-go/redline/resp"
 )
 
 // Handler answers one command on a connection. The default handler (nil) answers
-// HELLO, PING, ECHO, GET, SET, DEL, AUTH, CLIENT, READONLY and QUIT like Redis does.
-// A handler that returns false lets the default handler answer.
+// HELLO, PING, ECHO, GET, SET, AUTH (password "secret"), CLIENT, READONLY, READWRITE and
+// QUIT like Redis does. A handler that returns false lets the default handler answer.
 type Handler func(c *Conn, args []string) bool
+
+// AppendHandler answers one command by appending its reply to out and returning the
+// extended buffer (the server writes it, batching the replies of pipelined commands).
+// args alias the server's read buffer: valid only during the call. An AppendHandler
+// must not call c.Reply or c.WriteRaw.
+type AppendHandler func(c *Conn, args [][]byte, out []byte) []byte
+
+// Small buffers: a server may hold tens of thousands of connections. Commands are
+// small; lines longer than the buffer are still read.
+const (
+	readBuf  = 1 << 10
+	keepOut  = 64 << 10 // largest reply buffer kept between writes
+	maxBatch = 64 << 10 // write pipelined replies once this many bytes wait
+)
 
 // Server is a fake Redis server.
 type Server struct {
 	handler Handler
-	// Proto2Only makes HELLO unknown, as on Redis before 6.
+	append  AppendHandler
+	// Proto2Only makes HELLO unknown to the default handler, as on Redis before 6.
 	Proto2Only bool
 
-	mu    sync.Mutex
-	data  map[string]string
-	conns map[*Conn]struct{}
-	lns   []net.Listener
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	data   map[string]string
+	conns  map[*Conn]struct{}
+	lns    []net.Listener
+	closed bool
+	done   chan struct{} // closed by Close
+	wg     sync.WaitGroup
 
 	accepted atomic.Int64
 	commands atomic.Int64
 }
 
-// New returns a server using h (nil for the default behaviour).
+// New returns a server answering with h (nil for the default behaviour).
 func New(h Handler) *Server {
-	return &Server{handler: h, data: map[string]string{}, conns: map[*Conn]struct{}{}}
+	return &Server{handler: h, data: map[string]string{}, conns: map[*Conn]struct{}{}, done: make(chan struct{})}
 }
 
-// Conn is the server side of one client connection.
-type Conn struct {
-	s     *Server
-	nc    net.Conn
-	rd    *resp.Reader
-	w     *resp.Writer
-	Proto int // negotiated protocol: 2 until HELLO 3
-	mu    sync.Mutex
+// NewAppend returns a server answering every command with h.
+func NewAppend(h AppendHandler) *Server {
+	s := New(nil)
+	s.append = h
+	return s
 }
 
 // Dial is a DialContext for conn.Options: it returns the client end of a net.Pipe
@@ -67,30 +91,62 @@ func (s *Server) ListenAddr(addr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	s.Serve(ln)
+	return ln.Addr().String(), nil
+}
+
+// Serve accepts connections on ln, in a goroutine of its own, until Close (which
+// closes ln). A temporary failure to accept (too many open files) is retried after a
+// pause rather than in a spin.
+func (s *Server) Serve(ln net.Listener) {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return
+	}
 	s.lns = append(s.lns, ln)
-	s.mu.Unlock()
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		for {
 			nc, err := ln.Accept()
-			if err != nil {
+			if err == nil {
+				s.serve(nc)
+				continue
+			}
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				continue
+			case errors.Is(err, net.ErrClosed):
 				return
 			}
-			s.serve(nc)
+			t := time.NewTimer(5 * time.Millisecond) // EMFILE and friends
+			select {
+			case <-s.done:
+				t.Stop()
+				return
+			case <-t.C:
+			}
 		}
 	}()
-	return ln.Addr().String(), nil
 }
 
+// serve starts serving nc, unless the server is closed.
 func (s *Server) serve(nc net.Conn) {
-	s.accepted.Add(1)
-	c := &Conn{s: s, nc: nc, rd: resp.NewReader(nc, resp.Limits{}), w: resp.NewWriter(nc), Proto: 2}
+	c := &Conn{s: s, nc: nc, Proto: 2}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
 	s.conns[c] = struct{}{}
-	s.mu.Unlock()
+	s.accepted.Add(1)
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		defer func() {
@@ -99,24 +155,52 @@ func (s *Server) serve(nc net.Conn) {
 			delete(s.conns, c)
 			s.mu.Unlock()
 		}()
-		for {
-			v, err := c.rd.ReadValue()
-			if err != nil {
+		c.loop()
+	}()
+}
+
+// loop reads commands and answers them until the connection fails or closes.
+func (c *Conn) loop() {
+	s := c.s
+	rd := resp.NewReaderSize(c.nc, readBuf, resp.Limits{})
+	raw := make([][]byte, 0, 8)
+	for {
+		v, err := rd.ReadValue()
+		if err != nil {
+			return
+		}
+		s.commands.Add(1)
+		if v.Type != resp.TypeArray || len(v.Elems) == 0 {
+			if c.WriteRaw([]byte("-ERR Protocol error: expected a command array\r\n")) != nil {
 				return
 			}
+			continue
+		}
+		if s.append == nil {
 			args := make([]string, len(v.Elems))
-			for i, e := range v.Elems {
-				args[i] = string(e.Str)
+			for i := range v.Elems {
+				args[i] = string(v.Elems[i].Str)
 			}
-			if len(args) == 0 {
-				continue
-			}
-			s.commands.Add(1)
 			if s.handler == nil || !s.handler(c, args) {
 				s.defaultHandle(c, args)
 			}
+			continue
 		}
-	}()
+		raw = raw[:0]
+		for i := range v.Elems {
+			raw = append(raw, v.Elems[i].Str)
+		}
+		c.mu.Lock()
+		c.out = s.append(c, raw, c.out)
+		var err2 error
+		if rd.Buffered() == 0 || len(c.out) >= maxBatch {
+			err2 = c.flushLocked()
+		}
+		c.mu.Unlock()
+		if err2 != nil {
+			return
+		}
+	}
 }
 
 // Accepted returns the number of connections served so far.
@@ -141,9 +225,14 @@ func (s *Server) CloseConns() {
 	}
 }
 
-// Close closes every listener and connection and waits for the serving goroutines.
+// Close closes every listener and connection and waits for the serving goroutines. It
+// may be called more than once; the server serves nothing after it.
 func (s *Server) Close() {
 	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
 	for _, ln := range s.lns {
 		ln.Close()
 	}
@@ -152,112 +241,4 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
-}
-
-// Reply writes v (downgraded to RESP2 when the connection speaks RESP2) and flushes.
-func (c *Conn) Reply(v resp.Value) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var err error
-	if c.Proto == 3 {
-		err = c.w.WriteValue(v)
-	} else {
-		err = c.w.WriteValueRESP2(v)
-	}
-	if err != nil {
-		return err
-	}
-	return c.w.Flush()
-}
-
-// WriteRaw writes b as it is (malformed frames, partial replies) and flushes.
-func (c *Conn) WriteRaw(b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, err := c.w.Write(b); err != nil {
-		return err
-	}
-	return c.w.Flush()
-}
-
-// Close closes the connection.
-func (c *Conn) Close() error { return c.nc.Close() }
-
-// Simple, Bulk, Int, Err and Null build reply values.
-func Simple(s string) resp.Value { return resp.Value{Type: resp.TypeSimpleString, Str: []byte(s)} }
-
-// Bulk builds a bulk string reply.
-func Bulk(s string) resp.Value { return resp.Value{Type: resp.TypeBulkString, Str: []byte(s)} }
-
-// Int builds an integer reply.
-func Int(n int64) resp.Value { return resp.Value{Type: resp.TypeInteger, Int: n} }
-
-// Err builds an error reply.
-func Err(msg string) resp.Value {
-	return resp.Value{Type: resp.TypeError, Str: []byte(msg), Err: resp.ParseError(msg)}
-}
-
-// Null builds a null reply.
-func Null() resp.Value { return resp.Value{Type: resp.TypeNull} }
-
-func (s *Server) defaultHandle(c *Conn, args []string) {
-	switch strings.ToUpper(args[0]) {
-	case "HELLO":
-		if s.Proto2Only {
-			c.Reply(Err("ERR unknown command 'HELLO', with args beginning with: "))
-			return
-		}
-		if len(args) > 1 && args[1] == "3" {
-			c.Proto = 3
-		}
-		for i := 2; i+2 < len(args); i++ {
-			if strings.ToUpper(args[i]) == "AUTH" && args[i+2] != "secret" {
-				c.Reply(Err("WRONGPASS invalid username-password pair or user is disabled."))
-				return
-			}
-		}
-		c.Reply(resp.Value{Type: resp.TypeMap, Elems: []resp.Value{
-			Bulk("server"), Bulk("fake"), Bulk("version"), Bulk("7.0.15"),
-			Bulk("proto"), Int(int64(c.Proto)), Bulk("role"), Bulk("master"),
-		}})
-	case "AUTH":
-		if args[len(args)-1] != "secret" {
-			c.Reply(Err("WRONGPASS invalid username-password pair or user is disabled."))
-			return
-		}
-		c.Reply(Simple("OK"))
-	case "PING":
-		if len(args) > 1 {
-			c.Reply(Bulk(args[1]))
-			return
-		}
-		c.Reply(Simple("PONG"))
-	case "ECHO":
-		if len(args) < 2 {
-			c.Reply(Err("ERR wrong number of arguments for 'echo' command"))
-			return
-		}
-		c.Reply(Bulk(args[1]))
-	case "CLIENT", "READONLY", "SET":
-		if strings.ToUpper(args[0]) == "SET" && len(args) >= 3 {
-			s.mu.Lock()
-			s.data[args[1]] = args[2]
-			s.mu.Unlock()
-		}
-		c.Reply(Simple("OK"))
-	case "GET":
-		s.mu.Lock()
-		v, ok := s.data[args[len(args)-1]]
-		s.mu.Unlock()
-		if !ok {
-			c.Reply(Null())
-			return
-		}
-		c.Reply(Bulk(v))
-	case "QUIT":
-		c.Reply(Simple("OK"))
-		c.Close()
-	default:
-		c.Reply(Err("ERR unknown command '" + args[0] + "'"))
-	}
 }

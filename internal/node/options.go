@@ -7,13 +7,18 @@ import (
 	"github.com/redline-go/redline/internal/conn"
 )
 
-// Options configure every node of a client. Zero fields take the defaults below.
+// Options configure every node of a client. The engine fills them from the client's
+// redline.Options, the one place for the defaults a user sees: a zero field takes the
+// default below, which for DialTimeout is the very constant redline.DefaultDialTimeout
+// is (so the two cannot differ). BackoffBase, BackoffMax and MaxDedicated are not user
+// options: their defaults live only here.
 type Options struct {
 	// Conn is the template for the node's connections; Addr and OnClose are set per
 	// node.
 	Conn conn.Options
 	// DialTimeout bounds one connection attempt, all phases together. It runs in the
-	// background: callers wait for it only up to their own deadlines. 0 means 5s.
+	// background: callers wait for it only up to their own deadlines. The engine passes
+	// redline.Options.DialTimeout; 0 means DefaultDialTimeout (2s).
 	DialTimeout time.Duration
 	// BackoffBase and BackoffMax shape the retries of a node that is down: the n-th
 	// consecutive failure waits a random time in [d/2, d], d = min(BackoffMax,
@@ -32,7 +37,8 @@ type Options struct {
 
 // Defaults for zero Options fields.
 const (
-	DefaultDialTimeout  = 5 * time.Second
+	// DefaultDialTimeout is also redline.DefaultDialTimeout.
+	DefaultDialTimeout  = 2 * time.Second
 	DefaultBackoffBase  = 100 * time.Millisecond
 	DefaultBackoffMax   = 2 * time.Second
 	DefaultMaxDedicated = 16

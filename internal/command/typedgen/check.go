@@ -8,11 +8,6 @@ import (
 	"github.com/redline-go/redline/internal/command"
 )
 
-// SplitCommands are the multi-key commands the client splits by slot (the root
-// package's router; its test checks the two lists agree). Their methods' doc comments
-// say so; other methods with several keys say the keys must share a slot.
-var SplitCommands = []string{"del", "exists", "mget", "mset", "touch", "unlink"}
-
 // resolved is an entry checked against the command table.
 type resolved struct {
 	*entry

@@ -239,7 +239,7 @@ func notes(r resolved) string {
 	s = append(s, synopsis)
 	in := r.info
 	switch {
-	case FansOut(in):
+	case in.FansOut():
 		to := "every primary"
 		if in.Request == command.PolicyAllNodes {
 			to = "every node (replicas included)"
@@ -259,7 +259,7 @@ func notes(r resolved) string {
 		s = append(s, fmt.Sprintf("Sent to %s at once; %s.", to, merge))
 	case in.Request == command.PolicyAllShards || in.Request == command.PolicyAllNodes:
 		s = append(s, "Answered by a single primary.")
-	case slices.Contains(SplitCommands, in.Name):
+	case in.Splittable():
 		s = append(s, "Keys in different slots are sent as one command per slot, in parallel: the command is atomic only per slot.")
 	case keys > 1:
 		s = append(s, "The keys must share a slot (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything is sent.")
@@ -271,13 +271,6 @@ func notes(r resolved) string {
 		s = append(s, "Blocking: it runs on a connection of its own and returns by the call's deadline at the latest.")
 	}
 	return strings.Join(s, " ")
-}
-
-// FansOut mirrors the root package's router (its test checks they agree): a command goes
-// to every primary or node when its request tip says so and its replies can be merged.
-func FansOut(in *command.Info) bool {
-	return (in.Request == command.PolicyAllShards || in.Request == command.PolicyAllNodes) &&
-		in.Response != command.ResponseSpecial
 }
 
 // wrap breaks s into lines of at most width bytes, at spaces.

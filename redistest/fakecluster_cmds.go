@@ -2,75 +2,33 @@ package redistest
 
 import (
 	"bytes"
-	"net"
 	"strconv"
 	"strings"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/fakeserver"
 	"github.com/redline-go/redline/resp"
 )
 
-// fakeConn is the server side of one client connection of a fake node.
-type fakeConn struct {
-	f        *FakeCluster
-	nd       *fakeNode
-	proto    int
-	readonly bool
-	out      []byte // replies not yet written
+// fakeCmd is one command being answered by a fake node: its reply is appended to out.
+type fakeCmd struct {
+	f    *FakeCluster
+	nd   *fakeNode
+	conn *fakeserver.Conn // its Proto and ReadOnly are the connection's state
+	out  []byte
 }
 
-// Small buffers: a fake cluster may hold tens of thousands of connections. Commands
-// are small; lines longer than the buffer are still read.
-const (
-	fakeReadBuf  = 1 << 10
-	fakeKeepOut  = 64 << 10 // largest reply buffer kept between writes
-	fakeMaxBatch = 64 << 10 // flush pipelined replies once this many bytes wait
-)
-
-// serve reads commands and writes replies in order, batching the replies of pipelined
-// commands into one write.
-func (f *FakeCluster) serve(nd *fakeNode, nc net.Conn) {
-	defer f.wg.Done()
-	defer func() {
-		nc.Close()
-		f.connsMu.Lock()
-		delete(f.conns, nc)
-		f.connsMu.Unlock()
-		f.open.Add(-1)
-	}()
-	c := &fakeConn{f: f, nd: nd, proto: 2}
-	rd := resp.NewReaderSize(nc, fakeReadBuf, resp.Limits{})
-	args := make([][]byte, 0, 8)
-	for {
-		v, err := rd.ReadValue()
-		if err != nil {
-			return
-		}
-		if v.Type != resp.TypeArray || len(v.Elems) == 0 {
-			c.out = resp.AppendError(c.out, "ERR Protocol error: expected a command array")
-		} else {
-			args = args[:0]
-			for i := range v.Elems {
-				args = append(args, v.Elems[i].Str)
-			}
-			c.handle(args)
-		}
-		if rd.Buffered() == 0 || len(c.out) >= fakeMaxBatch {
-			if _, err := nc.Write(c.out); err != nil {
-				return
-			}
-			if cap(c.out) > fakeKeepOut {
-				c.out = nil
-			}
-			c.out = c.out[:0]
-		}
-	}
+// answer is the fakeserver.AppendHandler of node nd.
+func (f *FakeCluster) answer(nd *fakeNode, conn *fakeserver.Conn, args [][]byte, out []byte) []byte {
+	c := fakeCmd{f: f, nd: nd, conn: conn, out: out}
+	c.handle(args)
+	return c.out
 }
 
 func is(arg []byte, name string) bool { return strings.EqualFold(string(arg), name) }
 
 // handle answers one command into c.out.
-func (c *fakeConn) handle(args [][]byte) {
+func (c *fakeCmd) handle(args [][]byte) {
 	f := c.f
 	name := args[0]
 	switch {
@@ -98,7 +56,7 @@ func (c *fakeConn) handle(args [][]byte) {
 }
 
 // admin answers the connection and introspection commands.
-func (c *fakeConn) admin(args [][]byte) {
+func (c *fakeCmd) admin(args [][]byte) {
 	name := args[0]
 	switch {
 	case is(name, "HELLO"):
@@ -108,7 +66,7 @@ func (c *fakeConn) admin(args [][]byte) {
 				c.out = resp.AppendError(c.out, "NOPROTO unsupported protocol version")
 				return
 			}
-			c.proto = p
+			c.conn.Proto = p
 		}
 		role := "master"
 		if c.nd.replica {
@@ -120,7 +78,7 @@ func (c *fakeConn) admin(args [][]byte) {
 		c.out = resp.AppendBulkString(c.out, "version")
 		c.out = resp.AppendBulkString(c.out, "7.2.4")
 		c.out = resp.AppendBulkString(c.out, "proto")
-		c.out = resp.AppendInt(c.out, int64(c.proto))
+		c.out = resp.AppendInt(c.out, int64(c.conn.Proto))
 		c.out = resp.AppendBulkString(c.out, "id")
 		c.out = resp.AppendInt(c.out, int64(c.nd.index+1))
 		c.out = resp.AppendBulkString(c.out, "mode")
@@ -132,10 +90,10 @@ func (c *fakeConn) admin(args [][]byte) {
 	case is(name, "AUTH"), is(name, "CLIENT"), is(name, "SELECT"):
 		c.out = resp.AppendSimpleString(c.out, "OK")
 	case is(name, "READONLY"):
-		c.readonly = true
+		c.conn.ReadOnly = true
 		c.out = resp.AppendSimpleString(c.out, "OK")
 	case is(name, "READWRITE"):
-		c.readonly = false
+		c.conn.ReadOnly = false
 		c.out = resp.AppendSimpleString(c.out, "OK")
 	case is(name, "ECHO") && len(args) == 2:
 		c.out = resp.AppendBulk(c.out, args[1])
@@ -148,8 +106,8 @@ func (c *fakeConn) admin(args [][]byte) {
 	}
 }
 
-func (c *fakeConn) mapHeader(dst []byte, pairs int) []byte {
-	if c.proto == 3 {
+func (c *fakeCmd) mapHeader(dst []byte, pairs int) []byte {
+	if c.conn.Proto == 3 {
 		return append(strconv.AppendInt(append(dst, '%'), int64(pairs), 10), '\r', '\n')
 	}
 	return resp.AppendArrayHeader(dst, 2*pairs)
@@ -157,7 +115,7 @@ func (c *fakeConn) mapHeader(dst []byte, pairs int) []byte {
 
 // data answers GET, SET and DEL: MOVED when the slot is not this node's, CLUSTERDOWN
 // during an outage.
-func (c *fakeConn) data(args [][]byte) {
+func (c *fakeCmd) data(args [][]byte) {
 	f := c.f
 	if len(args) < 2 || is(args[0], "SET") && len(args) < 3 {
 		c.out = resp.AppendError(c.out, "ERR wrong number of arguments for '"+strings.ToLower(string(args[0]))+"' command")
@@ -181,7 +139,7 @@ func (c *fakeConn) data(args [][]byte) {
 	}
 	owner := f.SlotOwner(slot)
 	serves := !c.nd.replica && owner == c.nd.index ||
-		c.nd.replica && owner == c.nd.master && c.readonly && is(args[0], "GET")
+		c.nd.replica && owner == c.nd.master && c.conn.ReadOnly && is(args[0], "GET")
 	if !serves {
 		f.moved.Add(1)
 		c.out = resp.AppendError(c.out, "MOVED "+strconv.Itoa(slot)+" "+f.nodes[owner].addr)
@@ -192,7 +150,7 @@ func (c *fakeConn) data(args [][]byte) {
 		if v, ok := f.data.Load(string(keys[0])); ok {
 			c.out = resp.AppendBulk(c.out, v.([]byte))
 		} else {
-			c.out = resp.AppendNull(c.out, c.proto)
+			c.out = resp.AppendNull(c.out, c.conn.Proto)
 		}
 	case is(args[0], "SET"):
 		f.data.Store(string(keys[0]), bytes.Clone(args[2]))
@@ -209,16 +167,16 @@ func (c *fakeConn) data(args [][]byte) {
 }
 
 // cluster answers CLUSTER subcommands.
-func (c *fakeConn) cluster(args [][]byte) {
+func (c *fakeCmd) cluster(args [][]byte) {
 	if len(args) < 2 {
 		c.out = resp.AppendError(c.out, "ERR wrong number of arguments for 'cluster' command")
 		return
 	}
 	switch sub := args[1]; {
 	case is(sub, "SHARDS"):
-		c.out = append(c.out, c.f.topologyReply("shards", c.proto)...)
+		c.out = append(c.out, c.f.topologyReply("shards", c.conn.Proto)...)
 	case is(sub, "SLOTS"):
-		c.out = append(c.out, c.f.topologyReply("slots", c.proto)...)
+		c.out = append(c.out, c.f.topologyReply("slots", c.conn.Proto)...)
 	case is(sub, "NODES"):
 		c.out = resp.AppendBulk(c.out, c.f.nodesText(c.nd))
 	case is(sub, "MYID"):
