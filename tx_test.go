@@ -1,0 +1,71 @@
+package redline
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestTransactions(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, plain(t), Options{})
+	ctx := ctxT(t, 10*time.Second)
+	c.Do(ctx, "DEL", "{tx}a", "{tx}b")
+	// Commit: a read under WATCH, then MULTI/EXEC.
+	err := c.Watch(ctx, func(tx *Tx) error {
+		n, err := tx.Do(ctx, "GET", "{tx}a").Int64()
+		if err != nil && !errors.Is(err, Nil) {
+			return err
+		}
+		rs, err := tx.Exec(ctx, Cmd("SET", "{tx}a", n+1), Cmd("INCR", "{tx}b"))
+		if err != nil {
+			return err
+		}
+		if v, err := rs[1].Int64(); err != nil || v != 1 {
+			return fmt.Errorf("INCR in EXEC: %d %v", v, err)
+		}
+		return nil
+	}, "{tx}a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Do(ctx, "GET", "{tx}a").Int64(); err != nil || n != 1 {
+		t.Fatalf("after commit: %d %v", n, err)
+	}
+	// Abort: a watched key changes between WATCH and EXEC.
+	err = c.Watch(ctx, func(tx *Tx) error {
+		if err := c.Do(ctx, "SET", "{tx}a", 100).Err(); err != nil { // another client's write
+			return err
+		}
+		_, err := tx.Exec(ctx, Cmd("SET", "{tx}a", 2))
+		return err
+	}, "{tx}a")
+	if !errors.Is(err, TxFailed) {
+		t.Fatalf("got %v, want TxFailed", err)
+	}
+	if n, _ := c.Do(ctx, "GET", "{tx}a").Int64(); n != 100 {
+		t.Fatalf("aborted transaction wrote: %d", n)
+	}
+	// Cross-slot: refused before anything is sent.
+	var ce *CrossSlotError
+	if err := c.Watch(ctx, func(*Tx) error { return nil }, "tx:a", "tx:b"); !errors.As(err, &ce) {
+		t.Fatalf("WATCH across slots: %v", err)
+	}
+	err = c.Watch(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, Cmd("SET", "{tx}a", 1), Cmd("SET", "{other}b", 1))
+		return err
+	}, "{tx}a")
+	if err == nil {
+		t.Fatal("a transaction across slots was sent")
+	}
+	// A command rejected at queue time aborts the transaction.
+	err = c.Watch(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, Cmd("SET", "{tx}a"), Cmd("INCR", "{tx}b"))
+		return err
+	}, "{tx}a")
+	var re *RedisError
+	if !errors.As(err, &re) || re.Code != "EXECABORT" {
+		t.Fatalf("queue-time error: %v, want EXECABORT", err)
+	}
+}
