@@ -2,6 +2,7 @@ package redline
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
@@ -39,6 +40,20 @@ const (
 // RedisError is an error reply from a server (WRONGTYPE, NOSCRIPT, …), parsed once.
 // Get it with errors.As.
 type RedisError = resp.Error
+
+// CrossSlotError is returned, without contacting the cluster, for a command whose
+// keys hash to different slots and that redline cannot split.
+type CrossSlotError struct {
+	Command string    // the command (lower case): its name, or watch/multi for a transaction
+	Keys    [2]string // two keys in different slots
+	Slots   [2]int
+}
+
+// Error names the keys, their slots and the fix.
+func (e *CrossSlotError) Error() string {
+	return fmt.Sprintf("redline: %s: keys %q (slot %d) and %q (slot %d) are in different slots; use a {hash tag} to keep them together",
+		e.Command, e.Keys[0], e.Slots[0], e.Keys[1], e.Slots[1])
+}
 
 // ErrClosed is returned by calls on a closed client.
 var ErrClosed = rerr.ErrClosed

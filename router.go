@@ -174,20 +174,6 @@ func (c *Client) routeSlot(info *command.Info, args []any) (int, error) {
 	return c.slotOf(info, args)
 }
 
-// CrossSlotError is returned, without contacting the cluster, for a command whose
-// keys hash to different slots and that redline cannot split.
-type CrossSlotError struct {
-	Command string
-	Keys    [2]string // two keys in different slots
-	Slots   [2]int
-}
-
-// Error names the keys, their slots and the fix.
-func (e *CrossSlotError) Error() string {
-	return fmt.Sprintf("redline: %s: keys %q (slot %d) and %q (slot %d) are in different slots; use a {hash tag} to keep them together",
-		e.Command, e.Keys[0], e.Slots[0], e.Keys[1], e.Slots[1])
-}
-
 // argSlot returns the slot of a key argument.
 func argSlot(a any) int {
 	switch k := a.(type) {

@@ -3,7 +3,6 @@ package redline
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
@@ -27,6 +26,7 @@ type Tx struct {
 	n       *node.Node
 	cn      *conn.Conn // nil until the first command needs it (Watch without keys)
 	slot    int        // -1 until a key fixes it
+	slotKey string     // the key that fixed slot (for a CrossSlotError)
 	keyless bool       // cn was taken for a keyless command, before a key fixed the slot
 	dead    bool
 	done    bool
@@ -57,6 +57,9 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 		slot = s
 	}
 	tx := &Tx{c: c, slot: slot}
+	if len(keys) > 0 {
+		tx.slotKey = keys[0]
+	}
 	defer tx.release(caller) // also when fn panics: the connection goes back
 	if len(keys) > 0 {
 		args := make([]any, 0, len(keys)+1)
@@ -234,11 +237,11 @@ func (tx *Tx) checkSlot(args []any) error {
 		return err
 	}
 	if tx.slot < 0 {
-		tx.slot = s
+		tx.slot, tx.slotKey = s, firstKey(info, args)
 		return nil
 	}
 	if s != tx.slot {
-		return fmt.Errorf("redline: transaction command %s: key in slot %d, the transaction is on slot %d", argString(args[0]), s, tx.slot)
+		return &CrossSlotError{Command: info.Name, Keys: [2]string{tx.slotKey, firstKey(info, args)}, Slots: [2]int{tx.slot, s}}
 	}
 	return nil
 }

@@ -69,3 +69,36 @@ func TestTransactions(t *testing.T) {
 		t.Fatalf("queue-time error: %v, want EXECABORT", err)
 	}
 }
+
+// TestTxCrossSlotError: a Tx command whose key is in another slot than the
+// transaction's fails with the *CrossSlotError Do returns, naming the key that fixed
+// the transaction's slot and the offending one, before anything is sent.
+func TestTxCrossSlotError(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, plain(t), Options{})
+	ctx := ctxT(t, 10*time.Second)
+	check := func(what string, err error, first, second string) {
+		t.Helper()
+		var ce *CrossSlotError
+		if !errors.As(err, &ce) {
+			t.Fatalf("%s: got %v, want a *CrossSlotError", what, err)
+		}
+		if ce.Keys != [2]string{first, second} || ce.Slots[0] == ce.Slots[1] {
+			t.Fatalf("%s: %+v, want keys %q and %q in different slots", what, *ce, first, second)
+		}
+	}
+	err := c.Watch(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, Cmd("SET", "{tx}a", 1), Cmd("SET", "{other}b", 1))
+		return err
+	}, "{tx}a")
+	check("Exec", err, "{tx}a", "{other}b")
+	err = c.Watch(ctx, func(tx *Tx) error { return tx.Do(ctx, "GET", "{other}b").Err() }, "{tx}a")
+	check("Do", err, "{tx}a", "{other}b")
+	err = c.Watch(ctx, func(tx *Tx) error { // no WATCH: the first key fixes the slot
+		if err := tx.Do(ctx, "GET", "{tx}c").Err(); err != nil && !errors.Is(err, Nil) {
+			return err
+		}
+		return tx.Do(ctx, "GET", "{other}d").Err()
+	})
+	check("Do after a first key", err, "{tx}c", "{other}d")
+}
