@@ -45,3 +45,11 @@ func TestDeadlineErrorKeepsCause(t *testing.T) {
 		t.Error("an unknown error is not safe to retry")
 	}
 }
+
+// TestTxFailedAlias: the deprecated TxFailed is ErrTxFailed, so code testing for
+// either keeps working.
+func TestTxFailedAlias(t *testing.T) {
+	if TxFailed != ErrTxFailed || !errors.Is(ErrTxFailed, TxFailed) {
+		t.Fatal("TxFailed is not ErrTxFailed")
+	}
+}

@@ -10,9 +10,15 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
-// TxFailed is returned by Tx.Exec when EXEC was aborted because a watched key changed:
-// nothing of the transaction ran. Retry the whole Watch function.
-var TxFailed = errors.New("redline: transaction aborted: a watched key changed")
+// ErrTxFailed is returned by Tx.Exec (and TxPipelined) when EXEC was aborted because
+// a watched key changed: nothing of the transaction ran. Retry the whole Watch
+// function. Test for it with errors.Is.
+var ErrTxFailed = errors.New("redline: transaction aborted: a watched key changed")
+
+// TxFailed is ErrTxFailed under its first name.
+//
+// Deprecated: use ErrTxFailed, named as the other errors are.
+var TxFailed = ErrTxFailed
 
 // errTxDone is returned by a Tx used after its Watch function returned.
 var errTxDone = errors.New("redline: Tx used after its Watch function returned")
@@ -34,7 +40,7 @@ type Tx struct {
 
 // Watch runs fn in a transaction: it WATCHes keys (all in one slot) on a dedicated
 // connection to their slot's owner, then calls fn, in which tx.Do reads and tx.Exec
-// runs the transaction (and fails with TxFailed if a watched key changed meanwhile).
+// runs the transaction (and fails with ErrTxFailed if a watched key changed meanwhile).
 // Without keys, the transaction's slot is that of the first command with a key, and the
 // connection is taken then. The connection is UNWATCHed and returned to the pool
 // afterwards (or closed, if the context ended mid-way), also when fn panics (the panic
@@ -169,7 +175,7 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 }
 
 // Exec runs cmds between MULTI and EXEC, written together in one go, and returns one
-// Result per command. If a watched key changed, it returns TxFailed and nothing ran.
+// Result per command. If a watched key changed, it returns ErrTxFailed and nothing ran.
 // A command the server rejected when queuing aborts the whole transaction
 // (EXECABORT), returned as the error with the rejected command's Result set.
 func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {

@@ -41,8 +41,8 @@ func TestTransactions(t *testing.T) {
 		_, err := tx.Exec(ctx, Cmd("SET", "{tx}a", 2))
 		return err
 	}, "{tx}a")
-	if !errors.Is(err, TxFailed) {
-		t.Fatalf("got %v, want TxFailed", err)
+	if !errors.Is(err, ErrTxFailed) {
+		t.Fatalf("got %v, want ErrTxFailed", err)
 	}
 	if n, _ := c.Do(ctx, "GET", "{tx}a").Int64(); n != 100 {
 		t.Fatalf("aborted transaction wrote: %d", n)

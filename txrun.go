@@ -235,7 +235,7 @@ func (c *Client) execDedicated(ctx context.Context, n *node.Node, pre, batch [][
 }
 
 // txResults reads the replies of MULTI, n queued commands and EXEC: one Result per
-// command, TxFailed when a watched key changed, EXEC's error (EXECABORT…) with the
+// command, ErrTxFailed when a watched key changed, EXEC's error (EXECABORT…) with the
 // rejected commands' Results set. bad reports a reply that does not fit a transaction
 // (the connection is then not reused).
 func txResults(vs []resp.Value, n int) (results []Result, bad bool, err error) {
@@ -256,7 +256,7 @@ func txResults(vs []resp.Value, n int) (results []Result, bad bool, err error) {
 	case execReply.Err != nil:
 		return results, false, execReply.Err // EXECABORT, or MOVED if the slot moved under us
 	case execReply.IsNull():
-		return nil, false, TxFailed
+		return nil, false, ErrTxFailed
 	case !isList(execReply) || len(execReply.Elems) != n:
 		return nil, true, fmt.Errorf("%w: EXEC returned %s for %d commands", resp.ErrProtocol, execReply.Type, n)
 	}
