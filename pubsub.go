@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -25,6 +26,10 @@ type Message struct {
 	Payload string
 	Err     error // for gap
 }
+
+// errNoConfirmation is the cause of a subscription whose context ended before the
+// node confirmed it.
+var errNoConfirmation = errors.New("not confirmed yet")
 
 // subBuffer is how many messages a Subscription buffers for a slow reader; beyond it,
 // messages are dropped and a gap is reported.
@@ -71,6 +76,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 	if c.opts.Protocol == 2 {
 		return nil, errors.New("redline: pub/sub needs RESP3 (Options.Protocol 3, the default)")
 	}
+	start := time.Now()
 	s := &Subscription{c: c, kind: kind, msgs: make(chan Message, subBuffer)}
 	s.ctx, s.cancel = context.WithCancel(c.ctx)
 	groups := map[int][]string{} // by slot for shard channels; one group (-1) otherwise
@@ -82,7 +88,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 		groups[slot] = append(groups[slot], n)
 	}
 	ready := make(chan error, len(groups))
-	started := 0
+	started := make([]*subGroup, 0, len(groups))
 	for slot, chans := range groups {
 		g := &subGroup{s: s, slot: slot, names: append([]string(nil), chans...), moved: make(chan struct{}, 1), confirm: make(chan struct{}, len(chans))}
 		if !c.goAdd() { // the client's Close waits for it too; none after Close
@@ -90,7 +96,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 			return nil, ErrClosed
 		}
 		s.wg.Add(1)
-		started++
+		started = append(started, g)
 		go g.run(ready)
 	}
 	for range started { // the first subscription of every group, within ctx
@@ -101,11 +107,23 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 				return nil, err
 			}
 		case <-ctx.Done():
+			err := rerr.Deadline(ctx, time.Since(start), waitingOn(started))
 			s.Close()
-			return nil, ctx.Err()
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// waitingOn is what a subscription whose context ended was waiting for: the node of
+// the first group not subscribed yet, and the phase it was in (nil: no node chosen).
+func waitingOn(groups []*subGroup) *NodeError {
+	for _, g := range groups {
+		if !g.subscribed.Load() {
+			return g.waiting.Load()
+		}
+	}
+	return nil
 }
 
 // Messages returns the channel messages arrive on; it is closed by Close.
@@ -155,7 +173,12 @@ type subGroup struct {
 	names   []string
 	addr    atomic.Value  // string: the node the group is subscribed on
 	confirm chan struct{} // one per subscribe confirmation (push) received
-	moved   chan struct{} // signaled when the slot moved (MOVED reply, server-side sunsubscribe)
+	// waiting is what the group's connect is waiting for (dial, or the confirmation),
+	// for the error of a Subscribe whose context ends first; subscribed is set once the
+	// first subscription is confirmed.
+	waiting    atomic.Pointer[NodeError]
+	subscribed atomic.Bool
+	moved      chan struct{} // signaled when the slot moved (MOVED reply, server-side sunsubscribe)
 }
 
 // run keeps the group subscribed until the subscription closes: connect to the right
@@ -171,6 +194,7 @@ func (g *subGroup) run(ready chan<- error) {
 		cn, err := g.connect()
 		if err == nil {
 			if first {
+				g.subscribed.Store(true)
 				ready <- nil
 				first = false
 			}
@@ -212,7 +236,9 @@ func (g *subGroup) connect() (*conn.Conn, error) {
 	}
 	ctx, cancel := s.c.deriveCtx(s.ctx)
 	defer cancel()
+	start := time.Now()
 	g.addr.Store(n.Addr())
+	g.waiting.Store(&NodeError{Addr: n.Addr(), Phase: PhaseDial, Err: rerr.ErrConnecting})
 	cn, err := n.DialOwn(ctx, func(o *conn.Options) {
 		o.ReadOnly = false
 		o.OnPush = g.onPush
@@ -235,6 +261,9 @@ func (g *subGroup) connect() (*conn.Conn, error) {
 		cn.Close()
 		return nil, err
 	}
+	noConfirm := &NodeError{Addr: n.Addr(), Phase: PhaseRead, Written: true,
+		Err: fmt.Errorf("%s %v: %w", s.kind, g.names, errNoConfirmation)}
+	g.waiting.Store(noConfirm)
 	// Subscribed means confirmed: a message published after this returns is received.
 	for range g.names {
 		select {
@@ -246,7 +275,7 @@ func (g *subGroup) connect() (*conn.Conn, error) {
 			return nil, fmt.Errorf("redline: %s %v: the slot is served elsewhere", s.kind, g.names)
 		case <-ctx.Done():
 			cn.Close()
-			return nil, fmt.Errorf("redline: %s %v: no confirmation: %w", s.kind, g.names, ctx.Err())
+			return nil, rerr.Deadline(ctx, time.Since(start), noConfirm)
 		}
 	}
 	return cn, nil
