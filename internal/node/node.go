@@ -170,7 +170,7 @@ func (n *Node) unusableLocked() *rerr.NodeError {
 // fastFailLocked is the error for a call to a node known to be down.
 func (n *Node) fastFailLocked() *rerr.NodeError {
 	e := *n.lastErr
-	e.Down, e.Since, e.RetryAt, e.Written = true, n.downSince, n.nextRetry, false
+	e.MarkDown(n.downSince, n.nextRetry, time.Now())
 	return &e
 }
 

@@ -40,12 +40,29 @@ type NodeError struct {
 	// of that last failure.
 	Down bool
 	// Since is when the node went down (with Down); RetryAt is when the next
-	// connection attempt is due.
+	// connection attempt is due (zero: not scheduled).
 	Since, RetryAt time.Time
+	// DownFor and RetryIn are the same, measured when the error was made (see
+	// MarkDown): Error renders them, so an error logged later still says how long the
+	// node had been down when the call failed. RetryIn ≤ 0 means an attempt was due.
+	DownFor, RetryIn time.Duration
+}
+
+// MarkDown makes e a fast failure on a node down since since, whose next connection
+// attempt is due at retryAt (zero: not scheduled), as seen at now: Down is set, Written
+// cleared, and what Error renders is measured now, once.
+func (e *NodeError) MarkDown(since, retryAt, now time.Time) {
+	e.Down, e.Written = true, false
+	e.Since, e.RetryAt = since, retryAt
+	e.DownFor, e.RetryIn = now.Sub(since), 0
+	if !retryAt.IsZero() {
+		e.RetryIn = retryAt.Sub(now)
+	}
 }
 
 // Error returns e.g. "redline: 10.0.0.3:6380 tls: x509: certificate signed by unknown
-// authority (node down for 1.2s, next attempt in 400ms)".
+// authority (node down for 1.2s, next attempt in 400ms)"; the durations are those
+// measured when the error was made (DownFor, RetryIn), not when it is printed.
 func (e *NodeError) Error() string {
 	var b strings.Builder
 	b.WriteString("redline: ")
@@ -66,10 +83,9 @@ func (e *NodeError) writeTo(b *strings.Builder) {
 	}
 	b.WriteString(text)
 	if e.Down {
-		now := time.Now()
-		fmt.Fprintf(b, " (node down for %v", now.Sub(e.Since).Round(time.Millisecond))
+		fmt.Fprintf(b, " (node down for %v", e.DownFor.Round(time.Millisecond))
 		if !e.RetryAt.IsZero() {
-			if d := e.RetryAt.Sub(now); d > 0 {
+			if d := e.RetryIn; d > 0 {
 				fmt.Fprintf(b, ", next attempt in %v", d.Round(time.Millisecond))
 			} else {
 				b.WriteString(", reconnecting")
