@@ -38,7 +38,11 @@ const (
 )
 
 // RedisError is an error reply from a server (WRONGTYPE, NOSCRIPT, …), parsed once.
-// Get it with errors.As.
+// Get it with errors.As. Its fields: Code, the message's first word when it is an
+// upper-case identifier ("WRONGTYPE"); Msg, the message as sent; Slot and Addr, the
+// slot and target of a MOVED or ASK redirection (-1 and "" otherwise); From, the
+// address of the node that sent the reply. Its text is Msg followed by
+// "(from host:port)" when From is known.
 type RedisError = resp.Error
 
 // CrossSlotError is returned, without contacting the cluster, for a command whose

@@ -10,6 +10,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/redline-go/redline/resp"
 )
 
 // Phase names the step of talking to a node in which a failure happened.
@@ -76,7 +78,7 @@ func (e *NodeError) writeTo(b *strings.Builder) {
 	b.WriteByte(' ')
 	b.WriteString(string(e.Phase))
 	b.WriteString(": ")
-	text := causeText(e.Err)
+	text := causeText(e.Err, e.Addr)
 	if e.Phase == PhaseTLS {
 		// crypto/tls prefixes its errors with "tls: ", which the phase already says.
 		text = strings.TrimPrefix(text, "tls: ")
@@ -105,16 +107,22 @@ func (e *NodeError) Timeout() bool { return IsTimeout(e.Err) }
 // sending it again cannot execute it twice.
 func (e *NodeError) SafeToRetry() bool { return !e.Written }
 
-// causeText shortens the texts of net errors, which repeat the addresses the
-// NodeError already names ("dial tcp 127.0.0.1:1->127.0.0.1:2: connect: connection
-// refused" becomes "connect: connection refused").
-func causeText(err error) string {
-	if err == nil {
+// causeText shortens the texts of causes that repeat the address the NodeError
+// already names: net errors ("dial tcp 127.0.0.1:1->127.0.0.1:2: connect: connection
+// refused" becomes "connect: connection refused") and the error reply of the node
+// itself (its message, without "(from addr)").
+func causeText(err error, addr string) string {
+	switch e := err.(type) {
+	case nil:
 		return "<nil>"
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil && err == error(oe) {
-		return oe.Err.Error()
+	case *net.OpError:
+		if e.Err != nil {
+			return e.Err.Error()
+		}
+	case *resp.Error:
+		if e.From == addr {
+			return e.Msg
+		}
 	}
 	return err.Error()
 }
