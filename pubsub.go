@@ -14,13 +14,24 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
+// MessageKind says what a Message is (Message.Kind).
+type MessageKind string
+
+// The kinds of Message.
+const (
+	KindMessage  MessageKind = "message"  // published to a channel of a SUBSCRIBE
+	KindPMessage MessageKind = "pmessage" // published to a channel matching a PSUBSCRIBE pattern
+	KindSMessage MessageKind = "smessage" // published to a shard channel of an SSUBSCRIBE
+	// KindGap: messages may have been missed — the connection was lost and the
+	// subscription re-made, a shard channel's slot moved, or the reader fell behind;
+	// Message.Err says which.
+	KindGap MessageKind = "gap"
+)
+
 // Message is one event of a Subscription: a published message, or a gap.
 type Message struct {
-	// Kind is "message" (SUBSCRIBE), "pmessage" (PSUBSCRIBE), "smessage" (SSUBSCRIBE),
-	// or "gap": messages may have been missed — the connection was lost and the
-	// subscription re-made, a shard channel's slot moved, or the reader fell behind. Err
-	// says which.
-	Kind    string
+	// Kind is KindMessage, KindPMessage, KindSMessage, or KindGap (with Err).
+	Kind    MessageKind
 	Channel string
 	Pattern string // for pmessage
 	Payload string
@@ -151,7 +162,7 @@ func (s *Subscription) deliver(m Message) {
 	}
 	if s.dropped > 0 {
 		select {
-		case s.msgs <- Message{Kind: "gap", Err: fmt.Errorf("redline: %d messages dropped: the reader fell behind", s.dropped)}:
+		case s.msgs <- Message{Kind: KindGap, Err: fmt.Errorf("redline: %d messages dropped: the reader fell behind", s.dropped)}:
 			s.dropped = 0
 		default:
 			s.dropped++
@@ -211,7 +222,7 @@ func (g *subGroup) run(ready chan<- error) {
 			}
 			cn.Close()
 			s.c.triggerRefresh()
-			s.deliver(Message{Kind: "gap", Err: fmt.Errorf("redline: re-subscribing %v: %w", g.names, cause)})
+			s.deliver(Message{Kind: KindGap, Err: fmt.Errorf("redline: re-subscribing %v: %w", g.names, cause)})
 		} else if first {
 			ready <- err
 			return
@@ -293,10 +304,12 @@ func (g *subGroup) onPush(v resp.Value) {
 		return ""
 	}
 	switch kind := strings.ToLower(str(0)); kind {
-	case "message", "smessage":
-		g.s.deliver(Message{Kind: kind, Channel: str(1), Payload: str(2)})
+	case "message":
+		g.s.deliver(Message{Kind: KindMessage, Channel: str(1), Payload: str(2)})
+	case "smessage":
+		g.s.deliver(Message{Kind: KindSMessage, Channel: str(1), Payload: str(2)})
 	case "pmessage":
-		g.s.deliver(Message{Kind: kind, Pattern: str(1), Channel: str(2), Payload: str(3)})
+		g.s.deliver(Message{Kind: KindPMessage, Pattern: str(1), Channel: str(2), Payload: str(3)})
 	case "subscribe", "psubscribe", "ssubscribe":
 		select {
 		case g.confirm <- struct{}{}:
@@ -320,7 +333,7 @@ func (g *subGroup) onUnsolicited(v resp.Value) bool {
 		g.signalMoved()
 		return true
 	}
-	g.s.deliver(Message{Kind: "gap", Err: fmt.Errorf("redline: %s refused: %w", g.s.kind, v.Err)})
+	g.s.deliver(Message{Kind: KindGap, Err: fmt.Errorf("redline: %s refused: %w", g.s.kind, v.Err)})
 	g.signalMoved() // try again, after backoff
 	return true
 }

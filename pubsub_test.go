@@ -13,7 +13,7 @@ import (
 
 // receive waits for a message of kind with payload, skipping gaps and other payloads;
 // it fails the test after d.
-func receive(t *testing.T, sub *Subscription, kind, payload string, d time.Duration) (gaps int) {
+func receive(t *testing.T, sub *Subscription, kind MessageKind, payload string, d time.Duration) (gaps int) {
 	t.Helper()
 	timeout := time.After(d)
 	for {
@@ -37,7 +37,7 @@ func receive(t *testing.T, sub *Subscription, kind, payload string, d time.Durat
 
 // publishUntil publishes payload until it is received (a subscription being re-made
 // misses messages published meanwhile: that is the gap it reports).
-func publishUntil(t *testing.T, c *Client, sub *Subscription, cmd, channel, kind, payload string) int {
+func publishUntil(t *testing.T, c *Client, sub *Subscription, cmd, channel string, kind MessageKind, payload string) int {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	gaps := 0

@@ -295,7 +295,7 @@ func (c *Client) install(base, t *topology.Table) {
 				"source", t.Source(), "epoch", epoch, "slots_moved", moved, "nodes_added", len(added), "nodes_removed", len(removed))
 		}
 		if h := c.opts.Hooks.OnTopology; h != nil {
-			h(TopologyChange{Cause: "refresh", Epoch: epoch, Source: t.Source(), Shards: len(t.Shards()),
+			h(TopologyChange{Cause: CauseRefresh, Epoch: epoch, Source: t.Source(), Shards: len(t.Shards()),
 				Nodes: len(t.Nodes()), Added: added, Removed: removed, SlotsMoved: moved})
 		}
 	}
@@ -389,7 +389,7 @@ func (c *Client) closeRetired() {
 // addr — and asks for a refresh to learn the rest.
 func (c *Client) applyMoved(slot int, addr string) {
 	c.moved.Add(1)
-	c.swapTable("moved", addr, func(t *topology.Table) *topology.Table { return t.WithMoved(slot, addr) })
+	c.swapTable(CauseMoved, addr, func(t *topology.Table) *topology.Table { return t.WithMoved(slot, addr) })
 	c.node(addr)
 	c.triggerRefresh()
 }
@@ -397,7 +397,7 @@ func (c *Client) applyMoved(slot int, addr string) {
 // swapTable makes change(current table) the table in use, with compare-and-swap (change
 // returns its argument when there is nothing to change), counts the epoch and reports
 // the change to Hooks.OnTopology with cause and source.
-func (c *Client) swapTable(cause, source string, change func(*topology.Table) *topology.Table) {
+func (c *Client) swapTable(cause TopologyCause, source string, change func(*topology.Table) *topology.Table) {
 	for {
 		old := c.topo.Load()
 		t := change(old)

@@ -73,7 +73,7 @@ func (c *Client) checkReplicaRoles(start int) int {
 // applyPromoted makes the replica at addr its shard's primary in the table at once (the
 // refresh that follows learns the rest), so reads stop going to it now.
 func (c *Client) applyPromoted(addr string) {
-	c.swapTable("role", addr, func(t *topology.Table) *topology.Table { return t.WithPromoted(addr) })
+	c.swapTable(CauseRole, addr, func(t *topology.Table) *topology.Table { return t.WithPromoted(addr) })
 }
 
 // isPrimaryNow reports whether n says, by ROLE, that it is a primary.
