@@ -80,31 +80,34 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 	return fn(tx)
 }
 
-// watch takes the connection of the slot's owner and sends WATCH, following a MOVED
-// answer once.
+// watch takes the connection of the slot's owner and sends WATCH; a MOVED answer is
+// followed once: the second node's answer, a second MOVED included, is returned as is.
 func (tx *Tx) watch(ctx context.Context, args []any) error {
-	var target *node.Node
-	for attempt := 1; attempt <= 2; attempt++ {
-		if err := tx.connect(ctx, target); err != nil {
-			return err
-		}
-		v, err := tx.exec(ctx, args)
-		if err != nil {
-			return err
-		}
-		if e := v.Err; e != nil {
-			if !e.IsMoved() || attempt == 2 {
-				return e
-			}
-			addr := resolveAddr(e.Addr, tx.n.Addr())
-			tx.c.applyMoved(e.Slot, addr)
-			target = tx.c.node(addr)
-			tx.giveBack(ctx)
-			continue
-		}
-		return nil
+	err := tx.watchOn(ctx, nil, args)
+	e, ok := err.(*resp.Error)
+	if !ok || !e.IsMoved() {
+		return err
 	}
-	return errors.New("redline: Watch: the keys' slot moved twice")
+	addr := resolveAddr(e.Addr, tx.n.Addr())
+	tx.c.applyMoved(e.Slot, addr)
+	tx.giveBack(ctx)
+	return tx.watchOn(ctx, tx.c.node(addr), args)
+}
+
+// watchOn takes a connection to target (nil: the slot's owner) and sends WATCH; its
+// error is a failure to do so or the server's error reply.
+func (tx *Tx) watchOn(ctx context.Context, target *node.Node, args []any) error {
+	if err := tx.connect(ctx, target); err != nil {
+		return err
+	}
+	v, err := tx.exec(ctx, args)
+	if err != nil {
+		return err
+	}
+	if v.Err != nil {
+		return v.Err
+	}
+	return nil
 }
 
 // connect takes a dedicated connection to target, or to the owner of tx.slot (a random

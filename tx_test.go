@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/topology"
 )
 
 func TestTransactions(t *testing.T) {
@@ -101,4 +104,44 @@ func TestTxCrossSlotError(t *testing.T) {
 		return tx.Do(ctx, "GET", "{other}d").Err()
 	})
 	check("Do after a first key", err, "{tx}c", "{other}d")
+}
+
+// TestWatchFollowsMoved: when the client's table is stale (it sends WATCH to a node
+// that no longer owns the slot), the MOVED answer is followed once and the transaction
+// runs on the slot's owner.
+func TestWatchFollowsMoved(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, plain(t), Options{RefreshMinInterval: time.Hour})
+	ctx := ctxT(t, 10*time.Second)
+	const k = "{txmoved}k"
+	slot := hashslot.Key(k)
+	owner, err := c.pick(slot, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrong string
+	for _, n := range c.topo.Load().Nodes() {
+		if n.Role == topology.RolePrimary && n.Addr != owner.Addr() {
+			wrong = n.Addr
+			break
+		}
+	}
+	if wrong == "" {
+		t.Fatal("no other primary")
+	}
+	c.applyMoved(slot, wrong) // stale: the client now sends the slot to the wrong primary
+	moved := c.Stats().Moved
+	err = c.Watch(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, Cmd("SET", k, "1"))
+		return err
+	}, k)
+	if err != nil {
+		t.Fatalf("Watch after a stale MOVED: %v", err)
+	}
+	if got := c.Stats().Moved; got != moved+1 {
+		t.Errorf("%d MOVED followed, want 1", got-moved)
+	}
+	if v, err := c.Do(ctx, "GET", k).Text(); err != nil || v != "1" {
+		t.Fatalf("GET after the transaction: %q %v", v, err)
+	}
 }
