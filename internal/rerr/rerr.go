@@ -24,7 +24,7 @@ const (
 	PhaseHandshake Phase = "handshake" // HELLO / AUTH / CLIENT SETNAME / READONLY
 	PhaseWrite     Phase = "write"     // sending a command
 	PhaseRead      Phase = "read"      // waiting for or reading a reply
-	PhaseRedirect  Phase = "redirect"  // following MOVED / ASK
+	PhaseRedirect  Phase = "redirect"  // a MOVED / ASK not followed before the deadline
 )
 
 // NodeError is a failure talking to one node: which node, in which phase, and the
