@@ -196,3 +196,44 @@ func TestBlockingEndsAtClose(t *testing.T) {
 		t.Fatalf("BLPOP 0 at Close: %v after %v, want ErrClosed at once", err, el)
 	}
 }
+
+func TestBlockingCommandsHonorDeadline(t *testing.T) {
+	t.Parallel()
+	c := newTestClient(t, plain(t), Options{})
+	for _, args := range [][]any{
+		{"BLPOP", "block:list", 5},
+		{"BZPOPMIN", "block:zset", 5},
+		{"XREAD", "BLOCK", 5000, "STREAMS", "block:stream", "$"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		err := c.Do(ctx, args...).Err()
+		el := time.Since(start)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || el < 100*time.Millisecond || el > 150*time.Millisecond {
+			t.Errorf("%v: %v after %v, want deadline exceeded at 100ms", args[0], err, el)
+		}
+	}
+	// A blocking command that is served returns its value, and ordinary commands are not
+	// held up by a blocked one meanwhile.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var got []string
+	var bErr error
+	go func() {
+		defer wg.Done()
+		got, bErr = c.Do(ctxT(t, 3*time.Second), "BLPOP", "block:served", 2).Strings()
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := c.Do(ctxT(t, time.Second), "RPUSH", "block:served", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 100*time.Millisecond {
+		t.Errorf("RPUSH waited %v behind a blocked BLPOP", el)
+	}
+	wg.Wait()
+	if bErr != nil || len(got) != 2 || got[1] != "x" {
+		t.Fatalf("BLPOP: %v %v", got, bErr)
+	}
+}

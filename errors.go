@@ -8,37 +8,89 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
-// NodeError is a failure talking to one node: its address, the phase (dial, tls,
-// handshake, write, read, redirect) and the underlying cause — for a rejected
-// certificate, the x509 error itself. Get it with errors.As(err, &nodeErr).
+// NodeError is a failure talking to one node: its address, the phase and the
+// underlying cause — for a rejected certificate, the x509 error itself. Get it with
+// errors.As(err, &nodeErr); errors.Is and errors.As see the cause through it.
 //
-// Written reports whether the command may have reached the server; Down marks a fast
-// failure on a node known to be down (the call was not attempted and Err is the cause
-// of the node's last failure).
+// Its fields (NodeError is an alias of an internal type; they are listed here):
+//
+//	Addr    string    // the node's address, host:port
+//	Phase   Phase     // where it failed: PhaseDial … PhaseRedirect (see Phase)
+//	Err     error     // the cause, never nil: a net, TLS or context error, the
+//	                  // node's error reply (*RedisError) during the handshake, or
+//	                  // "no reply yet" for a written request still unanswered
+//	Written bool      // the command may have reached the server (written, or
+//	                  // partly): it may have executed, see MayHaveExecuted
+//	Down    bool      // a fast failure: the node is known to be down (its last
+//	                  // connection attempt failed), the call was not attempted
+//	                  // and Err is the cause of that last failure
+//	Since, RetryAt    time.Time     // with Down: when the node went down, and when
+//	                                // its next connection attempt is due (zero:
+//	                                // not scheduled)
+//	DownFor, RetryIn  time.Duration // the same, measured when the error was made
+//	                                // (RetryIn ≤ 0: an attempt was due)
+//
+// Its methods: Error, e.g. "redline: 10.0.0.3:6380 tls: x509: certificate signed by
+// unknown authority (node down for 1.2s, next attempt in 400ms)" — the durations are
+// those measured when the error was made, not when it is printed; Unwrap, the cause;
+// Timeout, whether the cause is a timeout; SafeToRetry, !Written; and MarkDown, used
+// by the client to make a fast failure (not meant for callers).
 type NodeError = rerr.NodeError
 
-// DeadlineError ends a call whose context deadline passed (or that was canceled). It
-// satisfies errors.Is(err, context.DeadlineExceeded) — or context.Canceled — and, when
-// the call was waiting on a node, errors.As(err, &nodeErr) yields the node, what the
-// call was waiting for and the node's last cause. Its message says all of it, e.g.
+// DeadlineError ends a call whose context deadline passed (or that was canceled), or
+// whose Options.CommandTimeout passed. It satisfies errors.Is(err,
+// context.DeadlineExceeded) — or context.Canceled — and, when the call was waiting on a
+// node, errors.As(err, &nodeErr) yields the node, what the call was waiting for and the
+// node's last cause. Its message says all of it, e.g.
 // "redline: deadline exceeded after 100ms; 10.0.0.3:6380 read: no reply yet".
+//
+// Its fields (DeadlineError is an alias of an internal type; they are listed here):
+//
+//	Cause   error         // context.DeadlineExceeded or context.Canceled (or the
+//	                      // context's cause, see context.WithDeadlineCause)
+//	Elapsed time.Duration // how long the call ran
+//	Node    *NodeError    // what the call was waiting on, or nil when it was not
+//	                      // waiting on a node
+//
+// Its methods: Error; Unwrap, which returns Cause and, when set, Node; Timeout, true
+// for a deadline (not a cancellation); SafeToRetry, true when Node is nil or was not
+// written to.
 type DeadlineError = rerr.DeadlineError
 
-// Phase names a step of talking to a node.
+// Phase names the step of talking to a node in which a failure happened (a string:
+// "dial", "tls", "handshake", "write", "read", "redirect").
 type Phase = rerr.Phase
 
-// The phases a NodeError can name.
+// The phases a NodeError can name, in the order a call goes through them. A call
+// that ends while the node's connection attempt is in progress names the attempt's
+// phase (dial, tls or handshake), with the cause "connection attempt in progress".
 const (
-	PhaseDial      = rerr.PhaseDial
-	PhaseTLS       = rerr.PhaseTLS
-	PhaseHandshake = rerr.PhaseHandshake
-	PhaseWrite     = rerr.PhaseWrite
-	PhaseRead      = rerr.PhaseRead
-	PhaseRedirect  = rerr.PhaseRedirect
+	// PhaseDial: the TCP connection (refused, unreachable, timed out).
+	PhaseDial Phase = rerr.PhaseDial
+	// PhaseTLS: the TLS handshake (Err is the crypto/tls or x509 error).
+	PhaseTLS Phase = rerr.PhaseTLS
+	// PhaseHandshake: HELLO, AUTH, CLIENT SETNAME or READONLY on a new connection
+	// (Err is often the server's *RedisError: WRONGPASS, NOPERM…).
+	PhaseHandshake Phase = rerr.PhaseHandshake
+	// PhaseWrite: sending the command (Written says whether any of it left).
+	PhaseWrite Phase = rerr.PhaseWrite
+	// PhaseRead: waiting for or reading the reply (the connection broke, or the
+	// reply is overdue), or a retry not made because the deadline came first (Err
+	// then says "not retried" and wraps the server's last answer).
+	PhaseRead Phase = rerr.PhaseRead
+	// PhaseRedirect: the deadline passed after a node answered MOVED or ASK and before
+	// the redirection was followed; Addr is the node it pointed to and Err says "not
+	// followed" and wraps the redirection. (A redirection the attempts ran out on is
+	// returned as the *RedisError itself.)
+	PhaseRedirect Phase = rerr.PhaseRedirect
 )
 
 // RedisError is an error reply from a server (WRONGTYPE, NOSCRIPT, …), parsed once.
-// Get it with errors.As.
+// Get it with errors.As. Its fields: Code, the message's first word when it is an
+// upper-case identifier ("WRONGTYPE"); Msg, the message as sent; Slot and Addr, the
+// slot and target of a MOVED or ASK redirection (-1 and "" otherwise); From, the
+// address of the node that sent the reply. Its text is Msg followed by
+// "(from host:port)" when From is known.
 type RedisError = resp.Error
 
 // ErrClosed is returned by calls on a closed client.
@@ -61,8 +113,8 @@ func MayHaveExecuted(err error) bool {
 // CrossSlotError is returned, without contacting the cluster, for a command whose keys
 // hash to different slots and that redline cannot split (MGET, MSET, DEL, UNLINK,
 // EXISTS and TOUCH are split), and for a transaction whose keys are in different
-// slots. Command is the command's name, Keys two keys in different slots and Slots
-// their slots. Keep keys that must go together in one slot with a {hash tag}.
+// slots. Command is the command's name in lower case (watch or multi for a
+// transaction), Keys two keys in different slots and Slots their slots. Keep keys that must go together in one slot with a {hash tag}.
 type CrossSlotError = cluster.CrossSlotError
 
 // ConnStateError is returned, without sending anything, for a command that would

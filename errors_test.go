@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/internal/rerr"
 )
 
@@ -43,5 +44,53 @@ func TestDeadlineErrorKeepsCause(t *testing.T) {
 	}
 	if SafeToRetry(errors.New("other")) {
 		t.Error("an unknown error is not safe to retry")
+	}
+}
+
+// TestTxFailedAlias: the deprecated TxFailed is ErrTxFailed, so code testing for
+// either keeps working.
+func TestTxFailedAlias(t *testing.T) {
+	if TxFailed != ErrTxFailed || !errors.Is(ErrTxFailed, TxFailed) {
+		t.Fatal("TxFailed is not ErrTxFailed")
+	}
+}
+
+// TestRedisErrorNamesNode: a server's error reply says which node sent it (From, and
+// in its text), also inside a transaction's results; Msg stays the message as sent.
+func TestRedisErrorNamesNode(t *testing.T) {
+	t.Parallel()
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{})
+	ctx := ctxT(t, 10*time.Second)
+	const k = "{rerrnode}k"
+	if err := c.Do(ctx, "SET", k, "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	owner, err := c.e.Pick(hashslot.Key(k), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		var re *RedisError
+		if !errors.As(err, &re) || re.Code != "WRONGTYPE" {
+			t.Fatalf("%s: got %v, want WRONGTYPE", what, err)
+		}
+		if re.From != owner.Addr() || !strings.HasSuffix(err.Error(), "(from "+owner.Addr()+")") ||
+			!strings.HasPrefix(re.Msg, "WRONGTYPE ") || strings.Contains(re.Msg, owner.Addr()) {
+			t.Fatalf("%s: %q (From %q, Msg %q), want it from %s", what, err, re.From, re.Msg, owner.Addr())
+		}
+	}
+	check("Do", c.Do(ctx, "LPUSH", k, "x").Err())
+	err = c.Watch(ctx, func(tx *Tx) error {
+		rs, err := tx.Exec(ctx, Cmd("GET", k), Cmd("LPUSH", k, "x"))
+		if err != nil {
+			return err
+		}
+		check("Exec result", rs[1].Err())
+		return nil
+	}, k)
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -101,7 +101,7 @@ func ExampleClient_DoMulti() {
 }
 
 // Watch runs an optimistic transaction: the function reads under WATCH, then Exec
-// applies MULTI … EXEC, which fails with TxFailed if a watched key changed meanwhile
+// applies MULTI … EXEC, which fails with ErrTxFailed if a watched key changed meanwhile
 // (retry then).
 func ExampleClient_Watch() {
 	ctx := context.Background()
@@ -133,7 +133,7 @@ func ExampleClient_Watch() {
 	}
 	for {
 		err := c.Watch(ctx, transfer, "{alice}:checking")
-		if errors.Is(err, redline.TxFailed) {
+		if errors.Is(err, redline.ErrTxFailed) {
 			continue // the balance changed under us: read it again
 		}
 		if err != nil {

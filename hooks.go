@@ -106,12 +106,24 @@ type NodeStateChange struct {
 	NextRetry time.Time
 }
 
+// TopologyCause says what made the client change its topology (TopologyChange.Cause).
+type TopologyCause string
+
+// The causes of a topology change.
+const (
+	// CauseRefresh: a refresh found a change (also the first topology).
+	CauseRefresh TopologyCause = "refresh"
+	// CauseMoved: a MOVED reply moved one slot, or a shard when it names a replica of
+	// the slot's shard (a failover).
+	CauseMoved TopologyCause = "moved"
+	// CauseRole: a replica read from answered ROLE as a primary.
+	CauseRole TopologyCause = "role"
+)
+
 // TopologyChange describes a change of the topology the client uses.
 type TopologyChange struct {
-	// Cause is "refresh" (a refresh found a change; also the first topology), "moved"
-	// (a MOVED reply moved one slot, or a shard when it names a replica of the slot's
-	// shard: a failover) or "role" (a replica read from answered ROLE as a primary).
-	Cause string
+	// Cause is what made the change: CauseRefresh, CauseMoved or CauseRole.
+	Cause TopologyCause
 	// Epoch is the client's topology epoch after the change (see Stats).
 	Epoch uint64
 	// Source is the node whose view was installed (for a refresh), the slot's new owner
@@ -166,7 +178,7 @@ func (h *Hooks) engineHooks(cfg *cluster.Config) {
 	}
 	if f := h.OnTopology; f != nil {
 		cfg.OnTopology = func(ev cluster.TopologyEvent) {
-			f(TopologyChange{Cause: string(ev.Cause), Epoch: ev.Epoch, Source: ev.Source, Shards: ev.Shards,
+			f(TopologyChange{Cause: TopologyCause(ev.Cause), Epoch: ev.Epoch, Source: ev.Source, Shards: ev.Shards,
 				Nodes: ev.Nodes, Added: ev.Added, Removed: ev.Removed, SlotsMoved: ev.SlotsMoved})
 		}
 	}

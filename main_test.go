@@ -91,7 +91,8 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 }
 
 // newTestClient connects to c with o (Addrs filled in when empty) and closes the
-// client when the test ends, checking it leaves no goroutine behind.
+// client when the test ends. It does not check for leaked goroutines (the package's
+// tests share clusters and run in parallel); TestCloseLeavesNoGoroutine does.
 func newTestClient(t testing.TB, c *redistest.Cluster, o Options) *Client {
 	t.Helper()
 	if len(o.Addrs) == 0 {

@@ -10,21 +10,37 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/cluster"
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
+)
+
+// MessageKind says what a Message is (Message.Kind).
+type MessageKind string
+
+// The kinds of Message.
+const (
+	KindMessage  MessageKind = "message"  // published to a channel of a SUBSCRIBE
+	KindPMessage MessageKind = "pmessage" // published to a channel matching a PSUBSCRIBE pattern
+	KindSMessage MessageKind = "smessage" // published to a shard channel of an SSUBSCRIBE
+	// KindGap: messages may have been missed — the connection was lost and the
+	// subscription re-made, a shard channel's slot moved, or the reader fell behind;
+	// Message.Err says which.
+	KindGap MessageKind = "gap"
 )
 
 // Message is one event of a Subscription: a published message, or a gap.
 type Message struct {
-	// Kind is "message" (SUBSCRIBE), "pmessage" (PSUBSCRIBE), "smessage" (SSUBSCRIBE),
-	// or "gap": messages may have been missed — the connection was lost and the
-	// subscription re-made, a shard channel's slot moved, or the reader fell behind. Err
-	// says which.
-	Kind    string
+	// Kind is KindMessage, KindPMessage, KindSMessage, or KindGap (with Err).
+	Kind    MessageKind
 	Channel string
 	Pattern string // for pmessage
 	Payload string
 	Err     error // for gap
 }
+
+// errNoConfirmation is the cause of a subscription whose context ended before the
+// node confirmed it.
+var errNoConfirmation = errors.New("not confirmed yet")
 
 // subBuffer is how many messages a Subscription buffers for a slow reader; beyond it,
 // messages are dropped and a gap is reported.
@@ -71,6 +87,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 	if c.opts.Protocol == 2 {
 		return nil, errors.New("redline: pub/sub needs RESP3 (Options.Protocol 3, the default)")
 	}
+	start := time.Now()
 	s := &Subscription{c: c, kind: kind, msgs: make(chan Message, subBuffer)}
 	s.ctx, s.cancel = context.WithCancel(c.e.Ctx())
 	groups := map[int][]string{} // by slot for shard channels; one group (-1) otherwise
@@ -82,7 +99,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 		groups[slot] = append(groups[slot], n)
 	}
 	ready := make(chan error, len(groups))
-	started := 0
+	started := make([]*subGroup, 0, len(groups))
 	for slot, chans := range groups {
 		g := &subGroup{s: s, slot: slot, names: append([]string(nil), chans...), moved: make(chan struct{}, 1), confirm: make(chan struct{}, len(chans))}
 		if !c.e.GoAdd() { // the client's Close waits for it too; none after Close
@@ -90,7 +107,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 			return nil, ErrClosed
 		}
 		s.wg.Add(1)
-		started++
+		started = append(started, g)
 		go g.run(ready)
 	}
 	for range started { // the first subscription of every group, within ctx
@@ -101,11 +118,23 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 				return nil, err
 			}
 		case <-ctx.Done():
+			err := rerr.Deadline(ctx, time.Since(start), waitingOn(started))
 			s.Close()
-			return nil, ctx.Err()
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// waitingOn is what a subscription whose context ended was waiting for: the node of
+// the first group not subscribed yet, and the phase it was in (nil: no node chosen).
+func waitingOn(groups []*subGroup) *NodeError {
+	for _, g := range groups {
+		if !g.subscribed.Load() {
+			return g.waiting.Load()
+		}
+	}
+	return nil
 }
 
 // Messages returns the channel messages arrive on; it is closed by Close.
@@ -133,7 +162,7 @@ func (s *Subscription) deliver(m Message) {
 	}
 	if s.dropped > 0 {
 		select {
-		case s.msgs <- Message{Kind: "gap", Err: fmt.Errorf("redline: %d messages dropped: the reader fell behind", s.dropped)}:
+		case s.msgs <- Message{Kind: KindGap, Err: fmt.Errorf("redline: %d messages dropped: the reader fell behind", s.dropped)}:
 			s.dropped = 0
 		default:
 			s.dropped++
@@ -155,7 +184,12 @@ type subGroup struct {
 	names   []string
 	addr    atomic.Value  // string: the node the group is subscribed on
 	confirm chan struct{} // one per subscribe confirmation (push) received
-	moved   chan struct{} // signaled when the slot moved (MOVED reply, server-side sunsubscribe)
+	// waiting is what the group's connect is waiting for (dial, or the confirmation),
+	// for the error of a Subscribe whose context ends first; subscribed is set once the
+	// first subscription is confirmed.
+	waiting    atomic.Pointer[NodeError]
+	subscribed atomic.Bool
+	moved      chan struct{} // signaled when the slot moved (MOVED reply, server-side sunsubscribe)
 }
 
 // run keeps the group subscribed until the subscription closes: connect to the right
@@ -171,6 +205,7 @@ func (g *subGroup) run(ready chan<- error) {
 		cn, err := g.connect()
 		if err == nil {
 			if first {
+				g.subscribed.Store(true)
 				ready <- nil
 				first = false
 			}
@@ -187,7 +222,7 @@ func (g *subGroup) run(ready chan<- error) {
 			}
 			cn.Close()
 			s.c.e.TriggerRefresh()
-			s.deliver(Message{Kind: "gap", Err: fmt.Errorf("redline: re-subscribing %v: %w", g.names, cause)})
+			s.deliver(Message{Kind: KindGap, Err: fmt.Errorf("redline: re-subscribing %v: %w", g.names, cause)})
 		} else if first {
 			ready <- err
 			return
@@ -212,7 +247,9 @@ func (g *subGroup) connect() (cluster.Conn, error) {
 	}
 	ctx, cancel := s.c.e.DeriveCtx(s.ctx)
 	defer cancel()
+	start := time.Now()
 	g.addr.Store(n.Addr())
+	g.waiting.Store(&NodeError{Addr: n.Addr(), Phase: PhaseDial, Err: rerr.ErrConnecting})
 	cn, err := n.DialOwn(ctx, func(o *cluster.ConnOptions) {
 		o.ReadOnly = false
 		o.OnPush = g.onPush
@@ -235,6 +272,9 @@ func (g *subGroup) connect() (cluster.Conn, error) {
 		cn.Close()
 		return nil, err
 	}
+	noConfirm := &NodeError{Addr: n.Addr(), Phase: PhaseRead, Written: true,
+		Err: fmt.Errorf("%s %v: %w", s.kind, g.names, errNoConfirmation)}
+	g.waiting.Store(noConfirm)
 	// Subscribed means confirmed: a message published after this returns is received.
 	for range g.names {
 		select {
@@ -246,7 +286,7 @@ func (g *subGroup) connect() (cluster.Conn, error) {
 			return nil, fmt.Errorf("redline: %s %v: the slot is served elsewhere", s.kind, g.names)
 		case <-ctx.Done():
 			cn.Close()
-			return nil, fmt.Errorf("redline: %s %v: no confirmation: %w", s.kind, g.names, ctx.Err())
+			return nil, rerr.Deadline(ctx, time.Since(start), noConfirm)
 		}
 	}
 	return cn, nil
@@ -264,10 +304,12 @@ func (g *subGroup) onPush(v resp.Value) {
 		return ""
 	}
 	switch kind := strings.ToLower(str(0)); kind {
-	case "message", "smessage":
-		g.s.deliver(Message{Kind: kind, Channel: str(1), Payload: str(2)})
+	case "message":
+		g.s.deliver(Message{Kind: KindMessage, Channel: str(1), Payload: str(2)})
+	case "smessage":
+		g.s.deliver(Message{Kind: KindSMessage, Channel: str(1), Payload: str(2)})
 	case "pmessage":
-		g.s.deliver(Message{Kind: kind, Pattern: str(1), Channel: str(2), Payload: str(3)})
+		g.s.deliver(Message{Kind: KindPMessage, Pattern: str(1), Channel: str(2), Payload: str(3)})
 	case "subscribe", "psubscribe", "ssubscribe":
 		select {
 		case g.confirm <- struct{}{}:
@@ -291,7 +333,7 @@ func (g *subGroup) onUnsolicited(v resp.Value) bool {
 		g.signalMoved()
 		return true
 	}
-	g.s.deliver(Message{Kind: "gap", Err: fmt.Errorf("redline: %s refused: %w", g.s.kind, v.Err)})
+	g.s.deliver(Message{Kind: KindGap, Err: fmt.Errorf("redline: %s refused: %w", g.s.kind, v.Err)})
 	g.signalMoved() // try again, after backoff
 	return true
 }

@@ -1,6 +1,9 @@
 package redline
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +13,7 @@ import (
 
 // receive waits for a message of kind with payload, skipping gaps and other payloads;
 // it fails the test after d.
-func receive(t *testing.T, sub *Subscription, kind, payload string, d time.Duration) (gaps int) {
+func receive(t *testing.T, sub *Subscription, kind MessageKind, payload string, d time.Duration) (gaps int) {
 	t.Helper()
 	timeout := time.After(d)
 	for {
@@ -34,7 +37,7 @@ func receive(t *testing.T, sub *Subscription, kind, payload string, d time.Durat
 
 // publishUntil publishes payload until it is received (a subscription being re-made
 // misses messages published meanwhile: that is the gap it reports).
-func publishUntil(t *testing.T, c *Client, sub *Subscription, cmd, channel, kind, payload string) int {
+func publishUntil(t *testing.T, c *Client, sub *Subscription, cmd, channel string, kind MessageKind, payload string) int {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	gaps := 0
@@ -130,4 +133,39 @@ func TestShardedSubscriptionFollowsSlot(t *testing.T) {
 	defer cl.Failover(ctxT(t, 60*time.Second), dst, redistest.FailoverDefault)
 	gaps = publishUntil(t, c, sub, "SPUBLISH", channel, "smessage", "after-failover")
 	t.Logf("after failover: %d gap event(s)", gaps)
+}
+
+// TestSubscribeDeadlineNamesNode: a Subscribe whose context ends before its node
+// confirms the subscription (here the node hangs) fails, by the deadline, with a
+// *DeadlineError naming the node it was waiting on, as other calls do; errors.Is
+// still sees context.DeadlineExceeded.
+func TestSubscribeDeadlineNamesNode(t *testing.T) {
+	cl := plain(t)
+	needServer(t, cl, 7, 0) // SSUBSCRIBE
+	c := newTestClient(t, cl, Options{CommandTimeout: 5 * time.Second})
+	const channel = "{subdl}events"
+	nd := keyOwner(t, cl, c, channel)
+	if err := nd.SetFault(redistest.Hang); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	sub, err := c.SSubscribe(ctx, channel)
+	if late := time.Since(dl); late > 50*time.Millisecond {
+		t.Errorf("SSubscribe returned %v after its deadline", late.Round(time.Millisecond))
+	}
+	if err == nil {
+		sub.Close()
+		t.Fatal("SSubscribe on a hung node succeeded")
+	}
+	var de *DeadlineError
+	var ne *NodeError
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &de) || !errors.As(err, &ne) {
+		t.Fatalf("got %v (%T), want a *DeadlineError with the node", err, err)
+	}
+	if addr := nd.Addr(); ne.Addr != addr || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("got %v, want it to name %s", err, addr)
+	}
+	t.Log(err)
 }

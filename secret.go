@@ -7,7 +7,7 @@ import "github.com/redline-go/redline/internal/secret"
 // empty Secret shows as empty), and so does fmt printing a struct that keeps Options in
 // an unexported field (the value sits behind a pointer, which fmt prints as an
 // address there). *Secret is a flag.Value, and decodes from JSON or text, so
-// configuration can set it. The zero Secret is empty.
+// configuration can set it. The zero Secret is empty; IsZero reports an empty one.
 type Secret = secret.Secret
 
 // NewSecret returns a Secret holding s.

@@ -29,13 +29,22 @@ type Stats struct {
 	Moved, Ask uint64
 }
 
+// NodeRole is a node's role in the topology (NodeStats.Role).
+type NodeRole string
+
+// The roles of a node.
+const (
+	RolePrimary NodeRole = "primary" // serves its shard's slots
+	RoleReplica NodeRole = "replica" // copies a primary; serves reads when allowed
+)
+
 // NodeStats is a snapshot of one node.
 type NodeStats struct {
 	// Addr is the node's address.
 	Addr string
-	// Role is "primary" or "replica" per the current topology, empty for a seed that
-	// is not in it.
-	Role string
+	// Role is RolePrimary or RoleReplica per the current topology, empty for a seed
+	// that is not in it.
+	Role NodeRole
 	// State is the node's connection state.
 	State NodeState
 	// InFlight counts the requests on its shared connection (queued or awaiting a
@@ -74,9 +83,9 @@ func (c *Client) Stats() Stats {
 			DownSince: ns.DownSince, NextRetry: ns.NextRetry, Latency: ns.Latency}
 		if t != nil {
 			if tn := t.NodeByAddr(addr); tn != nil {
-				st.Role = "primary"
+				st.Role = RolePrimary
 				if tn.Role == topology.RoleReplica {
-					st.Role = "replica"
+					st.Role = RoleReplica
 				}
 			}
 		}

@@ -3,7 +3,6 @@ package redline
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/internal/command"
@@ -11,9 +10,15 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
-// TxFailed is returned by Tx.Exec when EXEC was aborted because a watched key changed:
-// nothing of the transaction ran. Retry the whole Watch function.
-var TxFailed = rerr.ErrTxFailed
+// ErrTxFailed is returned by Tx.Exec (and TxPipelined) when EXEC was aborted because
+// a watched key changed: nothing of the transaction ran. Retry the whole Watch
+// function. Test for it with errors.Is.
+var ErrTxFailed = rerr.ErrTxFailed
+
+// TxFailed is ErrTxFailed under its first name.
+//
+// Deprecated: use ErrTxFailed, named as the other errors are.
+var TxFailed = ErrTxFailed
 
 // errTxDone is returned by a Tx used after its Watch function returned.
 var errTxDone = errors.New("redline: Tx used after its Watch function returned")
@@ -27,6 +32,7 @@ type Tx struct {
 	n       cluster.Node
 	cn      cluster.Conn // nil until the first command needs it (Watch without keys)
 	slot    int          // -1 until a key fixes it
+	slotKey string       // the key that fixed slot (for a CrossSlotError)
 	keyless bool         // cn was taken for a keyless command, before a key fixed the slot
 	dead    bool
 	done    bool
@@ -34,7 +40,7 @@ type Tx struct {
 
 // Watch runs fn in a transaction: it WATCHes keys (all in one slot) on a dedicated
 // connection to their slot's owner, then calls fn, in which tx.Do reads and tx.Exec
-// runs the transaction (and fails with TxFailed if a watched key changed meanwhile).
+// runs the transaction (and fails with ErrTxFailed if a watched key changed meanwhile).
 // Without keys, the transaction's slot is that of the first command with a key, and the
 // connection is taken then. The connection is UNWATCHed and returned to the pool
 // afterwards (or closed, if the context ended mid-way), also when fn panics (the panic
@@ -52,11 +58,14 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 	for i, k := range keys {
 		s := cluster.ArgSlot(k)
 		if i > 0 && s != slot {
-			return &cluster.CrossSlotError{Command: "watch", Keys: [2]string{keys[0], k}, Slots: [2]int{slot, s}}
+			return &CrossSlotError{Command: "watch", Keys: [2]string{keys[0], k}, Slots: [2]int{slot, s}}
 		}
 		slot = s
 	}
 	tx := &Tx{c: c, slot: slot}
+	if len(keys) > 0 {
+		tx.slotKey = keys[0]
+	}
 	defer tx.release(caller) // also when fn panics: the connection goes back
 	if len(keys) > 0 {
 		args := make([]any, 0, len(keys)+1)
@@ -71,31 +80,34 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 	return fn(tx)
 }
 
-// watch takes the connection of the slot's owner and sends WATCH, following a MOVED
-// answer once.
+// watch takes the connection of the slot's owner and sends WATCH; a MOVED answer is
+// followed once: the second node's answer, a second MOVED included, is returned as is.
 func (tx *Tx) watch(ctx context.Context, args []any) error {
-	var target cluster.Node
-	for attempt := 1; attempt <= 2; attempt++ {
-		if err := tx.connect(ctx, target); err != nil {
-			return err
-		}
-		v, err := tx.exec(ctx, args)
-		if err != nil {
-			return err
-		}
-		if e := v.Err; e != nil {
-			if !e.IsMoved() || attempt == 2 {
-				return e
-			}
-			addr := cluster.ResolveAddr(e.Addr, tx.n.Addr())
-			tx.c.e.ApplyMoved(e.Slot, addr)
-			target = tx.c.e.NodeAt(addr)
-			tx.giveBack(ctx)
-			continue
-		}
-		return nil
+	err := tx.watchOn(ctx, nil, args)
+	e, ok := err.(*resp.Error)
+	if !ok || !e.IsMoved() {
+		return err
 	}
-	return errors.New("redline: Watch: the keys' slot moved twice")
+	addr := cluster.ResolveAddr(e.Addr, tx.n.Addr())
+	tx.c.e.ApplyMoved(e.Slot, addr)
+	tx.giveBack(ctx)
+	return tx.watchOn(ctx, tx.c.e.NodeAt(addr), args)
+}
+
+// watchOn takes a connection to target (nil: the slot's owner) and sends WATCH; its
+// error is a failure to do so or the server's error reply.
+func (tx *Tx) watchOn(ctx context.Context, target cluster.Node, args []any) error {
+	if err := tx.connect(ctx, target); err != nil {
+		return err
+	}
+	v, err := tx.exec(ctx, args)
+	if err != nil {
+		return err
+	}
+	if v.Err != nil {
+		return v.Err
+	}
+	return nil
 }
 
 // connect takes a dedicated connection to target, or to the owner of tx.slot (a random
@@ -166,7 +178,7 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 }
 
 // Exec runs cmds between MULTI and EXEC, written together in one go, and returns one
-// Result per command. If a watched key changed, it returns TxFailed and nothing ran.
+// Result per command. If a watched key changed, it returns ErrTxFailed and nothing ran.
 // A command the server rejected when queuing aborts the whole transaction
 // (EXECABORT), returned as the error with the rejected command's Result set.
 func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {
@@ -235,11 +247,11 @@ func (tx *Tx) checkSlot(args []any) error {
 		return err
 	}
 	if tx.slot < 0 {
-		tx.slot = s
+		tx.slot, tx.slotKey = s, cluster.FirstKey(info, args)
 		return nil
 	}
 	if s != tx.slot {
-		return fmt.Errorf("redline: transaction command %s: key in slot %d, the transaction is on slot %d", cluster.ArgString(args[0]), s, tx.slot)
+		return &CrossSlotError{Command: info.Name, Keys: [2]string{tx.slotKey, cluster.FirstKey(info, args)}, Slots: [2]int{tx.slot, s}}
 	}
 	return nil
 }

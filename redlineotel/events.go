@@ -64,7 +64,7 @@ func (in *Instrumentation) onNodeState(s redline.NodeStateChange) {
 // topology's size.
 func (in *Instrumentation) onTopology(tc redline.TopologyChange) {
 	ctx := context.Background()
-	o := in.attrs(TopologyCauseKey.String(tc.Cause))
+	o := in.attrs(TopologyCauseKey.String(string(tc.Cause)))
 	in.topoChanges.Add(ctx, 1, o)
 	if tc.SlotsMoved > 0 {
 		in.slotsMoved.Add(ctx, int64(tc.SlotsMoved), o)

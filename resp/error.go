@@ -26,10 +26,20 @@ type Error struct {
 	// Addr is the "host:port" of a well-formed MOVED or ASK redirection, as sent; ""
 	// otherwise. The host may be empty (see above).
 	Addr string
+	// From is the address (host:port) of the node that sent the reply, set by the
+	// connection that read it; "" when not known (a message parsed on its own).
+	From string
 }
 
-// Error returns the message as sent by the server.
-func (e *Error) Error() string { return e.Msg }
+// Error returns the message as sent by the server, followed by the node that sent it
+// when known: "WRONGTYPE Operation against a key holding the wrong kind of value (from
+// 10.0.0.3:6380)". Msg is the message alone.
+func (e *Error) Error() string {
+	if e.From == "" {
+		return e.Msg
+	}
+	return e.Msg + " (from " + e.From + ")"
+}
 
 // IsMoved reports whether e is a well-formed MOVED redirection: the slot has moved to Addr
 // for good.

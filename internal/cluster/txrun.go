@@ -59,7 +59,7 @@ func (c *Engine) txSlot(pre, body [][]any) (int, error) {
 		if s < 0 {
 			continue
 		}
-		k := firstKey(info, args)
+		k := FirstKey(info, args)
 		if slot >= 0 && s != slot {
 			return 0, &CrossSlotError{Command: "multi", Keys: [2]string{key, k}, Slots: [2]int{slot, s}}
 		}
@@ -74,8 +74,8 @@ func ErrTxFanout(info *command.Info) error {
 	return fmt.Errorf("redline: transaction: %s runs on every node, its replies merged; a transaction runs on one node: send it outside MULTI … EXEC", CommandUpper(info.Name))
 }
 
-// firstKey returns a copy of the command's first key (or shard channel).
-func firstKey(info *command.Info, args []any) string {
+// FirstKey returns a copy of the command's first key (or shard channel).
+func FirstKey(info *command.Info, args []any) string {
 	var buf [16]int
 	idx, _ := info.SlotIndexes(args, buf[:0])
 	if len(idx) == 0 {

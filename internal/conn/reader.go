@@ -30,6 +30,9 @@ func (c *Conn) readLoop() {
 		if cr.filled && rd.SetBufferSize(readBufLarge) {
 			cr.filled = false
 		}
+		if v.Err != nil || v.Type == resp.TypeArray {
+			c.markFrom(&v)
+		}
 		if v.Type == resp.TypePush {
 			if c.opts.OnPush != nil {
 				c.opts.OnPush(v)
@@ -78,6 +81,20 @@ func (c *Conn) readLoop() {
 				return
 			}
 			verify.unverified = true
+		}
+	}
+}
+
+// markFrom records the node's address on a server error reply, and on the errors
+// directly inside an array reply (EXEC's results), so that they say who sent them.
+func (c *Conn) markFrom(v *resp.Value) {
+	if v.Err != nil {
+		v.Err.From = c.opts.Addr
+		return
+	}
+	for i := range v.Elems {
+		if e := v.Elems[i].Err; e != nil {
+			e.From = c.opts.Addr
 		}
 	}
 }

@@ -155,6 +155,36 @@ func (n *Node) Exec(w *conn.Waiter, args []any) (resp.Value, error) {
 	return c.Exec(w, 0, args)
 }
 
+// Close closes the node's connections, stops its retries and waits for its background
+// work (attempts in flight are canceled). Calls after Close fail with rerr.ErrClosed.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	if n.state == StateClosed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.setStateLocked(StateClosed, nil)
+	c := n.conn
+	n.conn = nil
+	idle := n.idle
+	n.idle = nil
+	if n.timer != nil {
+		n.timer.Stop()
+	}
+	events := n.takeEventsLocked()
+	n.mu.Unlock()
+	n.emit(events)
+	n.stop()
+	if c != nil {
+		c.Close()
+	}
+	for _, c := range idle {
+		c.Close()
+	}
+	n.wg.Wait()
+	return nil
+}
+
 // unusableLocked returns the error for a call that must not even try the node: it is
 // closed, or known down (fast failure with the last cause); nil otherwise.
 func (n *Node) unusableLocked() *rerr.NodeError {
@@ -170,7 +200,7 @@ func (n *Node) unusableLocked() *rerr.NodeError {
 // fastFailLocked is the error for a call to a node known to be down.
 func (n *Node) fastFailLocked() *rerr.NodeError {
 	e := *n.lastErr
-	e.Down, e.Since, e.RetryAt, e.Written = true, n.downSince, n.nextRetry, false
+	e.MarkDown(n.downSince, n.nextRetry, time.Now())
 	return &e
 }
 

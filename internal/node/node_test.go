@@ -267,3 +267,30 @@ func TestDeadlineWhileReconnectingNamesLastFailure(t *testing.T) {
 		t.Errorf("message %q does not name the last failure", err)
 	}
 }
+
+// TestDownErrorTextFrozen: a fast failure's text says how long the node had been down
+// when the call failed, not when the error is printed: printed again later, it is the
+// same.
+func TestDownErrorTextFrozen(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	n := New(addr, Options{BackoffBase: 10 * time.Second, BackoffMax: 10 * time.Second})
+	defer n.Close()
+	if _, err := n.Do(ctxT(t, time.Second), "PING"); err == nil {
+		t.Fatal("PING to a closed port succeeded")
+	}
+	_, err := n.Do(ctxT(t, time.Second), "PING")
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || !ne.Down {
+		t.Fatalf("second call: %v, want a fast failure", err)
+	}
+	first := err.Error()
+	if !strings.Contains(first, "node down for") || !strings.Contains(first, "next attempt in") {
+		t.Fatalf("error text %q", first)
+	}
+	time.Sleep(20 * time.Millisecond) // the passage of time is what is tested
+	if again := err.Error(); again != first {
+		t.Fatalf("the text changed as time passed: %q, then %q", first, again)
+	}
+}

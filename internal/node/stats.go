@@ -17,7 +17,6 @@ type Stats struct {
 	DownSince    time.Time     // while down
 	NextRetry    time.Time     // while down
 	Latency      time.Duration // moving average round trip on the shared connection
-	Completed    uint64        // replies received on the current shared connection
 }
 
 // Stats returns a snapshot of the node.
@@ -44,7 +43,6 @@ func (n *Node) Stats() Stats {
 		s.Conns++
 		s.InFlight = c.InFlight()
 		s.Latency = c.Latency()
-		s.Completed = c.Completed()
 	}
 	return s
 }
@@ -57,36 +55,6 @@ func (n *Node) DialsInFlight() int {
 		return 1
 	}
 	return 0
-}
-
-// Close closes the node's connections, stops its retries and waits for its background
-// work (attempts in flight are canceled). Calls after Close fail with rerr.ErrClosed.
-func (n *Node) Close() error {
-	n.mu.Lock()
-	if n.state == StateClosed {
-		n.mu.Unlock()
-		return nil
-	}
-	n.setStateLocked(StateClosed, nil)
-	c := n.conn
-	n.conn = nil
-	idle := n.idle
-	n.idle = nil
-	if n.timer != nil {
-		n.timer.Stop()
-	}
-	events := n.takeEventsLocked()
-	n.mu.Unlock()
-	n.emit(events)
-	n.stop()
-	if c != nil {
-		c.Close()
-	}
-	for _, c := range idle {
-		c.Close()
-	}
-	n.wg.Wait()
-	return nil
 }
 
 // Latency returns the moving average round trip of the shared connection, 0 when

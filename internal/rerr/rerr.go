@@ -10,6 +10,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/redline-go/redline/resp"
 )
 
 // Phase names the step of talking to a node in which a failure happened.
@@ -22,7 +24,7 @@ const (
 	PhaseHandshake Phase = "handshake" // HELLO / AUTH / CLIENT SETNAME / READONLY
 	PhaseWrite     Phase = "write"     // sending a command
 	PhaseRead      Phase = "read"      // waiting for or reading a reply
-	PhaseRedirect  Phase = "redirect"  // following MOVED / ASK
+	PhaseRedirect  Phase = "redirect"  // a MOVED / ASK not followed before the deadline
 )
 
 // NodeError is a failure talking to one node: which node, in which phase, and the
@@ -40,12 +42,29 @@ type NodeError struct {
 	// of that last failure.
 	Down bool
 	// Since is when the node went down (with Down); RetryAt is when the next
-	// connection attempt is due.
+	// connection attempt is due (zero: not scheduled).
 	Since, RetryAt time.Time
+	// DownFor and RetryIn are the same, measured when the error was made (see
+	// MarkDown): Error renders them, so an error logged later still says how long the
+	// node had been down when the call failed. RetryIn ≤ 0 means an attempt was due.
+	DownFor, RetryIn time.Duration
+}
+
+// MarkDown makes e a fast failure on a node down since since, whose next connection
+// attempt is due at retryAt (zero: not scheduled), as seen at now: Down is set, Written
+// cleared, and what Error renders is measured now, once.
+func (e *NodeError) MarkDown(since, retryAt, now time.Time) {
+	e.Down, e.Written = true, false
+	e.Since, e.RetryAt = since, retryAt
+	e.DownFor, e.RetryIn = now.Sub(since), 0
+	if !retryAt.IsZero() {
+		e.RetryIn = retryAt.Sub(now)
+	}
 }
 
 // Error returns e.g. "redline: 10.0.0.3:6380 tls: x509: certificate signed by unknown
-// authority (node down for 1.2s, next attempt in 400ms)".
+// authority (node down for 1.2s, next attempt in 400ms)"; the durations are those
+// measured when the error was made (DownFor, RetryIn), not when it is printed.
 func (e *NodeError) Error() string {
 	var b strings.Builder
 	b.WriteString("redline: ")
@@ -59,17 +78,16 @@ func (e *NodeError) writeTo(b *strings.Builder) {
 	b.WriteByte(' ')
 	b.WriteString(string(e.Phase))
 	b.WriteString(": ")
-	text := causeText(e.Err)
+	text := causeText(e.Err, e.Addr)
 	if e.Phase == PhaseTLS {
 		// crypto/tls prefixes its errors with "tls: ", which the phase already says.
 		text = strings.TrimPrefix(text, "tls: ")
 	}
 	b.WriteString(text)
 	if e.Down {
-		now := time.Now()
-		fmt.Fprintf(b, " (node down for %v", now.Sub(e.Since).Round(time.Millisecond))
+		fmt.Fprintf(b, " (node down for %v", e.DownFor.Round(time.Millisecond))
 		if !e.RetryAt.IsZero() {
-			if d := e.RetryAt.Sub(now); d > 0 {
+			if d := e.RetryIn; d > 0 {
 				fmt.Fprintf(b, ", next attempt in %v", d.Round(time.Millisecond))
 			} else {
 				b.WriteString(", reconnecting")
@@ -89,16 +107,22 @@ func (e *NodeError) Timeout() bool { return IsTimeout(e.Err) }
 // sending it again cannot execute it twice.
 func (e *NodeError) SafeToRetry() bool { return !e.Written }
 
-// causeText shortens the texts of net errors, which repeat the addresses the
-// NodeError already names ("dial tcp 127.0.0.1:1->127.0.0.1:2: connect: connection
-// refused" becomes "connect: connection refused").
-func causeText(err error) string {
-	if err == nil {
+// causeText shortens the texts of causes that repeat the address the NodeError
+// already names: net errors ("dial tcp 127.0.0.1:1->127.0.0.1:2: connect: connection
+// refused" becomes "connect: connection refused") and the error reply of the node
+// itself (its message, without "(from addr)").
+func causeText(err error, addr string) string {
+	switch e := err.(type) {
+	case nil:
 		return "<nil>"
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil && err == error(oe) {
-		return oe.Err.Error()
+	case *net.OpError:
+		if e.Err != nil {
+			return e.Err.Error()
+		}
+	case *resp.Error:
+		if e.From == addr {
+			return e.Msg
+		}
 	}
 	return err.Error()
 }
