@@ -36,7 +36,7 @@ func (c *Engine) fanout(ctx context.Context, info *command.Info, args []any) Rep
 		go func() {
 			defer wg.Done()
 			if blocking {
-				w := conn.NewWaiter(ctx, timeZero)
+				w := conn.NewWaiter(ctx, time.Time{})
 				v, err := c.execBlocking(&w, tn, own, bw, false)
 				w.Release()
 				results[i] = Reply{val: v, err: err}
@@ -74,7 +74,7 @@ func (c *Engine) fanTargets(info *command.Info) []Node {
 
 // doNode runs a command on one given node, retrying what the server asks to retry.
 func (c *Engine) doNode(ctx context.Context, n Node, args []any) Reply {
-	w := conn.NewWaiter(ctx, timeZero)
+	w := conn.NewWaiter(ctx, time.Time{})
 	defer w.Release()
 	backoff := c.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {

@@ -13,9 +13,6 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
-// timeZero is the zero deadline: the waiter's context alone decides.
-var timeZero time.Time
-
 // MultiTrace sums what a pipeline's commands did, for the command hooks: commands
 // tried again (redirected, retried or resent) and the redirects they followed.
 type MultiTrace struct {
@@ -102,7 +99,7 @@ func (m *multiRun) run() {
 	if c.cfg.ReadFrom != ReadPrimary {
 		m.planWrites()
 	}
-	w := conn.NewWaiterSince(m.ctx, timeZero, m.start)
+	w := conn.NewWaiterSince(m.ctx, time.Time{}, m.start)
 	defer w.Release()
 	for i := 0; i < len(m.cmds); i++ {
 		args := m.cmds[i]
@@ -124,7 +121,7 @@ func (m *multiRun) run() {
 			m.flush()
 			m.blocking(i, args)
 			w.Release()
-			w = conn.NewWaiterSince(m.ctx, timeZero, m.start) // the new deadline
+			w = conn.NewWaiterSince(m.ctx, time.Time{}, m.start) // the new deadline
 			continue
 		case info == nil:
 		case info.ConnState != command.ConnNone && info.Name == "multi":
@@ -276,7 +273,7 @@ func (m *multiRun) flush() {
 		m.runBatches(moved)
 	}
 
-	w := conn.NewWaiterSince(m.ctx, timeZero, m.start)
+	w := conn.NewWaiterSince(m.ctx, time.Time{}, m.start)
 	defer w.Release()
 	for _, i := range m.seg { // the caller's order
 		for _, p := range m.plans[i].parts {
@@ -361,7 +358,7 @@ func (m *multiRun) account(w *conn.Waiter, p *part) {
 // redirected, asked to retry or failed before it was written is marked to be redone.
 // start is the DoMulti's start (errors count their elapsed time from it).
 func (c *Engine) runBatch(ctx context.Context, start time.Time, n Node, parts []*part) {
-	w := conn.NewWaiterSince(ctx, timeZero, start)
+	w := conn.NewWaiterSince(ctx, time.Time{}, start)
 	defer w.Release()
 	args := make([][]any, len(parts))
 	for k, p := range parts {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
@@ -88,7 +89,7 @@ func (c *Engine) split(ctx context.Context, info *command.Info, args []any) (Rep
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := conn.NewWaiter(ctx, timeZero)
+			w := conn.NewWaiter(ctx, time.Time{})
 			defer w.Release()
 			var tr Trace
 			results[i] = c.doSlot(&w, info, g.slot, g.args, &tr)

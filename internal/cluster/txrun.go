@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
@@ -170,7 +171,7 @@ func (c *Engine) execDedicated(ctx context.Context, n Node, pre, batch [][]any) 
 	if err != nil {
 		return nil, err
 	}
-	w := conn.NewWaiter(ctx, timeZero)
+	w := conn.NewWaiter(ctx, time.Time{})
 	defer w.Release()
 	var pv []resp.Value
 	if len(pre) > 0 {
