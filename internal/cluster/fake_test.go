@@ -128,6 +128,7 @@ type fakeNode struct {
 	state   NodeState
 	latency time.Duration
 	closed  int
+	topos   int // CLUSTER SHARDS answered from the cluster's topology
 }
 
 var _ Node = (*fakeNode)(nil)
@@ -181,14 +182,33 @@ func (n *fakeNode) answer(w *Waiter, ws []string, asking bool) (resp.Value, erro
 	return h(w, ws, asking)
 }
 
-func (n *fakeNode) isTopo(ws []string) bool {
-	return len(ws) == 2 && strings.EqualFold(ws[0], "CLUSTER") && strings.EqualFold(ws[1], "SHARDS") && n.fc.topo.Type != 0
+// topoReply returns the cluster's CLUSTER SHARDS reply if ws asks for it and the
+// cluster has one.
+func (n *fakeNode) topoReply(ws []string) (resp.Value, bool) {
+	if len(ws) != 2 || !strings.EqualFold(ws[0], "CLUSTER") || !strings.EqualFold(ws[1], "SHARDS") {
+		return resp.Value{}, false
+	}
+	n.fc.mu.Lock()
+	v := n.fc.topo
+	n.fc.mu.Unlock()
+	return v, v.Type != 0
+}
+
+// setTopo makes every node answer CLUSTER SHARDS with the topology of specs.
+func (fc *fakeCluster) setTopo(specs []shardSpec) {
+	v := shardsValue(specs)
+	fc.mu.Lock()
+	fc.topo = v
+	fc.mu.Unlock()
 }
 
 func (n *fakeNode) Exec(w *Waiter, args []any) (resp.Value, error) {
 	ws := words(args)
-	if n.isTopo(ws) {
-		return n.fc.topo, nil
+	if v, ok := n.topoReply(ws); ok {
+		n.mu.Lock()
+		n.topos++
+		n.mu.Unlock()
+		return v, nil
 	}
 	n.fc.record(n.addr, []string{strings.Join(ws, " ")})
 	return n.answer(w, ws, false)
@@ -236,6 +256,13 @@ func (n *fakeNode) Close() error {
 	n.closed++
 	n.mu.Unlock()
 	return nil
+}
+
+// topoAsks is how many times the node answered CLUSTER SHARDS from the topology.
+func (n *fakeNode) topoAsks() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.topos
 }
 
 func (n *fakeNode) closes() int {
