@@ -202,7 +202,11 @@ func (fc *fakeCluster) setTopo(specs []shardSpec) {
 	fc.mu.Unlock()
 }
 
-func (n *fakeNode) Exec(w *Waiter, args []any) (resp.Value, error) {
+func (n *fakeNode) Exec(w *Waiter, args []any) (resp.Value, error) { return n.exec(w, args, n.addr) }
+
+// exec is Exec, logged under the name at (the node's address, or its dedicated
+// connection's).
+func (n *fakeNode) exec(w *Waiter, args []any, at string) (resp.Value, error) {
 	ws := words(args)
 	if v, ok := n.topoReply(ws); ok {
 		n.mu.Lock()
@@ -210,16 +214,21 @@ func (n *fakeNode) Exec(w *Waiter, args []any) (resp.Value, error) {
 		n.mu.Unlock()
 		return v, nil
 	}
-	n.fc.record(n.addr, []string{strings.Join(ws, " ")})
+	n.fc.record(at, []string{strings.Join(ws, " ")})
 	return n.answer(w, ws, false)
 }
 
 func (n *fakeNode) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
+	return n.execMulti(w, cmds, n.addr)
+}
+
+// execMulti is ExecMulti, logged under the name at.
+func (n *fakeNode) execMulti(w *Waiter, cmds [][]any, at string) ([]resp.Value, error) {
 	rec := make([]string, len(cmds))
 	for i, c := range cmds {
 		rec[i] = strings.Join(words(c), " ")
 	}
-	n.fc.record(n.addr, rec)
+	n.fc.record(at, rec)
 	out := make([]resp.Value, len(cmds))
 	asking := false
 	for i, c := range cmds {
@@ -272,7 +281,7 @@ func (n *fakeNode) closes() int {
 }
 
 // fakeConn is a dedicated connection of a fake node: its commands go through the
-// node's handler and log.
+// node's handler, logged as sent to "addr (dedicated)".
 type fakeConn struct {
 	n    *fakeNode
 	once sync.Once
@@ -280,17 +289,18 @@ type fakeConn struct {
 }
 
 func (c *fakeConn) Addr() string { return c.n.addr }
+func (c *fakeConn) at() string   { return c.n.addr + " (dedicated)" }
 func (c *fakeConn) Exec(w *Waiter, block time.Duration, args []any) (resp.Value, error) {
-	return c.n.Exec(w, args)
+	return c.n.exec(w, args, c.at())
 }
 func (c *fakeConn) ExecMulti(w *Waiter, cmds [][]any) ([]resp.Value, error) {
-	return c.n.ExecMulti(w, cmds)
+	return c.n.execMulti(w, cmds, c.at())
 }
 func (c *fakeConn) ExecMultiBlock(w *Waiter, block time.Duration, cmds [][]any) ([]resp.Value, error) {
-	return c.n.ExecMulti(w, cmds)
+	return c.n.execMulti(w, cmds, c.at())
 }
 func (c *fakeConn) Send(w *Waiter, cmds [][]any) error {
-	_, err := c.n.ExecMulti(w, cmds)
+	_, err := c.n.execMulti(w, cmds, c.at())
 	return err
 }
 func (c *fakeConn) ClientID(w *Waiter) (int64, error) { return 1, nil }
@@ -443,6 +453,7 @@ func testConfig(fc *fakeCluster) Config {
 		DialTimeout:        time.Second,
 		RetryBackoff:       time.Millisecond,
 		RetryBackoffMax:    4 * time.Millisecond,
+		ReplyTimeout:       time.Second,
 		RefreshInterval:    -1,
 		RefreshMinInterval: time.Hour,
 		NewNode:            fc.newNode,
