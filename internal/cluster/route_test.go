@@ -416,6 +416,11 @@ func TestRoutePolicy(t *testing.T) {
 			if !tc.anySent {
 				fc.wantSent(tc.sent...)
 			}
+			for _, e := range fc.entries() { // nothing is sent once the deadline has passed
+				if e.at.Sub(start) > limit {
+					t.Fatalf("%s sent %v after the call's start; its deadline was %v", e, e.at.Sub(start), limit)
+				}
+			}
 			if tc.trace != [3]int{} {
 				want := tc.trace
 				if want[0] < 0 {
