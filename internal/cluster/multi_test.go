@@ -187,3 +187,34 @@ func TestDoMultiDeadline(t *testing.T) {
 		t.Fatalf("%s got %q; a written write is sent once", p2, got)
 	}
 }
+
+// TestDoMultiMaxAttempts: MaxAttempts bounds the tries of one command in a DoMulti as it
+// does in Do ("1 disables retries and redirects").
+func TestDoMultiMaxAttempts(t *testing.T) {
+	t.Skip("defect: DoMulti's pipelined tries and the single redo that follows each count MaxAttempts afresh: " +
+		"a MOVED loop p1<->p2 is tried 9 times with MaxAttempts 5 (Do: 5), TRYAGAIN 6 times, and MaxAttempts 1 still tries twice")
+	for _, tc := range []struct {
+		name  string
+		max   int
+		setup func(fc *fakeCluster)
+	}{
+		{"MOVED loop", 5, func(fc *fakeCluster) {
+			fc.handle(p1, always(movedV(s1, p2)))
+			fc.handle(p2, always(movedV(s1, p1)))
+		}},
+		{"TRYAGAIN", 5, func(fc *fakeCluster) { fc.handle(p1, always(tryagain)) }},
+		{"TRYAGAIN, MaxAttempts 1", 1, func(fc *fakeCluster) { fc.handle(p1, always(tryagain)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := newFakeCluster(t)
+			cfg := testConfig(fc)
+			cfg.MaxAttempts = tc.max
+			c := newEngine(t, cfg, threeShards)
+			tc.setup(fc)
+			c.DoMulti(context.Background(), [][]any{{"SET", k1, "x"}}, nil)
+			if got := len(fc.sent()); got > tc.max {
+				t.Fatalf("the command was tried %d times with MaxAttempts %d: %q", got, tc.max, fc.sent())
+			}
+		})
+	}
+}
