@@ -302,3 +302,32 @@ func TestFetchTopologyRefused(t *testing.T) {
 		t.Fatalf("error %v says the refused CLUSTER SHARDS may have executed", err)
 	}
 }
+
+// TestInstallRacesMoved: MOVED replies applied while a refresh installs an answer
+// fetched before them are all kept, whatever the interleaving.
+func TestInstallRacesMoved(t *testing.T) {
+	for round := range 20 {
+		fc := newFakeCluster(t)
+		c := newEngine(t, testConfig(fc), threeShards)
+		base := c.Topology()
+		view := tableOf(t, threeShards) // fetched before the moves
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 10 {
+					c.ApplyMoved(g*10+i, p2)
+				}
+			}()
+		}
+		c.install(base, view)
+		wg.Wait()
+		for slot := range 40 {
+			if got := c.Topology().Slot(slot).Primary.Addr; got != p2 {
+				t.Fatalf("round %d: slot %d on %s; its MOVED said %s", round, slot, got, p2)
+			}
+		}
+		c.Close()
+	}
+}
