@@ -95,3 +95,25 @@ var (
 	s2 = hashslot.Key(k2)
 	s3 = hashslot.Key(k3)
 )
+
+// slotsValue builds the CLUSTER SLOTS reply of specs (shards serving no slot are not
+// listed, as the server does not list them).
+func slotsValue(specs []shardSpec) resp.Value {
+	nodeV := func(addr string) resp.Value {
+		host, port, _ := strings.Cut(addr, ":")
+		p, _ := strconv.Atoi(port)
+		return arrV(bulkV(host), intV(int64(p)), bulkV(fmt.Sprintf("%040d", p)))
+	}
+	var entries []resp.Value
+	for _, s := range specs {
+		if s.lo < 0 {
+			continue
+		}
+		e := []resp.Value{intV(int64(s.lo)), intV(int64(s.hi)), nodeV(s.primary)}
+		for _, r := range s.replicas {
+			e = append(e, nodeV(r))
+		}
+		entries = append(entries, arrV(e...))
+	}
+	return arrV(entries...)
+}

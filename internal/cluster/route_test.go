@@ -300,6 +300,29 @@ func routeCases() []routeCase {
 			sent: []string{p1 + ": GET " + k1}, trace: [3]int{1, 1, 0}, refresh: true,
 		},
 		{
+			name: "the deadline passes before an ASK is followed: redirect phase, target named",
+			setup: func(fc *fakeCluster) {
+				fc.handle(p1, func(w *Waiter, _ []string, _ bool) (resp.Value, error) {
+					untilDeadline(w, p1)
+					return askV(s1, p3), nil
+				})
+			},
+			args: []any{"GET", k1}, timeout: 20 * time.Millisecond, check: deadline(p3, rerr.PhaseRedirect),
+			sent: []string{p1 + ": GET " + k1}, trace: [3]int{1, 1, 1},
+		},
+		{
+			name: "the deadline passes before a LOADING replica's read moves: the replica named",
+			cfg:  func(c *Config) { c.ReadFrom = ReadPreferReplica },
+			setup: func(fc *fakeCluster) {
+				fc.handle(r1, func(w *Waiter, _ []string, _ bool) (resp.Value, error) {
+					untilDeadline(w, r1)
+					return loading, nil
+				})
+			},
+			args: []any{"GET", k1}, timeout: 20 * time.Millisecond, check: deadline(r1, rerr.PhaseRead),
+			sent: []string{r1 + ": GET " + k1}, trace: [3]int{1, 0, 0},
+		},
+		{
 			name: "the deadline passes before a failure is retried: the failure named",
 			setup: func(fc *fakeCluster) {
 				fc.handle(p1, func(w *Waiter, _ []string, _ bool) (resp.Value, error) {
