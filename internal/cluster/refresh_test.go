@@ -306,7 +306,7 @@ func TestFetchTopologyRefused(t *testing.T) {
 // TestInstallRacesMoved: MOVED replies applied while a refresh installs an answer
 // fetched before them are all kept, whatever the interleaving.
 func TestInstallRacesMoved(t *testing.T) {
-	for round := range 20 {
+	for round := range 8 {
 		fc := newFakeCluster(t)
 		c := newEngine(t, testConfig(fc), threeShards)
 		base := c.Topology()
