@@ -289,8 +289,6 @@ func TestNewFromSeeds(t *testing.T) {
 // TestFetchTopologyRefused: a node that refuses CLUSTER SHARDS (NOPERM) did not execute
 // anything: the error names it, and does not say the request may have executed.
 func TestFetchTopologyRefused(t *testing.T) {
-	t.Skip("defect (named in issue 17): fetchTopology reports a server's refusal of CLUSTER SHARDS as a read failure " +
-		"with Written true, so SafeToRetry/MayHaveExecuted say the refused command may have run")
 	fc := newFakeCluster(t)
 	fc.handle(p1, always(errV("NOPERM this user has no permissions to run the 'cluster|shards' command")))
 	c := newEngine(t, testConfig(fc), threeShards)

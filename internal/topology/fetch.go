@@ -114,3 +114,6 @@ func (e *RefusedError) Error() string {
 
 // Unwrap returns the server's error reply.
 func (e *RefusedError) Unwrap() error { return e.Err }
+
+// SafeToRetry is true: the server refused the command, so nothing ran.
+func (e *RefusedError) SafeToRetry() bool { return true }
