@@ -66,7 +66,7 @@ func TestRedisErrorNamesNode(t *testing.T) {
 	if err := c.Do(ctx, "SET", k, "v").Err(); err != nil {
 		t.Fatal(err)
 	}
-	owner, err := c.e.Pick(hashslot.Key(k), false, nil)
+	owner, err := c.e.Pick(hashslot.Key(k), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func needServer(t testing.TB, cl *redistest.Cluster, major, minor int) {
 // when the test ends, so the test may put it in any fault mode.
 func keyOwner(t testing.TB, cl *redistest.Cluster, c *Client, key string) *redistest.Node {
 	t.Helper()
-	n, err := c.e.Pick(hashslot.Key(key), false, nil)
+	n, err := c.e.Pick(hashslot.Key(key), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,10 +15,10 @@ import (
 func twoSlotKeys(t *testing.T, c *Client, prefix string) (string, string) {
 	t.Helper()
 	a := prefix + "a"
-	na, _ := c.e.Pick(hashslot.Key(a), false, nil)
+	na, _ := c.e.Pick(hashslot.Key(a), false)
 	for i := range 1000 {
 		b := fmt.Sprintf("%sb%d", prefix, i)
-		if nb, _ := c.e.Pick(hashslot.Key(b), false, nil); nb != na {
+		if nb, _ := c.e.Pick(hashslot.Key(b), false); nb != na {
 			return a, b
 		}
 	}
@@ -140,8 +140,8 @@ func TestDoMultiFollowsMovedInOrder(t *testing.T) {
 	}}})
 	ctx := ctxT(t, 30*time.Second)
 	k, other := twoSlotKeys(t, c, "mv:")
-	owner, _ := c.e.Pick(hashslot.Key(k), false, nil)
-	wrong, _ := c.e.Pick(hashslot.Key(other), false, nil)
+	owner, _ := c.e.Pick(hashslot.Key(k), false)
+	wrong, _ := c.e.Pick(hashslot.Key(other), false)
 	c.Do(ctx, "DEL", k)
 	c.e.ApplyMoved(hashslot.Key(k), wrong.Addr()) // the client now believes wrong owns k's slot
 	var cmds []Command
@@ -158,7 +158,7 @@ func TestDoMultiFollowsMovedInOrder(t *testing.T) {
 			t.Fatalf("GET after INCR %d: %d, %v; want %d", i/2, n, err, want)
 		}
 	}
-	if n, _ := c.e.Pick(hashslot.Key(k), false, nil); n != owner {
+	if n, _ := c.e.Pick(hashslot.Key(k), false); n != owner {
 		t.Fatalf("the slot's owner was not corrected: %s, want %s", n.Addr(), owner.Addr())
 	}
 	if redirects != len(cmds) || attempts < len(cmds) {

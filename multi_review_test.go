@@ -47,7 +47,7 @@ func TestDoMultiReplicaReadKeepsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReplica(t, c, k, "old")
-	rn, err := c.e.Pick(hashslot.Key(k), true, nil)
+	rn, err := c.e.Pick(hashslot.Key(k), true)
 	if err != nil {
 		t.Fatal(err)
 	}

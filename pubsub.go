@@ -241,7 +241,7 @@ func (g *subGroup) run(ready chan<- error) {
 // connect dials the group's node and sends the subscription.
 func (g *subGroup) connect() (cluster.Conn, error) {
 	s := g.s
-	n, err := s.c.e.Pick(g.slot, false, nil)
+	n, err := s.c.e.Pick(g.slot, false)
 	if err != nil {
 		return nil, err
 	}

@@ -169,7 +169,7 @@ func TestDoMultiMigrationKeepsOrder(t *testing.T) {
 	for i := range keys {
 		c.Do(ctx, "DEL", key(i))
 	}
-	src0, _ := c.e.Pick(slot, false, nil)
+	src0, _ := c.e.Pick(slot, false)
 	var masters []*redistest.Node
 	for _, n := range cl.Nodes() {
 		if r, _ := n.Role(ctx); r == "master" {

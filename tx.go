@@ -119,7 +119,7 @@ func (tx *Tx) connect(ctx context.Context, target cluster.Node) error {
 	n := target
 	if n == nil {
 		var err error
-		if n, err = tx.c.e.Pick(tx.slot, false, nil); err != nil {
+		if n, err = tx.c.e.Pick(tx.slot, false); err != nil {
 			return err
 		}
 	}
@@ -141,7 +141,7 @@ func (tx *Tx) ready(ctx context.Context) error {
 		return errTxDone
 	}
 	if tx.cn != nil && tx.keyless && tx.slot >= 0 {
-		if n, err := tx.c.e.Pick(tx.slot, false, nil); err == nil && n != tx.n {
+		if n, err := tx.c.e.Pick(tx.slot, false); err == nil && n != tx.n {
 			tx.giveBack(ctx)
 		}
 		tx.keyless = false

@@ -27,7 +27,7 @@ func TestDoMultiWatchFailedTxNotRun(t *testing.T) {
 	a, b := tag+"a", tag+"b"
 	c.Do(ctx, "SET", a, "1")
 	c.Do(ctx, "DEL", b)
-	src, _ := c.e.Pick(slot, false, nil)
+	src, _ := c.e.Pick(slot, false)
 	srcNode := cl.NodeByAddr(src.Addr())
 	var dst *redistest.Node
 	for _, n := range cl.Nodes() {

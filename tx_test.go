@@ -115,7 +115,7 @@ func TestWatchFollowsMoved(t *testing.T) {
 	ctx := ctxT(t, 10*time.Second)
 	const k = "{txmoved}k"
 	slot := hashslot.Key(k)
-	owner, err := c.e.Pick(slot, false, nil)
+	owner, err := c.e.Pick(slot, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 // fanout sends a command to every primary (request policy all_shards) or every node
 // (all_nodes) at once and merges the replies per the command's response policy.
-func (c *Engine) fanout(ctx context.Context, info *command.Info, args []any) Reply {
+func (c *Engine) fanout(ctx context.Context, info *command.Info, args []any, tr *Trace) Reply {
 	targets := c.fanTargets(info)
 	bw, blocking := blockingWait(info, args) // WAIT: on dedicated connections, for as long as it asks
 	var cancel context.CancelFunc
@@ -30,6 +30,7 @@ func (c *Engine) fanout(ctx context.Context, info *command.Info, args []any) Rep
 		return Reply{err: err}
 	}
 	results := make([]Reply, len(targets))
+	traces := make([]Trace, len(targets))
 	var wg sync.WaitGroup
 	for i, tn := range targets {
 		wg.Add(1)
@@ -42,10 +43,11 @@ func (c *Engine) fanout(ctx context.Context, info *command.Info, args []any) Rep
 				results[i] = Reply{val: v, err: err}
 				return
 			}
-			results[i] = c.doNode(ctx, tn, own)
+			results[i] = c.doNode(ctx, tn, own, &traces[i])
 		}()
 	}
 	wg.Wait()
+	tr.addParts(traces)
 	return merge(info.Response, results)
 }
 
@@ -73,11 +75,12 @@ func (c *Engine) fanTargets(info *command.Info) []Node {
 }
 
 // doNode runs a command on one given node, retrying what the server asks to retry.
-func (c *Engine) doNode(ctx context.Context, n Node, args []any) Reply {
+func (c *Engine) doNode(ctx context.Context, n Node, args []any, tr *Trace) Reply {
 	w := conn.NewWaiter(ctx, time.Time{})
 	defer w.Release()
 	backoff := c.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
+		tr.Attempts, tr.node = attempt, n
 		v, err := execOn(n, &w, args)
 		if err != nil {
 			return Reply{err: err}

@@ -221,7 +221,7 @@ func (m *multiRun) add(i int, info *command.Info, slot int, args []any, whole bo
 		n = m.keyless
 	default:
 		readonly = readonly && m.replicaRead(slot) // the primary orders it among the writes
-		n, err = m.c.Pick(slot, readonly, nil)
+		n, err = m.c.Pick(slot, readonly)
 	}
 	if err != nil {
 		m.results[i] = Reply{err: err}
@@ -259,7 +259,7 @@ func (m *multiRun) flush() {
 				continue
 			}
 			readonly := p.info != nil && p.info.ReadOnly() && m.replicaRead(p.slot)
-			n, err := m.c.Pick(p.slot, readonly, nil)
+			n, err := m.c.Pick(p.slot, readonly)
 			if err != nil {
 				break // redone one by one, which reports it
 			}
@@ -329,27 +329,27 @@ func (m *multiRun) runBatches(parts []*part) {
 func (m *multiRun) account(w *conn.Waiter, p *part) {
 	if p.fan {
 		if p.redo {
-			*p.out = m.c.doNode(m.ctx, p.n, p.args)
+			var tr Trace
+			*p.out = m.c.doNode(m.ctx, p.n, p.args, &tr)
 			if m.mt != nil {
-				m.mt.Retried.Add(1)
+				m.mt.Retried.Add(int32(tr.Attempts)) // every try of the redo is one more
 			}
 		}
 		return
 	}
-	var tr Trace
-	tr.Attempts, tr.Redirects = 1+p.moves, p.moves // the pipelined tries
+	tr := Trace{Attempts: 1 + p.moves, Redirects: p.moves} // the pipelined tries
 	if p.redo {
-		one := Trace{primary: p.slot >= 0 && !m.replicaRead(p.slot)}
-		*p.out = m.c.doSlot(w, p.info, p.slot, p.args, &one)
-		tr.Attempts += one.Attempts
+		// Redone as Do would, resuming where the pipeline left it: its tries count
+		// against MaxAttempts, and a redirect it answered is followed first.
+		r := resume{tried: 1 + p.moves, last: *p.out}
+		if e := p.why; e != nil && (e.IsMoved() || e.IsAsk()) {
+			r.to, r.asking = m.c.NodeAt(ResolveAddr(e.Addr, p.n.Addr())), e.IsAsk()
+		}
+		one := Trace{primary: p.slot >= 0 && !m.replicaRead(p.slot), Attempts: tr.Attempts}
+		*p.out = m.c.doSlotFrom(w, p.info, p.slot, p.args, &one, r)
+		tr.Attempts = one.Attempts
 		tr.Redirects += one.Redirects
 		tr.Asks += one.Asks
-		if e := p.why; e != nil && (e.IsMoved() || e.IsAsk()) {
-			tr.Redirects++
-			if e.IsAsk() {
-				tr.Asks++
-			}
-		}
 	}
 	m.mt.add(&tr)
 }

@@ -70,10 +70,10 @@ func multiCases() []multiCase {
 			},
 			cmds: [][]any{{"GET", k1x}, {"GET", k1y}},
 			want: []replyCheck{value("v:" + k1x), value("v:" + k1y)},
-			// The single redo starts over at the slot's owner (an ASK is not remembered),
-			// which answers ASK again.
-			sent:  []string{p1 + ": GET " + k1x, p1 + ": GET " + k1x + " | GET " + k1y, p3 + ": ASKING | GET " + k1x},
-			trace: [3]int32{2, 2, 2},
+			// The single redo follows the ASK the pipeline got: ASKING + command on the
+			// importing node at once.
+			sent:  []string{p1 + ": GET " + k1x + " | GET " + k1y, p3 + ": ASKING | GET " + k1x},
+			trace: [3]int32{1, 1, 1},
 		},
 		{
 			name: "TRYAGAIN: redone on its own",

@@ -176,8 +176,6 @@ func TestReadFromPolicy(t *testing.T) {
 // its shard answers LOADING goes to the primary, as it does when the shard's only
 // replica is loading.
 func TestReadFromAllReplicasLoading(t *testing.T) {
-	t.Skip("defect: doSlot excludes only the last node that failed a read: with two replicas both LOADING, " +
-		"the read alternates r1, r1b, r1, r1b, r1 until MaxAttempts and fails with LOADING; the healthy primary is never tried")
 	fc := newFakeCluster(t)
 	cfg := testConfig(fc)
 	cfg.ReadFrom = ReadPreferReplica

@@ -36,6 +36,16 @@ func (t *Trace) NodeAddr() string {
 	return t.node.Addr()
 }
 
+// addParts sums the traces of a split or fanned-out command's parts into t: every
+// try beyond each part's first counts, as DoMulti counts its commands'.
+func (t *Trace) addParts(parts []Trace) {
+	for _, p := range parts {
+		t.Attempts += max(p.Attempts-1, 0)
+		t.Redirects += p.Redirects
+		t.Asks += p.Asks
+	}
+}
+
 // Do runs one command (args not empty) and returns its reply: routed by its keys'
 // slot, split or fanned out, redirected and retried within the call's deadline (the
 // earlier of ctx's and CommandTimeout; a blocking command's is ctx's). tr records what
@@ -56,9 +66,9 @@ func (c *Engine) Do(ctx context.Context, args []any, tr *Trace) Reply {
 		case info.ConnState != command.ConnNone:
 			return Reply{err: ConnStateErr(info)}
 		case info.FansOut():
-			return c.fanout(ctx, info, args)
+			return c.fanout(ctx, info, args, tr)
 		case info.Splittable():
-			if r, split := c.split(ctx, info, args); split {
+			if r, split := c.split(ctx, info, args, tr); split {
 				return r
 			}
 		}
@@ -148,29 +158,52 @@ func ArgString(a any) string {
 
 // doSlot runs a single-slot (or keyless, slot -1) command with redirects and retries.
 func (c *Engine) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any, tr *Trace) Reply {
+	return c.doSlotFrom(w, info, slot, args, tr, resume{})
+}
+
+// resume is where a command that DoMulti redoes after its pipelined tries starts: the
+// attempts those took (they count against MaxAttempts), their last reply, and the
+// redirect it answered (followed first).
+type resume struct {
+	tried  int
+	last   Reply
+	to     Node
+	asking bool
+}
+
+// doSlotFrom is doSlot resuming at r.
+func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args []any, tr *Trace, r resume) Reply {
 	readonly := info != nil && info.ReadOnly()
 	bw, blocking := blockingWait(info, args)
 	var (
-		target  Node // set by a redirect
-		asking  bool
-		exclude Node  // a node that just failed a read
-		first   error // the first transport failure: the most telling cause
-		last    Reply
+		target  = r.to // set by a redirect
+		asking  = r.asking
+		ex      excluded // the nodes that failed a read
+		first   error    // the first transport failure: the most telling cause
+		last    = r.last
 		backoff = c.cfg.RetryBackoff
 	)
 	var prev Node // the node of the previous attempt
-	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
+	if r.tried >= c.cfg.MaxAttempts {
+		return last
+	}
+	for attempt := 1 + r.tried; attempt <= c.cfg.MaxAttempts; attempt++ {
 		if attempt > 1 && w.Done() { // no new attempt once the deadline has passed
 			return Reply{err: w.DeadlineErr(unfinished(prev, target, first, last))}
 		}
 		n := target
 		if n == nil {
 			var err error
-			if n, err = c.Pick(slot, readonly && !tr.primary, exclude); err != nil {
+			if n, err = c.pick(slot, readonly && !tr.primary, &ex); err != nil {
 				if first != nil {
 					return Reply{err: first}
 				}
 				return Reply{err: err}
+			}
+		} else { // following a redirect
+			tr.Redirects++
+			if asking {
+				tr.Asks++
 			}
 		}
 		tr.node, tr.Attempts, prev = n, attempt, n
@@ -214,7 +247,7 @@ func (c *Engine) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 			if ne.Down && !readonly {
 				return last // known down: fail fast with the cause
 			}
-			exclude = n // reads may go to another node of the shard
+			ex.add(n) // reads may go to another node of the shard
 			continue
 		}
 
@@ -223,19 +256,16 @@ func (c *Engine) doSlot(w *conn.Waiter, info *command.Info, slot int, args []any
 			case e.IsMoved():
 				addr := ResolveAddr(e.Addr, n.Addr())
 				c.ApplyMoved(e.Slot, addr)
-				tr.Redirects++
 				target = c.NodeAt(addr)
 				last = Reply{val: v}
 				continue
 			case e.IsAsk():
 				c.ask.Add(1)
-				tr.Redirects++
-				tr.Asks++
 				target, asking = c.NodeAt(ResolveAddr(e.Addr, n.Addr())), true
 				last = Reply{val: v}
 				continue
 			case e.Code == "LOADING" && readonly && c.cfg.ReadFrom != ReadPrimary && attempt < c.cfg.MaxAttempts:
-				exclude = n // a replica still loading its data: read elsewhere now
+				ex.add(n) // a replica still loading its data: read elsewhere now
 				last = Reply{val: v}
 				continue
 			case e.IsRetryable():
@@ -340,11 +370,15 @@ func (e errNoReplica) Error() string {
 	return fmt.Sprintf("redline: no healthy replica serves slot %d (ReadFrom: replica-only)", int(e))
 }
 
-// Pick chooses the node for a slot (-1: keyless) per ReadFrom, skipping exclude.
-func (c *Engine) Pick(slot int, readonly bool, exclude Node) (Node, error) {
+// Pick chooses the node for a slot (-1: keyless) per ReadFrom, preferring nodes not
+// known to be down.
+func (c *Engine) Pick(slot int, readonly bool) (Node, error) { return c.pick(slot, readonly, nil) }
+
+// pick is Pick skipping the nodes in ex (nil: none).
+func (c *Engine) pick(slot int, readonly bool, ex *excluded) (Node, error) {
 	t := c.topo.Load()
 	if slot < 0 {
-		return c.anyPrimary(exclude), nil
+		return c.anyPrimary(ex), nil
 	}
 	s := t.Slot(slot)
 	if s == nil {
@@ -359,7 +393,7 @@ func (c *Engine) Pick(slot int, readonly bool, exclude Node) (Node, error) {
 	// whose replication offset is 0 that way (a fresh, idle cluster); one that really is
 	// loading answers LOADING and the read moves on (see doSlot).
 	usable := func(n Node, r *topology.Node) bool {
-		return n != exclude && n.State() != StateDown && !r.Failed()
+		return !ex.has(n) && n.State() != StateDown && !r.Failed()
 	}
 	switch c.cfg.ReadFrom {
 	case ReadPreferReplica, ReadReplicaOnly:
@@ -380,7 +414,7 @@ func (c *Engine) Pick(slot int, readonly bool, exclude Node) (Node, error) {
 		return primary, nil
 	default: // ReadNearest
 		best, bestLat := primary, time.Duration(1<<62)
-		if primary != exclude && primary.State() != StateDown {
+		if !ex.has(primary) && primary.State() != StateDown {
 			bestLat = primary.Latency()
 		}
 		for _, r := range s.Replicas {
@@ -395,7 +429,7 @@ func (c *Engine) Pick(slot int, readonly bool, exclude Node) (Node, error) {
 }
 
 // anyPrimary returns a random primary, preferring nodes not known to be down.
-func (c *Engine) anyPrimary(exclude Node) Node {
+func (c *Engine) anyPrimary(ex *excluded) Node {
 	ps := c.topo.Load().Primaries()
 	if len(ps) == 0 {
 		return c.NodeAt(c.cfg.Addrs[randN(len(c.cfg.Addrs))])
@@ -403,11 +437,39 @@ func (c *Engine) anyPrimary(exclude Node) Node {
 	start := randN(len(ps))
 	for i := range ps {
 		n := c.NodeAt(ps[(start+i)%len(ps)].Addr)
-		if n != exclude && n.State() != StateDown {
+		if !ex.has(n) && n.State() != StateDown {
 			return n
 		}
 	}
 	return c.NodeAt(ps[start].Addr)
+}
+
+// excluded is the set of nodes a call avoids: those that failed its read (a shard's
+// nodes at most, so a few; beyond its capacity the oldest is forgotten).
+type excluded struct {
+	ns [4]Node
+	n  int // nodes added
+}
+
+// add excludes n.
+func (x *excluded) add(n Node) {
+	if !x.has(n) {
+		x.ns[x.n%len(x.ns)] = n
+		x.n++
+	}
+}
+
+// has reports whether n is excluded (never, for a nil set).
+func (x *excluded) has(n Node) bool {
+	if x == nil {
+		return false
+	}
+	for i := range min(x.n, len(x.ns)) {
+		if x.ns[i] == n {
+			return true
+		}
+	}
+	return false
 }
 
 // DeriveCtx returns a context ending at the call's deadline, for work spread over

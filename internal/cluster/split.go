@@ -73,7 +73,7 @@ func splitPlan(info *command.Info, args []any) ([]*splitGroup, bool, error) {
 // slot (see splitPlan), sent in parallel, each redirected on its own, merged in the
 // caller's key order. It reports false when the command is not split (it then goes as
 // it is).
-func (c *Engine) split(ctx context.Context, info *command.Info, args []any) (Reply, bool) {
+func (c *Engine) split(ctx context.Context, info *command.Info, args []any, tr *Trace) (Reply, bool) {
 	groups, ok, err := splitPlan(info, args)
 	if err != nil {
 		return Reply{err: err}, true
@@ -84,6 +84,7 @@ func (c *Engine) split(ctx context.Context, info *command.Info, args []any) (Rep
 	ctx, cancel := c.DeriveCtx(ctx)
 	defer cancel()
 	results := make([]Reply, len(groups))
+	traces := make([]Trace, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
 		wg.Add(1)
@@ -91,11 +92,11 @@ func (c *Engine) split(ctx context.Context, info *command.Info, args []any) (Rep
 			defer wg.Done()
 			w := conn.NewWaiter(ctx, time.Time{})
 			defer w.Release()
-			var tr Trace
-			results[i] = c.doSlot(&w, info, g.slot, g.args, &tr)
+			results[i] = c.doSlot(&w, info, g.slot, g.args, &traces[i])
 		}()
 	}
 	wg.Wait()
+	tr.addParts(traces)
 	return mergeSplit(info, groups, results), true
 }
 

@@ -111,7 +111,7 @@ func (c *Engine) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 	for attempt := 1; ; attempt++ {
 		n := target
 		if n == nil {
-			if n, err = c.Pick(slot, false, nil); err != nil {
+			if n, err = c.Pick(slot, false); err != nil {
 				return nil, err
 			}
 		}
