@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"context"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -116,5 +117,21 @@ func TestKeyOnAndShared(t *testing.T) {
 	r := topo.ReplicasOf(topo.Masters()[0].ID)[0].Node
 	if k, err := topo.KeyOn(r, "q"); err == nil {
 		t.Fatalf("KeyOn found %q on a replica", k)
+	}
+}
+
+func TestBounded(t *testing.T) {
+	ctx, cancel := bounded(context.Background())
+	defer cancel()
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > DefaultWait || time.Until(dl) < DefaultWait-time.Second {
+		t.Fatalf("a context without a deadline got %v (ok %v), want DefaultWait", time.Until(dl), ok)
+	}
+	want := time.Now().Add(time.Hour)
+	parent, pcancel := context.WithDeadline(context.Background(), want)
+	defer pcancel()
+	ctx2, cancel2 := bounded(parent)
+	defer cancel2()
+	if dl, _ := ctx2.Deadline(); !dl.Equal(want) {
+		t.Fatalf("a context's own deadline was changed: %v, want %v", dl, want)
 	}
 }
