@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/command"
+	"github.com/redline-go/redline/internal/testkit"
 )
 
 // TestBlockingWaitOutlivesCommandTimeout: a worker's BLPOP q 0 waits for its element
@@ -44,7 +45,7 @@ func TestBlockingWaitOutlivesCommandTimeout(t *testing.T) {
 	start = time.Now()
 	_, err = c.Do(ctx, "BLPOP", key, 1).Strings()
 	el = time.Since(start)
-	if !errors.Is(err, Nil) || el < 950*time.Millisecond || el > 1200*time.Millisecond+slack() {
+	if !errors.Is(err, Nil) || el < 950*time.Millisecond || el > 1200*time.Millisecond+testkit.Slack() {
 		t.Fatalf("BLPOP %s 1 with CommandTimeout 200ms: %v after %v, want Nil after about 1s", key, err, el)
 	}
 
@@ -52,7 +53,7 @@ func TestBlockingWaitOutlivesCommandTimeout(t *testing.T) {
 	start = time.Now()
 	_, err = c.Do(ctx, "XREAD", "COUNT", 1, "BLOCK", 500, "STREAMS", "blocking:stream", "$").Strings()
 	el = time.Since(start)
-	if !errors.Is(err, Nil) || el < 450*time.Millisecond || el > 700*time.Millisecond+slack() {
+	if !errors.Is(err, Nil) || el < 450*time.Millisecond || el > 700*time.Millisecond+testkit.Slack() {
 		t.Fatalf("XREAD BLOCK 500 with CommandTimeout 200ms: %v after %v, want Nil after about 500ms", err, el)
 	}
 }
@@ -112,7 +113,7 @@ func blockingCancel(t *testing.T, proto int) {
 			if late := returned.Sub(canceledAt); late > maxLate {
 				maxLate = late
 			}
-			if late := returned.Sub(canceledAt); late > 50*time.Millisecond+slack() {
+			if late := returned.Sub(canceledAt); late > 50*time.Millisecond+testkit.Slack() {
 				slow++
 				t.Errorf("trial %d: returned %v after the cancellation: %v", i, late, err)
 			}
@@ -130,7 +131,7 @@ func blockingCancel(t *testing.T, proto int) {
 	if lost := trials - popped - left; lost != 0 {
 		t.Errorf("%d of %d elements lost: pushed at the cancellation, taken for a caller that had left", lost, trials)
 	}
-	figure(t, "BLPOP 0 canceled while an element is pushed, %d trials: %d returned, %d left in the list, %d lost; %d canceled, at most %v after the cancellation",
+	testkit.Figure(t, "BLPOP 0 canceled while an element is pushed, %d trials: %d returned, %d left in the list, %d lost; %d canceled, at most %v after the cancellation",
 		trials, popped, left, trials-popped-left, canceled, maxLate.Round(10*time.Microsecond))
 }
 
@@ -217,7 +218,7 @@ func TestBlockingWaitCommand(t *testing.T) {
 		t.Errorf("GET took %v while a WAIT waited", el)
 	}
 	a := <-got
-	if a.err != nil || a.n < 0 || a.el < 280*time.Millisecond || a.el > 500*time.Millisecond+slack() {
+	if a.err != nil || a.n < 0 || a.el < 280*time.Millisecond || a.el > 500*time.Millisecond+testkit.Slack() {
 		t.Fatalf("WAIT 5 300 with CommandTimeout 100ms: %d %v after %v, want a count after about 300ms", a.n, a.err, a.el)
 	}
 }
@@ -242,7 +243,7 @@ func TestBlockingEndsAtClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("BLPOP 0 still waiting 10s after Close")
 	}
-	if el := time.Since(closed); !errors.Is(err, ErrClosed) || el > 100*time.Millisecond+slack() {
+	if el := time.Since(closed); !errors.Is(err, ErrClosed) || el > 100*time.Millisecond+testkit.Slack() {
 		t.Fatalf("BLPOP 0 at Close: %v after %v, want ErrClosed at once", err, el)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline/internal/testkit"
 )
 
 // TestCloseBesideEverything closes clients while goroutines Subscribe, Watch, Do,
@@ -18,7 +20,7 @@ import (
 func TestCloseBesideEverything(t *testing.T) {
 	cl := plain(t)
 	before := runtime.NumGoroutine()
-	rounds := soakOr(30, 300)
+	rounds := testkit.SoakOr(30, 300)
 	var slowest time.Duration
 	for round := range rounds {
 		c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: cl.Addrs(), CommandTimeout: 2 * time.Second})

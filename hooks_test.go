@@ -114,7 +114,7 @@ func TestHooks(t *testing.T) {
 	log.mu.Unlock()
 
 	// A command: its node, slot and attempts.
-	kb := keyOn(t, cl, b, "hook")
+	kb := cl.KeyOn(t, b, "hook")
 	sb := hashslot.Key(kb)
 	if err := c.Do(ctx, "SET", kb, "v").Err(); err != nil {
 		t.Fatal(err)

@@ -26,8 +26,8 @@ func TestReplicaReadsFollowFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	master := cl.Node(0)
-	replica := replicaOf(t, topo, master)
-	key := keyOnNode(t, topo, master, "rf")
+	replica := topo.ReplicasOf(master.ID())[0].Node
+	key := topo.KeyOn(t, master, "rf")
 	if err := c.Do(ctx, "GET", key).Err(); err != nil && err != Nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestReplicaReadsFollowKilledPrimary(t *testing.T) {
 		t.Fatal(err)
 	}
 	master := cl.Node(0)
-	key := keyOnNode(t, topo, master, "rk")
+	key := topo.KeyOn(t, master, "rk")
 	var replicas []string
 	for _, r := range topo.ReplicasOf(master.ID()) {
 		replicas = append(replicas, r.Node.Addr())

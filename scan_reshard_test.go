@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -410,7 +411,7 @@ func TestScanDeadlineOnFaultyNode(t *testing.T) {
 		if err := it.Err(); err == nil || !errors.As(err, &ne) || ne.Addr != faulty.Addr() {
 			t.Errorf("%v: scan ended with %v after %d keys, want an error naming %s", mode, err, n, faulty.Addr())
 		}
-		if el > deadline+deadlineSlack+50*time.Millisecond {
+		if el > deadline+testkit.DeadlineSlack+50*time.Millisecond {
 			t.Errorf("%v: Next returned %v after a %v deadline", mode, el, deadline)
 		}
 		t.Logf("%v: %d of %d keys, then after %v: %v", mode, n, len(want), el.Round(time.Millisecond), it.Err())

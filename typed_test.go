@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/testkit"
 )
 
 // Integration tests of the typed command methods (commands_gen.go): at least one real
@@ -390,7 +391,7 @@ func TestTypedLists(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &de) {
 			t.Fatalf("BLPop with a 100ms deadline: %v", err)
 		}
-		if elapsed < 90*time.Millisecond || elapsed > 100*time.Millisecond+slack() {
+		if elapsed < 90*time.Millisecond || elapsed > 100*time.Millisecond+testkit.Slack() {
 			t.Fatalf("BLPop with a 100ms deadline returned after %v", elapsed)
 		}
 		// CommandTimeout does not bound the server's own wait: a 1h wait ends at the
@@ -401,13 +402,13 @@ func TestTypedLists(t *testing.T) {
 		start = time.Now()
 		_, _, err = quick.BRPop(short2, time.Hour, p+"never2")
 		elapsed = time.Since(start)
-		if !errors.Is(err, context.DeadlineExceeded) || elapsed < 390*time.Millisecond || elapsed > 400*time.Millisecond+slack() {
+		if !errors.Is(err, context.DeadlineExceeded) || elapsed < 390*time.Millisecond || elapsed > 400*time.Millisecond+testkit.Slack() {
 			t.Fatalf("BRPop 1h with a 200ms CommandTimeout and a 400ms deadline: %v after %v", err, elapsed)
 		}
 		start = time.Now()
 		_, _, err = quick.BRPop(ctx, 300*time.Millisecond, p+"never3")
 		elapsed = time.Since(start)
-		if !errors.Is(err, Nil) || elapsed < 290*time.Millisecond || elapsed > 400*time.Millisecond+slack() { // the server checks timeouts every 100ms
+		if !errors.Is(err, Nil) || elapsed < 290*time.Millisecond || elapsed > 400*time.Millisecond+testkit.Slack() { // the server checks timeouts every 100ms
 			t.Fatalf("BRPop 300ms with a 200ms CommandTimeout: %v after %v, want Nil at 300ms", err, elapsed)
 		}
 

@@ -115,7 +115,7 @@ func TestKeyOnAndShared(t *testing.T) {
 		}
 	}
 	r := topo.ReplicasOf(topo.Masters()[0].ID)[0].Node
-	if k, err := topo.KeyOn(r, "q"); err == nil {
+	if k := topo.KeyOn(&fakeTB{}, r, "q"); k != "" {
 		t.Fatalf("KeyOn found %q on a replica", k)
 	}
 }

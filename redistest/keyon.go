@@ -2,7 +2,6 @@ package redistest
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -15,15 +14,17 @@ import (
 const keyOnTries = 200_000
 
 // KeyOn returns the first key of the form prefix:0, prefix:1, … whose slot node n
-// serves in t, or an error when n serves no slot in t.
-func (t *Topology) KeyOn(n *Node, prefix string) (string, error) {
+// serves in t, failing tb when n serves no slot in t.
+func (t *Topology) KeyOn(tb testing.TB, n *Node, prefix string) string {
+	tb.Helper()
 	for i := range keyOnTries {
 		k := prefix + ":" + strconv.Itoa(i)
 		if o := t.Owner(hashslot.Key(k)); o != nil && o.Node == n {
-			return k, nil
+			return k
 		}
 	}
-	return "", fmt.Errorf("redistest: no key with prefix %q on %v (does it serve a slot?)", prefix, n)
+	tb.Fatalf("redistest: no key with prefix %q on %v (does it serve a slot?)", prefix, n)
+	return ""
 }
 
 // KeyOn returns a key of the form prefix:i whose slot node n serves now (it reads the
@@ -36,11 +37,7 @@ func (c *Cluster) KeyOn(tb testing.TB, n *Node, prefix string) string {
 	if err != nil {
 		tb.Fatalf("redistest: KeyOn: %v", err)
 	}
-	k, err := topo.KeyOn(n, prefix)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
+	return topo.KeyOn(tb, n, prefix)
 }
 
 // KeyOn returns the first key of the form prefix:0, prefix:1, … whose slot master m
