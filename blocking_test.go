@@ -20,7 +20,7 @@ func TestBlockingWaitOutlivesCommandTimeout(t *testing.T) {
 	t.Parallel()
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{CommandTimeout: 200 * time.Millisecond})
-	ctx := ctxT(t, 20*time.Second)
+	ctx := t.Context()
 	key := "blocking:outlive"
 	c.Do(ctx, "DEL", key)
 
@@ -73,7 +73,7 @@ func blockingCancel(t *testing.T, proto int) {
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{Protocol: proto})
 	pusher := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, time.Minute)
+	ctx := t.Context()
 	const trials = 40
 	var popped, left, canceled, slow int
 	var maxLate time.Duration
@@ -194,7 +194,7 @@ func isHealthErr(err error) bool {
 func TestBlockingWaitCommand(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{CommandTimeout: 100 * time.Millisecond})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	if err := c.Do(ctx, "SET", "blocking:wait", "v").Err(); err != nil { // shared connections up
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestBlockingEndsAtClose(t *testing.T) {
 	t.Parallel()
 	cl := plain(t)
 	o := Options{Addrs: cl.Addrs(), TLSConfig: cl.TLSConfig()}
-	c, err := NewClient(ctxT(t, 10*time.Second), o)
+	c, err := NewClient(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

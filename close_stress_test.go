@@ -23,7 +23,7 @@ func TestCloseBesideEverything(t *testing.T) {
 	rounds := testkit.SoakOr(30, 300)
 	var slowest time.Duration
 	for round := range rounds {
-		c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: cl.Addrs(), CommandTimeout: 2 * time.Second})
+		c, err := NewClient(t.Context(), Options{Addrs: cl.Addrs(), CommandTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,7 @@ import (
 func TestTransactions(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	c.Do(ctx, "DEL", "{tx}a", "{tx}b")
 	// Commit: a read under WATCH, then MULTI/EXEC.
 	err := c.Watch(ctx, func(tx *Tx) error {
@@ -74,7 +74,7 @@ func TestTransactions(t *testing.T) {
 
 func TestScriptFallsBackAfterFlush(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	s := NewScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
 	c.Do(ctx, "DEL", "script:n")
 	if n, err := s.Run(ctx, c, []string{"script:n"}, 5).Int64(); err != nil || n != 5 {
@@ -98,7 +98,7 @@ func TestScriptFallsBackAfterFlush(t *testing.T) {
 func TestScanEveryKeyOnce(t *testing.T) {
 	// Not parallel: it counts the whole keyspace's matching keys.
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	const n = 10000
 	for start := 0; start < n; start += 1000 {
 		args := []any{"MSET"}
@@ -162,11 +162,11 @@ func TestBlockingCommandsHonorDeadline(t *testing.T) {
 	var bErr error
 	go func() {
 		defer wg.Done()
-		got, bErr = c.Do(ctxT(t, 3*time.Second), "BLPOP", "block:served", 2).Strings()
+		got, bErr = c.Do(t.Context(), "BLPOP", "block:served", 2).Strings()
 	}()
 	time.Sleep(50 * time.Millisecond)
 	start := time.Now()
-	if err := c.Do(ctxT(t, time.Second), "RPUSH", "block:served", "x").Err(); err != nil {
+	if err := c.Do(t.Context(), "RPUSH", "block:served", "x").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if el := time.Since(start); el > 100*time.Millisecond {

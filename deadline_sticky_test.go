@@ -19,12 +19,12 @@ import (
 func TestDeadlineAfterSlowCommandLookup(t *testing.T) {
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{CommandTimeout: 100 * time.Millisecond})
-	if err := c.Do(ctxT(t, 5*time.Second), "DBSIZE").Err(); err != nil { // connects every primary
+	if err := c.Do(t.Context(), "DBSIZE").Err(); err != nil { // connects every primary
 		t.Fatal(err)
 	}
 	var primaries []*redistest.Node
 	for _, n := range cl.Nodes() {
-		if role, err := n.Role(ctxT(t, time.Second)); err == nil && role == "master" {
+		if role, err := n.Role(t.Context()); err == nil && role == "master" {
 			primaries = append(primaries, n)
 		}
 	}

@@ -31,7 +31,7 @@ func twoSlotKeys(t *testing.T, c *Client, prefix string) (string, string) {
 // of 300 runs).
 func TestDoMultiKeepsOrder(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	a, b := twoSlotKeys(t, c, "ord:")
 	for run := range 100 {
 		val := fmt.Sprintf("new%d", run)
@@ -80,7 +80,7 @@ func TestDoMultiKeepsOrder(t *testing.T) {
 // (issue 16 item 1).
 func TestDoMultiBlockingCommand(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	q := "blk:{q}"
 	c.Do(ctx, "DEL", q)
 	var wg sync.WaitGroup
@@ -118,7 +118,7 @@ func TestDoMultiBlockingCommand(t *testing.T) {
 // wrote before it goes to the primary and sees the write.
 func TestDoMultiReadsItsWrites(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{ReadFrom: ReadPreferReplica})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	for i := range 50 {
 		k, v := fmt.Sprintf("ryw:%d", i%7), fmt.Sprint(i)
 		rs := c.DoMulti(ctx, Cmd("SET", k, v), Cmd("GET", k))
@@ -138,7 +138,7 @@ func TestDoMultiFollowsMovedInOrder(t *testing.T) {
 			redirects, attempts = e.Redirects, e.Attempts
 		}
 	}}})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	k, other := twoSlotKeys(t, c, "mv:")
 	owner, _ := c.pick(hashslot.Key(k), false, nil)
 	wrong, _ := c.pick(hashslot.Key(other), false, nil)

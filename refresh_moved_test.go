@@ -1,6 +1,7 @@
 package redline
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -14,7 +15,9 @@ func TestRefreshKeepsNewerMoved(t *testing.T) {
 	c := newTestClient(t, cl, Options{RefreshInterval: -1, RefreshMinInterval: time.Hour})
 	base := c.topo.Load()
 	// The refresh's answer: fetched now, before the move below.
-	view, err := c.fetchTopology(ctxT(t, 5*time.Second), c.node(base.Primaries()[0].Addr))
+	fctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	view, err := c.fetchTopology(fctx, c.node(base.Primaries()[0].Addr))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestReplicaReadsFollowFailover(t *testing.T) {
 	c := newTestClient(t, cl, Options{ReadFrom: ReadReplicaOnly, Hooks: Hooks{
 		AfterCommand: func(ctx context.Context, e CommandEnd) { last.Store(e.Node) },
 	}})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestReplicaReadsFollowKilledPrimary(t *testing.T) {
 	c := newTestClient(t, cl, Options{ReadFrom: ReadReplicaOnly, Hooks: Hooks{
 		AfterCommand: func(ctx context.Context, e CommandEnd) { last.Store(e.Node) },
 	}})
-	ctx := ctxT(t, 90*time.Second)
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func TestRouterDifferential(t *testing.T) {
 	cl := redistest.Run(t, redistest.Config{Masters: 3, ReplicasPerMaster: 1})
 	const callTimeout, batchTimeout = time.Second, 2 * time.Second
 	c := newTestClient(t, cl, Options{CommandTimeout: batchTimeout, DialTimeout: 500 * time.Millisecond, RefreshMinInterval: 100 * time.Millisecond})
-	ctx := ctxT(t, 10*time.Minute)
+	ctx := t.Context()
 	keys := newDiffKeys()
 
 	stop := make(chan struct{})

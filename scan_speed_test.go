@@ -18,7 +18,7 @@ func TestScanSpeed(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
 	cl := scanCluster(t)
-	ctx := ctxT(t, 5*time.Minute)
+	ctx := t.Context()
 	c := newTestClient(t, cl, Options{})
 	const n = 100_000
 	keys := make([]string, n)

@@ -78,7 +78,7 @@ func otherSlot(key string) string {
 func TestTypedStrings(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		k := p + "s"
 		c.Del(ctx, k)
 		_, err := c.Get(ctx, k)
@@ -171,7 +171,7 @@ func TestTypedStrings(t *testing.T) {
 func TestTypedKeys(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	p := "typed:{keys}:"
 	k, k2 := p+"a", p+"b"
 	c.Del(ctx, k, k2, p+"copy")
@@ -254,7 +254,7 @@ func TestTypedKeys(t *testing.T) {
 func TestTypedHashes(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		h := p + "h"
 		c.Del(ctx, h)
 		m, err := c.HGetAll(ctx, h)
@@ -311,7 +311,7 @@ func TestTypedHashes(t *testing.T) {
 func TestTypedLists(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		l, l2 := p+"l", p+"l2"
 		c.Del(ctx, l, l2)
 		_, err := c.LPop(ctx, l)
