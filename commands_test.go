@@ -139,7 +139,9 @@ func TestScanEveryKeyOnce(t *testing.T) {
 
 func TestBlockingCommandsHonorDeadline(t *testing.T) {
 	t.Parallel()
-	c := newTestClient(t, plain(t), Options{})
+	cl := plain(t)
+	const name = "TestBlockingCommandsHonorDeadline" // to find its BLPOP blocked on the server
+	c := newTestClient(t, cl, Options{ClientName: name})
 	for _, args := range [][]any{
 		{"BLPOP", "block:list", 5},
 		{"BZPOPMIN", "block:zset", 5},
@@ -164,7 +166,7 @@ func TestBlockingCommandsHonorDeadline(t *testing.T) {
 		defer wg.Done()
 		got, bErr = c.Do(t.Context(), "BLPOP", "block:served", 2).Strings()
 	}()
-	time.Sleep(50 * time.Millisecond)
+	cl.WaitBlocked(t, name, 5*time.Second) // the push below meets a waiting BLPOP
 	start := time.Now()
 	if err := c.Do(t.Context(), "RPUSH", "block:served", "x").Err(); err != nil {
 		t.Fatal(err)

@@ -23,10 +23,17 @@ func forProtocols(t *testing.T, fn func(t *testing.T, c *Client, prefix string))
 	for _, proto := range []int{3, 2} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			t.Parallel()
-			c := newTestClient(t, plain(t), Options{Protocol: proto})
+			// Named, so that a test can see its blocking calls wait on the server.
+			c := newTestClient(t, plain(t), Options{Protocol: proto, ClientName: clientName(t)})
 			fn(t, c, fmt.Sprintf("typed:{%s}:", t.Name()))
 		})
 	}
+}
+
+// clientName is the client name forProtocols gives t's client: its name without the
+// characters a client name may not hold.
+func clientName(t *testing.T) string {
+	return strings.NewReplacer(" ", "_", "\n", "_").Replace(t.Name())
 }
 
 // check fails the test at once on an error.
@@ -371,7 +378,7 @@ func TestTypedLists(t *testing.T) {
 			_, v, err := c.BRPop(ctx, 5*time.Second, l)
 			got <- fmt.Sprintf("%s %v", v, err)
 		}()
-		time.Sleep(50 * time.Millisecond)
+		plain(t).WaitBlocked(t, clientName(t), 5*time.Second) // the push meets a waiting BRPOP
 		c.RPush(ctx, l, "late")
 		if s := <-got; s != "late <nil>" {
 			t.Fatalf("BRPop of an element pushed while waiting: %s", s)

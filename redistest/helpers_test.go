@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/resp"
 )
 
 func TestPoll(t *testing.T) {
@@ -133,5 +134,49 @@ func TestBounded(t *testing.T) {
 	defer cancel2()
 	if dl, _ := ctx2.Deadline(); !dl.Equal(want) {
 		t.Fatalf("a context's own deadline was changed: %v, want %v", dl, want)
+	}
+}
+
+func TestWaitBlocked(t *testing.T) {
+	c := plainCluster(t)
+	n := c.Node(0)
+	if _, err := n.Blocked(t.Context(), ""); err == nil {
+		t.Fatal("Blocked without a name: no error")
+	}
+	name := "redistest-blocked-probe"
+	if b, err := n.Blocked(t.Context(), name); err != nil || b {
+		t.Fatalf("Blocked before any client: %v %v", b, err)
+	}
+	rc, err := dialRaw(n.ServerAddr(), c.TLSConfig(), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	rc.SetDeadline(time.Now().Add(10 * time.Second))
+	// A slot-free key would do: BLPOP checks the slot, so use one n serves.
+	key := c.KeyOn(t, n, "blocked")
+	if _, err := rc.Write(resp.AppendCommandStrings(nil, "CLIENT", "SETNAME", name)); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rc.rd.ReadValue(); err != nil || string(v.Str) != "OK" {
+		t.Fatalf("SETNAME: %v %v", v, err)
+	}
+	if _, err := rc.Write(resp.AppendCommandStrings(nil, "BLPOP", key, "5")); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitBlocked(t, name, 5*time.Second)
+	if b, err := n.Blocked(t.Context(), name); err != nil || !b {
+		t.Fatalf("Blocked while BLPOP waits: %v %v", b, err)
+	}
+	if _, err := n.Do(t.Context(), "RPUSH", key, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rc.rd.ReadValue(); err != nil || len(v.Elems) != 2 {
+		t.Fatalf("BLPOP: %v %v", v, err)
+	}
+	ft := &fakeTB{}
+	c.WaitBlocked(ft, name, 50*time.Millisecond)
+	if !strings.Contains(ft.failed, "no client named") {
+		t.Fatalf("WaitBlocked with nothing blocked: %q", ft.failed)
 	}
 }
