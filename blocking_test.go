@@ -193,7 +193,8 @@ func isHealthErr(err error) bool {
 // no other call meanwhile.
 func TestBlockingWaitCommand(t *testing.T) {
 	t.Parallel()
-	c := newTestClient(t, plain(t), Options{CommandTimeout: 100 * time.Millisecond})
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{CommandTimeout: 100 * time.Millisecond, ClientName: t.Name()})
 	ctx := t.Context()
 	if err := c.Do(ctx, "SET", "blocking:wait", "v").Err(); err != nil { // shared connections up
 		t.Fatal(err)
@@ -209,7 +210,7 @@ func TestBlockingWaitCommand(t *testing.T) {
 		n, err := c.Do(ctx, "WAIT", 5, 300).Int64() // more replicas than there are: waits 300ms
 		got <- answer{n, err, time.Since(start)}
 	}()
-	time.Sleep(50 * time.Millisecond)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // the GET below runs beside a waiting WAIT
 	start := time.Now()
 	if err := c.Do(ctx, "GET", "blocking:wait").Err(); err != nil {
 		t.Fatal(err)
@@ -228,14 +229,14 @@ func TestBlockingWaitCommand(t *testing.T) {
 func TestBlockingEndsAtClose(t *testing.T) {
 	t.Parallel()
 	cl := plain(t)
-	o := Options{Addrs: cl.Addrs(), TLSConfig: cl.TLSConfig()}
+	o := Options{Addrs: cl.Addrs(), TLSConfig: cl.TLSConfig(), ClientName: t.Name()}
 	c, err := NewClient(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- c.Do(context.Background(), "BLPOP", "blocking:close", 0).Err() }()
-	time.Sleep(200 * time.Millisecond)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // Close meets a waiting BLPOP
 	closed := time.Now()
 	c.Close()
 	select {

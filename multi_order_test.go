@@ -79,7 +79,8 @@ func TestDoMultiKeepsOrder(t *testing.T) {
 // node's shared connection, and is a barrier: it sees what the commands before it did
 // (issue 16 item 1).
 func TestDoMultiBlockingCommand(t *testing.T) {
-	c := newTestClient(t, plain(t), Options{})
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{ClientName: t.Name()})
 	ctx := t.Context()
 	q := "blk:{q}"
 	c.Do(ctx, "DEL", q)
@@ -91,7 +92,7 @@ func TestDoMultiBlockingCommand(t *testing.T) {
 		defer wg.Done()
 		rs = c.DoMulti(ctx, Cmd("BLPOP", q, "2"))
 	}()
-	time.Sleep(100 * time.Millisecond) // let the BLPOP reach the server (a lower bound only)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // the GETs below run beside a waiting BLPOP
 	for i := range 20 {
 		t0 := time.Now()
 		if err := c.Do(ctx, "GET", fmt.Sprintf("{q}other%d", i)).Err(); err != nil && !errors.Is(err, Nil) {

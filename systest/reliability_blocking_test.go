@@ -92,7 +92,7 @@ func TestReliabilityBlockingPopLosesNothing(t *testing.T) {
 func TestReliabilityBlockingAskDedicated(t *testing.T) {
 	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 2, NoProxy: true})
-	c := newTestClient(t, cl, redline.Options{ReplyTimeout: 500 * time.Millisecond})
+	c := newTestClient(t, cl, redline.Options{ReplyTimeout: 500 * time.Millisecond, ClientName: t.Name()})
 	pusher := newTestClient(t, cl, redline.Options{})
 	ctx := t.Context()
 	src, dst := cl.Node(0), cl.Node(1)
@@ -119,7 +119,7 @@ func TestReliabilityBlockingAskDedicated(t *testing.T) {
 		vals, err := c.Do(ctx, "BLPOP", key, 3).Strings()
 		got <- answer{vals, err}
 	}()
-	time.Sleep(200 * time.Millisecond) // the BLPOP waits on the target
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // the BLPOP waits on the target
 	var worst time.Duration
 	for range 5 {
 		start := time.Now()
