@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/testkit"
+	"github.com/redline-go/redline/redistest"
 )
 
 // TestCloseBesideEverything closes clients while goroutines Subscribe, Watch, Do,
@@ -19,7 +20,7 @@ import (
 // promptly, every call ends soon after it, and nothing is left running.
 func TestCloseBesideEverything(t *testing.T) {
 	cl := plain(t)
-	before := runtime.NumGoroutine()
+	redistest.NoGoroutineLeak(t) // after the cluster's own goroutines
 	rounds := testkit.SoakOr(30, 300)
 	var slowest time.Duration
 	for round := range rounds {
@@ -92,12 +93,4 @@ func TestCloseBesideEverything(t *testing.T) {
 		}
 	}
 	t.Logf("%d rounds, slowest Close %v", rounds, slowest)
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines after the Closes, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/redline-go/redline/internal/fakeserver"
 	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/redistest"
 )
 
 func ctxT(t testing.TB, d time.Duration) context.Context {
@@ -208,7 +209,7 @@ func TestDedicatedPool(t *testing.T) {
 }
 
 func TestCloseStopsEverything(t *testing.T) {
-	before := runtime.NumGoroutine()
+	redistest.NoGoroutineLeak(t)
 	s := fakeserver.New(nil)
 	addr, _ := s.Listen()
 	n := New(addr, Options{})
@@ -220,13 +221,6 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 	s.Close()
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if got := runtime.NumGoroutine(); got > before {
-		t.Errorf("%d goroutines after Close, %d before", got, before)
-	}
 }
 
 func TestBackoff(t *testing.T) {
