@@ -98,13 +98,7 @@ func TestRefusedFailsFastThenRecovers(t *testing.T) {
 		t.Fatalf("listen again on %s: %v", addr, err)
 	}
 	defer s.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	for n.State() != StateUp && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n.State() != StateUp {
-		t.Fatalf("node did not recover: %v", n.Stats())
-	}
+	redistest.Eventually(t, 3*time.Second, func() bool { return n.State() == StateUp }, "node did not recover")
 	if _, err := n.Do(ctxT(t, time.Second), "PING"); err != nil {
 		t.Fatal(err)
 	}
@@ -164,10 +158,7 @@ func TestSingleFlightDial(t *testing.T) {
 		t.Errorf("%d dials for 1000 callers, want 1", st.Dials)
 	}
 	// After DialTimeout the attempt fails; the node is down and fails fast.
-	deadline := time.Now().Add(5 * time.Second)
-	for n.State() != StateDown && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.Eventually(t, 5*time.Second, func() bool { return n.State() == StateDown }, "not down after the attempt timed out")
 	start = time.Now()
 	_, err := n.Do(ctxT(t, time.Second), "PING")
 	var ne *rerr.NodeError
@@ -249,10 +240,7 @@ func TestDeadlineWhileReconnectingNamesLastFailure(t *testing.T) {
 	}
 	hang.Store(true)
 	s.CloseConns() // the connection ends; the node redials, and that attempt hangs
-	deadline := time.Now().Add(2 * time.Second)
-	for n.State() != StateConnecting && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	redistest.Eventually(t, 2*time.Second, func() bool { return n.State() == StateConnecting }, "not reconnecting after the connection ended")
 	_, err := n.Do(ctxT(t, 50*time.Millisecond), "PING")
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, rerr.ErrConnecting) {
 		t.Fatalf("got %v", err)
