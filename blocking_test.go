@@ -11,6 +11,7 @@ import (
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/testkit"
+	"github.com/redline-go/redline/redistest"
 )
 
 // TestBlockingWaitOutlivesCommandTimeout: a worker's BLPOP q 0 waits for its element
@@ -71,7 +72,8 @@ func TestBlockingCancelLosesNothing(t *testing.T) {
 
 func blockingCancel(t *testing.T, proto int) {
 	cl := plain(t)
-	c := newTestClient(t, cl, Options{Protocol: proto})
+	name := strings.ReplaceAll(t.Name(), " ", "_")
+	c := newTestClient(t, cl, Options{Protocol: proto, ClientName: name})
 	pusher := newTestClient(t, cl, Options{})
 	ctx := t.Context()
 	const trials = 40
@@ -121,7 +123,8 @@ func blockingCancel(t *testing.T, proto int) {
 			t.Fatalf("trial %d: %v %v", i, vals, err)
 		}
 		// Let the server see the end of an abandoned wait, then count what is left.
-		time.Sleep(5 * time.Millisecond)
+		redistest.Eventually(t, 2*time.Second, func() bool { b, err := cl.Blocked(ctx, name); return err == nil && !b },
+			"trial %d: the abandoned BLPOP still waits on the server", i)
 		n, err := pusher.Do(ctx, "LLEN", key).Int64()
 		if err != nil {
 			t.Fatal(err)

@@ -333,11 +333,12 @@ func TestTxShapesEndByDeadlineHungNode(t *testing.T) {
 // connection, where it holds up every other caller's replies until its timeout.
 // multi.go's doc says WAIT runs like Do on a dedicated connection.
 func TestDoMultiWaitLeavesSharedConn(t *testing.T) {
-	c := newTestClient(t, plain(t), Options{})
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{ClientName: t.Name()})
 	ctx := t.Context()
 	done := make(chan []Result, 1)
 	go func() { done <- c.DoMulti(ctx, Cmd("WAIT", 5, 1500)) }() // 5 replicas: none has so many
-	time.Sleep(100 * time.Millisecond)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second)                   // the GETs below meet a waiting WAIT
 	var worst time.Duration
 	for i := range 5 {
 		t0 := time.Now()

@@ -36,6 +36,26 @@ func (n *Node) Blocked(ctx context.Context, name string) (bool, error) {
 	return false, nil
 }
 
+// Blocked reports whether a client connection named name is blocked in a blocking
+// command on some running node of c (see Node.Blocked).
+func (c *Cluster) Blocked(ctx context.Context, name string) (bool, error) {
+	var lastErr error
+	for _, n := range c.nodes {
+		if !n.Running() || n.Paused() {
+			continue
+		}
+		b, err := n.Blocked(ctx, name)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if b {
+			return true, nil
+		}
+	}
+	return false, lastErr
+}
+
 // WaitBlocked waits until a client connection named name is blocked in a blocking
 // command on some running node of c (see Node.Blocked), and fails tb when none is
 // within the bound. A test that means to act while a call is blocked (push the element
@@ -44,21 +64,11 @@ func (c *Cluster) WaitBlocked(tb testing.TB, name string, within time.Duration) 
 	tb.Helper()
 	var lastErr error
 	ok := Poll(within, func() bool {
-		for _, n := range c.nodes {
-			if !n.Running() || n.Paused() {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			b, err := n.Blocked(ctx, name)
-			cancel()
-			if err != nil {
-				lastErr = err
-			}
-			if b {
-				return true
-			}
-		}
-		return false
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		b, err := c.Blocked(ctx, name)
+		lastErr = err
+		return b
 	})
 	if !ok {
 		tb.Fatalf("redistest: no client named %q blocked on any node after %v (last error: %v)", name, within, lastErr)

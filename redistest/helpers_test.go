@@ -174,6 +174,9 @@ func TestWaitBlocked(t *testing.T) {
 	if v, err := rc.rd.ReadValue(); err != nil || len(v.Elems) != 2 {
 		t.Fatalf("BLPOP: %v %v", v, err)
 	}
+	if b, err := c.Blocked(t.Context(), name); err != nil || b {
+		t.Fatalf("Cluster.Blocked after the BLPOP was served: %v %v", b, err)
+	}
 	ft := &fakeTB{}
 	c.WaitBlocked(ft, name, 50*time.Millisecond)
 	if !strings.Contains(ft.failed, "no client named") {

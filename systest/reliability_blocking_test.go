@@ -271,7 +271,7 @@ func TestReliabilityBlockingNodeDies(t *testing.T) {
 	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
 	const replyTimeout = 300 * time.Millisecond
-	c := newTestClient(t, cl, redline.Options{ReplyTimeout: replyTimeout, CommandTimeout: 200 * time.Millisecond})
+	c := newTestClient(t, cl, redline.Options{ReplyTimeout: replyTimeout, CommandTimeout: 200 * time.Millisecond, ClientName: t.Name()})
 	ctx := t.Context()
 	srv := cl.Node(0)
 
@@ -308,16 +308,9 @@ func TestReliabilityBlockingNodeDies(t *testing.T) {
 	t.Logf("paused: %v after %v", err, detect)
 
 	// Killed: wait until the node answers again, then kill it under a wait.
-	for i := 0; ; i++ {
-		if err := c.Do(ctx, "PING").Err(); err == nil {
-			break
-		} else if i == 100 {
-			t.Fatalf("node not back after the pause: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	redistest.Eventually(t, 5*time.Second, func() bool { return c.Do(ctx, "PING").Err() == nil }, "node not back after the pause")
 	go func() { errc <- c.Do(ctx, "BLPOP", "dies:list", 0).Err() }()
-	time.Sleep(300 * time.Millisecond)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // the kill meets a waiting BLPOP
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
