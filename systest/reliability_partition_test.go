@@ -115,17 +115,17 @@ func TestReliabilityPartition(t *testing.T) {
 	}
 	// Writes to the shard succeed again: wait for one, bounded.
 	var recoveredAt time.Time
-	for limit := time.Now().Add(15 * time.Second); recoveredAt.IsZero() && time.Now().Before(limit); {
+	redistest.Poll(15*time.Second, func() bool { // recoveredAt stays zero if not: checked below
 		mu.Lock()
+		defer mu.Unlock()
 		for _, o := range outcomes {
 			if !o.healthy && o.err == nil && o.at.After(healAt) {
 				recoveredAt = o.at.Add(o.took)
-				break
+				return true
 			}
 		}
-		mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	})
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	wg.Wait()

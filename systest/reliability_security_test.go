@@ -200,10 +200,7 @@ func TestReliabilitySecurity(t *testing.T) {
 			c.Do(t.Context(), "GET", keys[0])
 		}
 		victim.SetFault(redistest.Pass)
-		deadline := time.Now().Add(5 * time.Second)
-		for everyShard(c) != nil && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		redistest.Poll(5*time.Second, func() bool { return everyShard(c) == nil })
 		c.Close()
 		if logs.String() == "" {
 			t.Fatal("nothing was logged: the check means nothing")

@@ -157,10 +157,7 @@ func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode,
 	}
 	// Wait until the node is known down (for blackhole and hang: when the background
 	// attempt ends at DialTimeout), then repeated calls fail fast with the cause.
-	downBy := time.Now().Add(to + 2*time.Second)
-	for !strings.Contains(logs.String(), "node down") && time.Now().Before(downBy) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.Poll(to+2*time.Second, func() bool { return strings.Contains(logs.String(), "node down") }) // the calls below check the outcome
 	var fast []time.Duration
 	for range 20 {
 		start := time.Now()
