@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline"
 
 	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
@@ -37,7 +39,7 @@ func TestAskAtDeadlineNotFollowedLate(t *testing.T) {
 		}
 	}
 	const timeout = 100 * time.Millisecond
-	c := newTestClient(t, cl, Options{CommandTimeout: timeout})
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout})
 	m, err := cl.BeginMigration(ctx, slot, dst)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +86,7 @@ func TestAskAtDeadlineNotFollowedLate(t *testing.T) {
 				}
 				if el > timeout+50*time.Millisecond {
 					late.Add(1)
-					if err == nil || errors.Is(err, Nil) {
+					if err == nil || errors.Is(err, redline.Nil) {
 						okLate.Add(1)
 					}
 				}
