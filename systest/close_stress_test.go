@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
@@ -24,7 +25,7 @@ func TestCloseBesideEverything(t *testing.T) {
 	rounds := testkit.SoakOr(30, 300)
 	var slowest time.Duration
 	for round := range rounds {
-		c, err := NewClient(t.Context(), Options{Addrs: cl.Addrs(), CommandTimeout: 2 * time.Second})
+		c, err := redline.NewClient(t.Context(), redline.Options{Addrs: cl.Addrs(), CommandTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,14 +59,14 @@ func TestCloseBesideEverything(t *testing.T) {
 			}
 		})
 		loop(func(ctx context.Context) {
-			c.Watch(ctx, func(tx *Tx) error {
+			c.Watch(ctx, func(tx *redline.Tx) error {
 				tx.Do(ctx, "GET", key)
-				_, err := tx.Exec(ctx, Cmd("SET", key, "v"))
+				_, err := tx.Exec(ctx, redline.Cmd("SET", key, "v"))
 				return err
 			}, key)
 		})
 		loop(func(ctx context.Context) { c.Do(ctx, "INCR", key+":n") })
-		loop(func(ctx context.Context) { c.DoMulti(ctx, Cmd("GET", key), Cmd("MGET", "a", "b", "c")) })
+		loop(func(ctx context.Context) { c.DoMulti(ctx, redline.Cmd("GET", key), redline.Cmd("MGET", "a", "b", "c")) })
 		loop(func(ctx context.Context) { c.Do(ctx, "BLPOP", key+":q", "0.05") })
 
 		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond) // let them get going: any moment will do
@@ -85,10 +86,10 @@ func TestCloseBesideEverything(t *testing.T) {
 			buf := make([]byte, 1<<20)
 			t.Fatalf("round %d: calls still running 10s after Close:\n%s", round, buf[:runtime.Stack(buf, true)])
 		}
-		if err := c.Do(context.Background(), "GET", key).Err(); !errors.Is(err, ErrClosed) {
+		if err := c.Do(context.Background(), "GET", key).Err(); !errors.Is(err, redline.ErrClosed) {
 			t.Fatalf("round %d: Do after Close: %v", round, err)
 		}
-		if _, err := c.Subscribe(context.Background(), "x"); !errors.Is(err, ErrClosed) {
+		if _, err := c.Subscribe(context.Background(), "x"); !errors.Is(err, redline.ErrClosed) {
 			t.Fatalf("round %d: Subscribe after Close: %v", round, err)
 		}
 	}
