@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/redline-go/redline"
-
 	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )

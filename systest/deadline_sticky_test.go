@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redline-go/redline"
-
 	"github.com/redline-go/redline/redistest"
 )
 

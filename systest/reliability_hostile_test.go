@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/redline-go/redline"
-
 	"github.com/redline-go/redline/internal/fakeserver"
 	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/resp"

@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redline-go/redline"
-
 	"github.com/anishathalye/porcupine"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/redline-go/redline"
-
 	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )

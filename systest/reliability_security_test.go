@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/redline-go/redline"
-
 	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
