@@ -39,14 +39,16 @@ check:
 
 ## unit: the tests, with the race detector (redlineotel/'s too); then the timing-critical ones
 ## again without it, where their bounds are strict (the race detector slows everything several-fold).
-## The root package (its reliability and scale suites load both cores) runs after the other
-## packages, not beside them: their fault tests time calls to the millisecond.
+## The root package and systest/ (the reliability, scale and seed-scenario suites load both cores)
+## run after the other packages, not beside them: their fault tests time calls to the millisecond.
+## The two run side by side, each with its own clusters (redistest's ports are locked across
+## processes), and take turns for their heavy tests (internal/testkit.Heavy).
 unit:
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
-	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -vx 'github.com/redline-go/redline') && \
-	$(GO) test -race -count=1 -timeout 14m . && \
+	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -vxE 'github.com/redline-go/redline(/systest)?') && \
+	$(GO) test -race -count=1 -timeout 14m . ./systest/ && \
 	(cd redlineotel && $(GO) test -race -count=1 -timeout 5m ./...) && \
-	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$' . && \
+	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$' ./systest/ && \
 	$(GO) test -count=1 -timeout 5m -run 'TestFault|TestSingleFlightDial' ./internal/node/
 
 ## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=50000000x` (or a duration, e.g. 5m) for longer runs
@@ -58,13 +60,13 @@ fuzz-short fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzKeyIndexes$$' -fuzztime=$(FUZZTIME) ./internal/command/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/command/
 
-## soak: the reliability suite (TestReliability*, also part of `make test`) run longer —
+## soak: the reliability suite (systest/ TestReliability*, also part of `make test`) run longer —
 ## more failover rounds, keys, slots and clients, linearizability phases of 20s — without
 ## the race detector, printing the FIGURE lines docs/RELIABILITY.md reports (full log in
 ## soak.log). Not in CI. The router's differential test runs in it too (5 minutes; short in make test).
 soak: deps
 	set -o pipefail; ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
-	REDLINE_SOAK=1 $(GO) test -count=1 -timeout 60m -run 'TestReliability|TestRouterDifferential' -v . 2>&1 | tee soak.log | \
+	REDLINE_SOAK=1 $(GO) test -count=1 -timeout 60m -run 'TestReliability|TestRouterDifferential' -v . ./systest/ 2>&1 | tee soak.log | \
 	  grep -E '^(--- |PASS|FAIL|ok)|FIGURE|reliability_.*_test.go'
 
 ## demo: start a throwaway local cluster, show it, stop it

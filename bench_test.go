@@ -22,7 +22,7 @@ func BenchmarkClient(b *testing.B) {
 	if *benchValSize > 0 {
 		benchVal = strings.Repeat("v", *benchValSize)
 	}
-	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	cl := redistest.Shared(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
 	c := newTestClient(b, cl, Options{})
 	ctx := context.Background()
 	const nkeys = 1000
@@ -74,7 +74,7 @@ func runParallel(b *testing.B, par int, call func(g, i int) error) {
 // value and nothing else, a SET nothing (its OK is shared). A change that makes the
 // call's Waiter or arguments escape to the heap fails here, not only in make bench.
 func TestAllocsPerCall(t *testing.T) {
-	cl := sharedCluster(t, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	cl := redistest.Shared(t, "bench", redistest.Config{Masters: 3, NoProxy: true})
 	c := newTestClient(t, cl, Options{})
 	ctx := context.Background()
 	// Variables, as in real code (constants are boxed without allocating whether or not
@@ -103,7 +103,7 @@ func TestAllocsPerCall(t *testing.T) {
 // BenchmarkDoMulti measures DoMulti of 64 commands (GET and SET alternating, keys spread
 // over all slots, so over every node), and of 64 with an MGET of 4 slots among them.
 func BenchmarkDoMulti(b *testing.B) {
-	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	cl := redistest.Shared(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
 	c := newTestClient(b, cl, Options{})
 	ctx := context.Background()
 	cmds := make([]Command, 64)

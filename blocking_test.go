@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline/internal/testkit"
+	"github.com/redline-go/redline/redistest"
 )
 
 // TestBlockingWaitOutlivesCommandTimeout: a worker's BLPOP q 0 waits for its element
@@ -17,7 +20,7 @@ func TestBlockingWaitOutlivesCommandTimeout(t *testing.T) {
 	t.Parallel()
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{CommandTimeout: 200 * time.Millisecond})
-	ctx := ctxT(t, 20*time.Second)
+	ctx := t.Context()
 	key := "blocking:outlive"
 	c.Do(ctx, "DEL", key)
 
@@ -42,7 +45,7 @@ func TestBlockingWaitOutlivesCommandTimeout(t *testing.T) {
 	start = time.Now()
 	_, err = c.Do(ctx, "BLPOP", key, 1).Strings()
 	el = time.Since(start)
-	if !errors.Is(err, Nil) || el < 950*time.Millisecond || el > 1200*time.Millisecond+slack() {
+	if !errors.Is(err, Nil) || el < 950*time.Millisecond || el > 1200*time.Millisecond+testkit.Slack() {
 		t.Fatalf("BLPOP %s 1 with CommandTimeout 200ms: %v after %v, want Nil after about 1s", key, err, el)
 	}
 
@@ -50,7 +53,7 @@ func TestBlockingWaitOutlivesCommandTimeout(t *testing.T) {
 	start = time.Now()
 	_, err = c.Do(ctx, "XREAD", "COUNT", 1, "BLOCK", 500, "STREAMS", "blocking:stream", "$").Strings()
 	el = time.Since(start)
-	if !errors.Is(err, Nil) || el < 450*time.Millisecond || el > 700*time.Millisecond+slack() {
+	if !errors.Is(err, Nil) || el < 450*time.Millisecond || el > 700*time.Millisecond+testkit.Slack() {
 		t.Fatalf("XREAD BLOCK 500 with CommandTimeout 200ms: %v after %v, want Nil after about 500ms", err, el)
 	}
 }
@@ -68,9 +71,10 @@ func TestBlockingCancelLosesNothing(t *testing.T) {
 
 func blockingCancel(t *testing.T, proto int) {
 	cl := plain(t)
-	c := newTestClient(t, cl, Options{Protocol: proto})
+	name := strings.ReplaceAll(t.Name(), " ", "_")
+	c := newTestClient(t, cl, Options{Protocol: proto, ClientName: name})
 	pusher := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, time.Minute)
+	ctx := t.Context()
 	const trials = 40
 	var popped, left, canceled, slow int
 	var maxLate time.Duration
@@ -110,7 +114,7 @@ func blockingCancel(t *testing.T, proto int) {
 			if late := returned.Sub(canceledAt); late > maxLate {
 				maxLate = late
 			}
-			if late := returned.Sub(canceledAt); late > 50*time.Millisecond+slack() {
+			if late := returned.Sub(canceledAt); late > 50*time.Millisecond+testkit.Slack() {
 				slow++
 				t.Errorf("trial %d: returned %v after the cancellation: %v", i, late, err)
 			}
@@ -118,7 +122,8 @@ func blockingCancel(t *testing.T, proto int) {
 			t.Fatalf("trial %d: %v %v", i, vals, err)
 		}
 		// Let the server see the end of an abandoned wait, then count what is left.
-		time.Sleep(5 * time.Millisecond)
+		redistest.Eventually(t, 2*time.Second, func() bool { b, err := cl.Blocked(ctx, name); return err == nil && !b },
+			"trial %d: the abandoned BLPOP still waits on the server", i)
 		n, err := pusher.Do(ctx, "LLEN", key).Int64()
 		if err != nil {
 			t.Fatal(err)
@@ -128,7 +133,7 @@ func blockingCancel(t *testing.T, proto int) {
 	if lost := trials - popped - left; lost != 0 {
 		t.Errorf("%d of %d elements lost: pushed at the cancellation, taken for a caller that had left", lost, trials)
 	}
-	figure(t, "BLPOP 0 canceled while an element is pushed, %d trials: %d returned, %d left in the list, %d lost; %d canceled, at most %v after the cancellation",
+	testkit.Figure(t, "BLPOP 0 canceled while an element is pushed, %d trials: %d returned, %d left in the list, %d lost; %d canceled, at most %v after the cancellation",
 		trials, popped, left, trials-popped-left, canceled, maxLate.Round(10*time.Microsecond))
 }
 
@@ -142,8 +147,9 @@ func isHealthErr(err error) bool {
 // no other call meanwhile.
 func TestBlockingWaitCommand(t *testing.T) {
 	t.Parallel()
-	c := newTestClient(t, plain(t), Options{CommandTimeout: 100 * time.Millisecond})
-	ctx := ctxT(t, 10*time.Second)
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{CommandTimeout: 100 * time.Millisecond, ClientName: t.Name()})
+	ctx := t.Context()
 	if err := c.Do(ctx, "SET", "blocking:wait", "v").Err(); err != nil { // shared connections up
 		t.Fatal(err)
 	}
@@ -158,7 +164,7 @@ func TestBlockingWaitCommand(t *testing.T) {
 		n, err := c.Do(ctx, "WAIT", 5, 300).Int64() // more replicas than there are: waits 300ms
 		got <- answer{n, err, time.Since(start)}
 	}()
-	time.Sleep(50 * time.Millisecond)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // the GET below runs beside a waiting WAIT
 	start := time.Now()
 	if err := c.Do(ctx, "GET", "blocking:wait").Err(); err != nil {
 		t.Fatal(err)
@@ -167,7 +173,7 @@ func TestBlockingWaitCommand(t *testing.T) {
 		t.Errorf("GET took %v while a WAIT waited", el)
 	}
 	a := <-got
-	if a.err != nil || a.n < 0 || a.el < 280*time.Millisecond || a.el > 500*time.Millisecond+slack() {
+	if a.err != nil || a.n < 0 || a.el < 280*time.Millisecond || a.el > 500*time.Millisecond+testkit.Slack() {
 		t.Fatalf("WAIT 5 300 with CommandTimeout 100ms: %d %v after %v, want a count after about 300ms", a.n, a.err, a.el)
 	}
 }
@@ -177,14 +183,14 @@ func TestBlockingWaitCommand(t *testing.T) {
 func TestBlockingEndsAtClose(t *testing.T) {
 	t.Parallel()
 	cl := plain(t)
-	o := Options{Addrs: cl.Addrs(), TLSConfig: cl.TLSConfig()}
-	c, err := NewClient(ctxT(t, 10*time.Second), o)
+	o := Options{Addrs: cl.Addrs(), TLSConfig: cl.TLSConfig(), ClientName: t.Name()}
+	c, err := NewClient(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- c.Do(context.Background(), "BLPOP", "blocking:close", 0).Err() }()
-	time.Sleep(200 * time.Millisecond)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // Close meets a waiting BLPOP
 	closed := time.Now()
 	c.Close()
 	select {
@@ -192,14 +198,16 @@ func TestBlockingEndsAtClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("BLPOP 0 still waiting 10s after Close")
 	}
-	if el := time.Since(closed); !errors.Is(err, ErrClosed) || el > 100*time.Millisecond+slack() {
+	if el := time.Since(closed); !errors.Is(err, ErrClosed) || el > 100*time.Millisecond+testkit.Slack() {
 		t.Fatalf("BLPOP 0 at Close: %v after %v, want ErrClosed at once", err, el)
 	}
 }
 
 func TestBlockingCommandsHonorDeadline(t *testing.T) {
 	t.Parallel()
-	c := newTestClient(t, plain(t), Options{})
+	cl := plain(t)
+	const name = "TestBlockingCommandsHonorDeadline" // to find its BLPOP blocked on the server
+	c := newTestClient(t, cl, Options{ClientName: name})
 	for _, args := range [][]any{
 		{"BLPOP", "block:list", 5},
 		{"BZPOPMIN", "block:zset", 5},
@@ -222,11 +230,11 @@ func TestBlockingCommandsHonorDeadline(t *testing.T) {
 	var bErr error
 	go func() {
 		defer wg.Done()
-		got, bErr = c.Do(ctxT(t, 3*time.Second), "BLPOP", "block:served", 2).Strings()
+		got, bErr = c.Do(t.Context(), "BLPOP", "block:served", 2).Strings()
 	}()
-	time.Sleep(50 * time.Millisecond)
+	cl.WaitBlocked(t, name, 5*time.Second) // the push below meets a waiting BLPOP
 	start := time.Now()
-	if err := c.Do(ctxT(t, time.Second), "RPUSH", "block:served", "x").Err(); err != nil {
+	if err := c.Do(t.Context(), "RPUSH", "block:served", "x").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if el := time.Since(start); el > 100*time.Millisecond {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ import (
 func TestDoBasics(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	if err := c.Do(ctx, "SET", "basics:k", "v").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -55,15 +54,15 @@ func TestCrossSlotError(t *testing.T) {
 	if hashslot.Key(a) == hashslot.Key(b) {
 		t.Fatal("test keys share a slot")
 	}
-	err := c.Do(ctxT(t, 5*time.Second), "RENAME", a, b).Err()
+	err := c.Do(t.Context(), "RENAME", a, b).Err()
 	var ce *CrossSlotError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "hash tag") {
 		t.Fatalf("got %v, want a CrossSlotError", err)
 	}
-	if err := c.Do(ctxT(t, 5*time.Second), "SET", "{same}a", 1).Err(); err != nil {
+	if err := c.Do(t.Context(), "SET", "{same}a", 1).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Do(ctxT(t, 5*time.Second), "RENAME", "{same}a", "{same}b").Err(); err != nil {
+	if err := c.Do(t.Context(), "RENAME", "{same}a", "{same}b").Err(); err != nil {
 		t.Fatalf("same-slot RENAME: %v", err)
 	}
 }
@@ -71,7 +70,7 @@ func TestCrossSlotError(t *testing.T) {
 func TestMultiKeySplit(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	const n = 200
 	mset := []any{"MSET"}
 	mget := []any{"MGET"}
@@ -114,7 +113,7 @@ func TestMultiKeySplit(t *testing.T) {
 func TestFanout(t *testing.T) {
 	// Not parallel: DBSIZE and KEYS see the whole keyspace.
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 20*time.Second)
+	ctx := t.Context()
 	if err := c.Do(ctx, "FLUSHALL").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +150,7 @@ func TestFanout(t *testing.T) {
 func TestDoMulti(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	var cmds []Command
 	for i := range 100 {
 		cmds = append(cmds, Cmd("SET", fmt.Sprintf("multi:%d", i), i))
@@ -188,7 +187,7 @@ func TestReplicaReads(t *testing.T) {
 	t.Parallel()
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{ReadFrom: ReadReplicaOnly})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	if err := c.Do(ctx, "SET", "replica:k", "v").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +243,7 @@ func TestOptionsValidationAndRedaction(t *testing.T) {
 	}
 	// No seed answers: a clear error naming the seed, within the context.
 	start := time.Now()
-	_, err := NewClient(ctxT(t, 2*time.Second), Options{Addrs: []string{"127.0.0.1:1"}})
+	_, err := NewClient(t.Context(), Options{Addrs: []string{"127.0.0.1:1"}})
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || time.Since(start) > time.Second {
 		t.Errorf("unreachable seed: %v after %v", err, time.Since(start))
 	}
@@ -252,34 +251,26 @@ func TestOptionsValidationAndRedaction(t *testing.T) {
 
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	cl := plain(t)
-	before := runtime.NumGoroutine()
+	redistest.NoGoroutineLeak(t) // after the cluster's own goroutines
 	for range 3 {
-		c, err := NewClient(ctxT(t, 5*time.Second), Options{Addrs: cl.Addrs()})
+		c, err := NewClient(t.Context(), Options{Addrs: cl.Addrs()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range 20 {
-			c.Do(ctxT(t, 5*time.Second), "SET", fmt.Sprintf("leak:%d", i), i)
+			c.Do(t.Context(), "SET", fmt.Sprintf("leak:%d", i), i)
 		}
 		c.Close()
 		if err := c.Do(context.Background(), "GET", "x").Err(); !errors.Is(err, ErrClosed) {
 			t.Errorf("after Close: %v", err)
 		}
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines after Close, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
 }
 
 func TestReplicaFailureFallsBackToPrimary(t *testing.T) {
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{ReadFrom: ReadPreferReplica, CommandTimeout: 500 * time.Millisecond})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	const key = "fallback:k"
 	if err := c.Do(ctx, "SET", key, "v").Err(); err != nil {
 		t.Fatal(err)
@@ -333,7 +324,7 @@ func TestRefreshIsRateLimited(t *testing.T) {
 func TestSplitAndFanoutAcceptEveryArgumentType(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	// Keys in different slots: the split path copies the arguments.
 	err := c.Do(ctx, "MSET", "argt:a", true, "argt:b", float32(1.5), "argt:c", int8(-3), "argt:d", uint16(7), "argt:e", []byte("x")).Err()
 	if err != nil {

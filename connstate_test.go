@@ -53,7 +53,7 @@ func connStateArgs(in *command.Info) []any {
 func TestConnStateCommandsAreRefused(t *testing.T) {
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	const nkeys = 32
 	for i := range nkeys {
 		if err := c.Do(ctx, "SET", fmt.Sprintf("cs:k%d", i), fmt.Sprintf("v%d", i)).Err(); err != nil {

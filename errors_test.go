@@ -61,7 +61,7 @@ func TestRedisErrorNamesNode(t *testing.T) {
 	t.Parallel()
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	const k = "{rerrnode}k"
 	if err := c.Do(ctx, "SET", k, "v").Err(); err != nil {
 		t.Fatal(err)

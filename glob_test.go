@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redline-go/redline/hashslot"
 )
@@ -109,7 +108,7 @@ func TestGlobMatchAgreesWithRedis(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
 	cl := scanCluster(t)
-	ctx := ctxT(t, 2*time.Minute)
+	ctx := t.Context()
 	c := newTestClient(t, cl, Options{})
 	const alphabet = "ab-z[]^*?\\\x80\xff"
 	rng := rand.New(rand.NewPCG(1, 2))

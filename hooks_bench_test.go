@@ -16,7 +16,7 @@ import (
 // redline_nohooks (the hooks compiled out), "unset" is the baseline: make bench-hooks
 // runs both builds in alternation and compares them (docs/OBSERVABILITY.md).
 func BenchmarkHooks(b *testing.B) {
-	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	cl := redistest.Shared(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
 	const nkeys = 1000
 	keys := make([]string, nkeys)
 	setup := newTestClient(b, cl, Options{})
@@ -73,7 +73,7 @@ func BenchmarkHooks(b *testing.B) {
 // BenchmarkHooks (a GET's own work up to the write, no network). It reports the
 // difference as check-%.
 func BenchmarkHookCheck(b *testing.B) {
-	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	cl := redistest.Shared(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
 	c := newTestClient(b, cl, Options{})
 	ctx := context.Background()
 	bad := []int{1} // a type the codec does not encode

@@ -91,8 +91,8 @@ func (l *hookLog) await(t *testing.T, ctx context.Context, what string, cond fun
 // reply, pipeline), a MOVED after a slot moved, a dial failure with its phase and
 // cause, a node going down and coming back — and Stats following along.
 func TestHooks(t *testing.T) {
-	cl := sharedCluster(t, "hooks", redistest.Config{Masters: 3}) // its own: a slot moves, a node is refused
-	ctx := ctxT(t, 90*time.Second)
+	cl := redistest.Shared(t, "hooks", redistest.Config{Masters: 3}) // its own: a slot moves, a node is refused
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestHooks(t *testing.T) {
 	log.mu.Unlock()
 
 	// A command: its node, slot and attempts.
-	kb := keyOn(t, cl, b, "hook")
+	kb := cl.KeyOn(t, b, "hook")
 	sb := hashslot.Key(kb)
 	if err := c.Do(ctx, "SET", kb, "v").Err(); err != nil {
 		t.Fatal(err)
@@ -249,7 +249,7 @@ func nodeStats(c *Client, addr string) NodeStats {
 // TestHooksTx checks the transaction event.
 func TestHooksTx(t *testing.T) {
 	cl := plain(t)
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	log := newHookLog()
 	c := newTestClient(t, cl, Options{Hooks: log.hooks()})
 	err := c.Watch(ctx, func(tx *Tx) error {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 )
 
 // TestMatrixProtocols runs the basics over RESP2 and RESP3 on whatever server the
@@ -17,7 +16,7 @@ func TestMatrixProtocols(t *testing.T) {
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			c := newTestClient(t, cl, Options{Protocol: proto})
-			ctx := ctxT(t, 20*time.Second)
+			ctx := t.Context()
 			p := fmt.Sprintf("matrix:{%d}:", proto)
 			check(t, c.Set(ctx, p+"s", "v", nil))
 			v, err := c.Get(ctx, p+"s")

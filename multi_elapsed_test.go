@@ -17,7 +17,7 @@ func TestDoMultiDeadlineErrorCountsFromCallStart(t *testing.T) {
 	const ct = 300 * time.Millisecond
 	c := newTestClient(t, cl, Options{CommandTimeout: ct})
 	k := "el:{k}"
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	c.Do(ctx, "SET", k, 1)
 	if err := keyOwner(t, cl, c, k).SetFault(redistest.Hang); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func twoSlotKeys(t *testing.T, c *Client, prefix string) (string, string) {
 // of 300 runs).
 func TestDoMultiKeepsOrder(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	a, b := twoSlotKeys(t, c, "ord:")
 	for run := range 100 {
 		val := fmt.Sprintf("new%d", run)
@@ -79,8 +79,9 @@ func TestDoMultiKeepsOrder(t *testing.T) {
 // node's shared connection, and is a barrier: it sees what the commands before it did
 // (issue 16 item 1).
 func TestDoMultiBlockingCommand(t *testing.T) {
-	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 30*time.Second)
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{ClientName: t.Name()})
+	ctx := t.Context()
 	q := "blk:{q}"
 	c.Do(ctx, "DEL", q)
 	var wg sync.WaitGroup
@@ -91,7 +92,7 @@ func TestDoMultiBlockingCommand(t *testing.T) {
 		defer wg.Done()
 		rs = c.DoMulti(ctx, Cmd("BLPOP", q, "2"))
 	}()
-	time.Sleep(100 * time.Millisecond) // let the BLPOP reach the server (a lower bound only)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // the GETs below run beside a waiting BLPOP
 	for i := range 20 {
 		t0 := time.Now()
 		if err := c.Do(ctx, "GET", fmt.Sprintf("{q}other%d", i)).Err(); err != nil && !errors.Is(err, Nil) {
@@ -118,7 +119,7 @@ func TestDoMultiBlockingCommand(t *testing.T) {
 // wrote before it goes to the primary and sees the write.
 func TestDoMultiReadsItsWrites(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{ReadFrom: ReadPreferReplica})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	for i := range 50 {
 		k, v := fmt.Sprintf("ryw:%d", i%7), fmt.Sprint(i)
 		rs := c.DoMulti(ctx, Cmd("SET", k, v), Cmd("GET", k))
@@ -138,7 +139,7 @@ func TestDoMultiFollowsMovedInOrder(t *testing.T) {
 			redirects, attempts = e.Redirects, e.Attempts
 		}
 	}}})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	k, other := twoSlotKeys(t, c, "mv:")
 	owner, _ := c.e.Pick(hashslot.Key(k), false)
 	wrong, _ := c.e.Pick(hashslot.Key(other), false)

@@ -17,7 +17,7 @@ import (
 // alone; the other commands of its node's pipeline run.
 func TestDoMultiBadArgFailsAlone(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	c.Do(ctx, "DEL", "ba:{x}1")
 	rs := c.DoMulti(ctx,
 		Cmd("SET", "ba:{x}1", "v"),
@@ -41,7 +41,7 @@ func TestDoMultiBadArgFailsAlone(t *testing.T) {
 func TestDoMultiReplicaReadKeepsOrder(t *testing.T) {
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{ReadFrom: ReadReplicaOnly})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	k := "rrw:{k}"
 	if err := c.Do(ctx, "SET", k, "old").Err(); err != nil {
 		t.Fatal(err)
@@ -65,23 +65,17 @@ func TestDoMultiReplicaReadKeepsOrder(t *testing.T) {
 // waitReplica waits (bounded) until a replica read of k returns want.
 func waitReplica(t *testing.T, c *Client, k, want string) {
 	t.Helper()
-	ctx := ctxT(t, 5*time.Second)
-	for i := 0; ; i++ {
-		if s, _ := c.Do(ctx, "GET", k).Text(); s == want {
-			return
-		}
-		if i > 500 {
-			t.Fatalf("replica never caught up on %s", k)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.Eventually(t, 5*time.Second, func() bool {
+		s, _ := c.Do(t.Context(), "GET", k).Text()
+		return s == want
+	}, "replica never caught up on %s", k)
 }
 
 // TestDoMultiFanoutWriteThenReplicaRead: FLUSHALL then GET in one DoMulti with ReadFrom
 // a replica: the GET does not see the value the FLUSHALL removed.
 func TestDoMultiFanoutWriteThenReplicaRead(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{ReadFrom: ReadReplicaOnly})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	k := "frr:{k}"
 	bad := 0
 	const runs = 10
@@ -107,7 +101,7 @@ func TestDoMultiFanoutWriteThenReplicaRead(t *testing.T) {
 // (and after a blocking pop) in the same DoMulti sees the write.
 func TestDoMultiTxWriteThenReplicaRead(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{ReadFrom: ReadReplicaOnly})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	k, q := "txr:{k}", "txr:{k}q"
 	stale := 0
 	const runs = 100
@@ -140,7 +134,7 @@ func TestDoMultiTxWriteThenReplicaRead(t *testing.T) {
 func TestDoMultiBlockingWaitIsCallers(t *testing.T) {
 	const ct = 200 * time.Millisecond
 	c := newTestClient(t, plain(t), Options{CommandTimeout: ct})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	q := "bwc:{q}"
 	c.Do(ctx, "DEL", q)
 	t0 := time.Now()

@@ -42,7 +42,7 @@ func publishUntil(t *testing.T, c *Client, sub *Subscription, cmd, channel strin
 	deadline := time.Now().Add(20 * time.Second)
 	gaps := 0
 	for {
-		if err := c.Do(ctxT(t, 2*time.Second), cmd, channel, payload).Err(); err != nil && time.Now().After(deadline) {
+		if err := c.Do(t.Context(), cmd, channel, payload).Err(); err != nil && time.Now().After(deadline) {
 			t.Fatalf("%s: %v", cmd, err)
 		}
 		select {
@@ -65,7 +65,7 @@ func publishUntil(t *testing.T, c *Client, sub *Subscription, cmd, channel strin
 func TestSubscribe(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	sub, err := c.Subscribe(ctx, "news")
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestShardedSubscriptionFollowsSlot(t *testing.T) {
 	cl := plain(t)
 	needServer(t, cl, 7, 0) // SSUBSCRIBE
 	c := newTestClient(t, cl, Options{RefreshMinInterval: 200 * time.Millisecond})
-	ctx := ctxT(t, 90*time.Second)
+	ctx := t.Context()
 	const channel = "{shard}events"
 	slot := hashslot.Key(channel)
 	sub, err := c.SSubscribe(ctx, channel)
@@ -117,7 +117,7 @@ func TestShardedSubscriptionFollowsSlot(t *testing.T) {
 	if err := cl.MigrateSlot(ctx, slot, dst); err != nil {
 		t.Fatal(err)
 	}
-	defer cl.MigrateSlot(ctxT(t, 60*time.Second), slot, src)
+	defer cl.MigrateSlot(t.Context(), slot, src)
 	gaps := publishUntil(t, c, sub, "SPUBLISH", channel, "smessage", "after-migration")
 	t.Logf("after migration: %d gap event(s)", gaps)
 
@@ -130,7 +130,7 @@ func TestShardedSubscriptionFollowsSlot(t *testing.T) {
 	if err := cl.Failover(ctx, replica, redistest.FailoverDefault); err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Failover(ctxT(t, 60*time.Second), dst, redistest.FailoverDefault)
+	defer cl.Failover(t.Context(), dst, redistest.FailoverDefault)
 	gaps = publishUntil(t, c, sub, "SPUBLISH", channel, "smessage", "after-failover")
 	t.Logf("after failover: %d gap event(s)", gaps)
 }

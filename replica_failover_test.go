@@ -20,14 +20,14 @@ func TestReplicaReadsFollowFailover(t *testing.T) {
 	c := newTestClient(t, cl, Options{ReadFrom: ReadReplicaOnly, Hooks: Hooks{
 		AfterCommand: func(ctx context.Context, e CommandEnd) { last.Store(e.Node) },
 	}})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	master := cl.Node(0)
-	replica := replicaOf(t, topo, master)
-	key := keyOnNode(t, topo, master, "rf")
+	replica := topo.ReplicasOf(master.ID())[0].Node
+	key := topo.KeyOn(t, master, "rf")
 	if err := c.Do(ctx, "GET", key).Err(); err != nil && err != Nil {
 		t.Fatal(err)
 	}
@@ -74,13 +74,13 @@ func TestReplicaReadsFollowKilledPrimary(t *testing.T) {
 	c := newTestClient(t, cl, Options{ReadFrom: ReadReplicaOnly, Hooks: Hooks{
 		AfterCommand: func(ctx context.Context, e CommandEnd) { last.Store(e.Node) },
 	}})
-	ctx := ctxT(t, 90*time.Second)
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	master := cl.Node(0)
-	key := keyOnNode(t, topo, master, "rk")
+	key := topo.KeyOn(t, master, "rk")
 	var replicas []string
 	for _, r := range topo.ReplicasOf(master.ID()) {
 		replicas = append(replicas, r.Node.Addr())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redline-go/redline/resp"
 )
@@ -42,7 +41,7 @@ func TestReplyLimitsApply(t *testing.T) {
 	c := plain(t)
 	small := newTestClient(t, c, Options{MaxReplyBulkLen: 1024, MaxReplyElems: 100})
 	big := newTestClient(t, c, Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	key, list := "limits:{rl}:s", "limits:{rl}:l"
 	if err := big.Do(ctx, "SET", key, strings.Repeat("x", 2048)).Err(); err != nil {
 		t.Fatal(err)
@@ -54,7 +53,7 @@ func TestReplyLimitsApply(t *testing.T) {
 	if err := big.Do(ctx, args...).Err(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { big.Do(ctxT(t, 5*time.Second), "DEL", key, list) })
+	t.Cleanup(func() { big.Do(context.Background(), "DEL", key, list) }) // t.Context() has ended; CommandTimeout bounds it
 	for _, cmd := range [][]any{{"GET", key}, {"LRANGE", list, 0, -1}} {
 		err := small.Do(ctx, cmd...).Err()
 		if !errors.Is(err, resp.ErrTooLarge) || !strings.Contains(err.Error(), "exceeds limit") {

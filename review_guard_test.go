@@ -19,7 +19,7 @@ import (
 // TestDoMultiOddInputsNeverHang: odd DoMulti / TxPipelined input never panics or hangs.
 func TestDoMultiOddInputsNeverHang(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{CommandTimeout: 2 * time.Second})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	cases := [][]Command{
 		{},
 		{Cmd()},
@@ -124,7 +124,7 @@ func TestTxCancelledGivesConnectionsBack(t *testing.T) {
 		}
 		cancel()
 	}
-	ctx := ctxT(t, 5*time.Second)
+	ctx := t.Context()
 	const hold = 16
 	var got, failed atomic.Int32
 	all := make(chan struct{})
@@ -161,7 +161,7 @@ func TestTxCancelledGivesConnectionsBack(t *testing.T) {
 func TestDoMultiMigrationKeepsOrder(t *testing.T) {
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, 120*time.Second)
+	ctx := t.Context()
 	tag := "{mig7}"
 	slot := hashslot.Key(tag)
 	const keys = 12
@@ -281,7 +281,7 @@ func TestTxShapesEndByDeadlineHungNode(t *testing.T) {
 	const ct = 300 * time.Millisecond
 	c := newTestClient(t, cl, Options{CommandTimeout: ct})
 	k := "dl:{k}"
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	c.Do(ctx, "SET", k, 1)
 	if err := keyOwner(t, cl, c, k).SetFault(redistest.Hang); err != nil {
 		t.Fatal(err)
@@ -333,11 +333,12 @@ func TestTxShapesEndByDeadlineHungNode(t *testing.T) {
 // connection, where it holds up every other caller's replies until its timeout.
 // multi.go's doc says WAIT runs like Do on a dedicated connection.
 func TestDoMultiWaitLeavesSharedConn(t *testing.T) {
-	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 30*time.Second)
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{ClientName: t.Name()})
+	ctx := t.Context()
 	done := make(chan []Result, 1)
 	go func() { done <- c.DoMulti(ctx, Cmd("WAIT", 5, 1500)) }() // 5 replicas: none has so many
-	time.Sleep(100 * time.Millisecond)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second)                   // the GETs below meet a waiting WAIT
 	var worst time.Duration
 	for i := range 5 {
 		t0 := time.Now()

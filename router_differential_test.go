@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -35,12 +36,12 @@ import (
 // multi-slot and fan-out commands ran beside the per-node pipelines. It also found that
 // an all-shards command could count a shard twice after a failover.
 func TestRouterDifferential(t *testing.T) {
-	heavyTest(t)
-	seed := testSeed(t)
+	testkit.Heavy(t)
+	seed := testkit.Seed(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3, ReplicasPerMaster: 1})
 	const callTimeout, batchTimeout = time.Second, 2 * time.Second
 	c := newTestClient(t, cl, Options{CommandTimeout: batchTimeout, DialTimeout: 500 * time.Millisecond, RefreshMinInterval: 100 * time.Millisecond})
-	ctx := ctxT(t, 10*time.Minute)
+	ctx := t.Context()
 	keys := newDiffKeys()
 
 	stop := make(chan struct{})
@@ -60,7 +61,7 @@ func TestRouterDifferential(t *testing.T) {
 	}()
 
 	var (
-		stats                   callStats
+		stats                   testkit.CallStats
 		rounds, compared, tight int
 		controls, tightHit      int
 		inconclusive, diverged  int
@@ -69,7 +70,7 @@ func TestRouterDifferential(t *testing.T) {
 		reports                 []string
 	)
 	r := rand.New(rand.NewPCG(seed, 0))
-	maxRounds, maxTime := soakOr(250, 5000), soakOr(20*time.Second, 5*time.Minute)
+	maxRounds, maxTime := testkit.SoakOr(250, 5000), testkit.SoakOr(20*time.Second, 5*time.Minute)
 	start := time.Now()
 	for ; rounds < maxRounds && time.Since(start) < maxTime; rounds++ {
 		batch := genBatch(r, keys, rounds)
@@ -87,7 +88,7 @@ func TestRouterDifferential(t *testing.T) {
 		}
 		seq := make([]diffOutcome, len(batch))
 		for i, cmd := range batch {
-			stats.timed(callTimeout, func(ctx context.Context) error {
+			stats.Timed(callTimeout, func(ctx context.Context) error {
 				res := c.Do(ctx, cmd.args...)
 				seq[i] = diffNorm(cmd, res, len(keys.all()))
 				return res.Err()
@@ -123,14 +124,14 @@ func TestRouterDifferential(t *testing.T) {
 			// the first run, or the harness (not DoMulti) is nondeterministic.
 			controls++
 			for _, cmd := range batch {
-				stats.timed(callTimeout, func(ctx context.Context) error {
+				stats.Timed(callTimeout, func(ctx context.Context) error {
 					res := c.Do(ctx, cmd.args...)
 					results = append(results, res)
 					return res.Err()
 				})
 			}
 		} else {
-			stats.timed(timeout, func(ctx context.Context) error {
+			stats.Timed(timeout, func(ctx context.Context) error {
 				results = c.DoMulti(ctx, cmds...)
 				return nil
 			})
@@ -238,13 +239,13 @@ func TestRouterDifferential(t *testing.T) {
 	close(stop)
 	<-chaosDone
 
-	stats.check(t)
+	stats.Check(t)
 	var kindList []string
 	for k, n := range kinds {
 		kindList = append(kindList, fmt.Sprintf("%s: %d rounds", k, n))
 	}
 	sort.Strings(kindList)
-	figure(t, "%d rounds (%d compared, of which %d control rounds; %d under a tight deadline with a BLPOP waiting past it, %d of them ended by it; %d inconclusive: a transport error or try-again reply) during %d slot migrations and %d failovers (%d chaos steps failed): %d rounds diverged; %s",
+	testkit.Figure(t, "%d rounds (%d compared, of which %d control rounds; %d under a tight deadline with a BLPOP waiting past it, %d of them ended by it; %d inconclusive: a transport error or try-again reply) during %d slot migrations and %d failovers (%d chaos steps failed): %d rounds diverged; %s",
 		rounds, compared, controls, tight, tightHit, inconclusive, chaos.migrations.Load(), chaos.failovers.Load(), chaos.failed.Load(), diverged, &stats)
 	if len(inconclusiveWhy) > 0 {
 		t.Logf("inconclusive rounds (the first few):\n  %s", strings.Join(inconclusiveWhy, "\n  "))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -17,7 +18,7 @@ import (
 // replica each), so the package's other tests never meet a moving slot of theirs. The
 // tests that change it restore it, and run one at a time (scanClusterMu).
 func scanCluster(t testing.TB) *redistest.Cluster {
-	return sharedCluster(t, "scan", redistest.Config{Masters: 3, ReplicasPerMaster: 1})
+	return redistest.Shared(t, "scan", redistest.Config{Masters: 3, ReplicasPerMaster: 1})
 }
 
 var scanClusterMu sync.Mutex
@@ -162,7 +163,7 @@ func TestScanDuringResharding(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
 	cl := scanCluster(t)
-	ctx := ctxT(t, 3*time.Minute)
+	ctx := t.Context()
 	c := newTestClient(t, cl, Options{CommandTimeout: 2 * time.Second})
 	topo, err := cl.Topology(ctx)
 	if err != nil {
@@ -250,7 +251,7 @@ func TestScanDuringFailover(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
 	cl := scanCluster(t)
-	ctx := ctxT(t, 3*time.Minute)
+	ctx := t.Context()
 	c := newTestClient(t, cl, Options{CommandTimeout: 2 * time.Second})
 	want := scanFill(t, ctx, cl, c, 3000, nil, 0)
 	opts := ScanOptions{Count: 100}
@@ -303,7 +304,7 @@ func TestScanOptionsAgreeWithServer(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
 	cl := scanCluster(t)
-	ctx := ctxT(t, 2*time.Minute)
+	ctx := t.Context()
 	c := newTestClient(t, cl, Options{})
 	var keys []string
 	for i := range 2000 {
@@ -376,7 +377,7 @@ func TestScanOnClosedClient(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
 	c.Close()
 	it := c.Scan(ScanOptions{})
-	if it.Next(ctxT(t, time.Second)) || !errors.Is(it.Err(), ErrClosed) {
+	if it.Next(t.Context()) || !errors.Is(it.Err(), ErrClosed) {
 		t.Fatalf("Scan on a closed client: %v, want ErrClosed", it.Err())
 	}
 }
@@ -387,7 +388,7 @@ func TestScanDeadlineOnFaultyNode(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
 	cl := scanCluster(t)
-	ctx := ctxT(t, time.Minute)
+	ctx := t.Context()
 	c := newTestClient(t, cl, Options{CommandTimeout: 5 * time.Second})
 	want := scanFill(t, ctx, cl, c, 1000, nil, 0)
 	masters := scanMasters(t, ctx, cl)
@@ -410,7 +411,7 @@ func TestScanDeadlineOnFaultyNode(t *testing.T) {
 		if err := it.Err(); err == nil || !errors.As(err, &ne) || ne.Addr != faulty.Addr() {
 			t.Errorf("%v: scan ended with %v after %d keys, want an error naming %s", mode, err, n, faulty.Addr())
 		}
-		if el > deadline+deadlineSlack+50*time.Millisecond {
+		if el > deadline+testkit.DeadlineSlack+50*time.Millisecond {
 			t.Errorf("%v: Next returned %v after a %v deadline", mode, el, deadline)
 		}
 		t.Logf("%v: %d of %d keys, then after %v: %v", mode, n, len(want), el.Round(time.Millisecond), it.Err())
@@ -428,7 +429,7 @@ func TestScanPermissions(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
 	cl := scanCluster(t)
-	ctx := ctxT(t, time.Minute)
+	ctx := t.Context()
 	c := newTestClient(t, cl, Options{})
 	want := scanFill(t, ctx, cl, c, 500, nil, 0)
 	setUser := func(rules ...any) {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline/internal/testkit"
 )
 
 // TestScanSpeed measures Scan's keys per second on a quiet cluster of 100,000 keys
@@ -16,7 +18,7 @@ func TestScanSpeed(t *testing.T) {
 	scanClusterMu.Lock()
 	defer scanClusterMu.Unlock()
 	cl := scanCluster(t)
-	ctx := ctxT(t, 5*time.Minute)
+	ctx := t.Context()
 	c := newTestClient(t, cl, Options{})
 	const n = 100_000
 	keys := make([]string, n)
@@ -39,6 +41,6 @@ func TestScanSpeed(t *testing.T) {
 			}
 			best = min(best, time.Since(start))
 		}
-		figure(t, "Scan %+v over %d keys: %d keys in %v, %.0f keys/s scanned", o, n, got, best.Round(time.Millisecond), float64(n)/best.Seconds())
+		testkit.Figure(t, "Scan %+v over %d keys: %d keys in %v, %.0f keys/s scanned", o, n, got, best.Round(time.Millisecond), float64(n)/best.Seconds())
 	}
 }

@@ -3,13 +3,12 @@ package redline
 import (
 	"fmt"
 	"testing"
-	"time"
 )
 
 func TestScanEveryKeyOnce(t *testing.T) {
 	// Not parallel: it counts the whole keyspace's matching keys.
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	const n = 10000
 	for start := 0; start < n; start += 1000 {
 		args := []any{"MSET"}

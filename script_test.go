@@ -2,12 +2,11 @@ package redline
 
 import (
 	"testing"
-	"time"
 )
 
 func TestScriptFallsBackAfterFlush(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	s := NewScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
 	c.Do(ctx, "DEL", "script:n")
 	if n, err := s.Run(ctx, c, []string{"script:n"}, 5).Int64(); err != nil || n != 5 {

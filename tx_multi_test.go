@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // TestDoMultiTransaction: MULTI … EXEC written in DoMulti runs as one atomic
@@ -14,7 +13,7 @@ import (
 // of it (issue 15 item 2).
 func TestDoMultiTransaction(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	x, y := "txm:{t}x", "txm:{t}y"
 	rs := c.DoMulti(ctx, Cmd("DEL", x), Cmd("MULTI"), Cmd("SET", x, "1"), Cmd("INCR", x), Cmd("EXEC"), Cmd("GET", x))
 	for i, want := range []string{"", "OK", "QUEUED", "QUEUED"} {
@@ -98,7 +97,7 @@ func TestDoMultiTransaction(t *testing.T) {
 // TestTxPipelined: MULTI … EXEC without WATCH through TxPipelined.
 func TestTxPipelined(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	k := "txp:{p}k"
 	rs, err := c.TxPipelined(ctx, func(p *TxPipe) error {
 		p.Do("SET", k, "10")

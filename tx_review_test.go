@@ -21,7 +21,7 @@ import (
 func TestDoMultiWatchFailedTxNotRun(t *testing.T) {
 	cl := plain(t)
 	c := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	tag := "{wfx3}"
 	slot := hashslot.Key(tag)
 	a, b := tag+"a", tag+"b"
@@ -70,7 +70,7 @@ func TestDoMultiWatchFailedTxNotRun(t *testing.T) {
 // transaction (DoMulti, TxPipelined, Tx.Exec), nothing sent; PING is still accepted.
 func TestTxRefusesFanout(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	k := "txf:{k}"
 	rs := c.DoMulti(ctx, Cmd("MULTI"), Cmd("SET", k, "1"), Cmd("KEYS", "*"), Cmd("EXEC"))
 	for i, r := range rs {
@@ -125,7 +125,7 @@ func TestTxDoBoundedByCommandTimeout(t *testing.T) {
 	if err := keyOwner(t, cl, c, k).SetFault(redistest.Hang); err != nil {
 		t.Fatal(err)
 	}
-	ctx := ctxT(t, 30*time.Second) // no near deadline: CommandTimeout bounds the call
+	ctx := t.Context() // no near deadline: CommandTimeout bounds the call
 	var d time.Duration
 	t0 := time.Now()
 	c.Watch(ctx, func(tx *Tx) error {

@@ -13,7 +13,7 @@ import (
 func TestTransactions(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	c.Do(ctx, "DEL", "{tx}a", "{tx}b")
 	// Commit: a read under WATCH, then MULTI/EXEC.
 	err := c.Watch(ctx, func(tx *Tx) error {
@@ -79,7 +79,7 @@ func TestTransactions(t *testing.T) {
 func TestTxCrossSlotError(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	check := func(what string, err error, first, second string) {
 		t.Helper()
 		var ce *CrossSlotError
@@ -112,7 +112,7 @@ func TestTxCrossSlotError(t *testing.T) {
 func TestWatchFollowsMoved(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{RefreshMinInterval: time.Hour})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	const k = "{txmoved}k"
 	slot := hashslot.Key(k)
 	owner, err := c.e.Pick(slot, false)

@@ -19,7 +19,7 @@ import (
 func TestTypedSets(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	p := "typed:{sets}:"
 	a, b, d := p+"a", p+"b", p+"dst"
 	c.Del(ctx, a, b, d)
@@ -93,7 +93,7 @@ func TestTypedSets(t *testing.T) {
 func TestTypedSortedSets(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		z, z2 := p+"z", p+"z2"
 		c.Del(ctx, z, z2)
 		n, err := c.ZAdd(ctx, z, nil, Z{1, "a"}, Z{2, "b"}, Z{3, "c"}, Z{math.Inf(1), "top"})
@@ -180,7 +180,7 @@ func TestTypedSortedSets(t *testing.T) {
 func TestTypedStreams(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		s, s2 := p+"s", p+"s2"
 		c.Del(ctx, s, s2)
 		_, err := c.XAdd(ctx, XAddArgs{Stream: s, NoMkStream: true, Values: map[string]any{"f": 1}})
@@ -290,7 +290,7 @@ func TestTypedStreams(t *testing.T) {
 func TestTypedHyperLogLogBitmapsGeo(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		h1, h2, h3 := p+"h1", p+"h2", p+"h3"
 		c.Del(ctx, h1, h2, h3)
 		ok, err := c.PFAdd(ctx, h1, "a", "b", "c")
@@ -365,7 +365,7 @@ func TestTypedHyperLogLogBitmapsGeo(t *testing.T) {
 func TestTypedScripting(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		k := p + "k"
 		src := "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1]) .. ARGV[2]"
 		v, err := c.Eval(ctx, src, []string{k}, "a", 1).Text()
@@ -398,7 +398,7 @@ func TestTypedServer(t *testing.T) {
 	cl := redistest.Run(t, redistest.Config{Masters: 2, NoProxy: true})
 	for _, proto := range []int{3, 2} {
 		c := newTestClient(t, cl, Options{Protocol: proto})
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		check(t, c.Ping(ctx))
 		check(t, c.FlushAll(ctx))
 		n, err := c.DBSize(ctx)
@@ -435,7 +435,7 @@ func TestTypedServer(t *testing.T) {
 // BenchmarkTypedGet is BenchmarkClient's GET through the typed method: it allocates what
 // Do(ctx, "GET", key).Text() does, the client's one allocation and the reply's string.
 func BenchmarkTypedGet(b *testing.B) {
-	cl := sharedCluster(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
+	cl := redistest.Shared(b, "bench", redistest.Config{Masters: 3, NoProxy: true})
 	c := newTestClient(b, cl, Options{})
 	ctx := context.Background()
 	if err := c.Set(ctx, "bench:typed", "0123456789abcdef", nil); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/testkit"
 )
 
 // Integration tests of the typed command methods (commands_gen.go): at least one real
@@ -22,10 +23,17 @@ func forProtocols(t *testing.T, fn func(t *testing.T, c *Client, prefix string))
 	for _, proto := range []int{3, 2} {
 		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
 			t.Parallel()
-			c := newTestClient(t, plain(t), Options{Protocol: proto})
+			// Named, so that a test can see its blocking calls wait on the server.
+			c := newTestClient(t, plain(t), Options{Protocol: proto, ClientName: clientName(t)})
 			fn(t, c, fmt.Sprintf("typed:{%s}:", t.Name()))
 		})
 	}
+}
+
+// clientName is the client name forProtocols gives t's client: its name without the
+// characters a client name may not hold.
+func clientName(t *testing.T) string {
+	return strings.NewReplacer(" ", "_", "\n", "_").Replace(t.Name())
 }
 
 // check fails the test at once on an error.
@@ -77,7 +85,7 @@ func otherSlot(key string) string {
 func TestTypedStrings(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		k := p + "s"
 		c.Del(ctx, k)
 		_, err := c.Get(ctx, k)
@@ -170,7 +178,7 @@ func TestTypedStrings(t *testing.T) {
 func TestTypedKeys(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := t.Context()
 	p := "typed:{keys}:"
 	k, k2 := p+"a", p+"b"
 	c.Del(ctx, k, k2, p+"copy")
@@ -253,7 +261,7 @@ func TestTypedKeys(t *testing.T) {
 func TestTypedHashes(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		h := p + "h"
 		c.Del(ctx, h)
 		m, err := c.HGetAll(ctx, h)
@@ -310,7 +318,7 @@ func TestTypedHashes(t *testing.T) {
 func TestTypedLists(t *testing.T) {
 	t.Parallel()
 	forProtocols(t, func(t *testing.T, c *Client, p string) {
-		ctx := ctxT(t, 10*time.Second)
+		ctx := t.Context()
 		l, l2 := p+"l", p+"l2"
 		c.Del(ctx, l, l2)
 		_, err := c.LPop(ctx, l)
@@ -370,7 +378,7 @@ func TestTypedLists(t *testing.T) {
 			_, v, err := c.BRPop(ctx, 5*time.Second, l)
 			got <- fmt.Sprintf("%s %v", v, err)
 		}()
-		time.Sleep(50 * time.Millisecond)
+		plain(t).WaitBlocked(t, clientName(t), 5*time.Second) // the push meets a waiting BRPOP
 		c.RPush(ctx, l, "late")
 		if s := <-got; s != "late <nil>" {
 			t.Fatalf("BRPop of an element pushed while waiting: %s", s)
@@ -390,7 +398,7 @@ func TestTypedLists(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &de) {
 			t.Fatalf("BLPop with a 100ms deadline: %v", err)
 		}
-		if elapsed < 90*time.Millisecond || elapsed > 100*time.Millisecond+slack() {
+		if elapsed < 90*time.Millisecond || elapsed > 100*time.Millisecond+testkit.Slack() {
 			t.Fatalf("BLPop with a 100ms deadline returned after %v", elapsed)
 		}
 		// CommandTimeout does not bound the server's own wait: a 1h wait ends at the
@@ -401,13 +409,13 @@ func TestTypedLists(t *testing.T) {
 		start = time.Now()
 		_, _, err = quick.BRPop(short2, time.Hour, p+"never2")
 		elapsed = time.Since(start)
-		if !errors.Is(err, context.DeadlineExceeded) || elapsed < 390*time.Millisecond || elapsed > 400*time.Millisecond+slack() {
+		if !errors.Is(err, context.DeadlineExceeded) || elapsed < 390*time.Millisecond || elapsed > 400*time.Millisecond+testkit.Slack() {
 			t.Fatalf("BRPop 1h with a 200ms CommandTimeout and a 400ms deadline: %v after %v", err, elapsed)
 		}
 		start = time.Now()
 		_, _, err = quick.BRPop(ctx, 300*time.Millisecond, p+"never3")
 		elapsed = time.Since(start)
-		if !errors.Is(err, Nil) || elapsed < 290*time.Millisecond || elapsed > 400*time.Millisecond+slack() { // the server checks timeouts every 100ms
+		if !errors.Is(err, Nil) || elapsed < 290*time.Millisecond || elapsed > 400*time.Millisecond+testkit.Slack() { // the server checks timeouts every 100ms
 			t.Fatalf("BRPop 300ms with a 200ms CommandTimeout: %v after %v, want Nil at 300ms", err, elapsed)
 		}
 

@@ -12,7 +12,7 @@ import (
 // the transaction).
 func TestWatchWithoutKeys(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	for i := range 12 {
 		k := fmt.Sprintf("wnk:%d", i)
 		err := c.Watch(ctx, func(tx *Tx) error {
@@ -38,7 +38,7 @@ func TestWatchWithoutKeys(t *testing.T) {
 // command on a pooled connection.
 func TestTxAfterWatch(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	var kept *Tx
 	if err := c.Watch(ctx, func(tx *Tx) error { kept = tx; return nil }, "taw:k"); err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestTxAfterWatch(t *testing.T) {
 // node failed for good).
 func TestWatchPanicReleasesConnection(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 30*time.Second)
+	ctx := t.Context()
 	for i := range 40 {
 		func() {
 			defer func() {
@@ -82,7 +82,7 @@ func TestWatchPanicReleasesConnection(t *testing.T) {
 // (issue 16 item 10: PUBLISH went to a random primary on every call).
 func TestPublishKeepsOrder(t *testing.T) {
 	c := newTestClient(t, plain(t), Options{})
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	sub, err := c.Subscribe(ctx, "pko:ch")
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,8 @@ type Cluster struct {
 // master is up. ctx bounds the whole start; on any failure everything started so far
 // is stopped and removed.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -185,6 +187,8 @@ func slotRange(i, m int) (int, int) {
 // node is flagged failed by another, and every replica's link to its master is up.
 // Use it after Restart, Failover or a fault to wait for the cluster to settle.
 func (c *Cluster) WaitHealthy(ctx context.Context) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	return c.waitFor(ctx, "the cluster to be healthy", c.checkHealthy)
 }
 

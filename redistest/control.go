@@ -26,6 +26,8 @@ const (
 // running node sees replica as the owner of its old master's slots and the cluster is
 // healthy again.
 func (c *Cluster) Failover(ctx context.Context, replica *Node, mode FailoverMode) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	t, err := c.topologyFrom(ctx, replica)
 	if err != nil {
 		return err
@@ -93,6 +95,8 @@ type Migration struct {
 // BeginMigration starts moving slot to target (a master). The source is the slot's
 // current owner.
 func (c *Cluster) BeginMigration(ctx context.Context, slot int, target *Node) (*Migration, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	t, err := c.topologyFrom(ctx, target)
 	if err != nil {
 		return nil, err
@@ -146,6 +150,8 @@ func (m *Migration) MoveKeys(ctx context.Context, count int) (int, error) {
 // Finish moves any keys left, then assigns the slot to the target on the target, the
 // source and every other master, and waits until all running nodes agree.
 func (m *Migration) Finish(ctx context.Context) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	for {
 		n, err := m.MoveKeys(ctx, 1000)
 		if err != nil {
@@ -188,6 +194,8 @@ func (m *Migration) Finish(ctx context.Context) error {
 
 // MigrateSlot moves slot and all its keys to target in one call.
 func (c *Cluster) MigrateSlot(ctx context.Context, slot int, target *Node) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	m, err := c.BeginMigration(ctx, slot, target)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package redistest
 
 import (
 	"net"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -42,18 +41,8 @@ func (c *fakeClient) do(args ...string) resp.Value {
 	return v
 }
 
-// keyInSlotOf returns a key whose slot master m serves at start.
-func keyOnMaster(f *FakeCluster, m int) (string, int) {
-	for i := 0; ; i++ {
-		k := "k" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26))
-		if s := hashslot.Key(k); f.SlotOwner(s) == m {
-			return k, s
-		}
-	}
-}
-
 func TestFakeClusterTopologyAndData(t *testing.T) {
-	before := runtime.NumGoroutine()
+	NoGoroutineLeak(t) // checked after f.Close below
 	f, err := StartFake(FakeConfig{Masters: 200, Replicas: true})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +78,7 @@ func TestFakeClusterTopologyAndData(t *testing.T) {
 	}
 
 	// Data on the owner; MOVED elsewhere; a replica serves reads after READONLY.
-	key, slot := keyOnMaster(f, 7)
+	key, slot := f.KeyOn(7, "k")
 	owner := dialFake(t, f.Addr(7))
 	if v := owner.do("SET", key, "v1"); v.IsError() {
 		t.Fatal(v)
@@ -149,20 +138,6 @@ func TestFakeClusterTopologyAndData(t *testing.T) {
 	}
 	if n := f.OpenConns(); n != 0 {
 		t.Fatalf("%d connections open after Close", n)
-	}
-	waitGoroutines(t, before)
-}
-
-// waitGoroutines waits (bounded) until the goroutine count is back to at most n.
-func waitGoroutines(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

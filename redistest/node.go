@@ -282,6 +282,8 @@ func waitGroupGone(pgid int) error {
 // and node ID, and waits until it answers PING. It does not wait for the cluster to
 // agree again: use Cluster.WaitHealthy for that.
 func (n *Node) Restart(ctx context.Context) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if err := n.Kill(); err != nil {
 		return err
 	}

@@ -104,6 +104,8 @@ func (t *Topology) slotSignature() string {
 
 // Topology returns the cluster as the first running, unpaused node sees it.
 func (c *Cluster) Topology(ctx context.Context) (*Topology, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	for _, n := range c.nodes {
 		if n.Running() && !n.Paused() {
 			return c.topologyFrom(ctx, n)

@@ -3,10 +3,7 @@ package redlineotel
 import (
 	"context"
 	"fmt"
-	"os"
-	"sync"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -15,44 +12,18 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/redline-go/redline"
-	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )
 
 // The tests share one real cluster (3 masters behind fault proxies), started on first
-// use and stopped by TestMain.
-var shared struct {
-	once sync.Once
-	c    *redistest.Cluster
-	err  error
-}
-
+// use and stopped by TestMain (redistest.Shared, redistest.Main).
 func testCluster(t *testing.T) *redistest.Cluster {
 	t.Helper()
-	shared.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		shared.c, shared.err = redistest.Start(ctx, redistest.Config{Masters: 3})
-	})
-	if shared.err != nil {
-		t.Fatalf("start cluster: %v", shared.err)
-	}
-	return shared.c
+	return redistest.Shared(t, "plain", redistest.Config{Masters: 3})
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.c != nil {
-		shared.c.Close()
-	}
-	os.Exit(code)
-}
-
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
+// TestMain runs the tests and stops the shared cluster.
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 // harness is an Instrumentation exporting to in-memory readers, whose hooks also
 // signal every event so a test can wait for one instead of sleeping.
@@ -192,23 +163,6 @@ func dump(ms map[string]metricdata.Metrics) string {
 		}
 	}
 	return s
-}
-
-// keyOn returns a key whose slot n owns.
-func keyOn(t *testing.T, cl *redistest.Cluster, n *redistest.Node, prefix string) string {
-	t.Helper()
-	topo, err := cl.Topology(ctxT(t, 5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 100000 {
-		k := fmt.Sprintf("%s:%d", prefix, i)
-		if o := topo.Owner(hashslot.Key(k)); o != nil && o.Node == n {
-			return k
-		}
-	}
-	t.Fatalf("no key found on %v", n)
-	return ""
 }
 
 // spanAttrs returns a span's attributes as a set.

@@ -37,7 +37,7 @@ func peer(t *testing.T, addr string) []attribute.KeyValue {
 // attributes, an error reply's status — and the command metrics that go with them.
 func TestSpans(t *testing.T) {
 	cl := testCluster(t)
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	seed := cl.Addrs()[0]
 	h := newHarness(t, WithServerAddress(seed), WithAttributes(attribute.String("app", "test")))
 	c, err := redline.NewClient(ctx, redline.Options{Addrs: []string{seed}, Hooks: h.hooks()})
@@ -46,7 +46,7 @@ func TestSpans(t *testing.T) {
 	}
 	defer c.Close()
 	b := cl.Node(1)
-	kb := keyOn(t, cl, b, "otel-span")
+	kb := cl.KeyOn(t, b, "otel-span")
 
 	pctx, parent := h.tp.Tracer("test").Start(ctx, "caller")
 	if err := c.Do(pctx, "SET", kb, "v").Err(); err != nil {
@@ -210,7 +210,7 @@ func names(spans []sdktrace.ReadOnlySpan) []string {
 // every metric the package doc names has been exported.
 func TestClusterEvents(t *testing.T) {
 	cl := testCluster(t)
-	ctx := ctxT(t, 90*time.Second)
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func TestClusterEvents(t *testing.T) {
 	defer c.Close()
 
 	// MOVED: a slot moves behind the client's back.
-	kb := keyOn(t, cl, b, "otel-moved")
+	kb := cl.KeyOn(t, b, "otel-moved")
 	if err := c.Do(ctx, "SET", kb, "v").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestClusterEvents(t *testing.T) {
 	}
 
 	// ASK: a key of a slot being migrated has already moved.
-	ka := keyOn(t, cl, a, "otel-ask")
+	ka := cl.KeyOn(t, a, "otel-ask")
 	if err := c.Do(ctx, "SET", ka, "w").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +454,7 @@ func BenchmarkHooks(b *testing.B) {
 // TestObserveStats checks the metrics taken from Stats at each collection.
 func TestObserveStats(t *testing.T) {
 	cl := testCluster(t)
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	h := newHarness(t)
 	c, err := redline.NewClient(ctx, redline.Options{Addrs: cl.Addrs(), Hooks: h.hooks(),
 		RefreshInterval: 20 * time.Millisecond, RefreshMinInterval: 10 * time.Millisecond})
@@ -470,7 +470,7 @@ func TestObserveStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := cl.Node(1)
-	kb := keyOn(t, cl, b, "otel-stats")
+	kb := cl.KeyOn(t, b, "otel-stats")
 	for range 10 { // a latency estimate for b
 		if err := c.Do(ctx, "SET", kb, "v").Err(); err != nil {
 			t.Fatal(err)

@@ -27,7 +27,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 status=0
 for s in "${order[@]}"; do
   echo "test-matrix ($mode): $s ($("${path[$s]}" --version | cut -d' ' -f1-3))" >&2
-  REDLINE_REDIS_SERVER="${path[$s]}" go test -count=1 -timeout 15m -v -run "^($tests)\$" . >"test-matrix/$s.log" 2>&1 || status=1
+  REDLINE_REDIS_SERVER="${path[$s]}" go test -count=1 -timeout 15m -v -run "^($tests)\$" . ./systest/ >"test-matrix/$s.log" 2>&1 || status=1
 done
 
 # The table: every top-level test that ran anywhere, its result per server.

@@ -4,49 +4,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redline-go/redline/redistest"
 )
 
-var clusters struct {
-	once  sync.Once
-	plain *redistest.Cluster
-	tls   *redistest.Cluster
-	err   error
-}
-
-// testClusters starts, once per test binary, a plain 3-master cluster and a 3-master
-// TLS cluster (with its CA written to a file for -cacert).
+// testClusters returns the shared plain 3-master cluster and 3-master TLS cluster
+// (redistest.Shared: started once per test binary, stopped by TestMain), with the TLS
+// cluster's CA file for -cacert.
 func testClusters(t *testing.T) (*redistest.Cluster, *redistest.Cluster, string) {
 	t.Helper()
-	clusters.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		if clusters.plain, clusters.err = redistest.Start(ctx, redistest.Config{Masters: 3}); clusters.err != nil {
-			return
-		}
-		clusters.tls, clusters.err = redistest.Start(ctx, redistest.Config{Masters: 3, TLS: true})
-	})
-	if clusters.err != nil {
-		t.Fatal(clusters.err)
-	}
-	return clusters.plain, clusters.tls, clusters.tls.Dir() + "/ca.crt"
+	plain := redistest.Shared(t, "plain", redistest.Config{Masters: 3})
+	tls := redistest.Shared(t, "tls", redistest.Config{Masters: 3, TLS: true})
+	return plain, tls, tls.Dir() + "/ca.crt"
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	for _, c := range []*redistest.Cluster{clusters.plain, clusters.tls} {
-		if c != nil {
-			c.Close()
-		}
-	}
-	os.Exit(code)
-}
+// TestMain runs the tests and stops the shared clusters.
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 // cli runs the command line with args and returns exit code, stdout and stderr.
 func cli(t *testing.T, stdin string, args ...string) (int, string, string) {

@@ -13,6 +13,7 @@ import (
 	"github.com/redline-go/redline/internal/fakeserver"
 	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/internal/secret"
+	"github.com/redline-go/redline/redistest"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -399,7 +400,7 @@ func TestIdleCheck(t *testing.T) {
 }
 
 func TestCloseLeavesNoGoroutine(t *testing.T) {
-	before := runtime.NumGoroutine()
+	redistest.NoGoroutineLeak(t)
 	s := fakeserver.New(nil)
 	addr, _ := s.Listen()
 	for range 20 {
@@ -411,14 +412,6 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 		c.Close()
 	}
 	s.Close()
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<16)
-		t.Fatalf("%d goroutines after Close, %d before\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
 }
 
 func TestDialErrorsNamePhase(t *testing.T) {

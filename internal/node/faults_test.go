@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,47 +19,30 @@ import (
 // The fault-mode tests share one 4-master TLS cluster (TLS so that tls-bad applies; the
 // other modes behave the same with or without TLS). Each test takes a node of its own
 // for its duration and restores it.
-var cluster struct {
-	once sync.Once
-	c    *redistest.Cluster
-	err  error
-	lock [4]sync.Mutex
-}
+var nodeLocks [4]sync.Mutex
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if cluster.c != nil {
-		cluster.c.Close()
-	}
-	os.Exit(code)
-}
+// TestMain runs the tests and stops the shared cluster.
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 // faultNode returns cluster node i, held by this test until it ends, with its fault
 // cleared and the process running again afterwards.
 func faultNode(t testing.TB, i int) (*redistest.Cluster, *redistest.Node) {
 	t.Helper()
-	cluster.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cluster.c, cluster.err = redistest.Start(ctx, redistest.Config{Masters: 4, TLS: true})
-	})
-	if cluster.err != nil {
-		t.Fatalf("start cluster: %v", cluster.err)
-	}
-	cluster.lock[i].Lock()
-	n := cluster.c.Node(i)
+	c := redistest.Shared(t, "tls", redistest.Config{Masters: 4, TLS: true})
+	nodeLocks[i].Lock()
+	n := c.Node(i)
 	t.Cleanup(func() {
-		defer cluster.lock[i].Unlock()
+		defer nodeLocks[i].Unlock()
 		if err := n.SetFault(redistest.Pass); err != nil {
 			t.Errorf("restore: %v", err)
 		}
 		if !n.Running() {
-			if err := n.Restart(ctxT(t, 30*time.Second)); err != nil {
+			if err := n.Restart(context.Background()); err != nil { // bounded by redistest.DefaultWait
 				t.Errorf("restart: %v", err)
 			}
 		}
 	})
-	return cluster.c, n
+	return c, n
 }
 
 // testOptions are node options with short timeouts, so faults resolve quickly.
@@ -211,11 +193,8 @@ func TestFaultBlackhole(t *testing.T) {
 		t.Errorf("%d of 1000 callers outside [%v, %v]", slow, callDeadline, callDeadline+window)
 	}
 	// The attempt ends at DialTimeout with an i/o timeout; then calls fail fast.
-	for end := time.Now().Add(10 * time.Second); n.State() != StateDown; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("not down 10s after a black-holed dial began: %v", n.State())
-		}
-	}
+	redistest.Eventually(t, 10*time.Second, func() bool { return n.State() == StateDown },
+		"not down after a black-holed dial began: %v", n.State())
 	expectFastFail(t, n, func(err error) bool { return rerr.IsTimeout(err) && strings.Contains(err.Error(), "dial") })
 	rn.SetFault(redistest.Pass)
 	expectRecovery(t, n)
@@ -236,10 +215,7 @@ func TestFaultHang(t *testing.T) {
 		t.Errorf("cause %v, want no reply", err)
 	}
 	// After ReplyTimeout the connection is declared dead and the node goes down.
-	deadline := time.Now().Add(3 * time.Second)
-	for n.State() != StateDown && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.Eventually(t, 3*time.Second, func() bool { return n.State() == StateDown }, "not down after ReplyTimeout")
 	expectFastFail(t, n, func(err error) bool { return conn.IsOverdue(err) || rerr.IsTimeout(err) })
 	rn.SetFault(redistest.Pass)
 	expectRecovery(t, n)
@@ -280,11 +256,7 @@ func TestFaultReset(t *testing.T) {
 	rn.SetFault(redistest.Reset)
 	// The established connection is reset: the node redials, which is reset in the
 	// handshake: down, with the reset as the cause.
-	deadline := time.Now().Add(3 * time.Second)
-	for n.State() != StateDown && time.Now().Before(deadline) {
-		call(n)
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.Eventually(t, 3*time.Second, func() bool { call(n); return n.State() == StateDown }, "not down after the reset")
 	expectFastFail(t, n, func(err error) bool {
 		return errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "reset") || strings.Contains(err.Error(), "EOF")
 	})
@@ -312,10 +284,7 @@ func TestFaultKill(t *testing.T) {
 	if !errors.As(err, &ne) || ne.Addr != n.Addr() {
 		t.Fatalf("error %v does not name the node", err)
 	}
-	for n.State() != StateDown && time.Since(start) < 3*time.Second {
-		call(n)
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.Eventually(t, 3*time.Second, func() bool { call(n); return n.State() == StateDown }, "not down after the kill")
 	expectFastFail(t, n, func(error) bool { return true })
 	if err := rn.Restart(ctxT(t, 30*time.Second)); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/redline-go/redline/internal/fakeserver"
 	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/redistest"
 )
 
 func ctxT(t testing.TB, d time.Duration) context.Context {
@@ -97,13 +98,7 @@ func TestRefusedFailsFastThenRecovers(t *testing.T) {
 		t.Fatalf("listen again on %s: %v", addr, err)
 	}
 	defer s.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	for n.State() != StateUp && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n.State() != StateUp {
-		t.Fatalf("node did not recover: %v", n.Stats())
-	}
+	redistest.Eventually(t, 3*time.Second, func() bool { return n.State() == StateUp }, "node did not recover")
 	if _, err := n.Do(ctxT(t, time.Second), "PING"); err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +158,7 @@ func TestSingleFlightDial(t *testing.T) {
 		t.Errorf("%d dials for 1000 callers, want 1", st.Dials)
 	}
 	// After DialTimeout the attempt fails; the node is down and fails fast.
-	deadline := time.Now().Add(5 * time.Second)
-	for n.State() != StateDown && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.Eventually(t, 5*time.Second, func() bool { return n.State() == StateDown }, "not down after the attempt timed out")
 	start = time.Now()
 	_, err := n.Do(ctxT(t, time.Second), "PING")
 	var ne *rerr.NodeError
@@ -208,7 +200,7 @@ func TestDedicatedPool(t *testing.T) {
 }
 
 func TestCloseStopsEverything(t *testing.T) {
-	before := runtime.NumGoroutine()
+	redistest.NoGoroutineLeak(t)
 	s := fakeserver.New(nil)
 	addr, _ := s.Listen()
 	n := New(addr, Options{})
@@ -220,13 +212,6 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 	s.Close()
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if got := runtime.NumGoroutine(); got > before {
-		t.Errorf("%d goroutines after Close, %d before", got, before)
-	}
 }
 
 func TestBackoff(t *testing.T) {
@@ -255,10 +240,7 @@ func TestDeadlineWhileReconnectingNamesLastFailure(t *testing.T) {
 	}
 	hang.Store(true)
 	s.CloseConns() // the connection ends; the node redials, and that attempt hangs
-	deadline := time.Now().Add(2 * time.Second)
-	for n.State() != StateConnecting && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	redistest.Eventually(t, 2*time.Second, func() bool { return n.State() == StateConnecting }, "not reconnecting after the connection ended")
 	_, err := n.Do(ctxT(t, 50*time.Millisecond), "PING")
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, rerr.ErrConnecting) {
 		t.Fatalf("got %v", err)

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/hashslot"
-	"github.com/redline-go/redline/internal/cluster"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -23,15 +24,19 @@ import (
 // reaching the servers during the outage stays within that bound, that it falls back
 // to near zero once the cluster recovers, and that every client serves calls again
 // soon after the cluster does.
+// refreshFanout is how many nodes a refresh asks at most (to vote, when the first
+// answer differs from the table in use): docs/RELIABILITY.md, "topology storm".
+const refreshFanout = 3
+
 func TestReliabilityTopologyStorm(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3, NodeTimeout: time.Second, NoProxy: true})
 	const timeout = 300 * time.Millisecond
 	nclients := 200
-	ctx := ctxT(t, 3*time.Minute)
-	clients := make([]*Client, nclients)
+	ctx := t.Context()
+	clients := make([]*redline.Client, nclients)
 	for i := range clients {
-		c, err := NewClient(ctxT(t, 30*time.Second), Options{Addrs: cl.Addrs(), CommandTimeout: timeout})
+		c, err := redline.NewClient(t.Context(), redline.Options{Addrs: cl.Addrs(), CommandTimeout: timeout})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +66,7 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	sumRefreshes := func() uint64 {
 		var n uint64
 		for _, c := range clients {
-			n += c.e.Counters().Refreshes
+			n += c.Stats().Refreshes
 		}
 		return n
 	}
@@ -72,14 +77,14 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	}
 	shardOf := func(key string) int { return topo.Owner(hashslot.Key(key)).Node.Index() }
 	var (
-		stats       callStats
+		stats       testkit.CallStats
 		lastOK      = make([][3]atomic.Int64, nclients) // unix nanos of each client's last success on each shard
 		clusterDown atomic.Int64
 		stop        = make(chan struct{})
 		wg          sync.WaitGroup
 	)
 	interval := 200 * time.Millisecond
-	if raceEnabled {
+	if testkit.Race {
 		interval = 500 * time.Millisecond // 200 clients under the race detector load 2 cores already
 	}
 	for i, c := range clients {
@@ -93,7 +98,7 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 				case <-time.After(interval):
 				}
 				key := fmt.Sprintf("storm:%d:%d", i, j%50)
-				err := stats.timed(timeout, func(ctx context.Context) error { return c.Do(ctx, "SET", key, j).Err() })
+				err := stats.Timed(timeout, func(ctx context.Context) error { return c.Do(ctx, "SET", key, j).Err() })
 				if err == nil {
 					lastOK[i][shardOf(key)].Store(time.Now().UnixNano())
 				} else if strings.Contains(err.Error(), "CLUSTERDOWN") {
@@ -111,7 +116,7 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 		wg.Wait()
 	}()
 
-	window := soakOr(3*time.Second, 10*time.Second)
+	window := testkit.SoakOr(3*time.Second, 10*time.Second)
 	time.Sleep(500 * time.Millisecond)
 	calm := rate(time.Second)
 
@@ -146,7 +151,7 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	if err := victim.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.WaitHealthy(ctxT(t, 60*time.Second)); err != nil {
+	if err := cl.WaitHealthy(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	healthyAt := time.Now()
@@ -176,9 +181,9 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	wg.Wait()
 
 	// The bound: each client at most one refresh per RefreshMinInterval (1s, +25%
-	// jitter only lengthens it), asking at most cluster.RefreshFanout nodes. The paused node
+	// jitter only lengthens it), asking at most refreshFanout nodes. The paused node
 	// serves nothing, so the running nodes see at most this.
-	bound := float64(nclients*cluster.RefreshFanout) / DefaultRefreshMinInterval.Seconds()
+	bound := float64(nclients*refreshFanout) / redline.DefaultRefreshMinInterval.Seconds()
 	if storm > bound*1.1 {
 		t.Errorf("%.0f topology requests/s reached the servers during the outage, want at most %.0f", storm, bound)
 	}
@@ -195,8 +200,8 @@ func TestReliabilityTopologyStorm(t *testing.T) {
 	// machine, the operating system's scheduling of this process (other processes
 	// compete for the same cores) delays goroutines more than any client could; the
 	// deadline contract is asserted by the other tests of the suite.
-	figure(t, "%d clients, cluster down (CLUSTERDOWN) %v: %.0f CLUSTER SHARDS/SLOTS per second reached the servers (bound %.0f = clients × %d nodes / RefreshMinInterval %v); clients refreshed %.0f times/s; %d CLUSTERDOWN replies reached callers in the window",
-		nclients, healthyAt.Sub(downAt).Round(100*time.Millisecond), storm, bound, cluster.RefreshFanout, DefaultRefreshMinInterval, clientRefreshes, downReplies)
-	figure(t, "storm: before the outage %.1f/s, after the recovery %.1f/s; every client served calls on every shard again %v after the cluster was healthy (%v after SIGCONT); %s",
+	testkit.Figure(t, "%d clients, cluster down (CLUSTERDOWN) %v: %.0f CLUSTER SHARDS/SLOTS per second reached the servers (bound %.0f = clients × %d nodes / RefreshMinInterval %v); clients refreshed %.0f times/s; %d CLUSTERDOWN replies reached callers in the window",
+		nclients, healthyAt.Sub(downAt).Round(100*time.Millisecond), storm, bound, refreshFanout, redline.DefaultRefreshMinInterval, clientRefreshes, downReplies)
+	testkit.Figure(t, "storm: before the outage %.1f/s, after the recovery %.1f/s; every client served calls on every shard again %v after the cluster was healthy (%v after SIGCONT); %s",
 		calm, after, allBack.Sub(healthyAt).Round(time.Millisecond), allBack.Sub(resumedAt).Round(time.Millisecond), &stats)
 }

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )
@@ -21,7 +22,7 @@ import (
 // 400ms: every call must end by its deadline (+50ms for a loaded machine).
 func TestAskAtDeadlineNotFollowedLate(t *testing.T) {
 	cl := plain(t)
-	ctx := ctxT(t, 60*time.Second)
+	ctx := t.Context()
 	const tag = "{askdl}"
 	slot := hashslot.Key(tag)
 	topo, err := cl.Topology(ctx)
@@ -37,7 +38,7 @@ func TestAskAtDeadlineNotFollowedLate(t *testing.T) {
 		}
 	}
 	const timeout = 100 * time.Millisecond
-	c := newTestClient(t, cl, Options{CommandTimeout: timeout})
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout})
 	m, err := cl.BeginMigration(ctx, slot, dst)
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func TestAskAtDeadlineNotFollowedLate(t *testing.T) {
 	t.Cleanup(func() { // restore: the slot back with src, stable
 		src.SetFault(redistest.Pass)
 		dst.SetFault(redistest.Pass)
-		ctx := ctxT(t, 30*time.Second)
+		ctx := context.Background() // t.Context() has ended by now; redistest bounds each wait
 		if err := m.Finish(ctx); err != nil {
 			t.Errorf("finish the migration of slot %d: %v", slot, err)
 		} else if err := cl.MigrateSlot(ctx, slot, src); err != nil {
@@ -84,7 +85,7 @@ func TestAskAtDeadlineNotFollowedLate(t *testing.T) {
 				}
 				if el > timeout+50*time.Millisecond {
 					late.Add(1)
-					if err == nil || errors.Is(err, Nil) {
+					if err == nil || errors.Is(err, redline.Nil) {
 						okLate.Add(1)
 					}
 				}

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -19,17 +21,17 @@ import (
 // surfaced to the callers (the client follows ASK during the moves and MOVED after),
 // no stale or lost value, every key intact afterwards, and no call past its deadline.
 func TestReliabilityResharding(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3})
 	const timeout = time.Second
-	c := newTestClient(t, cl, Options{CommandTimeout: timeout})
-	ctx := ctxT(t, 3*time.Minute)
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout})
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	src := cl.Node(0)
-	nslots, perSlot := soakOr(5, 20), soakOr(600, 2000)
+	nslots, perSlot := testkit.SoakOr(5, 20), testkit.SoakOr(600, 2000)
 	var tags []string
 	for i := 0; len(tags) < nslots; i++ {
 		tag := fmt.Sprintf("{reshard%d}", i)
@@ -58,7 +60,7 @@ func TestReliabilityResharding(t *testing.T) {
 		expect[g] = make([]int64, (len(keys)-g+workers-1)/workers)
 	}
 	var (
-		stats            callStats
+		stats            testkit.CallStats
 		errs, stale      atomic.Int64
 		firstErr         atomic.Value
 		stop             = make(chan struct{})
@@ -80,7 +82,7 @@ func TestReliabilityResharding(t *testing.T) {
 				var got int64
 				var err error
 				if i%2 == 0 {
-					err = stats.timed(timeout, func(ctx context.Context) error {
+					err = stats.Timed(timeout, func(ctx context.Context) error {
 						got, err = c.Do(ctx, "INCR", key).Int64()
 						return err
 					})
@@ -93,7 +95,7 @@ func TestReliabilityResharding(t *testing.T) {
 						}
 					}
 				} else {
-					err = stats.timed(timeout, func(ctx context.Context) error {
+					err = stats.Timed(timeout, func(ctx context.Context) error {
 						got, err = c.Do(ctx, "GET", key).Int64()
 						return err
 					})
@@ -150,7 +152,7 @@ func TestReliabilityResharding(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	stats.check(t)
+	stats.Check(t)
 	if n := errs.Load(); n > 0 {
 		t.Errorf("%d errors reached the callers during the resharding; first: %v", n, firstErr.Load())
 	}
@@ -177,6 +179,6 @@ func TestReliabilityResharding(t *testing.T) {
 	if incrs.Load() < 1000 {
 		t.Errorf("only %d writes during the resharding: too little traffic to mean anything", incrs.Load())
 	}
-	figure(t, "resharding %d slots (%d keys, %d moved by MIGRATE) in %v under traffic: %d INCR + %d GET acknowledged, %d errors surfaced, %d stale values, %d redirects followed; %s (deadline %v)",
-		len(tags), len(keys), moved, took.Round(time.Millisecond), incrs.Load(), readsDone.Load(), errs.Load(), stale.Load(), c.e.Counters().Moved+c.e.Counters().Ask, &stats, timeout)
+	testkit.Figure(t, "resharding %d slots (%d keys, %d moved by MIGRATE) in %v under traffic: %d INCR + %d GET acknowledged, %d errors surfaced, %d stale values, %d redirects followed; %s (deadline %v)",
+		len(tags), len(keys), moved, took.Round(time.Millisecond), incrs.Load(), readsDone.Load(), errs.Load(), stale.Load(), c.Stats().Moved+c.Stats().Ask, &stats, timeout)
 }

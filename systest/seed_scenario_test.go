@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"bytes"
@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -34,22 +35,6 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// keyOn returns a key whose slot node n owns.
-func keyOn(t testing.TB, cl *redistest.Cluster, n *redistest.Node, prefix string) string {
-	topo, err := cl.Topology(ctxT(t, 5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 100000; i++ {
-		k := fmt.Sprintf("%s:%d", prefix, i)
-		if o := topo.Owner(hashslot.Key(k)); o != nil && o.Node == n {
-			return k
-		}
-	}
-	t.Fatalf("no key found on %v", n)
-	return ""
-}
-
 // TestSeedScenario is the 55-second scenario: 4 TLS masters, node 0 healthy and the
 // only seed, nodes 1–3 faulty (tls-bad, blackhole, refuse, hang in turn). With command
 // timeouts of 100ms, 500ms and 1s, the client starts within the timeout, serves node 0
@@ -60,8 +45,8 @@ func TestSeedScenario(t *testing.T) {
 	cl := tlsCluster(t)
 	healthy := cl.Node(0)
 	faulty := cl.Nodes()[1:]
-	healthyKey := keyOn(t, cl, healthy, "seed-ok")
-	faultyKey := keyOn(t, cl, faulty[0], "seed-bad")
+	healthyKey := cl.KeyOn(t, healthy, "seed-ok")
+	faultyKey := cl.KeyOn(t, faulty[0], "seed-bad")
 	for _, mode := range []redistest.Mode{redistest.TLSBad, redistest.Blackhole, redistest.Refuse, redistest.Hang} {
 		t.Run(mode.String(), func(t *testing.T) {
 			for _, n := range faulty {
@@ -83,7 +68,7 @@ func TestSeedScenario(t *testing.T) {
 			}
 			defer clear()
 			timeouts := []time.Duration{100 * time.Millisecond, 500 * time.Millisecond, time.Second}
-			clients := make([]*Client, len(timeouts))
+			clients := make([]*redline.Client, len(timeouts))
 			logs := make([]*lockedBuffer, len(timeouts))
 			var wg sync.WaitGroup
 			for i, to := range timeouts {
@@ -119,26 +104,16 @@ func TestSeedScenario(t *testing.T) {
 	}
 }
 
-// slack is how much longer than a timeout a bounded operation may take: 50ms, as the
-// issue's bound, or far more under the race detector (the strict run is `make test`'s
-// second, race-free pass).
-func slack() time.Duration {
-	if raceEnabled {
-		return 500 * time.Millisecond
-	}
-	return 50 * time.Millisecond
-}
-
 // seedScenarioFault runs the checks made while the faults are on, for one timeout.
-func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode, to time.Duration, healthyKey, faultyKey, faultyAddr string) (*Client, *lockedBuffer) {
+func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode, to time.Duration, healthyKey, faultyKey, faultyAddr string) (*redline.Client, *lockedBuffer) {
 	fail := func(format string, a ...any) {
 		t.Errorf("%v, timeout %v: %s", mode, to, fmt.Sprintf(format, a...))
 	}
 	logs := &lockedBuffer{}
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), to+slack()-50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), to+testkit.Slack()-50*time.Millisecond)
 	defer cancel()
-	c, err := NewClient(ctx, Options{
+	c, err := redline.NewClient(ctx, redline.Options{
 		Addrs:          []string{cl.Node(0).Addr()},
 		TLSConfig:      cl.TLSConfig(),
 		CommandTimeout: to,
@@ -149,7 +124,7 @@ func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode,
 		fail("NewClient: %v", err)
 		return nil, logs
 	}
-	if el := time.Since(start); el > to+slack()-50*time.Millisecond {
+	if el := time.Since(start); el > to+testkit.Slack()-50*time.Millisecond {
 		fail("NewClient took %v", el)
 	}
 	// The healthy node: normal latency.
@@ -160,14 +135,14 @@ func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode,
 	start = time.Now()
 	err = c.Do(context.Background(), "GET", faultyKey).Err()
 	el := time.Since(start)
-	var ne *NodeError
+	var ne *redline.NodeError
 	switch {
 	case err == nil:
 		fail("GET on a faulty node succeeded")
 		return c, logs
 	case !errors.As(err, &ne) || ne.Addr != faultyAddr:
 		fail("error %v does not name the node %s", err, faultyAddr)
-	case el > to+slack():
+	case el > to+testkit.Slack():
 		fail("GET on a faulty node took %v", el)
 	}
 	// With DialTimeout equal to the command timeout, the caller's deadline and the
@@ -181,10 +156,7 @@ func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode,
 	}
 	// Wait until the node is known down (for blackhole and hang: when the background
 	// attempt ends at DialTimeout), then repeated calls fail fast with the cause.
-	downBy := time.Now().Add(to + 2*time.Second)
-	for !strings.Contains(logs.String(), "node down") && time.Now().Before(downBy) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	redistest.Poll(to+2*time.Second, func() bool { return strings.Contains(logs.String(), "node down") }) // the calls below check the outcome
 	var fast []time.Duration
 	for range 20 {
 		start := time.Now()
@@ -196,7 +168,7 @@ func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode,
 		}
 	}
 	slices.Sort(fast)
-	if med := fast[len(fast)/2]; med > 5*time.Millisecond && !raceEnabled {
+	if med := fast[len(fast)/2]; med > 5*time.Millisecond && !testkit.Race {
 		fail("repeated calls take %v (median), want < 5ms", med)
 	}
 	// The healthy node keeps its normal latency meanwhile.
@@ -204,7 +176,7 @@ func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode,
 	for range 20 {
 		start := time.Now()
 		if err := c.Do(context.Background(), "GET", healthyKey).Err(); err != nil {
-			if raceEnabled { // a 100ms budget under the race detector on a busy machine
+			if testkit.Race { // a 100ms budget under the race detector on a busy machine
 				t.Logf("%v, timeout %v: GET on the healthy node (race detector on): %v", mode, to, err)
 				continue
 			}
@@ -214,7 +186,7 @@ func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode,
 		lat = append(lat, time.Since(start))
 	}
 	slices.Sort(lat)
-	if len(lat) > 0 && lat[len(lat)/2] > 20*time.Millisecond && !raceEnabled {
+	if len(lat) > 0 && lat[len(lat)/2] > 20*time.Millisecond && !testkit.Race {
 		fail("healthy-node latency %v (median) during the fault", lat[len(lat)/2])
 	}
 	// One log record per state change of the faulty node: one "node down".

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )
@@ -18,8 +19,8 @@ import (
 // callers and every key is readable afterwards.
 func TestLiveSlotMigration(t *testing.T) {
 	cl := plain(t)
-	c := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, 60*time.Second)
+	c := newTestClient(t, cl, redline.Options{})
+	ctx := t.Context()
 	const tag = "{live}"
 	slot := hashslot.Key(tag)
 	const keys = 300
@@ -114,8 +115,6 @@ func TestLiveSlotMigration(t *testing.T) {
 func TestFailover(t *testing.T) {
 	cl := plain(t)
 	const timeout = 300 * time.Millisecond
-	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: timeout, RefreshMinInterval: 200 * time.Millisecond})
-	ctx := ctxT(t, 90*time.Second)
 	master, replica := cl.Node(2), cl.Node(5)
 	lo, _ := 2*hashslot.Count/3, 0
 	key := ""
@@ -125,6 +124,14 @@ func TestFailover(t *testing.T) {
 			break
 		}
 	}
+	var last atomic.Pointer[redline.CommandEnd] // the last call on key's slot
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout, DialTimeout: timeout, RefreshMinInterval: 200 * time.Millisecond,
+		Hooks: redline.Hooks{AfterCommand: func(_ context.Context, end redline.CommandEnd) {
+			if end.Slot == hashslot.Key(key) {
+				last.Store(&end)
+			}
+		}}})
+	ctx := t.Context()
 	if err := c.Do(ctx, "SET", key, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +142,7 @@ func TestFailover(t *testing.T) {
 	promotedCh := make(chan time.Time, 1)
 	go func() { // when the replica says it is master (polled on its real port)
 		for time.Since(killed) < 60*time.Second {
-			if role, err := replica.Role(ctxT(t, time.Second)); err == nil && role == "master" {
+			if role, err := replica.Role(t.Context()); err == nil && role == "master" {
 				promotedCh <- time.Now()
 				return
 			}
@@ -144,16 +151,16 @@ func TestFailover(t *testing.T) {
 		close(promotedCh)
 	}()
 	t.Cleanup(func() { // restore: restart, then make it master again
-		ctx := context.Background()
-		if err := master.Restart(ctxT(t, 30*time.Second)); err != nil {
+		ctx := context.Background() // ctx has ended by now; redistest bounds each wait
+		if err := master.Restart(ctx); err != nil {
 			t.Errorf("restart: %v", err)
 			return
 		}
-		if err := cl.WaitHealthy(ctxT(t, 60*time.Second)); err != nil {
+		if err := cl.WaitHealthy(ctx); err != nil {
 			t.Errorf("healthy: %v", err)
 			return
 		}
-		if err := cl.Failover(ctxT(t, 60*time.Second), master, redistest.FailoverDefault); err != nil {
+		if err := cl.Failover(ctx, master, redistest.FailoverDefault); err != nil {
 			t.Errorf("fail back: %v", err)
 		}
 		_ = ctx
@@ -174,9 +181,9 @@ func TestFailover(t *testing.T) {
 			failed++
 			lastErr = err
 			recovered = time.Time{}
-			var ne *NodeError
+			var ne *redline.NodeError
 			if !errors.As(err, &ne) && !errors.Is(err, context.DeadlineExceeded) {
-				var re *RedisError
+				var re *redline.RedisError
 				if !errors.As(err, &re) {
 					t.Fatalf("failure without a node or server cause: %v", err)
 				}
@@ -206,7 +213,11 @@ func TestFailover(t *testing.T) {
 	if after := recovered.Sub(promoted); after > cl.NodeTimeout()+time.Second {
 		t.Errorf("writes recovered %v after the promotion, want within cluster-node-timeout + 1s", after)
 	}
-	if s := c.e.Topology().Slot(hashslot.Key(key)); s == nil || s.Primary.Addr != replica.Addr() {
-		t.Errorf("client topology: slot owner %v, want the promoted replica %s", s, replica.Addr())
+	// The client's topology names the new master: a call on key goes straight to it.
+	if err := c.Do(ctx, "GET", key).Err(); err != nil && err != redline.Nil {
+		t.Fatalf("GET after the failover: %v", err)
+	}
+	if e := last.Load(); e == nil || e.Node != replica.Addr() || e.Redirects != 0 {
+		t.Errorf("client topology: a call on the key's slot went to %+v, want straight to the promoted replica %s", e, replica.Addr())
 	}
 }

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -18,13 +19,13 @@ import (
 // and its error says what it was waiting for.
 func TestDeadlineAfterSlowCommandLookup(t *testing.T) {
 	cl := plain(t)
-	c := newTestClient(t, cl, Options{CommandTimeout: 100 * time.Millisecond})
-	if err := c.Do(ctxT(t, 5*time.Second), "DBSIZE").Err(); err != nil { // connects every primary
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: 100 * time.Millisecond})
+	if err := c.Do(t.Context(), "DBSIZE").Err(); err != nil { // connects every primary
 		t.Fatal(err)
 	}
 	var primaries []*redistest.Node
 	for _, n := range cl.Nodes() {
-		if role, err := n.Role(ctxT(t, time.Second)); err == nil && role == "master" {
+		if role, err := n.Role(t.Context()); err == nil && role == "master" {
 			primaries = append(primaries, n)
 		}
 	}
@@ -41,7 +42,7 @@ func TestDeadlineAfterSlowCommandLookup(t *testing.T) {
 		if el > 150*time.Millisecond {
 			t.Errorf("call %d returned after %v with %v; the deadline was 100ms", i, el, err)
 		}
-		var de *DeadlineError
+		var de *redline.DeadlineError
 		if !errors.As(err, &de) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("call %d: got %v, want a deadline error", i, err)
 		}

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -27,31 +29,31 @@ func TestReliabilitySecurity(t *testing.T) {
 	t.Parallel()
 	const password = "Pw-never-printed-7f3a"
 	cl := redistest.Run(t, redistest.Config{Masters: 3, TLS: true, Password: password})
-	ctx := ctxT(t, 2*time.Minute)
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var keys []string // one key on each master
 	for _, m := range topo.Masters() {
-		keys = append(keys, keyOnNode(t, topo, m.Node, "sec"))
+		keys = append(keys, topo.KeyOn(t, m.Node, "sec"))
 	}
-	newClient := func(o Options) (*Client, error) {
+	newClient := func(o redline.Options) (*redline.Client, error) {
 		if len(o.Addrs) == 0 {
 			o.Addrs = cl.Addrs()
 		}
 		if o.CommandTimeout == 0 {
 			o.CommandTimeout = 2 * time.Second
 		}
-		c, err := NewClient(ctxT(t, 5*time.Second), o)
+		c, err := redline.NewClient(t.Context(), o)
 		if err == nil {
 			t.Cleanup(func() { c.Close() })
 		}
 		return c, err
 	}
-	everyShard := func(c *Client) error {
+	everyShard := func(c *redline.Client) error {
 		for _, k := range keys {
-			if err := c.Do(ctxT(t, 2*time.Second), "SET", k, "v").Err(); err != nil {
+			if err := c.Do(t.Context(), "SET", k, "v").Err(); err != nil {
 				return err
 			}
 		}
@@ -60,20 +62,20 @@ func TestReliabilitySecurity(t *testing.T) {
 
 	t.Run("TLS verification is on by default", func(t *testing.T) {
 		// A tls.Config that does not trust the cluster's CA: the system roots only.
-		_, err := newClient(Options{Password: NewSecret(password), TLSConfig: &tls.Config{}})
+		_, err := newClient(redline.Options{Password: redline.NewSecret(password), TLSConfig: &tls.Config{}})
 		var ua x509.UnknownAuthorityError
-		var ne *NodeError
-		if !errors.As(err, &ua) || !errors.As(err, &ne) || ne.Phase != PhaseTLS {
+		var ne *redline.NodeError
+		if !errors.As(err, &ua) || !errors.As(err, &ne) || ne.Phase != redline.PhaseTLS {
 			t.Fatalf("an untrusted certificate was accepted or misreported: %v", err)
 		}
 		if strings.Contains(err.Error(), "tls: tls:") {
 			t.Errorf("doubled prefix: %v", err)
 		}
-		figure(t, "untrusted certificate: %q", err.Error())
+		testkit.Figure(t, "untrusted certificate: %q", err.Error())
 		// The caller's config is used as given and never modified.
 		conf := cl.TLSConfig().Clone()
 		conf.ServerName = ""
-		c, err := newClient(Options{Password: NewSecret(password), TLSConfig: conf})
+		c, err := newClient(redline.Options{Password: redline.NewSecret(password), TLSConfig: conf})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +92,7 @@ func TestReliabilitySecurity(t *testing.T) {
 		for _, name := range []string{"", "localhost"} {
 			conf := cl.TLSConfig().Clone()
 			conf.ServerName = name
-			c, err := newClient(Options{Password: NewSecret(password), TLSConfig: conf})
+			c, err := newClient(redline.Options{Password: redline.NewSecret(password), TLSConfig: conf})
 			if err != nil {
 				t.Fatalf("ServerName %q: %v", name, err)
 			}
@@ -101,12 +103,12 @@ func TestReliabilitySecurity(t *testing.T) {
 		// An explicit name is checked against every node, never replaced by the IP.
 		conf := cl.TLSConfig().Clone()
 		conf.ServerName = "wrong.example"
-		_, err := newClient(Options{Password: NewSecret(password), TLSConfig: conf})
+		_, err := newClient(redline.Options{Password: redline.NewSecret(password), TLSConfig: conf})
 		var he x509.HostnameError
 		if !errors.As(err, &he) || !strings.Contains(err.Error(), "wrong.example") {
 			t.Fatalf("ServerName wrong.example: %v, want a hostname error", err)
 		}
-		figure(t, "explicit ServerName that no certificate names: %q", err.Error())
+		testkit.Figure(t, "explicit ServerName that no certificate names: %q", err.Error())
 	})
 
 	t.Run("ACL users get clear NOPERM errors", func(t *testing.T) {
@@ -119,11 +121,11 @@ func TestReliabilitySecurity(t *testing.T) {
 		}
 		acl("reader", "reset", "on", ">reader-pw", "~sec:*", "-@all", "+@connection", "+get", "+cluster|shards", "+cluster|slots")
 		acl("nocluster", "reset", "on", ">nocluster-pw", "~*", "-@all", "+@connection", "+get")
-		c, err := newClient(Options{Username: "reader", Password: NewSecret("reader-pw"), TLSConfig: cl.TLSConfig(), MaxAttempts: 5})
+		c, err := newClient(redline.Options{Username: "reader", Password: redline.NewSecret("reader-pw"), TLSConfig: cl.TLSConfig(), MaxAttempts: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Do(ctx, "GET", keys[0]).Err(); err != nil && !errors.Is(err, Nil) {
+		if err := c.Do(ctx, "GET", keys[0]).Err(); err != nil && !errors.Is(err, redline.Nil) {
 			t.Fatalf("a permitted GET: %v", err)
 		}
 		for _, tc := range []struct {
@@ -135,32 +137,32 @@ func TestReliabilitySecurity(t *testing.T) {
 		} {
 			start := time.Now()
 			err := c.Do(ctx, tc.args...).Err()
-			var re *RedisError
-			var ne *NodeError
+			var re *redline.RedisError
+			var ne *redline.NodeError
 			if !errors.As(err, &re) || re.Code != "NOPERM" || !strings.Contains(strings.ToLower(err.Error()), tc.want) || errors.As(err, &ne) {
 				t.Errorf("%v: %v, want the server's NOPERM error mentioning %q", tc.args, err, tc.want)
 			}
 			if el := time.Since(start); el > 100*time.Millisecond {
 				t.Errorf("%v: the NOPERM answer took %v (retried?)", tc.args, el)
 			}
-			figure(t, "%v as a restricted user: %q", tc.args[0], err.Error())
+			testkit.Figure(t, "%v as a restricted user: %q", tc.args[0], err.Error())
 		}
-		_, err = newClient(Options{Username: "nocluster", Password: NewSecret("nocluster-pw"), TLSConfig: cl.TLSConfig()})
+		_, err = newClient(redline.Options{Username: "nocluster", Password: redline.NewSecret("nocluster-pw"), TLSConfig: cl.TLSConfig()})
 		if err == nil || !strings.Contains(err.Error(), "NOPERM") || !strings.Contains(strings.ToLower(err.Error()), "cluster") {
 			t.Fatalf("a user without CLUSTER SHARDS: %v, want NOPERM naming the command", err)
 		}
-		figure(t, "NewClient as a user without CLUSTER SHARDS: %q", err.Error())
+		testkit.Figure(t, "NewClient as a user without CLUSTER SHARDS: %q", err.Error())
 	})
 
 	t.Run("passwords never printed", func(t *testing.T) {
-		o := Options{Addrs: cl.Addrs(), Username: "u", Password: NewSecret(password), TLSConfig: cl.TLSConfig(),
+		o := redline.Options{Addrs: cl.Addrs(), Username: "u", Password: redline.NewSecret(password), TLSConfig: cl.TLSConfig(),
 			Credentials: func(context.Context) (string, string, error) { return "u", password, nil }}
-		type Exported struct{ Opts Options }
+		type Exported struct{ Opts redline.Options }
 		var logged strings.Builder
 		slog.New(slog.NewJSONHandler(&logged, nil)).Info("opts", "o", o, "p", &o)
 		slog.New(slog.NewTextHandler(&logged, nil)).Info("opts", "o", o)
 		printed := []string{fmt.Sprint(o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o), fmt.Sprintf("%v", &o),
-			fmt.Sprintf("%+v", Exported{o}), fmt.Sprintf("%v", []Options{o}), logged.String()}
+			fmt.Sprintf("%+v", Exported{o}), fmt.Sprintf("%v", []redline.Options{o}), logged.String()}
 		for _, s := range printed {
 			if strings.Contains(s, password) {
 				t.Errorf("the password was printed: %s", s)
@@ -170,12 +172,12 @@ func TestReliabilitySecurity(t *testing.T) {
 		const wrong = "Wrong-pw-also-secret-91c2"
 		var logs lockedBuffer
 		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		for _, o := range []Options{
-			{Password: NewSecret(wrong), TLSConfig: cl.TLSConfig(), Logger: logger},
+		for _, o := range []redline.Options{
+			{Password: redline.NewSecret(wrong), TLSConfig: cl.TLSConfig(), Logger: logger},
 			{Credentials: func(context.Context) (string, string, error) { return "", wrong, nil }, TLSConfig: cl.TLSConfig(), Logger: logger},
 		} {
 			_, err := newClient(o)
-			var re *RedisError
+			var re *redline.RedisError
 			if !errors.As(err, &re) || re.Code != "WRONGPASS" {
 				t.Fatalf("wrong password: %v", err)
 			}
@@ -184,7 +186,7 @@ func TestReliabilitySecurity(t *testing.T) {
 			}
 		}
 		// Logs of a working client through connection losses, a refused node, refreshes.
-		c, err := newClient(Options{Password: NewSecret(password), TLSConfig: cl.TLSConfig(), Logger: logger, RefreshMinInterval: 50 * time.Millisecond})
+		c, err := newClient(redline.Options{Password: redline.NewSecret(password), TLSConfig: cl.TLSConfig(), Logger: logger, RefreshMinInterval: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,13 +196,10 @@ func TestReliabilitySecurity(t *testing.T) {
 		victim := topo.Masters()[0].Node
 		victim.SetFault(redistest.Refuse)
 		for range 5 {
-			c.Do(ctxT(t, time.Second), "GET", keys[0])
+			c.Do(t.Context(), "GET", keys[0])
 		}
 		victim.SetFault(redistest.Pass)
-		deadline := time.Now().Add(5 * time.Second)
-		for everyShard(c) != nil && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		redistest.Poll(5*time.Second, func() bool { return everyShard(c) == nil })
 		c.Close()
 		if logs.String() == "" {
 			t.Fatal("nothing was logged: the check means nothing")
@@ -226,7 +225,7 @@ func TestReliabilitySecurity(t *testing.T) {
 		var current atomic.Value
 		current.Store("rotate-1")
 		var asked atomic.Int64
-		c, err := newClient(Options{TLSConfig: cl.TLSConfig(), Credentials: func(ctx context.Context) (string, string, error) {
+		c, err := newClient(redline.Options{TLSConfig: cl.TLSConfig(), Credentials: func(ctx context.Context) (string, string, error) {
 			asked.Add(1)
 			return "rotator", current.Load().(string), nil
 		}})
@@ -260,10 +259,10 @@ func TestReliabilitySecurity(t *testing.T) {
 		if n := asked.Load() - before; n < 3 {
 			t.Errorf("the callback was asked %d times after the connections dropped, want at least once per node (3)", n)
 		}
-		if _, err := newClient(Options{Username: "rotator", Password: NewSecret("rotate-1"), TLSConfig: cl.TLSConfig()}); err == nil {
+		if _, err := newClient(redline.Options{Username: "rotator", Password: redline.NewSecret("rotate-1"), TLSConfig: cl.TLSConfig()}); err == nil {
 			t.Error("the old password still works: the rotation did not happen")
 		}
-		figure(t, "credentials rotated and connections dropped: every shard served again after %v; the callback was asked %d times (once per new connection)",
+		testkit.Figure(t, "credentials rotated and connections dropped: every shard served again after %v; the callback was asked %d times (once per new connection)",
 			time.Since(start).Round(time.Millisecond), asked.Load()-before)
 	})
 }

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/hashslot"
-	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -45,19 +45,6 @@ func keysPerMaster(f *redistest.FakeCluster) []string {
 	return keys
 }
 
-// settleGoroutines waits (bounded) for the goroutine count to fall to at most n and
-// returns the last count seen.
-func settleGoroutines(n int, within time.Duration) int {
-	deadline := time.Now().Add(within)
-	for {
-		g := runtime.NumGoroutine()
-		if g <= n || time.Now().After(deadline) {
-			return g
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func heapInUse() uint64 {
 	runtime.GC()
 	var m runtime.MemStats
@@ -75,7 +62,7 @@ func TestScaleOneClient(t *testing.T) {
 	heapBefore := heapInUse()
 
 	start := time.Now()
-	c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: f.Addrs()[:1]})
+	c, err := redline.NewClient(t.Context(), redline.Options{Addrs: f.Addrs()[:1]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +109,7 @@ func TestScaleOneClient(t *testing.T) {
 	before = f.Counts()
 	movedStart := time.Now()
 	for i := range 3 {
-		if err := c.Do(ctxT(t, 5*time.Second), "GET", keys[0]).Err(); err != nil && err != Nil {
+		if err := c.Do(t.Context(), "GET", keys[0]).Err(); err != nil && err != redline.Nil {
 			t.Fatalf("GET after the move, call %d: %v", i, err)
 		}
 	}
@@ -135,13 +122,13 @@ func TestScaleOneClient(t *testing.T) {
 		masters, newClient.Round(time.Microsecond), getAllTime.Round(time.Millisecond), float64(heap)/(1<<20), heapPerNode/1024, goPerNode, idleRate, movedTime.Round(time.Microsecond))
 
 	c.Close()
-	if g := settleGoroutines(goBefore, 5*time.Second); g > goBefore {
+	if g := redistest.SettleGoroutines(goBefore, 5*time.Second); g > goBefore {
 		t.Errorf("%d goroutines after Close, %d before NewClient", g, goBefore)
 	}
 }
 
 // getAll sends one GET per key, 16 at a time.
-func getAll(t *testing.T, c *Client, keys []string) {
+func getAll(t *testing.T, c *redline.Client, keys []string) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(keys))
@@ -154,7 +141,7 @@ func getAll(t *testing.T, c *Client, keys []string) {
 			defer func() { <-sem }()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := c.Do(ctx, "GET", k).Err(); err != nil && err != Nil {
+			if err := c.Do(ctx, "GET", k).Err(); err != nil && err != redline.Nil {
 				errs <- fmt.Errorf("GET %s: %w", k, err)
 			}
 		}()
@@ -178,9 +165,9 @@ type stormResult struct {
 func runStorm(t *testing.T, f *redistest.FakeCluster, clients int, outage time.Duration) stormResult {
 	t.Helper()
 	keys := keysPerMaster(f)
-	cls := make([]*Client, clients)
+	cls := make([]*redline.Client, clients)
 	for i := range cls {
-		c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: f.Addrs()[:3]})
+		c, err := redline.NewClient(t.Context(), redline.Options{Addrs: f.Addrs()[:3]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +194,7 @@ func runStorm(t *testing.T, f *redistest.FakeCluster, clients int, outage time.D
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				err := c.Do(ctx, "GET", keys[(i*7+n%8)%len(keys)]).Err()
 				cancel()
-				if err == nil || err == Nil {
+				if err == nil || err == redline.Nil {
 					now := time.Now()
 					mu.Lock()
 					if !healed.IsZero() && now.After(healed) && firstOK[i].IsZero() {
@@ -278,52 +265,15 @@ func TestScaleStorm(t *testing.T) {
 	if p50, worst := res.recoveries[len(res.recoveries)/2], res.recoveries[len(res.recoveries)-1]; p50 > 250*time.Millisecond || worst > time.Second {
 		t.Errorf("recovery after the cluster healed: p50 %v, worst %v; want ≤ 250ms and ≤ 1s", p50, worst)
 	}
-	if g := settleGoroutines(goBefore, 5*time.Second); g > goBefore {
+	if g := redistest.SettleGoroutines(goBefore, 5*time.Second); g > goBefore {
 		t.Errorf("%d goroutines after the clients closed, %d before", g, goBefore)
-	}
-}
-
-// A refresh asks one node while the topology is unchanged, and several to vote when
-// that node's view differs from the table in use.
-func TestScaleRefreshAsksOneNodeUnlessChanged(t *testing.T) {
-	f := redistest.RunFake(t, redistest.FakeConfig{Masters: scaleMasters(t)})
-	c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: f.Addrs()[:1], RefreshInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	before := f.Counts()
-	for range 3 {
-		c.e.Refresh()
-	}
-	if n := f.Counts().Sub(before).Topology; n != 3 {
-		t.Errorf("3 refreshes of an unchanged topology sent %d topology requests; want 3", n)
-	}
-	slot := 5000
-	to := (f.SlotOwner(slot) + 1) % f.Masters()
-	if err := f.MoveSlot(slot, to); err != nil {
-		t.Fatal(err)
-	}
-	before = f.Counts()
-	c.e.Refresh()
-	// The refresh installs what a majority agrees on without waiting for the last
-	// answer, so the last request may reach the fake cluster just after it returns.
-	n := f.Counts().Sub(before).Topology
-	for end := time.Now().Add(2 * time.Second); n < cluster.RefreshFanout && time.Now().Before(end); n = f.Counts().Sub(before).Topology {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n != cluster.RefreshFanout {
-		t.Errorf("a refresh that finds a change sent %d topology requests; want %d (the vote)", n, cluster.RefreshFanout)
-	}
-	if got := c.e.Topology().Slot(slot).Primary.Addr; got != f.Addr(to) {
-		t.Errorf("slot %d owned by %s after the refresh, want %s", slot, got, f.Addr(to))
 	}
 }
 
 // Listing every node as a seed costs a few connections, not one per node.
 func TestScaleEveryNodeAsSeed(t *testing.T) {
 	f := redistest.RunFake(t, redistest.FakeConfig{Masters: scaleMasters(t)})
-	c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: f.Addrs()})
+	c, err := redline.NewClient(t.Context(), redline.Options{Addrs: f.Addrs()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -64,17 +66,19 @@ func (l *ackLog) pick() (ack, bool) {
 //   - writes to the failed shard succeed again within cluster-node-timeout + 3s of the
 //     promotion, without any help from the test.
 func TestReliabilityFailoverUnderLoad(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3, ReplicasPerMaster: 1, NodeTimeout: time.Second})
 	const timeout = 500 * time.Millisecond
-	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: timeout, RefreshMinInterval: 100 * time.Millisecond})
+	var routed routeWatch
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout, DialTimeout: timeout, RefreshMinInterval: 100 * time.Millisecond,
+		Hooks: redline.Hooks{AfterCommand: routed.after}})
 	rounds := []string{"kill", "pause"}
-	if soak {
+	if testkit.Soak {
 		rounds = append(rounds, "kill", "pause", "kill", "pause")
 	}
 	for i, fault := range rounds {
 		// The current master of shard i%3 (an earlier round may have failed it over).
-		topo, err := cl.Topology(ctxT(t, 10*time.Second))
+		topo, err := cl.Topology(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,16 +87,16 @@ func TestReliabilityFailoverUnderLoad(t *testing.T) {
 			t.Fatalf("no owner for shard %d", i%3)
 		}
 		master := owner.Node
-		if !t.Run(fmt.Sprintf("%s-%d", fault, i), func(t *testing.T) { failoverRound(t, cl, c, fault, master, timeout) }) {
+		if !t.Run(fmt.Sprintf("%s-%d", fault, i), func(t *testing.T) { failoverRound(t, cl, c, &routed, fault, master, timeout) }) {
 			return
 		}
 	}
 }
 
 // failoverRound runs one fault on master under load and checks the outcome.
-func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string, master *redistest.Node, timeout time.Duration) {
-	ctx := ctxT(t, 2*time.Minute)
-	if err := cl.WaitHealthy(ctxT(t, 60*time.Second)); err != nil {
+func failoverRound(t *testing.T, cl *redistest.Cluster, c *redline.Client, routed *routeWatch, fault string, master *redistest.Node, timeout time.Duration) {
+	ctx := t.Context()
+	if err := cl.WaitHealthy(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	topo, err := cl.Topology(ctx)
@@ -104,11 +108,11 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 	}
 	replica := replicaOf(t, topo, master)
 	round := fmt.Sprintf("fo%d", master.Index())
-	probeKey := keyOnNode(t, topo, master, round+"-probe")
+	probeKey := topo.KeyOn(t, master, round+"-probe")
 
 	var (
 		log     ackLog
-		stats   callStats
+		stats   testkit.CallStats
 		wrong   atomic.Int64 // reads that returned another value than the one written
 		missing atomic.Int64 // reads of an acknowledged key that found nothing
 		reads   atomic.Int64
@@ -116,7 +120,7 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 		wg      sync.WaitGroup
 		p       probe
 	)
-	maxOps := soakOr(20000, 200000)
+	maxOps := testkit.SoakOr(20000, 200000)
 	writer := func(g int, durable bool) {
 		defer wg.Done()
 		for i := 0; i < maxOps; i++ {
@@ -129,8 +133,8 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 			var err error
 			if durable {
 				var replicas int64
-				err = stats.timed(timeout, func(ctx context.Context) error {
-					return c.Watch(ctx, func(tx *Tx) error {
+				err = stats.Timed(timeout, func(ctx context.Context) error {
+					return c.Watch(ctx, func(tx *redline.Tx) error {
 						if err := tx.Do(ctx, "SET", key, i).Err(); err != nil {
 							return err
 						}
@@ -146,7 +150,7 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 					log.add(ack{key: key, val: i, at: time.Now(), durable: true})
 				}
 			} else {
-				err = stats.timed(timeout, func(ctx context.Context) error { return c.Do(ctx, "SET", key, i).Err() })
+				err = stats.Timed(timeout, func(ctx context.Context) error { return c.Do(ctx, "SET", key, i).Err() })
 				if err == nil {
 					log.add(ack{key: key, val: i, at: time.Now()})
 				}
@@ -171,14 +175,14 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 				continue
 			}
 			var got int64
-			err := stats.timed(timeout, func(ctx context.Context) error {
+			err := stats.Timed(timeout, func(ctx context.Context) error {
 				var err error
 				got, err = c.Do(ctx, "GET", a.key).Int64()
 				return err
 			})
 			reads.Add(1)
 			switch {
-			case errors.Is(err, Nil):
+			case errors.Is(err, redline.Nil):
 				missing.Add(1)
 			case err == nil && got != int64(a.val):
 				wrong.Add(1)
@@ -205,7 +209,7 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 		wg.Wait()
 	}()
 
-	time.Sleep(soakOr(time.Second, 10*time.Second)) // load before the fault
+	time.Sleep(testkit.SoakOr(time.Second, 10*time.Second)) // load before the fault
 	faultAt := time.Now()
 	switch fault {
 	case "kill":
@@ -216,17 +220,10 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	learned := make(chan time.Time, 1) // when the client's own slot table names the new master
-	go func() {
-		defer close(learned)
-		for limit := time.Now().Add(30 * time.Second); time.Now().Before(limit); time.Sleep(2 * time.Millisecond) {
-			if s := c.e.Topology().Slot(hashslot.Key(probeKey)); s != nil && s.Primary.Addr == replica.Addr() {
-				learned <- time.Now()
-				return
-			}
-		}
-	}()
-	promotedAt, err := waitRole(ctxT(t, 60*time.Second), replica, "master")
+	// When the client's own slot table names the new master: the first call on the
+	// probe key's slot that the client sends there (the probe writes every 5ms).
+	learned := routed.watch(hashslot.Key(probeKey), replica.Addr(), 30*time.Second)
+	promotedAt, err := waitRole(replica, "master", 60*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,18 +241,18 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 	restoreAt := time.Now()
 	switch fault {
 	case "kill":
-		err = master.Restart(ctxT(t, 30*time.Second))
+		err = master.Restart(t.Context())
 	case "pause":
 		err = master.Resume()
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.WaitHealthy(ctxT(t, 60*time.Second)); err != nil {
+	if err := cl.WaitHealthy(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	healthyAt := time.Now()
-	time.Sleep(soakOr(500*time.Millisecond, 5*time.Second)) // load on the healed cluster
+	time.Sleep(testkit.SoakOr(500*time.Millisecond, 5*time.Second)) // load on the healed cluster
 	close(stop)
 	wg.Wait()
 
@@ -268,11 +265,11 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 		} else {
 			plain++
 		}
-		got, err := c.Do(ctxT(t, 5*time.Second), "GET", a.key).Int64()
+		got, err := c.Do(t.Context(), "GET", a.key).Int64()
 		if err == nil && got == int64(a.val) {
 			continue
 		}
-		if err != nil && !errors.Is(err, Nil) {
+		if err != nil && !errors.Is(err, redline.Nil) {
 			t.Fatalf("reading back %s: %v", a.key, err)
 		}
 		if err == nil {
@@ -299,7 +296,7 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 			lostLate++
 		}
 	}
-	stats.check(t)
+	stats.Check(t)
 	if lostDurable > 0 {
 		t.Errorf("%d writes confirmed by a replica (WAIT) were lost", lostDurable)
 	}
@@ -327,11 +324,51 @@ func failoverRound(t *testing.T, cl *redistest.Cluster, c *Client, fault string,
 	if plain < 100 || durable < 10 {
 		t.Errorf("too little load to mean anything: %d plain and %d confirmed writes", plain, durable)
 	}
-	figure(t, "%s of a master under load: %d writes acknowledged (%d also by a replica via WAIT), %d lost (%d confirmed by WAIT), lost writes acknowledged %v..%v from the fault",
+	testkit.Figure(t, "%s of a master under load: %d writes acknowledged (%d also by a replica via WAIT), %d lost (%d confirmed by WAIT), lost writes acknowledged %v..%v from the fault",
 		fault, plain+durable, durable, lostPlain+lostDurable, lostDurable, lostSpan[0].Round(time.Millisecond), lostSpan[1].Round(time.Millisecond))
-	figure(t, "%s: fault → replica promoted %v; the client's slot table names it %v after the promotion; fault → writes to the shard succeed again %v (%v after the promotion); %s back → cluster healthy %v",
+	testkit.Figure(t, "%s: fault → replica promoted %v; the client's slot table names it %v after the promotion; fault → writes to the shard succeed again %v (%v after the promotion); %s back → cluster healthy %v",
 		fault, promotedAt.Sub(faultAt).Round(time.Millisecond), learnedAt.Sub(promotedAt).Round(time.Millisecond), recoveredAt.Sub(faultAt).Round(time.Millisecond),
 		recoveredAt.Sub(promotedAt).Round(time.Millisecond), map[string]string{"kill": "restart", "pause": "resume"}[fault], healthyAt.Sub(restoreAt).Round(time.Millisecond))
-	figure(t, "%s: %s (deadline %v); %d reads of acknowledged keys, %d found nothing (lost or not yet replicated), %d wrong values",
+	testkit.Figure(t, "%s: %s (deadline %v); %d reads of acknowledged keys, %d found nothing (lost or not yet replicated), %d wrong values",
 		fault, &stats, timeout, reads.Load(), missing.Load(), wrong.Load())
+}
+
+// routeWatch is an AfterCommand hook that reports when a call on a slot is first
+// answered by a given node: the moment the client's slot table routes the slot there.
+type routeWatch struct {
+	mu   sync.Mutex
+	slot int
+	addr string
+	seen chan time.Time // nil: not watching
+}
+
+// after is the hook.
+func (w *routeWatch) after(_ context.Context, end redline.CommandEnd) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen != nil && end.Slot == w.slot && end.Node == w.addr {
+		w.seen <- time.Now()
+		w.seen = nil
+	}
+}
+
+// watch starts watching for a call on slot answered by addr and returns a channel
+// that receives its time, or is closed without one when within passes first.
+func (w *routeWatch) watch(slot int, addr string, within time.Duration) <-chan time.Time {
+	seen, out := make(chan time.Time, 1), make(chan time.Time, 1)
+	w.mu.Lock()
+	w.slot, w.addr, w.seen = slot, addr, seen
+	w.mu.Unlock()
+	go func() {
+		defer close(out)
+		select {
+		case at := <-seen:
+			out <- at
+		case <-time.After(within):
+			w.mu.Lock()
+			w.seen = nil
+			w.mu.Unlock()
+		}
+	}()
+	return out
 }

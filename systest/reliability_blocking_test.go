@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/hashslot"
-	"github.com/redline-go/redline/internal/cluster"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -23,14 +24,14 @@ import (
 // caller gets a deadline error that says nothing was taken (SafeToRetry). Every pushed
 // element is either returned to a caller or still in the list.
 func TestReliabilityBlockingPopLosesNothing(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
-	c := newTestClient(t, cl, Options{})
-	pusher := newTestClient(t, cl, Options{}) // its own connection: not queued behind the stall's
+	c := newTestClient(t, cl, redline.Options{})
+	pusher := newTestClient(t, cl, redline.Options{}) // its own connection: not queued behind the stall's
 	srv := cl.Node(0)
-	ctx := ctxT(t, time.Minute)
+	ctx := t.Context()
 	const budget = 400 * time.Millisecond
-	trials := soakOr(10, 50)
+	trials := testkit.SoakOr(10, 50)
 	if err := pusher.Do(ctx, "PING").Err(); err != nil { // connected before the first trial
 		t.Fatal(err)
 	}
@@ -60,17 +61,17 @@ func TestReliabilityBlockingPopLosesNothing(t *testing.T) {
 		case err == nil && len(vals) == 2:
 			popped++
 		case errors.Is(err, context.DeadlineExceeded):
-			if SafeToRetry(err) {
+			if redline.SafeToRetry(err) {
 				unblocked++
 			}
 		default:
 			t.Fatalf("trial %d: %v %v", i, vals, err)
 		}
-		if el > budget+deadlineSlack {
+		if el > budget+testkit.DeadlineSlack {
 			t.Errorf("trial %d: returned %v after its start, deadline %v", i, el, budget)
 		}
 		// Wait for the server to wake, then count what is left.
-		n, err := c.Do(ctxT(t, 2*time.Second), "LLEN", key).Int64()
+		n, err := c.Do(t.Context(), "LLEN", key).Int64()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +80,7 @@ func TestReliabilityBlockingPopLosesNothing(t *testing.T) {
 	if lost := pushed - popped - left; lost != 0 {
 		t.Errorf("%d of %d elements lost: pushed at the deadline, taken by a BLPOP whose caller had left", lost, pushed)
 	}
-	figure(t, "BLPOP cut by its deadline while the server stalls at that moment, %d trials: %d elements returned, %d left in the list, %d lost; %d calls ended on the server before the deadline (SafeToRetry)",
+	testkit.Figure(t, "BLPOP cut by its deadline while the server stalls at that moment, %d trials: %d elements returned, %d left in the list, %d lost; %d calls ended on the server before the deadline (SafeToRetry)",
 		trials, popped, left, pushed-popped-left, unblocked)
 }
 
@@ -88,14 +89,14 @@ func TestReliabilityBlockingPopLosesNothing(t *testing.T) {
 // the target: other calls to the target are not held up behind it, and an element
 // pushed meanwhile reaches it.
 func TestReliabilityBlockingAskDedicated(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 2, NoProxy: true})
-	c := newTestClient(t, cl, Options{ReplyTimeout: 500 * time.Millisecond})
-	pusher := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, time.Minute)
+	c := newTestClient(t, cl, redline.Options{ReplyTimeout: 500 * time.Millisecond, ClientName: t.Name()})
+	pusher := newTestClient(t, cl, redline.Options{})
+	ctx := t.Context()
 	src, dst := cl.Node(0), cl.Node(1)
-	key := keyOn(t, cl, src, "ask:list")
-	other := keyOn(t, cl, dst, "ask:other")
+	key := cl.KeyOn(t, src, "ask:list")
+	other := cl.KeyOn(t, dst, "ask:other")
 	if err := c.Do(ctx, "SET", other, "v").Err(); err != nil { // the shared connection to the target is up
 		t.Fatal(err)
 	}
@@ -103,8 +104,8 @@ func TestReliabilityBlockingAskDedicated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := m.Finish(ctxT(t, 30*time.Second)); err != nil {
+	t.Cleanup(func() { // t.Context() has ended by now; Finish bounds its own wait
+		if err := m.Finish(context.Background()); err != nil {
 			t.Errorf("finish migration: %v", err)
 		}
 	})
@@ -117,7 +118,7 @@ func TestReliabilityBlockingAskDedicated(t *testing.T) {
 		vals, err := c.Do(ctx, "BLPOP", key, 3).Strings()
 		got <- answer{vals, err}
 	}()
-	time.Sleep(200 * time.Millisecond) // the BLPOP waits on the target
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // the BLPOP waits on the target
 	var worst time.Duration
 	for range 5 {
 		start := time.Now()
@@ -136,7 +137,7 @@ func TestReliabilityBlockingAskDedicated(t *testing.T) {
 	if a.err != nil || len(a.vals) != 2 || a.vals[1] != "e" {
 		t.Fatalf("ASK-redirected BLPOP: %v %v, want the element pushed while it waited", a.vals, a.err)
 	}
-	figure(t, "BLPOP redirected by ASK waits on a dedicated connection of the target: GETs on the target meanwhile took at most %v", worst.Round(10*time.Microsecond))
+	testkit.Figure(t, "BLPOP redirected by ASK waits on a dedicated connection of the target: GETs on the target meanwhile took at most %v", worst.Round(10*time.Microsecond))
 }
 
 // TestReliabilityBlockingUnblockLead: after slow commands on a node's shared
@@ -144,16 +145,23 @@ func TestReliabilityBlockingAskDedicated(t *testing.T) {
 // pushed 250ms before that deadline: the wait is ended on the server a round trip (plus
 // 20ms) before the deadline, a round trip that leaves out the server's execution time.
 func TestReliabilityBlockingUnblockLead(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
-	c := newTestClient(t, cl, Options{})
-	pusher := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, time.Minute)
-	n := c.e.NodeAt(cl.Node(0).Addr())
-	for range 3 {
-		if _, err := cluster.DoOn(ctx, n, "DEBUG", "SLEEP", "0.3"); err != nil {
+	c := newTestClient(t, cl, redline.Options{})
+	pusher := newTestClient(t, cl, redline.Options{})
+	ctx := t.Context()
+	for range 3 { // one master: they run on its shared connection, as the BLPOP's first try does
+		if err := c.Do(ctx, "DEBUG", "SLEEP", "0.3").Err(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	latency := func() time.Duration { // the node's moving average round trip, per Stats
+		for _, ns := range c.Stats().Nodes {
+			if ns.Addr == cl.Node(0).Addr() {
+				return ns.Latency
+			}
+		}
+		return 0
 	}
 	if err := pusher.Do(ctx, "PING").Err(); err != nil {
 		t.Fatal(err)
@@ -167,11 +175,11 @@ func TestReliabilityBlockingUnblockLead(t *testing.T) {
 	defer cancel()
 	vals, err := c.Do(cctx, "BLPOP", key, 5).Strings()
 	if err != nil || len(vals) != 2 {
-		t.Fatalf("BLPOP with a 1s deadline, element pushed at 750ms, after 3 slow commands (moving average latency %v, round-trip floor %v): %v %v",
-			n.Latency(), n.RTT(), vals, err)
+		t.Fatalf("BLPOP with a 1s deadline, element pushed at 750ms, after 3 slow commands (moving average latency %v): %v %v",
+			latency(), vals, err)
 	}
-	figure(t, "after 3 DEBUG SLEEP 0.3 the moving average latency is %v, the round-trip floor %v; a BLPOP with a 1s deadline got the element pushed at 750ms",
-		n.Latency().Round(time.Millisecond), n.RTT().Round(time.Microsecond))
+	testkit.Figure(t, "after 3 DEBUG SLEEP 0.3 the moving average latency is %v; a BLPOP with a 1s deadline got the element pushed at 750ms",
+		latency().Round(time.Millisecond))
 }
 
 // TestReliabilityBlockingTinyDeadlines: BLPOPs with deadlines of 1–25ms, shorter than
@@ -181,16 +189,16 @@ func TestReliabilityBlockingUnblockLead(t *testing.T) {
 // for calls whose deadline is too short for any answer to come back in time (a few
 // milliseconds on a loaded machine): those report that the command may have executed.
 func TestReliabilityBlockingTinyDeadlines(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
-	c := newTestClient(t, cl, Options{})
-	pusher := newTestClient(t, cl, Options{})
-	ctx := ctxT(t, 2*time.Minute)
+	c := newTestClient(t, cl, redline.Options{})
+	pusher := newTestClient(t, cl, redline.Options{})
+	ctx := t.Context()
 	if err := pusher.Do(ctx, "PING").Err(); err != nil {
 		t.Fatal(err)
 	}
-	startCanary()
-	trials := soakOr(300, 2000)
+	testkit.StartCanary()
+	trials := testkit.SoakOr(300, 2000)
 	var popped, left, gaveUp, late, lost, lostLonger int
 	for i := range trials {
 		key := fmt.Sprintf("tiny:%d", i)
@@ -217,13 +225,13 @@ func TestReliabilityBlockingTinyDeadlines(t *testing.T) {
 		case err == nil && len(vals) == 2:
 			popped++
 		case errors.Is(err, context.DeadlineExceeded):
-			if MayHaveExecuted(err) {
+			if redline.MayHaveExecuted(err) {
 				gaveUp++
 			}
 		default:
 			t.Fatalf("trial %d: %v %v", i, vals, err)
 		}
-		if el > budget+deadlineSlack {
+		if el > budget+testkit.DeadlineSlack {
 			late++
 		}
 		time.Sleep(2 * time.Millisecond) // the server sees the end of an abandoned wait
@@ -235,8 +243,8 @@ func TestReliabilityBlockingTinyDeadlines(t *testing.T) {
 		if n == 0 && !(err == nil && len(vals) == 2) {
 			lost++
 			t.Logf("trial %d: deadline %v, pushed at %v: the element is lost; the call said %v", i, budget, at, err)
-			switch stalled := stallDuring(start, time.Now()); {
-			case !MayHaveExecuted(err):
+			switch stalled := testkit.StallDuring(start, time.Now()); {
+			case !redline.MayHaveExecuted(err):
 				t.Errorf("trial %d: an element lost silently: the call said %v", i, err)
 			case budget >= 8*time.Millisecond && stalled == 0:
 				lostLonger++
@@ -249,21 +257,21 @@ func TestReliabilityBlockingTinyDeadlines(t *testing.T) {
 		t.Errorf("%d of %d elements lost with deadlines of 8ms or more, with no process stall over 2ms during the call", lostLonger, trials)
 	}
 	if late > trials/50 {
-		t.Errorf("%d of %d calls returned later than deadline+%v", late, trials, deadlineSlack)
+		t.Errorf("%d of %d calls returned later than deadline+%v", late, trials, testkit.DeadlineSlack)
 	}
-	figure(t, "BLPOP with 1–25ms deadlines, elements pushed around them, %d trials: %d returned, %d left, %d lost; %d gave up unconfirmed (MayHaveExecuted), %d past deadline+%v",
-		trials, popped, left, lost, gaveUp, late, deadlineSlack)
+	testkit.Figure(t, "BLPOP with 1–25ms deadlines, elements pushed around them, %d trials: %d returned, %d left, %d lost; %d gave up unconfirmed (MayHaveExecuted), %d past deadline+%v",
+		trials, popped, left, lost, gaveUp, late, testkit.DeadlineSlack)
 }
 
 // TestReliabilityBlockingNodeDies: a BLPOP without timeout on a node that stops
 // (SIGSTOP) is ended within about twice ReplyTimeout with an error saying the node
 // stopped answering; on a node that is killed, at once, saying the connection was lost.
 func TestReliabilityBlockingNodeDies(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
 	const replyTimeout = 300 * time.Millisecond
-	c := newTestClient(t, cl, Options{ReplyTimeout: replyTimeout, CommandTimeout: 200 * time.Millisecond})
-	ctx := ctxT(t, time.Minute)
+	c := newTestClient(t, cl, redline.Options{ReplyTimeout: replyTimeout, CommandTimeout: 200 * time.Millisecond, ClientName: t.Name()})
+	ctx := t.Context()
 	srv := cl.Node(0)
 
 	// Paused: the connections stay open, the kernel still answers for the process.
@@ -293,22 +301,15 @@ func TestReliabilityBlockingNodeDies(t *testing.T) {
 	if !isHealthErr(err) {
 		t.Errorf("BLPOP 0 on a stopped node: %v, want an error saying the node stopped answering", err)
 	}
-	if limit := 3*replyTimeout + slack(); detect > limit {
+	if limit := 3*replyTimeout + testkit.Slack(); detect > limit {
 		t.Errorf("stopped node noticed after %v, want within %v", detect, limit)
 	}
 	t.Logf("paused: %v after %v", err, detect)
 
 	// Killed: wait until the node answers again, then kill it under a wait.
-	for i := 0; ; i++ {
-		if err := c.Do(ctx, "PING").Err(); err == nil {
-			break
-		} else if i == 100 {
-			t.Fatalf("node not back after the pause: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	redistest.Eventually(t, 5*time.Second, func() bool { return c.Do(ctx, "PING").Err() == nil }, "node not back after the pause")
 	go func() { errc <- c.Do(ctx, "BLPOP", "dies:list", 0).Err() }()
-	time.Sleep(300 * time.Millisecond)
+	cl.WaitBlocked(t, t.Name(), 5*time.Second) // the kill meets a waiting BLPOP
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -319,14 +320,14 @@ func TestReliabilityBlockingNodeDies(t *testing.T) {
 		t.Fatal("BLPOP 0 on a killed node: no answer 10s after the kill")
 	}
 	detectKill := time.Since(killed)
-	if err == nil || !strings.Contains(err.Error(), "connection lost while BLPOP waited") || !MayHaveExecuted(err) {
+	if err == nil || !strings.Contains(err.Error(), "connection lost while BLPOP waited") || !redline.MayHaveExecuted(err) {
 		t.Errorf("BLPOP 0 on a killed node: %v, want an error saying the connection was lost", err)
 	}
-	if detectKill > 100*time.Millisecond+slack() {
+	if detectKill > 100*time.Millisecond+testkit.Slack() {
 		t.Errorf("killed node noticed after %v", detectKill)
 	}
 	t.Logf("killed: %v after %v", err, detectKill)
-	figure(t, "BLPOP 0 (ReplyTimeout %v): a stopped node noticed after %v, a killed one after %v",
+	testkit.Figure(t, "BLPOP 0 (ReplyTimeout %v): a stopped node noticed after %v, a killed one after %v",
 		replyTimeout, detect.Round(time.Millisecond), detectKill.Round(time.Millisecond))
 }
 
@@ -335,16 +336,16 @@ func TestReliabilityBlockingNodeDies(t *testing.T) {
 // write there then WAIT 1 300 answers 0 (the lowest of the shards) after 300ms (not 1 at once, as a fresh connection's
 // WAIT would, having written nothing); with the replica running, 1 at once.
 func TestReliabilityBlockingWaitCountsWrites(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 2, ReplicasPerMaster: 1, NodeTimeout: 5 * time.Second})
-	c := newTestClient(t, cl, Options{CommandTimeout: 100 * time.Millisecond})
-	ctx := ctxT(t, 30*time.Second)
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: 100 * time.Millisecond})
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	replica := replicaOf(t, topo, cl.Node(0))
-	key := keyOnNode(t, topo, cl.Node(0), "wait")
+	key := topo.KeyOn(t, cl.Node(0), "wait")
 	if err := c.Do(ctx, "SET", key, "1").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -365,5 +366,5 @@ func TestReliabilityBlockingWaitCountsWrites(t *testing.T) {
 	if err != nil || n != 0 || el < 290*time.Millisecond {
 		t.Fatalf("WAIT 1 300 after a write, the replica stopped: %d %v after %v, want 0 after 300ms", n, err, el)
 	}
-	figure(t, "WAIT 1 300 after a write with the replica stopped: %d after %v (CommandTimeout 100ms)", n, el.Round(time.Millisecond))
+	testkit.Figure(t, "WAIT 1 300 after a write with the replica stopped: %d after %v (CommandTimeout 100ms)", n, el.Round(time.Millisecond))
 }

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -9,6 +9,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline"
+	"github.com/redline-go/redline/internal/testkit"
+	"github.com/redline-go/redline/redistest"
 )
 
 // TestCloseBesideEverything closes clients while goroutines Subscribe, Watch, Do,
@@ -17,11 +21,11 @@ import (
 // promptly, every call ends soon after it, and nothing is left running.
 func TestCloseBesideEverything(t *testing.T) {
 	cl := plain(t)
-	before := runtime.NumGoroutine()
-	rounds := soakOr(30, 300)
+	redistest.NoGoroutineLeak(t) // after the cluster's own goroutines
+	rounds := testkit.SoakOr(30, 300)
 	var slowest time.Duration
 	for round := range rounds {
-		c, err := NewClient(ctxT(t, 10*time.Second), Options{Addrs: cl.Addrs(), CommandTimeout: 2 * time.Second})
+		c, err := redline.NewClient(t.Context(), redline.Options{Addrs: cl.Addrs(), CommandTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,14 +59,14 @@ func TestCloseBesideEverything(t *testing.T) {
 			}
 		})
 		loop(func(ctx context.Context) {
-			c.Watch(ctx, func(tx *Tx) error {
+			c.Watch(ctx, func(tx *redline.Tx) error {
 				tx.Do(ctx, "GET", key)
-				_, err := tx.Exec(ctx, Cmd("SET", key, "v"))
+				_, err := tx.Exec(ctx, redline.Cmd("SET", key, "v"))
 				return err
 			}, key)
 		})
 		loop(func(ctx context.Context) { c.Do(ctx, "INCR", key+":n") })
-		loop(func(ctx context.Context) { c.DoMulti(ctx, Cmd("GET", key), Cmd("MGET", "a", "b", "c")) })
+		loop(func(ctx context.Context) { c.DoMulti(ctx, redline.Cmd("GET", key), redline.Cmd("MGET", "a", "b", "c")) })
 		loop(func(ctx context.Context) { c.Do(ctx, "BLPOP", key+":q", "0.05") })
 
 		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond) // let them get going: any moment will do
@@ -82,20 +86,12 @@ func TestCloseBesideEverything(t *testing.T) {
 			buf := make([]byte, 1<<20)
 			t.Fatalf("round %d: calls still running 10s after Close:\n%s", round, buf[:runtime.Stack(buf, true)])
 		}
-		if err := c.Do(context.Background(), "GET", key).Err(); !errors.Is(err, ErrClosed) {
+		if err := c.Do(context.Background(), "GET", key).Err(); !errors.Is(err, redline.ErrClosed) {
 			t.Fatalf("round %d: Do after Close: %v", round, err)
 		}
-		if _, err := c.Subscribe(context.Background(), "x"); !errors.Is(err, ErrClosed) {
+		if _, err := c.Subscribe(context.Background(), "x"); !errors.Is(err, redline.ErrClosed) {
 			t.Fatalf("round %d: Subscribe after Close: %v", round, err)
 		}
 	}
 	t.Logf("%d rounds, slowest Close %v", rounds, slowest)
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines after the Closes, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
 }

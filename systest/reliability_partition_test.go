@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -27,17 +29,17 @@ import (
 //   - after the heal, writes to the shard succeed again within the reconnection
 //     backoff ceiling (2s) plus a second, with no help from the test.
 func TestReliabilityPartition(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3, NodeTimeout: time.Second})
 	const timeout = 300 * time.Millisecond
-	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: timeout, ReplyTimeout: 500 * time.Millisecond})
-	ctx := ctxT(t, 2*time.Minute)
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout, DialTimeout: timeout, ReplyTimeout: 500 * time.Millisecond})
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	victim, healthy := cl.Node(0), cl.Node(1)
-	vtag, htag := keyOnNode(t, topo, victim, "part"), keyOnNode(t, topo, healthy, "part")
+	vtag, htag := topo.KeyOn(t, victim, "part"), topo.KeyOn(t, healthy, "part")
 
 	type outcome struct {
 		key      string
@@ -51,7 +53,7 @@ func TestReliabilityPartition(t *testing.T) {
 	var (
 		mu        sync.Mutex
 		outcomes  []outcome
-		stats     callStats
+		stats     testkit.CallStats
 		stop      = make(chan struct{})
 		wg        sync.WaitGroup
 		partition struct {
@@ -69,7 +71,7 @@ func TestReliabilityPartition(t *testing.T) {
 			}
 			key := fmt.Sprintf("{%s}:%d", tag, i)
 			start := time.Now()
-			err := stats.timed(timeout, func(ctx context.Context) error { return c.Do(ctx, "SET", key, i).Err() })
+			err := stats.Timed(timeout, func(ctx context.Context) error { return c.Do(ctx, "SET", key, i).Err() })
 			partition.Lock()
 			on := partition.on
 			partition.Unlock()
@@ -95,7 +97,7 @@ func TestReliabilityPartition(t *testing.T) {
 	}()
 
 	time.Sleep(300 * time.Millisecond)
-	hold := time.Duration(soakOr(3, 10)) * cl.NodeTimeout()
+	hold := time.Duration(testkit.SoakOr(3, 10)) * cl.NodeTimeout()
 	partition.Lock()
 	partition.on = true
 	partition.Unlock()
@@ -112,17 +114,17 @@ func TestReliabilityPartition(t *testing.T) {
 	}
 	// Writes to the shard succeed again: wait for one, bounded.
 	var recoveredAt time.Time
-	for limit := time.Now().Add(15 * time.Second); recoveredAt.IsZero() && time.Now().Before(limit); {
+	redistest.Poll(15*time.Second, func() bool { // recoveredAt stays zero if not: checked below
 		mu.Lock()
+		defer mu.Unlock()
 		for _, o := range outcomes {
 			if !o.healthy && o.err == nil && o.at.After(healAt) {
 				recoveredAt = o.at.Add(o.took)
-				break
+				return true
 			}
 		}
-		mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	})
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	wg.Wait()
@@ -149,7 +151,7 @@ func TestReliabilityPartition(t *testing.T) {
 		if o.err == nil || !o.duringPt {
 			continue
 		}
-		var ne *NodeError
+		var ne *redline.NodeError
 		if !errors.As(o.err, &ne) || ne.Addr != victim.Addr() {
 			t.Errorf("a failure during the partition does not name the node: %v", o.err)
 		}
@@ -167,7 +169,7 @@ func TestReliabilityPartition(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch {
-		case MayHaveExecuted(o.err):
+		case redline.MayHaveExecuted(o.err):
 			maybeExecuted++
 			maybeRan += int(n)
 		case n != 0:
@@ -175,7 +177,7 @@ func TestReliabilityPartition(t *testing.T) {
 			t.Errorf("%s: reported as not sent (%v), but it executed", o.key, o.err)
 		}
 	}
-	stats.check(t)
+	stats.Check(t)
 	if recoveredAt.IsZero() {
 		t.Fatalf("writes to the partitioned shard did not recover within 15s of the heal")
 	}
@@ -191,15 +193,15 @@ func TestReliabilityPartition(t *testing.T) {
 		t.Errorf("%d calls waited for their deadline during the partition, want at most %d: the node's being down was not learnt", slowFails, bound)
 	}
 	healthyBound := 50 * time.Millisecond
-	if raceEnabled {
+	if testkit.Race {
 		healthyBound *= 3
 	}
 	if p := percentile(healthyLat, 99); p > healthyBound {
 		t.Errorf("healthy shard p99 %v during the partition", p)
 	}
-	figure(t, "client-path partition of one master for %v (cluster-node-timeout %v; the cluster bus is not cut, so no failover): %d calls failed fast (p99 %v) with e.g. %q, %d waited for their %v deadline",
+	testkit.Figure(t, "client-path partition of one master for %v (cluster-node-timeout %v; the cluster bus is not cut, so no failover): %d calls failed fast (p99 %v) with e.g. %q, %d waited for their %v deadline",
 		hold, cl.NodeTimeout(), fastFails, percentile(fastLat, 99).Round(10*time.Microsecond), firstFast, slowFails, timeout)
-	figure(t, "partition: healthy shard %d calls, %d failed, p99 %v; writes reported not sent that executed: %d; reported as possibly executed: %d (of which %d did run once the held traffic was delivered)",
+	testkit.Figure(t, "partition: healthy shard %d calls, %d failed, p99 %v; writes reported not sent that executed: %d; reported as possibly executed: %d (of which %d did run once the held traffic was delivered)",
 		len(healthyLat), healthyFail, percentile(healthyLat, 99).Round(10*time.Microsecond), unsentExecuted, maybeExecuted, maybeRan)
-	figure(t, "partition: heal → writes to the shard succeed again %v; %s", recoveredAt.Sub(healAt).Round(time.Millisecond), &stats)
+	testkit.Figure(t, "partition: heal → writes to the shard succeed again %v; %s", recoveredAt.Sub(healAt).Round(time.Millisecond), &stats)
 }

@@ -1,18 +1,19 @@
-package redline
+package systest
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/redline-go/redline"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -29,15 +30,15 @@ import (
 // rejecting the history with two INCR replies swapped. REDLINE_SEED=n replays a run's
 // operation and fault choices (the timing is the machine's).
 func TestReliabilityLinearizable(t *testing.T) {
-	heavyTest(t)
-	seed := testSeed(t)
+	testkit.Heavy(t)
+	seed := testkit.Seed(t)
 	cl := redistest.Run(t, redistest.Config{Masters: 3})
 	const timeout = 150 * time.Millisecond
-	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: 300 * time.Millisecond, RefreshMinInterval: 100 * time.Millisecond})
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout, DialTimeout: 300 * time.Millisecond, RefreshMinInterval: 100 * time.Millisecond})
 
-	var stats callStats
-	dur := soakOr(time.Second, 20*time.Second)
-	checkTimeout := soakOr(time.Minute, 10*time.Minute)
+	var stats testkit.CallStats
+	dur := testkit.SoakOr(time.Second, 20*time.Second)
+	checkTimeout := testkit.SoakOr(time.Minute, 10*time.Minute)
 	var total linCounts
 	selfTested := false
 	for i, ph := range linPhases {
@@ -68,7 +69,7 @@ func TestReliabilityLinearizable(t *testing.T) {
 			}
 		}
 		dropped := porcupine.CheckOperationsTimeout(linModel, known, checkTimeout)
-		figure(t, "%s: %s; %d operations on %d keys checked: %s in %v (with the unknown-outcome writes taken as not executed: %s); self-test: %s",
+		testkit.Figure(t, "%s: %s; %d operations on %d keys checked: %s in %v (with the unknown-outcome writes taken as not executed: %s); self-test: %s",
 			ph.name, n, len(history), n.keys, res, took.Round(time.Millisecond), dropped, self)
 		total.add(n)
 		if n.errSample != "" {
@@ -78,26 +79,11 @@ func TestReliabilityLinearizable(t *testing.T) {
 	if !selfTested {
 		t.Error("self-test: no phase's history had two INCRs to swap, so the checker was never shown to fail")
 	}
-	stats.check(t)
+	stats.Check(t)
 	if total.ok.Load() < 1000 {
 		t.Errorf("only %d calls succeeded in all: too little traffic to mean anything", total.ok.Load())
 	}
-	figure(t, "all phases: %s; %s (deadline %v)", &total, &stats, timeout)
-}
-
-// testSeed returns REDLINE_SEED, or a new seed, and logs it with how to replay it.
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("REDLINE_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("REDLINE_SEED=%q: %v", s, err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (REDLINE_SEED=%d replays the random choices; the timing is the machine's)", seed, seed)
-	return seed
+	testkit.Figure(t, "all phases: %s; %s (deadline %v)", &total, &stats, timeout)
 }
 
 // linPhase is one fault mode of the check: fault picks each injection's mode and how
@@ -184,10 +170,10 @@ func (n *linCounts) String() string {
 // runLinPhase runs 32 goroutines of random operations on fresh keys for dur while a
 // goroutine injects ph's faults on random masters (each followed by 50-150ms off), and
 // returns the history.
-func runLinPhase(t *testing.T, c *Client, cl *redistest.Cluster, ph linPhase, r *rand.Rand, dur, timeout time.Duration, stats *callStats) ([]porcupine.Operation, *linCounts) {
+func runLinPhase(t *testing.T, c *redline.Client, cl *redistest.Cluster, ph linPhase, r *rand.Rand, dur, timeout time.Duration, stats *testkit.CallStats) ([]porcupine.Operation, *linCounts) {
 	t.Helper()
 	const workers = 32
-	ntags := soakOr(12, 48)
+	ntags := testkit.SoakOr(12, 48)
 	var keys []string
 	for i := range ntags {
 		keys = append(keys, fmt.Sprintf("{lin-%s-%d}a", ph.name, i), fmt.Sprintf("{lin-%s-%d}b", ph.name, i))
@@ -254,7 +240,7 @@ func runLinPhase(t *testing.T, c *Client, cl *redistest.Cluster, ph linPhase, r 
 }
 
 // linOne runs one random operation and appends what it did to h.
-func linOne(c *Client, r *rand.Rand, g, seq int, keys []string, base time.Time, timeout time.Duration, stats *callStats, n *linCounts, h []porcupine.Operation) []porcupine.Operation {
+func linOne(c *redline.Client, r *rand.Rand, g, seq int, keys []string, base time.Time, timeout time.Duration, stats *testkit.CallStats, n *linCounts, h []porcupine.Operation) []porcupine.Operation {
 	k := keys[r.IntN(len(keys))]
 	var args []any
 	var opKeys []string
@@ -285,8 +271,8 @@ func linOne(c *Client, r *rand.Rand, g, seq int, keys []string, base time.Time, 
 		n.byOp[3].Add(1)
 	}
 	call := time.Since(base).Nanoseconds()
-	var res Result
-	err := stats.timed(timeout, func(ctx context.Context) error {
+	var res redline.Result
+	err := stats.Timed(timeout, func(ctx context.Context) error {
 		res = c.Do(ctx, args...)
 		return res.Err()
 	})
@@ -299,14 +285,14 @@ func linOne(c *Client, r *rand.Rand, g, seq int, keys []string, base time.Time, 
 		switch {
 		case op == 'g' || op == 'm':
 			n.readsFailed.Add(1) // a read that returned nothing constrains nothing
-		case MayHaveExecuted(err):
+		case redline.MayHaveExecuted(err):
 			n.unknown.Add(1)
-			var de *DeadlineError
+			var de *redline.DeadlineError
 			if errors.As(err, &de) {
 				n.unknownAfterReturn.Add(1)
 			}
 			record(linInput{op: op, key: k, value: value}, linOutput{unknown: true}, linNever)
-		case SafeToRetry(err) || isRedisError(err):
+		case redline.SafeToRetry(err) || isRedisError(err):
 			n.notSent.Add(1) // the client says it did not run: the model holds it to that
 		default:
 			n.ambiguous.Add(1)
@@ -343,7 +329,7 @@ func linOne(c *Client, r *rand.Rand, g, seq int, keys []string, base time.Time, 
 
 // linGetOutput is a GET's reply as the model sees it; a value that is not an integer
 // (no SET or INCR writes one) is recorded as a value no operation wrote.
-func linGetOutput(res Result) linOutput {
+func linGetOutput(res redline.Result) linOutput {
 	if res.IsNil() {
 		return linOutput{}
 	}
@@ -356,6 +342,6 @@ func linGetOutput(res Result) linOutput {
 
 // isRedisError reports whether err is the server's error reply: the command was refused.
 func isRedisError(err error) bool {
-	var re *RedisError
+	var re *redline.RedisError
 	return errors.As(err, &re)
 }

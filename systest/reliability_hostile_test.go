@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/internal/fakeserver"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -67,7 +69,7 @@ func startFakeCluster(t *testing.T, hostile func(c *fakeserver.Conn, args []stri
 // what a length prefix claims; the connection dropped, never a stale reply handed to a
 // later call; and the client serving correct replies again afterwards by itself.
 func TestReliabilityHostileServer(t *testing.T) {
-	heavyTest(t)
+	testkit.Heavy(t)
 	const timeout = 300 * time.Millisecond
 	type tc struct {
 		name    string
@@ -78,14 +80,14 @@ func TestReliabilityHostileServer(t *testing.T) {
 	}
 	isProto := func(kind error) func(t *testing.T, err error) {
 		return func(t *testing.T, err error) {
-			var ne *NodeError
+			var ne *redline.NodeError
 			if !errors.Is(err, kind) || !errors.As(err, &ne) {
 				t.Errorf("got %v, want a NodeError matching %v", err, kind)
 			}
 		}
 	}
 	isDeadline := func(t *testing.T, err error) {
-		var ne *NodeError
+		var ne *redline.NodeError
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ne) {
 			t.Errorf("got %v, want a deadline error naming the node", err)
 		}
@@ -128,30 +130,30 @@ func TestReliabilityHostileServer(t *testing.T) {
 	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cl, err := NewClient(ctxT(t, 5*time.Second), Options{Addrs: []string{fc.addr}, CommandTimeout: timeout, ReplyTimeout: 500 * time.Millisecond})
+			cl, err := redline.NewClient(t.Context(), redline.Options{Addrs: []string{fc.addr}, CommandTimeout: timeout, ReplyTimeout: 500 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer cl.Close()
-			if s, err := cl.Do(ctxT(t, time.Second), "GET", "ok").Text(); err != nil || s != "fine" {
+			if s, err := cl.Do(t.Context(), "GET", "ok").Text(); err != nil || s != "fine" {
 				t.Fatalf("before: %q %v", s, err)
 			}
 			var ms runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&ms)
 			allocBefore := ms.TotalAlloc
-			var stats callStats
+			var stats testkit.CallStats
 			start := time.Now()
-			err = stats.timed(timeout, func(ctx context.Context) error { return cl.Do(ctx, "GET", tc.key).Err() })
+			err = stats.Timed(timeout, func(ctx context.Context) error { return cl.Do(ctx, "GET", tc.key).Err() })
 			took := time.Since(start)
 			runtime.ReadMemStats(&ms)
 			allocated := ms.TotalAlloc - allocBefore
-			stats.check(t)
+			stats.Check(t)
 			if err == nil {
 				t.Fatal("the hostile reply was accepted")
 			}
 			tc.check(t, err)
-			var ne *NodeError
+			var ne *redline.NodeError
 			if errors.As(err, &ne) && ne.Addr != fc.addr {
 				t.Errorf("error names %s, want %s", ne.Addr, fc.addr)
 			}
@@ -166,7 +168,7 @@ func TestReliabilityHostileServer(t *testing.T) {
 			// dropped: never a stale reply for a later call).
 			recoverStart := time.Now()
 			for {
-				s, err := cl.Do(ctxT(t, time.Second), "GET", "ok").Text()
+				s, err := cl.Do(t.Context(), "GET", "ok").Text()
 				if err == nil {
 					if s != "fine" {
 						t.Fatalf("after: got %q, a stale reply", s)
@@ -178,7 +180,7 @@ func TestReliabilityHostileServer(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			figure(t, "%s: %q after %v (the call allocated %d KiB); correct replies again after %v", tc.name, err.Error(), took.Round(10*time.Microsecond), allocated>>10, time.Since(recoverStart).Round(time.Millisecond))
+			testkit.Figure(t, "%s: %q after %v (the call allocated %d KiB); correct replies again after %v", tc.name, err.Error(), took.Round(10*time.Microsecond), allocated>>10, time.Since(recoverStart).Round(time.Millisecond))
 		})
 	}
 
@@ -195,19 +197,19 @@ func TestReliabilityHostileServer(t *testing.T) {
 			}
 			return false
 		})
-		cl, err := NewClient(ctxT(t, 5*time.Second), Options{Addrs: []string{fc.addr}, CommandTimeout: timeout})
+		cl, err := redline.NewClient(t.Context(), redline.Options{Addrs: []string{fc.addr}, CommandTimeout: timeout})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer cl.Close()
 		// Nothing in flight when it arrives: detected, the connection dropped, and the
 		// next calls answered correctly on a new one.
-		if s, err := cl.Do(ctxT(t, time.Second), "GET", "twice").Text(); err != nil || s != "first" {
+		if s, err := cl.Do(t.Context(), "GET", "twice").Text(); err != nil || s != "first" {
 			t.Fatalf("GET twice: %q %v", s, err)
 		}
 		time.Sleep(150 * time.Millisecond)
 		for i := range 20 {
-			if s, err := cl.Do(ctxT(t, time.Second), "GET", "ok").Text(); err != nil || s != "fine" {
+			if s, err := cl.Do(t.Context(), "GET", "ok").Text(); err != nil || s != "fine" {
 				t.Fatalf("call %d after the extra reply: %q %v", i, s, err)
 			}
 		}
@@ -218,19 +220,19 @@ func TestReliabilityHostileServer(t *testing.T) {
 		// own (RESP has no request IDs): measured, not asserted (see docs/RELIABILITY.md).
 		var wrong, trials int
 		for i := range 10 {
-			if err := cl.Do(ctxT(t, time.Second), "GET", "twice"+strconv.Itoa(i)).Err(); err != nil {
+			if err := cl.Do(t.Context(), "GET", "twice"+strconv.Itoa(i)).Err(); err != nil {
 				continue
 			}
 			trials++
 			start := time.Now()
 			for time.Since(start) < 100*time.Millisecond {
-				s, err := cl.Do(ctxT(t, time.Second), "GET", "ok").Text()
+				s, err := cl.Do(t.Context(), "GET", "ok").Text()
 				if err == nil && s != "fine" {
 					wrong++
 				}
 			}
 		}
-		figure(t, "one reply too many: with no call in flight it is detected and the connection dropped (20 later calls correct); with calls in flight, %d of %d extra replies were handed to a later call", wrong, trials)
+		testkit.Figure(t, "one reply too many: with no call in flight it is detected and the connection dropped (20 later calls correct); with calls in flight, %d of %d extra replies were handed to a later call", wrong, trials)
 	})
 
 	t.Run("a reply missing, then the next ones", func(t *testing.T) {
@@ -253,18 +255,18 @@ func TestReliabilityHostileServer(t *testing.T) {
 				}
 				return false
 			})
-			cl, err := NewClient(ctxT(t, 5*time.Second), Options{Addrs: []string{fc.addr}, CommandTimeout: timeout, ReplyTimeout: rt})
+			cl, err := redline.NewClient(t.Context(), redline.Options{Addrs: []string{fc.addr}, CommandTimeout: timeout, ReplyTimeout: rt})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer cl.Close()
-			if err := cl.Do(ctxT(t, time.Second), "ECHO", "skip").Err(); err == nil {
+			if err := cl.Do(t.Context(), "ECHO", "skip").Err(); err == nil {
 				t.Fatalf("the skipped reply: no error")
 			}
 			var wrong, failed int
 			for i := range 10 {
 				want := "m" + strconv.Itoa(i)
-				s, err := cl.Do(ctxT(t, time.Second), "ECHO", want).Text()
+				s, err := cl.Do(t.Context(), "ECHO", want).Text()
 				switch {
 				case err != nil:
 					failed++
@@ -285,7 +287,7 @@ func TestReliabilityHostileServer(t *testing.T) {
 			// retried after its backoff).
 			recoverStart := time.Now()
 			for {
-				s, err := cl.Do(ctxT(t, time.Second), "ECHO", "last").Text()
+				s, err := cl.Do(t.Context(), "ECHO", "last").Text()
 				if err == nil {
 					if s != "last" {
 						t.Fatalf("ReplyTimeout %v: after: %q", rt, s)
@@ -297,7 +299,7 @@ func TestReliabilityHostileServer(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			figure(t, "a skipped reply, CommandTimeout %v, ReplyTimeout %v: of 10 later calls back to back, %d failed and %d got a wrong reply", timeout, rt, failed, wrong)
+			testkit.Figure(t, "a skipped reply, CommandTimeout %v, ReplyTimeout %v: of 10 later calls back to back, %d failed and %d got a wrong reply", timeout, rt, failed, wrong)
 		}
 	})
 
@@ -316,13 +318,13 @@ func TestReliabilityHostileServer(t *testing.T) {
 			return false
 		})
 		// RESP3: the push is routed away, the caller gets its own reply.
-		cl, err := NewClient(ctxT(t, 5*time.Second), Options{Addrs: []string{fc.addr}, CommandTimeout: timeout})
+		cl, err := redline.NewClient(t.Context(), redline.Options{Addrs: []string{fc.addr}, CommandTimeout: timeout})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer cl.Close()
 		for range 5 {
-			if s, err := cl.Do(ctxT(t, time.Second), "GET", "pushy").Text(); err != nil || s != "mine" {
+			if s, err := cl.Do(t.Context(), "GET", "pushy").Text(); err != nil || s != "mine" {
 				t.Fatalf("RESP3: %q %v", s, err)
 			}
 		}
@@ -330,19 +332,19 @@ func TestReliabilityHostileServer(t *testing.T) {
 		// told from a reply (known limit: the caller takes it, and the real reply goes to
 		// the next call in flight or, with none, is found unsolicited and the connection
 		// dropped). Measured; asserted: the client then answers correctly by itself.
-		cl2, err := NewClient(ctxT(t, 5*time.Second), Options{Addrs: []string{fc.addr}, CommandTimeout: timeout, Protocol: 2})
+		cl2, err := redline.NewClient(t.Context(), redline.Options{Addrs: []string{fc.addr}, CommandTimeout: timeout, Protocol: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer cl2.Close()
-		v, err := cl2.Do(ctxT(t, time.Second), "GET", "pushy").Value()
+		v, err := cl2.Do(t.Context(), "GET", "pushy").Value()
 		var later []string
 		for range 5 {
-			s, err := cl2.Do(ctxT(t, time.Second), "GET", "ok").Text()
+			s, err := cl2.Do(t.Context(), "GET", "ok").Text()
 			later = append(later, s+errText(err))
 		}
 		for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-			s, err := cl2.Do(ctxT(t, time.Second), "GET", "ok").Text()
+			s, err := cl2.Do(t.Context(), "GET", "ok").Text()
 			if err == nil && s == "fine" {
 				break
 			}
@@ -350,7 +352,7 @@ func TestReliabilityHostileServer(t *testing.T) {
 				t.Fatalf("RESP2: no correct reply within 3s after the out-of-band array: %q %v", s, err)
 			}
 		}
-		figure(t, "RESP2 out-of-band array before a reply (known limit): the caller got %v / %v; the next calls got %v", v, err, later)
+		testkit.Figure(t, "RESP2 out-of-band array before a reply (known limit): the caller got %v / %v; the next calls got %v", v, err, later)
 	})
 
 	t.Run("handshake never ends", func(t *testing.T) {
@@ -368,19 +370,21 @@ func TestReliabilityHostileServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
+		hctx, cancel := context.WithTimeout(t.Context(), timeout)
+		defer cancel()
 		start := time.Now()
-		_, err = NewClient(ctxT(t, timeout), Options{Addrs: []string{addr}, CommandTimeout: timeout})
+		_, err = redline.NewClient(hctx, redline.Options{Addrs: []string{addr}, CommandTimeout: timeout})
 		el := time.Since(start)
 		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("NewClient against a server that never finishes HELLO: %v", err)
 		}
-		if el > timeout+deadlineSlack {
+		if el > timeout+testkit.DeadlineSlack {
 			t.Errorf("NewClient returned after %v, its context ended at %v", el, timeout)
 		}
 		if !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "handshake") {
 			t.Errorf("the error does not name the node and the phase: %v", err)
 		}
-		figure(t, "a server that never finishes HELLO: NewClient returned after %v with %q", el.Round(100*time.Microsecond), err.Error())
+		testkit.Figure(t, "a server that never finishes HELLO: NewClient returned after %v with %q", el.Round(100*time.Microsecond), err.Error())
 	})
 
 	t.Run("absurd length in the topology reply", func(t *testing.T) {
@@ -397,7 +401,7 @@ func TestReliabilityHostileServer(t *testing.T) {
 		}
 		defer s.Close()
 		start := time.Now()
-		_, err = NewClient(ctxT(t, 2*time.Second), Options{Addrs: []string{addr}, CommandTimeout: timeout})
+		_, err = redline.NewClient(t.Context(), redline.Options{Addrs: []string{addr}, CommandTimeout: timeout})
 		if !errors.Is(err, resp.ErrTooLarge) || time.Since(start) > time.Second {
 			t.Fatalf("got %v after %v, want ErrTooLarge at once", err, time.Since(start))
 		}

@@ -1,4 +1,4 @@
-package redline
+package systest
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -21,17 +23,17 @@ import (
 //
 // Not parallel: it counts the goroutines of the whole process.
 func TestReliabilityRestart(t *testing.T) {
-	startCanary() // before the goroutine baseline
+	testkit.StartCanary() // before the goroutine baseline
 	cl := redistest.Run(t, redistest.Config{Masters: 3, NodeTimeout: time.Second})
 	const timeout = 500 * time.Millisecond
 	const name = "rel-restart"
-	c := newTestClient(t, cl, Options{CommandTimeout: timeout, DialTimeout: timeout, ClientName: name, RefreshMinInterval: 200 * time.Millisecond})
-	ctx := ctxT(t, 3*time.Minute)
+	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout, DialTimeout: timeout, ClientName: name, RefreshMinInterval: 200 * time.Millisecond})
+	ctx := t.Context()
 	topo, err := cl.Topology(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nkeys := soakOr(2000, 20000)
+	nkeys := testkit.SoakOr(2000, 20000)
 	for i := 0; i < nkeys; i += 100 {
 		args := []any{"MSET"}
 		for j := i; j < i+100; j++ {
@@ -44,7 +46,7 @@ func TestReliabilityRestart(t *testing.T) {
 	masters := []*redistest.Node{cl.Node(0), cl.Node(1), cl.Node(2)}
 	probeKeys := make([]string, len(masters))
 	for i, m := range masters {
-		probeKeys[i] = keyOnNode(t, topo, m, "restart-probe")
+		probeKeys[i] = topo.KeyOn(t, m, "restart-probe")
 	}
 	// Baseline: one call to every shard, then the process at rest.
 	for _, k := range probeKeys {
@@ -52,7 +54,7 @@ func TestReliabilityRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := goroutinesSettle(0, 300*time.Millisecond)
+	before := redistest.SettleGoroutines(0, 300*time.Millisecond)
 	conns, err := clientConns(ctx, cl, name)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +65,7 @@ func TestReliabilityRestart(t *testing.T) {
 		}
 	}
 
-	var stats callStats
+	var stats testkit.CallStats
 	// restartAndRecover runs restart under load and returns how long after it returned
 	// (the servers answer PING), and after the cluster was healthy again
 	// (cluster_state:ok everywhere), every shard took writes again.
@@ -87,7 +89,7 @@ func TestReliabilityRestart(t *testing.T) {
 				case <-time.After(2 * time.Millisecond):
 				}
 				k := fmt.Sprintf("restart:%d", (i*7919)%nkeys)
-				stats.timed(timeout, func(ctx context.Context) error {
+				stats.Timed(timeout, func(ctx context.Context) error {
 					n, err := c.Do(ctx, "GET", k).Int64()
 					if err == nil && n != int64((i*7919)%nkeys) {
 						t.Errorf("GET %s = %d during %s", k, n, what)
@@ -102,7 +104,7 @@ func TestReliabilityRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		back := time.Now()
-		if err := cl.WaitHealthy(ctxT(t, 60*time.Second)); err != nil {
+		if err := cl.WaitHealthy(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		healthy := time.Now()
@@ -136,7 +138,7 @@ func TestReliabilityRestart(t *testing.T) {
 		if err := save(masters[1]); err != nil {
 			return err
 		}
-		return masters[1].Restart(ctxT(t, 30*time.Second))
+		return masters[1].Restart(t.Context())
 	})
 	all, allHealthy := restartAndRecover("a cluster restart", func() error {
 		for _, m := range masters {
@@ -153,12 +155,12 @@ func TestReliabilityRestart(t *testing.T) {
 		var wg sync.WaitGroup
 		for i, m := range masters {
 			wg.Add(1)
-			go func() { defer wg.Done(); errs[i] = m.Restart(ctxT(t, 30*time.Second)) }()
+			go func() { defer wg.Done(); errs[i] = m.Restart(t.Context()) }()
 		}
 		wg.Wait()
 		return errors.Join(errs...)
 	})
-	stats.check(t)
+	stats.Check(t)
 	// The client's own reconnection adds at most its backoff ceiling (2s) to the
 	// cluster's recovery.
 	if oneHealthy > 3*time.Second || allHealthy > 3*time.Second {
@@ -180,12 +182,12 @@ func TestReliabilityRestart(t *testing.T) {
 			t.Errorf("after the restarts, node %d sees %d connections from the client, want 1", m.Index(), conns[m.Index()])
 		}
 	}
-	after := goroutinesSettle(before, 5*time.Second)
+	after := redistest.SettleGoroutines(before, 5*time.Second)
 	if after > before {
 		t.Errorf("%d goroutines after the restarts, %d before", after, before)
 	}
-	figure(t, "node restart: every shard takes writes again %v after the node answers PING (%v after cluster_state:ok everywhere); cluster-wide restart: %v after the last node answers (%v after cluster_state:ok)",
+	testkit.Figure(t, "node restart: every shard takes writes again %v after the node answers PING (%v after cluster_state:ok everywhere); cluster-wide restart: %v after the last node answers (%v after cluster_state:ok)",
 		one.Round(time.Millisecond), oneHealthy.Round(time.Millisecond), all.Round(time.Millisecond), allHealthy.Round(time.Millisecond))
-	figure(t, "restarts: %s (deadline %v); %d keys intact; connections seen by the servers afterwards %v (want 1 per node); goroutines %d before, %d after",
+	testkit.Figure(t, "restarts: %s (deadline %v); %d keys intact; connections seen by the servers afterwards %v (want 1 per node); goroutines %d before, %d after",
 		&stats, timeout, nkeys, conns, before, after)
 }
