@@ -2,13 +2,12 @@ package redline
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/redline-go/redline/internal/command/typedgen"
+	"github.com/redline-go/redline/internal/testkit"
 )
 
 // TestTypedCommandsUpToDate regenerates commands_gen.go in memory from the spec and the
@@ -28,24 +27,6 @@ func TestTypedCommandsUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(fresh, committed) {
-		t.Fatalf("%s is stale: run go generate .\n%s", typedgen.Output, lineDiff(committed, fresh))
+		t.Fatalf("%s is stale: run go generate .\n%s", typedgen.Output, testkit.FirstDiff(committed, fresh))
 	}
-}
-
-// lineDiff describes the first line where a and b differ.
-func lineDiff(a, b []byte) string {
-	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y || i >= len(al) || i >= len(bl) {
-			return fmt.Sprintf("first difference at line %d:\n  committed: %q\n  generated: %q", i+1, x, y)
-		}
-	}
-	return "no difference"
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/command/internal/cmdgen"
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -68,7 +68,7 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if !bytes.Equal(fresh, committed) {
 		t.Fatalf("%s is stale: run go generate ./internal/command\n"+
 			"(the table is from Redis %s, the local redis-server is %s)\n%s",
-			tableFile, command.RedisVersion, r.Version, firstDiff(committed, fresh))
+			tableFile, command.RedisVersion, r.Version, testkit.FirstDiff(committed, fresh))
 	}
 }
 
@@ -79,7 +79,7 @@ func TestParseRESP2(t *testing.T) {
 		t.Fatalf("the reply is not RESP2: flags are a %s", r.Command.Elems[0].Elems[2].Type)
 	}
 	if committed, _ := os.ReadFile(tableFile); !bytes.Equal(src, committed) {
-		t.Errorf("the RESP2 reply gives another table:\n%s", firstDiff(committed, src))
+		t.Errorf("the RESP2 reply gives another table:\n%s", testkit.FirstDiff(committed, src))
 	}
 }
 
@@ -112,7 +112,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(src, committed) {
-			t.Errorf("%s round trip differs:\n%s", enc.name, firstDiff(committed, src))
+			t.Errorf("%s round trip differs:\n%s", enc.name, testkit.FirstDiff(committed, src))
 		}
 	}
 }
@@ -193,22 +193,4 @@ func entry(in *command.Info) resp.Value {
 		num(in.FirstKey), num(in.LastKey), num(in.Step), cats,
 		tips, specs, subs,
 	}}
-}
-
-// firstDiff describes the first line where a and b differ.
-func firstDiff(a, b []byte) string {
-	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y || i >= len(al) || i >= len(bl) {
-			return fmt.Sprintf("first difference at line %d:\n  committed: %q\n  generated: %q", i+1, x, y)
-		}
-	}
-	return "no difference"
 }
