@@ -77,6 +77,9 @@ func (c *Client) Do(ctx context.Context, args ...any) Result {
 	if len(args) == 0 {
 		return Result{err: errors.New("redline: Do: empty command")}
 	}
+	if c.e.Closed() { // before the hooks: a call on a closed client is not a call
+		return Result{err: ErrClosed}
+	}
 	if c.hooked {
 		return c.doHooked(ctx, args)
 	}

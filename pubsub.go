@@ -268,7 +268,7 @@ func (g *subGroup) connect() (cluster.Conn, error) {
 	}
 	w := cluster.NewWaiter(ctx, time.Time{})
 	defer w.Release()
-	if err := cn.Send(&w, [][]any{args}); err != nil {
+	if err := cluster.ConnSend(cn, &w, [][]any{args}); err != nil {
 		cn.Close()
 		return nil, err
 	}

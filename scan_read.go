@@ -280,7 +280,7 @@ func (c *Client) pipelineTo(ctx context.Context, addr string, cmds [][]any) ([]r
 	defer cancel()
 	w := cluster.NewWaiter(ctx, time.Time{})
 	defer w.Release()
-	return c.e.NodeAt(addr).ExecMulti(&w, cmds)
+	return cluster.ExecMultiOn(c.e.NodeAt(addr), &w, cmds)
 }
 
 // retryableScanErr reports whether a failed step is worth trying again: the node

@@ -225,7 +225,7 @@ func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 	}
 	w := tx.c.e.Waiter(ctx)
 	defer w.Release()
-	vs, err := tx.cn.ExecMulti(&w, batch)
+	vs, err := cluster.ConnExecMulti(tx.cn, &w, 0, batch)
 	if err != nil {
 		tx.dead = true
 		return nil, err
@@ -259,7 +259,7 @@ func (tx *Tx) checkSlot(args []any) error {
 func (tx *Tx) exec(ctx context.Context, args []any) (resp.Value, error) {
 	w := tx.c.e.Waiter(ctx)
 	defer w.Release()
-	v, err := tx.cn.Exec(&w, 0, args)
+	v, err := cluster.ConnExec(tx.cn, &w, 0, args)
 	if err != nil {
 		tx.dead = true // a reply may still come: the connection is not reused
 	}

@@ -95,7 +95,7 @@ func (c *Engine) execBlocking(w *conn.Waiter, n Node, args []any, bw blockWait, 
 	}
 	if bw.unblock && (hasDL || ctx.Done() != nil) {
 		sw := conn.NewWaiter(sctx, time.Time{})
-		b.id, err = cn.ClientID(&sw) // RESP3: from HELLO; RESP2: asked once per connection
+		b.id, err = connClientID(cn, &sw) // RESP3: from HELLO; RESP2: asked once per connection
 		sw.Release()
 		if err != nil && (cn.Err() != nil || sctx.Err() != nil) {
 			n.Release(cn, false)
@@ -200,9 +200,9 @@ func (b *blockCall) send(w *conn.Waiter, block time.Duration, args []any) (resp.
 	case b.bw.ping: // WAIT: see blockwait.go
 		pre = []any{"PING"}
 	default:
-		return connExec(b.cn, w, block, args)
+		return ConnExec(b.cn, w, block, args)
 	}
-	vs, err := connExecMulti(b.cn, w, block, [][]any{pre, args})
+	vs, err := ConnExecMulti(b.cn, w, block, [][]any{pre, args})
 	if err != nil {
 		return resp.Value{}, err
 	}
@@ -237,7 +237,7 @@ func (b *blockCall) poll() (resp.Value, bool, error) {
 	margin := pollEvery + 4*b.n.RTT()
 	for {
 		w := conn.NewWaiter(wctx, b.dl)
-		vs, err := connExecMulti(b.cn, &w, 0, cmds)
+		vs, err := ConnExecMulti(b.cn, &w, 0, cmds)
 		w.Release()
 		if err != nil {
 			var de *rerr.DeadlineError
@@ -364,7 +364,7 @@ func (b *blockCall) watch(done <-chan struct{}, icancel context.CancelFunc) watc
 				go func() {
 					w := conn.NewWaiter(wctx, time.Now().Add(every))
 					defer w.Release()
-					checked <- b.n.Check(&w, every)
+					checked <- checkOn(b.n, &w, every)
 				}()
 			}
 		case err := <-checked:
@@ -387,7 +387,7 @@ func (b *blockCall) unblock(ctx context.Context, done <-chan struct{}, icancel c
 	pause := unblockRetry
 	for {
 		uw := conn.NewWaiter(ctx, cutoff)
-		r, err := b.n.Exec(&uw, []any{"CLIENT", "UNBLOCK", b.id})
+		r, err := execOn(b.n, &uw, []any{"CLIENT", "UNBLOCK", b.id})
 		uw.Release()
 		if err == nil && r.Err == nil && r.Int == 1 {
 			end.ended = true

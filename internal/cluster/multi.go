@@ -364,7 +364,7 @@ func (c *Engine) runBatch(ctx context.Context, start time.Time, n Node, parts []
 	for k, p := range parts {
 		args[k] = p.args
 	}
-	vs, err := execMultiOn(n, &w, args)
+	vs, err := ExecMultiOn(n, &w, args)
 	if err != nil {
 		for _, p := range parts {
 			*p.out = Reply{err: err}

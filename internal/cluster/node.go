@@ -126,11 +126,11 @@ func execCopy(n Node, w *Waiter, args []any) (resp.Value, error) {
 func DoOn(ctx context.Context, n Node, args ...any) (resp.Value, error) {
 	w := conn.NewWaiter(ctx, time.Time{})
 	defer w.Release()
-	return n.Exec(&w, args)
+	return execOn(n, &w, args)
 }
 
-// execMultiOn is ExecMulti on n, called directly for a production node (see execOn).
-func execMultiOn(n Node, w *Waiter, cmds [][]any) ([]resp.Value, error) {
+// ExecMultiOn is ExecMulti on n, called directly for a production node (see execOn).
+func ExecMultiOn(n Node, w *Waiter, cmds [][]any) ([]resp.Value, error) {
 	if r, ok := n.(realNode); ok {
 		return r.ExecMulti(w, cmds)
 	}
@@ -145,9 +145,9 @@ func execMultiOn(n Node, w *Waiter, cmds [][]any) ([]resp.Value, error) {
 	return vs, err
 }
 
-// connExec is Exec on a dedicated connection, called directly for a production one
-// (see execOn).
-func connExec(cn Conn, w *Waiter, block time.Duration, args []any) (resp.Value, error) {
+// ConnExec is Exec on a dedicated connection, called directly for a production one
+// (see execOn): callers outside the engine (Tx, Subscribe) use it too.
+func ConnExec(cn Conn, w *Waiter, block time.Duration, args []any) (resp.Value, error) {
 	if c, ok := cn.(*conn.Conn); ok {
 		return c.Exec(w, block, args)
 	}
@@ -162,9 +162,9 @@ func connExec(cn Conn, w *Waiter, block time.Duration, args []any) (resp.Value, 
 	return v, err
 }
 
-// connExecMulti is ExecMultiBlock on a dedicated connection, called directly for a
+// ConnExecMulti is ExecMultiBlock on a dedicated connection, called directly for a
 // production one (see execOn).
-func connExecMulti(cn Conn, w *Waiter, block time.Duration, cmds [][]any) ([]resp.Value, error) {
+func ConnExecMulti(cn Conn, w *Waiter, block time.Duration, cmds [][]any) ([]resp.Value, error) {
 	if c, ok := cn.(*conn.Conn); ok {
 		return c.ExecMultiBlock(w, block, cmds)
 	}
@@ -190,4 +190,46 @@ func cloneCmds(cmds [][]any) ([][]any, error) {
 		out[i] = cp
 	}
 	return out, nil
+}
+
+// ConnSend is Send on a dedicated connection, called directly for a production one
+// (see execOn).
+func ConnSend(cn Conn, w *Waiter, cmds [][]any) error {
+	if c, ok := cn.(*conn.Conn); ok {
+		return c.Send(w, cmds)
+	}
+	cp, err := cloneCmds(cmds)
+	if err != nil {
+		return err
+	}
+	wc := new(Waiter)
+	*wc = *w
+	err = cn.Send(wc, cp)
+	*w = *wc
+	return err
+}
+
+// connClientID is ClientID on a dedicated connection, called directly for a
+// production one (see execOn).
+func connClientID(cn Conn, w *Waiter) (int64, error) {
+	if c, ok := cn.(*conn.Conn); ok {
+		return c.ClientID(w)
+	}
+	wc := new(Waiter)
+	*wc = *w
+	id, err := cn.ClientID(wc)
+	*w = *wc
+	return id, err
+}
+
+// checkOn is Check on n, called directly for a production node (see execOn).
+func checkOn(n Node, w *Waiter, fresh time.Duration) error {
+	if r, ok := n.(realNode); ok {
+		return r.Node.Check(w, fresh)
+	}
+	wc := new(Waiter)
+	*wc = *w
+	err := n.Check(wc, fresh)
+	*w = *wc
+	return err
 }

@@ -355,7 +355,13 @@ func (c *Engine) swapTable(cause Cause, source string, change func(*topology.Tab
 
 // Refresh runs one topology refresh now, on the caller's goroutine (tests and tools;
 // calls trigger the background one).
-func (c *Engine) Refresh() { c.refresh() }
+func (c *Engine) Refresh() {
+	if !c.GoAdd() { // counted like any goroutine of the engine: Close waits for it
+		return
+	}
+	defer c.GoDone()
+	c.refresh()
+}
 
 // SuspectNode is the last node a call timed out waiting on ("" if none): refreshes
 // ask it last.

@@ -309,7 +309,7 @@ func unfinished(prev, target Node, first error, last Reply) *rerr.NodeError {
 
 // execAsking sends ASKING and the command together on the target's connection.
 func (c *Engine) execAsking(w *conn.Waiter, n Node, args []any) (resp.Value, error) {
-	vs, err := execMultiOn(n, w, [][]any{{"ASKING"}, args})
+	vs, err := ExecMultiOn(n, w, [][]any{{"ASKING"}, args})
 	if err != nil {
 		return resp.Value{}, err
 	}

@@ -175,7 +175,7 @@ func (c *Engine) execDedicated(ctx context.Context, n Node, pre, batch [][]any) 
 	defer w.Release()
 	var pv []resp.Value
 	if len(pre) > 0 {
-		if pv, err = cn.ExecMulti(&w, pre); err != nil {
+		if pv, err = ConnExecMulti(cn, &w, 0, pre); err != nil {
 			n.Release(cn, false)
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func (c *Engine) execDedicated(ctx context.Context, n Node, pre, batch [][]any) 
 			}
 		}
 	}
-	vs, err := cn.ExecMulti(&w, batch)
+	vs, err := ConnExecMulti(cn, &w, 0, batch)
 	n.Release(cn, err == nil)
 	if err != nil {
 		return nil, err
