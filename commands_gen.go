@@ -158,6 +158,79 @@ func (c *Client) MSet(ctx context.Context, values map[string]any) error {
 	return decodeOK(c.Do(ctx, args...))
 }
 
+// SetNX sets key to value if the key does not exist, and reports whether it did.
+//
+// Command: SETNX key value.
+func (c *Client) SetNX(ctx context.Context, key string, value any) (bool, error) {
+	return c.Do(ctx, "SETNX", key, value).Bool()
+}
+
+// SetEX sets key to value, to expire after ttl (more than zero).
+//
+// Command: SETEX key ttl value (PSETEX, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (c *Client) SetEX(ctx context.Context, key string, ttl time.Duration, value any) error {
+	n, ms := durationArg(ttl)
+	cmd := "SETEX"
+	if ms {
+		cmd = "PSETEX"
+	}
+	return decodeOK(c.Do(ctx, cmd, key, n, value))
+}
+
+// PSetEX sets key to value, to expire after ttl, in milliseconds (more than zero).
+//
+// Command: PSETEX key ttl value.
+func (c *Client) PSetEX(ctx context.Context, key string, ttl time.Duration, value any) error {
+	return decodeOK(c.Do(ctx, "PSETEX", key, msArg(ttl), value))
+}
+
+// MSetNX sets every key of values to its value if none of the keys exists, and
+// reports whether it did: it sets all or none.
+//
+// Command: MSETNX values... The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent.
+func (c *Client) MSetNX(ctx context.Context, values map[string]any) (bool, error) {
+	args := make([]any, 0, 1+2*len(values))
+	args = append(args, "MSETNX")
+	args = appendKeyValues(args, values)
+	return c.Do(ctx, args...).Bool()
+}
+
+// LCS returns the longest common subsequence of the strings at key1 and key2 (a
+// missing key is an empty string).
+//
+// Command: LCS key1 key2. The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Read-only: it may
+// be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) LCS(ctx context.Context, key1, key2 string) (string, error) {
+	return c.Do(ctx, "LCS", key1, key2).Text()
+}
+
+// LCSLen returns the length of the longest common subsequence of the strings at key1
+// and key2.
+//
+// Command: LCS key1 key2 LEN. The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Read-only: it may
+// be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) LCSLen(ctx context.Context, key1, key2 string) (int64, error) {
+	return c.Do(ctx, "LCS", key1, key2, "LEN").Int64()
+}
+
+// LCSIdx returns where the longest common subsequence of the strings at key1 and key2
+// is in each of them: its matching ranges, longest first, and its length. opts (nil for
+// none) drops the short ranges and asks for each range's length.
+//
+// Command: LCS key1 key2 IDX [opts]. The keys must share a slot (use a {hash tag}): keys
+// in different slots fail with *CrossSlotError before anything is sent. Read-only: it
+// may be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) LCSIdx(ctx context.Context, key1, key2 string, opts *LCSIdxOptions) (LCSMatch, error) {
+	args := make([]any, 0, 12)
+	args = append(args, "LCS", key1, key2, "IDX")
+	args = opts.appendArgs(args)
+	return decodeLCSIdx(c.Do(ctx, args...))
+}
+
 // Keys.
 
 // Del deletes the keys and returns how many existed.
@@ -306,6 +379,154 @@ func (c *Client) Copy(ctx context.Context, source, destination string, replace b
 	return c.Do(ctx, args...).Bool()
 }
 
+// PExpireAt makes key expire at the time at, to the millisecond, and reports whether
+// the key exists. A time in the past deletes the key.
+//
+// Command: PEXPIREAT key at.
+func (c *Client) PExpireAt(ctx context.Context, key string, at time.Time) (bool, error) {
+	return c.Do(ctx, "PEXPIREAT", key, at.UnixMilli()).Bool()
+}
+
+// ExpireTime returns the time at which key expires, to the second: the zero Time when
+// it has no expiry, and Nil when the key does not exist.
+//
+// Command: EXPIRETIME key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
+func (c *Client) ExpireTime(ctx context.Context, key string) (time.Time, error) {
+	return decodeExpireTime(c.Do(ctx, "EXPIRETIME", key), time.Second)
+}
+
+// PExpireTime returns the time at which key expires, to the millisecond: the zero Time
+// when it has no expiry, and Nil when the key does not exist.
+//
+// Command: PEXPIRETIME key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
+func (c *Client) PExpireTime(ctx context.Context, key string) (time.Time, error) {
+	return decodeExpireTime(c.Do(ctx, "PEXPIRETIME", key), time.Millisecond)
+}
+
+// Dump returns the value at key serialized in Redis's format, for Restore; Nil when
+// the key does not exist.
+//
+// Command: DUMP key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
+func (c *Client) Dump(ctx context.Context, key string) (string, error) {
+	return c.Do(ctx, "DUMP", key).Text()
+}
+
+// Restore creates key from serialized, a value from Dump, to expire after ttl (0: no
+// expiry). It fails with BUSYKEY when the key exists, unless opts.Replace.
+//
+// Command: RESTORE key ttl serialized [opts].
+func (c *Client) Restore(ctx context.Context, key string, ttl time.Duration, serialized any, opts *RestoreOptions) error {
+	args := make([]any, 0, 12)
+	args = append(args, "RESTORE", key, msArg(ttl), serialized)
+	args = opts.appendArgs(args)
+	return decodeOK(c.Do(ctx, args...))
+}
+
+// RestoreAt is Restore making key expire at the time at, to the millisecond.
+//
+// Command: RESTORE key at serialized ABSTTL [opts].
+func (c *Client) RestoreAt(ctx context.Context, key string, at time.Time, serialized any, opts *RestoreOptions) error {
+	args := make([]any, 0, 13)
+	args = append(args, "RESTORE", key, at.UnixMilli(), serialized, "ABSTTL")
+	args = opts.appendArgs(args)
+	return decodeOK(c.Do(ctx, args...))
+}
+
+// ObjectEncoding returns the internal encoding of the value at key ("listpack",
+// "hashtable", "int", "embstr"…); Nil when the key does not exist.
+//
+// Command: OBJECT ENCODING key. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) ObjectEncoding(ctx context.Context, key string) (string, error) {
+	return c.Do(ctx, "OBJECT", "ENCODING", key).Text()
+}
+
+// ObjectFreq returns the logarithmic access frequency counter of key; the server
+// answers only under an LFU maxmemory-policy. Nil when the key does not exist.
+//
+// Command: OBJECT FREQ key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
+func (c *Client) ObjectFreq(ctx context.Context, key string) (int64, error) {
+	return c.Do(ctx, "OBJECT", "FREQ", key).Int64()
+}
+
+// ObjectIdleTime returns how long key has not been read or written, to the second; the
+// server answers only under an LRU or no-eviction maxmemory-policy. Nil when the key
+// does not exist.
+//
+// Command: OBJECT IDLETIME key. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) ObjectIdleTime(ctx context.Context, key string) (time.Duration, error) {
+	return decodeSeconds(c.Do(ctx, "OBJECT", "IDLETIME", key))
+}
+
+// ObjectRefCount returns the reference count of the value at key; Nil when the key
+// does not exist.
+//
+// Command: OBJECT REFCOUNT key. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) ObjectRefCount(ctx context.Context, key string) (int64, error) {
+	return c.Do(ctx, "OBJECT", "REFCOUNT", key).Int64()
+}
+
+// RandomKey returns a random key; Nil when there is none.
+//
+// Command: RANDOMKEY. Sent to every primary at once; the replies are merged. Read-only:
+// it may be served by a replica (Options.ReadFrom) and is retried when its reply is
+// lost.
+func (c *Client) RandomKey(ctx context.Context) (string, error) {
+	return c.Do(ctx, "RANDOMKEY").Text()
+}
+
+// Keys returns the keys that match the glob-style pattern, in no order. It walks the
+// whole keyspace of every primary: prefer Scan outside of tests and debugging.
+//
+// Command: KEYS pattern. Sent to every primary at once; the replies are merged.
+// Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
+// reply is lost.
+func (c *Client) Keys(ctx context.Context, pattern string) ([]string, error) {
+	return c.Do(ctx, "KEYS", pattern).Strings()
+}
+
+// Sort returns the elements of the list, set or sorted set at key sorted as opts says
+// (nil: numerically, ascending). A pattern of opts.By or opts.Get must name keys in
+// key's slot (use a {hash tag}): the server refuses others.
+//
+// Command: SORT key [opts].
+func (c *Client) Sort(ctx context.Context, key string, opts *SortOptions) ([]string, error) {
+	args := make([]any, 0, 10)
+	args = append(args, "SORT", key)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Strings()
+}
+
+// SortStore is Sort storing the result as a list at destination; it returns the list's
+// length.
+//
+// Command: SORT key [opts] STORE destination. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
+func (c *Client) SortStore(ctx context.Context, key string, opts *SortOptions, destination string) (int64, error) {
+	args := make([]any, 0, 12)
+	args = append(args, "SORT", key)
+	args = opts.appendArgs(args)
+	args = append(args, "STORE", destination)
+	return c.Do(ctx, args...).Int64()
+}
+
+// SortRO is Sort as a read-only command (replicas may serve it).
+//
+// Command: SORT_RO key [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) SortRO(ctx context.Context, key string, opts *SortOptions) ([]string, error) {
+	args := make([]any, 0, 10)
+	args = append(args, "SORT_RO", key)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Strings()
+}
+
 // Hashes.
 
 // HSet sets the fields of the hash at key to values and returns how many fields were
@@ -412,6 +633,41 @@ func (c *Client) HVals(ctx context.Context, key string) ([]string, error) {
 // retried when its reply is lost.
 func (c *Client) HLen(ctx context.Context, key string) (int64, error) {
 	return c.Do(ctx, "HLEN", key).Int64()
+}
+
+// HStrLen returns the length of the value of field in the hash at key; 0 when the
+// field or the key does not exist.
+//
+// Command: HSTRLEN key field. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HStrLen(ctx context.Context, key, field string) (int64, error) {
+	return c.Do(ctx, "HSTRLEN", key, field).Int64()
+}
+
+// HRandField returns a random field of the hash at key; Nil when the key does not
+// exist.
+//
+// Command: HRANDFIELD key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
+func (c *Client) HRandField(ctx context.Context, key string) (string, error) {
+	return c.Do(ctx, "HRANDFIELD", key).Text()
+}
+
+// HRandFieldCount returns up to count distinct random fields of the hash at key (a
+// negative count allows repeats and returns exactly -count).
+//
+// Command: HRANDFIELD key count. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HRandFieldCount(ctx context.Context, key string, count int64) ([]string, error) {
+	return c.Do(ctx, "HRANDFIELD", key, count).Strings()
+}
+
+// HRandFieldWithValues is HRandFieldCount returning each field with its value.
+//
+// Command: HRANDFIELD key count WITHVALUES. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HRandFieldWithValues(ctx context.Context, key string, count int64) ([]FieldValue, error) {
+	return decodeFieldValues(c.Do(ctx, "HRANDFIELD", key, count, "WITHVALUES"))
 }
 
 // Lists.
@@ -576,6 +832,101 @@ func (c *Client) BRPop(ctx context.Context, timeout time.Duration, keys ...strin
 // at the latest.
 func (c *Client) BLMove(ctx context.Context, source, destination string, from, to ListSide, timeout time.Duration) (string, error) {
 	return c.Do(ctx, "BLMOVE", source, destination, string(from), string(to), timeoutArg(timeout)).Text()
+}
+
+// LPushX is LPush when the list at key exists: it returns the list's new length, 0
+// (nothing pushed) when the key does not exist.
+//
+// Command: LPUSHX key values...
+func (c *Client) LPushX(ctx context.Context, key string, values ...any) (int64, error) {
+	args := make([]any, 0, 2+len(values))
+	args = append(args, "LPUSHX", key)
+	args = append(args, values...)
+	return c.Do(ctx, args...).Int64()
+}
+
+// RPushX is RPush when the list at key exists: it returns the list's new length, 0
+// (nothing pushed) when the key does not exist.
+//
+// Command: RPUSHX key values...
+func (c *Client) RPushX(ctx context.Context, key string, values ...any) (int64, error) {
+	args := make([]any, 0, 2+len(values))
+	args = append(args, "RPUSHX", key)
+	args = append(args, values...)
+	return c.Do(ctx, args...).Int64()
+}
+
+// LInsertBefore inserts element before the first element equal to pivot in the list at
+// key and returns the list's new length: -1 when pivot is not found, 0 when the key
+// does not exist.
+//
+// Command: LINSERT key BEFORE pivot element.
+func (c *Client) LInsertBefore(ctx context.Context, key string, pivot, element any) (int64, error) {
+	return c.Do(ctx, "LINSERT", key, "BEFORE", pivot, element).Int64()
+}
+
+// LInsertAfter inserts element after the first element equal to pivot in the list at
+// key and returns the list's new length: -1 when pivot is not found, 0 when the key
+// does not exist.
+//
+// Command: LINSERT key AFTER pivot element.
+func (c *Client) LInsertAfter(ctx context.Context, key string, pivot, element any) (int64, error) {
+	return c.Do(ctx, "LINSERT", key, "AFTER", pivot, element).Int64()
+}
+
+// LPos returns the index of the first element equal to element in the list at key (or
+// the opts.Rank-th match, within the first opts.MaxLen elements; nil opts for none);
+// Nil when there is none.
+//
+// Command: LPOS key element [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) LPos(ctx context.Context, key string, element any, opts *LPosOptions) (int64, error) {
+	args := make([]any, 0, 11)
+	args = append(args, "LPOS", key, element)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Int64()
+}
+
+// LPosCount returns the indexes of up to count elements equal to element in the list
+// at key (0: all of them), as LPos finds them.
+//
+// Command: LPOS key element COUNT count [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) LPosCount(ctx context.Context, key string, element any, count int64, opts *LPosOptions) ([]int64, error) {
+	args := make([]any, 0, 13)
+	args = append(args, "LPOS", key, element, "COUNT", count)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Int64s()
+}
+
+// LMPop removes and returns up to count (at least 1) elements from the from end of the
+// first non-empty list among keys, with the list's key; Nil when all are empty.
+//
+// Command: LMPOP len(keys) keys... from COUNT count. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
+func (c *Client) LMPop(ctx context.Context, keys []string, from ListSide, count int64) (key string, values []string, err error) {
+	args := make([]any, 0, 5+len(keys))
+	args = append(args, "LMPOP")
+	args = appendNumKeys(args, keys)
+	args = append(args, string(from), "COUNT", count)
+	return decodeKeyStrings(c.Do(ctx, args...))
+}
+
+// BLMPop is LMPop waiting up to timeout for a list to have an element (0: no limit);
+// Nil when the timeout passes first. A deadline that comes first ends it as it ends
+// BLPop.
+//
+// Command: BLMPOP timeout len(keys) keys... from COUNT count. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent. Blocking: it runs on a connection of its own and returns by the call's
+// deadline at the latest.
+func (c *Client) BLMPop(ctx context.Context, timeout time.Duration, keys []string, from ListSide, count int64) (key string, values []string, err error) {
+	args := make([]any, 0, 6+len(keys))
+	args = append(args, "BLMPOP", timeoutArg(timeout))
+	args = appendNumKeys(args, keys)
+	args = append(args, string(from), "COUNT", count)
+	return decodeKeyStrings(c.Do(ctx, args...))
 }
 
 // Sets.
@@ -746,6 +1097,21 @@ func (c *Client) SDiffStore(ctx context.Context, destination string, keys ...str
 	args := make([]any, 0, 2+len(keys))
 	args = append(args, "SDIFFSTORE", destination)
 	args = appendStrings(args, keys)
+	return c.Do(ctx, args...).Int64()
+}
+
+// SInterCard returns the number of members of the intersection of the sets at keys,
+// counting up to limit only (0: no limit).
+//
+// Command: SINTERCARD len(keys) keys... LIMIT limit. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
+func (c *Client) SInterCard(ctx context.Context, keys []string, limit int64) (int64, error) {
+	args := make([]any, 0, 4+len(keys))
+	args = append(args, "SINTERCARD")
+	args = appendNumKeys(args, keys)
+	args = append(args, "LIMIT", limit)
 	return c.Do(ctx, args...).Int64()
 }
 
@@ -1160,6 +1526,31 @@ func (c *Client) BitOp(ctx context.Context, operation, destination string, keys 
 	args = append(args, "BITOP", operation, destination)
 	args = appendStrings(args, keys)
 	return c.Do(ctx, args...).Int64()
+}
+
+// BitField runs the operations ops on the integers at bit offsets of the string at key
+// ("GET", "u8", 0, "INCRBY", "i5", "#1", 3, "OVERFLOW", "SAT", "SET", "u4", 8, 15 …)
+// and returns one result per GET, SET and INCRBY: nil where OVERFLOW FAIL refused an
+// operation.
+//
+// Command: BITFIELD key ops...
+func (c *Client) BitField(ctx context.Context, key string, ops ...any) ([]*int64, error) {
+	args := make([]any, 0, 2+len(ops))
+	args = append(args, "BITFIELD", key)
+	args = append(args, ops...)
+	return decodeIntPtrs(c.Do(ctx, args...))
+}
+
+// BitFieldRO runs the GET operations ops ("GET", "u8", 0, "GET", "i4", 8 …) on the
+// string at key and returns their results.
+//
+// Command: BITFIELD_RO key ops... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) BitFieldRO(ctx context.Context, key string, ops ...any) ([]int64, error) {
+	args := make([]any, 0, 2+len(ops))
+	args = append(args, "BITFIELD_RO", key)
+	args = append(args, ops...)
+	return c.Do(ctx, args...).Int64s()
 }
 
 // Geo.

@@ -215,7 +215,7 @@ func notes(r resolved) string {
 		words = append(words, apply(tk.t.synopsis, tk.name))
 		if tk.t.key {
 			keys++
-			if tk.t.variadic || tk.typ == "numkeys" {
+			if tk.t.variadic || tk.typ == "numkeys" || tk.typ == "keyvalues" {
 				keys++ // several keys
 			}
 		}
