@@ -492,8 +492,9 @@ func (c *Client) Keys(ctx context.Context, pattern string) ([]string, error) {
 }
 
 // Sort returns the elements of the list, set or sorted set at key sorted as opts says
-// (nil: numerically, ascending). A pattern of opts.By or opts.Get must name keys in
-// key's slot (use a {hash tag}): the server refuses others.
+// (nil: numerically, ascending). In a cluster, Redis 7.4 and Valkey 8 accept the
+// patterns of opts.Get and opts.By only when their {hash tag} is in key's slot;
+// earlier versions refuse opts.Get and any opts.By but "nosort".
 //
 // Command: SORT key [opts].
 func (c *Client) Sort(ctx context.Context, key string, opts *SortOptions) ([]string, error) {
