@@ -379,6 +379,62 @@ func (c *Client) Copy(ctx context.Context, source, destination string, replace b
 	return c.Do(ctx, args...).Bool()
 }
 
+// ExpireNX makes key expire after ttl if it has no expiry, and reports whether it did
+// (false too when the key does not exist).
+//
+// Command: EXPIRE key ttl NX (PEXPIRE, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (c *Client) ExpireNX(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	return c.Do(ctx, cmd, key, n, "NX").Bool()
+}
+
+// ExpireXX makes key expire after ttl if it has an expiry already, and reports whether
+// it did.
+//
+// Command: EXPIRE key ttl XX (PEXPIRE, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (c *Client) ExpireXX(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	return c.Do(ctx, cmd, key, n, "XX").Bool()
+}
+
+// ExpireGT makes key expire after ttl if that is later than its current expiry, and
+// reports whether it did (a key without expiry counts as expiring never: false).
+//
+// Command: EXPIRE key ttl GT (PEXPIRE, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (c *Client) ExpireGT(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	return c.Do(ctx, cmd, key, n, "GT").Bool()
+}
+
+// ExpireLT makes key expire after ttl if that is sooner than its current expiry (or it
+// has none), and reports whether it did.
+//
+// Command: EXPIRE key ttl LT (PEXPIRE, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (c *Client) ExpireLT(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	return c.Do(ctx, cmd, key, n, "LT").Bool()
+}
+
 // PExpireAt makes key expire at the time at, to the millisecond, and reports whether
 // the key exists. A time in the past deletes the key.
 //

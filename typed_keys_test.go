@@ -115,6 +115,29 @@ func TestTypedKeysMore(t *testing.T) {
 			t.Fatalf("ExpireTime = %v, want %v to the second", at, want)
 		}
 
+		// EXPIRE's conditions, in seconds and (PEXPIRE) in milliseconds.
+		c.Set(ctx, k2, "v", nil)
+		ok, err = c.ExpireXX(ctx, k2, time.Hour)
+		eq(t, "ExpireXX without expiry", ok, err, false)
+		ok, err = c.ExpireGT(ctx, k2, time.Hour)
+		eq(t, "ExpireGT without expiry", ok, err, false)
+		ok, err = c.ExpireNX(ctx, k2, 1500*time.Millisecond)
+		eq(t, "ExpireNX 1.5s without expiry", ok, err, true)
+		ok, err = c.ExpireNX(ctx, k2, time.Hour)
+		eq(t, "ExpireNX with an expiry", ok, err, false)
+		ok, err = c.ExpireLT(ctx, k2, time.Hour)
+		eq(t, "ExpireLT later", ok, err, false)
+		ok, err = c.ExpireGT(ctx, k2, time.Hour)
+		eq(t, "ExpireGT later", ok, err, true)
+		ok, err = c.ExpireLT(ctx, k2, 100*time.Second)
+		eq(t, "ExpireLT sooner", ok, err, true)
+		ok, err = c.ExpireXX(ctx, k2, 200*time.Second)
+		eq(t, "ExpireXX with an expiry", ok, err, true)
+		if d, err := c.TTL(ctx, k2); err != nil || d < 190*time.Second || d > 200*time.Second {
+			t.Fatalf("TTL after ExpireXX 200s: %v %v", d, err)
+		}
+		c.Del(ctx, k2)
+
 		// DUMP and RESTORE, of a list so that the value is not a plain string.
 		c.Del(ctx, k)
 		c.RPush(ctx, k, "a", "b", 3)
