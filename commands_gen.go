@@ -547,6 +547,20 @@ func (c *Client) Keys(ctx context.Context, pattern string) ([]string, error) {
 	return c.Do(ctx, "KEYS", pattern).Strings()
 }
 
+// Wait waits until every primary's writes so far are acknowledged by at least
+// numReplicas of its replicas, or until timeout passes (0: no limit but the call's
+// deadline), and returns the least number of replicas that acknowledged them on any
+// primary. It covers every write a primary executed before it (a PING sent first on
+// its connection records the replication offset), this client's included. It runs on
+// connections of its own and holds up no other call; Options.CommandTimeout bounds
+// only what is not the server's wait.
+//
+// Command: WAIT numReplicas timeout. Sent to every primary at once; the least reply is
+// returned.
+func (c *Client) Wait(ctx context.Context, numReplicas int64, timeout time.Duration) (int64, error) {
+	return c.Do(ctx, "WAIT", numReplicas, msArg(timeout)).Int64()
+}
+
 // Sort returns the elements of the list, set or sorted set at key sorted as opts says
 // (nil: numerically, ascending). In a cluster, Redis 7.4 and Valkey 8 accept the
 // patterns of opts.Get and opts.By only when their {hash tag} is in key's slot;

@@ -199,6 +199,19 @@ func TestTypedKeysMore(t *testing.T) {
 		if !slices.Equal(keys, mine) {
 			t.Fatalf("Keys = %v, want %v", keys, mine)
 		}
+		// WAIT on every primary: more replicas than there are, so it waits its timeout
+		// out (past CommandTimeout) and returns how many acknowledged.
+		quick := newTestClient(t, plain(t), Options{Protocol: c.opts.Protocol, CommandTimeout: 100 * time.Millisecond})
+		start := time.Now()
+		n, err = quick.Wait(ctx, 5, 300*time.Millisecond)
+		elapsed := time.Since(start)
+		if err != nil || n < 0 || n > 1 || elapsed < 280*time.Millisecond || elapsed > 500*time.Millisecond+testkit.Slack() {
+			t.Fatalf("Wait 5 300ms with CommandTimeout 100ms: %d %v after %v", n, err, elapsed)
+		}
+		n, err = c.Wait(ctx, 0, 0)
+		if err != nil || n < 0 {
+			t.Fatalf("Wait 0 replicas: %d %v", n, err)
+		}
 		rk, err := c.RandomKey(ctx)
 		if err != nil || rk == "" {
 			t.Fatalf("RandomKey = %q %v", rk, err)
