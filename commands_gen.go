@@ -547,6 +547,21 @@ func (c *Client) Keys(ctx context.Context, pattern string) ([]string, error) {
 	return c.Do(ctx, "KEYS", pattern).Strings()
 }
 
+// Migrate moves key to the Redis server at host:port (database 0, the only one of a
+// cluster), waiting up to timeout for that server at each step, and returns "OK", or
+// "NOKEY" when the key does not exist. The key is deleted here once the other server
+// has it, unless opts.Copy; an existing key there fails with BUSYKEY unless
+// opts.Replace. This is not the slot migration of a resharding: the key must belong to
+// the other server's slots for cluster clients to find it there.
+//
+// Command: MIGRATE host port key 0 timeout [opts].
+func (c *Client) Migrate(ctx context.Context, host string, port int64, key string, timeout time.Duration, opts *MigrateOptions) (string, error) {
+	args := make([]any, 0, 14)
+	args = append(args, "MIGRATE", host, port, key, "0", msArg(timeout))
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Text()
+}
+
 // Wait waits until every primary's writes so far are acknowledged by at least
 // numReplicas of its replicas, or until timeout passes (0: no limit but the call's
 // deadline), and returns the least number of replicas that acknowledged them on any

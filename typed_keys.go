@@ -139,3 +139,31 @@ func (o *LPosOptions) appendArgs(args []any) []any {
 	}
 	return args
 }
+
+// MigrateOptions are the options of Migrate; nil for none.
+type MigrateOptions struct {
+	// Copy leaves the key on the source server too (COPY).
+	Copy bool
+	// Replace replaces the key on the destination when it exists (REPLACE).
+	Replace bool
+	// Username and Password authenticate on the destination server (AUTH2, or AUTH
+	// without a Username); an empty Password sends neither.
+	Username string
+	Password Secret
+}
+
+func (o *MigrateOptions) appendArgs(args []any) []any {
+	if o == nil {
+		return args
+	}
+	args = appendFlag(args, o.Copy, "COPY")
+	args = appendFlag(args, o.Replace, "REPLACE")
+	switch {
+	case o.Password.IsZero():
+	case o.Username != "":
+		args = append(args, "AUTH2", o.Username, o.Password.Reveal())
+	default:
+		args = append(args, "AUTH", o.Password.Reveal())
+	}
+	return args
+}

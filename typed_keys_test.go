@@ -199,6 +199,17 @@ func TestTypedKeysMore(t *testing.T) {
 		if !slices.Equal(keys, mine) {
 			t.Fatalf("Keys = %v, want %v", keys, mine)
 		}
+		// MIGRATE: a missing key is NOKEY before any connection; an unreachable target
+		// is the server's IOERR, and the key stays.
+		v, err = c.Migrate(ctx, "127.0.0.1", 1, p+"missing", 100*time.Millisecond, nil)
+		eq(t, "Migrate of a missing key", v, err, "NOKEY")
+		_, err = c.Migrate(ctx, "127.0.0.1", 1, k, 100*time.Millisecond, &MigrateOptions{Copy: true, Replace: true, Username: "u", Password: NewSecret("p")})
+		if err == nil || !strings.Contains(err.Error(), "IOERR") {
+			t.Fatalf("Migrate to a closed port: %v, want IOERR", err)
+		}
+		v, err = c.Get(ctx, k)
+		eq(t, "Get after a failed Migrate", v, err, "12345")
+
 		// WAIT on every primary: more replicas than there are, so it waits its timeout
 		// out (past CommandTimeout) and returns how many acknowledged.
 		quick := newTestClient(t, plain(t), Options{Protocol: c.opts.Protocol, CommandTimeout: 100 * time.Millisecond})
