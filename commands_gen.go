@@ -165,11 +165,11 @@ func (c *Client) SetNX(ctx context.Context, key string, value any) (bool, error)
 	return c.Do(ctx, "SETNX", key, value).Bool()
 }
 
-// SetEX sets key to value, to expire after ttl (more than zero).
+// SetEx sets key to value, to expire after ttl (more than zero).
 //
 // Command: SETEX key ttl value (PSETEX, in milliseconds, when ttl is not a whole number
 // of seconds).
-func (c *Client) SetEX(ctx context.Context, key string, ttl time.Duration, value any) error {
+func (c *Client) SetEx(ctx context.Context, key string, ttl time.Duration, value any) error {
 	n, ms := durationArg(ttl)
 	cmd := "SETEX"
 	if ms {
@@ -178,10 +178,10 @@ func (c *Client) SetEX(ctx context.Context, key string, ttl time.Duration, value
 	return decodeOK(c.Do(ctx, cmd, key, n, value))
 }
 
-// PSetEX sets key to value, to expire after ttl, in milliseconds (more than zero).
+// PSetEx sets key to value, to expire after ttl, in milliseconds (more than zero).
 //
 // Command: PSETEX key ttl value.
-func (c *Client) PSetEX(ctx context.Context, key string, ttl time.Duration, value any) error {
+func (c *Client) PSetEx(ctx context.Context, key string, ttl time.Duration, value any) error {
 	return decodeOK(c.Do(ctx, "PSETEX", key, msArg(ttl), value))
 }
 

@@ -40,22 +40,22 @@ func TestTypedStringsMore(t *testing.T) {
 		v, err := c.Get(ctx, k)
 		eq(t, "Get after SetNX", v, err, "v1")
 
-		check(t, c.SetEX(ctx, k, 100*time.Second, "v3")) // whole seconds: SETEX
+		check(t, c.SetEx(ctx, k, 100*time.Second, "v3")) // whole seconds: SETEX
 		if d, err := c.TTL(ctx, k); err != nil || d < 90*time.Second || d > 100*time.Second {
-			t.Fatalf("TTL after SetEX 100s: %v %v", d, err)
+			t.Fatalf("TTL after SetEx 100s: %v %v", d, err)
 		}
-		check(t, c.SetEX(ctx, k, 1500*time.Millisecond, "v4")) // PSETEX
+		check(t, c.SetEx(ctx, k, 1500*time.Millisecond, "v4")) // PSETEX
 		if d, err := c.PTTL(ctx, k); err != nil || d <= time.Second || d > 1500*time.Millisecond {
-			t.Fatalf("PTTL after SetEX 1.5s: %v %v", d, err)
+			t.Fatalf("PTTL after SetEx 1.5s: %v %v", d, err)
 		}
-		check(t, c.PSetEX(ctx, k, 2500*time.Millisecond, "v5"))
+		check(t, c.PSetEx(ctx, k, 2500*time.Millisecond, "v5"))
 		if d, err := c.PTTL(ctx, k); err != nil || d <= 2*time.Second || d > 2500*time.Millisecond {
-			t.Fatalf("PTTL after PSetEX 2.5s: %v %v", d, err)
+			t.Fatalf("PTTL after PSetEx 2.5s: %v %v", d, err)
 		}
 		v, err = c.Get(ctx, k)
-		eq(t, "Get after PSetEX", v, err, "v5")
-		if err := c.SetEX(ctx, k, 0, "v"); err == nil || errors.Is(err, Nil) {
-			t.Fatalf("SetEX with a zero ttl: %v, want the server's error", err)
+		eq(t, "Get after PSetEx", v, err, "v5")
+		if err := c.SetEx(ctx, k, 0, "v"); err == nil || errors.Is(err, Nil) {
+			t.Fatalf("SetEx with a zero ttl: %v, want the server's error", err)
 		}
 
 		c.Del(ctx, k)
