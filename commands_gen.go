@@ -197,6 +197,14 @@ func (c *Client) MSetNX(ctx context.Context, values map[string]any) (bool, error
 	return c.Do(ctx, args...).Bool()
 }
 
+// GetSet sets key to value and returns the value it had before; Nil when the key did
+// not exist. Redis deprecates GETSET in favor of SET … GET (SetGet), which it is.
+//
+// Command: GETSET key value.
+func (c *Client) GetSet(ctx context.Context, key string, value any) (string, error) {
+	return c.Do(ctx, "GETSET", key, value).Text()
+}
+
 // LCS returns the longest common subsequence of the strings at key1 and key2 (a
 // missing key is an empty string).
 //
@@ -983,6 +991,28 @@ func (c *Client) LPosCount(ctx context.Context, key string, element any, count i
 	args = append(args, "LPOS", key, element, "COUNT", count)
 	args = opts.appendArgs(args)
 	return c.Do(ctx, args...).Int64s()
+}
+
+// RPopLPush moves the last element of the list source to the head of the list
+// destination and returns it; Nil when source is empty. It is LMove from Right to Left
+// (Redis deprecates RPOPLPUSH in favor of LMOVE).
+//
+// Command: RPOPLPUSH source destination. The keys must share a slot (use a {hash tag}):
+// keys in different slots fail with *CrossSlotError before anything is sent.
+func (c *Client) RPopLPush(ctx context.Context, source, destination string) (string, error) {
+	return c.Do(ctx, "RPOPLPUSH", source, destination).Text()
+}
+
+// BRPopLPush is RPopLPush waiting up to timeout for source to have an element (0: no
+// limit); Nil when the timeout passes first. A deadline that comes first ends it as it
+// ends BLPop. It is BLMove from Right to Left.
+//
+// Command: BRPOPLPUSH source destination timeout. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Blocking: it runs on a connection of its own and returns by the call's deadline
+// at the latest.
+func (c *Client) BRPopLPush(ctx context.Context, source, destination string, timeout time.Duration) (string, error) {
+	return c.Do(ctx, "BRPOPLPUSH", source, destination, timeoutArg(timeout)).Text()
 }
 
 // LMPop removes and returns up to count (at least 1) elements from the from end of the

@@ -58,6 +58,11 @@ func TestTypedStringsMore(t *testing.T) {
 			t.Fatalf("SetEx with a zero ttl: %v, want the server's error", err)
 		}
 
+		v, err = c.GetSet(ctx, k, "v6")
+		eq(t, "GetSet", v, err, "v5")
+		c.Del(ctx, k)
+		_, err = c.GetSet(ctx, k, "v7")
+		isNil(t, "GetSet of a missing key", err)
 		c.Del(ctx, k)
 		ok, err = c.MSetNX(ctx, map[string]any{k: "x", k2: 2})
 		eq(t, "MSetNX of missing keys", ok, err, true)
@@ -312,6 +317,18 @@ func TestTypedListsMore(t *testing.T) {
 		strs(t, "LPosCount 0", ns, err, "[1 5]")
 		ns, err = c.LPosCount(ctx, l, "zz", 1, nil)
 		strs(t, "LPosCount of a missing element", ns, err, "[]")
+
+		c.RPush(ctx, l2, "p")
+		v, err := c.RPopLPush(ctx, l2, l2)
+		eq(t, "RPopLPush of a list onto itself", v, err, "p")
+		v, err = c.BRPopLPush(ctx, l2, l, time.Second)
+		eq(t, "BRPopLPush", v, err, "p")
+		_, err = c.BRPopLPush(ctx, l2, l, 50*time.Millisecond)
+		isNil(t, "BRPopLPush past its timeout", err)
+		v, err = c.LPop(ctx, l)
+		eq(t, "LPop of BRPopLPush's element", v, err, "p")
+		_, err = c.RPopLPush(ctx, l2, l)
+		isNil(t, "RPopLPush of an empty list", err)
 
 		key, vs, err := c.LMPop(ctx, []string{l2, l}, Right, 2)
 		if err != nil || key != l || fmt.Sprint(vs) != "[b 7]" {
