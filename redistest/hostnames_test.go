@@ -17,6 +17,9 @@ import (
 // SHARDS and CLUSTER SLOTS, and each certificate is valid for its node's hostname alone.
 func TestHostnames(t *testing.T) {
 	t.Parallel()
+	if s, err := ProbeServer(""); err == nil && !s.AtLeast(7, 0) {
+		t.Skipf("needs cluster-announce-hostname (Redis 7.0 or newer); the server is %s", s)
+	}
 	c := Run(t, Config{Masters: 2, ReplicasPerMaster: 1, TLS: true, Hostnames: true})
 	ctx := testCtx(t, 30*time.Second)
 	want := map[string]string{} // addr → hostname
