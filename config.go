@@ -18,6 +18,7 @@ func (o Options) engineConfig() cluster.Config {
 		RefreshInterval:    o.RefreshInterval,
 		RefreshMinInterval: o.RefreshMinInterval,
 		TLS:                o.TLSConfig,
+		TLSServerName:      o.TLSServerName,
 		Protocol:           o.Protocol,
 		Username:           o.Username,
 		Password:           o.Password,

@@ -77,9 +77,29 @@ type Options struct {
 	Credentials func(ctx context.Context) (username, password string, err error)
 
 	// TLSConfig, when set, makes every connection use TLS. Certificates are verified
-	// as configured (verification is on unless you turn it off). An empty ServerName is
-	// set per node from the address dialed.
+	// as configured (verification is on unless you turn it off). Each node's
+	// certificate is verified against a name of its own, the first of:
+	//   - TLSServerName(addr, hostname), when that is set and returns a name;
+	//   - TLSConfig.ServerName, when set: one name for every node (a certificate
+	//     naming a single endpoint, e.g. a configuration endpoint, or a tunnel);
+	//   - the hostname the node announces in the topology (cluster-announce-hostname:
+	//     CLUSTER SHARDS "hostname", CLUSTER SLOTS metadata), e.g. when the nodes
+	//     announce IP endpoints (cluster-preferred-endpoint-type ip) and their
+	//     certificates name hostnames only;
+	//   - the host of the node's address.
+	// A seed, and a node first met through a MOVED reply, have no hostname until a
+	// topology lists them (the refresh a MOVED triggers): their first connection uses
+	// the later rules, their next ones the hostname. Each node keeps its configuration
+	// (a copy of TLSConfig when its name differs) for every attempt: TLSConfig must not
+	// be modified after NewClient.
 	TLSConfig *tls.Config
+	// TLSServerName, when set (it needs TLSConfig), maps a node to the name its
+	// certificate is verified against: it gets the node's address (host:port) and the
+	// hostname the topology says it announces ("" when none is known yet) and returns
+	// the name, or "" for the default rule (see TLSConfig). It is called when a node is
+	// first met and at each topology change, possibly concurrently: it must be fast
+	// and safe for concurrent use.
+	TLSServerName func(addr, hostname string) string
 
 	// DialTimeout bounds one connection attempt to a node: TCP, TLS and handshake
 	// together. Attempts run in the background, so a call never waits longer than its
@@ -198,6 +218,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ReadFrom > ReadNearest {
 		return o, fmt.Errorf("redline: Options.ReadFrom: unknown value %d", o.ReadFrom)
+	}
+	if o.TLSServerName != nil && o.TLSConfig == nil {
+		return o, errors.New("redline: Options.TLSServerName is set without TLSConfig: it names the certificates of TLS connections")
 	}
 	if o.Protocol != 0 && o.Protocol != 2 && o.Protocol != 3 {
 		return o, fmt.Errorf("redline: Options.Protocol must be 2 or 3 (got %d)", o.Protocol)

@@ -96,8 +96,13 @@ func (c *Cluster) newNode(i int, badTLS *tls.Config) error {
 		}
 	}
 	n.admin.addr = n.ServerAddr()
+	if c.cfg.Hostnames {
+		n.hostname = fmt.Sprintf("node%d.redline.test", i)
+	}
 	if c.pki != nil {
 		n.admin.tls = c.pki.clientConfig()
+		n.admin.tls.ServerName = n.hostname // "": the address's host
+		n.certFile, n.keyFile = c.pki.certFile, c.pki.keyFile
 	}
 	n.proxyPort = n.port
 	if !c.cfg.NoProxy {
@@ -111,6 +116,11 @@ func (c *Cluster) newNode(i int, badTLS *tls.Config) error {
 	n.dir = fmt.Sprintf("%s/node-%d", c.dir, i)
 	if err := os.Mkdir(n.dir, 0o700); err != nil {
 		return fmt.Errorf("redistest: %w", err)
+	}
+	if c.pki != nil && n.hostname != "" {
+		if n.certFile, n.keyFile, err = c.pki.hostCert(n.dir, n.hostname); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -331,7 +341,8 @@ func (c *Cluster) NodeByID(id string) *Node {
 // certificate, for ClientAuth clusters), or nil for a plain cluster. Each call returns
 // a new copy. ServerName is left empty: the node certificates name 127.0.0.1 and
 // localhost, and a client is expected to set the name per node from the address it
-// dials (as tls.Dial does).
+// dials (as tls.Dial does) — or, with Config.Hostnames, each certificate names only its
+// node's hostname (Node.Hostname), which the client must verify instead.
 func (c *Cluster) TLSConfig() *tls.Config {
 	if c.pki == nil {
 		return nil

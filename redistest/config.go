@@ -21,6 +21,14 @@ type Config struct {
 	// ClientAuth makes the nodes require a client certificate (tls-auth-clients yes).
 	// Cluster.TLSConfig presents one. Only with TLS.
 	ClientAuth bool
+	// Hostnames makes node i announce the hostname "node<i>.redline.test"
+	// (cluster-announce-hostname) while its endpoint stays its IP address
+	// (cluster-preferred-endpoint-type ip): CLUSTER SHARDS and CLUSTER SLOTS report the
+	// IP with the hostname as metadata, as managed services do. With TLS, each node's
+	// certificate names its hostname alone (no IP address), so a client must verify it
+	// against the announced hostname. The names do not resolve: clients dial the IPs.
+	// Needs Redis 7.0+ (or Valkey).
+	Hostnames bool
 	// Password, when set, is required from clients (requirepass) and used by replicas
 	// and by the harness itself (masterauth). Empty means no password.
 	Password string
@@ -87,6 +95,9 @@ func (c Config) withDefaults() (Config, error) {
 	s, err := ProbeServer(c.RedisServer)
 	if err != nil {
 		return c, err
+	}
+	if c.Hostnames && !s.AtLeast(7, 0) {
+		return c, fmt.Errorf("redistest: Hostnames needs cluster-announce-hostname, new in Redis 7.0 (the server is %s)", s)
 	}
 	c.server = s
 	return c, nil

@@ -44,6 +44,10 @@ type Config struct {
 	RefreshInterval, RefreshMinInterval time.Duration
 	// TLS, when set, makes every connection TLS with this configuration.
 	TLS *tls.Config
+	// TLSServerName, when set, names the certificate each node must present: it gets
+	// the node's address and the hostname the topology says it announces ("" when
+	// unknown); "" means the default rule (see tlsname.go).
+	TLSServerName func(addr, hostname string) string
 	// Protocol is the RESP version asked with HELLO (2 or 3).
 	Protocol int
 	// Username, Password and Credentials authenticate connections (see conn.Options).

@@ -124,6 +124,7 @@ func (c *Engine) realNode(addr string) Node {
 		OnDial:        c.cfg.OnDial,
 		OnStateChange: c.cfg.OnNodeState,
 	}
+	o.Conn.TLS = c.nodeTLS(addr) // its own server name (tlsname.go)
 	return realNode{node.New(addr, o)}
 }
 
