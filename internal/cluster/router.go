@@ -313,6 +313,9 @@ func (c *Engine) execAsking(w *conn.Waiter, n Node, args []any) (resp.Value, err
 	if err != nil {
 		return resp.Value{}, err
 	}
+	if e := vs[1].Err; vs[0].Err != nil && e != nil && (e.IsAsk() || e.IsMoved()) {
+		return vs[0], nil // ASKING refused (an ACL without +asking): that is the cause
+	}
 	return vs[1], nil
 }
 
