@@ -10,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -174,9 +173,9 @@ type Options struct {
 // Defaults for zero Options fields. DefaultDialTimeout (2s) and DefaultReplyTimeout (3s)
 // are the connection layer's own defaults, shared so that the two cannot differ.
 const (
-	DefaultDialTimeout        = node.DefaultDialTimeout
+	DefaultDialTimeout        = cluster.DefaultDialTimeout
 	DefaultCommandTimeout     = 5 * time.Second
-	DefaultReplyTimeout       = conn.DefaultReplyTimeout
+	DefaultReplyTimeout       = cluster.DefaultReplyTimeout
 	DefaultMaxAttempts        = 5
 	DefaultRetryBackoff       = 10 * time.Millisecond
 	DefaultRetryBackoffMax    = 100 * time.Millisecond
@@ -244,7 +243,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
 	if o.Protocol == 0 {
-		o.Protocol = conn.DefaultProtocol
+		o.Protocol = cluster.DefaultProtocol
 	}
 	lim := o.replyLimits()
 	o.MaxReplyBulkLen, o.MaxReplyElems, o.MaxReplyDepth = lim.MaxBulkLen, lim.MaxAggregateLen, lim.MaxDepth

@@ -121,3 +121,11 @@ type TopologyEvent struct {
 	Added, Removed []string
 	SlotsMoved     int
 }
+
+// The node and connection layers' own defaults, which the root package's Options share
+// (so that the numbers cannot differ between layers).
+const (
+	DefaultDialTimeout  = node.DefaultDialTimeout
+	DefaultReplyTimeout = conn.DefaultReplyTimeout
+	DefaultProtocol     = conn.DefaultProtocol
+)
