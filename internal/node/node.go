@@ -47,6 +47,7 @@ type Node struct {
 	dials        atomic.Uint64
 	dialFailures atomic.Uint64
 	lastErrAt    atomic.Int64
+	zone         atomic.Pointer[string] // the zone the last shared connection reported (zone.go)
 }
 
 // dialCall is one connection attempt that any number of callers can wait for.
@@ -238,6 +239,7 @@ func (n *Node) runDial(d *dialCall) {
 		// Installed under the lock: if it dies from now on, its OnClose (which takes
 		// the lock) finds it installed and replaces it.
 		n.conn, d.conn = c, c
+		n.learnZone(c)
 		n.failures = 0
 		n.setStateLocked(StateUp, nil)
 	}

@@ -18,6 +18,7 @@ type Stats struct {
 	NextRetry    time.Time     // while down
 	Latency      time.Duration // moving average round trip on the shared connection
 	Completed    uint64        // replies received on the current shared connection
+	Zone         string        // availability zone ("" unknown; see Node.Zone)
 }
 
 // Stats returns a snapshot of the node.
@@ -30,6 +31,7 @@ func (n *Node) Stats() Stats {
 		Conns:        len(n.idle),
 		Dials:        n.dials.Load(),
 		DialFailures: n.dialFailures.Load(),
+		Zone:         n.Zone(),
 	}
 	if n.lastErr != nil {
 		s.LastError = n.lastErr
