@@ -362,6 +362,8 @@ func (c *Engine) Pick(slot int, readonly bool, exclude Node) (Node, error) {
 		return n != exclude && n.State() != StateDown && !r.Failed()
 	}
 	switch c.cfg.ReadFrom {
+	case ReadLocalZone:
+		return c.pickLocal(s, primary, exclude), nil
 	case ReadPreferReplica, ReadReplicaOnly:
 		start := randN(max(1, len(s.Replicas)))
 		for i := range s.Replicas {

@@ -207,7 +207,7 @@ func (n *Node) runDial(d *dialCall) {
 	n.dials.Add(1)
 	ne := asNodeError(n.addr, err)
 	if n.opts.OnDial != nil {
-		n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(start), Err: nodeErrOrNil(ne)})
+		n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(start), Err: nodeErrOrNil(ne), Zone: connZone(c)})
 	}
 
 	n.mu.Lock()

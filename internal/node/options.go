@@ -80,6 +80,7 @@ type Event struct {
 type DialEvent struct {
 	Addr      string
 	Elapsed   time.Duration
-	Err       error // nil on success; a *rerr.NodeError naming the phase otherwise
-	Dedicated bool  // a dedicated connection, not the shared one
+	Err       error  // nil on success; a *rerr.NodeError naming the phase otherwise
+	Dedicated bool   // a dedicated connection, not the shared one
+	Zone      string // the zone the server reported at the handshake (conn.Conn.Zone), on success
 }

@@ -26,3 +26,11 @@ func (n *Node) learnZone(c *conn.Conn) {
 		n.zone.Store(&z)
 	}
 }
+
+// connZone is c's zone, "" for a failed attempt (nil).
+func connZone(c *conn.Conn) string {
+	if c == nil {
+		return ""
+	}
+	return c.Zone()
+}
