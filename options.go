@@ -158,7 +158,8 @@ type Options struct {
 	// NodeZone, when set, returns a node's availability zone from its address
 	// ("host:port" as the topology names it), instead of asking the servers: for
 	// servers that do not report one (Redis) or a naming of your own. It is called once
-	// per node, when the node is first seen; "" means unknown.
+	// per node, when the node is first seen, while the client adds it: it must return
+	// quickly and not use the Client. "" means unknown.
 	NodeZone func(addr string) string
 	// ClientName is set on every connection (CLIENT SETNAME). Empty means none.
 	ClientName string

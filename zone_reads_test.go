@@ -104,7 +104,8 @@ func TestReadLocalZone(t *testing.T) {
 
 	var cur atomic.Pointer[azTally]
 	cur.Store(newAZTally())
-	var writesOff atomic.Int64 // writes answered by a node that is not a primary
+	var writesOff atomic.Int64                    // writes answered by a node that is not a primary
+	var hookZoneWrong, dialZoneWrong atomic.Int64 // hooks naming a zone other than the node's
 	primaries := map[string]bool{}
 	for _, n := range cl.Nodes()[:3] {
 		primaries[n.Addr()] = true
@@ -115,11 +116,19 @@ func TestReadLocalZone(t *testing.T) {
 			case "get":
 				if e.Err == nil {
 					cur.Load().served(e.Node)
+					if n := cl.NodeByAddr(e.Node); n == nil || e.Zone != n.Zone() {
+						hookZoneWrong.Add(1)
+					}
 				}
 			case "set":
 				if !primaries[e.Node] {
 					writesOff.Add(1)
 				}
+			}
+		},
+		OnDial: func(d DialInfo) {
+			if n := cl.NodeByAddr(d.Addr); d.Err == nil && (n == nil || d.Zone != n.Zone()) {
+				dialZoneWrong.Add(1)
 			}
 		},
 	}})
@@ -284,5 +293,8 @@ func TestReadLocalZone(t *testing.T) {
 		if n := cl.NodeByAddr(ns.Addr); n != nil && ns.Zone != n.Zone() {
 			t.Errorf("Stats: %s zone %q, want %q", ns.Addr, ns.Zone, n.Zone())
 		}
+	}
+	if n, d := hookZoneWrong.Load(), dialZoneWrong.Load(); n != 0 || d != 0 {
+		t.Errorf("hooks named the wrong zone: %d reads (CommandEnd.Zone), %d dials (DialInfo.Zone)", n, d)
 	}
 }
