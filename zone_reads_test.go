@@ -298,3 +298,60 @@ func TestReadLocalZone(t *testing.T) {
 		t.Errorf("hooks named the wrong zone: %d reads (CommandEnd.Zone), %d dials (DialInfo.Zone)", n, d)
 	}
 }
+
+// TestReadLocalZoneNodeZone: with Options.NodeZone the zones come from the user's
+// function, not the servers (Redis has none): on the plain Redis cluster, reads land on
+// the nodes the function puts in the client's zone (the replicas), and Stats and hooks
+// show the function's zones.
+func TestReadLocalZoneNodeZone(t *testing.T) {
+	cl := plain(t)
+	top, err := cl.Topology(ctxT(t, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := map[string]string{}
+	for _, n := range top.Nodes {
+		zones[n.Addr] = "far"
+		if n.Role == "replica" {
+			zones[n.Addr] = "near"
+		}
+	}
+	var served sync.Map // addr -> *atomic.Int64
+	var wrongZone atomic.Int64
+	c := newTestClient(t, cl, Options{ReadFrom: ReadLocalZone, Zone: "near",
+		NodeZone: func(addr string) string { return zones[addr] },
+		Hooks: Hooks{AfterCommand: func(_ context.Context, e CommandEnd) {
+			if e.Name == "get" && e.Err == nil {
+				v, _ := served.LoadOrStore(e.Node, new(atomic.Int64))
+				v.(*atomic.Int64).Add(1)
+				if e.Zone != zones[e.Node] {
+					wrongZone.Add(1)
+				}
+			}
+		}}})
+	for i := range 500 {
+		if err := c.Do(ctxT(t, 2*time.Second), "GET", fmt.Sprintf("nz:%d", i)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total, near := int64(0), int64(0)
+	served.Range(func(k, v any) bool {
+		n := v.(*atomic.Int64).Load()
+		total += n
+		if zones[k.(string)] == "near" {
+			near += n
+		}
+		return true
+	})
+	if total != 500 || near != total {
+		t.Errorf("%d of %d reads on the nodes NodeZone puts in the client's zone, want all 500", near, total)
+	}
+	if n := wrongZone.Load(); n != 0 {
+		t.Errorf("%d reads' CommandEnd.Zone differ from NodeZone's", n)
+	}
+	for _, ns := range c.Stats().Nodes {
+		if z, ok := zones[ns.Addr]; ok && ns.Zone != z {
+			t.Errorf("Stats: %s zone %q, want NodeZone's %q", ns.Addr, ns.Zone, z)
+		}
+	}
+}
