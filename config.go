@@ -10,6 +10,8 @@ func (o Options) engineConfig() cluster.Config {
 	cfg := cluster.Config{
 		Addrs:              o.Addrs,
 		ReadFrom:           cluster.ReadFrom(o.ReadFrom),
+		Zone:               o.Zone,
+		NodeZone:           o.NodeZone,
 		CommandTimeout:     o.CommandTimeout,
 		DialTimeout:        o.DialTimeout,
 		MaxAttempts:        o.MaxAttempts,

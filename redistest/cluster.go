@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -176,7 +177,7 @@ func (c *Cluster) form(ctx context.Context) error {
 	}
 	for i, r := range c.nodes[cfg.Masters:] {
 		m := masters[i%cfg.Masters]
-		if _, err := r.Do(ctx, "CLUSTER", "REPLICATE", m.id); err != nil {
+		if err := replicate(ctx, r, m); err != nil {
 			return err
 		}
 	}
@@ -185,6 +186,23 @@ func (c *Cluster) form(ctx context.Context) error {
 	}
 	cfg.logf("redistest: cluster ready: %d nodes", len(c.nodes))
 	return nil
+}
+
+// replicate makes r a replica of m. A node counted in cluster_known_nodes may still be
+// in its handshake under a temporary ID, and REPLICATE answers "Unknown node" until the
+// real one arrives (seen on Valkey 8.0): that answer is retried every 20ms, within ctx.
+func replicate(ctx context.Context, r, m *Node) error {
+	for {
+		_, err := r.Do(ctx, "CLUSTER", "REPLICATE", m.id)
+		if err == nil || !strings.Contains(err.Error(), "Unknown node") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("redistest: node %d to replicate node %d: %w (last: %v)", r.index, m.index, ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // slotRange returns the slots of master i of m, spread evenly.

@@ -43,6 +43,14 @@ type Node struct {
 // Index returns the node's position in Cluster.Nodes (masters first, then replicas).
 func (n *Node) Index() int { return n.index }
 
+// Zone returns the node's availability zone as Config.Zones sets it ("" none).
+func (n *Node) Zone() string {
+	if z := n.cluster.cfg.Zones; n.index < len(z) {
+		return z[n.index]
+	}
+	return ""
+}
+
 // ID returns the node's cluster ID.
 func (n *Node) ID() string { return n.id }
 
@@ -158,6 +166,9 @@ func (n *Node) args() []string {
 	}
 	if cfg.Password != "" {
 		a = append(a, "--requirepass", cfg.Password, "--masterauth", cfg.Password)
+	}
+	if z := n.Zone(); z != "" {
+		a = append(a, "--availability-zone", z)
 	}
 	return append(a, cfg.ServerArgs...)
 }

@@ -21,6 +21,7 @@ const (
 	ReadPreferReplica
 	ReadReplicaOnly
 	ReadNearest
+	ReadLocalZone
 )
 
 // Config is what the engine needs. Every field is filled in by the root package
@@ -31,6 +32,11 @@ type Config struct {
 	Addrs []string
 	// ReadFrom says where read-only commands go.
 	ReadFrom ReadFrom
+	// Zone is the client's availability zone, for ReadLocalZone (see zone.go).
+	Zone string
+	// NodeZone, when set, gives each node's zone (by address) instead of asking the
+	// servers; nil: the zone each server reports at the handshake.
+	NodeZone func(addr string) string
 	// CommandTimeout bounds a call whose context has no earlier deadline.
 	CommandTimeout time.Duration
 	// DialTimeout bounds one connection attempt (dial, TLS, handshake).

@@ -154,6 +154,9 @@ func (n *fakeNode) Latency() time.Duration {
 	return n.latency
 }
 
+// Zone is the fake's availability zone: none.
+func (n *fakeNode) Zone() string { return "" }
+
 func (n *fakeNode) setLatency(d time.Duration) {
 	n.mu.Lock()
 	n.latency = d

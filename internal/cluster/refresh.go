@@ -226,6 +226,7 @@ func (c *Engine) install(base, t *topology.Table) {
 	epoch := c.epoch.Add(1)
 	c.addNodes(t) // known from now on (not dialed)
 	c.nameNodes(t)
+	c.learnZones(t)
 	if c.cfg.Logger != nil || c.cfg.OnTopology != nil {
 		added, removed, moved := topologyDiff(old, t)
 		if c.cfg.Logger != nil {

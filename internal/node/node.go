@@ -49,6 +49,7 @@ type Node struct {
 	dials        atomic.Uint64
 	dialFailures atomic.Uint64
 	lastErrAt    atomic.Int64
+	zone         atomic.Pointer[string] // the zone the last shared connection reported (zone.go)
 }
 
 // dialCall is one connection attempt that any number of callers can wait for.
@@ -256,7 +257,7 @@ func (n *Node) runDial(d *dialCall) {
 	n.dials.Add(1)
 	ne := asNodeError(n.addr, err)
 	if n.opts.OnDial != nil {
-		n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(start), Err: nodeErrOrNil(ne)})
+		n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(start), Err: nodeErrOrNil(ne), Zone: connZone(c)})
 	}
 
 	n.mu.Lock()
@@ -288,6 +289,7 @@ func (n *Node) runDial(d *dialCall) {
 		// Installed under the lock: if it dies from now on, its OnClose (which takes
 		// the lock) finds it installed and replaces it.
 		n.conn, d.conn = c, c
+		n.learnZone(c)
 		n.failures = 0
 		n.setStateLocked(StateUp, nil)
 	}
