@@ -1387,6 +1387,16 @@ func (c *Client) XInfoStream(ctx context.Context, stream string) (XInfoStream, e
 	return decodeXInfoStream(c.Do(ctx, "XINFO", "STREAM", stream))
 }
 
+// XInfoStreamFull returns everything about the stream: up to count of its first
+// entries, and its consumer groups with their pending entries and consumers, up to
+// count of each (0: no limit; mind the reply's size on a large stream).
+//
+// Command: XINFO STREAM stream FULL COUNT count. Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) XInfoStreamFull(ctx context.Context, stream string, count int64) (XInfoStreamFull, error) {
+	return decodeXInfoStreamFull(c.Do(ctx, "XINFO", "STREAM", stream, "FULL", "COUNT", count))
+}
+
 // XInfoGroups returns the consumer groups of the stream.
 //
 // Command: XINFO GROUPS stream. Read-only: it may be served by a replica

@@ -101,6 +101,7 @@ func TestNewDecodersRefuseMalformedReplies(t *testing.T) {
 		"xautoclaimids":  func(r Result) error { _, err := decodeXAutoClaimIDs(r); return err },
 		"xpendingext":    func(r Result) error { _, err := decodeXPendingExt(r); return err },
 		"xinfostream":    func(r Result) error { _, err := decodeXInfoStream(r); return err },
+		"xinfofull":      func(r Result) error { _, err := decodeXInfoStreamFull(r); return err },
 		"xinfogroups":    func(r Result) error { _, err := decodeXInfoGroups(r); return err },
 		"xinfoconsumers": func(r Result) error { _, err := decodeXInfoConsumers(r); return err },
 		"functionlist":   func(r Result) error { _, err := decodeFunctionList(r); return err },
@@ -137,7 +138,7 @@ func TestNewDecodersRefuseMalformedReplies(t *testing.T) {
 // shapes the decoders look for.
 func randValue(rng *rand.Rand, depth int) resp.Value {
 	names := []string{"name", "length", "first-entry", "last-entry", "groups", "entries-read", "lag", "idle", "inactive",
-		"pending", "library_name", "functions", "flags", "description", "running_script", "engines", "command", "duration_ms", "1-0", "x"}
+		"pending", "entries", "consumers", "seen-time", "pel-count", "library_name", "functions", "flags", "description", "running_script", "engines", "command", "duration_ms", "1-0", "x"}
 	n := rng.IntN(8)
 	if depth == 0 {
 		n = rng.IntN(4)

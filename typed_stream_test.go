@@ -117,6 +117,27 @@ func TestTypedXInfoStream(t *testing.T) {
 			t.Fatalf("XInfoStream = %+v %v", info, err)
 		}
 
+		check(t, c.XGroupSetID(ctx, s, "g", "0"))
+		_, err = c.XReadGroup(ctx, "g", "alice", XReadGroupArgs{Streams: map[string]string{s: ">"}})
+		check(t, err)
+		before := time.Now().Add(-time.Minute)
+		full, err := c.XInfoStreamFull(ctx, s, 0)
+		if err != nil || full.Length != 2 || full.LastGeneratedID != id2 || full.EntriesAdded != 2 || len(full.Entries) != 2 ||
+			full.Entries[1].Values["b"] != "2" || len(full.Groups) != 1 {
+			t.Fatalf("XInfoStreamFull = %+v %v", full, err)
+		}
+		g := full.Groups[0]
+		if g.Name != "g" || g.LastDeliveredID != id2 || g.EntriesRead != 2 || g.Lag != 0 || g.PelCount != 2 || len(g.Pending) != 2 ||
+			g.Pending[0].ID != id1 || g.Pending[0].Consumer != "alice" || g.Pending[0].DeliveryCount != 1 || g.Pending[0].DeliveryTime.Before(before) ||
+			len(g.Consumers) != 1 || g.Consumers[0].Name != "alice" || g.Consumers[0].PelCount != 2 || g.Consumers[0].SeenTime.Before(before) ||
+			len(g.Consumers[0].Pending) != 2 || g.Consumers[0].Pending[1].ID != id2 || g.Consumers[0].Pending[1].Consumer != "" {
+			t.Fatalf("XInfoStreamFull group = %+v", g)
+		}
+		full, err = c.XInfoStreamFull(ctx, s, 1)
+		if err != nil || len(full.Entries) != 1 || len(full.Groups[0].Pending) != 1 {
+			t.Fatalf("XInfoStreamFull COUNT 1 = %+v %v", full, err)
+		}
+
 		check(t, c.XGroupCreateMkStream(ctx, e, "g", "$"))
 		info, err = c.XInfoStream(ctx, e)
 		if err != nil || info.Length != 0 || info.FirstEntry != nil || info.LastEntry != nil {

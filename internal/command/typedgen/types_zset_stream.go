@@ -21,6 +21,7 @@ func init() {
 		"xautoclaimids":  {results: "(XAutoClaimIDsResult, error)", expr: "decodeXAutoClaimIDs(%[1]s)"},
 		"xpendingext":    {results: "([]XPendingEntry, error)", expr: "decodeXPendingExt(%[1]s)"},
 		"xinfostream":    {results: "(XInfoStream, error)", expr: "decodeXInfoStream(%[1]s)"},
+		"xinfofull":      {results: "(XInfoStreamFull, error)", expr: "decodeXInfoStreamFull(%[1]s)"},
 		"xinfogroups":    {results: "([]XInfoGroup, error)", expr: "decodeXInfoGroups(%[1]s)"},
 		"xinfoconsumers": {results: "([]XInfoConsumer, error)", expr: "decodeXInfoConsumers(%[1]s)"},
 		"functionlist":   {results: "([]FunctionLibrary, error)", expr: "decodeFunctionList(%[1]s)"},
