@@ -93,7 +93,7 @@ func (c *Client) doHooked(ctx context.Context, args []any) (r Result) {
 		var tr cluster.Trace
 		r = resultOf(c.e.Do(ctx, args, &tr))
 		end.Slot, end.Attempts, end.Redirects, end.Asks, end.Err = tr.Slot, tr.Attempts, tr.Redirects, tr.Asks, r.Err()
-		end.Node = tr.NodeAddr()
+		end.Node, end.Zone = tr.NodeAddr(), tr.NodeZone()
 	})
 	return r
 }

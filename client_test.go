@@ -230,6 +230,7 @@ func TestOptionsValidationAndRedaction(t *testing.T) {
 		{Addrs: []string{"127.0.0.1:1"}, Protocol: 4},
 		{Addrs: []string{"127.0.0.1:1"}, DialTimeout: -time.Second},
 		{Addrs: []string{"127.0.0.1:1"}, ReadFrom: 9},
+		{Addrs: []string{"127.0.0.1:1"}, TLSServerName: func(string, string) string { return "" }}, // without TLSConfig
 	} {
 		if _, err := NewClient(context.Background(), o); err == nil {
 			t.Errorf("NewClient(%v) accepted", o)

@@ -1386,6 +1386,257 @@ func (c *Client) BZPopMax(ctx context.Context, timeout time.Duration, keys ...st
 	return decodeKeyZ(c.Do(ctx, args...))
 }
 
+// ZUnion returns the members of the union of the sorted sets at keys, lowest score
+// first, their scores weighted and combined per opts (nil: summed).
+//
+// Command: ZUNION len(keys) keys... [opts]. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
+// Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
+// reply is lost.
+func (c *Client) ZUnion(ctx context.Context, keys []string, opts *ZAggregateOptions) ([]string, error) {
+	args := make([]any, 0, 10+len(keys))
+	args = append(args, "ZUNION")
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Strings()
+}
+
+// ZUnionWithScores is ZUnion returning the members with their combined scores.
+//
+// Command: ZUNION len(keys) keys... [opts] WITHSCORES. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
+func (c *Client) ZUnionWithScores(ctx context.Context, keys []string, opts *ZAggregateOptions) ([]Z, error) {
+	args := make([]any, 0, 11+len(keys))
+	args = append(args, "ZUNION")
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	args = append(args, "WITHSCORES")
+	return decodeZs(c.Do(ctx, args...))
+}
+
+// ZUnionStore stores the union of the sorted sets at keys (see ZUnion) in destination
+// and returns its size.
+//
+// Command: ZUNIONSTORE destination len(keys) keys... [opts]. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent.
+func (c *Client) ZUnionStore(ctx context.Context, destination string, keys []string, opts *ZAggregateOptions) (int64, error) {
+	args := make([]any, 0, 11+len(keys))
+	args = append(args, "ZUNIONSTORE", destination)
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Int64()
+}
+
+// ZInter returns the members that are in every sorted set at keys, lowest score first,
+// their scores weighted and combined per opts (nil: summed).
+//
+// Command: ZINTER len(keys) keys... [opts]. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
+// Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
+// reply is lost.
+func (c *Client) ZInter(ctx context.Context, keys []string, opts *ZAggregateOptions) ([]string, error) {
+	args := make([]any, 0, 10+len(keys))
+	args = append(args, "ZINTER")
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Strings()
+}
+
+// ZInterWithScores is ZInter returning the members with their combined scores.
+//
+// Command: ZINTER len(keys) keys... [opts] WITHSCORES. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
+func (c *Client) ZInterWithScores(ctx context.Context, keys []string, opts *ZAggregateOptions) ([]Z, error) {
+	args := make([]any, 0, 11+len(keys))
+	args = append(args, "ZINTER")
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	args = append(args, "WITHSCORES")
+	return decodeZs(c.Do(ctx, args...))
+}
+
+// ZInterStore stores the intersection of the sorted sets at keys (see ZInter) in
+// destination and returns its size.
+//
+// Command: ZINTERSTORE destination len(keys) keys... [opts]. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent.
+func (c *Client) ZInterStore(ctx context.Context, destination string, keys []string, opts *ZAggregateOptions) (int64, error) {
+	args := make([]any, 0, 11+len(keys))
+	args = append(args, "ZINTERSTORE", destination)
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Int64()
+}
+
+// ZInterCard returns the number of members in every sorted set at keys, counting up
+// to limit (0: no limit).
+//
+// Command: ZINTERCARD len(keys) keys... LIMIT limit. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
+func (c *Client) ZInterCard(ctx context.Context, keys []string, limit int64) (int64, error) {
+	args := make([]any, 0, 4+len(keys))
+	args = append(args, "ZINTERCARD")
+	args = appendNumKeys(args, keys)
+	args = append(args, "LIMIT", limit)
+	return c.Do(ctx, args...).Int64()
+}
+
+// ZDiff returns the members of the first sorted set at keys that are in none of the
+// others, lowest score first.
+//
+// Command: ZDIFF len(keys) keys... The keys must share a slot (use a {hash tag}): keys
+// in different slots fail with *CrossSlotError before anything is sent. Read-only: it
+// may be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) ZDiff(ctx context.Context, keys []string) ([]string, error) {
+	args := make([]any, 0, 2+len(keys))
+	args = append(args, "ZDIFF")
+	args = appendNumKeys(args, keys)
+	return c.Do(ctx, args...).Strings()
+}
+
+// ZDiffWithScores is ZDiff returning the members with their scores.
+//
+// Command: ZDIFF len(keys) keys... WITHSCORES. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
+// Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
+// reply is lost.
+func (c *Client) ZDiffWithScores(ctx context.Context, keys []string) ([]Z, error) {
+	args := make([]any, 0, 3+len(keys))
+	args = append(args, "ZDIFF")
+	args = appendNumKeys(args, keys)
+	args = append(args, "WITHSCORES")
+	return decodeZs(c.Do(ctx, args...))
+}
+
+// ZDiffStore stores the difference of the sorted sets at keys (see ZDiff) in
+// destination and returns its size.
+//
+// Command: ZDIFFSTORE destination len(keys) keys... The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
+func (c *Client) ZDiffStore(ctx context.Context, destination string, keys []string) (int64, error) {
+	args := make([]any, 0, 3+len(keys))
+	args = append(args, "ZDIFFSTORE", destination)
+	args = appendNumKeys(args, keys)
+	return c.Do(ctx, args...).Int64()
+}
+
+// ZRangeStore stores the members of the sorted set at source that ZRange would return
+// for start, stop and opts in destination, and returns how many.
+//
+// Command: ZRANGESTORE destination source start stop [opts]. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent.
+func (c *Client) ZRangeStore(ctx context.Context, destination, source string, start, stop any, opts *ZRangeOptions) (int64, error) {
+	args := make([]any, 0, 13)
+	args = append(args, "ZRANGESTORE", destination, source, start, stop)
+	args = opts.appendArgs(args)
+	return c.Do(ctx, args...).Int64()
+}
+
+// ZRemRangeByRank removes the members of the sorted set at key with a rank from start
+// to stop, both included (negative ranks count from the highest), and returns how
+// many.
+//
+// Command: ZREMRANGEBYRANK key start stop.
+func (c *Client) ZRemRangeByRank(ctx context.Context, key string, start, stop int64) (int64, error) {
+	return c.Do(ctx, "ZREMRANGEBYRANK", key, start, stop).Int64()
+}
+
+// ZRemRangeByLex removes the members of the sorted set at key (all of one score)
+// between the lexicographic bounds min and max ("[a", "(b", "-", "+") and returns how
+// many.
+//
+// Command: ZREMRANGEBYLEX key min max.
+func (c *Client) ZRemRangeByLex(ctx context.Context, key, min, max string) (int64, error) {
+	return c.Do(ctx, "ZREMRANGEBYLEX", key, min, max).Int64()
+}
+
+// ZLexCount returns how many members of the sorted set at key (all of one score) are
+// between the lexicographic bounds min and max ("[a", "(b", "-", "+").
+//
+// Command: ZLEXCOUNT key min max. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) ZLexCount(ctx context.Context, key, min, max string) (int64, error) {
+	return c.Do(ctx, "ZLEXCOUNT", key, min, max).Int64()
+}
+
+// ZMScore returns the scores of members in the sorted set at key, in order: nil for a
+// member that is not there.
+//
+// Command: ZMSCORE key members... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) ZMScore(ctx context.Context, key string, members ...any) ([]*float64, error) {
+	args := make([]any, 0, 2+len(members))
+	args = append(args, "ZMSCORE", key)
+	args = append(args, members...)
+	return decodeFloatPtrs(c.Do(ctx, args...))
+}
+
+// ZRandMember returns a random member of the sorted set at key, leaving it there; Nil
+// when the set is empty or missing.
+//
+// Command: ZRANDMEMBER key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
+func (c *Client) ZRandMember(ctx context.Context, key string) (string, error) {
+	return c.Do(ctx, "ZRANDMEMBER", key).Text()
+}
+
+// ZRandMemberCount returns up to count distinct random members of the sorted set at
+// key (a negative count allows repeats and returns exactly -count).
+//
+// Command: ZRANDMEMBER key count. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) ZRandMemberCount(ctx context.Context, key string, count int64) ([]string, error) {
+	return c.Do(ctx, "ZRANDMEMBER", key, count).Strings()
+}
+
+// ZRandMemberWithScores is ZRandMemberCount returning the members with their scores.
+//
+// Command: ZRANDMEMBER key count WITHSCORES. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) ZRandMemberWithScores(ctx context.Context, key string, count int64) ([]Z, error) {
+	return decodeZs(c.Do(ctx, "ZRANDMEMBER", key, count, "WITHSCORES"))
+}
+
+// ZMPop removes and returns up to count members with the lowest (ZMin) or highest
+// (ZMax) scores from the first non-empty sorted set among keys, with that set's key;
+// Nil when every one is empty.
+//
+// Command: ZMPOP len(keys) keys... order COUNT count. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
+func (c *Client) ZMPop(ctx context.Context, keys []string, order ZOrder, count int64) (key string, zs []Z, err error) {
+	args := make([]any, 0, 5+len(keys))
+	args = append(args, "ZMPOP")
+	args = appendNumKeys(args, keys)
+	args = append(args, string(order), "COUNT", count)
+	return decodeKeyZs(c.Do(ctx, args...))
+}
+
+// BZMPop is ZMPop waiting up to timeout for a member (0: no limit); Nil when the
+// timeout passes first. A deadline that comes first ends it as it ends BLPop.
+//
+// Command: BZMPOP timeout len(keys) keys... order COUNT count. The keys must share a
+// slot (use a {hash tag}): keys in different slots fail with *CrossSlotError before
+// anything is sent. Blocking: it runs on a connection of its own and returns by the
+// call's deadline at the latest.
+func (c *Client) BZMPop(ctx context.Context, timeout time.Duration, keys []string, order ZOrder, count int64) (key string, zs []Z, err error) {
+	args := make([]any, 0, 6+len(keys))
+	args = append(args, "BZMPOP", timeoutArg(timeout))
+	args = appendNumKeys(args, keys)
+	args = append(args, string(order), "COUNT", count)
+	return decodeKeyZs(c.Do(ctx, args...))
+}
+
 // Streams.
 
 // XAdd appends an entry to the stream a.Stream (trimming it as a asks) and returns the
@@ -1553,6 +1804,129 @@ func (c *Client) XPending(ctx context.Context, stream, group string) (XPendingSu
 	return decodeXPending(c.Do(ctx, "XPENDING", stream, group))
 }
 
+// XPendingExt returns the entries of the stream pending in group with IDs from
+// a.Start to a.End, at most a.Count of them, with their consumer, idle time and
+// delivery count (optionally only a.Consumer's, idle at least a.Idle).
+//
+// Command: XPENDING stream group a... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) XPendingExt(ctx context.Context, stream, group string, a XPendingExtArgs) ([]XPendingEntry, error) {
+	args := make([]any, 0, 11)
+	args = append(args, "XPENDING", stream, group)
+	args = a.appendArgs(args)
+	return decodeXPendingExt(c.Do(ctx, args...))
+}
+
+// XClaim makes consumer the owner of the entries ids pending in group that have been
+// idle at least minIdle, and returns them (opts: nil for none).
+//
+// Command: XCLAIM stream group consumer minIdle ids... [opts].
+func (c *Client) XClaim(ctx context.Context, stream, group, consumer string, minIdle time.Duration, opts *XClaimOptions, ids ...string) ([]XMessage, error) {
+	args := make([]any, 0, 13+len(ids))
+	args = append(args, "XCLAIM", stream, group, consumer, msArg(minIdle))
+	args = appendStrings(args, ids)
+	args = opts.appendArgs(args)
+	return decodeXMessages(c.Do(ctx, args...))
+}
+
+// XClaimJustID is XClaim returning only the claimed entries' IDs; it does not count a
+// delivery.
+//
+// Command: XCLAIM stream group consumer minIdle ids... [opts] JUSTID.
+func (c *Client) XClaimJustID(ctx context.Context, stream, group, consumer string, minIdle time.Duration, opts *XClaimOptions, ids ...string) ([]string, error) {
+	args := make([]any, 0, 14+len(ids))
+	args = append(args, "XCLAIM", stream, group, consumer, msArg(minIdle))
+	args = appendStrings(args, ids)
+	args = opts.appendArgs(args)
+	args = append(args, "JUSTID")
+	return c.Do(ctx, args...).Strings()
+}
+
+// XAutoClaim makes consumer the owner of up to count entries pending in group that
+// have been idle at least minIdle, scanning from the ID start ("0-0" to begin), and
+// returns them with the ID to scan from next ("0-0" when the scan is over) and the IDs
+// of pending entries no longer in the stream (removed from the group's pending list).
+//
+// Command: XAUTOCLAIM stream group consumer minIdle start COUNT count.
+func (c *Client) XAutoClaim(ctx context.Context, stream, group, consumer string, minIdle time.Duration, start string, count int64) (XAutoClaimResult, error) {
+	return decodeXAutoClaim(c.Do(ctx, "XAUTOCLAIM", stream, group, consumer, msArg(minIdle), start, "COUNT", count))
+}
+
+// XAutoClaimJustID is XAutoClaim returning only the claimed entries' IDs; it does not
+// count a delivery.
+//
+// Command: XAUTOCLAIM stream group consumer minIdle start COUNT count JUSTID.
+func (c *Client) XAutoClaimJustID(ctx context.Context, stream, group, consumer string, minIdle time.Duration, start string, count int64) (XAutoClaimIDsResult, error) {
+	return decodeXAutoClaimIDs(c.Do(ctx, "XAUTOCLAIM", stream, group, consumer, msArg(minIdle), start, "COUNT", count, "JUSTID"))
+}
+
+// XInfoStream returns facts about the stream: its length, first and last entries, last
+// IDs, consumer group count and radix tree size.
+//
+// Command: XINFO STREAM stream. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) XInfoStream(ctx context.Context, stream string) (XInfoStream, error) {
+	return decodeXInfoStream(c.Do(ctx, "XINFO", "STREAM", stream))
+}
+
+// XInfoStreamFull returns everything about the stream: up to count of its first
+// entries, and its consumer groups with their pending entries and consumers, up to
+// count of each (0: no limit; mind the reply's size on a large stream).
+//
+// Command: XINFO STREAM stream FULL COUNT count. Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) XInfoStreamFull(ctx context.Context, stream string, count int64) (XInfoStreamFull, error) {
+	return decodeXInfoStreamFull(c.Do(ctx, "XINFO", "STREAM", stream, "FULL", "COUNT", count))
+}
+
+// XInfoGroups returns the consumer groups of the stream.
+//
+// Command: XINFO GROUPS stream. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) XInfoGroups(ctx context.Context, stream string) ([]XInfoGroup, error) {
+	return decodeXInfoGroups(c.Do(ctx, "XINFO", "GROUPS", stream))
+}
+
+// XInfoConsumers returns the consumers of group on the stream.
+//
+// Command: XINFO CONSUMERS stream group. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) XInfoConsumers(ctx context.Context, stream, group string) ([]XInfoConsumer, error) {
+	return decodeXInfoConsumers(c.Do(ctx, "XINFO", "CONSUMERS", stream, group))
+}
+
+// XGroupSetID sets the last delivered ID of group on the stream to start ("$" for the
+// stream's last entry, "0" to deliver it all again).
+//
+// Command: XGROUP SETID stream group start.
+func (c *Client) XGroupSetID(ctx context.Context, stream, group, start string) error {
+	return decodeOK(c.Do(ctx, "XGROUP", "SETID", stream, group, start))
+}
+
+// XGroupCreateConsumer creates consumer in group on the stream and reports whether it
+// did (false when the consumer exists).
+//
+// Command: XGROUP CREATECONSUMER stream group consumer.
+func (c *Client) XGroupCreateConsumer(ctx context.Context, stream, group, consumer string) (bool, error) {
+	return c.Do(ctx, "XGROUP", "CREATECONSUMER", stream, group, consumer).Bool()
+}
+
+// XGroupDelConsumer deletes consumer from group on the stream and returns how many
+// entries it had pending (they are no longer pending).
+//
+// Command: XGROUP DELCONSUMER stream group consumer.
+func (c *Client) XGroupDelConsumer(ctx context.Context, stream, group, consumer string) (int64, error) {
+	return c.Do(ctx, "XGROUP", "DELCONSUMER", stream, group, consumer).Int64()
+}
+
+// XSetID sets the last ID of the stream to lastID (no smaller than its greatest
+// entry's).
+//
+// Command: XSETID stream lastID.
+func (c *Client) XSetID(ctx context.Context, stream, lastID string) error {
+	return decodeOK(c.Do(ctx, "XSETID", stream, lastID))
+}
+
 // HyperLogLog.
 
 // PFAdd adds elements to the HyperLogLog at key and reports whether its estimate
@@ -1718,6 +2092,35 @@ func (c *Client) GeoSearch(ctx context.Context, key string, q GeoSearchQuery) ([
 	return c.Do(ctx, args...).Strings()
 }
 
+// GeoHash returns the 11-character geohashes of members in the geospatial index at
+// key, in order: "" for a member that does not exist.
+//
+// Command: GEOHASH key members... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) GeoHash(ctx context.Context, key string, members ...string) ([]string, error) {
+	args := make([]any, 0, 2+len(members))
+	args = append(args, "GEOHASH", key)
+	args = appendStrings(args, members)
+	return c.Do(ctx, args...).Strings()
+}
+
+// GeoSearchStore stores the members of the geospatial index at source within the area
+// of q in destination, a geospatial index (a sorted set of distances from the center,
+// in q.Unit, with storeDist), and returns how many.
+//
+// Command: GEOSEARCHSTORE destination source q... [STOREDIST]. The keys must share a
+// slot (use a {hash tag}): keys in different slots fail with *CrossSlotError before
+// anything is sent.
+func (c *Client) GeoSearchStore(ctx context.Context, destination, source string, q GeoSearchQuery, storeDist bool) (int64, error) {
+	args := make([]any, 0, 12)
+	args = append(args, "GEOSEARCHSTORE", destination, source)
+	args = q.appendArgs(args)
+	if storeDist {
+		args = append(args, "STOREDIST")
+	}
+	return c.Do(ctx, args...).Int64()
+}
+
 // Scripting.
 
 // Eval runs the Lua script with keys and argv and returns its reply as a Result. Prefer
@@ -1803,6 +2206,203 @@ func (c *Client) ScriptExists(ctx context.Context, sha1s ...string) ([]bool, err
 // of them fails.
 func (c *Client) ScriptFlush(ctx context.Context) error {
 	return decodeOK(c.Do(ctx, "SCRIPT", "FLUSH"))
+}
+
+// FCall calls the function (loaded with FunctionLoad) with keys and argv and returns
+// its reply as a Result.
+//
+// Command: FCALL function len(keys) keys... [argv...]. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
+func (c *Client) FCall(ctx context.Context, function string, keys []string, argv ...any) Result {
+	args := make([]any, 0, 3+len(keys)+len(argv))
+	args = append(args, "FCALL", function)
+	args = appendNumKeys(args, keys)
+	args = append(args, argv...)
+	return c.Do(ctx, args...)
+}
+
+// FCallRO calls a function flagged no-writes with keys and argv and returns its reply
+// as a Result.
+//
+// Command: FCALL_RO function len(keys) keys... [argv...]. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried
+// when its reply is lost.
+func (c *Client) FCallRO(ctx context.Context, function string, keys []string, argv ...any) Result {
+	args := make([]any, 0, 3+len(keys)+len(argv))
+	args = append(args, "FCALL_RO", function)
+	args = appendNumKeys(args, keys)
+	args = append(args, argv...)
+	return c.Do(ctx, args...)
+}
+
+// FunctionLoad loads the library of functions whose source is code (starting with a
+// "#!lua name=…" line) and returns the library's name. It fails when the library
+// exists.
+//
+// Command: FUNCTION LOAD code. Sent to every primary at once; it fails if any of them
+// fails.
+func (c *Client) FunctionLoad(ctx context.Context, code string) (string, error) {
+	return c.Do(ctx, "FUNCTION", "LOAD", code).Text()
+}
+
+// FunctionLoadReplace is FunctionLoad replacing the library when it exists.
+//
+// Command: FUNCTION LOAD REPLACE code. Sent to every primary at once; it fails if any of
+// them fails.
+func (c *Client) FunctionLoadReplace(ctx context.Context, code string) (string, error) {
+	return c.Do(ctx, "FUNCTION", "LOAD", "REPLACE", code).Text()
+}
+
+// FunctionList returns the libraries loaded on a node and their functions (opts: nil
+// for all, without code).
+//
+// Command: FUNCTION LIST [opts].
+func (c *Client) FunctionList(ctx context.Context, opts *FunctionListOptions) ([]FunctionLibrary, error) {
+	args := make([]any, 0, 10)
+	args = append(args, "FUNCTION", "LIST")
+	args = opts.appendArgs(args)
+	return decodeFunctionList(c.Do(ctx, args...))
+}
+
+// FunctionDelete deletes the library and its functions.
+//
+// Command: FUNCTION DELETE library. Sent to every primary at once; it fails if any of
+// them fails.
+func (c *Client) FunctionDelete(ctx context.Context, library string) error {
+	return decodeOK(c.Do(ctx, "FUNCTION", "DELETE", library))
+}
+
+// FunctionFlush deletes every library.
+//
+// Command: FUNCTION FLUSH. Sent to every primary at once; it fails if any of them fails.
+func (c *Client) FunctionFlush(ctx context.Context) error {
+	return decodeOK(c.Do(ctx, "FUNCTION", "FLUSH"))
+}
+
+// FunctionFlushAsync is FunctionFlush freeing the memory in the background.
+//
+// Command: FUNCTION FLUSH ASYNC. Sent to every primary at once; it fails if any of them
+// fails.
+func (c *Client) FunctionFlushAsync(ctx context.Context) error {
+	return decodeOK(c.Do(ctx, "FUNCTION", "FLUSH", "ASYNC"))
+}
+
+// FunctionDump returns the libraries of a node as a binary payload for
+// FunctionRestore.
+//
+// Command: FUNCTION DUMP.
+func (c *Client) FunctionDump(ctx context.Context) (string, error) {
+	return c.Do(ctx, "FUNCTION", "DUMP").Text()
+}
+
+// FunctionRestore loads the libraries of a payload of FunctionDump. policy says what
+// to do with libraries already loaded: "APPEND" ("" too) fails on a name clash,
+// "REPLACE" replaces them, "FLUSH" deletes them all first.
+//
+// Command: FUNCTION RESTORE payload [policy]. Sent to every primary at once; it fails if
+// any of them fails.
+func (c *Client) FunctionRestore(ctx context.Context, payload, policy string) error {
+	args := make([]any, 0, 4)
+	args = append(args, "FUNCTION", "RESTORE", payload)
+	if policy != "" {
+		args = append(args, policy)
+	}
+	return decodeOK(c.Do(ctx, args...))
+}
+
+// FunctionStats returns a node's function engines with their library and function
+// counts, and the function running on it, if any.
+//
+// Command: FUNCTION STATS. Answered by a single primary.
+func (c *Client) FunctionStats(ctx context.Context) (FunctionStats, error) {
+	return decodeFunctionStats(c.Do(ctx, "FUNCTION", "STATS"))
+}
+
+// FunctionKill stops the read-only function running now (a NOTBUSY error when none
+// is).
+//
+// Command: FUNCTION KILL. Sent to every primary at once; it succeeds if any of them
+// does.
+func (c *Client) FunctionKill(ctx context.Context) error {
+	return decodeOK(c.Do(ctx, "FUNCTION", "KILL"))
+}
+
+// Pub/sub.
+
+// Publish sends message to the subscribers of channel, on every node, and returns how
+// many subscribers received it on the node it was sent to (those of other nodes are
+// not counted). One channel's messages are all sent to one node, and so arrive in the
+// order they were published.
+//
+// Command: PUBLISH channel message.
+func (c *Client) Publish(ctx context.Context, channel string, message any) (int64, error) {
+	return c.Do(ctx, "PUBLISH", channel, message).Int64()
+}
+
+// SPublish sends message to the subscribers of the shard channel (SSubscribe), on the
+// nodes of its slot, and returns how many received it.
+//
+// Command: SPUBLISH shardChannel message.
+func (c *Client) SPublish(ctx context.Context, shardChannel string, message any) (int64, error) {
+	return c.Do(ctx, "SPUBLISH", shardChannel, message).Int64()
+}
+
+// PubSubChannels returns the channels with subscribers on one node that match
+// pattern ("" for all); other nodes' subscribers are not seen.
+//
+// Command: PUBSUB CHANNELS [pattern].
+func (c *Client) PubSubChannels(ctx context.Context, pattern string) ([]string, error) {
+	args := make([]any, 0, 3)
+	args = append(args, "PUBSUB", "CHANNELS")
+	if pattern != "" {
+		args = append(args, pattern)
+	}
+	return c.Do(ctx, args...).Strings()
+}
+
+// PubSubNumSub returns the number of subscribers of each of channels on one node
+// (other nodes' subscribers are not counted).
+//
+// Command: PUBSUB NUMSUB [channels...].
+func (c *Client) PubSubNumSub(ctx context.Context, channels ...string) (map[string]int64, error) {
+	args := make([]any, 0, 2+len(channels))
+	args = append(args, "PUBSUB", "NUMSUB")
+	args = appendStrings(args, channels)
+	return decodeCounts(c.Do(ctx, args...))
+}
+
+// PubSubNumPat returns the number of patterns subscribed to on one node.
+//
+// Command: PUBSUB NUMPAT.
+func (c *Client) PubSubNumPat(ctx context.Context) (int64, error) {
+	return c.Do(ctx, "PUBSUB", "NUMPAT").Int64()
+}
+
+// PubSubShardChannels returns the shard channels with subscribers on one node that
+// match pattern ("" for all).
+//
+// Command: PUBSUB SHARDCHANNELS [pattern].
+func (c *Client) PubSubShardChannels(ctx context.Context, pattern string) ([]string, error) {
+	args := make([]any, 0, 3)
+	args = append(args, "PUBSUB", "SHARDCHANNELS")
+	if pattern != "" {
+		args = append(args, pattern)
+	}
+	return c.Do(ctx, args...).Strings()
+}
+
+// PubSubShardNumSub returns the number of subscribers of each of the shard channels on
+// one node. Shard channels are routed by slot, but this command is not: the answer
+// counts only the node it reaches.
+//
+// Command: PUBSUB SHARDNUMSUB [channels...].
+func (c *Client) PubSubShardNumSub(ctx context.Context, channels ...string) (map[string]int64, error) {
+	args := make([]any, 0, 2+len(channels))
+	args = append(args, "PUBSUB", "SHARDNUMSUB")
+	args = appendStrings(args, channels)
+	return decodeCounts(c.Do(ctx, args...))
 }
 
 // Server and cluster.

@@ -10,6 +10,8 @@ func (o Options) engineConfig() cluster.Config {
 	cfg := cluster.Config{
 		Addrs:              o.Addrs,
 		ReadFrom:           cluster.ReadFrom(o.ReadFrom),
+		Zone:               o.Zone,
+		NodeZone:           o.NodeZone,
 		CommandTimeout:     o.CommandTimeout,
 		DialTimeout:        o.DialTimeout,
 		MaxAttempts:        o.MaxAttempts,
@@ -18,6 +20,7 @@ func (o Options) engineConfig() cluster.Config {
 		RefreshInterval:    o.RefreshInterval,
 		RefreshMinInterval: o.RefreshMinInterval,
 		TLS:                o.TLSConfig,
+		TLSServerName:      o.TLSServerName,
 		Protocol:           o.Protocol,
 		Username:           o.Username,
 		Password:           o.Password,

@@ -52,6 +52,8 @@ type CommandEnd struct {
 	// the call was spread over several nodes (fan-out, split, pipeline) or none was
 	// reached.
 	Node string
+	// Zone is that node's availability zone ("" unknown; see ReadLocalZone).
+	Zone string
 	// Slot is the keys' hash slot, -1 for a keyless command or one spread over slots.
 	Slot int
 	// Attempts counts the tries (1 unless redirected or retried); Redirects the MOVED
@@ -78,6 +80,9 @@ type DialInfo struct {
 	// Dedicated is set for a dedicated connection (blocking command, transaction,
 	// pub/sub) rather than the node's shared one.
 	Dedicated bool
+	// Zone is the availability zone the server reported at the handshake (on success;
+	// "" when it reports none, see ReadLocalZone).
+	Zone string
 }
 
 // NodeState is a node's connection state, as Stats and OnNodeState report it.
@@ -162,7 +167,7 @@ func nodeState(s cluster.NodeState) NodeState { return NodeState(s.String()) }
 func (h *Hooks) engineHooks(cfg *cluster.Config) {
 	if f := h.OnDial; f != nil {
 		cfg.OnDial = func(ev cluster.DialEvent) {
-			d := DialInfo{Addr: ev.Addr, Elapsed: ev.Elapsed, Err: ev.Err, Dedicated: ev.Dedicated}
+			d := DialInfo{Addr: ev.Addr, Elapsed: ev.Elapsed, Err: ev.Err, Dedicated: ev.Dedicated, Zone: ev.Zone}
 			var ne *NodeError
 			if errors.As(ev.Err, &ne) {
 				d.Phase = ne.Phase

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redline-go/redline/internal/conn"
-	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -30,10 +29,25 @@ const (
 	// ReadNearest sends read-only commands to the node of the shard (primary or
 	// replica) with the lowest measured latency.
 	ReadNearest
+	// ReadLocalZone sends read-only commands to a node in the client's availability
+	// zone (Options.Zone, required), to cut cross-zone latency and cost. In order: a
+	// replica of the slot's shard in the zone (at random among them); the shard's
+	// primary if it is in the zone; any replica; the primary. Nodes known down and
+	// replicas the cluster reports failed are skipped, and a read whose node fails moves
+	// on to the next choice within its deadline. Writes always go to primaries.
+	//
+	// Each node's zone is Options.NodeZone's answer, or else what the server reports
+	// once per connection, at the handshake: Valkey 8.1+ in HELLO, Valkey 8.0 in INFO
+	// server (asked in the handshake's round trip; an ACL that refuses INFO leaves the
+	// zone unknown). A node whose zone is unknown (Redis has none; a Valkey node whose
+	// availability-zone is not set) is never "in the zone": with no zone known, reads
+	// behave as ReadPreferReplica. With this choice the client connects to every node
+	// as soon as it learns of it, to learn its zone.
+	ReadLocalZone
 )
 
 // String returns the name used in logs and by the CLI: primary, prefer-replica,
-// replica-only, nearest.
+// replica-only, nearest, local-zone.
 func (r ReadFrom) String() string {
 	switch r {
 	case ReadPrimary:
@@ -44,18 +58,20 @@ func (r ReadFrom) String() string {
 		return "replica-only"
 	case ReadNearest:
 		return "nearest"
+	case ReadLocalZone:
+		return "local-zone"
 	}
 	return fmt.Sprintf("ReadFrom(%d)", r)
 }
 
 // ParseReadFrom parses a ReadFrom name as String prints it.
 func ParseReadFrom(s string) (ReadFrom, error) {
-	for r := ReadPrimary; r <= ReadNearest; r++ {
+	for r := ReadPrimary; r <= ReadLocalZone; r++ {
 		if r.String() == s {
 			return r, nil
 		}
 	}
-	return 0, fmt.Errorf("redline: unknown ReadFrom %q (want primary, prefer-replica, replica-only or nearest)", s)
+	return 0, fmt.Errorf("redline: unknown ReadFrom %q (want primary, prefer-replica, replica-only, nearest or local-zone)", s)
 }
 
 // Options configure a Client. The zero value of every field is a documented default;
@@ -77,9 +93,29 @@ type Options struct {
 	Credentials func(ctx context.Context) (username, password string, err error)
 
 	// TLSConfig, when set, makes every connection use TLS. Certificates are verified
-	// as configured (verification is on unless you turn it off). An empty ServerName is
-	// set per node from the address dialed.
+	// as configured (verification is on unless you turn it off). Each node's
+	// certificate is verified against a name of its own, the first of:
+	//   - TLSServerName(addr, hostname), when that is set and returns a name;
+	//   - TLSConfig.ServerName, when set: one name for every node (a certificate
+	//     naming a single endpoint, e.g. a configuration endpoint, or a tunnel);
+	//   - the hostname the node announces in the topology (cluster-announce-hostname:
+	//     CLUSTER SHARDS "hostname", CLUSTER SLOTS metadata), e.g. when the nodes
+	//     announce IP endpoints (cluster-preferred-endpoint-type ip) and their
+	//     certificates name hostnames only;
+	//   - the host of the node's address.
+	// A seed, and a node first met through a MOVED reply, have no hostname until a
+	// topology lists them (the refresh a MOVED triggers): their first connection uses
+	// the later rules, their next ones the hostname. Each node keeps its configuration
+	// (a copy of TLSConfig when its name differs) for every attempt: TLSConfig must not
+	// be modified after NewClient.
 	TLSConfig *tls.Config
+	// TLSServerName, when set (it needs TLSConfig), maps a node to the name its
+	// certificate is verified against: it gets the node's address (host:port) and the
+	// hostname the topology says it announces ("" when none is known yet) and returns
+	// the name, or "" for the default rule (see TLSConfig). It is called when a node is
+	// first met and at each topology change, possibly concurrently: it must be fast
+	// and safe for concurrent use.
+	TLSServerName func(addr, hostname string) string
 
 	// DialTimeout bounds one connection attempt to a node: TCP, TLS and handshake
 	// together. Attempts run in the background, so a call never waits longer than its
@@ -135,6 +171,15 @@ type Options struct {
 
 	// ReadFrom says where read-only commands go. The zero value is ReadPrimary.
 	ReadFrom ReadFrom
+	// Zone is the client's availability zone (e.g. "us-east-1a"), as the servers name
+	// theirs: required by ReadLocalZone, unused otherwise.
+	Zone string
+	// NodeZone, when set, returns a node's availability zone from its address
+	// ("host:port" as the topology names it), instead of asking the servers: for
+	// servers that do not report one (Redis) or a naming of your own. It is called once
+	// per node, when the node is first seen, while the client adds it: it must return
+	// quickly and not use the Client. "" means unknown.
+	NodeZone func(addr string) string
 	// ClientName is set on every connection (CLIENT SETNAME). Empty means none.
 	ClientName string
 	// Protocol is the RESP version: 3 (HELLO 3; RESP2 if the server does not know
@@ -154,9 +199,9 @@ type Options struct {
 // Defaults for zero Options fields. DefaultDialTimeout (2s) and DefaultReplyTimeout (3s)
 // are the connection layer's own defaults, shared so that the two cannot differ.
 const (
-	DefaultDialTimeout        = node.DefaultDialTimeout
+	DefaultDialTimeout        = cluster.DefaultDialTimeout
 	DefaultCommandTimeout     = 5 * time.Second
-	DefaultReplyTimeout       = conn.DefaultReplyTimeout
+	DefaultReplyTimeout       = cluster.DefaultReplyTimeout
 	DefaultMaxAttempts        = 5
 	DefaultRetryBackoff       = 10 * time.Millisecond
 	DefaultRetryBackoffMax    = 100 * time.Millisecond
@@ -196,8 +241,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxAttempts < 0 {
 		return o, fmt.Errorf("redline: Options.MaxAttempts must not be negative (got %d)", o.MaxAttempts)
 	}
-	if o.ReadFrom > ReadNearest {
+	if o.ReadFrom > ReadLocalZone {
 		return o, fmt.Errorf("redline: Options.ReadFrom: unknown value %d", o.ReadFrom)
+	}
+	if o.TLSServerName != nil && o.TLSConfig == nil {
+		return o, errors.New("redline: Options.TLSServerName is set without TLSConfig: it names the certificates of TLS connections")
+	}
+	if o.ReadFrom == ReadLocalZone && o.Zone == "" {
+		return o, errors.New("redline: Options.ReadFrom local-zone needs Options.Zone, the client's availability zone")
 	}
 	if o.Protocol != 0 && o.Protocol != 2 && o.Protocol != 3 {
 		return o, fmt.Errorf("redline: Options.Protocol must be 2 or 3 (got %d)", o.Protocol)
@@ -221,7 +272,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
 	if o.Protocol == 0 {
-		o.Protocol = conn.DefaultProtocol
+		o.Protocol = cluster.DefaultProtocol
 	}
 	lim := o.replyLimits()
 	o.MaxReplyBulkLen, o.MaxReplyElems, o.MaxReplyDepth = lim.MaxBulkLen, lim.MaxAggregateLen, lim.MaxDepth
@@ -266,6 +317,9 @@ func (o Options) String() string {
 	}
 	fmt.Fprintf(&b, ", DialTimeout: %v, CommandTimeout: %v, ReplyTimeout: %v, MaxAttempts: %d, ReadFrom: %v",
 		o.DialTimeout, o.CommandTimeout, o.ReplyTimeout, o.MaxAttempts, o.ReadFrom)
+	if o.Zone != "" {
+		fmt.Fprintf(&b, ", Zone: %q", o.Zone)
+	}
 	if o.ClientName != "" {
 		fmt.Fprintf(&b, ", ClientName: %q", o.ClientName)
 	}

@@ -60,6 +60,9 @@ type NodeStats struct {
 	DownSince, NextRetry time.Time
 	// Latency is the moving average round trip on its shared connection (0: none yet).
 	Latency time.Duration
+	// Zone is the node's availability zone: Options.NodeZone's answer, or what the
+	// server reported when last connected ("" unknown; see ReadLocalZone).
+	Zone string
 }
 
 // Stats returns a snapshot of the client.
@@ -80,7 +83,7 @@ func (c *Client) Stats() Stats {
 		addr, ns := n.Addr(), n.Stats()
 		st := NodeStats{Addr: addr, State: nodeState(ns.State), InFlight: ns.InFlight, Conns: ns.Conns,
 			Dials: ns.Dials, DialFailures: ns.DialFailures, LastError: ns.LastError, LastErrorAt: ns.LastErrorAt,
-			DownSince: ns.DownSince, NextRetry: ns.NextRetry, Latency: ns.Latency}
+			DownSince: ns.DownSince, NextRetry: ns.NextRetry, Latency: ns.Latency, Zone: ns.Zone}
 		if t != nil {
 			if tn := t.NodeByAddr(addr); tn != nil {
 				st.Role = RolePrimary

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -96,8 +97,13 @@ func (c *Cluster) newNode(i int, badTLS *tls.Config) error {
 		}
 	}
 	n.admin.addr = n.ServerAddr()
+	if c.cfg.Hostnames {
+		n.hostname = fmt.Sprintf("node%d.redline.test", i)
+	}
 	if c.pki != nil {
 		n.admin.tls = c.pki.clientConfig()
+		n.admin.tls.ServerName = n.hostname // "": the address's host
+		n.certFile, n.keyFile = c.pki.certFile, c.pki.keyFile
 	}
 	n.proxyPort = n.port
 	if !c.cfg.NoProxy {
@@ -111,6 +117,11 @@ func (c *Cluster) newNode(i int, badTLS *tls.Config) error {
 	n.dir = fmt.Sprintf("%s/node-%d", c.dir, i)
 	if err := os.Mkdir(n.dir, 0o700); err != nil {
 		return fmt.Errorf("redistest: %w", err)
+	}
+	if c.pki != nil && n.hostname != "" {
+		if n.certFile, n.keyFile, err = c.pki.hostCert(n.dir, n.hostname); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -166,7 +177,7 @@ func (c *Cluster) form(ctx context.Context) error {
 	}
 	for i, r := range c.nodes[cfg.Masters:] {
 		m := masters[i%cfg.Masters]
-		if _, err := r.Do(ctx, "CLUSTER", "REPLICATE", m.id); err != nil {
+		if err := replicate(ctx, r, m); err != nil {
 			return err
 		}
 	}
@@ -175,6 +186,23 @@ func (c *Cluster) form(ctx context.Context) error {
 	}
 	cfg.logf("redistest: cluster ready: %d nodes", len(c.nodes))
 	return nil
+}
+
+// replicate makes r a replica of m. A node counted in cluster_known_nodes may still be
+// in its handshake under a temporary ID, and REPLICATE answers "Unknown node" until the
+// real one arrives (seen on Valkey 8.0): that answer is retried every 20ms, within ctx.
+func replicate(ctx context.Context, r, m *Node) error {
+	for {
+		_, err := r.Do(ctx, "CLUSTER", "REPLICATE", m.id)
+		if err == nil || !strings.Contains(err.Error(), "Unknown node") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("redistest: node %d to replicate node %d: %w (last: %v)", r.index, m.index, ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // slotRange returns the slots of master i of m, spread evenly.
@@ -331,7 +359,8 @@ func (c *Cluster) NodeByID(id string) *Node {
 // certificate, for ClientAuth clusters), or nil for a plain cluster. Each call returns
 // a new copy. ServerName is left empty: the node certificates name 127.0.0.1 and
 // localhost, and a client is expected to set the name per node from the address it
-// dials (as tls.Dial does).
+// dials (as tls.Dial does) — or, with Config.Hostnames, each certificate names only its
+// node's hostname (Node.Hostname), which the client must verify instead.
 func (c *Cluster) TLSConfig() *tls.Config {
 	if c.pki == nil {
 		return nil

@@ -21,6 +21,14 @@ type Config struct {
 	// ClientAuth makes the nodes require a client certificate (tls-auth-clients yes).
 	// Cluster.TLSConfig presents one. Only with TLS.
 	ClientAuth bool
+	// Hostnames makes node i announce the hostname "node<i>.redline.test"
+	// (cluster-announce-hostname) while its endpoint stays its IP address
+	// (cluster-preferred-endpoint-type ip): CLUSTER SHARDS and CLUSTER SLOTS report the
+	// IP with the hostname as metadata, as managed services do. With TLS, each node's
+	// certificate names its hostname alone (no IP address), so a client must verify it
+	// against the announced hostname. The names do not resolve: clients dial the IPs.
+	// Needs Redis 7.0+ (or Valkey).
+	Hostnames bool
 	// Password, when set, is required from clients (requirepass) and used by replicas
 	// and by the harness itself (masterauth). Empty means no password.
 	Password string
@@ -39,6 +47,12 @@ type Config struct {
 	// differs between versions (the bus port option, ADDSLOTSRANGE, TLS announcements,
 	// DEBUG) is adapted to the version the binary reports.
 	RedisServer string
+	// Zones are the nodes' availability zones, by index in Cluster.Nodes order (masters
+	// first, then replicas: replica k of the list replicates master k mod Masters),
+	// each passed as --availability-zone (kept across Restart). Nodes past the end of
+	// the list, and "" entries, have none. Valkey 8.0 or newer only: Start refuses
+	// zones on another server (ErrNoZones), rather than start a cluster without them.
+	Zones []string
 	// Dir is where the cluster's temporary directory is made. "" means os.TempDir().
 	// The directory and everything in it are removed by Close.
 	Dir string
@@ -88,9 +102,27 @@ func (c Config) withDefaults() (Config, error) {
 	if err != nil {
 		return c, err
 	}
+	if c.Hostnames && !s.AtLeast(7, 0) {
+		return c, fmt.Errorf("redistest: Hostnames needs cluster-announce-hostname, new in Redis 7.0 (the server is %s)", s)
+	}
 	c.server = s
+	if len(c.Zones) > 0 && !ZonesSupported(s) {
+		return c, fmt.Errorf("%w; the cluster would run %s", ErrNoZones, s)
+	}
+	if total := c.Masters * (1 + c.ReplicasPerMaster); len(c.Zones) > total {
+		return c, fmt.Errorf("redistest: Zones has %d entries for %d nodes", len(c.Zones), total)
+	}
+	c.Zones = append([]string(nil), c.Zones...)
 	return c, nil
 }
+
+// ErrNoZones is returned by Start when Config.Zones is set and the server has no
+// availability-zone setting.
+var ErrNoZones = errors.New("redistest: Config.Zones needs Valkey 8.0 or newer (its availability-zone setting); Redis has none")
+
+// ZonesSupported reports whether s has the availability-zone setting (Valkey 8.0+),
+// which Config.Zones needs.
+func ZonesSupported(s Server) bool { return s.Valkey() && s.AtLeast(8, 0) }
 
 func (c Config) logf(format string, args ...any) {
 	if c.Logf != nil {

@@ -26,6 +26,9 @@ type Node struct {
 	busPort   int // the cluster bus port
 	proxyPort int // the port the node announces (== port with NoProxy)
 	dir       string
+	hostname  string // announced with Config.Hostnames, else ""
+	certFile  string // the node's own certificate and key (Config.Hostnames with TLS), else the
+	keyFile   string // cluster's shared ones
 	proxy     *Proxy
 	admin     *adminConn
 
@@ -40,11 +43,23 @@ type Node struct {
 // Index returns the node's position in Cluster.Nodes (masters first, then replicas).
 func (n *Node) Index() int { return n.index }
 
+// Zone returns the node's availability zone as Config.Zones sets it ("" none).
+func (n *Node) Zone() string {
+	if z := n.cluster.cfg.Zones; n.index < len(z) {
+		return z[n.index]
+	}
+	return ""
+}
+
 // ID returns the node's cluster ID.
 func (n *Node) ID() string { return n.id }
 
 // Addr returns the address the node announces to the cluster and clients: the proxy's.
 func (n *Node) Addr() string { return "127.0.0.1:" + strconv.Itoa(n.proxyPort) }
+
+// Hostname returns the hostname the node announces, "node<i>.redline.test" (the only name
+// its certificate is valid for, with TLS), or "" without Config.Hostnames.
+func (n *Node) Hostname() string { return n.hostname }
 
 // ServerAddr returns the redis-server's own address, behind the proxy.
 func (n *Node) ServerAddr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
@@ -133,8 +148,8 @@ func (n *Node) args() []string {
 			"--tls-port", strconv.Itoa(n.port),
 			"--tls-cluster", "yes",
 			"--tls-replication", "yes",
-			"--tls-cert-file", p.certFile,
-			"--tls-key-file", p.keyFile,
+			"--tls-cert-file", n.certFile,
+			"--tls-key-file", n.keyFile,
 			"--tls-ca-cert-file", p.caFile,
 			"--tls-auth-clients", auth,
 		)
@@ -146,8 +161,14 @@ func (n *Node) args() []string {
 	} else {
 		a = append(a, "--port", strconv.Itoa(n.port), "--cluster-announce-port", strconv.Itoa(n.proxyPort))
 	}
+	if n.hostname != "" {
+		a = append(a, "--cluster-announce-hostname", n.hostname, "--cluster-preferred-endpoint-type", "ip")
+	}
 	if cfg.Password != "" {
 		a = append(a, "--requirepass", cfg.Password, "--masterauth", cfg.Password)
+	}
+	if z := n.Zone(); z != "" {
+		a = append(a, "--availability-zone", z)
 	}
 	return append(a, cfg.ServerArgs...)
 }

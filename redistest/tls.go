@@ -28,7 +28,7 @@ type certAuthority struct {
 // in tls-bad mode.
 type pki struct {
 	ca        *certAuthority
-	node      tls.Certificate // signed by ca; IP 127.0.0.1 and DNS localhost; server+client auth
+	node      tls.Certificate // signed by ca; IP 127.0.0.1 and DNS localhost; server+client auth (see hostCert)
 	client    tls.Certificate // signed by ca; client auth
 	bad       tls.Certificate // signed by an untrusted CA, same names as node
 	caFile    string
@@ -62,7 +62,23 @@ func newCA(name string) (*certAuthority, error) {
 	return &certAuthority{cert: cert, key: key, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
 }
 
+// localNames are the names of the harness's shared node certificate: 127.0.0.1 and
+// localhost.
+var localNames = sans{ips: []net.IP{net.IPv4(127, 0, 0, 1)}, dns: []string{"localhost"}}
+
+// sans are the names a certificate is valid for.
+type sans struct {
+	ips []net.IP
+	dns []string
+}
+
+// issue makes a certificate for cn valid for the names of localNames.
 func (ca *certAuthority) issue(cn string, usage []x509.ExtKeyUsage) (tls.Certificate, []byte, []byte, error) {
+	return ca.issueFor(cn, usage, localNames)
+}
+
+// issueFor makes a certificate for cn valid for names alone.
+func (ca *certAuthority) issueFor(cn string, usage []x509.ExtKeyUsage, names sans) (tls.Certificate, []byte, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, nil, err
@@ -74,8 +90,8 @@ func (ca *certAuthority) issue(cn string, usage []x509.ExtKeyUsage) (tls.Certifi
 		NotAfter:     time.Now().Add(30 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  usage,
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
+		IPAddresses:  names.ips,
+		DNSNames:     names.dns,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
@@ -148,4 +164,24 @@ func (p *pki) clientConfig() *tls.Config {
 		Certificates: []tls.Certificate{p.client},
 		MinVersion:   tls.VersionTLS12,
 	}
+}
+
+// hostCert issues a node certificate, signed by the cluster's CA, valid for hostname
+// alone (no IP address: a client must verify it against the hostname the node
+// announces) and writes it and its key as node.crt and node.key in dir, for
+// Config.Hostnames. It returns the two files.
+func (p *pki) hostCert(dir, hostname string) (certFile, keyFile string, err error) {
+	both := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	_, certPEM, keyPEM, err := p.ca.issueFor(hostname, both, sans{dns: []string{hostname}})
+	if err != nil {
+		return "", "", fmt.Errorf("redistest: issue a certificate for %s: %w", hostname, err)
+	}
+	certFile, keyFile = filepath.Join(dir, "node.crt"), filepath.Join(dir, "node.key")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		return "", "", fmt.Errorf("redistest: write %s: %w", certFile, err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return "", "", fmt.Errorf("redistest: write %s: %w", keyFile, err)
+	}
+	return certFile, keyFile, nil
 }

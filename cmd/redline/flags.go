@@ -22,6 +22,7 @@ type connFlags struct {
 	user     string
 	pass     redline.Secret
 	readFrom string
+	zone     string
 	json     bool
 }
 
@@ -37,7 +38,8 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cacert, "cacert", "", "PEM file of the CA to trust (with -tls; default: the system's roots)")
 	fs.StringVar(&f.user, "user", "", "ACL username")
 	fs.Var(&f.pass, "pass", "password (prefer env REDLINE_PASSWORD: flags show in process lists)")
-	fs.StringVar(&f.readFrom, "read-from", "primary", "where reads go: primary, prefer-replica, replica-only, nearest")
+	fs.StringVar(&f.readFrom, "read-from", "primary", "where reads go: primary, prefer-replica, replica-only, nearest, local-zone")
+	fs.StringVar(&f.zone, "zone", "", "the client's availability zone (for -read-from local-zone)")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 }
 
@@ -102,6 +104,7 @@ func (f *connFlags) options() (redline.Options, error) {
 		Username:       f.user,
 		Password:       f.password(),
 		ReadFrom:       rf,
+		Zone:           f.zone,
 		CommandTimeout: f.timeout,
 		DialTimeout:    f.timeout,
 		ClientName:     "redline-cli",

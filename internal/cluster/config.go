@@ -21,6 +21,7 @@ const (
 	ReadPreferReplica
 	ReadReplicaOnly
 	ReadNearest
+	ReadLocalZone
 )
 
 // Config is what the engine needs. Every field is filled in by the root package
@@ -31,6 +32,11 @@ type Config struct {
 	Addrs []string
 	// ReadFrom says where read-only commands go.
 	ReadFrom ReadFrom
+	// Zone is the client's availability zone, for ReadLocalZone (see zone.go).
+	Zone string
+	// NodeZone, when set, gives each node's zone (by address) instead of asking the
+	// servers; nil: the zone each server reports at the handshake.
+	NodeZone func(addr string) string
 	// CommandTimeout bounds a call whose context has no earlier deadline.
 	CommandTimeout time.Duration
 	// DialTimeout bounds one connection attempt (dial, TLS, handshake).
@@ -44,6 +50,10 @@ type Config struct {
 	RefreshInterval, RefreshMinInterval time.Duration
 	// TLS, when set, makes every connection TLS with this configuration.
 	TLS *tls.Config
+	// TLSServerName, when set, names the certificate each node must present: it gets
+	// the node's address and the hostname the topology says it announces ("" when
+	// unknown); "" means the default rule (see tlsname.go).
+	TLSServerName func(addr, hostname string) string
 	// Protocol is the RESP version asked with HELLO (2 or 3).
 	Protocol int
 	// Username, Password and Credentials authenticate connections (see conn.Options).
@@ -117,3 +127,11 @@ type TopologyEvent struct {
 	Added, Removed []string
 	SlotsMoved     int
 }
+
+// The node and connection layers' own defaults, which the root package's Options share
+// (so that the numbers cannot differ between layers).
+const (
+	DefaultDialTimeout  = node.DefaultDialTimeout
+	DefaultReplyTimeout = conn.DefaultReplyTimeout
+	DefaultProtocol     = conn.DefaultProtocol
+)

@@ -84,6 +84,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		Credentials:  cfg.Credentials,
 		ClientName:   cfg.ClientName,
 		ReadOnly:     cfg.ReadFrom != ReadPrimary,
+		AskZone:      cfg.ReadFrom == ReadLocalZone && cfg.NodeZone == nil,
 		ReplyTimeout: cfg.ReplyTimeout,
 		Limits:       cfg.Limits,
 	}
@@ -123,6 +124,10 @@ func (c *Engine) realNode(addr string) Node {
 		Logger:        c.cfg.Logger,
 		OnDial:        c.cfg.OnDial,
 		OnStateChange: c.cfg.OnNodeState,
+	}
+	o.Conn.TLS = c.nodeTLS(addr) // its own server name (tlsname.go)
+	if c.cfg.NodeZone != nil {
+		o.Zone = c.cfg.NodeZone(addr)
 	}
 	return realNode{node.New(addr, o)}
 }

@@ -42,6 +42,9 @@ type fakeCluster struct {
 	// topo, when set, is what CLUSTER SHARDS answers on every node (unless its handler
 	// answers it); those commands are not logged.
 	topo resp.Value
+	// askingRefused, when set, is what every node answers ASKING (an ACL refusal, say)
+	// instead of OK.
+	askingRefused *resp.Value
 }
 
 func newFakeCluster(t testing.TB) *fakeCluster {
@@ -151,6 +154,9 @@ func (n *fakeNode) Latency() time.Duration {
 	return n.latency
 }
 
+// Zone is the fake's availability zone: none.
+func (n *fakeNode) Zone() string { return "" }
+
 func (n *fakeNode) setLatency(d time.Duration) {
 	n.mu.Lock()
 	n.latency = d
@@ -233,6 +239,9 @@ func (n *fakeNode) execMulti(w *Waiter, cmds [][]any, at string) ([]resp.Value, 
 		ws := words(c)
 		if len(ws) == 1 && strings.EqualFold(ws[0], "ASKING") {
 			out[i], asking = okValue(), true
+			if r := n.fc.askingRefused; r != nil {
+				out[i], asking = *r, false
+			}
 			continue
 		}
 		v, err := n.answer(w, ws, asking)

@@ -34,6 +34,9 @@ type Node interface {
 	Release(c Conn, reuse bool)
 	// DialOwn dials a connection outside the pool, configured by tweak.
 	DialOwn(ctx context.Context, tweak func(*conn.Options)) (Conn, error)
+	// Zone is the node's availability zone ("" unknown), learned once per connection
+	// or given by Config.NodeZone; a cheap load, read on the call path by Pick.
+	Zone() string
 	// Stats returns the node's counters.
 	Stats() NodeStats
 	// Close closes the node's connections.

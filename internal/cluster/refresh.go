@@ -214,6 +214,7 @@ func (c *Engine) install(base, t *topology.Table) {
 			nt = keepNewerMoves(base, old, t)
 		}
 		if old != nil && old.Equal(nt) {
+			c.nameNodes(nt) // routes alike, but may tell a hostname first
 			c.closeRetired()
 			return
 		}
@@ -224,6 +225,8 @@ func (c *Engine) install(base, t *topology.Table) {
 	}
 	epoch := c.epoch.Add(1)
 	c.addNodes(t) // known from now on (not dialed)
+	c.nameNodes(t)
+	c.learnZones(t)
 	if c.cfg.Logger != nil || c.cfg.OnTopology != nil {
 		added, removed, moved := topologyDiff(old, t)
 		if c.cfg.Logger != nil {

@@ -481,3 +481,24 @@ func TestRedirectsCountFollowed(t *testing.T) {
 		t.Fatalf("Redirects %d; one MOVED was followed", tr.Redirects)
 	}
 }
+
+// TestAskingRefused: a node that refuses ASKING (an ACL user without +asking) makes the
+// command answer ASK again; the caller gets the refusal, which says what to fix, not
+// the raw ASK redirect.
+func TestAskingRefused(t *testing.T) {
+	fc := newFakeCluster(t)
+	c := newEngine(t, testConfig(fc), threeShards)
+	refused := errV("NOPERM this user has no permissions to run the 'asking' command")
+	fc.askingRefused = &refused
+	fc.handle(p1, always(askV(s1, p3)))
+	fc.handle(p3, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
+		if !asking {
+			return askV(s1, p3), nil // the key is not here unless ASKING came first
+		}
+		return echo(w, args, asking)
+	})
+	r, _ := do(t, c, context.Background(), "GET", k1)
+	if e := r.Value().Err; e == nil || e.Code != "NOPERM" {
+		t.Fatalf("reply %v, err %v; want the NOPERM for ASKING", r.Value(), r.CallErr())
+	}
+}

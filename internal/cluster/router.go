@@ -12,7 +12,6 @@ import (
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
 	"github.com/redline-go/redline/internal/rerr"
-	"github.com/redline-go/redline/internal/topology"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -313,6 +312,9 @@ func (c *Engine) execAsking(w *conn.Waiter, n Node, args []any) (resp.Value, err
 	if err != nil {
 		return resp.Value{}, err
 	}
+	if e := vs[1].Err; vs[0].Err != nil && e != nil && (e.IsAsk() || e.IsMoved()) {
+		return vs[0], nil // ASKING refused (an ACL without +asking): that is the cause
+	}
 	return vs[1], nil
 }
 
@@ -392,15 +394,14 @@ func (c *Engine) pick(slot int, readonly bool, ex *excluded) (Node, error) {
 	// A replica reported "loading" is still used: Redis 7.0 reports every replica
 	// whose replication offset is 0 that way (a fresh, idle cluster); one that really is
 	// loading answers LOADING and the read moves on (see doSlot).
-	usable := func(n Node, r *topology.Node) bool {
-		return !ex.has(n) && n.State() != StateDown && !r.Failed()
-	}
 	switch c.cfg.ReadFrom {
+	case ReadLocalZone:
+		return c.pickLocal(s, primary, ex), nil
 	case ReadPreferReplica, ReadReplicaOnly:
 		start := randN(max(1, len(s.Replicas)))
 		for i := range s.Replicas {
 			r := s.Replicas[(start+i)%len(s.Replicas)]
-			if n := c.NodeAt(r.Addr); usable(n, r) {
+			if n := c.NodeAt(r.Addr); usableReplica(n, r, ex) {
 				return n, nil
 			}
 		}
@@ -418,7 +419,7 @@ func (c *Engine) pick(slot int, readonly bool, ex *excluded) (Node, error) {
 			bestLat = primary.Latency()
 		}
 		for _, r := range s.Replicas {
-			if n := c.NodeAt(r.Addr); usable(n, r) {
+			if n := c.NodeAt(r.Addr); usableReplica(n, r, ex) {
 				if l := n.Latency(); l < bestLat {
 					best, bestLat = n, l
 				}

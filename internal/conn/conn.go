@@ -32,6 +32,7 @@ type Conn struct {
 	nc    net.Conn
 	proto int
 	info  resp.Value // the HELLO reply (RESP3), or zero
+	zone  string     // the server's availability zone, "" if unknown (zone.go)
 
 	queue    chan *request
 	inflight inflight
@@ -78,12 +79,13 @@ const (
 )
 
 // newConn starts the reader and writer on an established, handshaken connection.
-func newConn(nc net.Conn, o *Options, proto int, info resp.Value, rtt time.Duration) *Conn {
+func newConn(nc net.Conn, o *Options, g greeting, rtt time.Duration) *Conn {
 	c := &Conn{
 		opts:   o,
 		nc:     nc,
-		proto:  proto,
-		info:   info,
+		proto:  g.proto,
+		info:   g.hello,
+		zone:   g.zone,
 		queue:  make(chan *request, o.QueueSize),
 		closed: make(chan struct{}),
 		// Up to +25% jitter spreads the idle checks of many connections.

@@ -60,19 +60,20 @@ func Dial(ctx context.Context, opts *Options) (*Conn, error) {
 	}
 	phase(rerr.PhaseHandshake)
 	var rtt time.Duration // the handshake's last round trip: cheap commands
-	proto, info, err := handshake(ctx, nc, o, &rtt)
+	g, err := handshake(ctx, nc, o, &rtt)
 	if err != nil {
 		nc.Close()
 		return fail(rerr.PhaseHandshake, err)
 	}
 	nc.SetDeadline(time.Time{})
-	return newConn(nc, o, proto, info, rtt), nil
+	return newConn(nc, o, g, rtt), nil
 }
 
 // handshake negotiates the protocol, authenticates, names the connection and sends
 // READONLY, pipelined: one round trip (two when the server does not know HELLO),
-// whose duration it stores in *rtt.
-func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration) (int, resp.Value, error) {
+// whose duration it stores in *rtt. With AskZone, INFO server goes in the same round
+// trip (see zone.go); its failure is not the handshake's.
+func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration) (greeting, error) {
 	dl, _ := ctx.Deadline()
 	nc.SetDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
@@ -82,7 +83,7 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 	if o.Credentials != nil {
 		var err error
 		if user, pass, err = o.Credentials(ctx); err != nil {
-			return 0, resp.Value{}, fmt.Errorf("credentials: %w", err)
+			return greeting{}, fmt.Errorf("credentials: %w", err)
 		}
 	}
 	rd := resp.NewReaderSize(nc, 4096, o.Limits)
@@ -110,6 +111,7 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 	if o.ReadOnly {
 		tail = append(tail, []string{"READONLY"})
 	}
+	extra := zoneQuery(o) // answered, not checked
 
 	if o.Protocol == 3 {
 		hello := []string{"HELLO", "3"}
@@ -119,20 +121,20 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 		if o.ClientName != "" {
 			hello = append(hello, "SETNAME", o.ClientName)
 		}
-		replies, err := roundTrip(append([][]string{hello}, tail...))
+		replies, err := roundTrip(append(append([][]string{hello}, tail...), extra...))
 		if err != nil {
-			return 0, resp.Value{}, err
+			return greeting{}, err
 		}
 		if e := replies[0].Err; e == nil {
-			if err := checkReplies(replies[1:], tail); err != nil {
-				return 0, resp.Value{}, err
+			if err := checkReplies(replies[1:1+len(tail)], tail); err != nil {
+				return greeting{}, err
 			}
 			if rd.Buffered() > 0 {
-				return 0, resp.Value{}, fmt.Errorf("%w: unexpected data after the handshake", resp.ErrProtocol)
+				return greeting{}, fmt.Errorf("%w: unexpected data after the handshake", resp.ErrProtocol)
 			}
-			return 3, replies[0], nil
+			return greeting{proto: 3, hello: replies[0], zone: zoneOf(replies[0], replies[1+len(tail):])}, nil
 		} else if !helloUnknown(e) {
-			return 0, resp.Value{}, fmt.Errorf("HELLO: %w", e)
+			return greeting{}, fmt.Errorf("HELLO: %w", e)
 		}
 		// The server predates HELLO: RESP2 with AUTH and CLIENT SETNAME.
 	}
@@ -148,20 +150,22 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 		cmds = append(cmds, []string{"CLIENT", "SETNAME", o.ClientName})
 	}
 	cmds = append(cmds, tail...)
+	checked := len(cmds)
+	cmds = append(cmds, extra...)
 	if len(cmds) == 0 {
-		return 2, resp.Value{}, nil
+		return greeting{proto: 2}, nil
 	}
 	replies, err := roundTrip(cmds)
 	if err != nil {
-		return 0, resp.Value{}, err
+		return greeting{}, err
 	}
-	if err := checkReplies(replies, cmds); err != nil {
-		return 0, resp.Value{}, err
+	if err := checkReplies(replies[:checked], cmds); err != nil {
+		return greeting{}, err
 	}
 	if rd.Buffered() > 0 {
-		return 0, resp.Value{}, fmt.Errorf("%w: unexpected data after the handshake", resp.ErrProtocol)
+		return greeting{}, fmt.Errorf("%w: unexpected data after the handshake", resp.ErrProtocol)
 	}
-	return 2, resp.Value{}, nil
+	return greeting{proto: 2, zone: zoneOf(resp.Value{}, replies[checked:])}, nil
 }
 
 // checkReplies returns the first server error among replies, naming its command.

@@ -42,6 +42,11 @@ type Options struct {
 	ClientName string
 	// ReadOnly sends READONLY after the handshake (reads from a replica).
 	ReadOnly bool
+	// AskZone asks the server its availability zone at the handshake (INFO server, in
+	// the same round trip) when HELLO may not report it: Valkey 8.1+ reports it in HELLO,
+	// Valkey 8.0 only in INFO. A server that has none, or refuses INFO, leaves it
+	// unknown (Conn.Zone ""); the handshake does not fail for it.
+	AskZone bool
 	// Limits bound what the reply decoder accepts. Zero fields take resp's defaults.
 	Limits resp.Limits
 	// ReplyTimeout is the health limit: when a reply is owed and no progress has been

@@ -76,7 +76,7 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 			n.lastErrAt.Store(time.Now().UnixNano())
 		}
 		if n.opts.OnDial != nil {
-			n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(t0), Err: err, Dedicated: true})
+			n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(t0), Err: err, Dedicated: true, Zone: connZone(c)})
 		}
 		select {
 		case ch <- result{c, err}:

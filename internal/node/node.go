@@ -7,6 +7,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -22,7 +23,8 @@ import (
 // Node is one Redis node as the client sees it. Safe for concurrent use.
 type Node struct {
 	addr string
-	opts Options // defaults applied
+	opts Options                    // defaults applied
+	tls  atomic.Pointer[tls.Config] // this node's TLS configuration (nil: plain TCP); see SetTLS
 	ctx  context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -47,6 +49,7 @@ type Node struct {
 	dials        atomic.Uint64
 	dialFailures atomic.Uint64
 	lastErrAt    atomic.Int64
+	zone         atomic.Pointer[string] // the zone the last shared connection reported (zone.go)
 }
 
 // dialCall is one connection attempt that any number of callers can wait for.
@@ -60,7 +63,24 @@ type dialCall struct {
 func New(addr string, o Options) *Node {
 	o = o.withDefaults()
 	ctx, stop := context.WithCancel(context.Background())
-	return &Node{addr: addr, opts: o, ctx: ctx, stop: stop, sem: make(chan struct{}, o.MaxDedicated)}
+	n := &Node{addr: addr, opts: o, ctx: ctx, stop: stop, sem: make(chan struct{}, o.MaxDedicated)}
+	n.tls.Store(o.Conn.TLS)
+	return n
+}
+
+// TLS returns the TLS configuration of the node's next connection attempts (nil for
+// plain TCP): Options.Conn.TLS, or what SetTLS set since.
+func (n *Node) TLS() *tls.Config { return n.tls.Load() }
+
+// SetTLS replaces the TLS configuration of the node's next connection attempts (the
+// engine sets a node's server name once the topology tells its hostname). Connections
+// already open are kept. A node without TLS (Options.Conn.TLS nil) stays without: a
+// nil or plain node ignores it. cfg must not be modified afterwards.
+func (n *Node) SetTLS(cfg *tls.Config) {
+	if cfg == nil || n.opts.Conn.TLS == nil {
+		return
+	}
+	n.tls.Store(cfg)
 }
 
 // Addr returns the node's address.
@@ -219,6 +239,7 @@ func (n *Node) startDialLocked() *dialCall {
 func (n *Node) connOptions() *conn.Options {
 	o := n.opts.Conn
 	o.Addr = n.addr
+	o.TLS = n.tls.Load()
 	return &o
 }
 
@@ -236,7 +257,7 @@ func (n *Node) runDial(d *dialCall) {
 	n.dials.Add(1)
 	ne := asNodeError(n.addr, err)
 	if n.opts.OnDial != nil {
-		n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(start), Err: nodeErrOrNil(ne)})
+		n.opts.OnDial(DialEvent{Addr: n.addr, Elapsed: time.Since(start), Err: nodeErrOrNil(ne), Zone: connZone(c)})
 	}
 
 	n.mu.Lock()
@@ -268,6 +289,7 @@ func (n *Node) runDial(d *dialCall) {
 		// Installed under the lock: if it dies from now on, its OnClose (which takes
 		// the lock) finds it installed and replaces it.
 		n.conn, d.conn = c, c
+		n.learnZone(c)
 		n.failures = 0
 		n.setStateLocked(StateUp, nil)
 	}

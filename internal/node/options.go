@@ -27,6 +27,10 @@ type Options struct {
 	// MaxDedicated bounds the dedicated connections (blocking commands, transactions,
 	// pub/sub) open to one node at once. 0 means 16.
 	MaxDedicated int
+	// Zone, when set, is the node's availability zone as the user says it (the engine
+	// passes redline.Options.NodeZone's answer); otherwise the zone is what the server
+	// reports at each shared connection's handshake (see Node.Zone).
+	Zone string
 	// Logger receives one record per state change of a node. nil means none.
 	Logger *slog.Logger
 	// OnStateChange, when set, is called (outside any lock) at every state change.
@@ -76,6 +80,7 @@ type Event struct {
 type DialEvent struct {
 	Addr      string
 	Elapsed   time.Duration
-	Err       error // nil on success; a *rerr.NodeError naming the phase otherwise
-	Dedicated bool  // a dedicated connection, not the shared one
+	Err       error  // nil on success; a *rerr.NodeError naming the phase otherwise
+	Dedicated bool   // a dedicated connection, not the shared one
+	Zone      string // the zone the server reported at the handshake (conn.Conn.Zone), on success
 }

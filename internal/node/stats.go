@@ -17,6 +17,7 @@ type Stats struct {
 	DownSince    time.Time     // while down
 	NextRetry    time.Time     // while down
 	Latency      time.Duration // moving average round trip on the shared connection
+	Zone         string        // availability zone ("" unknown; see Node.Zone)
 }
 
 // Stats returns a snapshot of the node.
@@ -29,6 +30,7 @@ func (n *Node) Stats() Stats {
 		Conns:        len(n.idle),
 		Dials:        n.dials.Load(),
 		DialFailures: n.dialFailures.Load(),
+		Zone:         n.Zone(),
 	}
 	if n.lastErr != nil {
 		s.LastError = n.lastErr

@@ -151,7 +151,7 @@ func writeMethod(b *bytes.Buffer, r resolved) (usesTime bool) {
 				} else {
 					extra = append(extra, "len("+tk.name+")")
 				}
-			case tk.typ == "numkeys":
+			case strings.HasPrefix(tk.typ, "numkeys"):
 				fixed++
 				extra = append(extra, "len("+tk.name+")")
 			case tk.t.goType == "map[string]any":
@@ -215,7 +215,7 @@ func notes(r resolved) string {
 		words = append(words, apply(tk.t.synopsis, tk.name))
 		if tk.t.key {
 			keys++
-			if tk.t.variadic || tk.typ == "numkeys" || tk.typ == "keyvalues" {
+			if tk.t.variadic || strings.HasPrefix(tk.typ, "numkeys") || tk.typ == "keyvalues" {
 				keys++ // several keys
 			}
 		}
