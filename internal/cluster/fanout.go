@@ -120,8 +120,9 @@ func merge(policy command.ResponsePolicy, rs []Reply) Reply {
 	case command.ResponseAllSucceeded:
 		return rs[0]
 	}
-	// Default and special: lists are concatenated (KEYS), maps merged; otherwise every
-	// node answered alike and the first answer stands.
+	// Default and special: lists are concatenated (KEYS), maps merged; otherwise a
+	// non-null answer, chosen at random (RANDOMKEY: a random key of a random shard that
+	// has keys; nodes that answered alike give the same answer whichever is chosen).
 	first := rs[0].val
 	switch {
 	case first.IsList():
@@ -137,7 +138,22 @@ func merge(policy command.ResponsePolicy, rs []Reply) Reply {
 		}
 		return Reply{val: out}
 	}
-	return rs[0]
+	return anyNonNull(rs)
+}
+
+// anyNonNull returns one of rs that is not a null, chosen at random, or rs[0] when all
+// are.
+func anyNonNull(rs []Reply) Reply {
+	n, pick := 0, 0
+	for i, r := range rs {
+		if !r.val.IsNull() {
+			n++
+			if randN(n) == 0 { // reservoir sampling: each non-null one with chance 1/n
+				pick = i
+			}
+		}
+	}
+	return rs[pick]
 }
 
 func aggregateInts(policy command.ResponsePolicy, rs []Reply) Reply {

@@ -244,3 +244,24 @@ func TestMergePolicies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { tc.check(t, merge(tc.policy, tc.rs)) })
 	}
 }
+
+// TestFanoutRandomKey: RANDOMKEY goes to every primary; the answer is a key from a
+// shard that has one (not the first shard's nil), and not always the same shard's.
+func TestFanoutRandomKey(t *testing.T) {
+	fc := newFakeCluster(t)
+	c := newEngine(t, testConfig(fc), threeShards)
+	fc.handle(p1, always(resp.Value{Type: resp.TypeNull}))
+	fc.handle(p2, always(bulkV("k2")))
+	fc.handle(p3, always(bulkV("k3")))
+	seen := map[string]int{}
+	for range 200 {
+		r, _ := do(t, c, context.Background(), "RANDOMKEY")
+		if r.Value().IsNull() {
+			t.Fatal("RANDOMKEY answered nil while two shards have keys")
+		}
+		seen[string(r.Value().Str)]++
+	}
+	if seen["k2"] == 0 || seen["k3"] == 0 {
+		t.Fatalf("answers %v: one shard's keys never chosen", seen)
+	}
+}
