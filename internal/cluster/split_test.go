@@ -86,12 +86,12 @@ func TestSplitPolicy(t *testing.T) {
 			sent:  []string{p1 + ": MSET " + k1 + " a", p2 + ": MSET " + k2 + " b"},
 		},
 		{
-			name: "a part answering an error reply: the command's error",
+			name: "a part answering an error reply: a *SplitError wrapping it",
 			setup: func(fc *fakeCluster) {
 				fc.handle(p2, always(errV("WRONGTYPE Operation against a key holding the wrong kind of value")))
 			},
 			args:  []any{"MGET", k1, k2, k3},
-			check: serverErr("WRONGTYPE"),
+			check: splitWraps("WRONGTYPE"),
 			sent:  []string{p1 + ": MGET " + k1, p2 + ": MGET " + k2, p3 + ": MGET " + k3},
 		},
 		{
