@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
@@ -143,6 +144,26 @@ func TestSplitPartialFailure(t *testing.T) {
 			}
 			if n := len(fc.sentTo(p3)); n != 1 {
 				t.Errorf("the written part was sent %d times; want once (never re-sent)", n)
+			}
+		})
+		t.Run(run.name+": one part's node does not answer", func(t *testing.T) {
+			fc := newFakeCluster(t)
+			cfg := testConfig(fc)
+			cfg.CommandTimeout = 100 * time.Millisecond
+			c := newEngine(t, cfg, threeShards)
+			for _, n := range c.Nodes() {
+				fc.handle(n.Addr(), keyed)
+			}
+			fc.handle(p2, func(w *Waiter, _ []string, _ bool) (resp.Value, error) { return resp.Value{}, untilDeadline(w, p2) })
+			start := time.Now()
+			r := run.run(c, []any{"MSET", k1, "1", k2, "2"})
+			if el := time.Since(start); el > cfg.CommandTimeout+50*time.Millisecond {
+				t.Errorf("returned after %v; want by the deadline (%v)", el, cfg.CommandTimeout)
+			}
+			se := asSplitErr(t, r)
+			wantParts(t, se, map[string]string{k1: "ok", k2: "lost"})
+			if !errors.Is(r.Err(), context.DeadlineExceeded) || !se.MayHaveExecuted() || se.SafeToRetry() {
+				t.Errorf("error %v: want errors.Is DeadlineExceeded, may have executed, not safe to retry", r.Err())
 			}
 		})
 		t.Run(run.name+": a read's failed part", func(t *testing.T) {
