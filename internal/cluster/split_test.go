@@ -154,8 +154,6 @@ func sorted(s ...string) []string { slices.Sort(s); return s }
 // retries, as DoMulti's does for the same parts (CommandEnd: "Attempts counts the
 // tries (1 unless redirected or retried); Redirects the MOVED and ASK replies followed").
 func TestSplitTrace(t *testing.T) {
-	t.Skip("defect: Do's trace of a split (or fanned-out) command ignores its parts: an MGET whose part " +
-		"followed a MOVED reports Attempts 1, Redirects 0 (DoMulti reports the same MGET's redirect)")
 	fc := newFakeCluster(t)
 	c := newEngine(t, testConfig(fc), threeShards)
 	for _, n := range c.Nodes() {
