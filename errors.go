@@ -143,9 +143,11 @@ type SplitError = cluster.SplitError
 //
 // Its fields (SplitPart is an alias of an internal type; they are listed here):
 //
-//	Slot int
-//	Keys []string // the part's keys, in the command's order
-//	Err  error    // nil: the part succeeded (for a write: it was applied)
+//	Slot  int
+//	Keys  []string   // the part's keys, in the command's order
+//	Err   error      // nil: the part succeeded (for a write: it was applied)
+//	Reply resp.Value // the part's reply when it succeeded: DEL's count of the
+//	                 // part's keys deleted, MGET's values of the part's keys…
 //
 // Its methods: MayHaveExecuted, true when the part succeeded or its reply was lost
 // after it was written; SafeToRetry, true when it failed without reaching a server.

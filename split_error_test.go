@@ -110,6 +110,16 @@ func TestSplitPartialFailureReal(t *testing.T) {
 			if n != 0 {
 				t.Errorf("Del returned %d with its error", n)
 			}
+			var se *SplitError
+			if errors.As(err, &se) {
+				deleted := int64(0)
+				for _, part := range se.Parts {
+					deleted += part.Reply.Int
+				}
+				if deleted != 2 {
+					t.Errorf("Del: the applied parts' replies count %d deleted; want 2", deleted)
+				}
+			}
 			wantState("", "")
 
 			rs := c.DoMulti(ctx, Cmd("MSET", a, "m", z, "n", b, "o"), Cmd("GET", a))
@@ -121,7 +131,6 @@ func TestSplitPartialFailureReal(t *testing.T) {
 
 			// Every part refused: nothing applied, the cause still reachable.
 			err = c.Do(ctx, "MSET", z, "1", "other:"+p+"y", "2").Err()
-			var se *SplitError
 			var re *RedisError
 			if !errors.As(err, &se) || !errors.As(err, &re) || re.Code != "NOPERM" || MayHaveExecuted(err) || len(se.AppliedKeys()) != 0 {
 				t.Errorf("every part refused: %v; want a *SplitError wrapping NOPERM, nothing executed", err)

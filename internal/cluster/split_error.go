@@ -6,6 +6,7 @@ import (
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/resp"
 )
 
 // SplitError is the error of a command split by slot (MGET, MSET, DEL, UNLINK, EXISTS,
@@ -21,9 +22,10 @@ type SplitError struct {
 
 // SplitPart is one slot's part of a split command and its outcome.
 type SplitPart struct {
-	Slot int
-	Keys []string // the part's keys, in the command's order
-	Err  error    // nil: the part succeeded (for a write: it was applied)
+	Slot  int
+	Keys  []string   // the part's keys, in the command's order
+	Err   error      // nil: the part succeeded (for a write: it was applied)
+	Reply resp.Value // the part's reply when it succeeded: DEL's count, MGET's values…
 }
 
 // MayHaveExecuted reports whether the part may have run: it succeeded, or its reply
@@ -169,6 +171,9 @@ func splitErr(info *command.Info, groups []*splitGroup, results []Reply) *SplitE
 			keys[j] = strings.Clone(ArgString(g.args[k]))
 		}
 		e.Parts[i] = SplitPart{Slot: g.slot, Keys: keys, Err: results[i].Err()}
+		if e.Parts[i].Err == nil {
+			e.Parts[i].Reply = results[i].val
+		}
 	}
 	return e
 }

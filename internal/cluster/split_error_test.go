@@ -131,6 +131,11 @@ func TestSplitPartialFailure(t *testing.T) {
 			fc.handle(p3, script(step{err: transport(p3, rerr.PhaseRead, true, "connection reset by peer")}))
 			r := run.run(c, []any{"DEL", k1, k3, k2})
 			se := asSplitErr(t, r)
+			for _, p := range se.Parts {
+				if want := p.Err == nil; (p.Reply.Type == resp.TypeInteger && p.Reply.Int == 1) != want {
+					t.Errorf("part %q: reply %v, error %v; want the count 1 of a part that succeeded", p.Keys, p.Reply, p.Err)
+				}
+			}
 			wantParts(t, se, map[string]string{k1: "ok", k2: "ok", k3: "lost"})
 			var ne *rerr.NodeError
 			if !errors.As(r.Err(), &ne) || ne.Addr != p3 || !ne.Written {
