@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/internal/cluster"
 )
 
 // splitACL creates, on every node of the shared cluster (ACLs are per node), a user
@@ -172,3 +173,26 @@ func TestSplitPartialFailureReal(t *testing.T) {
 
 // sorted returns keys sorted.
 func sorted(keys ...string) []string { return slices.Sorted(slices.Values(keys)) }
+
+// TestSplitModeOption: Options.Split is checked, named in the printed Options when not
+// the default, and handed to the engine.
+func TestSplitModeOption(t *testing.T) {
+	if _, err := (Options{Addrs: []string{"127.0.0.1:1"}, Split: SplitNone + 1}).withDefaults(); err == nil || !strings.Contains(err.Error(), "Options.Split") {
+		t.Errorf("an unknown Split: %v; want an error naming Options.Split", err)
+	}
+	for m, want := range map[SplitMode]string{SplitAll: "all", SplitReads: "reads", SplitNone: "none", 7: "SplitMode(7)"} {
+		if m.String() != want {
+			t.Errorf("SplitMode(%d).String() = %q; want %q", m, m.String(), want)
+		}
+	}
+	o := Options{Addrs: []string{"127.0.0.1:1"}, Split: SplitReads}
+	if s := o.String(); !strings.Contains(s, "Split: reads") {
+		t.Errorf("Options.String() = %s; want Split: reads", s)
+	}
+	if s := (Options{Addrs: o.Addrs}).String(); strings.Contains(s, "Split") {
+		t.Errorf("Options.String() = %s; want the default Split not named", s)
+	}
+	if cfg := o.engineConfig(); cfg.Split != cluster.SplitReads {
+		t.Errorf("engine config Split %v; want SplitReads", cfg.Split)
+	}
+}
