@@ -131,8 +131,8 @@ type CrossSlotError = cluster.CrossSlotError
 //	                    // first appear in the command
 //
 // Its methods: Error, e.g. `redline: mset split by slot into 3 parts, 1 failed; not
-// applied: "other:z" (slot 9478): NOPERM … (from 127.0.0.1:7001); applied: "app:a"
-// (slot 3075), "app:b" (slot 15332)` (at most 4 parts of each outcome and 4 keys of
+// applied: "other:z" (slot 1859): NOPERM … (from 127.0.0.1:7001); applied: "app:a"
+// (slot 16169), "app:b" (slot 3914)` (at most 4 parts of each outcome and 4 keys of
 // each part are named); Unwrap, the failed parts' errors; AppliedKeys and FailedKeys,
 // the keys of the parts that succeeded and failed; MayHaveExecuted, true when any
 // part succeeded or may have run (what redline.MayHaveExecuted answers); SafeToRetry,

@@ -96,8 +96,8 @@ const (
 // Error says how many parts failed and lists the parts by outcome — not applied, may
 // have been applied (reply lost), applied — each with its keys, its slot and, failed,
 // its cause, e.g. `redline: mset split by slot into 3 parts, 1 failed; not applied:
-// "other:z" (slot 9478): NOPERM … (from 127.0.0.1:7001); applied: "app:a" (slot 3075),
-// "app:b" (slot 15332)`. A read-only command's parts are "failed", "reply lost" or
+// "other:z" (slot 1859): NOPERM … (from 127.0.0.1:7001); applied: "app:a" (slot 16169),
+// "app:b" (slot 3914)`. A read-only command's parts are "failed", "reply lost" or
 // "answered". At most 4 parts of each outcome and 4 keys of each part are listed.
 func (e *SplitError) Error() string {
 	failed := 0
