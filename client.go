@@ -50,7 +50,10 @@ func (c *Client) Close() error { return c.e.Close() }
 // []byte, integers, floats or bools (any other type is an error). The command goes to the node that
 // owns its keys' slot (keyless commands to a random primary; commands the server's
 // tips mark for all shards or all nodes to every one of them, their replies merged;
-// MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot). A command that would
+// MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot: one command per slot, in
+// parallel, atomic per slot only — when a part fails, others may have been applied,
+// and the error, a *SplitError, says which keys were and which not; Options.Split
+// keeps them whole, failing with *CrossSlotError across slots). A command that would
 // change the state of the connection it is sent on (MULTI, SUBSCRIBE, HELLO, SELECT,
 // CLIENT REPLY, …: see the package documentation) is not sent: it fails with a
 // *ConnStateError naming the API to use instead. MOVED and ASK are
@@ -122,7 +125,9 @@ func Cmd(args ...any) Command { return Command{args: args} }
 //   - A multi-key command split by slot (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) is
 //     sent as one part per slot, each at the command's place in its node's pipeline;
 //     a fan-out command (DBSIZE, FLUSHALL, SCRIPT LOAD, …) as one part in every target
-//     node's pipeline. The parts' replies are merged as Do merges them.
+//     node's pipeline. The parts' replies are merged as Do merges them (a split
+//     command some of whose parts failed: a *SplitError, as from Do; Options.Split
+//     keeps it whole).
 //   - Commands that cannot be pipelined are barriers: everything before them completes
 //     first, everything after starts after them. They are blocking commands (BLPOP,
 //     XREAD BLOCK, WAIT, …: run like Do, on a dedicated connection, their wait on the

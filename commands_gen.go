@@ -138,8 +138,10 @@ func (c *Client) SetRange(ctx context.Context, key string, offset int64, value a
 // does not hold a string) has no entry in the map.
 //
 // Command: MGET keys... Keys in different slots are sent as one command per slot, in
-// parallel: the command is atomic only per slot. Read-only: it may be served by a
-// replica (Options.ReadFrom) and is retried when its reply is lost.
+// parallel (atomic only per slot); a failed part fails the call with a *SplitError
+// naming its keys. With Options.Split SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) MGet(ctx context.Context, keys ...string) (map[string]string, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "MGET")
@@ -150,7 +152,10 @@ func (c *Client) MGet(ctx context.Context, keys ...string) (map[string]string, e
 // MSet sets every key of values to its value.
 //
 // Command: MSET values... Keys in different slots are sent as one command per slot, in
-// parallel: the command is atomic only per slot.
+// parallel: the command is atomic only per slot. When a part fails, the others may have
+// been applied: the error, a *SplitError, names the keys applied and not. With
+// Options.Split SplitReads or SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent.
 func (c *Client) MSet(ctx context.Context, values map[string]any) error {
 	args := make([]any, 0, 1+2*len(values))
 	args = append(args, "MSET")
@@ -244,7 +249,10 @@ func (c *Client) LCSIdx(ctx context.Context, key1, key2 string, opts *LCSIdxOpti
 // Del deletes the keys and returns how many existed.
 //
 // Command: DEL keys... Keys in different slots are sent as one command per slot, in
-// parallel: the command is atomic only per slot.
+// parallel: the command is atomic only per slot. When a part fails, the others may have
+// been applied: the error, a *SplitError, names the keys applied and not. With
+// Options.Split SplitReads or SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent.
 func (c *Client) Del(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "DEL")
@@ -256,7 +264,10 @@ func (c *Client) Del(ctx context.Context, keys ...string) (int64, error) {
 // existed.
 //
 // Command: UNLINK keys... Keys in different slots are sent as one command per slot, in
-// parallel: the command is atomic only per slot.
+// parallel: the command is atomic only per slot. When a part fails, the others may have
+// been applied: the error, a *SplitError, names the keys applied and not. With
+// Options.Split SplitReads or SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent.
 func (c *Client) Unlink(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "UNLINK")
@@ -267,8 +278,10 @@ func (c *Client) Unlink(ctx context.Context, keys ...string) (int64, error) {
 // Exists returns how many of the keys exist (a key named twice counts twice).
 //
 // Command: EXISTS keys... Keys in different slots are sent as one command per slot, in
-// parallel: the command is atomic only per slot. Read-only: it may be served by a
-// replica (Options.ReadFrom) and is retried when its reply is lost.
+// parallel (atomic only per slot); a failed part fails the call with a *SplitError
+// naming its keys. With Options.Split SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) Exists(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "EXISTS")
@@ -364,8 +377,10 @@ func (c *Client) RenameNX(ctx context.Context, key, newkey string) (bool, error)
 // Touch updates the last access time of the keys and returns how many exist.
 //
 // Command: TOUCH keys... Keys in different slots are sent as one command per slot, in
-// parallel: the command is atomic only per slot. Read-only: it may be served by a
-// replica (Options.ReadFrom) and is retried when its reply is lost.
+// parallel (atomic only per slot); a failed part fails the call with a *SplitError
+// naming its keys. With Options.Split SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) Touch(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "TOUCH")

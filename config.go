@@ -10,6 +10,7 @@ func (o Options) engineConfig() cluster.Config {
 	cfg := cluster.Config{
 		Addrs:              o.Addrs,
 		ReadFrom:           cluster.ReadFrom(o.ReadFrom),
+		Split:              cluster.SplitMode(o.Split),
 		Zone:               o.Zone,
 		NodeZone:           o.NodeZone,
 		CommandTimeout:     o.CommandTimeout,

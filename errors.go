@@ -1,8 +1,6 @@
 package redline
 
 import (
-	"errors"
-
 	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
@@ -104,18 +102,56 @@ func SafeToRetry(err error) bool { return rerr.SafeToRetry(err) }
 
 // MayHaveExecuted reports whether a failed command may have run on the server: its
 // reply was lost after it was written. Such a write is reported, never silently sent
-// again.
-func MayHaveExecuted(err error) bool {
-	var ne *NodeError
-	return errors.As(err, &ne) && ne.Written
-}
+// again. For a split command (*SplitError) it is true when any part succeeded or may
+// have run; each part answers for itself too (SplitPart.MayHaveExecuted).
+func MayHaveExecuted(err error) bool { return rerr.MayHaveExecuted(err) }
 
 // CrossSlotError is returned, without contacting the cluster, for a command whose keys
 // hash to different slots and that redline cannot split (MGET, MSET, DEL, UNLINK,
-// EXISTS and TOUCH are split), and for a transaction whose keys are in different
-// slots. Command is the command's name in lower case (watch or multi for a
-// transaction), Keys two keys in different slots and Slots their slots. Keep keys that must go together in one slot with a {hash tag}.
+// EXISTS and TOUCH are split, unless Options.Split says not to), and for a transaction
+// whose keys are in different slots. Command is the command's name in lower case
+// (watch or multi for a transaction), Keys two keys in different slots and Slots their
+// slots. Keep keys that must go together in one slot with a {hash tag}.
 type CrossSlotError = cluster.CrossSlotError
+
+// SplitError is the error of a command split by slot — MGET, MSET, DEL, UNLINK, EXISTS
+// or TOUCH whose keys span several slots, sent as one command per slot in parallel —
+// when one or more of its parts failed. Each part is atomic on its own and the others
+// ran as if alone: a failed MSET may have set some of its keys. The error says which:
+// part by part, the keys that were applied, the keys that were not, and those whose
+// reply was lost (they may have been applied). errors.Is and errors.As reach the
+// failed parts' errors (a *RedisError such as NOPERM, a *NodeError, a
+// *DeadlineError…), also when every part failed. Options.Split keeps such commands
+// whole (atomic, or *CrossSlotError) for callers that rely on their atomicity.
+//
+// Its fields (SplitError is an alias of an internal type; they are listed here):
+//
+//	Command string      // the command's name in lower case ("mset")
+//	Parts   []SplitPart // every part, failed or not, in the order their slots
+//	                    // first appear in the command
+//
+// Its methods: Error, e.g. `redline: mset split by slot into 3 parts, 1 failed; not
+// applied: "other:z" (slot 1859): NOPERM … (from 127.0.0.1:7001); applied: "app:a"
+// (slot 16169), "app:b" (slot 3914)` (at most 4 parts of each outcome and 4 keys of
+// each part are named); Unwrap, the failed parts' errors; AppliedKeys and FailedKeys,
+// the keys of the parts that succeeded and failed; MayHaveExecuted, true when any
+// part succeeded or may have run (what redline.MayHaveExecuted answers); SafeToRetry,
+// true only when every part failed without reaching a server.
+type SplitError = cluster.SplitError
+
+// SplitPart is one slot's part of a split command and its outcome (see SplitError).
+//
+// Its fields (SplitPart is an alias of an internal type; they are listed here):
+//
+//	Slot  int
+//	Keys  []string   // the part's keys, in the command's order
+//	Err   error      // nil: the part succeeded (for a write: it was applied)
+//	Reply resp.Value // the part's reply when it succeeded: DEL's count of the
+//	                 // part's keys deleted, MGET's values of the part's keys…
+//
+// Its methods: MayHaveExecuted, true when the part succeeded or its reply was lost
+// after it was written; SafeToRetry, true when it failed without reaching a server.
+type SplitPart = cluster.SplitPart
 
 // ConnStateError is returned, without sending anything, for a command that would
 // change the state of the connection it is sent on (MULTI, SUBSCRIBE, HELLO, SELECT,

@@ -171,6 +171,10 @@ type Options struct {
 
 	// ReadFrom says where read-only commands go. The zero value is ReadPrimary.
 	ReadFrom ReadFrom
+	// Split says which multi-key commands whose keys span several slots are split by
+	// slot (atomic per slot only; a partial failure is a *SplitError) and which fail
+	// with *CrossSlotError, nothing sent (see SplitMode). The zero value is SplitAll.
+	Split SplitMode
 	// Zone is the client's availability zone (e.g. "us-east-1a"), as the servers name
 	// theirs: required by ReadLocalZone, unused otherwise.
 	Zone string
@@ -243,6 +247,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ReadFrom > ReadLocalZone {
 		return o, fmt.Errorf("redline: Options.ReadFrom: unknown value %d", o.ReadFrom)
+	}
+	if o.Split > SplitNone {
+		return o, fmt.Errorf("redline: Options.Split: unknown value %d", o.Split)
 	}
 	if o.TLSServerName != nil && o.TLSConfig == nil {
 		return o, errors.New("redline: Options.TLSServerName is set without TLSConfig: it names the certificates of TLS connections")
@@ -317,6 +324,9 @@ func (o Options) String() string {
 	}
 	fmt.Fprintf(&b, ", DialTimeout: %v, CommandTimeout: %v, ReplyTimeout: %v, MaxAttempts: %d, ReadFrom: %v",
 		o.DialTimeout, o.CommandTimeout, o.ReplyTimeout, o.MaxAttempts, o.ReadFrom)
+	if o.Split != SplitAll {
+		fmt.Fprintf(&b, ", Split: %v", o.Split)
+	}
 	if o.Zone != "" {
 		fmt.Fprintf(&b, ", Zone: %q", o.Zone)
 	}

@@ -24,6 +24,17 @@ const (
 	ReadLocalZone
 )
 
+// SplitMode says which multi-key commands whose keys span several slots are split by
+// slot; the root package's SplitMode has the same values.
+type SplitMode uint8
+
+// The SplitMode choices (see redline.SplitMode).
+const (
+	SplitAll SplitMode = iota
+	SplitReads
+	SplitNone
+)
+
 // Config is what the engine needs. Every field is filled in by the root package
 // (redline.Options.withDefaults is the one place where defaults are applied); the
 // engine applies none of its own.
@@ -32,6 +43,9 @@ type Config struct {
 	Addrs []string
 	// ReadFrom says where read-only commands go.
 	ReadFrom ReadFrom
+	// Split says which commands are split by slot when their keys span several (the
+	// others fail with *CrossSlotError, nothing sent).
+	Split SplitMode
 	// Zone is the client's availability zone, for ReadLocalZone (see zone.go).
 	Zone string
 	// NodeZone, when set, gives each node's zone (by address) instead of asking the

@@ -173,7 +173,7 @@ func (m *multiRun) run() {
 			}
 			m.seg = append(m.seg, i)
 			continue
-		case info.Splittable():
+		case info.Splittable() && c.splits(info): // else: one slot, or *CrossSlotError
 			groups, ok, err := splitPlan(info, args)
 			if err != nil {
 				m.results[i] = Reply{err: err}

@@ -66,7 +66,7 @@ func (c *Engine) Do(ctx context.Context, args []any, tr *Trace) Reply {
 			return Reply{err: ConnStateErr(info)}
 		case info.FansOut():
 			return c.fanout(ctx, info, args, tr)
-		case info.Splittable():
+		case info.Splittable() && c.splits(info): // else: one slot, or *CrossSlotError
 			if r, split := c.split(ctx, info, args, tr); split {
 				return r
 			}
@@ -119,7 +119,8 @@ func (c *Engine) routeSlot(info *command.Info, args []any) (int, error) {
 }
 
 // CrossSlotError is returned, without contacting the cluster, for a command whose
-// keys hash to different slots and that redline cannot split.
+// keys hash to different slots and that redline cannot split (or, per Config.Split,
+// does not).
 type CrossSlotError struct {
 	Command string
 	Keys    [2]string // two keys in different slots

@@ -69,6 +69,19 @@ func splitPlan(info *command.Info, args []any) ([]*splitGroup, bool, error) {
 	return groups, true, nil
 }
 
+// splits reports whether a splittable command (info.Splittable) is split when its keys
+// span several slots, as Config.Split says; if not, such a command fails with
+// *CrossSlotError before anything is sent.
+func (c *Engine) splits(info *command.Info) bool {
+	switch c.cfg.Split {
+	case SplitAll:
+		return true
+	case SplitReads:
+		return info.ReadOnly()
+	}
+	return false
+}
+
 // split runs a multi-key command whose keys span several slots as one sub-command per
 // slot (see splitPlan), sent in parallel, each redirected on its own, merged in the
 // caller's key order. It reports false when the command is not split (it then goes as
@@ -100,12 +113,13 @@ func (c *Engine) split(ctx context.Context, info *command.Info, args []any, tr *
 	return mergeSplit(info, groups, results), true
 }
 
-// mergeSplit combines the results of a split command's parts: the first error, the
-// aggregate of counts, or (MGET) each slot's values put back at their keys' positions.
+// mergeSplit combines the results of a split command's parts: a *SplitError when any
+// part failed (the others may have been applied: it says which), else the aggregate of
+// counts, or (MGET) each slot's values put back at their keys' positions.
 func mergeSplit(info *command.Info, groups []*splitGroup, results []Reply) Reply {
 	for _, r := range results {
 		if r.Err() != nil {
-			return r
+			return Reply{err: splitErr(info, groups, results)}
 		}
 	}
 	switch info.Response {

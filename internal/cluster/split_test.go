@@ -86,12 +86,12 @@ func TestSplitPolicy(t *testing.T) {
 			sent:  []string{p1 + ": MSET " + k1 + " a", p2 + ": MSET " + k2 + " b"},
 		},
 		{
-			name: "a part answering an error reply: the command's error",
+			name: "a part answering an error reply: a *SplitError wrapping it",
 			setup: func(fc *fakeCluster) {
 				fc.handle(p2, always(errV("WRONGTYPE Operation against a key holding the wrong kind of value")))
 			},
 			args:  []any{"MGET", k1, k2, k3},
-			check: serverErr("WRONGTYPE"),
+			check: splitWraps("WRONGTYPE"),
 			sent:  []string{p1 + ": MGET " + k1, p2 + ": MGET " + k2, p3 + ": MGET " + k3},
 		},
 		{
@@ -154,8 +154,6 @@ func sorted(s ...string) []string { slices.Sort(s); return s }
 // retries, as DoMulti's does for the same parts (CommandEnd: "Attempts counts the
 // tries (1 unless redirected or retried); Redirects the MOVED and ASK replies followed").
 func TestSplitTrace(t *testing.T) {
-	t.Skip("defect: Do's trace of a split (or fanned-out) command ignores its parts: an MGET whose part " +
-		"followed a MOVED reports Attempts 1, Redirects 0 (DoMulti reports the same MGET's redirect)")
 	fc := newFakeCluster(t)
 	c := newEngine(t, testConfig(fc), threeShards)
 	for _, n := range c.Nodes() {

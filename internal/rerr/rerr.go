@@ -215,3 +215,16 @@ func IsTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
+
+// MayHaveExecuted reports whether a failed command may have run on a server (see
+// redline.MayHaveExecuted): an error that answers it itself (a split command's
+// *SplitError, part by part) decides; otherwise it is a NodeError whose request was
+// written.
+func MayHaveExecuted(err error) bool {
+	var m interface{ MayHaveExecuted() bool }
+	if errors.As(err, &m) {
+		return m.MayHaveExecuted()
+	}
+	var ne *NodeError
+	return errors.As(err, &ne) && ne.Written
+}

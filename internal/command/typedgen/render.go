@@ -260,7 +260,11 @@ func notes(r resolved) string {
 	case in.Request == command.PolicyAllShards || in.Request == command.PolicyAllNodes:
 		s = append(s, "Answered by a single primary.")
 	case in.Splittable():
-		s = append(s, "Keys in different slots are sent as one command per slot, in parallel: the command is atomic only per slot.")
+		if in.ReadOnly() {
+			s = append(s, "Keys in different slots are sent as one command per slot, in parallel (atomic only per slot); a failed part fails the call with a *SplitError naming its keys. With Options.Split SplitNone, keys in different slots fail with *CrossSlotError instead, nothing sent.")
+		} else {
+			s = append(s, "Keys in different slots are sent as one command per slot, in parallel: the command is atomic only per slot. When a part fails, the others may have been applied: the error, a *SplitError, names the keys applied and not. With Options.Split SplitReads or SplitNone, keys in different slots fail with *CrossSlotError instead, nothing sent.")
+		}
 	case keys > 1:
 		s = append(s, "The keys must share a slot (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything is sent.")
 	}
