@@ -63,17 +63,27 @@ type Subscription struct {
 }
 
 // Subscribe subscribes to channels (on any one node: PUBLISH reaches every node).
+//
+// Command: SUBSCRIBE channel [channel ...], on a connection of its own to one node;
+// sent again on a new connection when that one is lost.
 func (c *Client) Subscribe(ctx context.Context, channels ...string) (*Subscription, error) {
 	return c.subscribe(ctx, "SUBSCRIBE", channels)
 }
 
 // PSubscribe subscribes to channel patterns.
+//
+// Command: PSUBSCRIBE pattern [pattern ...], on a connection of its own to one node;
+// sent again on a new connection when that one is lost.
 func (c *Client) PSubscribe(ctx context.Context, patterns ...string) (*Subscription, error) {
 	return c.subscribe(ctx, "PSUBSCRIBE", patterns)
 }
 
 // SSubscribe subscribes to shard channels (Redis 7): each channel on the node that owns
 // its slot, following the slot when it moves.
+//
+// Command: SSUBSCRIBE shardchannel [shardchannel ...], one per slot of the channels,
+// each on a connection of its own to the slot's primary; sent again on a new
+// connection when the slot moves or the connection is lost.
 func (c *Client) SSubscribe(ctx context.Context, channels ...string) (*Subscription, error) {
 	return c.subscribe(ctx, "SSUBSCRIBE", channels)
 }
