@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline/hashslot"
+	"github.com/redline-go/redline/redistest"
 )
 
 // TestKeyScans reads a hash, a set and a sorted set big enough to be hashtable-encoded
@@ -211,5 +214,57 @@ func TestKeyScanBadInputAndDeadline(t *testing.T) {
 	}
 	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Fatalf("ZScan after the deadline took %v", d)
+	}
+}
+
+// TestHScanFollowsMigratedKey: the hash's slot migrates to another master mid-scan; the
+// scan goes on there, from cursor 0 (the old node's cursor means nothing on the new
+// one), and returns every field.
+func TestHScanFollowsMigratedKey(t *testing.T) {
+	t.Parallel()
+	cl := redistest.Run(t, redistest.Config{Masters: 2, NoProxy: true})
+	c := newTestClient(t, cl, Options{})
+	ctx := t.Context()
+	h := "keyscan:{migrate}"
+	fields := map[string]any{}
+	for i := range 700 { // more than hash-max-listpack-entries (512): a hashtable
+		fields[fmt.Sprintf("f%d", i)] = i
+	}
+	if err := c.Do(ctx, hsetArgs(h, fields)...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	slot := hashslot.Key(h)
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := topo.Owner(slot).Node
+	var dst *redistest.Node
+	for _, m := range topo.Masters() {
+		if m.Node != src {
+			dst = m.Node
+		}
+	}
+	it := c.HScan(h, ScanOptions{Count: 20})
+	got := map[string]int{}
+	for i := 0; it.Next(ctx); i++ {
+		got[it.Field()]++
+		if i == 30 {
+			if err := cl.MigrateSlot(ctx, slot, dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(fields) {
+		t.Fatalf("%d fields across the migration, want %d", len(got), len(fields))
+	}
+	if it.Restarts() != 1 {
+		t.Fatalf("Restarts %d across one migration, want 1", it.Restarts())
+	}
+	if it.s.node != dst.Addr() {
+		t.Fatalf("the scan ended on %s, want the new owner %s", it.s.node, dst.Addr())
 	}
 }
