@@ -195,3 +195,45 @@ func TestUnsubscribeDeadline(t *testing.T) {
 		t.Fatalf("names after an Unsubscribe past its deadline: %v", names)
 	}
 }
+
+// TestUnsubscribeSurvivesReconnect: once unsubscribed, a channel is not subscribed
+// again when the Subscription re-makes its lost connection.
+func TestUnsubscribeSurvivesReconnect(t *testing.T) {
+	t.Parallel()
+	name := "unsub-reconnect"
+	c := newTestClient(t, plain(t), Options{ClientName: name})
+	ctx := t.Context()
+	sub, err := c.Subscribe(ctx, "unsubre:a", "unsubre:b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if err := sub.Unsubscribe(ctx, "unsubre:a"); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the subscription's connection (flag P, our name) on its node.
+	addr := sub.groups[0].curAddr()
+	vs, err := c.pipelineTo(ctx, addr, [][]any{{"CLIENT", "LIST", "TYPE", "pubsub"}})
+	if err != nil || vs[0].Err != nil {
+		t.Fatal(err, vs[0].Err)
+	}
+	var id string
+	for _, line := range strings.Split(string(vs[0].Str), "\n") {
+		if strings.Contains(line, " name="+name+" ") {
+			id, _, _ = strings.Cut(strings.TrimPrefix(line, "id="), " ")
+		}
+	}
+	if id == "" {
+		t.Fatalf("no pubsub connection named %s on %s:\n%s", name, addr, vs[0].Str)
+	}
+	if vs, err := c.pipelineTo(ctx, addr, [][]any{{"CLIENT", "KILL", "ID", id}}); err != nil || vs[0].Err != nil {
+		t.Fatal(err, vs[0].Err)
+	}
+	if gaps := publishUntil(t, c, sub, "PUBLISH", "unsubre:b", KindMessage, "after"); gaps == 0 {
+		t.Fatal("no gap reported for the lost connection")
+	}
+	got := numSub(t, c, sub.groups[0].curAddr(), "NUMSUB", "unsubre:a", "unsubre:b")
+	if got["unsubre:a"] != 0 || got["unsubre:b"] != 1 {
+		t.Fatalf("after the reconnect the node counts %v", got)
+	}
+}
