@@ -268,3 +268,30 @@ func TestHScanFollowsMigratedKey(t *testing.T) {
 		t.Fatalf("the scan ended on %s, want the new owner %s", it.s.node, dst.Addr())
 	}
 }
+
+// TestKeyScanHooks: each step of an HScan is a command to the hooks, with the node that
+// answered and the key's slot.
+func TestKeyScanHooks(t *testing.T) {
+	if !hooksBuilt {
+		t.Skip("hooks compiled out")
+	}
+	t.Parallel()
+	l := newHookLog()
+	c := newTestClient(t, plain(t), Options{Hooks: l.hooks()})
+	ctx := t.Context()
+	h := "keyscan:{hooks}"
+	if err := c.Do(ctx, "HSET", h, "f", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Do(context.Background(), "DEL", h) })
+	it := c.HScan(h, ScanOptions{})
+	for it.Next(ctx) {
+	}
+	if it.Err() != nil {
+		t.Fatal(it.Err())
+	}
+	end := l.lastEnd(t)
+	if end.Name != "hscan" || end.Slot != int(hashslot.Key(h)) || end.Node != it.s.node || end.Err != nil {
+		t.Fatalf("AfterCommand of an HScan step: %+v (scan node %s)", end, it.s.node)
+	}
+}
