@@ -355,15 +355,15 @@ func (g *subGroup) onPush(v resp.Value) {
 	}
 	switch kind := strings.ToLower(str(0)); kind {
 	case "message":
-		if !g.isGone(str(1)) {
+		if !g.isGone(v.Elems[1].Str) {
 			g.s.deliver(Message{Kind: KindMessage, Channel: str(1), Payload: str(2)})
 		}
 	case "smessage":
-		if !g.isGone(str(1)) {
+		if !g.isGone(v.Elems[1].Str) {
 			g.s.deliver(Message{Kind: KindSMessage, Channel: str(1), Payload: str(2)})
 		}
 	case "pmessage":
-		if !g.isGone(str(1)) {
+		if !g.isGone(v.Elems[1].Str) {
 			g.s.deliver(Message{Kind: KindPMessage, Pattern: str(1), Channel: str(2), Payload: str(3)})
 		}
 	case "subscribe", "psubscribe", "ssubscribe":

@@ -188,13 +188,13 @@ func (g *subGroup) drop(names []string) (removed []string, cn cluster.Conn, empt
 }
 
 // isGone reports whether name was unsubscribed (its messages are dropped); one atomic
-// load while nothing was.
-func (g *subGroup) isGone(name string) bool {
+// load while nothing was, no allocation.
+func (g *subGroup) isGone(name []byte) bool {
 	gone := g.gone.Load()
 	if gone == nil {
 		return false
 	}
-	_, ok := (*gone)[name]
+	_, ok := (*gone)[string(name)]
 	return ok
 }
 
