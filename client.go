@@ -181,6 +181,10 @@ func Cmd(args ...any) Command { return Command{args: args} }
 //
 // During a resharding or a failover, send commands whose relative order matters in
 // separate DoMulti calls, or as a transaction.
+//
+// Commands: MULTI, EXEC, DISCARD and WATCH as the caller writes them, run as described
+// above on a dedicated connection; the other commands given, pipelined per node
+// (ASKING before one sent again on ASK).
 func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
 	if !c.hooked {
 		return resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), nil))
@@ -219,6 +223,9 @@ func (p *TxPipe) Do(args ...any) { p.cmds = append(p.cmds, Command{args: args}) 
 // the error with the rejected command's Result set. A MOVED answer while queuing —
 // nothing ran — is followed once. If fn returns an error, nothing is sent and that
 // error is returned.
+//
+// Commands: MULTI, the queued commands, EXEC, written together on a dedicated
+// connection to the slot's primary.
 func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]Result, error) {
 	if c.e.Closed() {
 		return nil, ErrClosed

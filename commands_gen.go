@@ -2223,6 +2223,16 @@ func (c *Client) ScriptFlush(ctx context.Context) error {
 	return decodeOK(c.Do(ctx, "SCRIPT", "FLUSH"))
 }
 
+// ScriptKill stops the Lua script running now on a primary, if it has not written yet.
+// When no primary stopped one it fails with one of their errors: NOTBUSY when none
+// runs a script, UNKILLABLE from one whose script wrote (only SHUTDOWN NOSAVE stops
+// it), though another primary's NOTBUSY may be the error returned.
+//
+// Command: SCRIPT KILL. Sent to every primary at once; it succeeds if any of them does.
+func (c *Client) ScriptKill(ctx context.Context) error {
+	return decodeOK(c.Do(ctx, "SCRIPT", "KILL"))
+}
+
 // FCall calls the function (loaded with FunctionLoad) with keys and argv and returns
 // its reply as a Result.
 //

@@ -59,20 +59,31 @@ type Subscription struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	dropped int
+	groups  []*subGroup // set once by subscribe, read-only after
 }
 
 // Subscribe subscribes to channels (on any one node: PUBLISH reaches every node).
+//
+// Command: SUBSCRIBE channel [channel ...], on a connection of its own to one node;
+// sent again on a new connection when that one is lost.
 func (c *Client) Subscribe(ctx context.Context, channels ...string) (*Subscription, error) {
 	return c.subscribe(ctx, "SUBSCRIBE", channels)
 }
 
 // PSubscribe subscribes to channel patterns.
+//
+// Command: PSUBSCRIBE pattern [pattern ...], on a connection of its own to one node;
+// sent again on a new connection when that one is lost.
 func (c *Client) PSubscribe(ctx context.Context, patterns ...string) (*Subscription, error) {
 	return c.subscribe(ctx, "PSUBSCRIBE", patterns)
 }
 
 // SSubscribe subscribes to shard channels (Redis 7): each channel on the node that owns
 // its slot, following the slot when it moves.
+//
+// Command: SSUBSCRIBE shardchannel [shardchannel ...], one per slot of the channels,
+// each on a connection of its own to the slot's primary; sent again on a new
+// connection when the slot moves or the connection is lost.
 func (c *Client) SSubscribe(ctx context.Context, channels ...string) (*Subscription, error) {
 	return c.subscribe(ctx, "SSUBSCRIBE", channels)
 }
@@ -101,7 +112,8 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 	ready := make(chan error, len(groups))
 	started := make([]*subGroup, 0, len(groups))
 	for slot, chans := range groups {
-		g := &subGroup{s: s, slot: slot, names: append([]string(nil), chans...), moved: make(chan struct{}, 1), confirm: make(chan struct{}, len(chans))}
+		g := &subGroup{s: s, slot: slot, names: append([]string(nil), chans...), moved: make(chan struct{}, 1), confirm: make(chan struct{}, len(chans)),
+			send: make(chan struct{}, 1), quit: make(chan struct{})}
 		if !c.e.GoAdd() { // the client's Close waits for it too; none after Close
 			s.Close()
 			return nil, ErrClosed
@@ -110,6 +122,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 		started = append(started, g)
 		go g.run(ready)
 	}
+	s.groups = started
 	for range started { // the first subscription of every group, within ctx
 		select {
 		case err := <-ready:
@@ -190,6 +203,18 @@ type subGroup struct {
 	waiting    atomic.Pointer[NodeError]
 	subscribed atomic.Bool
 	moved      chan struct{} // signaled when the slot moved (MOVED reply, server-side sunsubscribe)
+
+	// Partial unsubscription (pubsub_unsub.go). mu guards names, cn and pending; send
+	// is held (without blocking past a deadline) from reading names to writing the
+	// SUBSCRIBE or UNSUBSCRIBE that follows, so that on one connection they are written
+	// in the order of the decisions.
+	mu      sync.Mutex
+	send    chan struct{}                       // capacity 1: the lock
+	cn      cluster.Conn                        // the connection subscribed on, nil between
+	pending map[string]chan struct{}            // name → closed on its unsubscribe push
+	gone    atomic.Pointer[map[string]struct{}] // unsubscribed names: their messages are dropped
+	quit    chan struct{}                       // closed when the group has no name left
+	quitted sync.Once
 }
 
 // run keeps the group subscribed until the subscription closes: connect to the right
@@ -215,14 +240,19 @@ func (g *subGroup) run(ready chan<- error) {
 			case <-s.ctx.Done():
 				cn.Close()
 				return
+			case <-g.quit: // every name unsubscribed
+				g.setConn(nil)
+				cn.Close()
+				return
 			case <-cn.Done():
 				cause = cn.Err()
 			case <-g.moved:
 				cause = errors.New("the shard channel's slot moved to another node")
 			}
+			g.setConn(nil)
 			cn.Close()
 			s.c.e.TriggerRefresh()
-			s.deliver(Message{Kind: KindGap, Err: fmt.Errorf("redline: re-subscribing %v: %w", g.names, cause)})
+			s.deliver(Message{Kind: KindGap, Err: fmt.Errorf("redline: re-subscribing %v: %w", g.namesNow(), cause)})
 		} else if first {
 			ready <- err
 			return
@@ -230,6 +260,9 @@ func (g *subGroup) run(ready chan<- error) {
 		t := time.NewTimer(cluster.Jitter(backoff))
 		select {
 		case <-s.ctx.Done():
+			t.Stop()
+			return
+		case <-g.quit:
 			t.Stop()
 			return
 		case <-t.C:
@@ -258,32 +291,49 @@ func (g *subGroup) connect() (cluster.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := make([]any, 0, len(g.names)+1)
-	args = append(args, s.kind)
-	for _, name := range g.names {
-		args = append(args, name)
-	}
 	for len(g.confirm) > 0 { // confirmations of an earlier connection
 		<-g.confirm
 	}
 	w := cluster.NewWaiter(ctx, time.Time{})
 	defer w.Release()
-	if err := cluster.ConnSend(cn, &w, [][]any{args}); err != nil {
+	if !g.lock(ctx) {
+		cn.Close()
+		return nil, rerr.Deadline(ctx, time.Since(start), g.waiting.Load())
+	}
+	g.mu.Lock()
+	names := append([]string(nil), g.names...) // an Unsubscribe may change g.names
+	g.cn = cn
+	g.mu.Unlock()
+	if len(names) == 0 { // all unsubscribed meanwhile: run sees quit
+		g.unlock()
+		g.setConn(nil)
+		cn.Close()
+		return nil, errors.New("redline: no channel left to subscribe to")
+	}
+	args := make([]any, 0, len(names)+1)
+	args = append(args, s.kind)
+	for _, name := range names {
+		args = append(args, name)
+	}
+	err = cluster.ConnSend(cn, &w, [][]any{args})
+	g.unlock()
+	if err != nil {
+		g.setConn(nil)
 		cn.Close()
 		return nil, err
 	}
 	noConfirm := &NodeError{Addr: n.Addr(), Phase: PhaseRead, Written: true,
-		Err: fmt.Errorf("%s %v: %w", s.kind, g.names, errNoConfirmation)}
+		Err: fmt.Errorf("%s %v: %w", s.kind, names, errNoConfirmation)}
 	g.waiting.Store(noConfirm)
 	// Subscribed means confirmed: a message published after this returns is received.
-	for range g.names {
+	for range names {
 		select {
 		case <-g.confirm:
 		case <-cn.Done():
 			return nil, cn.Err()
 		case <-g.moved:
 			cn.Close()
-			return nil, fmt.Errorf("redline: %s %v: the slot is served elsewhere", s.kind, g.names)
+			return nil, fmt.Errorf("redline: %s %v: the slot is served elsewhere", s.kind, names)
 		case <-ctx.Done():
 			cn.Close()
 			return nil, rerr.Deadline(ctx, time.Since(start), noConfirm)
@@ -305,19 +355,29 @@ func (g *subGroup) onPush(v resp.Value) {
 	}
 	switch kind := strings.ToLower(str(0)); kind {
 	case "message":
-		g.s.deliver(Message{Kind: KindMessage, Channel: str(1), Payload: str(2)})
+		if !g.isGone(v.Elems[1].Str) {
+			g.s.deliver(Message{Kind: KindMessage, Channel: str(1), Payload: str(2)})
+		}
 	case "smessage":
-		g.s.deliver(Message{Kind: KindSMessage, Channel: str(1), Payload: str(2)})
+		if !g.isGone(v.Elems[1].Str) {
+			g.s.deliver(Message{Kind: KindSMessage, Channel: str(1), Payload: str(2)})
+		}
 	case "pmessage":
-		g.s.deliver(Message{Kind: KindPMessage, Pattern: str(1), Channel: str(2), Payload: str(3)})
+		if !g.isGone(v.Elems[1].Str) {
+			g.s.deliver(Message{Kind: KindPMessage, Pattern: str(1), Channel: str(2), Payload: str(3)})
+		}
 	case "subscribe", "psubscribe", "ssubscribe":
 		select {
 		case g.confirm <- struct{}{}:
 		default:
 		}
+	case "unsubscribe", "punsubscribe":
+		g.confirmUnsub(str(1))
 	case "sunsubscribe":
-		// Not asked for: the server dropped us because the slot left this node.
-		g.signalMoved()
+		if !g.confirmUnsub(str(1)) {
+			// Not asked for: the server dropped us because the slot left this node.
+			g.signalMoved()
+		}
 	}
 }
 

@@ -9,17 +9,20 @@ import (
 	"github.com/redline-go/redline/internal/topology"
 )
 
-// ScanOptions filter a cluster-wide Scan.
+// ScanOptions filter a cluster-wide Scan, and the HScan, SScan and ZScan of one key.
 type ScanOptions struct {
 	// Match is a glob pattern keys must match, with SCAN ... MATCH's rules (* ? [a-z]
 	// [^a] \x); "" for all keys. A pattern whose literal beginning holds a hash tag
-	// ("{user:1}:*") is read from that tag's slot only.
+	// ("{user:1}:*") is read from that tag's slot only. For HScan, SScan and ZScan it is
+	// their MATCH, on fields or members.
 	Match string
 	// Count is about how many keys one step of the scan reads (and the iterator holds);
-	// 0 means 1000.
+	// 0 means 1000. For HScan, SScan and ZScan it is their COUNT hint, and 0 leaves it
+	// to the server (10).
 	Count int64
 	// Type keeps keys of one type only (string, list, set, zset, hash, stream, or a
-	// module type's name), as SCAN ... TYPE does; "" for all.
+	// module type's name), as SCAN ... TYPE does; "" for all. Scan only: HScan, SScan
+	// and ZScan fail with it set.
 	Type string
 }
 
@@ -105,6 +108,11 @@ type ScanIterator struct {
 
 // Scan returns an iterator over the keys of the whole cluster: see ScanIterator for
 // what it guarantees and costs.
+//
+// Commands: CLUSTER GETKEYSINSLOT slot count for a run of slots and CLUSTER NODES,
+// pipelined to the slots' primary, per step; the same GETKEYSINSLOT to the target of
+// a slot being migrated; TYPE key for each matching key when opts.Type is set. Redis's
+// keyspace-walking command is not used (see ScanIterator, How).
 func (c *Client) Scan(opts ScanOptions) *ScanIterator {
 	it := &ScanIterator{c: c, match: opts.Match, typ: opts.Type, target: defaultScanCount, width: 16, end: numSlots}
 	if opts.Count > 0 {

@@ -27,6 +27,9 @@ func (s *Script) Hash() string { return s.sha }
 
 // Run runs the script with keys and args: EVALSHA, then EVAL if the node answers
 // NOSCRIPT (after a SCRIPT FLUSH, a restart or on a new node).
+//
+// Commands: EVALSHA sha1 numkeys key... arg..., then EVAL script numkeys key... arg...
+// when the node answers NOSCRIPT.
 func (s *Script) Run(ctx context.Context, c *Client, keys []string, args ...any) Result {
 	return s.run(ctx, c, "EVALSHA", "EVAL", keys, args)
 }
@@ -35,6 +38,9 @@ func (s *Script) Run(ctx context.Context, c *Client, keys []string, args ...any)
 // Options.ReadFrom, and the server refuses it if it writes. A server before Redis 7.0
 // does not know EVALSHA_RO: there it runs as Run does (on the primary, the server not
 // checking that it only reads).
+//
+// Commands: EVALSHA_RO, then EVAL_RO on NOSCRIPT; EVALSHA, then EVAL, on a server
+// that does not know EVALSHA_RO.
 func (s *Script) RunRO(ctx context.Context, c *Client, keys []string, args ...any) Result {
 	r := s.run(ctx, c, "EVALSHA_RO", "EVAL_RO", keys, args)
 	var re *RedisError

@@ -47,6 +47,9 @@ type Tx struct {
 // goes on); the UNWATCH is bounded by ctx and CommandTimeout, and when they end first
 // the connection is closed instead. A MOVED answer to WATCH — the slot moved — is
 // followed once; every wait is bounded by the context and CommandTimeout.
+//
+// Commands: WATCH key [key ...] when keys are given, those fn sends, UNWATCH as the
+// connection goes back to the pool, on a dedicated connection to the slot's primary.
 func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...string) error {
 	if c.e.Closed() {
 		return ErrClosed
@@ -153,6 +156,8 @@ func (tx *Tx) ready(ctx context.Context) error {
 // watched key, or WATCH of more keys). Its keys must be in the transaction's slot.
 // MULTI, EXEC and DISCARD are refused (use Exec), as are the other commands that change
 // the connection's state.
+//
+// Command: the one in args, on the transaction's dedicated connection.
 func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 	if tx.done {
 		return Result{err: errTxDone}
@@ -181,6 +186,9 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 // Result per command. If a watched key changed, it returns ErrTxFailed and nothing ran.
 // A command the server rejected when queuing aborts the whole transaction
 // (EXECABORT), returned as the error with the rejected command's Result set.
+//
+// Commands: MULTI, cmds, EXEC, written together on the transaction's dedicated
+// connection.
 func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {
 	c := tx.c
 	if !c.hooked {

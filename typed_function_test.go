@@ -132,3 +132,36 @@ func TestTypedFunctionKill(t *testing.T) {
 		t.Fatal("the FCALL_RO still runs 10s after FunctionKill")
 	}
 }
+
+// TestTypedScriptKill stops a Lua script that runs forever: SCRIPT KILL goes to every
+// primary, and succeeds when the one running it does; with nothing running it fails
+// with NOTBUSY.
+func TestTypedScriptKill(t *testing.T) {
+	t.Parallel()
+	cl := redistest.Run(t, redistest.Config{Masters: 2, NoProxy: true})
+	// The runner's call waits out the script, however long the kill takes to come.
+	c := newTestClient(t, cl, Options{CommandTimeout: 30 * time.Second})
+	killer := newTestClient(t, cl, Options{})
+	ctx := t.Context()
+	var re *RedisError
+	if err := killer.ScriptKill(ctx); !errors.As(err, &re) || !strings.HasPrefix(re.Error(), "NOTBUSY") {
+		t.Fatalf("ScriptKill with nothing running: %v", err)
+	}
+	// A node answers other clients, SCRIPT KILL among them, once a script has run this
+	// long.
+	check(t, c.Do(ctx, "CONFIG", "SET", "busy-reply-threshold", "50").Err())
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Do(context.Background(), "EVAL", "while true do end", 1, "typed:spin").Err()
+	}()
+	redistest.Eventually(t, 10*time.Second, func() bool { return killer.ScriptKill(ctx) == nil },
+		"ScriptKill never found the script running")
+	select {
+	case err := <-done:
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("the killed EVAL returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the EVAL still runs 10s after ScriptKill")
+	}
+}
