@@ -84,21 +84,11 @@ func (c *Client) Do(ctx context.Context, args ...any) Result {
 		return Result{err: ErrClosed}
 	}
 	if c.hooked {
-		return c.doHooked(ctx, args)
+		var tr cluster.Trace
+		return c.doTraced(ctx, args, &tr)
 	}
 	var tr cluster.Trace
 	return resultOf(c.e.Do(ctx, args, &tr))
-}
-
-// doHooked is Do with the command hooks around it.
-func (c *Client) doHooked(ctx context.Context, args []any) (r Result) {
-	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: 1}, func(end *CommandEnd) {
-		var tr cluster.Trace
-		r = resultOf(c.e.Do(ctx, args, &tr))
-		end.Slot, end.Attempts, end.Redirects, end.Asks, end.Err = tr.Slot, tr.Attempts, tr.Redirects, tr.Asks, r.Err()
-		end.Node, end.Zone = tr.NodeAddr(), tr.NodeZone()
-	})
-	return r
 }
 
 // Command is one command for DoMulti; build it with Cmd.
@@ -285,4 +275,20 @@ func commandArgs(cmds []Command) [][]any {
 		return nil
 	}
 	return unsafe.Slice((*[]any)(unsafe.Pointer(unsafe.SliceData(cmds))), len(cmds))
+}
+
+// doTraced is Do (hooks included) recording the call in tr.
+func (c *Client) doTraced(ctx context.Context, args []any, tr *cluster.Trace) (r Result) {
+	if c.e.Closed() {
+		return Result{err: ErrClosed}
+	}
+	if !c.hooked {
+		return resultOf(c.e.Do(ctx, args, tr))
+	}
+	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: 1}, func(end *CommandEnd) {
+		r = resultOf(c.e.Do(ctx, args, tr))
+		end.Slot, end.Attempts, end.Redirects, end.Asks, end.Err = tr.Slot, tr.Attempts, tr.Redirects, tr.Asks, r.Err()
+		end.Node, end.Zone = tr.NodeAddr(), tr.NodeZone()
+	})
+	return r
 }

@@ -122,22 +122,6 @@ func scanReply(v resp.Value, per int) (string, []resp.Value, error) {
 	return string(cur.Str), elems.Elems, nil
 }
 
-// doTraced is Do (hooks included) recording the call in tr.
-func (c *Client) doTraced(ctx context.Context, args []any, tr *cluster.Trace) (r Result) {
-	if c.e.Closed() {
-		return Result{err: ErrClosed}
-	}
-	if !c.hooked {
-		return resultOf(c.e.Do(ctx, args, tr))
-	}
-	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: 1}, func(end *CommandEnd) {
-		r = resultOf(c.e.Do(ctx, args, tr))
-		end.Slot, end.Attempts, end.Redirects, end.Asks, end.Err = tr.Slot, tr.Attempts, tr.Redirects, tr.Asks, r.Err()
-		end.Node, end.Zone = tr.NodeAddr(), tr.NodeZone()
-	})
-	return r
-}
-
 // HScanIterator walks the fields and values of a hash: create it with Client.HScan, use
 // it from one goroutine.
 //
