@@ -2224,9 +2224,9 @@ func (c *Client) ScriptFlush(ctx context.Context) error {
 }
 
 // ScriptKill stops the Lua script running now on a primary, if it has not written yet.
-// When no primary stopped one it fails with one of their errors: NOTBUSY when none
-// runs a script, UNKILLABLE from one whose script wrote (only SHUTDOWN NOSAVE stops
-// it), though another primary's NOTBUSY may be the error returned.
+// When no primary stopped one it fails with the telling error: UNKILLABLE from a
+// primary whose script wrote (only SHUTDOWN NOSAVE stops it), else NOTBUSY (no
+// script runs anywhere).
 //
 // Command: SCRIPT KILL. Sent to every primary at once; it succeeds if any of them does.
 func (c *Client) ScriptKill(ctx context.Context) error {

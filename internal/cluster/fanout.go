@@ -105,6 +105,14 @@ func merge(policy command.ResponsePolicy, rs []Reply) Reply {
 				return r
 			}
 		}
+		// All failed: the telling failure, not a node's "nothing to do here" (SCRIPT KILL
+		// and FUNCTION KILL answer NOTBUSY where no script runs, UNKILLABLE where one
+		// that wrote does).
+		for _, r := range rs {
+			if e := r.val.Err; r.err != nil || e == nil || e.Code != "NOTBUSY" {
+				return r
+			}
+		}
 		return rs[0]
 	}
 	for _, r := range rs {

@@ -265,3 +265,18 @@ func TestFanoutRandomKey(t *testing.T) {
 		t.Fatalf("answers %v: one shard's keys never chosen", seen)
 	}
 }
+
+// TestFanoutKillTellsUnkillable: SCRIPT KILL goes to every primary and needs one
+// success; when none succeeds, the answer is the node that has a script it cannot
+// kill (UNKILLABLE), not the first node's NOTBUSY.
+func TestFanoutKillTellsUnkillable(t *testing.T) {
+	fc := newFakeCluster(t)
+	c := newEngine(t, testConfig(fc), threeShards)
+	fc.handle(p1, always(errV("NOTBUSY No scripts in execution right now.")))
+	fc.handle(p2, always(errV("UNKILLABLE Sorry the script already executed write commands against the dataset.")))
+	fc.handle(p3, always(errV("NOTBUSY No scripts in execution right now.")))
+	r, _ := do(t, c, context.Background(), "SCRIPT", "KILL")
+	if e := r.Value().Err; e == nil || e.Code != "UNKILLABLE" {
+		t.Fatalf("reply %v (err %v); want UNKILLABLE", r.Value(), r.CallErr())
+	}
+}
