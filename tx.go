@@ -157,6 +157,10 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 	if tx.done {
 		return Result{err: errTxDone}
 	}
+	args, err := resp.FlattenArgs(args)
+	if err != nil {
+		return Result{err: err}
+	}
 	if len(args) == 0 {
 		return Result{err: errors.New("redline: Tx.Do: empty command")}
 	}
@@ -202,6 +206,12 @@ func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {
 func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 	if tx.done {
 		return nil, errTxDone
+	}
+	cmds, argErrs := expandCmds(cmds)
+	for i := range cmds {
+		if err := argErrs[i]; err != nil {
+			return nil, err // nothing sent
+		}
 	}
 	batch := make([][]any, 0, len(cmds)+2)
 	batch = append(batch, []any{"MULTI"})
