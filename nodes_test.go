@@ -90,6 +90,18 @@ func TestDoOnEveryPrimaryFaultyNode(t *testing.T) {
 	if err := c.DoOnEveryPrimary(ctx, "PING").Err(); err != nil { // every node connected
 		t.Fatal(err)
 	}
+	// A blocking command runs as with Do: WAIT 1 100 waits its 100ms on each primary
+	// (none has a replica), past nothing but its own timeout.
+	start := time.Now()
+	waits := c.DoOnEveryPrimary(ctx, "WAIT", 1, 100)
+	if el := time.Since(start); waits.Err() != nil || el < 100*time.Millisecond || el > timeout+100*time.Millisecond {
+		t.Fatalf("WAIT on every primary: %v after %v", waits.Err(), el)
+	}
+	for addr, r := range waits {
+		if n, err := r.Int64(); n != 0 || err != nil {
+			t.Fatalf("WAIT on %s = %d, %v", addr, n, err)
+		}
+	}
 	addrs := c.PrimaryAddrs()
 	bad := addrs[1]
 	nd := cl.NodeByAddr(bad)
@@ -125,7 +137,7 @@ func TestDoOnEveryPrimaryFaultyNode(t *testing.T) {
 		var de *DeadlineError
 		return errors.As(err, &de)
 	}
-	start := time.Now()
+	start = time.Now()
 	rs := c.DoOnEveryPrimary(ctx, "CLUSTER", "MYID")
 	checkRun("black hole, CommandTimeout", rs, time.Since(start), timeout+50*time.Millisecond, isDeadline)
 

@@ -148,3 +148,26 @@ func TestExpandArgsErrors(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFlattenArgsNone is what Do pays for slice support on a call without a slice:
+// one pass of type comparisons.
+func BenchmarkFlattenArgsNone(b *testing.B) {
+	args := []any{"SET", "key", []byte("value")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := FlattenArgs(args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFlattenArgsSlice flattens DEL with a []string of 10 keys (copied).
+func BenchmarkFlattenArgsSlice(b *testing.B) {
+	args := []any{"DEL", []string{"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := FlattenArgs(args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
