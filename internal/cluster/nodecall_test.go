@@ -22,7 +22,7 @@ func TestDoOnNodes(t *testing.T) {
 	c := newEngine(t, testConfig(fc), withEmptyShard)
 	fc.handle(p1, always(bulkV("one")))
 	fc.handle(p2, script(step{v: errV("TRYAGAIN later")}, step{v: bulkV("two")}))
-	fc.handle(p3, always(errV("MOVED 1 " + p1)))
+	fc.handle(p3, always(errV("MOVED 1 "+p1)))
 	fc.handle(r1, waitDeadline(r1))
 
 	if got := c.PrimaryAddrs(); !slices.Equal(got, []string{p1, p2, p3}) {
