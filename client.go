@@ -230,7 +230,8 @@ func (p *TxPipe) Do(args ...any) { p.cmds = append(p.cmds, Command{args: args}) 
 // the server rejected when queuing aborts the whole transaction (EXECABORT), returned as
 // the error with the rejected command's Result set. A MOVED answer while queuing —
 // nothing ran — is followed once. If fn returns an error, nothing is sent and that
-// error is returned.
+// error is returned. Arguments are as for Cmd; one that cannot be converted (its
+// MarshalBinary fails) fails the transaction, and nothing is sent.
 func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]Result, error) {
 	if c.e.Closed() {
 		return nil, ErrClosed

@@ -109,7 +109,9 @@ func (c *Client) doOnNodes(ctx context.Context, addrs []string, args []any) Node
 		run()
 		return out
 	}
-	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: len(addrs)}, func(end *CommandEnd) {
+	// One command, as for Do's fan-out (DBSIZE): the hooks see it once, Node set when
+	// it ran on one node.
+	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: 1}, func(end *CommandEnd) {
 		run()
 		end.Err = out.Err()
 		if len(addrs) == 1 {

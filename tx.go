@@ -184,7 +184,9 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 // Exec runs cmds between MULTI and EXEC, written together in one go, and returns one
 // Result per command. If a watched key changed, it returns ErrTxFailed and nothing ran.
 // A command the server rejected when queuing aborts the whole transaction
-// (EXECABORT), returned as the error with the rejected command's Result set.
+// (EXECABORT), returned as the error with the rejected command's Result set. Arguments
+// are as for Cmd; one that cannot be converted (its MarshalBinary fails) fails the
+// transaction, and nothing is sent.
 func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {
 	c := tx.c
 	if !c.hooked {
