@@ -15,7 +15,8 @@ import (
 // argument may have and how each is sent: AppendCommand and CheckArgs (the encoder),
 // AppendArg (the text a key hashes on) and CloneArgs (a copy for other goroutines) all
 // follow the three switches below, and a test holds them to agreeing on every type.
-// ExpandArgs, the step before them, turns the types that need a conversion into these.
+// FlattenArgs and ExpandArgs, the step before them, turn the types that need a
+// conversion into these.
 //
 // The supported types: string, []byte, int, int8..int64, uint, uint8..uint64, float32
 // and float64 (formatted with strconv 'f', -1: 1.5, -0.25, +Inf), bool ("1" or "0"),
@@ -34,9 +35,9 @@ import (
 //     or call the typed method (ExpireAt, PExpireAt).
 //
 // Named types (type MyInt int) are not supported: an argument's dynamic type must be one
-// of these exactly. ExpandArgs also accepts []string and []any (flattened: their
-// elements become arguments of their own) and encoding.BinaryMarshaler (sent as the
-// bytes MarshalBinary returns).
+// of these exactly. FlattenArgs also accepts []string and []any (flattened: their
+// elements become arguments of their own); ExpandArgs these and encoding.BinaryMarshaler
+// (sent as the bytes MarshalBinary returns), for calls whose arguments escape anyway.
 
 // ArgTypeError reports a command argument of a type the codec does not encode. It is
 // the one error for this: AppendCommand, CheckArgs and CloneArgs all return it.
