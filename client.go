@@ -8,6 +8,7 @@ import (
 
 	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/internal/command"
+	"github.com/redline-go/redline/resp"
 )
 
 // Client is a Redis Cluster client. It is safe for concurrent use by any number of
@@ -47,7 +48,15 @@ func NewClient(ctx context.Context, opts Options) (*Client, error) {
 func (c *Client) Close() error { return c.e.Close() }
 
 // Do runs one command on the cluster and returns its result. Arguments are strings,
-// []byte, integers, floats or bools (any other type is an error). The command goes to the node that
+// []byte, integers, floats, bools, time.Duration (sent in nanoseconds, as go-redis
+// does: for a TTL or a timeout use the typed method, or convert it yourself),
+// time.Time (RFC3339Nano text, as go-redis sends it), and []string or []any, flattened
+// into the command (Do(ctx, "DEL", keys) with keys a []string is DEL k1 k2 …, split by
+// slot as such); resp.FlattenArgs and resp.CheckArgs state the rules. Any other type is
+// an error, and nothing is sent. An encoding.BinaryMarshaler is refused here (send the
+// bytes of its MarshalBinary): calling a method of an argument would make the compiler
+// put every caller's arguments on the heap, one allocation per argument on every call.
+// DoMulti, TxPipelined and Tx.Exec accept one (see Cmd). The command goes to the node that
 // owns its keys' slot (keyless commands to a random primary; commands the server's
 // tips mark for all shards or all nodes to every one of them, their replies merged;
 // MGET, MSET, DEL, UNLINK, EXISTS and TOUCH split by slot: one command per slot, in
@@ -77,6 +86,10 @@ func (c *Client) Close() error { return c.e.Close() }
 // acknowledgements of every write the node executed before them, the caller's included
 // (a PING goes first on their connection to record that offset).
 func (c *Client) Do(ctx context.Context, args ...any) Result {
+	args, err := resp.FlattenArgs(args)
+	if err != nil {
+		return Result{err: err}
+	}
 	if len(args) == 0 {
 		return Result{err: errors.New("redline: Do: empty command")}
 	}
@@ -96,8 +109,9 @@ type Command struct {
 	args []any
 }
 
-// Cmd builds a command for DoMulti from its name and arguments (strings, []byte or
-// integers).
+// Cmd builds a command for DoMulti (or Tx.Exec) from its name and arguments: of the
+// types Do takes, and encoding.BinaryMarshaler too (sent as the bytes its MarshalBinary
+// returns, called once when the command runs; resp.ExpandArgs states the rules).
 func Cmd(args ...any) Command { return Command{args: args} }
 
 // DoMulti runs several commands under one deadline and returns one Result per command,
@@ -175,11 +189,14 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // Commands: MULTI, EXEC, DISCARD and WATCH as the caller writes them, run as described
 // above on a dedicated connection; the other commands given, pipelined per node
 // (ASKING before one sent again on ASK).
-func (c *Client) DoMulti(ctx context.Context, cmds ...Command) []Result {
+func (c *Client) DoMulti(ctx context.Context, cmds ...Command) (results []Result) {
+	cmds, argErrs := expandCmds(cmds)
+	if argErrs != nil {
+		defer failArgs(&results, argErrs) // the engine refused them, unsent: say why
+	}
 	if !c.hooked {
 		return resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), nil))
 	}
-	var results []Result
 	c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: len(cmds)}, func(end *CommandEnd) {
 		var mt cluster.MultiTrace
 		results = resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), &mt))
@@ -212,7 +229,8 @@ func (p *TxPipe) Do(args ...any) { p.cmds = append(p.cmds, Command{args: args}) 
 // the server rejected when queuing aborts the whole transaction (EXECABORT), returned as
 // the error with the rejected command's Result set. A MOVED answer while queuing —
 // nothing ran — is followed once. If fn returns an error, nothing is sent and that
-// error is returned.
+// error is returned. Arguments are as for Cmd; one that cannot be converted (its
+// MarshalBinary fails) fails the transaction, and nothing is sent.
 //
 // Commands: MULTI, the queued commands, EXEC, written together on a dedicated
 // connection to the slot's primary.
@@ -227,7 +245,13 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 	if len(p.cmds) == 0 {
 		return nil, nil
 	}
-	body := commandArgs(p.cmds)
+	cmds, argErrs := expandCmds(p.cmds)
+	for i := range cmds {
+		if err := argErrs[i]; err != nil {
+			return nil, err // nothing sent
+		}
+	}
+	body := commandArgs(cmds)
 	run := func() ([]Result, error) {
 		rs, err := c.e.TxPipelined(ctx, body)
 		return resultsOf(rs), err

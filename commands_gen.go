@@ -134,15 +134,31 @@ func (c *Client) SetRange(ctx context.Context, key string, offset int64, value a
 	return c.Do(ctx, "SETRANGE", key, offset, value).Int64()
 }
 
-// MGet returns the values of the keys that exist, by key: a key that does not exist (or
-// does not hold a string) has no entry in the map.
+// MGet returns the values of the keys, one per key in the order given (a key given
+// twice has two): nil for a key that does not exist or does not hold a string. It is
+// go-redis's MGet with *string for interface{}; MGetMap returns them by key.
 //
 // Command: MGET keys... Keys in different slots are sent as one command per slot, in
 // parallel (atomic only per slot); a failed part fails the call with a *SplitError
 // naming its keys. With Options.Split SplitNone, keys in different slots fail with
 // *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
-func (c *Client) MGet(ctx context.Context, keys ...string) (map[string]string, error) {
+func (c *Client) MGet(ctx context.Context, keys ...string) ([]*string, error) {
+	args := make([]any, 0, 1+len(keys))
+	args = append(args, "MGET")
+	args = appendStrings(args, keys)
+	return decodeStrPtrs(c.Do(ctx, args...))
+}
+
+// MGetMap returns the values of the keys that exist, by key: a key that does not exist
+// (or does not hold a string) has no entry in the map. MGet keeps order and duplicates.
+//
+// Command: MGET keys... Keys in different slots are sent as one command per slot, in
+// parallel (atomic only per slot); a failed part fails the call with a *SplitError
+// naming its keys. With Options.Split SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) MGetMap(ctx context.Context, keys ...string) (map[string]string, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "MGET")
 	args = appendStrings(args, keys)

@@ -141,7 +141,7 @@ func ExampleClient_Watch() {
 		}
 		break
 	}
-	m, err := c.MGet(ctx, "{alice}:checking", "{alice}:savings")
+	m, err := c.MGetMap(ctx, "{alice}:checking", "{alice}:savings")
 	fmt.Println(m, err)
 	// Output: map[{alice}:checking:70 {alice}:savings:30] <nil>
 }

@@ -162,6 +162,10 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 	if tx.done {
 		return Result{err: errTxDone}
 	}
+	args, err := resp.FlattenArgs(args)
+	if err != nil {
+		return Result{err: err}
+	}
 	if len(args) == 0 {
 		return Result{err: errors.New("redline: Tx.Do: empty command")}
 	}
@@ -185,7 +189,9 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 // Exec runs cmds between MULTI and EXEC, written together in one go, and returns one
 // Result per command. If a watched key changed, it returns ErrTxFailed and nothing ran.
 // A command the server rejected when queuing aborts the whole transaction
-// (EXECABORT), returned as the error with the rejected command's Result set.
+// (EXECABORT), returned as the error with the rejected command's Result set. Arguments
+// are as for Cmd; one that cannot be converted (its MarshalBinary fails) fails the
+// transaction, and nothing is sent.
 //
 // Commands: MULTI, cmds, EXEC, written together on the transaction's dedicated
 // connection.
@@ -210,6 +216,12 @@ func (tx *Tx) Exec(ctx context.Context, cmds ...Command) ([]Result, error) {
 func (tx *Tx) exec1(ctx context.Context, cmds []Command) ([]Result, error) {
 	if tx.done {
 		return nil, errTxDone
+	}
+	cmds, argErrs := expandCmds(cmds)
+	for i := range cmds {
+		if err := argErrs[i]; err != nil {
+			return nil, err // nothing sent
+		}
 	}
 	batch := make([][]any, 0, len(cmds)+2)
 	batch = append(batch, []any{"MULTI"})

@@ -166,7 +166,7 @@ func TestTypedStrings(t *testing.T) {
 			b += "x"
 		}
 		check(t, c.MSet(ctx, map[string]any{a: "x", b: 42, p + "f32": float32(0.1), p + "bool": true, p + "i8": int8(-3)}))
-		m, err := c.MGet(ctx, a, p+"nothing", b, p+"f32", p+"bool", p+"i8")
+		m, err := c.MGetMap(ctx, a, p+"nothing", b, p+"f32", p+"bool", p+"i8")
 		check(t, err)
 		want := map[string]string{a: "x", b: "42", p + "f32": "0.1", p + "bool": "1", p + "i8": "-3"}
 		if fmt.Sprint(m) != fmt.Sprint(want) {

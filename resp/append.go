@@ -6,8 +6,9 @@ import (
 
 // AppendCommand appends a command, an array of bulk strings, to dst and returns the
 // extended buffer. Each argument may be a string, []byte, int, int8..int64, uint,
-// uint8..uint64, float32 or float64 (formatted with strconv 'f', -1: 1.5, -0.25, +Inf) or bool
-// ("1" or "0"), sent as AppendArg formats it. Any other type is an *ArgTypeError naming the
+// uint8..uint64, float32 or float64 (formatted with strconv 'f', -1: 1.5, -0.25, +Inf), bool
+// ("1" or "0"), time.Duration (nanoseconds) or time.Time (RFC3339Nano), sent as AppendArg
+// formats it (see CheckArgs; ExpandArgs converts slices and encoding.BinaryMarshaler). Any other type is an *ArgTypeError naming the
 // argument's index and type, and dst is returned unchanged. It does not allocate when dst
 // has enough capacity.
 func AppendCommand(dst []byte, args ...any) ([]byte, error) {

@@ -35,7 +35,7 @@ func TestAppendCommandUnsupported(t *testing.T) {
 		arg  any
 		want string
 	}{
-		{time.Second, "resp: argument 1 has unsupported type time.Duration"},
+		{time.Month(1), "resp: argument 1 has unsupported type time.Month"},
 		{nil, "resp: argument 1 has unsupported type nil"},
 		{[]string{"a"}, "resp: argument 1 has unsupported type []string"},
 		{struct{}{}, "resp: argument 1 has unsupported type struct {}"},

@@ -81,8 +81,8 @@ func appendLarge(dst []byte, size int, w *Waiter, args []any) ([]byte, error) {
 			dst, err = appendBulkChunked(dst, a, w)
 		case []byte:
 			dst, err = appendBulkChunked(dst, a, w)
-		default: // a number or bool: a few bytes
-			var tmp [32]byte
+		default: // a number, bool, duration or time: a few bytes
+			var tmp [resp.MaxArgText]byte
 			dst = resp.AppendBulk(dst, resp.AppendArg(tmp[:0], a))
 		}
 		if err != nil {

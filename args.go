@@ -1,0 +1,49 @@
+package redline
+
+import (
+	"github.com/redline-go/redline/resp"
+)
+
+// Arguments of the types that need a conversion before they are sent ([]string and
+// []any, flattened; encoding.BinaryMarshaler, marshaled) are converted once, at the
+// entry of the API, before the command table, key positions and slot routing see them.
+// Do and Tx.Do (and so every typed method) flatten slices (resp.FlattenArgs) but do not
+// call MarshalBinary: a method call on an argument would make the compiler move every
+// caller's arguments to the heap (TestAllocsPerCall). DoMulti, TxPipelined, Tx.Exec and
+// the per-node calls, whose arguments are kept past the call anyway, also marshal
+// (resp.ExpandArgs). A call without such an argument is not copied.
+
+// expandCmds returns cmds with each command's arguments expanded (resp.ExpandArgs),
+// cmds itself when none needs it; errs[i] is the error of command i, whose arguments
+// are then left as they were (the engine refuses them: the caller replaces the error).
+func expandCmds(cmds []Command) (out []Command, errs map[int]error) {
+	out = cmds
+	for i, cmd := range cmds {
+		args, err := resp.ExpandArgs(cmd.args)
+		if err != nil {
+			if errs == nil {
+				errs = map[int]error{}
+			}
+			errs[i] = err
+			continue
+		}
+		if len(cmd.args) == 0 || len(args) == len(cmd.args) && &args[0] == &cmd.args[0] {
+			continue // unchanged
+		}
+		if &out[0] == &cmds[0] {
+			out = make([]Command, len(cmds))
+			copy(out, cmds)
+		}
+		out[i] = Command{args: args}
+	}
+	return out, errs
+}
+
+// failArgs gives the commands of bad their expansion errors in place of the engine's.
+func failArgs(results *[]Result, bad map[int]error) {
+	for i, err := range bad {
+		if i < len(*results) {
+			(*results)[i] = Result{err: err}
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/redline-go/redline/resp"
+)
+
+// Commands on chosen nodes: what an operator runs per node (INFO, CONFIG GET, SLOWLOG
+// GET, MEMORY STATS, CLIENT LIST, LATENCY LATEST…), on one node or on each, every
+// node's answer and error kept apart. Do merges the replies of a command the server
+// marks for all shards (DBSIZE, KEYS…); these do not merge anything.
+
+// NodeResults is the outcome of a command run on several nodes: one Result per node,
+// keyed by the node's address (host:port, as the cluster's topology names it). A
+// node that failed has its error in its own Result; the others are not affected.
+type NodeResults map[string]Result
+
+// Err returns nil when every node's Result succeeded, else an error naming each node
+// that failed and its error (errors.Is and errors.As see each one).
+func (r NodeResults) Err() error {
+	var errs []error
+	for _, addr := range slices.Sorted(mapKeys(r)) {
+		if err := r[addr].Err(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// mapKeys returns the keys of r in no order.
+func mapKeys(r NodeResults) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range r {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// DoOn runs one command on the node at addr (host:port, as PrimaryAddrs, NodeAddrs or
+// Stats name it), primary or replica, and returns its reply: bounded by the call's
+// deadline (the earlier of ctx's and Options.CommandTimeout; a blocking command's, such
+// as WAIT, is ctx's and its own timeout, as with Do), retried on that node when the
+// server asks (TRYAGAIN, LOADING…) and never redirected: a MOVED or ASK answer is the
+// reply, as is READONLY from a replica. An address the topology does not list fails
+// without being dialed. Arguments are as for Cmd (slices flattened, encoding.
+// BinaryMarshaler marshaled). A command that would change its connection's state
+// (SUBSCRIBE, MULTI, SELECT…) fails with a *ConnStateError, unsent.
+func (c *Client) DoOn(ctx context.Context, addr string, args ...any) Result {
+	return c.doOnNodes(ctx, []string{addr}, args)[addr]
+}
+
+// DoOnEveryPrimary runs one command on every primary that serves slots (the nodes a
+// command for all shards goes to), at once, and returns each one's Result by address.
+// Each node's call is bounded by the call's deadline, as DoOn's: a node that does not
+// answer in time has a *DeadlineError naming it as its Result's error, and the call
+// still returns the others' replies by the deadline. NodeResults.Err joins the errors.
+// Nothing is merged or redirected (see DoOn).
+func (c *Client) DoOnEveryPrimary(ctx context.Context, args ...any) NodeResults {
+	return c.doOnNodes(ctx, c.e.PrimaryAddrs(), args)
+}
+
+// DoOnEveryNode is DoOnEveryPrimary on every node of the topology: the primaries and
+// their replicas. A replica answers reads of its own state (INFO, CONFIG GET…); a
+// command on keys answers MOVED there, unless Options.ReadFrom made the connection
+// READONLY.
+func (c *Client) DoOnEveryNode(ctx context.Context, args ...any) NodeResults {
+	return c.doOnNodes(ctx, c.e.NodeAddrs(), args)
+}
+
+// PrimaryAddrs returns the addresses of the primaries that serve slots, as the client
+// last saw the topology: the nodes DoOnEveryPrimary runs on.
+func (c *Client) PrimaryAddrs() []string { return c.e.PrimaryAddrs() }
+
+// NodeAddrs returns the address of every node of the topology as the client last saw
+// it, primaries first: the nodes DoOnEveryNode runs on.
+func (c *Client) NodeAddrs() []string { return c.e.NodeAddrs() }
+
+// doOnNodes runs args on each of addrs, within the command hooks.
+func (c *Client) doOnNodes(ctx context.Context, addrs []string, args []any) NodeResults {
+	out := make(NodeResults, len(addrs))
+	fail := func(err error) NodeResults {
+		for _, a := range addrs {
+			out[a] = Result{err: err}
+		}
+		return out
+	}
+	if c.e.Closed() {
+		return fail(ErrClosed)
+	}
+	args, err := resp.ExpandArgs(args)
+	if err != nil {
+		return fail(err)
+	}
+	if len(args) == 0 {
+		return fail(errors.New("redline: empty command"))
+	}
+	run := func() {
+		for i, r := range c.e.DoOnNodes(ctx, addrs, args) {
+			out[addrs[i]] = resultOf(r)
+		}
+	}
+	if !c.hooked {
+		run()
+		return out
+	}
+	// One command, as for Do's fan-out (DBSIZE): the hooks see it once, Node set when
+	// it ran on one node.
+	c.aroundCommand(ctx, CommandStart{Name: commandName(args), Commands: 1}, func(end *CommandEnd) {
+		run()
+		end.Err = out.Err()
+		if len(addrs) == 1 {
+			end.Node = addrs[0]
+		}
+	})
+	return out
+}
