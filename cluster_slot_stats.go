@@ -4,19 +4,15 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"slices"
-	"strings"
-	"sync"
 
 	"github.com/redline-go/redline/hashslot"
-	"github.com/redline-go/redline/internal/cluster"
-	"github.com/redline-go/redline/resp"
 )
 
 // This file holds the CLUSTER SLOT-STATS methods (Valkey 8.0+). Redis's command table,
 // from which commands_gen.go is generated and checked, does not have the command: they
 // are written by hand. Each node reports only the slots its shard serves, so the
-// methods ask every primary concerned at once and merge the replies per slot.
+// methods ask every primary concerned at once and merge the replies per slot
+// (cluster_slot_stats_merge.go).
 
 // SlotStats is one slot's usage as CLUSTER SLOT-STATS reports it. KeyCount is always
 // sent; CPUUsec (microseconds of CPU spent on the slot's commands), NetworkBytesIn and
@@ -42,6 +38,9 @@ const (
 	SlotStatsNetworkBytesIn  SlotStatsMetric = "network-bytes-in"
 	SlotStatsNetworkBytesOut SlotStatsMetric = "network-bytes-out"
 )
+
+// bySlot orders slot statistics by slot number.
+func bySlot(a, b *SlotStats) int { return cmp.Compare(a.Slot, b.Slot) }
 
 // value returns s's counter for metric m (known: checked by the caller).
 func (s *SlotStats) value(m SlotStatsMetric) int64 {
@@ -89,9 +88,7 @@ func (c *Client) ClusterSlotStats(ctx context.Context, start, end int) ([]SlotSt
 			}
 		}
 	}
-	stats, err := c.slotStats(ctx, addrs, []any{"CLUSTER", "SLOT-STATS", "SLOTSRANGE", start, end})
-	slices.SortFunc(stats, func(a, b SlotStats) int { return cmp.Compare(a.Slot, b.Slot) })
-	return stats, err
+	return c.slotStats(ctx, addrs, []any{"CLUSTER", "SLOT-STATS", "SLOTSRANGE", start, end}, bySlot)
 }
 
 // ClusterSlotStatsOrderBy returns the statistics of the slots with the largest (or,
@@ -134,8 +131,7 @@ func (c *Client) ClusterSlotStatsOrderBy(ctx context.Context, metric SlotStatsMe
 			}
 		}
 	}
-	stats, err := c.slotStats(ctx, addrs, args)
-	slices.SortFunc(stats, func(a, b SlotStats) int {
+	stats, err := c.slotStats(ctx, addrs, args, func(a, b *SlotStats) int {
 		va, vb := a.value(metric), b.value(metric)
 		if so.Asc {
 			va, vb = vb, va
@@ -150,152 +146,3 @@ func (c *Client) ClusterSlotStatsOrderBy(ctx context.Context, metric SlotStatsMe
 	}
 	return stats, err
 }
-
-// slotStats sends args to the nodes at addrs at once, within the call's deadline, and
-// returns the slots they report (once each: a slot two nodes report, while it moves,
-// is the one the topology's owner reported), and an error naming every node that
-// failed. The command hooks see it as one call.
-func (c *Client) slotStats(ctx context.Context, addrs []string, args []any) (stats []SlotStats, err error) {
-	if c.e.Closed() {
-		return nil, ErrClosed
-	}
-	if !c.hooked {
-		return c.slotStatsFrom(ctx, addrs, args)
-	}
-	c.aroundCommand(ctx, CommandStart{Name: "cluster|slot-stats", Commands: 1}, func(end *CommandEnd) {
-		stats, err = c.slotStatsFrom(ctx, addrs, args)
-		end.Err = err
-	})
-	return stats, err
-}
-
-// slotStatsFrom is slotStats without the hooks.
-func (c *Client) slotStatsFrom(ctx context.Context, addrs []string, args []any) ([]SlotStats, error) {
-	ctx, cancel := c.e.DeriveCtx(ctx)
-	defer cancel()
-	per := make([][]SlotStats, len(addrs))
-	errs := make([]error, len(addrs))
-	var wg sync.WaitGroup
-	for i, addr := range addrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := cluster.DoOn(ctx, c.e.NodeAt(addr), args...)
-			if err == nil && v.Err != nil {
-				err = v.Err
-			}
-			if err == nil {
-				if per[i], err = decodeSlotStats(v); err != nil {
-					err = fmt.Errorf("redline: CLUSTER SLOT-STATS reply from %s: %w", addr, err)
-				}
-			}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
-
-	t := c.e.Topology()
-	var out []SlotStats
-	at := map[int]int{} // slot -> index in out
-	for i, list := range per {
-		for _, s := range list {
-			j, dup := at[s.Slot]
-			switch {
-			case !dup:
-				at[s.Slot] = len(out)
-				out = append(out, s)
-			case t != nil && t.Slot(s.Slot) != nil && t.Slot(s.Slot).Primary.Addr == addrs[i]:
-				out[j] = s
-			}
-		}
-	}
-	return out, slotStatsErr(addrs, errs)
-}
-
-// decodeSlotStats reads a CLUSTER SLOT-STATS reply: an array of [slot, map of metric
-// to value] pairs (the map a flat array in RESP2). Metrics it does not know are skipped.
-func decodeSlotStats(v resp.Value) ([]SlotStats, error) {
-	if !isList(v) {
-		return nil, typeErr(v, "an array of slots")
-	}
-	out := make([]SlotStats, len(v.Elems))
-	for i, e := range v.Elems {
-		if !isList(e) || len(e.Elems) != 2 {
-			return nil, typeErr(e, "a [slot, statistics] pair")
-		}
-		slot, err := valueInt(e.Elems[0])
-		if err != nil {
-			return nil, err
-		}
-		if slot < 0 || slot >= hashslot.Count {
-			return nil, fmt.Errorf("slot %d out of range", slot)
-		}
-		s := &out[i]
-		s.Slot = int(slot)
-		err = forPairs(e.Elems[1], "a map of slot statistics", func(name string, val resp.Value) (err error) {
-			switch name {
-			case "key-count":
-				s.KeyCount, err = valueInt(val)
-			case "cpu-usec":
-				s.CPUUsec, err = valueInt(val)
-			case "network-bytes-in":
-				s.NetworkBytesIn, err = valueInt(val)
-			case "network-bytes-out":
-				s.NetworkBytesOut, err = valueInt(val)
-			}
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// slotStatsErr is the error of a CLUSTER SLOT-STATS call whose nodes at addrs failed
-// with errs (nil entries: answered), or nil. When every node gave the same error reply
-// (Redis: "unknown subcommand"), that reply is the error.
-func slotStatsErr(addrs []string, errs []error) error {
-	var failed nodeErrors
-	for i, err := range errs {
-		switch {
-		case err == nil:
-		case strings.Contains(err.Error(), addrs[i]): // a *NodeError, a reply "(from addr)"
-			failed = append(failed, err)
-		default:
-			failed = append(failed, fmt.Errorf("%s: %w", addrs[i], err))
-		}
-	}
-	if len(failed) == 0 {
-		return nil
-	}
-	if first, ok := errs[0].(*resp.Error); ok && len(failed) == len(errs) {
-		same := true
-		for _, err := range errs[1:] {
-			if e, ok := err.(*resp.Error); !ok || e.Msg != first.Msg {
-				same = false
-				break
-			}
-		}
-		if same {
-			return fmt.Errorf("redline: CLUSTER SLOT-STATS (Valkey 8.0+): every primary (%s) answered: %w", strings.Join(addrs, ", "), first)
-		}
-	}
-	return fmt.Errorf("redline: CLUSTER SLOT-STATS: %d of %d primaries failed (the result holds the others' slots): %w", len(failed), len(addrs), failed)
-}
-
-// nodeErrors are several nodes' failures, each naming its node; errors.Is and
-// errors.As see each of them.
-type nodeErrors []error
-
-// Error lists the failures, separated by semicolons.
-func (e nodeErrors) Error() string {
-	parts := make([]string, len(e))
-	for i, err := range e {
-		parts[i] = err.Error()
-	}
-	return strings.Join(parts, "; ")
-}
-
-// Unwrap returns the failures.
-func (e nodeErrors) Unwrap() []error { return e }

@@ -3,6 +3,7 @@ package redline
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,5 +106,41 @@ func TestSlotStatsBadInput(t *testing.T) {
 		if _, err := c.ClusterSlotStatsOrderBy(ctx, SlotStatsKeyCount, &SlotStatsOrder{Limit: l}); err == nil || !strings.Contains(err.Error(), "limit") {
 			t.Errorf("limit %d: got %v", l, err)
 		}
+	}
+}
+
+// TestMergeSlotStats: the nodes' ordered lists merge into one in order (by slot, or by
+// value), each slot once: a slot two nodes report (while it moves) is the topology
+// owner's report, whichever node answered first.
+func TestMergeSlotStats(t *testing.T) {
+	t.Parallel()
+	addrs := []string{"a:1", "b:2", "c:3"}
+	lists := func() [][]SlotStats { // in slot order, as SLOTSRANGE sends them
+		return [][]SlotStats{
+			{{Slot: 1, KeyCount: 1}, {Slot: 5, KeyCount: 50}, {Slot: 6, KeyCount: 60}},
+			{{Slot: 5, KeyCount: 51}, {Slot: 6, KeyCount: 61}, {Slot: 9, KeyCount: 9}},
+			{{Slot: 2, KeyCount: 60}, {Slot: 12, KeyCount: 0}},
+		}
+	}
+	owner := map[int]string{1: "a:1", 2: "c:3", 5: "b:2", 6: "a:1", 9: "b:2", 12: "c:3"}
+	ownerOf := func(slot int) string { return owner[slot] }
+	if got, want := slotsAndCounts(mergeSlotStats(addrs, lists(), ownerOf, bySlot)), "1:1 2:60 5:51 6:60 9:9 12:0"; got != want {
+		t.Errorf("by slot: got %s, want %s", got, want)
+	}
+	byCount := func(a, b *SlotStats) int { // descending, then by slot
+		if a.KeyCount != b.KeyCount {
+			return int(b.KeyCount - a.KeyCount)
+		}
+		return a.Slot - b.Slot
+	}
+	per := lists()
+	for _, l := range per {
+		slices.SortFunc(l, valueOrder(byCount))
+	}
+	if got, want := slotsAndCounts(mergeSlotStats(addrs, per, ownerOf, byCount)), "2:60 6:60 5:51 9:9 1:1 12:0"; got != want {
+		t.Errorf("by count: got %s, want %s", got, want)
+	}
+	if got := mergeSlotStats(addrs, [][]SlotStats{nil, nil, nil}, ownerOf, bySlot); len(got) != 0 {
+		t.Errorf("no slots: got %+v", got)
 	}
 }
