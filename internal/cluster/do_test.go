@@ -105,3 +105,48 @@ func TestResolveAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownSubcommand: a subcommand the generated table lacks (a newer server's) is
+// looked up on the servers under its container|subcommand name, and its tips route it
+// (request_policy:all_shards: every primary, the lists concatenated); a subcommand the
+// servers do not know either goes as its container would, asked once.
+func TestUnknownSubcommand(t *testing.T) {
+	fc := newFakeCluster(t)
+	c := newEngine(t, testConfig(fc), threeShards)
+	info := arrV(arrV(bulkV("cluster|slot-stats"), resp.Value{Type: resp.TypeInteger, Int: -4},
+		arrV(), resp.Value{Type: resp.TypeInteger}, resp.Value{Type: resp.TypeInteger}, resp.Value{Type: resp.TypeInteger},
+		arrV(), arrV(bulkV("request_policy:all_shards"), bulkV("nondeterministic_output")), arrV(), arrV()))
+	for _, addr := range []string{p1, p2, p3} {
+		fc.handle(addr, func(_ *Waiter, args []string, _ bool) (resp.Value, error) {
+			switch {
+			case strings.EqualFold(args[0], "COMMAND") && args[2] == "cluster|slot-stats":
+				return info, nil
+			case strings.EqualFold(args[0], "COMMAND"):
+				return arrV(resp.Value{Type: resp.TypeNull}), nil
+			case strings.EqualFold(args[1], "SLOT-STATS"):
+				return arrV(bulkV(addr)), nil
+			}
+			return okValue(), nil
+		})
+	}
+	r, _ := do(t, c, context.Background(), "CLUSTER", "SLOT-STATS", "SLOTSRANGE", 0, 16383)
+	if n := len(r.Value().Elems); n != 3 {
+		t.Fatalf("reply %v: %d nodes' slots; want every primary's (3)", r.Value(), n)
+	}
+	for range 2 {
+		r, tr := do(t, c, context.Background(), "CLUSTER", "NO-SUCH-SUB")
+		simple("OK")(t, r)
+		if tr.Slot != -1 {
+			t.Fatalf("slot %d; want keyless, as CLUSTER goes", tr.Slot)
+		}
+	}
+	asked := 0
+	for _, s := range fc.sent() {
+		if strings.Contains(s, "COMMAND INFO cluster|no-such-sub") {
+			asked++
+		}
+	}
+	if asked != 1 {
+		t.Fatalf("the unknown subcommand was looked up %d times; want once (cached)", asked)
+	}
+}

@@ -22,16 +22,36 @@ type cmdCache struct {
 var unknownInfo = &command.Info{}
 
 // lookup returns the command's info from the generated table, else from the servers
-// (cached); nil when nobody knows the command. The error is the call's deadline error
-// when its deadline passed before (or while) the servers were asked: the call ends.
+// (cached); nil when nobody knows the command. A subcommand the table does not know (a
+// newer server's: CLUSTER SLOT-STATS on Valkey 8) is asked of the servers too, under
+// its container|subcommand name, so that its tips route it (to every shard); when they
+// do not know it either, it goes as its container would. The error is the call's
+// deadline error when its deadline passed before (or while) the servers were asked:
+// the call ends.
 func (c *Engine) lookup(w *conn.Waiter, args []any) (*command.Info, error) {
-	if info := command.Lookup(args); info != nil {
-		return info, nil
+	info := command.Lookup(args)
+	switch {
+	case info == nil:
+		return c.lookupServer(w, strings.Clone(strings.ToLower(ArgString(args[0]))), nil) // kept: never alias the caller's
+	case len(info.Subcommands) > 0 && len(args) >= 2: // the container: its subcommand is unknown here
+		if sub := ArgString(args[1]); len(sub) <= maxSubName {
+			return c.lookupServer(w, info.Name+"|"+strings.ToLower(sub), info)
+		}
 	}
-	name := strings.Clone(strings.ToLower(ArgString(args[0]))) // kept: never alias the caller's
+	return info, nil
+}
+
+// maxSubName bounds the subcommand names asked of the servers (the longest of Redis
+// 7.0 has 22 bytes).
+const maxSubName = 48
+
+// lookupServer returns the info of the command called name from the cache, else asks
+// a primary with COMMAND INFO (once; the answer is cached, "unknown" too); fallback
+// when nobody knows it.
+func (c *Engine) lookupServer(w *conn.Waiter, name string, fallback *command.Info) (*command.Info, error) {
 	if v, ok := c.cmds.m.Load(name); ok {
 		if v == unknownInfo {
-			return nil, nil
+			return fallback, nil
 		}
 		return v.(*command.Info), nil
 	}
@@ -50,15 +70,15 @@ func (c *Engine) lookup(w *conn.Waiter, args []any) (*command.Info, error) {
 			}
 			return nil, de
 		}
-		return nil, nil // do not cache: ask again next time
+		return fallback, nil // do not cache: ask again next time
 	}
 	if v.Err != nil {
-		return nil, nil
+		return fallback, nil
 	}
 	infos, err := command.Parse(v)
 	if err != nil || len(infos) == 0 || infos[0] == nil {
 		c.cmds.m.Store(name, unknownInfo)
-		return nil, nil
+		return fallback, nil
 	}
 	c.cmds.m.Store(name, infos[0])
 	return infos[0], nil
