@@ -166,3 +166,10 @@ type ConnStateError = cluster.ConnStateError
 // ran. Watch is the WATCH's error; errors.Is/As reach it through Unwrap. SafeToRetry
 // is true.
 type TxNotRunError = cluster.TxNotRunError
+
+// FanoutError is the error of a command sent to several nodes (FLUSHALL, SCRIPT LOAD,
+// WAIT…) that failed on one node — it refused connections, timed out… — while others
+// ran it, or may have: Err is that node's failure (errors.As reaches its *NodeError),
+// Ran of Nodes the nodes that ran the command. SafeToRetry is false and
+// MayHaveExecuted true, whatever the failed node's own error says.
+type FanoutError = cluster.FanoutError

@@ -3,11 +3,13 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -117,7 +119,7 @@ func merge(policy command.ResponsePolicy, rs []Reply) Reply {
 	}
 	for _, r := range rs {
 		if r.Err() != nil {
-			return r
+			return partialFanout(r, rs)
 		}
 	}
 	switch policy {
@@ -236,3 +238,47 @@ func b2i(b bool) int64 {
 	}
 	return 0
 }
+
+// partialFanout is the Reply of a fan-out that failed on a node (failed, one of rs).
+// A server's error reply is returned as it is (it is not safe to retry, and says the
+// command did not run there). A call error (the node refused, timed out…) is too when
+// no node ran the command; else it is wrapped in a FanoutError saying how many did:
+// neither safe to retry nor "not executed", whatever the failed node's own error says
+// (FLUSHALL with one node refusing connections has emptied the others).
+func partialFanout(failed Reply, rs []Reply) Reply {
+	if failed.err == nil {
+		return failed
+	}
+	ran := 0
+	for _, r := range rs {
+		if r.Err() == nil || rerr.MayHaveExecuted(r.err) {
+			ran++
+		}
+	}
+	if ran == 0 {
+		return failed
+	}
+	return Reply{err: &FanoutError{Err: failed.Err(), Ran: ran, Nodes: len(rs)}}
+}
+
+// FanoutError is the error of a command sent to several nodes that failed on one while
+// others ran it (or may have): Err is the failure, Ran of Nodes the nodes that ran it.
+// It is never safe to retry, and the command may have executed.
+type FanoutError struct {
+	Err        error
+	Ran, Nodes int
+}
+
+// Error says the failure and how many nodes ran the command.
+func (e *FanoutError) Error() string {
+	return fmt.Sprintf("%v (the command ran, or may have, on %d of its %d nodes)", e.Err, e.Ran, e.Nodes)
+}
+
+// Unwrap returns the failure.
+func (e *FanoutError) Unwrap() error { return e.Err }
+
+// SafeToRetry is false: other nodes ran the command.
+func (e *FanoutError) SafeToRetry() bool { return false }
+
+// MayHaveExecuted is true: other nodes ran the command.
+func (e *FanoutError) MayHaveExecuted() bool { return true }

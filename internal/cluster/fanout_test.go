@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -279,5 +280,38 @@ func TestFanoutKillTellsUnkillable(t *testing.T) {
 	r, _ := do(t, c, context.Background(), "SCRIPT", "KILL")
 	if e := r.Value().Err; e == nil || e.Code != "UNKILLABLE" {
 		t.Fatalf("reply %v (err %v); want UNKILLABLE", r.Value(), r.CallErr())
+	}
+}
+
+// TestFanoutPartialFailureRan: FLUSHALL on three primaries, one refusing connections:
+// the other two ran it, so the error is neither safe to retry nor "not executed" (the
+// refused node's own error says both); a fan-out no node ran keeps its node's error.
+func TestFanoutPartialFailureRan(t *testing.T) {
+	fc := newFakeCluster(t)
+	c := newEngine(t, testConfig(fc), threeShards)
+	refused := func(addr string) handler {
+		return func(*Waiter, []string, bool) (resp.Value, error) {
+			return resp.Value{}, transport(addr, rerr.PhaseDial, false, "connect: connection refused")
+		}
+	}
+	fc.handle(p2, refused(p2))
+	r, _ := do(t, c, context.Background(), "FLUSHALL")
+	err := r.Err()
+	var fe *FanoutError
+	if !errors.As(err, &fe) || fe.Ran != 2 || fe.Nodes != 3 {
+		t.Fatalf("error %v; want a FanoutError: ran on 2 of 3", err)
+	}
+	if rerr.SafeToRetry(err) || !rerr.MayHaveExecuted(err) {
+		t.Fatalf("error %v: SafeToRetry %v, MayHaveExecuted %v; want false, true", err, rerr.SafeToRetry(err), rerr.MayHaveExecuted(err))
+	}
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || ne.Addr != p2 {
+		t.Fatalf("error %v; want the refused node's NodeError inside", err)
+	}
+	fc.handle(p1, refused(p1))
+	fc.handle(p3, refused(p3))
+	r, _ = do(t, c, context.Background(), "FLUSHALL")
+	if err := r.Err(); errors.As(err, &fe) || !rerr.SafeToRetry(err) {
+		t.Fatalf("error %v; no node ran it: the node's own error, safe to retry", err)
 	}
 }

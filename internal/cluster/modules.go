@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/internal/conn"
@@ -12,10 +13,26 @@ import (
 )
 
 // cmdCache holds what servers told us about commands the generated table lacks
-// (module commands): asked once per name with COMMAND INFO, within the first caller's
-// deadline.
+// (module commands, newer servers' subcommands): asked with COMMAND INFO within the
+// caller's deadline, once per name (calls that come together before the first answer
+// each ask), and kept — up to maxCached names, so that a stream of made-up names cannot
+// grow it without bound (beyond, such names are asked each time).
 type cmdCache struct {
-	m sync.Map // lower-case name -> *command.Info (unknownInfo when the server does not know it either)
+	m sync.Map     // lower-case name -> *command.Info (unknownInfo when the server does not know it either)
+	n atomic.Int64 // names stored
+}
+
+// maxCached bounds the names a cmdCache keeps.
+const maxCached = 1024
+
+// store keeps info for name, unless the cache is full.
+func (k *cmdCache) store(name string, info *command.Info) {
+	if k.n.Load() >= maxCached {
+		return
+	}
+	if _, loaded := k.m.LoadOrStore(name, info); !loaded {
+		k.n.Add(1)
+	}
 }
 
 // unknownInfo marks a name the server does not know: such commands are sent keyless.
@@ -33,7 +50,10 @@ func (c *Engine) lookup(w *conn.Waiter, args []any) (*command.Info, error) {
 	switch {
 	case info == nil:
 		return c.lookupServer(w, strings.Clone(strings.ToLower(ArgString(args[0]))), nil) // kept: never alias the caller's
-	case len(info.Subcommands) > 0 && len(args) >= 2: // the container: its subcommand is unknown here
+	case len(info.Subcommands) > 0 && len(args) >= 2 && info.ConnState == command.ConnNone:
+		// The container: its subcommand is unknown here. (One of a container that may
+		// change the connection's state, CLIENT's, stays refused as its container is,
+		// whatever a server says of it.)
 		if sub := ArgString(args[1]); len(sub) <= maxSubName {
 			return c.lookupServer(w, info.Name+"|"+strings.ToLower(sub), info)
 		}
@@ -73,13 +93,18 @@ func (c *Engine) lookupServer(w *conn.Waiter, name string, fallback *command.Inf
 		return fallback, nil // do not cache: ask again next time
 	}
 	if v.Err != nil {
+		// Refused (NOPERM: an ACL without command|info): as unknown, not asked again;
+		// another error is asked again next time.
+		if v.Err.Code == "NOPERM" {
+			c.cmds.store(name, unknownInfo)
+		}
 		return fallback, nil
 	}
 	infos, err := command.Parse(v)
 	if err != nil || len(infos) == 0 || infos[0] == nil {
-		c.cmds.m.Store(name, unknownInfo)
+		c.cmds.store(name, unknownInfo)
 		return fallback, nil
 	}
-	c.cmds.m.Store(name, infos[0])
+	c.cmds.store(name, infos[0])
 	return infos[0], nil
 }

@@ -264,7 +264,7 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 				target, asking = c.NodeAt(ResolveAddr(e.Addr, n.Addr())), true
 				last = Reply{val: v}
 				continue
-			case e.Code == "LOADING" && readonly && c.cfg.ReadFrom != ReadPrimary && attempt < c.cfg.MaxAttempts:
+			case e.Code == "LOADING" && readonly && !tr.primary && c.cfg.ReadFrom != ReadPrimary && attempt < c.cfg.MaxAttempts:
 				ex.add(n) // a replica still loading its data: read elsewhere now
 				last = Reply{val: v}
 				continue
