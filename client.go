@@ -125,7 +125,10 @@ func Cmd(args ...any) Command { return Command{args: args} }
 //     transaction, blocking or split — goes to the primary, in its place in the
 //     primary's pipeline, whatever Options.ReadFrom says; a keyless write (FLUSHALL,
 //     FLUSHDB…) or a command the table does not know counts as writing every slot.
-//   - A command with an argument of a type Cmd does not take fails alone, unsent.
+//   - A command with an argument of a type Cmd does not take (or whose MarshalBinary
+//     fails) fails alone, unsent; in a transaction, or as its WATCH or MULTI, it fails
+//     the whole transaction, WATCH included, unsent: each of its commands gets that
+//     argument's error.
 //   - A multi-key command split by slot (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH) is
 //     sent as one part per slot, each at the command's place in its node's pipeline;
 //     a fan-out command (DBSIZE, FLUSHALL, SCRIPT LOAD, …) as one part in every target
@@ -191,15 +194,15 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // (ASKING before one sent again on ASK).
 func (c *Client) DoMulti(ctx context.Context, cmds ...Command) (results []Result) {
 	cmds, argErrs := expandCmds(cmds)
-	if argErrs != nil {
-		defer failArgs(&results, argErrs) // the engine refused them, unsent: say why
-	}
 	if !c.hooked {
-		return resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), nil))
+		results = resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), nil))
+		failArgs(results, argErrs) // the engine refused them, unsent: say why
+		return results
 	}
 	c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: len(cmds)}, func(end *CommandEnd) {
 		var mt cluster.MultiTrace
 		results = resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), &mt))
+		failArgs(results, argErrs) // before the hooks see the errors
 		end.Attempts += int(mt.Retried.Load())
 		end.Redirects, end.Asks = int(mt.Redirects.Load()), int(mt.Asks.Load())
 		for _, r := range results {

@@ -8,8 +8,10 @@ import (
 )
 
 // The typed command methods of Client, generated from internal/command/typedgen/spec.txt
-// and checked against the command table of Redis 7.0.15. Each sends its command with Do
-// and decodes the reply; a null reply is the error Nil unless the method says otherwise.
+// and checked against the command table of Redis 7.0.15. Each sends its command as Do
+// does, but a value is one argument: a []string or []any given as a value is refused,
+// never flattened (see doTyped). Each decodes the reply; a null reply is the error Nil
+// unless the method says otherwise.
 
 // Strings.
 
@@ -18,7 +20,7 @@ import (
 // Command: GET key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) Get(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "GET", key).Text()
+	return c.doTyped(ctx, "GET", key).Text()
 }
 
 // Set sets key to value, with an expiry and a condition from opts (nil for none). It
@@ -29,7 +31,7 @@ func (c *Client) Set(ctx context.Context, key string, value any, opts *SetOption
 	args := make([]any, 0, 11)
 	args = append(args, "SET", key, value)
 	args = opts.appendArgs(args)
-	return decodeOK(c.Do(ctx, args...))
+	return decodeOK(c.doTyped(ctx, args...))
 }
 
 // SetGet sets key to value like Set and returns the value it had before; Nil when the
@@ -41,14 +43,14 @@ func (c *Client) SetGet(ctx context.Context, key string, value any, opts *SetOpt
 	args = append(args, "SET", key, value)
 	args = opts.appendArgs(args)
 	args = append(args, "GET")
-	return c.Do(ctx, args...).Text()
+	return c.doTyped(ctx, args...).Text()
 }
 
 // GetDel returns the value of key and deletes the key; Nil when the key does not exist.
 //
 // Command: GETDEL key.
 func (c *Client) GetDel(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "GETDEL", key).Text()
+	return c.doTyped(ctx, "GETDEL", key).Text()
 }
 
 // GetEx returns the value of key and changes its expiry per opts (nil changes nothing);
@@ -59,14 +61,14 @@ func (c *Client) GetEx(ctx context.Context, key string, opts *GetExOptions) (str
 	args := make([]any, 0, 10)
 	args = append(args, "GETEX", key)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Text()
+	return c.doTyped(ctx, args...).Text()
 }
 
 // Incr adds 1 to the integer stored at key (0 when missing) and returns the result.
 //
 // Command: INCR key.
 func (c *Client) Incr(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "INCR", key).Int64()
+	return c.doTyped(ctx, "INCR", key).Int64()
 }
 
 // IncrBy adds increment to the integer stored at key (0 when missing) and returns the
@@ -74,7 +76,7 @@ func (c *Client) Incr(ctx context.Context, key string) (int64, error) {
 //
 // Command: INCRBY key increment.
 func (c *Client) IncrBy(ctx context.Context, key string, increment int64) (int64, error) {
-	return c.Do(ctx, "INCRBY", key, increment).Int64()
+	return c.doTyped(ctx, "INCRBY", key, increment).Int64()
 }
 
 // IncrByFloat adds increment to the number stored at key (0 when missing) and returns
@@ -82,7 +84,7 @@ func (c *Client) IncrBy(ctx context.Context, key string, increment int64) (int64
 //
 // Command: INCRBYFLOAT key increment.
 func (c *Client) IncrByFloat(ctx context.Context, key string, increment float64) (float64, error) {
-	return c.Do(ctx, "INCRBYFLOAT", key, increment).Float64()
+	return c.doTyped(ctx, "INCRBYFLOAT", key, increment).Float64()
 }
 
 // Decr subtracts 1 from the integer stored at key (0 when missing) and returns the
@@ -90,7 +92,7 @@ func (c *Client) IncrByFloat(ctx context.Context, key string, increment float64)
 //
 // Command: DECR key.
 func (c *Client) Decr(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "DECR", key).Int64()
+	return c.doTyped(ctx, "DECR", key).Int64()
 }
 
 // DecrBy subtracts decrement from the integer stored at key (0 when missing) and
@@ -98,7 +100,7 @@ func (c *Client) Decr(ctx context.Context, key string) (int64, error) {
 //
 // Command: DECRBY key decrement.
 func (c *Client) DecrBy(ctx context.Context, key string, decrement int64) (int64, error) {
-	return c.Do(ctx, "DECRBY", key, decrement).Int64()
+	return c.doTyped(ctx, "DECRBY", key, decrement).Int64()
 }
 
 // Append appends value to the string at key (created when missing) and returns the new
@@ -106,7 +108,7 @@ func (c *Client) DecrBy(ctx context.Context, key string, decrement int64) (int64
 //
 // Command: APPEND key value.
 func (c *Client) Append(ctx context.Context, key string, value any) (int64, error) {
-	return c.Do(ctx, "APPEND", key, value).Int64()
+	return c.doTyped(ctx, "APPEND", key, value).Int64()
 }
 
 // StrLen returns the length of the string at key; 0 when the key does not exist.
@@ -114,7 +116,7 @@ func (c *Client) Append(ctx context.Context, key string, value any) (int64, erro
 // Command: STRLEN key. Read-only: it may be served by a replica (Options.ReadFrom) and
 // is retried when its reply is lost.
 func (c *Client) StrLen(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "STRLEN", key).Int64()
+	return c.doTyped(ctx, "STRLEN", key).Int64()
 }
 
 // GetRange returns the bytes of the string at key from start to end, both included
@@ -123,7 +125,7 @@ func (c *Client) StrLen(ctx context.Context, key string) (int64, error) {
 // Command: GETRANGE key start end. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) GetRange(ctx context.Context, key string, start, end int64) (string, error) {
-	return c.Do(ctx, "GETRANGE", key, start, end).Text()
+	return c.doTyped(ctx, "GETRANGE", key, start, end).Text()
 }
 
 // SetRange overwrites the string at key from offset with value, padding with zero bytes
@@ -131,7 +133,7 @@ func (c *Client) GetRange(ctx context.Context, key string, start, end int64) (st
 //
 // Command: SETRANGE key offset value.
 func (c *Client) SetRange(ctx context.Context, key string, offset int64, value any) (int64, error) {
-	return c.Do(ctx, "SETRANGE", key, offset, value).Int64()
+	return c.doTyped(ctx, "SETRANGE", key, offset, value).Int64()
 }
 
 // MGet returns the values of the keys, one per key in the order given (a key given
@@ -147,7 +149,7 @@ func (c *Client) MGet(ctx context.Context, keys ...string) ([]*string, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "MGET")
 	args = appendStrings(args, keys)
-	return decodeStrPtrs(c.Do(ctx, args...))
+	return decodeStrPtrs(c.doTyped(ctx, args...))
 }
 
 // MGetMap returns the values of the keys that exist, by key: a key that does not exist
@@ -162,7 +164,7 @@ func (c *Client) MGetMap(ctx context.Context, keys ...string) (map[string]string
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "MGET")
 	args = appendStrings(args, keys)
-	return decodeKeyed(c.Do(ctx, args...), keys)
+	return decodeKeyed(c.doTyped(ctx, args...), keys)
 }
 
 // MSet sets every key of values to its value.
@@ -176,14 +178,14 @@ func (c *Client) MSet(ctx context.Context, values map[string]any) error {
 	args := make([]any, 0, 1+2*len(values))
 	args = append(args, "MSET")
 	args = appendKeyValues(args, values)
-	return decodeOK(c.Do(ctx, args...))
+	return decodeOK(c.doTyped(ctx, args...))
 }
 
 // SetNX sets key to value if the key does not exist, and reports whether it did.
 //
 // Command: SETNX key value.
 func (c *Client) SetNX(ctx context.Context, key string, value any) (bool, error) {
-	return c.Do(ctx, "SETNX", key, value).Bool()
+	return c.doTyped(ctx, "SETNX", key, value).Bool()
 }
 
 // SetEx sets key to value, to expire after ttl (more than zero).
@@ -196,14 +198,14 @@ func (c *Client) SetEx(ctx context.Context, key string, ttl time.Duration, value
 	if ms {
 		cmd = "PSETEX"
 	}
-	return decodeOK(c.Do(ctx, cmd, key, n, value))
+	return decodeOK(c.doTyped(ctx, cmd, key, n, value))
 }
 
 // PSetEx sets key to value, to expire after ttl, in milliseconds (more than zero).
 //
 // Command: PSETEX key ttl value.
 func (c *Client) PSetEx(ctx context.Context, key string, ttl time.Duration, value any) error {
-	return decodeOK(c.Do(ctx, "PSETEX", key, msArg(ttl), value))
+	return decodeOK(c.doTyped(ctx, "PSETEX", key, msArg(ttl), value))
 }
 
 // MSetNX sets every key of values to its value if none of the keys exists, and
@@ -215,7 +217,7 @@ func (c *Client) MSetNX(ctx context.Context, values map[string]any) (bool, error
 	args := make([]any, 0, 1+2*len(values))
 	args = append(args, "MSETNX")
 	args = appendKeyValues(args, values)
-	return c.Do(ctx, args...).Bool()
+	return c.doTyped(ctx, args...).Bool()
 }
 
 // GetSet sets key to value and returns the value it had before; Nil when the key did
@@ -223,7 +225,7 @@ func (c *Client) MSetNX(ctx context.Context, values map[string]any) (bool, error
 //
 // Command: GETSET key value.
 func (c *Client) GetSet(ctx context.Context, key string, value any) (string, error) {
-	return c.Do(ctx, "GETSET", key, value).Text()
+	return c.doTyped(ctx, "GETSET", key, value).Text()
 }
 
 // LCS returns the longest common subsequence of the strings at key1 and key2 (a
@@ -233,7 +235,7 @@ func (c *Client) GetSet(ctx context.Context, key string, value any) (string, err
 // different slots fail with *CrossSlotError before anything is sent. Read-only: it may
 // be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LCS(ctx context.Context, key1, key2 string) (string, error) {
-	return c.Do(ctx, "LCS", key1, key2).Text()
+	return c.doTyped(ctx, "LCS", key1, key2).Text()
 }
 
 // LCSLen returns the length of the longest common subsequence of the strings at key1
@@ -243,7 +245,7 @@ func (c *Client) LCS(ctx context.Context, key1, key2 string) (string, error) {
 // different slots fail with *CrossSlotError before anything is sent. Read-only: it may
 // be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LCSLen(ctx context.Context, key1, key2 string) (int64, error) {
-	return c.Do(ctx, "LCS", key1, key2, "LEN").Int64()
+	return c.doTyped(ctx, "LCS", key1, key2, "LEN").Int64()
 }
 
 // LCSIdx returns where the longest common subsequence of the strings at key1 and key2
@@ -257,7 +259,7 @@ func (c *Client) LCSIdx(ctx context.Context, key1, key2 string, opts *LCSIdxOpti
 	args := make([]any, 0, 12)
 	args = append(args, "LCS", key1, key2, "IDX")
 	args = opts.appendArgs(args)
-	return decodeLCSIdx(c.Do(ctx, args...))
+	return decodeLCSIdx(c.doTyped(ctx, args...))
 }
 
 // Keys.
@@ -273,7 +275,7 @@ func (c *Client) Del(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "DEL")
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // Unlink deletes the keys, freeing their memory in the background, and returns how many
@@ -288,7 +290,7 @@ func (c *Client) Unlink(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "UNLINK")
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // Exists returns how many of the keys exist (a key named twice counts twice).
@@ -302,7 +304,7 @@ func (c *Client) Exists(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "EXISTS")
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // Expire makes key expire after ttl and reports whether the key exists. A ttl of zero
@@ -316,7 +318,7 @@ func (c *Client) Expire(ctx context.Context, key string, ttl time.Duration) (boo
 	if ms {
 		cmd = "PEXPIRE"
 	}
-	return c.Do(ctx, cmd, key, n).Bool()
+	return c.doTyped(ctx, cmd, key, n).Bool()
 }
 
 // PExpire makes key expire after ttl, in milliseconds, and reports whether the key
@@ -324,7 +326,7 @@ func (c *Client) Expire(ctx context.Context, key string, ttl time.Duration) (boo
 //
 // Command: PEXPIRE key ttl.
 func (c *Client) PExpire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	return c.Do(ctx, "PEXPIRE", key, msArg(ttl)).Bool()
+	return c.doTyped(ctx, "PEXPIRE", key, msArg(ttl)).Bool()
 }
 
 // ExpireAt makes key expire at the time at and reports whether the key exists. A time
@@ -337,7 +339,7 @@ func (c *Client) ExpireAt(ctx context.Context, key string, at time.Time) (bool, 
 	if ms {
 		cmd = "PEXPIREAT"
 	}
-	return c.Do(ctx, cmd, key, n).Bool()
+	return c.doTyped(ctx, cmd, key, n).Bool()
 }
 
 // TTL returns the time key has left to live, in whole seconds: NoExpiry when it has no
@@ -346,7 +348,7 @@ func (c *Client) ExpireAt(ctx context.Context, key string, at time.Time) (bool, 
 // Command: TTL key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) TTL(ctx context.Context, key string) (time.Duration, error) {
-	return decodeTTL(c.Do(ctx, "TTL", key), time.Second)
+	return decodeTTL(c.doTyped(ctx, "TTL", key), time.Second)
 }
 
 // PTTL returns the time key has left to live, in milliseconds: NoExpiry when it has no
@@ -355,14 +357,14 @@ func (c *Client) TTL(ctx context.Context, key string) (time.Duration, error) {
 // Command: PTTL key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) PTTL(ctx context.Context, key string) (time.Duration, error) {
-	return decodeTTL(c.Do(ctx, "PTTL", key), time.Millisecond)
+	return decodeTTL(c.doTyped(ctx, "PTTL", key), time.Millisecond)
 }
 
 // Persist removes the expiry of key and reports whether it had one.
 //
 // Command: PERSIST key.
 func (c *Client) Persist(ctx context.Context, key string) (bool, error) {
-	return c.Do(ctx, "PERSIST", key).Bool()
+	return c.doTyped(ctx, "PERSIST", key).Bool()
 }
 
 // Type returns the type of the value at key: "string", "list", "set", "zset", "hash"
@@ -371,7 +373,7 @@ func (c *Client) Persist(ctx context.Context, key string) (bool, error) {
 // Command: TYPE key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) Type(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "TYPE", key).Text()
+	return c.doTyped(ctx, "TYPE", key).Text()
 }
 
 // Rename renames key to newkey, replacing newkey if it exists.
@@ -379,7 +381,7 @@ func (c *Client) Type(ctx context.Context, key string) (string, error) {
 // Command: RENAME key newkey. The keys must share a slot (use a {hash tag}): keys in
 // different slots fail with *CrossSlotError before anything is sent.
 func (c *Client) Rename(ctx context.Context, key, newkey string) error {
-	return decodeOK(c.Do(ctx, "RENAME", key, newkey))
+	return decodeOK(c.doTyped(ctx, "RENAME", key, newkey))
 }
 
 // RenameNX renames key to newkey if newkey does not exist, and reports whether it did.
@@ -387,7 +389,7 @@ func (c *Client) Rename(ctx context.Context, key, newkey string) error {
 // Command: RENAMENX key newkey. The keys must share a slot (use a {hash tag}): keys in
 // different slots fail with *CrossSlotError before anything is sent.
 func (c *Client) RenameNX(ctx context.Context, key, newkey string) (bool, error) {
-	return c.Do(ctx, "RENAMENX", key, newkey).Bool()
+	return c.doTyped(ctx, "RENAMENX", key, newkey).Bool()
 }
 
 // Touch updates the last access time of the keys and returns how many exist.
@@ -401,7 +403,7 @@ func (c *Client) Touch(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "TOUCH")
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // Copy copies the value at source to destination and reports whether it did: an
@@ -415,7 +417,7 @@ func (c *Client) Copy(ctx context.Context, source, destination string, replace b
 	if replace {
 		args = append(args, "REPLACE")
 	}
-	return c.Do(ctx, args...).Bool()
+	return c.doTyped(ctx, args...).Bool()
 }
 
 // ExpireNX makes key expire after ttl if it has no expiry, and reports whether it did
@@ -429,7 +431,7 @@ func (c *Client) ExpireNX(ctx context.Context, key string, ttl time.Duration) (b
 	if ms {
 		cmd = "PEXPIRE"
 	}
-	return c.Do(ctx, cmd, key, n, "NX").Bool()
+	return c.doTyped(ctx, cmd, key, n, "NX").Bool()
 }
 
 // ExpireXX makes key expire after ttl if it has an expiry already, and reports whether
@@ -443,7 +445,7 @@ func (c *Client) ExpireXX(ctx context.Context, key string, ttl time.Duration) (b
 	if ms {
 		cmd = "PEXPIRE"
 	}
-	return c.Do(ctx, cmd, key, n, "XX").Bool()
+	return c.doTyped(ctx, cmd, key, n, "XX").Bool()
 }
 
 // ExpireGT makes key expire after ttl if that is later than its current expiry, and
@@ -457,7 +459,7 @@ func (c *Client) ExpireGT(ctx context.Context, key string, ttl time.Duration) (b
 	if ms {
 		cmd = "PEXPIRE"
 	}
-	return c.Do(ctx, cmd, key, n, "GT").Bool()
+	return c.doTyped(ctx, cmd, key, n, "GT").Bool()
 }
 
 // ExpireLT makes key expire after ttl if that is sooner than its current expiry (or it
@@ -471,7 +473,7 @@ func (c *Client) ExpireLT(ctx context.Context, key string, ttl time.Duration) (b
 	if ms {
 		cmd = "PEXPIRE"
 	}
-	return c.Do(ctx, cmd, key, n, "LT").Bool()
+	return c.doTyped(ctx, cmd, key, n, "LT").Bool()
 }
 
 // PExpireAt makes key expire at the time at, to the millisecond, and reports whether
@@ -479,7 +481,7 @@ func (c *Client) ExpireLT(ctx context.Context, key string, ttl time.Duration) (b
 //
 // Command: PEXPIREAT key at.
 func (c *Client) PExpireAt(ctx context.Context, key string, at time.Time) (bool, error) {
-	return c.Do(ctx, "PEXPIREAT", key, at.UnixMilli()).Bool()
+	return c.doTyped(ctx, "PEXPIREAT", key, at.UnixMilli()).Bool()
 }
 
 // ExpireTime returns the time at which key expires, to the second: the zero Time when
@@ -488,7 +490,7 @@ func (c *Client) PExpireAt(ctx context.Context, key string, at time.Time) (bool,
 // Command: EXPIRETIME key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) ExpireTime(ctx context.Context, key string) (time.Time, error) {
-	return decodeExpireTime(c.Do(ctx, "EXPIRETIME", key), time.Second)
+	return decodeExpireTime(c.doTyped(ctx, "EXPIRETIME", key), time.Second)
 }
 
 // PExpireTime returns the time at which key expires, to the millisecond: the zero Time
@@ -497,7 +499,7 @@ func (c *Client) ExpireTime(ctx context.Context, key string) (time.Time, error) 
 // Command: PEXPIRETIME key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) PExpireTime(ctx context.Context, key string) (time.Time, error) {
-	return decodeExpireTime(c.Do(ctx, "PEXPIRETIME", key), time.Millisecond)
+	return decodeExpireTime(c.doTyped(ctx, "PEXPIRETIME", key), time.Millisecond)
 }
 
 // Dump returns the value at key serialized in Redis's format, for Restore; Nil when
@@ -506,7 +508,7 @@ func (c *Client) PExpireTime(ctx context.Context, key string) (time.Time, error)
 // Command: DUMP key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) Dump(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "DUMP", key).Text()
+	return c.doTyped(ctx, "DUMP", key).Text()
 }
 
 // Restore creates key from serialized, a value from Dump, to expire after ttl (0: no
@@ -517,7 +519,7 @@ func (c *Client) Restore(ctx context.Context, key string, ttl time.Duration, ser
 	args := make([]any, 0, 12)
 	args = append(args, "RESTORE", key, msArg(ttl), serialized)
 	args = opts.appendArgs(args)
-	return decodeOK(c.Do(ctx, args...))
+	return decodeOK(c.doTyped(ctx, args...))
 }
 
 // RestoreAt is Restore making key expire at the time at, to the millisecond.
@@ -527,7 +529,7 @@ func (c *Client) RestoreAt(ctx context.Context, key string, at time.Time, serial
 	args := make([]any, 0, 13)
 	args = append(args, "RESTORE", key, at.UnixMilli(), serialized, "ABSTTL")
 	args = opts.appendArgs(args)
-	return decodeOK(c.Do(ctx, args...))
+	return decodeOK(c.doTyped(ctx, args...))
 }
 
 // ObjectEncoding returns the internal encoding of the value at key ("listpack",
@@ -536,7 +538,7 @@ func (c *Client) RestoreAt(ctx context.Context, key string, at time.Time, serial
 // Command: OBJECT ENCODING key. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ObjectEncoding(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "OBJECT", "ENCODING", key).Text()
+	return c.doTyped(ctx, "OBJECT", "ENCODING", key).Text()
 }
 
 // ObjectFreq returns the logarithmic access frequency counter of key; the server
@@ -545,7 +547,7 @@ func (c *Client) ObjectEncoding(ctx context.Context, key string) (string, error)
 // Command: OBJECT FREQ key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) ObjectFreq(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "OBJECT", "FREQ", key).Int64()
+	return c.doTyped(ctx, "OBJECT", "FREQ", key).Int64()
 }
 
 // ObjectIdleTime returns how long key has not been read or written, to the second; the
@@ -555,7 +557,7 @@ func (c *Client) ObjectFreq(ctx context.Context, key string) (int64, error) {
 // Command: OBJECT IDLETIME key. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ObjectIdleTime(ctx context.Context, key string) (time.Duration, error) {
-	return decodeSeconds(c.Do(ctx, "OBJECT", "IDLETIME", key))
+	return decodeSeconds(c.doTyped(ctx, "OBJECT", "IDLETIME", key))
 }
 
 // ObjectRefCount returns the reference count of the value at key; Nil when the key
@@ -564,7 +566,7 @@ func (c *Client) ObjectIdleTime(ctx context.Context, key string) (time.Duration,
 // Command: OBJECT REFCOUNT key. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ObjectRefCount(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "OBJECT", "REFCOUNT", key).Int64()
+	return c.doTyped(ctx, "OBJECT", "REFCOUNT", key).Int64()
 }
 
 // RandomKey returns a random key; Nil when there is none.
@@ -573,7 +575,7 @@ func (c *Client) ObjectRefCount(ctx context.Context, key string) (int64, error) 
 // it may be served by a replica (Options.ReadFrom) and is retried when its reply is
 // lost.
 func (c *Client) RandomKey(ctx context.Context) (string, error) {
-	return c.Do(ctx, "RANDOMKEY").Text()
+	return c.doTyped(ctx, "RANDOMKEY").Text()
 }
 
 // Keys returns the keys that match the glob-style pattern, in no order. It walks the
@@ -583,7 +585,7 @@ func (c *Client) RandomKey(ctx context.Context) (string, error) {
 // Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
 // reply is lost.
 func (c *Client) Keys(ctx context.Context, pattern string) ([]string, error) {
-	return c.Do(ctx, "KEYS", pattern).Strings()
+	return c.doTyped(ctx, "KEYS", pattern).Strings()
 }
 
 // Migrate moves key to the Redis server at host:port (database 0, the only one of a
@@ -598,7 +600,7 @@ func (c *Client) Migrate(ctx context.Context, host string, port int64, key strin
 	args := make([]any, 0, 14)
 	args = append(args, "MIGRATE", host, port, key, "0", msArg(timeout))
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Text()
+	return c.doTyped(ctx, args...).Text()
 }
 
 // Wait waits until every primary's writes so far are acknowledged by at least
@@ -612,7 +614,7 @@ func (c *Client) Migrate(ctx context.Context, host string, port int64, key strin
 // Command: WAIT numReplicas timeout. Sent to every primary at once; the least reply is
 // returned.
 func (c *Client) Wait(ctx context.Context, numReplicas int64, timeout time.Duration) (int64, error) {
-	return c.Do(ctx, "WAIT", numReplicas, msArg(timeout)).Int64()
+	return c.doTyped(ctx, "WAIT", numReplicas, msArg(timeout)).Int64()
 }
 
 // Sort returns the elements of the list, set or sorted set at key sorted as opts says
@@ -625,7 +627,7 @@ func (c *Client) Sort(ctx context.Context, key string, opts *SortOptions) ([]str
 	args := make([]any, 0, 10)
 	args = append(args, "SORT", key)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // SortStore is Sort storing the result as a list at destination; it returns the list's
@@ -638,7 +640,7 @@ func (c *Client) SortStore(ctx context.Context, key string, opts *SortOptions, d
 	args = append(args, "SORT", key)
 	args = opts.appendArgs(args)
 	args = append(args, "STORE", destination)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // SortRO is Sort as a read-only command (replicas may serve it).
@@ -649,7 +651,7 @@ func (c *Client) SortRO(ctx context.Context, key string, opts *SortOptions) ([]s
 	args := make([]any, 0, 10)
 	args = append(args, "SORT_RO", key)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // Hashes.
@@ -662,7 +664,7 @@ func (c *Client) HSet(ctx context.Context, key string, values map[string]any) (i
 	args := make([]any, 0, 2+2*len(values))
 	args = append(args, "HSET", key)
 	args = appendFieldValues(args, values)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // HSetNX sets field of the hash at key to value if the field does not exist, and
@@ -670,7 +672,7 @@ func (c *Client) HSet(ctx context.Context, key string, values map[string]any) (i
 //
 // Command: HSETNX key field value.
 func (c *Client) HSetNX(ctx context.Context, key, field string, value any) (bool, error) {
-	return c.Do(ctx, "HSETNX", key, field, value).Bool()
+	return c.doTyped(ctx, "HSETNX", key, field, value).Bool()
 }
 
 // HGet returns the value of field in the hash at key; Nil when the field or the key
@@ -679,7 +681,7 @@ func (c *Client) HSetNX(ctx context.Context, key, field string, value any) (bool
 // Command: HGET key field. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) HGet(ctx context.Context, key, field string) (string, error) {
-	return c.Do(ctx, "HGET", key, field).Text()
+	return c.doTyped(ctx, "HGET", key, field).Text()
 }
 
 // HMGet returns the values of the fields of the hash at key that exist, by field.
@@ -690,7 +692,7 @@ func (c *Client) HMGet(ctx context.Context, key string, fields ...string) (map[s
 	args := make([]any, 0, 2+len(fields))
 	args = append(args, "HMGET", key)
 	args = appendStrings(args, fields)
-	return decodeKeyed(c.Do(ctx, args...), fields)
+	return decodeKeyed(c.doTyped(ctx, args...), fields)
 }
 
 // HGetAll returns every field of the hash at key with its value; an empty map when the
@@ -699,7 +701,7 @@ func (c *Client) HMGet(ctx context.Context, key string, fields ...string) (map[s
 // Command: HGETALL key. Read-only: it may be served by a replica (Options.ReadFrom) and
 // is retried when its reply is lost.
 func (c *Client) HGetAll(ctx context.Context, key string) (map[string]string, error) {
-	return c.Do(ctx, "HGETALL", key).StringMap()
+	return c.doTyped(ctx, "HGETALL", key).StringMap()
 }
 
 // HDel deletes fields from the hash at key and returns how many existed.
@@ -709,7 +711,7 @@ func (c *Client) HDel(ctx context.Context, key string, fields ...string) (int64,
 	args := make([]any, 0, 2+len(fields))
 	args = append(args, "HDEL", key)
 	args = appendStrings(args, fields)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // HExists reports whether field exists in the hash at key.
@@ -717,7 +719,7 @@ func (c *Client) HDel(ctx context.Context, key string, fields ...string) (int64,
 // Command: HEXISTS key field. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HExists(ctx context.Context, key, field string) (bool, error) {
-	return c.Do(ctx, "HEXISTS", key, field).Bool()
+	return c.doTyped(ctx, "HEXISTS", key, field).Bool()
 }
 
 // HIncrBy adds increment to the integer in field of the hash at key and returns the
@@ -725,7 +727,7 @@ func (c *Client) HExists(ctx context.Context, key, field string) (bool, error) {
 //
 // Command: HINCRBY key field increment.
 func (c *Client) HIncrBy(ctx context.Context, key, field string, increment int64) (int64, error) {
-	return c.Do(ctx, "HINCRBY", key, field, increment).Int64()
+	return c.doTyped(ctx, "HINCRBY", key, field, increment).Int64()
 }
 
 // HIncrByFloat adds increment to the number in field of the hash at key and returns the
@@ -733,7 +735,7 @@ func (c *Client) HIncrBy(ctx context.Context, key, field string, increment int64
 //
 // Command: HINCRBYFLOAT key field increment.
 func (c *Client) HIncrByFloat(ctx context.Context, key, field string, increment float64) (float64, error) {
-	return c.Do(ctx, "HINCRBYFLOAT", key, field, increment).Float64()
+	return c.doTyped(ctx, "HINCRBYFLOAT", key, field, increment).Float64()
 }
 
 // HKeys returns the fields of the hash at key.
@@ -741,7 +743,7 @@ func (c *Client) HIncrByFloat(ctx context.Context, key, field string, increment 
 // Command: HKEYS key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) HKeys(ctx context.Context, key string) ([]string, error) {
-	return c.Do(ctx, "HKEYS", key).Strings()
+	return c.doTyped(ctx, "HKEYS", key).Strings()
 }
 
 // HVals returns the values of the hash at key.
@@ -749,7 +751,7 @@ func (c *Client) HKeys(ctx context.Context, key string) ([]string, error) {
 // Command: HVALS key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) HVals(ctx context.Context, key string) ([]string, error) {
-	return c.Do(ctx, "HVALS", key).Strings()
+	return c.doTyped(ctx, "HVALS", key).Strings()
 }
 
 // HLen returns the number of fields of the hash at key.
@@ -757,7 +759,7 @@ func (c *Client) HVals(ctx context.Context, key string) ([]string, error) {
 // Command: HLEN key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) HLen(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "HLEN", key).Int64()
+	return c.doTyped(ctx, "HLEN", key).Int64()
 }
 
 // HStrLen returns the length of the value of field in the hash at key; 0 when the
@@ -766,7 +768,7 @@ func (c *Client) HLen(ctx context.Context, key string) (int64, error) {
 // Command: HSTRLEN key field. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HStrLen(ctx context.Context, key, field string) (int64, error) {
-	return c.Do(ctx, "HSTRLEN", key, field).Int64()
+	return c.doTyped(ctx, "HSTRLEN", key, field).Int64()
 }
 
 // HRandField returns a random field of the hash at key; Nil when the key does not
@@ -775,7 +777,7 @@ func (c *Client) HStrLen(ctx context.Context, key, field string) (int64, error) 
 // Command: HRANDFIELD key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) HRandField(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "HRANDFIELD", key).Text()
+	return c.doTyped(ctx, "HRANDFIELD", key).Text()
 }
 
 // HRandFieldCount returns up to count distinct random fields of the hash at key (a
@@ -784,7 +786,7 @@ func (c *Client) HRandField(ctx context.Context, key string) (string, error) {
 // Command: HRANDFIELD key count. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HRandFieldCount(ctx context.Context, key string, count int64) ([]string, error) {
-	return c.Do(ctx, "HRANDFIELD", key, count).Strings()
+	return c.doTyped(ctx, "HRANDFIELD", key, count).Strings()
 }
 
 // HRandFieldWithValues is HRandFieldCount returning each field with its value.
@@ -792,7 +794,7 @@ func (c *Client) HRandFieldCount(ctx context.Context, key string, count int64) (
 // Command: HRANDFIELD key count WITHVALUES. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HRandFieldWithValues(ctx context.Context, key string, count int64) ([]FieldValue, error) {
-	return decodeFieldValues(c.Do(ctx, "HRANDFIELD", key, count, "WITHVALUES"))
+	return decodeFieldValues(c.doTyped(ctx, "HRANDFIELD", key, count, "WITHVALUES"))
 }
 
 // Lists.
@@ -805,7 +807,7 @@ func (c *Client) LPush(ctx context.Context, key string, values ...any) (int64, e
 	args := make([]any, 0, 2+len(values))
 	args = append(args, "LPUSH", key)
 	args = append(args, values...)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // RPush appends values to the list at key and returns the list's new length.
@@ -815,7 +817,7 @@ func (c *Client) RPush(ctx context.Context, key string, values ...any) (int64, e
 	args := make([]any, 0, 2+len(values))
 	args = append(args, "RPUSH", key)
 	args = append(args, values...)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // LPop removes and returns the first element of the list at key; Nil when the list is
@@ -823,7 +825,7 @@ func (c *Client) RPush(ctx context.Context, key string, values ...any) (int64, e
 //
 // Command: LPOP key.
 func (c *Client) LPop(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "LPOP", key).Text()
+	return c.doTyped(ctx, "LPOP", key).Text()
 }
 
 // RPop removes and returns the last element of the list at key; Nil when the list is
@@ -831,7 +833,7 @@ func (c *Client) LPop(ctx context.Context, key string) (string, error) {
 //
 // Command: RPOP key.
 func (c *Client) RPop(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "RPOP", key).Text()
+	return c.doTyped(ctx, "RPOP", key).Text()
 }
 
 // LPopCount removes and returns up to count elements from the head of the list at key;
@@ -839,7 +841,7 @@ func (c *Client) RPop(ctx context.Context, key string) (string, error) {
 //
 // Command: LPOP key count.
 func (c *Client) LPopCount(ctx context.Context, key string, count int64) ([]string, error) {
-	return c.Do(ctx, "LPOP", key, count).Strings()
+	return c.doTyped(ctx, "LPOP", key, count).Strings()
 }
 
 // RPopCount removes and returns up to count elements from the tail of the list at key;
@@ -847,7 +849,7 @@ func (c *Client) LPopCount(ctx context.Context, key string, count int64) ([]stri
 //
 // Command: RPOP key count.
 func (c *Client) RPopCount(ctx context.Context, key string, count int64) ([]string, error) {
-	return c.Do(ctx, "RPOP", key, count).Strings()
+	return c.doTyped(ctx, "RPOP", key, count).Strings()
 }
 
 // LLen returns the length of the list at key.
@@ -855,7 +857,7 @@ func (c *Client) RPopCount(ctx context.Context, key string, count int64) ([]stri
 // Command: LLEN key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) LLen(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "LLEN", key).Int64()
+	return c.doTyped(ctx, "LLEN", key).Int64()
 }
 
 // LRange returns the elements of the list at key from start to stop, both included
@@ -864,7 +866,7 @@ func (c *Client) LLen(ctx context.Context, key string) (int64, error) {
 // Command: LRANGE key start stop. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LRange(ctx context.Context, key string, start, stop int64) ([]string, error) {
-	return c.Do(ctx, "LRANGE", key, start, stop).Strings()
+	return c.doTyped(ctx, "LRANGE", key, start, stop).Strings()
 }
 
 // LIndex returns the element at index in the list at key; Nil when out of range.
@@ -872,14 +874,14 @@ func (c *Client) LRange(ctx context.Context, key string, start, stop int64) ([]s
 // Command: LINDEX key index. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) LIndex(ctx context.Context, key string, index int64) (string, error) {
-	return c.Do(ctx, "LINDEX", key, index).Text()
+	return c.doTyped(ctx, "LINDEX", key, index).Text()
 }
 
 // LSet sets the element at index of the list at key to value.
 //
 // Command: LSET key index value.
 func (c *Client) LSet(ctx context.Context, key string, index int64, value any) error {
-	return decodeOK(c.Do(ctx, "LSET", key, index, value))
+	return decodeOK(c.doTyped(ctx, "LSET", key, index, value))
 }
 
 // LRem removes elements equal to value from the list at key (count of them from the
@@ -887,14 +889,14 @@ func (c *Client) LSet(ctx context.Context, key string, index int64, value any) e
 //
 // Command: LREM key count value.
 func (c *Client) LRem(ctx context.Context, key string, count int64, value any) (int64, error) {
-	return c.Do(ctx, "LREM", key, count, value).Int64()
+	return c.doTyped(ctx, "LREM", key, count, value).Int64()
 }
 
 // LTrim trims the list at key to the elements from start to stop, both included.
 //
 // Command: LTRIM key start stop.
 func (c *Client) LTrim(ctx context.Context, key string, start, stop int64) error {
-	return decodeOK(c.Do(ctx, "LTRIM", key, start, stop))
+	return decodeOK(c.doTyped(ctx, "LTRIM", key, start, stop))
 }
 
 // LMove moves the element at the from end of the list source to the to end of the list
@@ -903,7 +905,7 @@ func (c *Client) LTrim(ctx context.Context, key string, start, stop int64) error
 // Command: LMOVE source destination from to. The keys must share a slot (use a {hash
 // tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (c *Client) LMove(ctx context.Context, source, destination string, from, to ListSide) (string, error) {
-	return c.Do(ctx, "LMOVE", source, destination, string(from), string(to)).Text()
+	return c.doTyped(ctx, "LMOVE", source, destination, string(from), string(to)).Text()
 }
 
 // BLPop removes and returns the first element of the first non-empty list among keys,
@@ -929,7 +931,7 @@ func (c *Client) BLPop(ctx context.Context, timeout time.Duration, keys ...strin
 	args = append(args, "BLPOP")
 	args = appendStrings(args, keys)
 	args = append(args, timeoutArg(timeout))
-	return decodeKeyValue(c.Do(ctx, args...))
+	return decodeKeyValue(c.doTyped(ctx, args...))
 }
 
 // BRPop removes and returns the last element of the first non-empty list among keys,
@@ -944,7 +946,7 @@ func (c *Client) BRPop(ctx context.Context, timeout time.Duration, keys ...strin
 	args = append(args, "BRPOP")
 	args = appendStrings(args, keys)
 	args = append(args, timeoutArg(timeout))
-	return decodeKeyValue(c.Do(ctx, args...))
+	return decodeKeyValue(c.doTyped(ctx, args...))
 }
 
 // BLMove is LMove, waiting up to timeout for source to have an element (0: no limit);
@@ -956,7 +958,7 @@ func (c *Client) BRPop(ctx context.Context, timeout time.Duration, keys ...strin
 // sent. Blocking: it runs on a connection of its own and returns by the call's deadline
 // at the latest.
 func (c *Client) BLMove(ctx context.Context, source, destination string, from, to ListSide, timeout time.Duration) (string, error) {
-	return c.Do(ctx, "BLMOVE", source, destination, string(from), string(to), timeoutArg(timeout)).Text()
+	return c.doTyped(ctx, "BLMOVE", source, destination, string(from), string(to), timeoutArg(timeout)).Text()
 }
 
 // LPushX is LPush when the list at key exists: it returns the list's new length, 0
@@ -967,7 +969,7 @@ func (c *Client) LPushX(ctx context.Context, key string, values ...any) (int64, 
 	args := make([]any, 0, 2+len(values))
 	args = append(args, "LPUSHX", key)
 	args = append(args, values...)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // RPushX is RPush when the list at key exists: it returns the list's new length, 0
@@ -978,7 +980,7 @@ func (c *Client) RPushX(ctx context.Context, key string, values ...any) (int64, 
 	args := make([]any, 0, 2+len(values))
 	args = append(args, "RPUSHX", key)
 	args = append(args, values...)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // LInsertBefore inserts element before the first element equal to pivot in the list at
@@ -987,7 +989,7 @@ func (c *Client) RPushX(ctx context.Context, key string, values ...any) (int64, 
 //
 // Command: LINSERT key BEFORE pivot element.
 func (c *Client) LInsertBefore(ctx context.Context, key string, pivot, element any) (int64, error) {
-	return c.Do(ctx, "LINSERT", key, "BEFORE", pivot, element).Int64()
+	return c.doTyped(ctx, "LINSERT", key, "BEFORE", pivot, element).Int64()
 }
 
 // LInsertAfter inserts element after the first element equal to pivot in the list at
@@ -996,7 +998,7 @@ func (c *Client) LInsertBefore(ctx context.Context, key string, pivot, element a
 //
 // Command: LINSERT key AFTER pivot element.
 func (c *Client) LInsertAfter(ctx context.Context, key string, pivot, element any) (int64, error) {
-	return c.Do(ctx, "LINSERT", key, "AFTER", pivot, element).Int64()
+	return c.doTyped(ctx, "LINSERT", key, "AFTER", pivot, element).Int64()
 }
 
 // LPos returns the index of the first element equal to element in the list at key (or
@@ -1009,7 +1011,7 @@ func (c *Client) LPos(ctx context.Context, key string, element any, opts *LPosOp
 	args := make([]any, 0, 11)
 	args = append(args, "LPOS", key, element)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // LPosCount returns the indexes of up to count elements equal to element in the list
@@ -1021,7 +1023,7 @@ func (c *Client) LPosCount(ctx context.Context, key string, element any, count i
 	args := make([]any, 0, 13)
 	args = append(args, "LPOS", key, element, "COUNT", count)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Int64s()
+	return c.doTyped(ctx, args...).Int64s()
 }
 
 // RPopLPush moves the last element of the list source to the head of the list
@@ -1031,7 +1033,7 @@ func (c *Client) LPosCount(ctx context.Context, key string, element any, count i
 // Command: RPOPLPUSH source destination. The keys must share a slot (use a {hash tag}):
 // keys in different slots fail with *CrossSlotError before anything is sent.
 func (c *Client) RPopLPush(ctx context.Context, source, destination string) (string, error) {
-	return c.Do(ctx, "RPOPLPUSH", source, destination).Text()
+	return c.doTyped(ctx, "RPOPLPUSH", source, destination).Text()
 }
 
 // BRPopLPush is RPopLPush waiting up to timeout for source to have an element (0: no
@@ -1043,7 +1045,7 @@ func (c *Client) RPopLPush(ctx context.Context, source, destination string) (str
 // sent. Blocking: it runs on a connection of its own and returns by the call's deadline
 // at the latest.
 func (c *Client) BRPopLPush(ctx context.Context, source, destination string, timeout time.Duration) (string, error) {
-	return c.Do(ctx, "BRPOPLPUSH", source, destination, timeoutArg(timeout)).Text()
+	return c.doTyped(ctx, "BRPOPLPUSH", source, destination, timeoutArg(timeout)).Text()
 }
 
 // LMPop removes and returns up to count (at least 1) elements from the from end of the
@@ -1057,7 +1059,7 @@ func (c *Client) LMPop(ctx context.Context, keys []string, from ListSide, count 
 	args = append(args, "LMPOP")
 	args = appendNumKeys(args, keys)
 	args = append(args, string(from), "COUNT", count)
-	return decodeKeyStrings(c.Do(ctx, args...))
+	return decodeKeyStrings(c.doTyped(ctx, args...))
 }
 
 // BLMPop is LMPop waiting up to timeout for a list to have an element (0: no limit);
@@ -1073,7 +1075,7 @@ func (c *Client) BLMPop(ctx context.Context, timeout time.Duration, keys []strin
 	args = append(args, "BLMPOP", timeoutArg(timeout))
 	args = appendNumKeys(args, keys)
 	args = append(args, string(from), "COUNT", count)
-	return decodeKeyStrings(c.Do(ctx, args...))
+	return decodeKeyStrings(c.doTyped(ctx, args...))
 }
 
 // Sets.
@@ -1085,7 +1087,7 @@ func (c *Client) SAdd(ctx context.Context, key string, members ...any) (int64, e
 	args := make([]any, 0, 2+len(members))
 	args = append(args, "SADD", key)
 	args = append(args, members...)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // SRem removes members from the set at key and returns how many were there.
@@ -1095,7 +1097,7 @@ func (c *Client) SRem(ctx context.Context, key string, members ...any) (int64, e
 	args := make([]any, 0, 2+len(members))
 	args = append(args, "SREM", key)
 	args = append(args, members...)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // SMembers returns the members of the set at key.
@@ -1103,7 +1105,7 @@ func (c *Client) SRem(ctx context.Context, key string, members ...any) (int64, e
 // Command: SMEMBERS key. Read-only: it may be served by a replica (Options.ReadFrom) and
 // is retried when its reply is lost.
 func (c *Client) SMembers(ctx context.Context, key string) ([]string, error) {
-	return c.Do(ctx, "SMEMBERS", key).Strings()
+	return c.doTyped(ctx, "SMEMBERS", key).Strings()
 }
 
 // SIsMember reports whether member is in the set at key.
@@ -1111,7 +1113,7 @@ func (c *Client) SMembers(ctx context.Context, key string) ([]string, error) {
 // Command: SISMEMBER key member. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) SIsMember(ctx context.Context, key string, member any) (bool, error) {
-	return c.Do(ctx, "SISMEMBER", key, member).Bool()
+	return c.doTyped(ctx, "SISMEMBER", key, member).Bool()
 }
 
 // SMIsMember reports, for each of members, whether it is in the set at key.
@@ -1122,7 +1124,7 @@ func (c *Client) SMIsMember(ctx context.Context, key string, members ...any) ([]
 	args := make([]any, 0, 2+len(members))
 	args = append(args, "SMISMEMBER", key)
 	args = append(args, members...)
-	return decodeBools(c.Do(ctx, args...))
+	return decodeBools(c.doTyped(ctx, args...))
 }
 
 // SCard returns the number of members of the set at key.
@@ -1130,7 +1132,7 @@ func (c *Client) SMIsMember(ctx context.Context, key string, members ...any) ([]
 // Command: SCARD key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) SCard(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "SCARD", key).Int64()
+	return c.doTyped(ctx, "SCARD", key).Int64()
 }
 
 // SPop removes and returns a random member of the set at key; Nil when the set is
@@ -1138,14 +1140,14 @@ func (c *Client) SCard(ctx context.Context, key string) (int64, error) {
 //
 // Command: SPOP key.
 func (c *Client) SPop(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "SPOP", key).Text()
+	return c.doTyped(ctx, "SPOP", key).Text()
 }
 
 // SPopCount removes and returns up to count random members of the set at key.
 //
 // Command: SPOP key count.
 func (c *Client) SPopCount(ctx context.Context, key string, count int64) ([]string, error) {
-	return c.Do(ctx, "SPOP", key, count).Strings()
+	return c.doTyped(ctx, "SPOP", key, count).Strings()
 }
 
 // SRandMember returns a random member of the set at key, leaving it there; Nil when the
@@ -1154,7 +1156,7 @@ func (c *Client) SPopCount(ctx context.Context, key string, count int64) ([]stri
 // Command: SRANDMEMBER key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) SRandMember(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "SRANDMEMBER", key).Text()
+	return c.doTyped(ctx, "SRANDMEMBER", key).Text()
 }
 
 // SRandMemberCount returns up to count distinct random members of the set at key (a
@@ -1163,7 +1165,7 @@ func (c *Client) SRandMember(ctx context.Context, key string) (string, error) {
 // Command: SRANDMEMBER key count. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) SRandMemberCount(ctx context.Context, key string, count int64) ([]string, error) {
-	return c.Do(ctx, "SRANDMEMBER", key, count).Strings()
+	return c.doTyped(ctx, "SRANDMEMBER", key, count).Strings()
 }
 
 // SMove moves member from the set source to the set destination and reports whether it
@@ -1172,7 +1174,7 @@ func (c *Client) SRandMemberCount(ctx context.Context, key string, count int64) 
 // Command: SMOVE source destination member. The keys must share a slot (use a {hash
 // tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (c *Client) SMove(ctx context.Context, source, destination string, member any) (bool, error) {
-	return c.Do(ctx, "SMOVE", source, destination, member).Bool()
+	return c.doTyped(ctx, "SMOVE", source, destination, member).Bool()
 }
 
 // SInter returns the members of the intersection of the sets at keys.
@@ -1184,7 +1186,7 @@ func (c *Client) SInter(ctx context.Context, keys ...string) ([]string, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "SINTER")
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // SUnion returns the members of the union of the sets at keys.
@@ -1196,7 +1198,7 @@ func (c *Client) SUnion(ctx context.Context, keys ...string) ([]string, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "SUNION")
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // SDiff returns the members of the first set at keys that are in none of the others.
@@ -1208,7 +1210,7 @@ func (c *Client) SDiff(ctx context.Context, keys ...string) ([]string, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "SDIFF")
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // SInterStore stores the intersection of the sets at keys in destination and returns
@@ -1220,7 +1222,7 @@ func (c *Client) SInterStore(ctx context.Context, destination string, keys ...st
 	args := make([]any, 0, 2+len(keys))
 	args = append(args, "SINTERSTORE", destination)
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // SUnionStore stores the union of the sets at keys in destination and returns its
@@ -1232,7 +1234,7 @@ func (c *Client) SUnionStore(ctx context.Context, destination string, keys ...st
 	args := make([]any, 0, 2+len(keys))
 	args = append(args, "SUNIONSTORE", destination)
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // SDiffStore stores the difference of the sets at keys (see SDiff) in destination and
@@ -1244,7 +1246,7 @@ func (c *Client) SDiffStore(ctx context.Context, destination string, keys ...str
 	args := make([]any, 0, 2+len(keys))
 	args = append(args, "SDIFFSTORE", destination)
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // SInterCard returns the number of members of the intersection of the sets at keys,
@@ -1259,7 +1261,7 @@ func (c *Client) SInterCard(ctx context.Context, keys []string, limit int64) (in
 	args = append(args, "SINTERCARD")
 	args = appendNumKeys(args, keys)
 	args = append(args, "LIMIT", limit)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // Sorted sets.
@@ -1274,7 +1276,7 @@ func (c *Client) ZAdd(ctx context.Context, key string, opts *ZAddOptions, member
 	args = append(args, "ZADD", key)
 	args = opts.appendArgs(args)
 	args = appendZs(args, members)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // ZRem removes members from the sorted set at key and returns how many were there.
@@ -1284,7 +1286,7 @@ func (c *Client) ZRem(ctx context.Context, key string, members ...any) (int64, e
 	args := make([]any, 0, 2+len(members))
 	args = append(args, "ZREM", key)
 	args = append(args, members...)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // ZScore returns the score of member in the sorted set at key; Nil when the member or
@@ -1293,7 +1295,7 @@ func (c *Client) ZRem(ctx context.Context, key string, members ...any) (int64, e
 // Command: ZSCORE key member. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZScore(ctx context.Context, key string, member any) (float64, error) {
-	return c.Do(ctx, "ZSCORE", key, member).Float64()
+	return c.doTyped(ctx, "ZSCORE", key, member).Float64()
 }
 
 // ZIncrBy adds increment to the score of member in the sorted set at key (adding it
@@ -1301,7 +1303,7 @@ func (c *Client) ZScore(ctx context.Context, key string, member any) (float64, e
 //
 // Command: ZINCRBY key increment member.
 func (c *Client) ZIncrBy(ctx context.Context, key string, increment float64, member any) (float64, error) {
-	return c.Do(ctx, "ZINCRBY", key, increment, member).Float64()
+	return c.doTyped(ctx, "ZINCRBY", key, increment, member).Float64()
 }
 
 // ZCard returns the number of members of the sorted set at key.
@@ -1309,7 +1311,7 @@ func (c *Client) ZIncrBy(ctx context.Context, key string, increment float64, mem
 // Command: ZCARD key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) ZCard(ctx context.Context, key string) (int64, error) {
-	return c.Do(ctx, "ZCARD", key).Int64()
+	return c.doTyped(ctx, "ZCARD", key).Int64()
 }
 
 // ZCount returns how many members of the sorted set at key have a score between min and
@@ -1318,7 +1320,7 @@ func (c *Client) ZCard(ctx context.Context, key string) (int64, error) {
 // Command: ZCOUNT key min max. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZCount(ctx context.Context, key string, min, max any) (int64, error) {
-	return c.Do(ctx, "ZCOUNT", key, min, max).Int64()
+	return c.doTyped(ctx, "ZCOUNT", key, min, max).Int64()
 }
 
 // ZRank returns the rank of member in the sorted set at key, lowest score first, from
@@ -1327,7 +1329,7 @@ func (c *Client) ZCount(ctx context.Context, key string, min, max any) (int64, e
 // Command: ZRANK key member. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) ZRank(ctx context.Context, key string, member any) (int64, error) {
-	return c.Do(ctx, "ZRANK", key, member).Int64()
+	return c.doTyped(ctx, "ZRANK", key, member).Int64()
 }
 
 // ZRevRank returns the rank of member in the sorted set at key, highest score first,
@@ -1336,7 +1338,7 @@ func (c *Client) ZRank(ctx context.Context, key string, member any) (int64, erro
 // Command: ZREVRANK key member. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZRevRank(ctx context.Context, key string, member any) (int64, error) {
-	return c.Do(ctx, "ZREVRANK", key, member).Int64()
+	return c.doTyped(ctx, "ZREVRANK", key, member).Int64()
 }
 
 // ZRange returns the members of the sorted set at key from start to stop: ranks (0,
@@ -1349,7 +1351,7 @@ func (c *Client) ZRange(ctx context.Context, key string, start, stop any, opts *
 	args := make([]any, 0, 12)
 	args = append(args, "ZRANGE", key, start, stop)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // ZRangeWithScores is ZRange returning the members with their scores.
@@ -1361,7 +1363,7 @@ func (c *Client) ZRangeWithScores(ctx context.Context, key string, start, stop a
 	args = append(args, "ZRANGE", key, start, stop)
 	args = opts.appendArgs(args)
 	args = append(args, "WITHSCORES")
-	return decodeZs(c.Do(ctx, args...))
+	return decodeZs(c.doTyped(ctx, args...))
 }
 
 // ZRemRangeByScore removes the members of the sorted set at key with a score between
@@ -1369,7 +1371,7 @@ func (c *Client) ZRangeWithScores(ctx context.Context, key string, start, stop a
 //
 // Command: ZREMRANGEBYSCORE key min max.
 func (c *Client) ZRemRangeByScore(ctx context.Context, key string, min, max any) (int64, error) {
-	return c.Do(ctx, "ZREMRANGEBYSCORE", key, min, max).Int64()
+	return c.doTyped(ctx, "ZREMRANGEBYSCORE", key, min, max).Int64()
 }
 
 // ZPopMin removes and returns up to count members of the sorted set at key with the
@@ -1377,7 +1379,7 @@ func (c *Client) ZRemRangeByScore(ctx context.Context, key string, min, max any)
 //
 // Command: ZPOPMIN key count.
 func (c *Client) ZPopMin(ctx context.Context, key string, count int64) ([]Z, error) {
-	return decodeZs(c.Do(ctx, "ZPOPMIN", key, count))
+	return decodeZs(c.doTyped(ctx, "ZPOPMIN", key, count))
 }
 
 // ZPopMax removes and returns up to count members of the sorted set at key with the
@@ -1385,7 +1387,7 @@ func (c *Client) ZPopMin(ctx context.Context, key string, count int64) ([]Z, err
 //
 // Command: ZPOPMAX key count.
 func (c *Client) ZPopMax(ctx context.Context, key string, count int64) ([]Z, error) {
-	return decodeZs(c.Do(ctx, "ZPOPMAX", key, count))
+	return decodeZs(c.doTyped(ctx, "ZPOPMAX", key, count))
 }
 
 // BZPopMin removes and returns the member with the lowest score of the first non-empty
@@ -1401,7 +1403,7 @@ func (c *Client) BZPopMin(ctx context.Context, timeout time.Duration, keys ...st
 	args = append(args, "BZPOPMIN")
 	args = appendStrings(args, keys)
 	args = append(args, timeoutArg(timeout))
-	return decodeKeyZ(c.Do(ctx, args...))
+	return decodeKeyZ(c.doTyped(ctx, args...))
 }
 
 // BZPopMax is BZPopMin for the member with the highest score.
@@ -1414,7 +1416,7 @@ func (c *Client) BZPopMax(ctx context.Context, timeout time.Duration, keys ...st
 	args = append(args, "BZPOPMAX")
 	args = appendStrings(args, keys)
 	args = append(args, timeoutArg(timeout))
-	return decodeKeyZ(c.Do(ctx, args...))
+	return decodeKeyZ(c.doTyped(ctx, args...))
 }
 
 // ZUnion returns the members of the union of the sorted sets at keys, lowest score
@@ -1429,7 +1431,7 @@ func (c *Client) ZUnion(ctx context.Context, keys []string, opts *ZAggregateOpti
 	args = append(args, "ZUNION")
 	args = appendNumKeys(args, keys)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // ZUnionWithScores is ZUnion returning the members with their combined scores.
@@ -1444,7 +1446,7 @@ func (c *Client) ZUnionWithScores(ctx context.Context, keys []string, opts *ZAgg
 	args = appendNumKeys(args, keys)
 	args = opts.appendArgs(args)
 	args = append(args, "WITHSCORES")
-	return decodeZs(c.Do(ctx, args...))
+	return decodeZs(c.doTyped(ctx, args...))
 }
 
 // ZUnionStore stores the union of the sorted sets at keys (see ZUnion) in destination
@@ -1458,7 +1460,7 @@ func (c *Client) ZUnionStore(ctx context.Context, destination string, keys []str
 	args = append(args, "ZUNIONSTORE", destination)
 	args = appendNumKeys(args, keys)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // ZInter returns the members that are in every sorted set at keys, lowest score first,
@@ -1473,7 +1475,7 @@ func (c *Client) ZInter(ctx context.Context, keys []string, opts *ZAggregateOpti
 	args = append(args, "ZINTER")
 	args = appendNumKeys(args, keys)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // ZInterWithScores is ZInter returning the members with their combined scores.
@@ -1488,7 +1490,7 @@ func (c *Client) ZInterWithScores(ctx context.Context, keys []string, opts *ZAgg
 	args = appendNumKeys(args, keys)
 	args = opts.appendArgs(args)
 	args = append(args, "WITHSCORES")
-	return decodeZs(c.Do(ctx, args...))
+	return decodeZs(c.doTyped(ctx, args...))
 }
 
 // ZInterStore stores the intersection of the sorted sets at keys (see ZInter) in
@@ -1502,7 +1504,7 @@ func (c *Client) ZInterStore(ctx context.Context, destination string, keys []str
 	args = append(args, "ZINTERSTORE", destination)
 	args = appendNumKeys(args, keys)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // ZInterCard returns the number of members in every sorted set at keys, counting up
@@ -1517,7 +1519,7 @@ func (c *Client) ZInterCard(ctx context.Context, keys []string, limit int64) (in
 	args = append(args, "ZINTERCARD")
 	args = appendNumKeys(args, keys)
 	args = append(args, "LIMIT", limit)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // ZDiff returns the members of the first sorted set at keys that are in none of the
@@ -1530,7 +1532,7 @@ func (c *Client) ZDiff(ctx context.Context, keys []string) ([]string, error) {
 	args := make([]any, 0, 2+len(keys))
 	args = append(args, "ZDIFF")
 	args = appendNumKeys(args, keys)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // ZDiffWithScores is ZDiff returning the members with their scores.
@@ -1544,7 +1546,7 @@ func (c *Client) ZDiffWithScores(ctx context.Context, keys []string) ([]Z, error
 	args = append(args, "ZDIFF")
 	args = appendNumKeys(args, keys)
 	args = append(args, "WITHSCORES")
-	return decodeZs(c.Do(ctx, args...))
+	return decodeZs(c.doTyped(ctx, args...))
 }
 
 // ZDiffStore stores the difference of the sorted sets at keys (see ZDiff) in
@@ -1557,7 +1559,7 @@ func (c *Client) ZDiffStore(ctx context.Context, destination string, keys []stri
 	args := make([]any, 0, 3+len(keys))
 	args = append(args, "ZDIFFSTORE", destination)
 	args = appendNumKeys(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // ZRangeStore stores the members of the sorted set at source that ZRange would return
@@ -1570,7 +1572,7 @@ func (c *Client) ZRangeStore(ctx context.Context, destination, source string, st
 	args := make([]any, 0, 13)
 	args = append(args, "ZRANGESTORE", destination, source, start, stop)
 	args = opts.appendArgs(args)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // ZRemRangeByRank removes the members of the sorted set at key with a rank from start
@@ -1579,7 +1581,7 @@ func (c *Client) ZRangeStore(ctx context.Context, destination, source string, st
 //
 // Command: ZREMRANGEBYRANK key start stop.
 func (c *Client) ZRemRangeByRank(ctx context.Context, key string, start, stop int64) (int64, error) {
-	return c.Do(ctx, "ZREMRANGEBYRANK", key, start, stop).Int64()
+	return c.doTyped(ctx, "ZREMRANGEBYRANK", key, start, stop).Int64()
 }
 
 // ZRemRangeByLex removes the members of the sorted set at key (all of one score)
@@ -1588,7 +1590,7 @@ func (c *Client) ZRemRangeByRank(ctx context.Context, key string, start, stop in
 //
 // Command: ZREMRANGEBYLEX key min max.
 func (c *Client) ZRemRangeByLex(ctx context.Context, key, min, max string) (int64, error) {
-	return c.Do(ctx, "ZREMRANGEBYLEX", key, min, max).Int64()
+	return c.doTyped(ctx, "ZREMRANGEBYLEX", key, min, max).Int64()
 }
 
 // ZLexCount returns how many members of the sorted set at key (all of one score) are
@@ -1597,7 +1599,7 @@ func (c *Client) ZRemRangeByLex(ctx context.Context, key, min, max string) (int6
 // Command: ZLEXCOUNT key min max. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZLexCount(ctx context.Context, key, min, max string) (int64, error) {
-	return c.Do(ctx, "ZLEXCOUNT", key, min, max).Int64()
+	return c.doTyped(ctx, "ZLEXCOUNT", key, min, max).Int64()
 }
 
 // ZMScore returns the scores of members in the sorted set at key, in order: nil for a
@@ -1609,7 +1611,7 @@ func (c *Client) ZMScore(ctx context.Context, key string, members ...any) ([]*fl
 	args := make([]any, 0, 2+len(members))
 	args = append(args, "ZMSCORE", key)
 	args = append(args, members...)
-	return decodeFloatPtrs(c.Do(ctx, args...))
+	return decodeFloatPtrs(c.doTyped(ctx, args...))
 }
 
 // ZRandMember returns a random member of the sorted set at key, leaving it there; Nil
@@ -1618,7 +1620,7 @@ func (c *Client) ZMScore(ctx context.Context, key string, members ...any) ([]*fl
 // Command: ZRANDMEMBER key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) ZRandMember(ctx context.Context, key string) (string, error) {
-	return c.Do(ctx, "ZRANDMEMBER", key).Text()
+	return c.doTyped(ctx, "ZRANDMEMBER", key).Text()
 }
 
 // ZRandMemberCount returns up to count distinct random members of the sorted set at
@@ -1627,7 +1629,7 @@ func (c *Client) ZRandMember(ctx context.Context, key string) (string, error) {
 // Command: ZRANDMEMBER key count. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZRandMemberCount(ctx context.Context, key string, count int64) ([]string, error) {
-	return c.Do(ctx, "ZRANDMEMBER", key, count).Strings()
+	return c.doTyped(ctx, "ZRANDMEMBER", key, count).Strings()
 }
 
 // ZRandMemberWithScores is ZRandMemberCount returning the members with their scores.
@@ -1635,7 +1637,7 @@ func (c *Client) ZRandMemberCount(ctx context.Context, key string, count int64) 
 // Command: ZRANDMEMBER key count WITHSCORES. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZRandMemberWithScores(ctx context.Context, key string, count int64) ([]Z, error) {
-	return decodeZs(c.Do(ctx, "ZRANDMEMBER", key, count, "WITHSCORES"))
+	return decodeZs(c.doTyped(ctx, "ZRANDMEMBER", key, count, "WITHSCORES"))
 }
 
 // ZMPop removes and returns up to count members with the lowest (ZMin) or highest
@@ -1650,7 +1652,7 @@ func (c *Client) ZMPop(ctx context.Context, keys []string, order ZOrder, count i
 	args = append(args, "ZMPOP")
 	args = appendNumKeys(args, keys)
 	args = append(args, string(order), "COUNT", count)
-	return decodeKeyZs(c.Do(ctx, args...))
+	return decodeKeyZs(c.doTyped(ctx, args...))
 }
 
 // BZMPop is ZMPop waiting up to timeout for a member (0: no limit); Nil when the
@@ -1665,7 +1667,7 @@ func (c *Client) BZMPop(ctx context.Context, timeout time.Duration, keys []strin
 	args = append(args, "BZMPOP", timeoutArg(timeout))
 	args = appendNumKeys(args, keys)
 	args = append(args, string(order), "COUNT", count)
-	return decodeKeyZs(c.Do(ctx, args...))
+	return decodeKeyZs(c.doTyped(ctx, args...))
 }
 
 // Streams.
@@ -1678,7 +1680,7 @@ func (c *Client) XAdd(ctx context.Context, a XAddArgs) (string, error) {
 	args := make([]any, 0, 9)
 	args = append(args, "XADD")
 	args = a.appendArgs(args)
-	return c.Do(ctx, args...).Text()
+	return c.doTyped(ctx, args...).Text()
 }
 
 // XLen returns the number of entries in the stream.
@@ -1686,7 +1688,7 @@ func (c *Client) XAdd(ctx context.Context, a XAddArgs) (string, error) {
 // Command: XLEN stream. Read-only: it may be served by a replica (Options.ReadFrom) and
 // is retried when its reply is lost.
 func (c *Client) XLen(ctx context.Context, stream string) (int64, error) {
-	return c.Do(ctx, "XLEN", stream).Int64()
+	return c.doTyped(ctx, "XLEN", stream).Int64()
 }
 
 // XRange returns the entries of the stream with IDs from start to end, both included
@@ -1695,7 +1697,7 @@ func (c *Client) XLen(ctx context.Context, stream string) (int64, error) {
 // Command: XRANGE stream start end. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XRange(ctx context.Context, stream, start, end string) ([]XMessage, error) {
-	return decodeXMessages(c.Do(ctx, "XRANGE", stream, start, end))
+	return decodeXMessages(c.doTyped(ctx, "XRANGE", stream, start, end))
 }
 
 // XRangeN is XRange returning at most count entries.
@@ -1703,7 +1705,7 @@ func (c *Client) XRange(ctx context.Context, stream, start, end string) ([]XMess
 // Command: XRANGE stream start end COUNT count. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XRangeN(ctx context.Context, stream, start, end string, count int64) ([]XMessage, error) {
-	return decodeXMessages(c.Do(ctx, "XRANGE", stream, start, end, "COUNT", count))
+	return decodeXMessages(c.doTyped(ctx, "XRANGE", stream, start, end, "COUNT", count))
 }
 
 // XRevRange returns the entries of the stream with IDs from end down to start, both
@@ -1712,7 +1714,7 @@ func (c *Client) XRangeN(ctx context.Context, stream, start, end string, count i
 // Command: XREVRANGE stream end start. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XRevRange(ctx context.Context, stream, end, start string) ([]XMessage, error) {
-	return decodeXMessages(c.Do(ctx, "XREVRANGE", stream, end, start))
+	return decodeXMessages(c.doTyped(ctx, "XREVRANGE", stream, end, start))
 }
 
 // XRevRangeN is XRevRange returning at most count entries.
@@ -1720,7 +1722,7 @@ func (c *Client) XRevRange(ctx context.Context, stream, end, start string) ([]XM
 // Command: XREVRANGE stream end start COUNT count. Read-only: it may be served by a
 // replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XRevRangeN(ctx context.Context, stream, end, start string, count int64) ([]XMessage, error) {
-	return decodeXMessages(c.Do(ctx, "XREVRANGE", stream, end, start, "COUNT", count))
+	return decodeXMessages(c.doTyped(ctx, "XREVRANGE", stream, end, start, "COUNT", count))
 }
 
 // XRead returns the entries after the given IDs of the streams in a.Streams, waiting up
@@ -1735,7 +1737,7 @@ func (c *Client) XRead(ctx context.Context, a XReadArgs) ([]XStream, error) {
 	args := make([]any, 0, 9)
 	args = append(args, "XREAD")
 	args = a.appendArgs(args)
-	return decodeXStreams(c.Do(ctx, args...))
+	return decodeXStreams(c.doTyped(ctx, args...))
 }
 
 // XGroupCreate creates a consumer group on the stream, delivering the entries after
@@ -1743,21 +1745,21 @@ func (c *Client) XRead(ctx context.Context, a XReadArgs) ([]XStream, error) {
 //
 // Command: XGROUP CREATE stream group start.
 func (c *Client) XGroupCreate(ctx context.Context, stream, group, start string) error {
-	return decodeOK(c.Do(ctx, "XGROUP", "CREATE", stream, group, start))
+	return decodeOK(c.doTyped(ctx, "XGROUP", "CREATE", stream, group, start))
 }
 
 // XGroupCreateMkStream is XGroupCreate creating an empty stream when it does not exist.
 //
 // Command: XGROUP CREATE stream group start MKSTREAM.
 func (c *Client) XGroupCreateMkStream(ctx context.Context, stream, group, start string) error {
-	return decodeOK(c.Do(ctx, "XGROUP", "CREATE", stream, group, start, "MKSTREAM"))
+	return decodeOK(c.doTyped(ctx, "XGROUP", "CREATE", stream, group, start, "MKSTREAM"))
 }
 
 // XGroupDestroy deletes a consumer group of the stream and reports whether it existed.
 //
 // Command: XGROUP DESTROY stream group.
 func (c *Client) XGroupDestroy(ctx context.Context, stream, group string) (bool, error) {
-	return c.Do(ctx, "XGROUP", "DESTROY", stream, group).Bool()
+	return c.doTyped(ctx, "XGROUP", "DESTROY", stream, group).Bool()
 }
 
 // XReadGroup reads entries of the streams in a.Streams as consumer of group, waiting up
@@ -1770,7 +1772,7 @@ func (c *Client) XReadGroup(ctx context.Context, group, consumer string, a XRead
 	args := make([]any, 0, 12)
 	args = append(args, "XREADGROUP", "GROUP", group, consumer)
 	args = a.appendArgs(args)
-	return decodeXStreams(c.Do(ctx, args...))
+	return decodeXStreams(c.doTyped(ctx, args...))
 }
 
 // XAck acknowledges the entries ids of the stream for group and returns how many were
@@ -1781,7 +1783,7 @@ func (c *Client) XAck(ctx context.Context, stream, group string, ids ...string) 
 	args := make([]any, 0, 3+len(ids))
 	args = append(args, "XACK", stream, group)
 	args = appendStrings(args, ids)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // XDel deletes the entries ids from the stream and returns how many existed.
@@ -1791,7 +1793,7 @@ func (c *Client) XDel(ctx context.Context, stream string, ids ...string) (int64,
 	args := make([]any, 0, 2+len(ids))
 	args = append(args, "XDEL", stream)
 	args = appendStrings(args, ids)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // XTrimMaxLen trims the stream to its newest maxLen entries and returns how many it
@@ -1799,7 +1801,7 @@ func (c *Client) XDel(ctx context.Context, stream string, ids ...string) (int64,
 //
 // Command: XTRIM stream MAXLEN maxLen.
 func (c *Client) XTrimMaxLen(ctx context.Context, stream string, maxLen int64) (int64, error) {
-	return c.Do(ctx, "XTRIM", stream, "MAXLEN", maxLen).Int64()
+	return c.doTyped(ctx, "XTRIM", stream, "MAXLEN", maxLen).Int64()
 }
 
 // XTrimMaxLenApprox trims the stream to about maxLen entries (at least maxLen: it
@@ -1807,7 +1809,7 @@ func (c *Client) XTrimMaxLen(ctx context.Context, stream string, maxLen int64) (
 //
 // Command: XTRIM stream MAXLEN ~ maxLen.
 func (c *Client) XTrimMaxLenApprox(ctx context.Context, stream string, maxLen int64) (int64, error) {
-	return c.Do(ctx, "XTRIM", stream, "MAXLEN", "~", maxLen).Int64()
+	return c.doTyped(ctx, "XTRIM", stream, "MAXLEN", "~", maxLen).Int64()
 }
 
 // XTrimMinID deletes the entries of the stream with IDs below minID and returns how
@@ -1815,7 +1817,7 @@ func (c *Client) XTrimMaxLenApprox(ctx context.Context, stream string, maxLen in
 //
 // Command: XTRIM stream MINID minID.
 func (c *Client) XTrimMinID(ctx context.Context, stream, minID string) (int64, error) {
-	return c.Do(ctx, "XTRIM", stream, "MINID", minID).Int64()
+	return c.doTyped(ctx, "XTRIM", stream, "MINID", minID).Int64()
 }
 
 // XTrimMinIDApprox is XTrimMinID deleting whole macro nodes only: some entries below
@@ -1823,7 +1825,7 @@ func (c *Client) XTrimMinID(ctx context.Context, stream, minID string) (int64, e
 //
 // Command: XTRIM stream MINID ~ minID.
 func (c *Client) XTrimMinIDApprox(ctx context.Context, stream, minID string) (int64, error) {
-	return c.Do(ctx, "XTRIM", stream, "MINID", "~", minID).Int64()
+	return c.doTyped(ctx, "XTRIM", stream, "MINID", "~", minID).Int64()
 }
 
 // XPending returns the summary of the entries of the stream pending in group:
@@ -1832,7 +1834,7 @@ func (c *Client) XTrimMinIDApprox(ctx context.Context, stream, minID string) (in
 // Command: XPENDING stream group. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XPending(ctx context.Context, stream, group string) (XPendingSummary, error) {
-	return decodeXPending(c.Do(ctx, "XPENDING", stream, group))
+	return decodeXPending(c.doTyped(ctx, "XPENDING", stream, group))
 }
 
 // XPendingExt returns the entries of the stream pending in group with IDs from
@@ -1845,7 +1847,7 @@ func (c *Client) XPendingExt(ctx context.Context, stream, group string, a XPendi
 	args := make([]any, 0, 11)
 	args = append(args, "XPENDING", stream, group)
 	args = a.appendArgs(args)
-	return decodeXPendingExt(c.Do(ctx, args...))
+	return decodeXPendingExt(c.doTyped(ctx, args...))
 }
 
 // XClaim makes consumer the owner of the entries ids pending in group that have been
@@ -1857,7 +1859,7 @@ func (c *Client) XClaim(ctx context.Context, stream, group, consumer string, min
 	args = append(args, "XCLAIM", stream, group, consumer, msArg(minIdle))
 	args = appendStrings(args, ids)
 	args = opts.appendArgs(args)
-	return decodeXMessages(c.Do(ctx, args...))
+	return decodeXMessages(c.doTyped(ctx, args...))
 }
 
 // XClaimJustID is XClaim returning only the claimed entries' IDs; it does not count a
@@ -1870,7 +1872,7 @@ func (c *Client) XClaimJustID(ctx context.Context, stream, group, consumer strin
 	args = appendStrings(args, ids)
 	args = opts.appendArgs(args)
 	args = append(args, "JUSTID")
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // XAutoClaim makes consumer the owner of up to count entries pending in group that
@@ -1880,7 +1882,7 @@ func (c *Client) XClaimJustID(ctx context.Context, stream, group, consumer strin
 //
 // Command: XAUTOCLAIM stream group consumer minIdle start COUNT count.
 func (c *Client) XAutoClaim(ctx context.Context, stream, group, consumer string, minIdle time.Duration, start string, count int64) (XAutoClaimResult, error) {
-	return decodeXAutoClaim(c.Do(ctx, "XAUTOCLAIM", stream, group, consumer, msArg(minIdle), start, "COUNT", count))
+	return decodeXAutoClaim(c.doTyped(ctx, "XAUTOCLAIM", stream, group, consumer, msArg(minIdle), start, "COUNT", count))
 }
 
 // XAutoClaimJustID is XAutoClaim returning only the claimed entries' IDs; it does not
@@ -1888,7 +1890,7 @@ func (c *Client) XAutoClaim(ctx context.Context, stream, group, consumer string,
 //
 // Command: XAUTOCLAIM stream group consumer minIdle start COUNT count JUSTID.
 func (c *Client) XAutoClaimJustID(ctx context.Context, stream, group, consumer string, minIdle time.Duration, start string, count int64) (XAutoClaimIDsResult, error) {
-	return decodeXAutoClaimIDs(c.Do(ctx, "XAUTOCLAIM", stream, group, consumer, msArg(minIdle), start, "COUNT", count, "JUSTID"))
+	return decodeXAutoClaimIDs(c.doTyped(ctx, "XAUTOCLAIM", stream, group, consumer, msArg(minIdle), start, "COUNT", count, "JUSTID"))
 }
 
 // XInfoStream returns facts about the stream: its length, first and last entries, last
@@ -1897,7 +1899,7 @@ func (c *Client) XAutoClaimJustID(ctx context.Context, stream, group, consumer s
 // Command: XINFO STREAM stream. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XInfoStream(ctx context.Context, stream string) (XInfoStream, error) {
-	return decodeXInfoStream(c.Do(ctx, "XINFO", "STREAM", stream))
+	return decodeXInfoStream(c.doTyped(ctx, "XINFO", "STREAM", stream))
 }
 
 // XInfoStreamFull returns everything about the stream: up to count of its first
@@ -1907,7 +1909,7 @@ func (c *Client) XInfoStream(ctx context.Context, stream string) (XInfoStream, e
 // Command: XINFO STREAM stream FULL COUNT count. Read-only: it may be served by a
 // replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XInfoStreamFull(ctx context.Context, stream string, count int64) (XInfoStreamFull, error) {
-	return decodeXInfoStreamFull(c.Do(ctx, "XINFO", "STREAM", stream, "FULL", "COUNT", count))
+	return decodeXInfoStreamFull(c.doTyped(ctx, "XINFO", "STREAM", stream, "FULL", "COUNT", count))
 }
 
 // XInfoGroups returns the consumer groups of the stream.
@@ -1915,7 +1917,7 @@ func (c *Client) XInfoStreamFull(ctx context.Context, stream string, count int64
 // Command: XINFO GROUPS stream. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XInfoGroups(ctx context.Context, stream string) ([]XInfoGroup, error) {
-	return decodeXInfoGroups(c.Do(ctx, "XINFO", "GROUPS", stream))
+	return decodeXInfoGroups(c.doTyped(ctx, "XINFO", "GROUPS", stream))
 }
 
 // XInfoConsumers returns the consumers of group on the stream.
@@ -1923,7 +1925,7 @@ func (c *Client) XInfoGroups(ctx context.Context, stream string) ([]XInfoGroup, 
 // Command: XINFO CONSUMERS stream group. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) XInfoConsumers(ctx context.Context, stream, group string) ([]XInfoConsumer, error) {
-	return decodeXInfoConsumers(c.Do(ctx, "XINFO", "CONSUMERS", stream, group))
+	return decodeXInfoConsumers(c.doTyped(ctx, "XINFO", "CONSUMERS", stream, group))
 }
 
 // XGroupSetID sets the last delivered ID of group on the stream to start ("$" for the
@@ -1931,7 +1933,7 @@ func (c *Client) XInfoConsumers(ctx context.Context, stream, group string) ([]XI
 //
 // Command: XGROUP SETID stream group start.
 func (c *Client) XGroupSetID(ctx context.Context, stream, group, start string) error {
-	return decodeOK(c.Do(ctx, "XGROUP", "SETID", stream, group, start))
+	return decodeOK(c.doTyped(ctx, "XGROUP", "SETID", stream, group, start))
 }
 
 // XGroupCreateConsumer creates consumer in group on the stream and reports whether it
@@ -1939,7 +1941,7 @@ func (c *Client) XGroupSetID(ctx context.Context, stream, group, start string) e
 //
 // Command: XGROUP CREATECONSUMER stream group consumer.
 func (c *Client) XGroupCreateConsumer(ctx context.Context, stream, group, consumer string) (bool, error) {
-	return c.Do(ctx, "XGROUP", "CREATECONSUMER", stream, group, consumer).Bool()
+	return c.doTyped(ctx, "XGROUP", "CREATECONSUMER", stream, group, consumer).Bool()
 }
 
 // XGroupDelConsumer deletes consumer from group on the stream and returns how many
@@ -1947,7 +1949,7 @@ func (c *Client) XGroupCreateConsumer(ctx context.Context, stream, group, consum
 //
 // Command: XGROUP DELCONSUMER stream group consumer.
 func (c *Client) XGroupDelConsumer(ctx context.Context, stream, group, consumer string) (int64, error) {
-	return c.Do(ctx, "XGROUP", "DELCONSUMER", stream, group, consumer).Int64()
+	return c.doTyped(ctx, "XGROUP", "DELCONSUMER", stream, group, consumer).Int64()
 }
 
 // XSetID sets the last ID of the stream to lastID (no smaller than its greatest
@@ -1955,7 +1957,7 @@ func (c *Client) XGroupDelConsumer(ctx context.Context, stream, group, consumer 
 //
 // Command: XSETID stream lastID.
 func (c *Client) XSetID(ctx context.Context, stream, lastID string) error {
-	return decodeOK(c.Do(ctx, "XSETID", stream, lastID))
+	return decodeOK(c.doTyped(ctx, "XSETID", stream, lastID))
 }
 
 // HyperLogLog.
@@ -1968,7 +1970,7 @@ func (c *Client) PFAdd(ctx context.Context, key string, elements ...any) (bool, 
 	args := make([]any, 0, 2+len(elements))
 	args = append(args, "PFADD", key)
 	args = append(args, elements...)
-	return c.Do(ctx, args...).Bool()
+	return c.doTyped(ctx, args...).Bool()
 }
 
 // PFCount returns the estimated number of distinct elements added to the HyperLogLogs
@@ -1981,7 +1983,7 @@ func (c *Client) PFCount(ctx context.Context, keys ...string) (int64, error) {
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, "PFCOUNT")
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // PFMerge merges the HyperLogLogs at sources into destination.
@@ -1992,7 +1994,7 @@ func (c *Client) PFMerge(ctx context.Context, destination string, sources ...str
 	args := make([]any, 0, 2+len(sources))
 	args = append(args, "PFMERGE", destination)
 	args = appendStrings(args, sources)
-	return decodeOK(c.Do(ctx, args...))
+	return decodeOK(c.doTyped(ctx, args...))
 }
 
 // Bitmaps.
@@ -2002,7 +2004,7 @@ func (c *Client) PFMerge(ctx context.Context, destination string, sources ...str
 //
 // Command: SETBIT key offset value.
 func (c *Client) SetBit(ctx context.Context, key string, offset, value int64) (int64, error) {
-	return c.Do(ctx, "SETBIT", key, offset, value).Int64()
+	return c.doTyped(ctx, "SETBIT", key, offset, value).Int64()
 }
 
 // GetBit returns the bit at offset in the string at key (0 beyond its end).
@@ -2010,7 +2012,7 @@ func (c *Client) SetBit(ctx context.Context, key string, offset, value int64) (i
 // Command: GETBIT key offset. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) GetBit(ctx context.Context, key string, offset int64) (int64, error) {
-	return c.Do(ctx, "GETBIT", key, offset).Int64()
+	return c.doTyped(ctx, "GETBIT", key, offset).Int64()
 }
 
 // BitCount returns the number of bits set in the string at key, within r (nil for the
@@ -2022,7 +2024,7 @@ func (c *Client) BitCount(ctx context.Context, key string, r *BitRange) (int64, 
 	args := make([]any, 0, 10)
 	args = append(args, "BITCOUNT", key)
 	args = r.appendArgs(args)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // BitPos returns the position of the first bit set to bit (0 or 1) in the string at
@@ -2034,7 +2036,7 @@ func (c *Client) BitPos(ctx context.Context, key string, bit int64, r *BitRange)
 	args := make([]any, 0, 11)
 	args = append(args, "BITPOS", key, bit)
 	args = r.appendArgs(args)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // BitOp stores the bitwise operation ("AND", "OR", "XOR" or "NOT") of the strings at
@@ -2046,7 +2048,7 @@ func (c *Client) BitOp(ctx context.Context, operation, destination string, keys 
 	args := make([]any, 0, 3+len(keys))
 	args = append(args, "BITOP", operation, destination)
 	args = appendStrings(args, keys)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // BitField runs the operations ops on the integers at bit offsets of the string at key
@@ -2059,7 +2061,7 @@ func (c *Client) BitField(ctx context.Context, key string, ops ...any) ([]*int64
 	args := make([]any, 0, 2+len(ops))
 	args = append(args, "BITFIELD", key)
 	args = append(args, ops...)
-	return decodeIntPtrs(c.Do(ctx, args...))
+	return decodeIntPtrs(c.doTyped(ctx, args...))
 }
 
 // BitFieldRO runs the GET operations ops ("GET", "u8", 0, "GET", "i4", 8 …) on the
@@ -2071,7 +2073,7 @@ func (c *Client) BitFieldRO(ctx context.Context, key string, ops ...any) ([]int6
 	args := make([]any, 0, 2+len(ops))
 	args = append(args, "BITFIELD_RO", key)
 	args = append(args, ops...)
-	return c.Do(ctx, args...).Int64s()
+	return c.doTyped(ctx, args...).Int64s()
 }
 
 // Geo.
@@ -2083,7 +2085,7 @@ func (c *Client) GeoAdd(ctx context.Context, key string, locations ...GeoLocatio
 	args := make([]any, 0, 2+3*len(locations))
 	args = append(args, "GEOADD", key)
 	args = appendGeoLocations(args, locations)
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // GeoDist returns the distance between two members of the geospatial index at key, in
@@ -2097,7 +2099,7 @@ func (c *Client) GeoDist(ctx context.Context, key, member1, member2, unit string
 	if unit != "" {
 		args = append(args, unit)
 	}
-	return c.Do(ctx, args...).Float64()
+	return c.doTyped(ctx, args...).Float64()
 }
 
 // GeoPos returns the positions of members in the geospatial index at key: nil for a
@@ -2109,7 +2111,7 @@ func (c *Client) GeoPos(ctx context.Context, key string, members ...string) ([]*
 	args := make([]any, 0, 2+len(members))
 	args = append(args, "GEOPOS", key)
 	args = appendStrings(args, members)
-	return decodeGeoPos(c.Do(ctx, args...))
+	return decodeGeoPos(c.doTyped(ctx, args...))
 }
 
 // GeoSearch returns the members of the geospatial index at key within the area of q.
@@ -2120,7 +2122,7 @@ func (c *Client) GeoSearch(ctx context.Context, key string, q GeoSearchQuery) ([
 	args := make([]any, 0, 10)
 	args = append(args, "GEOSEARCH", key)
 	args = q.appendArgs(args)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // GeoHash returns the 11-character geohashes of members in the geospatial index at
@@ -2132,7 +2134,7 @@ func (c *Client) GeoHash(ctx context.Context, key string, members ...string) ([]
 	args := make([]any, 0, 2+len(members))
 	args = append(args, "GEOHASH", key)
 	args = appendStrings(args, members)
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // GeoSearchStore stores the members of the geospatial index at source within the area
@@ -2149,7 +2151,7 @@ func (c *Client) GeoSearchStore(ctx context.Context, destination, source string,
 	if storeDist {
 		args = append(args, "STOREDIST")
 	}
-	return c.Do(ctx, args...).Int64()
+	return c.doTyped(ctx, args...).Int64()
 }
 
 // Scripting.
@@ -2165,7 +2167,7 @@ func (c *Client) Eval(ctx context.Context, script string, keys []string, argv ..
 	args = append(args, "EVAL", script)
 	args = appendNumKeys(args, keys)
 	args = append(args, argv...)
-	return c.Do(ctx, args...)
+	return c.doTyped(ctx, args...)
 }
 
 // EvalSha runs the cached script whose SHA1 is sha1 with keys and argv and returns its
@@ -2179,7 +2181,7 @@ func (c *Client) EvalSha(ctx context.Context, sha1 string, keys []string, argv .
 	args = append(args, "EVALSHA", sha1)
 	args = appendNumKeys(args, keys)
 	args = append(args, argv...)
-	return c.Do(ctx, args...)
+	return c.doTyped(ctx, args...)
 }
 
 // EvalRO runs a read-only Lua script with keys and argv (the server refuses writes)
@@ -2194,7 +2196,7 @@ func (c *Client) EvalRO(ctx context.Context, script string, keys []string, argv 
 	args = append(args, "EVAL_RO", script)
 	args = appendNumKeys(args, keys)
 	args = append(args, argv...)
-	return c.Do(ctx, args...)
+	return c.doTyped(ctx, args...)
 }
 
 // EvalShaRO runs the cached read-only script whose SHA1 is sha1 and returns its reply as
@@ -2209,7 +2211,7 @@ func (c *Client) EvalShaRO(ctx context.Context, sha1 string, keys []string, argv
 	args = append(args, "EVALSHA_RO", sha1)
 	args = appendNumKeys(args, keys)
 	args = append(args, argv...)
-	return c.Do(ctx, args...)
+	return c.doTyped(ctx, args...)
 }
 
 // ScriptLoad caches the Lua script and returns its SHA1.
@@ -2217,7 +2219,7 @@ func (c *Client) EvalShaRO(ctx context.Context, sha1 string, keys []string, argv
 // Command: SCRIPT LOAD script. Sent to every node (replicas included) at once; it fails
 // if any of them fails.
 func (c *Client) ScriptLoad(ctx context.Context, script string) (string, error) {
-	return c.Do(ctx, "SCRIPT", "LOAD", script).Text()
+	return c.doTyped(ctx, "SCRIPT", "LOAD", script).Text()
 }
 
 // ScriptExists reports, for each of sha1s, whether the script is cached.
@@ -2228,7 +2230,7 @@ func (c *Client) ScriptExists(ctx context.Context, sha1s ...string) ([]bool, err
 	args := make([]any, 0, 2+len(sha1s))
 	args = append(args, "SCRIPT", "EXISTS")
 	args = appendStrings(args, sha1s)
-	return decodeBools(c.Do(ctx, args...))
+	return decodeBools(c.doTyped(ctx, args...))
 }
 
 // ScriptFlush removes every cached script.
@@ -2236,7 +2238,7 @@ func (c *Client) ScriptExists(ctx context.Context, sha1s ...string) ([]bool, err
 // Command: SCRIPT FLUSH. Sent to every node (replicas included) at once; it fails if any
 // of them fails.
 func (c *Client) ScriptFlush(ctx context.Context) error {
-	return decodeOK(c.Do(ctx, "SCRIPT", "FLUSH"))
+	return decodeOK(c.doTyped(ctx, "SCRIPT", "FLUSH"))
 }
 
 // ScriptKill stops the Lua script running now on a primary, if it has not written yet.
@@ -2246,7 +2248,7 @@ func (c *Client) ScriptFlush(ctx context.Context) error {
 //
 // Command: SCRIPT KILL. Sent to every primary at once; it succeeds if any of them does.
 func (c *Client) ScriptKill(ctx context.Context) error {
-	return decodeOK(c.Do(ctx, "SCRIPT", "KILL"))
+	return decodeOK(c.doTyped(ctx, "SCRIPT", "KILL"))
 }
 
 // FCall calls the function (loaded with FunctionLoad) with keys and argv and returns
@@ -2260,7 +2262,7 @@ func (c *Client) FCall(ctx context.Context, function string, keys []string, argv
 	args = append(args, "FCALL", function)
 	args = appendNumKeys(args, keys)
 	args = append(args, argv...)
-	return c.Do(ctx, args...)
+	return c.doTyped(ctx, args...)
 }
 
 // FCallRO calls a function flagged no-writes with keys and argv and returns its reply
@@ -2275,7 +2277,7 @@ func (c *Client) FCallRO(ctx context.Context, function string, keys []string, ar
 	args = append(args, "FCALL_RO", function)
 	args = appendNumKeys(args, keys)
 	args = append(args, argv...)
-	return c.Do(ctx, args...)
+	return c.doTyped(ctx, args...)
 }
 
 // FunctionLoad loads the library of functions whose source is code (starting with a
@@ -2285,7 +2287,7 @@ func (c *Client) FCallRO(ctx context.Context, function string, keys []string, ar
 // Command: FUNCTION LOAD code. Sent to every primary at once; it fails if any of them
 // fails.
 func (c *Client) FunctionLoad(ctx context.Context, code string) (string, error) {
-	return c.Do(ctx, "FUNCTION", "LOAD", code).Text()
+	return c.doTyped(ctx, "FUNCTION", "LOAD", code).Text()
 }
 
 // FunctionLoadReplace is FunctionLoad replacing the library when it exists.
@@ -2293,7 +2295,7 @@ func (c *Client) FunctionLoad(ctx context.Context, code string) (string, error) 
 // Command: FUNCTION LOAD REPLACE code. Sent to every primary at once; it fails if any of
 // them fails.
 func (c *Client) FunctionLoadReplace(ctx context.Context, code string) (string, error) {
-	return c.Do(ctx, "FUNCTION", "LOAD", "REPLACE", code).Text()
+	return c.doTyped(ctx, "FUNCTION", "LOAD", "REPLACE", code).Text()
 }
 
 // FunctionList returns the libraries loaded on a node and their functions (opts: nil
@@ -2304,7 +2306,7 @@ func (c *Client) FunctionList(ctx context.Context, opts *FunctionListOptions) ([
 	args := make([]any, 0, 10)
 	args = append(args, "FUNCTION", "LIST")
 	args = opts.appendArgs(args)
-	return decodeFunctionList(c.Do(ctx, args...))
+	return decodeFunctionList(c.doTyped(ctx, args...))
 }
 
 // FunctionDelete deletes the library and its functions.
@@ -2312,14 +2314,14 @@ func (c *Client) FunctionList(ctx context.Context, opts *FunctionListOptions) ([
 // Command: FUNCTION DELETE library. Sent to every primary at once; it fails if any of
 // them fails.
 func (c *Client) FunctionDelete(ctx context.Context, library string) error {
-	return decodeOK(c.Do(ctx, "FUNCTION", "DELETE", library))
+	return decodeOK(c.doTyped(ctx, "FUNCTION", "DELETE", library))
 }
 
 // FunctionFlush deletes every library.
 //
 // Command: FUNCTION FLUSH. Sent to every primary at once; it fails if any of them fails.
 func (c *Client) FunctionFlush(ctx context.Context) error {
-	return decodeOK(c.Do(ctx, "FUNCTION", "FLUSH"))
+	return decodeOK(c.doTyped(ctx, "FUNCTION", "FLUSH"))
 }
 
 // FunctionFlushAsync is FunctionFlush freeing the memory in the background.
@@ -2327,7 +2329,7 @@ func (c *Client) FunctionFlush(ctx context.Context) error {
 // Command: FUNCTION FLUSH ASYNC. Sent to every primary at once; it fails if any of them
 // fails.
 func (c *Client) FunctionFlushAsync(ctx context.Context) error {
-	return decodeOK(c.Do(ctx, "FUNCTION", "FLUSH", "ASYNC"))
+	return decodeOK(c.doTyped(ctx, "FUNCTION", "FLUSH", "ASYNC"))
 }
 
 // FunctionDump returns the libraries of a node as a binary payload for
@@ -2335,7 +2337,7 @@ func (c *Client) FunctionFlushAsync(ctx context.Context) error {
 //
 // Command: FUNCTION DUMP.
 func (c *Client) FunctionDump(ctx context.Context) (string, error) {
-	return c.Do(ctx, "FUNCTION", "DUMP").Text()
+	return c.doTyped(ctx, "FUNCTION", "DUMP").Text()
 }
 
 // FunctionRestore loads the libraries of a payload of FunctionDump. policy says what
@@ -2350,7 +2352,7 @@ func (c *Client) FunctionRestore(ctx context.Context, payload, policy string) er
 	if policy != "" {
 		args = append(args, policy)
 	}
-	return decodeOK(c.Do(ctx, args...))
+	return decodeOK(c.doTyped(ctx, args...))
 }
 
 // FunctionStats returns a node's function engines with their library and function
@@ -2358,7 +2360,7 @@ func (c *Client) FunctionRestore(ctx context.Context, payload, policy string) er
 //
 // Command: FUNCTION STATS. Answered by a single primary.
 func (c *Client) FunctionStats(ctx context.Context) (FunctionStats, error) {
-	return decodeFunctionStats(c.Do(ctx, "FUNCTION", "STATS"))
+	return decodeFunctionStats(c.doTyped(ctx, "FUNCTION", "STATS"))
 }
 
 // FunctionKill stops the read-only function running now (a NOTBUSY error when none
@@ -2367,7 +2369,7 @@ func (c *Client) FunctionStats(ctx context.Context) (FunctionStats, error) {
 // Command: FUNCTION KILL. Sent to every primary at once; it succeeds if any of them
 // does.
 func (c *Client) FunctionKill(ctx context.Context) error {
-	return decodeOK(c.Do(ctx, "FUNCTION", "KILL"))
+	return decodeOK(c.doTyped(ctx, "FUNCTION", "KILL"))
 }
 
 // Pub/sub.
@@ -2379,7 +2381,7 @@ func (c *Client) FunctionKill(ctx context.Context) error {
 //
 // Command: PUBLISH channel message.
 func (c *Client) Publish(ctx context.Context, channel string, message any) (int64, error) {
-	return c.Do(ctx, "PUBLISH", channel, message).Int64()
+	return c.doTyped(ctx, "PUBLISH", channel, message).Int64()
 }
 
 // SPublish sends message to the subscribers of the shard channel (SSubscribe), on the
@@ -2387,7 +2389,7 @@ func (c *Client) Publish(ctx context.Context, channel string, message any) (int6
 //
 // Command: SPUBLISH shardChannel message.
 func (c *Client) SPublish(ctx context.Context, shardChannel string, message any) (int64, error) {
-	return c.Do(ctx, "SPUBLISH", shardChannel, message).Int64()
+	return c.doTyped(ctx, "SPUBLISH", shardChannel, message).Int64()
 }
 
 // PubSubChannels returns the channels with subscribers on one node that match
@@ -2400,7 +2402,7 @@ func (c *Client) PubSubChannels(ctx context.Context, pattern string) ([]string, 
 	if pattern != "" {
 		args = append(args, pattern)
 	}
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // PubSubNumSub returns the number of subscribers of each of channels on one node
@@ -2411,14 +2413,14 @@ func (c *Client) PubSubNumSub(ctx context.Context, channels ...string) (map[stri
 	args := make([]any, 0, 2+len(channels))
 	args = append(args, "PUBSUB", "NUMSUB")
 	args = appendStrings(args, channels)
-	return decodeCounts(c.Do(ctx, args...))
+	return decodeCounts(c.doTyped(ctx, args...))
 }
 
 // PubSubNumPat returns the number of patterns subscribed to on one node.
 //
 // Command: PUBSUB NUMPAT.
 func (c *Client) PubSubNumPat(ctx context.Context) (int64, error) {
-	return c.Do(ctx, "PUBSUB", "NUMPAT").Int64()
+	return c.doTyped(ctx, "PUBSUB", "NUMPAT").Int64()
 }
 
 // PubSubShardChannels returns the shard channels with subscribers on one node that
@@ -2431,7 +2433,7 @@ func (c *Client) PubSubShardChannels(ctx context.Context, pattern string) ([]str
 	if pattern != "" {
 		args = append(args, pattern)
 	}
-	return c.Do(ctx, args...).Strings()
+	return c.doTyped(ctx, args...).Strings()
 }
 
 // PubSubShardNumSub returns the number of subscribers of each of the shard channels on
@@ -2443,7 +2445,7 @@ func (c *Client) PubSubShardNumSub(ctx context.Context, channels ...string) (map
 	args := make([]any, 0, 2+len(channels))
 	args = append(args, "PUBSUB", "SHARDNUMSUB")
 	args = appendStrings(args, channels)
-	return decodeCounts(c.Do(ctx, args...))
+	return decodeCounts(c.doTyped(ctx, args...))
 }
 
 // Server and cluster.
@@ -2452,7 +2454,7 @@ func (c *Client) PubSubShardNumSub(ctx context.Context, channels ...string) (map
 //
 // Command: PING. Sent to every primary at once; it fails if any of them fails.
 func (c *Client) Ping(ctx context.Context) error {
-	return decodeOK(c.Do(ctx, "PING"))
+	return decodeOK(c.doTyped(ctx, "PING"))
 }
 
 // DBSize returns the number of keys in the cluster.
@@ -2460,14 +2462,14 @@ func (c *Client) Ping(ctx context.Context) error {
 // Command: DBSIZE. Sent to every primary at once; the replies are summed. Read-only: it
 // may be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) DBSize(ctx context.Context) (int64, error) {
-	return c.Do(ctx, "DBSIZE").Int64()
+	return c.doTyped(ctx, "DBSIZE").Int64()
 }
 
 // FlushAll deletes every key of the cluster.
 //
 // Command: FLUSHALL. Sent to every primary at once; it fails if any of them fails.
 func (c *Client) FlushAll(ctx context.Context) error {
-	return decodeOK(c.Do(ctx, "FLUSHALL"))
+	return decodeOK(c.doTyped(ctx, "FLUSHALL"))
 }
 
 // Info returns a node's INFO text: the default sections, or those named.
@@ -2477,7 +2479,7 @@ func (c *Client) Info(ctx context.Context, sections ...string) (string, error) {
 	args := make([]any, 0, 1+len(sections))
 	args = append(args, "INFO")
 	args = appendStrings(args, sections)
-	return c.Do(ctx, args...).Text()
+	return c.doTyped(ctx, args...).Text()
 }
 
 // ClusterInfo returns a node's CLUSTER INFO as a map of field to value (cluster_state,
@@ -2485,19 +2487,19 @@ func (c *Client) Info(ctx context.Context, sections ...string) (string, error) {
 //
 // Command: CLUSTER INFO.
 func (c *Client) ClusterInfo(ctx context.Context) (map[string]string, error) {
-	return decodeInfoMap(c.Do(ctx, "CLUSTER", "INFO"))
+	return decodeInfoMap(c.doTyped(ctx, "CLUSTER", "INFO"))
 }
 
 // ClusterShards returns a node's CLUSTER SHARDS reply as a Result.
 //
 // Command: CLUSTER SHARDS.
 func (c *Client) ClusterShards(ctx context.Context) Result {
-	return c.Do(ctx, "CLUSTER", "SHARDS")
+	return c.doTyped(ctx, "CLUSTER", "SHARDS")
 }
 
 // Time returns the time of a node's clock.
 //
 // Command: TIME.
 func (c *Client) Time(ctx context.Context) (time.Time, error) {
-	return decodeTime(c.Do(ctx, "TIME"))
+	return decodeTime(c.doTyped(ctx, "TIME"))
 }

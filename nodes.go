@@ -20,15 +20,65 @@ import (
 type NodeResults map[string]Result
 
 // Err returns nil when every node's Result succeeded, else an error naming each node
-// that failed and its error (errors.Is and errors.As see each one).
+// that failed and its error (errors.Is and errors.As see each one). SafeToRetry and
+// MayHaveExecuted answer for the whole call, every node: SafeToRetry(err) only when
+// every node failed without the command reaching it, MayHaveExecuted(err) when any
+// node succeeded (it ran the command) or may have run it.
 func (r NodeResults) Err() error {
-	var errs []error
+	var e nodesError
 	for _, addr := range slices.Sorted(mapKeys(r)) {
 		if err := r[addr].Err(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+			e.errs = append(e.errs, fmt.Errorf("%s: %w", addr, err))
+		} else {
+			e.succeeded = true
 		}
 	}
-	return errors.Join(errs...)
+	if e.errs == nil {
+		return nil
+	}
+	return &e
+}
+
+// nodesError is NodeResults.Err's error: the failed nodes' errors, joined, and whether
+// some node succeeded. It answers SafeToRetry and MayHaveExecuted for all of them, not
+// for the first that has the method (as errors.As alone would).
+type nodesError struct {
+	errs      []error // "addr: error" per failed node, by address
+	succeeded bool    // some node ran the command and answered
+}
+
+// Error lists the failed nodes' errors, one a line (as errors.Join does).
+func (e *nodesError) Error() string { return errors.Join(e.errs...).Error() }
+
+// Unwrap returns the failed nodes' errors.
+func (e *nodesError) Unwrap() []error { return e.errs }
+
+// SafeToRetry reports whether the command certainly reached no node: none succeeded,
+// and every failed node's error is safe to retry.
+func (e *nodesError) SafeToRetry() bool {
+	if e.succeeded {
+		return false
+	}
+	for _, err := range e.errs {
+		if !SafeToRetry(err) {
+			return false
+		}
+	}
+	return true
+}
+
+// MayHaveExecuted reports whether the command may have run on some node: one
+// succeeded, or a failed node's reply was lost after the command was written.
+func (e *nodesError) MayHaveExecuted() bool {
+	if e.succeeded {
+		return true
+	}
+	for _, err := range e.errs {
+		if MayHaveExecuted(err) {
+			return true
+		}
+	}
+	return false
 }
 
 // mapKeys returns the keys of r in no order.

@@ -107,8 +107,9 @@ func (m *multiRun) run() {
 			m.results[i] = Reply{err: errors.New("redline: DoMulti: empty command")}
 			continue
 		}
-		if err := resp.CheckArgs(args); err != nil { // this command fails, not its pipeline
-			m.results[i] = Reply{err: err}
+		argErr := resp.CheckArgs(args)
+		if argErr != nil && !opensTx(args) { // this command fails, not its pipeline
+			m.results[i] = Reply{err: argErr}
 			continue
 		}
 		info, err := c.lookup(&w, args)
@@ -134,7 +135,11 @@ func (m *multiRun) run() {
 				}
 				return
 			}
-			m.runTx(i, i, end)
+			if argErr != nil { // its body must not run outside it: none of it is sent
+				m.failTx(i, end, argErr)
+			} else {
+				m.runTx(i, i, end)
+			}
 			i = end
 			continue
 		case info.ConnState != command.ConnNone && info.Name == "watch":
@@ -144,11 +149,14 @@ func (m *multiRun) run() {
 				end = m.txEnd(multi)
 			}
 			if end < 0 {
-				m.results[i] = Reply{err: ConnStateErr(info)} // nothing to watch for
+				if argErr == nil {
+					argErr = ConnStateErr(info) // nothing to watch for
+				}
+				m.results[i] = Reply{err: argErr}
 				continue
 			}
 			m.flush()
-			m.runTx(i, multi, end)
+			m.runTx(i, multi, end) // a bad WATCH fails it all, unsent (txSlot)
 			i = end
 			continue
 		case info.ConnState != command.ConnNone:
@@ -416,6 +424,22 @@ func (m *multiRun) nextMulti(i int) int {
 		}
 	}
 	return -1
+}
+
+// opensTx reports whether args are a WATCH or a MULTI: commands that bind those after
+// them to a transaction, so that an argument of theirs that cannot be sent fails the
+// whole transaction, unsent, not them alone (the transaction would run unwatched, or
+// its body outside any transaction).
+func opensTx(args []any) bool {
+	in := command.Lookup(args)
+	return in != nil && (in.Name == "watch" || in.Name == "multi")
+}
+
+// failTx gives the commands cmds[i..end] of a transaction, not sent, err.
+func (m *multiRun) failTx(i, end int, err error) {
+	for k := i; k <= end; k++ {
+		m.results[k] = Reply{err: err}
+	}
 }
 
 // runTx runs the transaction cmds[i..end] as a barrier: the commands from i (WATCH, or

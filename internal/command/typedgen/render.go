@@ -48,8 +48,10 @@ func Source(spec []byte, t *command.Table) ([]byte, error) {
 	}
 	b.WriteString(")\n\n")
 	b.WriteString("// The typed command methods of Client, generated from internal/command/typedgen/spec.txt\n")
-	fmt.Fprintf(&b, "// and checked against the command table of Redis %s. Each sends its command with Do\n", command.RedisVersion)
-	b.WriteString("// and decodes the reply; a null reply is the error Nil unless the method says otherwise.\n\n")
+	fmt.Fprintf(&b, "// and checked against the command table of Redis %s. Each sends its command as Do\n", command.RedisVersion)
+	b.WriteString("// does, but a value is one argument: a []string or []any given as a value is refused,\n")
+	b.WriteString("// never flattened (see doTyped). Each decodes the reply; a null reply is the error Nil\n")
+	b.WriteString("// unless the method says otherwise.\n\n")
 	b.Write(body.Bytes())
 	src, err := format.Source(b.Bytes())
 	if err != nil {
@@ -138,7 +140,7 @@ func writeMethod(b *bytes.Buffer, r resolved) (usesTime bool) {
 		for _, tk := range r.tokens {
 			head = append(head, argExpr(tk))
 		}
-		do = "c.Do(ctx, " + strings.Join(head, ", ") + ")"
+		do = "c.doTyped(ctx, " + strings.Join(head, ", ") + ")"
 	} else {
 		fixed, extra := len(head), []string{}
 		for _, tk := range r.tokens {
@@ -180,7 +182,7 @@ func writeMethod(b *bytes.Buffer, r resolved) (usesTime bool) {
 			b.WriteString(apply(tk.t.stmt, tk.name) + "\n")
 		}
 		flush()
-		do = "c.Do(ctx, args...)"
+		do = "c.doTyped(ctx, args...)"
 	}
 	fmt.Fprintf(b, "return "+k.expr+"\n}\n\n", do, r.ref)
 	return usesTime
