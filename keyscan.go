@@ -74,10 +74,14 @@ func (s *keyScan) step(ctx context.Context) {
 	if s.count > 0 {
 		args = append(args, "COUNT", s.count)
 	}
-	// The shared connections of the key's primary before the step and of the node that
-	// answered after it: if they are the same, the reply came from that connection.
+	// The shared connections of the node expected to answer (the previous step's; the
+	// key's primary at first) before the step and of the node that answered after it:
+	// if they are the same, the reply came from that connection.
 	var before uint64
-	expect, _ := s.c.e.Pick(s.slot, false)
+	expect := s.node
+	if expect == nil {
+		expect, _ = s.c.e.Pick(s.slot, false)
+	}
 	if expect != nil {
 		before = expect.Stats().SharedConns
 	}

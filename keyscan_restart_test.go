@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -60,5 +61,63 @@ func TestHScanPrimaryRestartedInPlace(t *testing.T) {
 	if len(seen) != n {
 		t.Fatalf("HScan returned %d of the %d fields, Err nil, Restarts %d: %d fields silently lost",
 			len(seen), n, it.Restarts(), n-len(seen))
+	}
+}
+
+// TestHScanDuringMigration: the hash was moved to the migration's target while the
+// slot is still the source's: every step is redirected by ASK to the target. The scan
+// starts over there once, then goes on (each step over the target's same connection),
+// and returns every field.
+func TestHScanDuringMigration(t *testing.T) {
+	t.Parallel()
+	cl := redistest.Run(t, redistest.Config{Masters: 2, NoProxy: true})
+	c := newTestClient(t, cl, Options{})
+	ctx := t.Context()
+	h := "keyscan:{asking}"
+	args := []any{"HSET", h}
+	for i := range 700 { // more than hash-max-listpack-entries (512): a hashtable
+		args = append(args, fmt.Sprintf("f%d", i), i)
+	}
+	if err := c.Do(ctx, args...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	slot := int(hashslot.Key(h))
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := topo.Owner(slot).Node
+	var dst *redistest.Node
+	for _, m := range topo.Masters() {
+		if m.Node != src {
+			dst = m.Node
+		}
+	}
+	it := c.HScan(h, ScanOptions{Count: 20})
+	got := map[string]bool{}
+	for i := 0; i < 30 && it.Next(ctx); i++ {
+		got[it.Field()] = true
+	}
+	m, err := cl.BeginMigration(ctx, slot, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.MoveKeys(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("MoveKeys: %d %v", n, err)
+	}
+	for it.Next(ctx) {
+		got[it.Field()] = true
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 700 {
+		t.Fatalf("%d fields during the migration, want 700", len(got))
+	}
+	if r := it.Restarts(); r < 1 || r > 2 {
+		t.Fatalf("Restarts %d during one migration, want 1 (2 at most)", r)
+	}
+	if err := m.Finish(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
