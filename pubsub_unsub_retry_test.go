@@ -120,3 +120,59 @@ func TestUnsubscribeRetryAfterDeadline(t *testing.T) {
 		t.Fatalf("Unsubscribe retried after a deadline returned nil, yet the node still counts %v", got)
 	}
 }
+
+// TestSUnsubscribeRetriedWhileUnconfirmed: an SUnsubscribe that timed out on a paused
+// node is called again while the node is still paused (the channel is written twice),
+// then once more after it resumed: the server confirms each; none is taken for a slot
+// move (no gap), the last call returns nil, the other channel still gets its messages.
+func TestSUnsubscribeRetriedWhileUnconfirmed(t *testing.T) {
+	cl := plain(t)
+	c := newTestClient(t, cl, Options{})
+	ctx := t.Context()
+	sub, err := c.SSubscribe(ctx, "unsub:{twice}a", "unsub:{twice}b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	nd := cl.NodeByAddr(sub.groups[0].curAddr())
+	if err := nd.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	var errs [2]error
+	for i := range errs {
+		uctx, cancel := context.WithTimeout(ctx, 60*time.Millisecond)
+		errs[i] = sub.SUnsubscribe(uctx, "unsub:{twice}a")
+		cancel()
+	}
+	if err := nd.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] == nil || errs[1] == nil {
+		t.Fatalf("SUnsubscribe on a paused node confirmed: %v", errs)
+	}
+	if err := sub.SUnsubscribe(ctx, "unsub:{twice}a"); err != nil {
+		t.Fatalf("SUnsubscribe after the node resumed: %v", err)
+	}
+	if err := c.Do(ctx, "SPUBLISH", "unsub:{twice}b", "hello").Err(); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(1500 * time.Millisecond)
+	got := false
+	for {
+		select {
+		case m := <-sub.Messages():
+			if m.Kind == KindGap {
+				t.Fatalf("a gap after repeated unsubscribe confirmations, nothing moved: %v", m.Err)
+			}
+			if m.Channel == "unsub:{twice}a" {
+				t.Fatalf("a message of the unsubscribed channel: %+v", m)
+			}
+			got = got || m.Channel == "unsub:{twice}b" && m.Payload == "hello"
+		case <-timeout:
+			if !got {
+				t.Fatal("the channel still subscribed got no message")
+			}
+			return
+		}
+	}
+}
