@@ -87,11 +87,11 @@ func (s *Subscription) unsubscribe(ctx context.Context, kind string, names []str
 	// so, and a new call sends it again.
 	var waits []unsubWait
 	for _, g := range s.groups {
-		w, empty := g.drop(names)
+		gw, empty := g.drop(names)
 		if empty {
 			emptied = append(emptied, g)
 		}
-		waits = append(waits, w...)
+		waits = append(waits, gw...)
 	}
 	for i := 0; i < len(waits); {
 		g, cn := waits[i].g, waits[i].cn
