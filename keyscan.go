@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/internal/cluster"
 	"github.com/redline-go/redline/resp"
 )
@@ -16,8 +17,9 @@ import (
 // A cursor means something only to the node that returned it: each node seeds its hash
 // function at random, so another node's table is ordered otherwise. When a step is
 // answered by a node other than the previous one (a failover, the key's slot migrated,
-// an ASK to the migration's target), that reply is dropped and the scan starts again
-// from cursor 0 on the new node: elements may then be returned again (Restarts counts
+// an ASK to the migration's target), or by another connection to it (its process may
+// have restarted at the same address, seeded anew), that reply is dropped and the scan
+// starts again from cursor 0: elements may then be returned again (Restarts counts
 // these), never lost.
 type keyScan struct {
 	c        *Client
@@ -26,16 +28,19 @@ type keyScan struct {
 	match    string
 	count    int64
 	per      int // elements per item: 2 for HSCAN and ZSCAN (field/member and value/score)
+	slot     int
 	cursor   string
-	node     string // the node that answered the steps since the last restart
-	done     bool   // the server returned cursor 0
+	node     cluster.Node // the node that answered the steps since the last restart
+	conn     uint64       // its shared connection that did (SharedConns); 0 unknown
+	done     bool         // the server returned cursor 0
 	buf      []resp.Value
 	err      error
 	restarts int
 }
 
 func newKeyScan(c *Client, name, key string, per int, opts ScanOptions) keyScan {
-	s := keyScan{c: c, name: name, key: key, match: opts.Match, count: opts.Count, per: per, cursor: "0"}
+	s := keyScan{c: c, name: name, key: key, match: opts.Match, count: opts.Count, per: per, cursor: "0",
+		slot: int(hashslot.Key(key))}
 	if opts.Type != "" {
 		s.err = fmt.Errorf("redline: %s: ScanOptions.Type applies to Scan only", name)
 	}
@@ -69,6 +74,17 @@ func (s *keyScan) step(ctx context.Context) {
 	if s.count > 0 {
 		args = append(args, "COUNT", s.count)
 	}
+	// The shared connections of the node expected to answer (the previous step's; the
+	// key's primary at first) before the step and of the node that answered after it:
+	// if they are the same, the reply came from that connection.
+	var before uint64
+	expect := s.node
+	if expect == nil {
+		expect, _ = s.c.e.Pick(s.slot, false)
+	}
+	if expect != nil {
+		before = expect.Stats().SharedConns
+	}
 	var tr cluster.Trace
 	tr.ReadPrimary()
 	r := s.c.doTraced(ctx, args, &tr)
@@ -76,17 +92,25 @@ func (s *keyScan) step(ctx context.Context) {
 		s.err = err
 		return
 	}
-	addr := tr.NodeAddr()
-	if s.node != "" && addr != s.node && s.cursor != "0" {
-		// The cursor was another node's: start over on this one.
+	nd, conn := tr.Node(), uint64(0)
+	if nd != nil && nd == expect {
+		// The connection that answered was installed by the end of the step, and it
+		// was (or replaced) the one installed before it, if any.
+		if after := nd.Stats().SharedConns; after == max(before, 1) {
+			conn = after
+		}
+	}
+	if s.cursor != "0" && (nd != s.node || conn == 0 || conn != s.conn) {
+		// The cursor was another node's, or another connection's, whose server may
+		// have been another process: start over.
 		if s.restarts++; s.restarts > 100*max(s.c.opts.MaxAttempts, 1) {
 			s.err = fmt.Errorf("redline: %s %s: the key's node kept changing (%d restarts)", s.name, s.key, s.restarts-1)
 			return
 		}
-		s.node, s.cursor = addr, "0"
+		s.node, s.conn, s.cursor = nd, conn, "0"
 		return
 	}
-	s.node = addr
+	s.node, s.conn = nd, conn
 	cursor, elems, err := scanReply(r.val, s.per)
 	if err != nil {
 		s.err = fmt.Errorf("redline: %s %s: %w", s.name, s.key, err)
@@ -169,8 +193,9 @@ func (it *HScanIterator) Value() string { return it.value }
 func (it *HScanIterator) Err() error { return it.s.err }
 
 // Restarts returns how many times the scan started over from cursor 0 because a step
-// was answered by another node than the previous one (failover, migration): the fields
-// read before may be returned again.
+// was answered by another node than the previous one (failover, migration) or over
+// another connection (the node's process may have restarted): the fields read before
+// may be returned again.
 func (it *HScanIterator) Restarts() int { return it.s.restarts }
 
 // SScanIterator walks the members of a set: create it with Client.SScan, use it from

@@ -144,7 +144,9 @@ type Options struct {
 	// means 128; at least 8 when set: topology replies nest 5 deep). A reply over a
 	// limit cannot be skipped safely: its connection is closed and its caller gets an
 	// error matching resp.ErrTooLarge or resp.ErrTooDeep that names the limit. Negative
-	// values are rejected.
+	// values are rejected. A connection's handshake (HELLO, and INFO server for
+	// ReadLocalZone: the server's own small replies) reads with at least 64 KiB and 1,024
+	// elements whatever these say.
 	MaxReplyBulkLen int64
 	MaxReplyElems   int64
 	MaxReplyDepth   int

@@ -211,7 +211,7 @@ type subGroup struct {
 	mu      sync.Mutex
 	send    chan struct{}                       // capacity 1: the lock
 	cn      cluster.Conn                        // the connection subscribed on, nil between
-	pending map[string]chan struct{}            // name → closed on its unsubscribe push
+	pending map[string]chan struct{}            // name → closed on its unsubscribe push on cn
 	gone    atomic.Pointer[map[string]struct{}] // unsubscribed names: their messages are dropped
 	quit    chan struct{}                       // closed when the group has no name left
 	quitted sync.Once
@@ -302,7 +302,7 @@ func (g *subGroup) connect() (cluster.Conn, error) {
 	}
 	g.mu.Lock()
 	names := append([]string(nil), g.names...) // an Unsubscribe may change g.names
-	g.cn = cn
+	g.setConnLocked(cn)
 	g.mu.Unlock()
 	if len(names) == 0 { // all unsubscribed meanwhile: run sees quit
 		g.unlock()
@@ -374,8 +374,9 @@ func (g *subGroup) onPush(v resp.Value) {
 	case "unsubscribe", "punsubscribe":
 		g.confirmUnsub(str(1))
 	case "sunsubscribe":
-		if !g.confirmUnsub(str(1)) {
-			// Not asked for: the server dropped us because the slot left this node.
+		if g.confirmUnsub(str(1)) {
+			// Of a channel not unsubscribed: the server dropped it because the slot
+			// left this node.
 			g.signalMoved()
 		}
 	}

@@ -18,8 +18,10 @@ import (
 // no message of those channels is delivered any more (those already waiting on
 // Messages stay there), and a connection re-made later subscribes to the others only.
 // It returns when the server confirmed the unsubscription, or the connection ended (so
-// that the server forgot it), within ctx and Options.CommandTimeout; on an error the
-// channels are still removed from the Subscription.
+// that the server forgot it), within ctx and Options.CommandTimeout. On an error the
+// channels are still removed from the Subscription (their messages are dropped), but
+// the server may still count them: calling Unsubscribe again with them sends the
+// unsubscription again, until it is confirmed.
 //
 // Command: UNSUBSCRIBE channel [channel ...], on the Subscription's connection.
 func (s *Subscription) Unsubscribe(ctx context.Context, channels ...string) error {
@@ -48,7 +50,7 @@ type unsubWait struct {
 	g    *subGroup
 	name string
 	ch   chan struct{}
-	done <-chan struct{} // the connection it was sent on ended
+	cn   cluster.Conn // the connection it is sent on (its node, its end)
 }
 
 func (s *Subscription) unsubscribe(ctx context.Context, kind string, names []string) error {
@@ -70,7 +72,6 @@ func (s *Subscription) unsubscribe(ctx context.Context, kind string, names []str
 	defer cancel()
 	w := cluster.NewWaiter(ctx, time.Time{})
 	defer w.Release()
-	var waits []unsubWait
 	var emptied []*subGroup
 	defer func() {
 		// A group left without names ends its connection (after the confirmations:
@@ -78,54 +79,38 @@ func (s *Subscription) unsubscribe(ctx context.Context, kind string, names []str
 		for _, g := range emptied {
 			g.quitted.Do(func() { close(g.quit) })
 		}
-		// Whatever was not confirmed is awaited no longer.
-		for _, u := range waits {
-			u.g.mu.Lock()
-			if u.g.pending[u.name] == u.ch {
-				delete(u.g.pending, u.name)
-			}
-			u.g.mu.Unlock()
-		}
 	}()
 	// First drop the names from every group (their messages are dropped from now on,
 	// and a connection made from now on does not subscribe to them), then unsubscribe
-	// on the connections that did.
-	type sending struct {
-		g    *subGroup
-		sent []string
-		cn   cluster.Conn
-	}
-	var sends []sending
+	// on the connections that did. A name whose unsubscription is awaited stays so
+	// until the server confirms it, or the connection ends: a call that failed leaves it
+	// so, and a new call sends it again.
+	var waits []unsubWait
 	for _, g := range s.groups {
-		sent, cn, empty := g.drop(names)
+		gw, empty := g.drop(names)
 		if empty {
 			emptied = append(emptied, g)
 		}
-		if cn != nil { // nil between connections: the next subscribes to the others only
-			sends = append(sends, sending{g, sent, cn})
-		}
+		waits = append(waits, gw...)
 	}
-	var addr string
-	for _, d := range sends {
-		g := d.g
+	for i := 0; i < len(waits); {
+		g, cn := waits[i].g, waits[i].cn
+		j := i + 1
+		for j < len(waits) && waits[j].g == g {
+			j++
+		}
+		group := waits[i:j]
+		i = j
 		if !g.lock(ctx) {
-			return rerr.Deadline(ctx, time.Since(start), &NodeError{Addr: d.cn.Addr(), Phase: PhaseWrite,
+			return rerr.Deadline(ctx, time.Since(start), &NodeError{Addr: cn.Addr(), Phase: PhaseWrite,
 				Err: fmt.Errorf("%s: waiting for the subscription's connection", verb)})
 		}
-		args := make([]any, 0, len(d.sent)+1)
+		args := make([]any, 0, len(group)+1)
 		args = append(args, verb)
-		g.mu.Lock()
-		if g.pending == nil {
-			g.pending = map[string]chan struct{}{}
+		for _, u := range group {
+			args = append(args, u.name)
 		}
-		for _, n := range d.sent {
-			args = append(args, n)
-			ch := make(chan struct{})
-			g.pending[n] = ch
-			waits = append(waits, unsubWait{g: g, name: n, ch: ch, done: d.cn.Done()})
-		}
-		g.mu.Unlock()
-		err := cluster.ConnSend(d.cn, &w, [][]any{args})
+		err := cluster.ConnSend(cn, &w, [][]any{args})
 		g.unlock()
 		if err != nil {
 			var de *DeadlineError
@@ -136,47 +121,48 @@ func (s *Subscription) unsubscribe(ctx context.Context, kind string, names []str
 			// group's next connection subscribes to the others only.
 			continue
 		}
-		addr = d.cn.Addr()
 	}
 	for _, u := range waits {
 		select {
 		case <-u.ch:
-		case <-u.done:
+		case <-u.cn.Done():
 		case <-s.ctx.Done(): // closed meanwhile: nothing is subscribed any more
 		case <-ctx.Done():
-			return rerr.Deadline(ctx, time.Since(start), &NodeError{Addr: addr, Phase: PhaseRead, Written: true,
+			return rerr.Deadline(ctx, time.Since(start), &NodeError{Addr: u.cn.Addr(), Phase: PhaseRead, Written: true,
 				Err: fmt.Errorf("%s %s: %w", verb, u.name, errNoConfirmation)})
 		}
 	}
 	return nil
 }
 
-// drop removes names from the group's and returns those it had (each once), the
-// connection subscribed on (nil between connections) and whether none is left. The
-// names removed are the group's "gone" names from now on: their messages are dropped.
-func (g *subGroup) drop(names []string) (removed []string, cn cluster.Conn, empty bool) {
+// drop removes names from the group's and returns the unsubscriptions to send on the
+// group's connection (none between connections: the next subscribes to the others
+// only) and whether no name is left. The names removed are the group's "gone" names
+// from now on: their messages are dropped. A name removed earlier whose unsubscription
+// is still awaited on the connection (a call that failed) is sent again.
+func (g *subGroup) drop(names []string) (waits []unsubWait, empty bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	var removed []string
 	for _, n := range names {
 		if slices.Contains(g.names, n) && !slices.Contains(removed, n) {
 			removed = append(removed, n)
 		}
 	}
-	if len(removed) == 0 {
-		return nil, nil, false // not the group's: nothing changes
-	}
-	g.names = slices.DeleteFunc(g.names, func(n string) bool { return slices.Contains(removed, n) })
-	gone := map[string]struct{}{}
-	if old := g.gone.Load(); old != nil {
-		for n := range *old {
+	if len(removed) > 0 {
+		g.names = slices.DeleteFunc(g.names, func(n string) bool { return slices.Contains(removed, n) })
+		gone := map[string]struct{}{}
+		if old := g.gone.Load(); old != nil {
+			for n := range *old {
+				gone[n] = struct{}{}
+			}
+		}
+		for _, n := range removed {
 			gone[n] = struct{}{}
 		}
+		g.gone.Store(&gone)
 	}
-	for _, n := range removed {
-		gone[n] = struct{}{}
-	}
-	g.gone.Store(&gone)
-	cn = g.cn
+	cn := g.cn
 	if cn != nil {
 		select {
 		case <-cn.Done():
@@ -184,7 +170,24 @@ func (g *subGroup) drop(names []string) (removed []string, cn cluster.Conn, empt
 		default:
 		}
 	}
-	return removed, cn, len(g.names) == 0
+	if cn == nil {
+		return nil, len(removed) > 0 && len(g.names) == 0
+	}
+	for _, n := range names {
+		ch, awaited := g.pending[n]
+		if !awaited && !slices.Contains(removed, n) || slices.ContainsFunc(waits, func(u unsubWait) bool { return u.name == n }) {
+			continue // not the group's, or already in
+		}
+		if !awaited {
+			if g.pending == nil {
+				g.pending = map[string]chan struct{}{}
+			}
+			ch = make(chan struct{})
+			g.pending[n] = ch
+		}
+		waits = append(waits, unsubWait{g: g, name: n, ch: ch, cn: cn})
+	}
+	return waits, len(waits) > 0 && len(g.names) == 0
 }
 
 // isGone reports whether name was unsubscribed (its messages are dropped); one atomic
@@ -199,16 +202,17 @@ func (g *subGroup) isGone(name []byte) bool {
 }
 
 // confirmUnsub takes the server's confirmation of an unsubscription; it reports whether
-// one was awaited for name.
-func (g *subGroup) confirmUnsub(name string) bool {
+// name is still one of the group's (not unsubscribed by the caller: the server dropped
+// it on its own). A confirmation arriving after its caller gave up, or a second one (a
+// call repeated), is of a name unsubscribed.
+func (g *subGroup) confirmUnsub(name string) (subscribed bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	ch, ok := g.pending[name]
-	if ok {
+	if ch, ok := g.pending[name]; ok {
 		delete(g.pending, name)
 		close(ch)
 	}
-	return ok
+	return slices.Contains(g.names, name)
 }
 
 // lock takes the group's send lock, or fails when ctx ends first.
@@ -223,11 +227,20 @@ func (g *subGroup) lock(ctx context.Context) bool {
 
 func (g *subGroup) unlock() { <-g.send }
 
-// setConn records the connection the group is subscribed on (nil: none).
+// setConn records the connection the group is subscribed on (nil: none). The
+// unsubscriptions awaited on the previous one are not any more: its end (which their
+// callers watch) made the server forget them.
 func (g *subGroup) setConn(cn cluster.Conn) {
 	g.mu.Lock()
-	g.cn = cn
+	g.setConnLocked(cn)
 	g.mu.Unlock()
+}
+
+func (g *subGroup) setConnLocked(cn cluster.Conn) {
+	if cn != g.cn {
+		g.pending = nil
+	}
+	g.cn = cn
 }
 
 // curAddr is the address of the group's node, "" before one was chosen.

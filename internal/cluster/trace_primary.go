@@ -5,3 +5,8 @@ package cluster
 // node that answers it — a cursor of HSCAN, SSCAN or ZSCAN, valid on one node only —
 // must not go to a replica chosen at random.
 func (t *Trace) ReadPrimary() { t.primary = true }
+
+// Node is the last node tried (nil if none): the one whose reply the call returned.
+// A caller continuing a node-bound cursor compares it, and its NodeStats.SharedConns,
+// with the previous step's.
+func (t *Trace) Node() Node { return t.node }

@@ -86,7 +86,7 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 			return greeting{}, fmt.Errorf("credentials: %w", err)
 		}
 	}
-	rd := resp.NewReaderSize(nc, 4096, o.Limits)
+	rd := resp.NewReaderSize(nc, 4096, handshakeLimits(o.Limits))
 	roundTrip := func(cmds [][]string) ([]resp.Value, error) {
 		var buf []byte
 		for _, cmd := range cmds {
@@ -166,6 +166,27 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 		return greeting{}, fmt.Errorf("%w: unexpected data after the handshake", resp.ErrProtocol)
 	}
 	return greeting{proto: 2, zone: zoneOf(resp.Value{}, replies[checked:])}, nil
+}
+
+// The least limits the handshake's reader has, whatever Options.Limits say: its
+// replies are the server's own, small and bounded (HELLO's map, INFO server's ~1 KiB
+// text), and a limit set for the application's replies must not fail every handshake
+// (INFO server, sent for the zone, is longer than a MaxReplyBulkLen of a few hundred
+// bytes). Larger limits are kept.
+const (
+	handshakeMinBulkLen      = 64 << 10
+	handshakeMinAggregateLen = 1024
+)
+
+// handshakeLimits returns l raised to the handshake's least limits.
+func handshakeLimits(l resp.Limits) resp.Limits {
+	if l.MaxBulkLen > 0 && l.MaxBulkLen < handshakeMinBulkLen {
+		l.MaxBulkLen = handshakeMinBulkLen
+	}
+	if l.MaxAggregateLen > 0 && l.MaxAggregateLen < handshakeMinAggregateLen {
+		l.MaxAggregateLen = handshakeMinAggregateLen
+	}
+	return l
 }
 
 // checkReplies returns the first server error among replies, naming its command.

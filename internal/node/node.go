@@ -32,6 +32,7 @@ type Node struct {
 	mu        sync.Mutex
 	state     State
 	conn      *conn.Conn // the shared connection while up
+	installed uint64     // shared connections installed so far: conn's generation
 	dial      *dialCall  // the attempt in flight, if any
 	lastErr   *rerr.NodeError
 	downSince time.Time
@@ -289,6 +290,7 @@ func (n *Node) runDial(d *dialCall) {
 		// Installed under the lock: if it dies from now on, its OnClose (which takes
 		// the lock) finds it installed and replaces it.
 		n.conn, d.conn = c, c
+		n.installed++
 		n.learnZone(c)
 		n.failures = 0
 		n.setStateLocked(StateUp, nil)

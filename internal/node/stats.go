@@ -11,6 +11,7 @@ type Stats struct {
 	InFlight     int           // requests on the shared connection (queued or awaiting replies)
 	Conns        int           // open connections: shared plus idle dedicated
 	Dials        uint64        // connection attempts
+	SharedConns  uint64        // shared connections established: changes whenever it is replaced
 	DialFailures uint64        // failed attempts
 	LastError    error         // the last failure (a *rerr.NodeError), nil if none
 	LastErrorAt  time.Time     // when it happened
@@ -29,6 +30,7 @@ func (n *Node) Stats() Stats {
 		State:        n.state,
 		Conns:        len(n.idle),
 		Dials:        n.dials.Load(),
+		SharedConns:  n.installed,
 		DialFailures: n.dialFailures.Load(),
 		Zone:         n.Zone(),
 	}
