@@ -316,3 +316,59 @@ func Example_migratingPerNode() {
 	}
 	fmt.Println(c.DoOn(ctx, c.PrimaryAddrs()[0], "DBSIZE").Int64())
 }
+
+// The other names docs/MIGRATING.md mentions, as method expressions and composite
+// literals, so that go vet checks them too.
+var _ = []any{
+	(*redline.Client).MGetMap, (*redline.Client).ExpireNX, (*redline.Client).ExpireXX,
+	(*redline.Client).ExpireGT, (*redline.Client).ExpireLT, (*redline.Client).ExpireAt,
+	(*redline.Client).PExpire, (*redline.Client).Persist, (*redline.Client).PTTL,
+	(*redline.Client).RPopCount, (*redline.Client).LPop, (*redline.Client).LPopCount,
+	(*redline.Client).BRPop, (*redline.Client).BLMove, (*redline.Client).BZPopMin,
+	(*redline.Client).Wait, (*redline.Client).XPending, (*redline.Client).XPendingExt,
+	(*redline.Client).XClaim, (*redline.Client).XAutoClaim, (*redline.Client).SPublish,
+	(*redline.Client).PSubscribe, (*redline.Client).SSubscribe,
+	(*redline.Subscription).Unsubscribe, (*redline.Client).SScan, (*redline.Client).ZScan,
+	(*redline.Client).EvalRO, (*redline.Client).EvalShaRO, (*redline.Script).RunRO,
+	(*redline.Client).FCall, (*redline.Client).DoOnEveryNode, (*redline.Client).NodeAddrs,
+	redline.Result.Text, redline.Result.Int64, redline.Result.Float64, redline.Result.Bool,
+	redline.Result.Strings, redline.Result.Slice, redline.Result.Bytes, redline.Result.Int64s,
+	redline.Result.StringMap, redline.Result.IsNil, redline.Result.Value,
+	redline.NoExpiry, redline.ErrClosed, redline.ReadReplicaOnly, redline.ReadNearest,
+	redline.ReadLocalZone, redline.SplitAll, redline.SplitReads,
+	redline.SetOptions{ExpireAt: time.Time{}, KeepTTL: true, NX: true, XX: true},
+	redline.ZAddOptions{NX: true, XX: true, GT: true, LT: true, CH: true},
+	redline.ZRangeOptions{ByScore: true, ByLex: true, Rev: true, Offset: 1, Count: 1},
+	redline.XAddArgs{Stream: "s", NoMkStream: true, MaxLen: 1, MinID: "0", Approx: true, Limit: 1, ID: "*", Fields: []any{"f", "v"}},
+	redline.Message{Kind: redline.KindMessage, Channel: "c", Pattern: "p", Payload: "x", Err: nil},
+	redline.Options{
+		Credentials:        func(ctx context.Context) (string, string, error) { return "", "", nil },
+		TLSServerName:      func(addr, hostname string) string { return "" },
+		Protocol:           3,
+		RetryBackoff:       10 * time.Millisecond,
+		RetryBackoffMax:    100 * time.Millisecond,
+		RefreshInterval:    30 * time.Second,
+		RefreshMinInterval: time.Second,
+		MaxReplyBulkLen:    0,
+		MaxReplyElems:      0,
+		MaxReplyDepth:      0,
+		Logger:             nil,
+		Zone:               "us-east-1a",
+		NodeZone:           func(addr string) string { return "" },
+		Hooks: redline.Hooks{
+			BeforeCommand: func(ctx context.Context, cmd redline.CommandStart) context.Context { return ctx },
+			OnNodeState:   func(redline.NodeStateChange) {},
+			OnTopology:    func(redline.TopologyChange) {},
+		},
+	},
+	func(e redline.CommandEnd) any {
+		return []any{e.Name, e.Node, e.Slot, e.Attempts, e.Redirects, e.Elapsed, e.Err}
+	},
+	func(e *redline.NodeError) any { return []any{e.Down, e.RetryIn} },
+	func(e *redline.ConnStateError) any { return []any{e.Command, e.Use} },
+	func(e *redline.SplitError) any {
+		p := e.Parts[0]
+		return []any{p.Slot, p.Keys, p.Err, e.MayHaveExecuted()}
+	},
+	func(e *redline.RedisError) any { return []any{e.Code, e.Msg} },
+}
