@@ -260,10 +260,11 @@ func (c *Client) LCSLen(ctx context.Context, key1, key2 string) (int64, error) {
 // in different slots fail with *CrossSlotError before anything is sent. Read-only: it
 // may be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LCSIdx(ctx context.Context, key1, key2 string, opts *LCSIdxOptions) (LCSMatch, error) {
-	args := make([]any, 0, 12)
-	args = append(args, "LCS", key1, key2, "IDX")
-	args = opts.appendArgs(args)
-	return decodeLCSIdx(c.doTyped(ctx, args...))
+	var a [7]any
+	a[0], a[1], a[2], a[3] = "LCS", key1, key2, "IDX"
+	n := 4
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 3)))
+	return decodeLCSIdx(c.doTyped(ctx, a[:n]...))
 }
 
 // Keys.
@@ -522,20 +523,22 @@ func (c *Client) Dump(ctx context.Context, key string) (string, error) {
 //
 // Command: RESTORE key ttl serialized [opts].
 func (c *Client) Restore(ctx context.Context, key string, ttl time.Duration, serialized any, opts *RestoreOptions) error {
-	args := make([]any, 0, 12)
-	args = append(args, "RESTORE", key, msArg(ttl), serialized)
-	args = opts.appendArgs(args)
-	return decodeOK(c.doTyped(ctx, args...))
+	var a [9]any
+	a[0], a[1], a[2], a[3] = "RESTORE", key, msArg(ttl), serialized
+	n := 4
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 5)))
+	return decodeOK(c.doTyped(ctx, a[:n]...))
 }
 
 // RestoreAt is Restore making key expire at the time at, to the millisecond.
 //
 // Command: RESTORE key at serialized ABSTTL [opts].
 func (c *Client) RestoreAt(ctx context.Context, key string, at time.Time, serialized any, opts *RestoreOptions) error {
-	args := make([]any, 0, 13)
-	args = append(args, "RESTORE", key, at.UnixMilli(), serialized, "ABSTTL")
-	args = opts.appendArgs(args)
-	return decodeOK(c.doTyped(ctx, args...))
+	var a [10]any
+	a[0], a[1], a[2], a[3], a[4] = "RESTORE", key, at.UnixMilli(), serialized, "ABSTTL"
+	n := 5
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 5)))
+	return decodeOK(c.doTyped(ctx, a[:n]...))
 }
 
 // ObjectEncoding returns the internal encoding of the value at key ("listpack",
@@ -1014,10 +1017,11 @@ func (c *Client) LInsertAfter(ctx context.Context, key string, pivot, element an
 // Command: LPOS key element [opts]. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LPos(ctx context.Context, key string, element any, opts *LPosOptions) (int64, error) {
-	args := make([]any, 0, 11)
-	args = append(args, "LPOS", key, element)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Int64()
+	var a [7]any
+	a[0], a[1], a[2] = "LPOS", key, element
+	n := 3
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 4)))
+	return c.doTyped(ctx, a[:n]...).Int64()
 }
 
 // LPosCount returns the indexes of up to count elements equal to element in the list
@@ -1026,10 +1030,11 @@ func (c *Client) LPos(ctx context.Context, key string, element any, opts *LPosOp
 // Command: LPOS key element COUNT count [opts]. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LPosCount(ctx context.Context, key string, element any, count int64, opts *LPosOptions) ([]int64, error) {
-	args := make([]any, 0, 13)
-	args = append(args, "LPOS", key, element, "COUNT", count)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Int64s()
+	var a [9]any
+	a[0], a[1], a[2], a[3], a[4] = "LPOS", key, element, "COUNT", count
+	n := 5
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 4)))
+	return c.doTyped(ctx, a[:n]...).Int64s()
 }
 
 // RPopLPush moves the last element of the list source to the head of the list
@@ -1354,10 +1359,11 @@ func (c *Client) ZRevRank(ctx context.Context, key string, member any) (int64, e
 // Command: ZRANGE key start stop [opts]. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZRange(ctx context.Context, key string, start, stop any, opts *ZRangeOptions) ([]string, error) {
-	args := make([]any, 0, 12)
-	args = append(args, "ZRANGE", key, start, stop)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Strings()
+	var a [10]any
+	a[0], a[1], a[2], a[3] = "ZRANGE", key, start, stop
+	n := 4
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 6)))
+	return c.doTyped(ctx, a[:n]...).Strings()
 }
 
 // ZRangeWithScores is ZRange returning the members with their scores.
@@ -1365,11 +1371,13 @@ func (c *Client) ZRange(ctx context.Context, key string, start, stop any, opts *
 // Command: ZRANGE key start stop [opts] WITHSCORES. Read-only: it may be served by a
 // replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZRangeWithScores(ctx context.Context, key string, start, stop any, opts *ZRangeOptions) ([]Z, error) {
-	args := make([]any, 0, 13)
-	args = append(args, "ZRANGE", key, start, stop)
-	args = opts.appendArgs(args)
-	args = append(args, "WITHSCORES")
-	return decodeZs(c.doTyped(ctx, args...))
+	var a [11]any
+	a[0], a[1], a[2], a[3] = "ZRANGE", key, start, stop
+	n := 4
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 6)))
+	a[n] = "WITHSCORES"
+	n++
+	return decodeZs(c.doTyped(ctx, a[:n]...))
 }
 
 // ZRemRangeByScore removes the members of the sorted set at key with a score between
@@ -1575,10 +1583,11 @@ func (c *Client) ZDiffStore(ctx context.Context, destination string, keys []stri
 // (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
 // is sent.
 func (c *Client) ZRangeStore(ctx context.Context, destination, source string, start, stop any, opts *ZRangeOptions) (int64, error) {
-	args := make([]any, 0, 13)
-	args = append(args, "ZRANGESTORE", destination, source, start, stop)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Int64()
+	var a [11]any
+	a[0], a[1], a[2], a[3], a[4] = "ZRANGESTORE", destination, source, start, stop
+	n := 5
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 6)))
+	return c.doTyped(ctx, a[:n]...).Int64()
 }
 
 // ZRemRangeByRank removes the members of the sorted set at key with a rank from start
@@ -2311,10 +2320,11 @@ func (c *Client) FunctionLoadReplace(ctx context.Context, code string) (string, 
 //
 // Command: FUNCTION LIST [opts].
 func (c *Client) FunctionList(ctx context.Context, opts *FunctionListOptions) ([]FunctionLibrary, error) {
-	args := make([]any, 0, 10)
-	args = append(args, "FUNCTION", "LIST")
-	args = opts.appendArgs(args)
-	return decodeFunctionList(c.doTyped(ctx, args...))
+	var a [5]any
+	a[0], a[1] = "FUNCTION", "LIST"
+	n := 2
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 3)))
+	return decodeFunctionList(c.doTyped(ctx, a[:n]...))
 }
 
 // FunctionDelete deletes the library and its functions.

@@ -70,8 +70,13 @@ func TestSmallOptions(t *testing.T) {
 		new  func() any        // a pointer to a zero struct
 		args func(o any) []any // its appendArgs
 	}{
-		"SetOptions":   {func() any { return new(SetOptions) }, func(o any) []any { return o.(*SetOptions).appendArgs(nil) }},
-		"GetExOptions": {func() any { return new(GetExOptions) }, func(o any) []any { return o.(*GetExOptions).appendArgs(nil) }},
+		"SetOptions":          {func() any { return new(SetOptions) }, func(o any) []any { return o.(*SetOptions).appendArgs(nil) }},
+		"GetExOptions":        {func() any { return new(GetExOptions) }, func(o any) []any { return o.(*GetExOptions).appendArgs(nil) }},
+		"LPosOptions":         {func() any { return new(LPosOptions) }, func(o any) []any { return o.(*LPosOptions).appendArgs(nil) }},
+		"ZRangeOptions":       {func() any { return new(ZRangeOptions) }, func(o any) []any { return o.(*ZRangeOptions).appendArgs(nil) }},
+		"RestoreOptions":      {func() any { return new(RestoreOptions) }, func(o any) []any { return o.(*RestoreOptions).appendArgs(nil) }},
+		"LCSIdxOptions":       {func() any { return new(LCSIdxOptions) }, func(o any) []any { return o.(*LCSIdxOptions).appendArgs(nil) }},
+		"FunctionListOptions": {func() any { return new(FunctionListOptions) }, func(o any) []any { return o.(*FunctionListOptions).appendArgs(nil) }},
 	}
 	for name, most := range typedgen.SmallOptions {
 		c, ok := cases[name]

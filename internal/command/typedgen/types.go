@@ -96,8 +96,13 @@ func typeOf(s string) (argType, error) {
 // that its arguments (the key, the value) are not boxed on the heap. TestSmallOptions
 // in the root package checks each bound.
 var SmallOptions = map[string]int{
-	"SetOptions":   7, // EX n | PX n, EXAT n | PXAT n, KEEPTTL, NX, XX
-	"GetExOptions": 5, // EX n | PX n, EXAT n | PXAT n, PERSIST
+	"SetOptions":          7, // EX n | PX n, EXAT n | PXAT n, KEEPTTL, NX, XX
+	"GetExOptions":        5, // EX n | PX n, EXAT n | PXAT n, PERSIST
+	"LPosOptions":         4, // RANK n, MAXLEN n
+	"ZRangeOptions":       6, // BYSCORE, BYLEX, REV, LIMIT offset count
+	"RestoreOptions":      5, // REPLACE, IDLETIME n, FREQ n
+	"LCSIdxOptions":       3, // MINMATCHLEN n, WITHMATCHLEN
+	"FunctionListOptions": 3, // LIBRARYNAME name, WITHCODE
 }
 
 // isStruct reports whether t is an option or argument struct: its arguments, keys
