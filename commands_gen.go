@@ -20,7 +20,7 @@ import (
 // Command: GET key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) Get(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "GET", key).Text()
+	return decodeText(c.doTyped(ctx, "GET", key))
 }
 
 // Set sets key to value, with an expiry and a condition from opts (nil for none). It
@@ -28,10 +28,11 @@ func (c *Client) Get(ctx context.Context, key string) (string, error) {
 //
 // Command: SET key value [opts].
 func (c *Client) Set(ctx context.Context, key string, value any, opts *SetOptions) error {
-	args := make([]any, 0, 11)
-	args = append(args, "SET", key, value)
-	args = opts.appendArgs(args)
-	return decodeOK(c.doTyped(ctx, args...))
+	var a [10]any
+	a[0], a[1], a[2] = "SET", key, value
+	n := 3
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 7)))
+	return decodeOK(c.doTyped(ctx, a[:n]...))
 }
 
 // SetGet sets key to value like Set and returns the value it had before; Nil when the
@@ -39,18 +40,20 @@ func (c *Client) Set(ctx context.Context, key string, value any, opts *SetOption
 //
 // Command: SET key value [opts] GET.
 func (c *Client) SetGet(ctx context.Context, key string, value any, opts *SetOptions) (string, error) {
-	args := make([]any, 0, 12)
-	args = append(args, "SET", key, value)
-	args = opts.appendArgs(args)
-	args = append(args, "GET")
-	return c.doTyped(ctx, args...).Text()
+	var a [11]any
+	a[0], a[1], a[2] = "SET", key, value
+	n := 3
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 7)))
+	a[n] = "GET"
+	n++
+	return decodeText(c.doTyped(ctx, a[:n]...))
 }
 
 // GetDel returns the value of key and deletes the key; Nil when the key does not exist.
 //
 // Command: GETDEL key.
 func (c *Client) GetDel(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "GETDEL", key).Text()
+	return decodeText(c.doTyped(ctx, "GETDEL", key))
 }
 
 // GetEx returns the value of key and changes its expiry per opts (nil changes nothing);
@@ -58,10 +61,11 @@ func (c *Client) GetDel(ctx context.Context, key string) (string, error) {
 //
 // Command: GETEX key [opts].
 func (c *Client) GetEx(ctx context.Context, key string, opts *GetExOptions) (string, error) {
-	args := make([]any, 0, 10)
-	args = append(args, "GETEX", key)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Text()
+	var a [7]any
+	a[0], a[1] = "GETEX", key
+	n := 2
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 5)))
+	return decodeText(c.doTyped(ctx, a[:n]...))
 }
 
 // Incr adds 1 to the integer stored at key (0 when missing) and returns the result.
@@ -125,7 +129,7 @@ func (c *Client) StrLen(ctx context.Context, key string) (int64, error) {
 // Command: GETRANGE key start end. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) GetRange(ctx context.Context, key string, start, end int64) (string, error) {
-	return c.doTyped(ctx, "GETRANGE", key, start, end).Text()
+	return decodeText(c.doTyped(ctx, "GETRANGE", key, start, end))
 }
 
 // SetRange overwrites the string at key from offset with value, padding with zero bytes
@@ -225,7 +229,7 @@ func (c *Client) MSetNX(ctx context.Context, values map[string]any) (bool, error
 //
 // Command: GETSET key value.
 func (c *Client) GetSet(ctx context.Context, key string, value any) (string, error) {
-	return c.doTyped(ctx, "GETSET", key, value).Text()
+	return decodeText(c.doTyped(ctx, "GETSET", key, value))
 }
 
 // LCS returns the longest common subsequence of the strings at key1 and key2 (a
@@ -235,7 +239,7 @@ func (c *Client) GetSet(ctx context.Context, key string, value any) (string, err
 // different slots fail with *CrossSlotError before anything is sent. Read-only: it may
 // be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LCS(ctx context.Context, key1, key2 string) (string, error) {
-	return c.doTyped(ctx, "LCS", key1, key2).Text()
+	return decodeText(c.doTyped(ctx, "LCS", key1, key2))
 }
 
 // LCSLen returns the length of the longest common subsequence of the strings at key1
@@ -256,10 +260,11 @@ func (c *Client) LCSLen(ctx context.Context, key1, key2 string) (int64, error) {
 // in different slots fail with *CrossSlotError before anything is sent. Read-only: it
 // may be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LCSIdx(ctx context.Context, key1, key2 string, opts *LCSIdxOptions) (LCSMatch, error) {
-	args := make([]any, 0, 12)
-	args = append(args, "LCS", key1, key2, "IDX")
-	args = opts.appendArgs(args)
-	return decodeLCSIdx(c.doTyped(ctx, args...))
+	var a [7]any
+	a[0], a[1], a[2], a[3] = "LCS", key1, key2, "IDX"
+	n := 4
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 3)))
+	return decodeLCSIdx(c.doTyped(ctx, a[:n]...))
 }
 
 // Keys.
@@ -373,7 +378,7 @@ func (c *Client) Persist(ctx context.Context, key string) (bool, error) {
 // Command: TYPE key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) Type(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "TYPE", key).Text()
+	return decodeText(c.doTyped(ctx, "TYPE", key))
 }
 
 // Rename renames key to newkey, replacing newkey if it exists.
@@ -412,12 +417,14 @@ func (c *Client) Touch(ctx context.Context, keys ...string) (int64, error) {
 // Command: COPY source destination [REPLACE]. The keys must share a slot (use a {hash
 // tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (c *Client) Copy(ctx context.Context, source, destination string, replace bool) (bool, error) {
-	args := make([]any, 0, 4)
-	args = append(args, "COPY", source, destination)
+	var a [4]any
+	a[0], a[1], a[2] = "COPY", source, destination
+	n := 3
 	if replace {
-		args = append(args, "REPLACE")
+		a[n] = "REPLACE"
+		n++
 	}
-	return c.doTyped(ctx, args...).Bool()
+	return c.doTyped(ctx, a[:n]...).Bool()
 }
 
 // ExpireNX makes key expire after ttl if it has no expiry, and reports whether it did
@@ -508,7 +515,7 @@ func (c *Client) PExpireTime(ctx context.Context, key string) (time.Time, error)
 // Command: DUMP key. Read-only: it may be served by a replica (Options.ReadFrom) and is
 // retried when its reply is lost.
 func (c *Client) Dump(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "DUMP", key).Text()
+	return decodeText(c.doTyped(ctx, "DUMP", key))
 }
 
 // Restore creates key from serialized, a value from Dump, to expire after ttl (0: no
@@ -516,20 +523,22 @@ func (c *Client) Dump(ctx context.Context, key string) (string, error) {
 //
 // Command: RESTORE key ttl serialized [opts].
 func (c *Client) Restore(ctx context.Context, key string, ttl time.Duration, serialized any, opts *RestoreOptions) error {
-	args := make([]any, 0, 12)
-	args = append(args, "RESTORE", key, msArg(ttl), serialized)
-	args = opts.appendArgs(args)
-	return decodeOK(c.doTyped(ctx, args...))
+	var a [9]any
+	a[0], a[1], a[2], a[3] = "RESTORE", key, msArg(ttl), serialized
+	n := 4
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 5)))
+	return decodeOK(c.doTyped(ctx, a[:n]...))
 }
 
 // RestoreAt is Restore making key expire at the time at, to the millisecond.
 //
 // Command: RESTORE key at serialized ABSTTL [opts].
 func (c *Client) RestoreAt(ctx context.Context, key string, at time.Time, serialized any, opts *RestoreOptions) error {
-	args := make([]any, 0, 13)
-	args = append(args, "RESTORE", key, at.UnixMilli(), serialized, "ABSTTL")
-	args = opts.appendArgs(args)
-	return decodeOK(c.doTyped(ctx, args...))
+	var a [10]any
+	a[0], a[1], a[2], a[3], a[4] = "RESTORE", key, at.UnixMilli(), serialized, "ABSTTL"
+	n := 5
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 5)))
+	return decodeOK(c.doTyped(ctx, a[:n]...))
 }
 
 // ObjectEncoding returns the internal encoding of the value at key ("listpack",
@@ -538,7 +547,7 @@ func (c *Client) RestoreAt(ctx context.Context, key string, at time.Time, serial
 // Command: OBJECT ENCODING key. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ObjectEncoding(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "OBJECT", "ENCODING", key).Text()
+	return decodeText(c.doTyped(ctx, "OBJECT", "ENCODING", key))
 }
 
 // ObjectFreq returns the logarithmic access frequency counter of key; the server
@@ -575,7 +584,7 @@ func (c *Client) ObjectRefCount(ctx context.Context, key string) (int64, error) 
 // it may be served by a replica (Options.ReadFrom) and is retried when its reply is
 // lost.
 func (c *Client) RandomKey(ctx context.Context) (string, error) {
-	return c.doTyped(ctx, "RANDOMKEY").Text()
+	return decodeText(c.doTyped(ctx, "RANDOMKEY"))
 }
 
 // Keys returns the keys that match the glob-style pattern, in no order. It walks the
@@ -600,7 +609,7 @@ func (c *Client) Migrate(ctx context.Context, host string, port int64, key strin
 	args := make([]any, 0, 14)
 	args = append(args, "MIGRATE", host, port, key, "0", msArg(timeout))
 	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Text()
+	return decodeText(c.doTyped(ctx, args...))
 }
 
 // Wait waits until every primary's writes so far are acknowledged by at least
@@ -681,7 +690,7 @@ func (c *Client) HSetNX(ctx context.Context, key, field string, value any) (bool
 // Command: HGET key field. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) HGet(ctx context.Context, key, field string) (string, error) {
-	return c.doTyped(ctx, "HGET", key, field).Text()
+	return decodeText(c.doTyped(ctx, "HGET", key, field))
 }
 
 // HMGet returns the values of the fields of the hash at key that exist, by field.
@@ -777,7 +786,7 @@ func (c *Client) HStrLen(ctx context.Context, key, field string) (int64, error) 
 // Command: HRANDFIELD key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) HRandField(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "HRANDFIELD", key).Text()
+	return decodeText(c.doTyped(ctx, "HRANDFIELD", key))
 }
 
 // HRandFieldCount returns up to count distinct random fields of the hash at key (a
@@ -825,7 +834,7 @@ func (c *Client) RPush(ctx context.Context, key string, values ...any) (int64, e
 //
 // Command: LPOP key.
 func (c *Client) LPop(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "LPOP", key).Text()
+	return decodeText(c.doTyped(ctx, "LPOP", key))
 }
 
 // RPop removes and returns the last element of the list at key; Nil when the list is
@@ -833,7 +842,7 @@ func (c *Client) LPop(ctx context.Context, key string) (string, error) {
 //
 // Command: RPOP key.
 func (c *Client) RPop(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "RPOP", key).Text()
+	return decodeText(c.doTyped(ctx, "RPOP", key))
 }
 
 // LPopCount removes and returns up to count elements from the head of the list at key;
@@ -874,7 +883,7 @@ func (c *Client) LRange(ctx context.Context, key string, start, stop int64) ([]s
 // Command: LINDEX key index. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) LIndex(ctx context.Context, key string, index int64) (string, error) {
-	return c.doTyped(ctx, "LINDEX", key, index).Text()
+	return decodeText(c.doTyped(ctx, "LINDEX", key, index))
 }
 
 // LSet sets the element at index of the list at key to value.
@@ -905,7 +914,7 @@ func (c *Client) LTrim(ctx context.Context, key string, start, stop int64) error
 // Command: LMOVE source destination from to. The keys must share a slot (use a {hash
 // tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (c *Client) LMove(ctx context.Context, source, destination string, from, to ListSide) (string, error) {
-	return c.doTyped(ctx, "LMOVE", source, destination, string(from), string(to)).Text()
+	return decodeText(c.doTyped(ctx, "LMOVE", source, destination, string(from), string(to)))
 }
 
 // BLPop removes and returns the first element of the first non-empty list among keys,
@@ -958,7 +967,7 @@ func (c *Client) BRPop(ctx context.Context, timeout time.Duration, keys ...strin
 // sent. Blocking: it runs on a connection of its own and returns by the call's deadline
 // at the latest.
 func (c *Client) BLMove(ctx context.Context, source, destination string, from, to ListSide, timeout time.Duration) (string, error) {
-	return c.doTyped(ctx, "BLMOVE", source, destination, string(from), string(to), timeoutArg(timeout)).Text()
+	return decodeText(c.doTyped(ctx, "BLMOVE", source, destination, string(from), string(to), timeoutArg(timeout)))
 }
 
 // LPushX is LPush when the list at key exists: it returns the list's new length, 0
@@ -1008,10 +1017,11 @@ func (c *Client) LInsertAfter(ctx context.Context, key string, pivot, element an
 // Command: LPOS key element [opts]. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LPos(ctx context.Context, key string, element any, opts *LPosOptions) (int64, error) {
-	args := make([]any, 0, 11)
-	args = append(args, "LPOS", key, element)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Int64()
+	var a [7]any
+	a[0], a[1], a[2] = "LPOS", key, element
+	n := 3
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 4)))
+	return c.doTyped(ctx, a[:n]...).Int64()
 }
 
 // LPosCount returns the indexes of up to count elements equal to element in the list
@@ -1020,10 +1030,11 @@ func (c *Client) LPos(ctx context.Context, key string, element any, opts *LPosOp
 // Command: LPOS key element COUNT count [opts]. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) LPosCount(ctx context.Context, key string, element any, count int64, opts *LPosOptions) ([]int64, error) {
-	args := make([]any, 0, 13)
-	args = append(args, "LPOS", key, element, "COUNT", count)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Int64s()
+	var a [9]any
+	a[0], a[1], a[2], a[3], a[4] = "LPOS", key, element, "COUNT", count
+	n := 5
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 4)))
+	return c.doTyped(ctx, a[:n]...).Int64s()
 }
 
 // RPopLPush moves the last element of the list source to the head of the list
@@ -1033,7 +1044,7 @@ func (c *Client) LPosCount(ctx context.Context, key string, element any, count i
 // Command: RPOPLPUSH source destination. The keys must share a slot (use a {hash tag}):
 // keys in different slots fail with *CrossSlotError before anything is sent.
 func (c *Client) RPopLPush(ctx context.Context, source, destination string) (string, error) {
-	return c.doTyped(ctx, "RPOPLPUSH", source, destination).Text()
+	return decodeText(c.doTyped(ctx, "RPOPLPUSH", source, destination))
 }
 
 // BRPopLPush is RPopLPush waiting up to timeout for source to have an element (0: no
@@ -1045,7 +1056,7 @@ func (c *Client) RPopLPush(ctx context.Context, source, destination string) (str
 // sent. Blocking: it runs on a connection of its own and returns by the call's deadline
 // at the latest.
 func (c *Client) BRPopLPush(ctx context.Context, source, destination string, timeout time.Duration) (string, error) {
-	return c.doTyped(ctx, "BRPOPLPUSH", source, destination, timeoutArg(timeout)).Text()
+	return decodeText(c.doTyped(ctx, "BRPOPLPUSH", source, destination, timeoutArg(timeout)))
 }
 
 // LMPop removes and returns up to count (at least 1) elements from the from end of the
@@ -1140,7 +1151,7 @@ func (c *Client) SCard(ctx context.Context, key string) (int64, error) {
 //
 // Command: SPOP key.
 func (c *Client) SPop(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "SPOP", key).Text()
+	return decodeText(c.doTyped(ctx, "SPOP", key))
 }
 
 // SPopCount removes and returns up to count random members of the set at key.
@@ -1156,7 +1167,7 @@ func (c *Client) SPopCount(ctx context.Context, key string, count int64) ([]stri
 // Command: SRANDMEMBER key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) SRandMember(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "SRANDMEMBER", key).Text()
+	return decodeText(c.doTyped(ctx, "SRANDMEMBER", key))
 }
 
 // SRandMemberCount returns up to count distinct random members of the set at key (a
@@ -1348,10 +1359,11 @@ func (c *Client) ZRevRank(ctx context.Context, key string, member any) (int64, e
 // Command: ZRANGE key start stop [opts]. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZRange(ctx context.Context, key string, start, stop any, opts *ZRangeOptions) ([]string, error) {
-	args := make([]any, 0, 12)
-	args = append(args, "ZRANGE", key, start, stop)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Strings()
+	var a [10]any
+	a[0], a[1], a[2], a[3] = "ZRANGE", key, start, stop
+	n := 4
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 6)))
+	return c.doTyped(ctx, a[:n]...).Strings()
 }
 
 // ZRangeWithScores is ZRange returning the members with their scores.
@@ -1359,11 +1371,13 @@ func (c *Client) ZRange(ctx context.Context, key string, start, stop any, opts *
 // Command: ZRANGE key start stop [opts] WITHSCORES. Read-only: it may be served by a
 // replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) ZRangeWithScores(ctx context.Context, key string, start, stop any, opts *ZRangeOptions) ([]Z, error) {
-	args := make([]any, 0, 13)
-	args = append(args, "ZRANGE", key, start, stop)
-	args = opts.appendArgs(args)
-	args = append(args, "WITHSCORES")
-	return decodeZs(c.doTyped(ctx, args...))
+	var a [11]any
+	a[0], a[1], a[2], a[3] = "ZRANGE", key, start, stop
+	n := 4
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 6)))
+	a[n] = "WITHSCORES"
+	n++
+	return decodeZs(c.doTyped(ctx, a[:n]...))
 }
 
 // ZRemRangeByScore removes the members of the sorted set at key with a score between
@@ -1569,10 +1583,11 @@ func (c *Client) ZDiffStore(ctx context.Context, destination string, keys []stri
 // (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
 // is sent.
 func (c *Client) ZRangeStore(ctx context.Context, destination, source string, start, stop any, opts *ZRangeOptions) (int64, error) {
-	args := make([]any, 0, 13)
-	args = append(args, "ZRANGESTORE", destination, source, start, stop)
-	args = opts.appendArgs(args)
-	return c.doTyped(ctx, args...).Int64()
+	var a [11]any
+	a[0], a[1], a[2], a[3], a[4] = "ZRANGESTORE", destination, source, start, stop
+	n := 5
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 6)))
+	return c.doTyped(ctx, a[:n]...).Int64()
 }
 
 // ZRemRangeByRank removes the members of the sorted set at key with a rank from start
@@ -1620,7 +1635,7 @@ func (c *Client) ZMScore(ctx context.Context, key string, members ...any) ([]*fl
 // Command: ZRANDMEMBER key. Read-only: it may be served by a replica (Options.ReadFrom)
 // and is retried when its reply is lost.
 func (c *Client) ZRandMember(ctx context.Context, key string) (string, error) {
-	return c.doTyped(ctx, "ZRANDMEMBER", key).Text()
+	return decodeText(c.doTyped(ctx, "ZRANDMEMBER", key))
 }
 
 // ZRandMemberCount returns up to count distinct random members of the sorted set at
@@ -1680,7 +1695,7 @@ func (c *Client) XAdd(ctx context.Context, a XAddArgs) (string, error) {
 	args := make([]any, 0, 9)
 	args = append(args, "XADD")
 	args = a.appendArgs(args)
-	return c.doTyped(ctx, args...).Text()
+	return decodeText(c.doTyped(ctx, args...))
 }
 
 // XLen returns the number of entries in the stream.
@@ -2094,12 +2109,14 @@ func (c *Client) GeoAdd(ctx context.Context, key string, locations ...GeoLocatio
 // Command: GEODIST key member1 member2 [unit]. Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) GeoDist(ctx context.Context, key, member1, member2, unit string) (float64, error) {
-	args := make([]any, 0, 5)
-	args = append(args, "GEODIST", key, member1, member2)
+	var a [5]any
+	a[0], a[1], a[2], a[3] = "GEODIST", key, member1, member2
+	n := 4
 	if unit != "" {
-		args = append(args, unit)
+		a[n] = unit
+		n++
 	}
-	return c.doTyped(ctx, args...).Float64()
+	return c.doTyped(ctx, a[:n]...).Float64()
 }
 
 // GeoPos returns the positions of members in the geospatial index at key: nil for a
@@ -2219,7 +2236,7 @@ func (c *Client) EvalShaRO(ctx context.Context, sha1 string, keys []string, argv
 // Command: SCRIPT LOAD script. Sent to every node (replicas included) at once; it fails
 // if any of them fails.
 func (c *Client) ScriptLoad(ctx context.Context, script string) (string, error) {
-	return c.doTyped(ctx, "SCRIPT", "LOAD", script).Text()
+	return decodeText(c.doTyped(ctx, "SCRIPT", "LOAD", script))
 }
 
 // ScriptExists reports, for each of sha1s, whether the script is cached.
@@ -2287,7 +2304,7 @@ func (c *Client) FCallRO(ctx context.Context, function string, keys []string, ar
 // Command: FUNCTION LOAD code. Sent to every primary at once; it fails if any of them
 // fails.
 func (c *Client) FunctionLoad(ctx context.Context, code string) (string, error) {
-	return c.doTyped(ctx, "FUNCTION", "LOAD", code).Text()
+	return decodeText(c.doTyped(ctx, "FUNCTION", "LOAD", code))
 }
 
 // FunctionLoadReplace is FunctionLoad replacing the library when it exists.
@@ -2295,7 +2312,7 @@ func (c *Client) FunctionLoad(ctx context.Context, code string) (string, error) 
 // Command: FUNCTION LOAD REPLACE code. Sent to every primary at once; it fails if any of
 // them fails.
 func (c *Client) FunctionLoadReplace(ctx context.Context, code string) (string, error) {
-	return c.doTyped(ctx, "FUNCTION", "LOAD", "REPLACE", code).Text()
+	return decodeText(c.doTyped(ctx, "FUNCTION", "LOAD", "REPLACE", code))
 }
 
 // FunctionList returns the libraries loaded on a node and their functions (opts: nil
@@ -2303,10 +2320,11 @@ func (c *Client) FunctionLoadReplace(ctx context.Context, code string) (string, 
 //
 // Command: FUNCTION LIST [opts].
 func (c *Client) FunctionList(ctx context.Context, opts *FunctionListOptions) ([]FunctionLibrary, error) {
-	args := make([]any, 0, 10)
-	args = append(args, "FUNCTION", "LIST")
-	args = opts.appendArgs(args)
-	return decodeFunctionList(c.doTyped(ctx, args...))
+	var a [5]any
+	a[0], a[1] = "FUNCTION", "LIST"
+	n := 2
+	n += copy(a[n:], opts.appendArgs(make([]any, 0, 3)))
+	return decodeFunctionList(c.doTyped(ctx, a[:n]...))
 }
 
 // FunctionDelete deletes the library and its functions.
@@ -2337,7 +2355,7 @@ func (c *Client) FunctionFlushAsync(ctx context.Context) error {
 //
 // Command: FUNCTION DUMP.
 func (c *Client) FunctionDump(ctx context.Context) (string, error) {
-	return c.doTyped(ctx, "FUNCTION", "DUMP").Text()
+	return decodeText(c.doTyped(ctx, "FUNCTION", "DUMP"))
 }
 
 // FunctionRestore loads the libraries of a payload of FunctionDump. policy says what
@@ -2347,12 +2365,14 @@ func (c *Client) FunctionDump(ctx context.Context) (string, error) {
 // Command: FUNCTION RESTORE payload [policy]. Sent to every primary at once; it fails if
 // any of them fails.
 func (c *Client) FunctionRestore(ctx context.Context, payload, policy string) error {
-	args := make([]any, 0, 4)
-	args = append(args, "FUNCTION", "RESTORE", payload)
+	var a [4]any
+	a[0], a[1], a[2] = "FUNCTION", "RESTORE", payload
+	n := 3
 	if policy != "" {
-		args = append(args, policy)
+		a[n] = policy
+		n++
 	}
-	return decodeOK(c.doTyped(ctx, args...))
+	return decodeOK(c.doTyped(ctx, a[:n]...))
 }
 
 // FunctionStats returns a node's function engines with their library and function
@@ -2397,12 +2417,14 @@ func (c *Client) SPublish(ctx context.Context, shardChannel string, message any)
 //
 // Command: PUBSUB CHANNELS [pattern].
 func (c *Client) PubSubChannels(ctx context.Context, pattern string) ([]string, error) {
-	args := make([]any, 0, 3)
-	args = append(args, "PUBSUB", "CHANNELS")
+	var a [3]any
+	a[0], a[1] = "PUBSUB", "CHANNELS"
+	n := 2
 	if pattern != "" {
-		args = append(args, pattern)
+		a[n] = pattern
+		n++
 	}
-	return c.doTyped(ctx, args...).Strings()
+	return c.doTyped(ctx, a[:n]...).Strings()
 }
 
 // PubSubNumSub returns the number of subscribers of each of channels on one node
@@ -2428,12 +2450,14 @@ func (c *Client) PubSubNumPat(ctx context.Context) (int64, error) {
 //
 // Command: PUBSUB SHARDCHANNELS [pattern].
 func (c *Client) PubSubShardChannels(ctx context.Context, pattern string) ([]string, error) {
-	args := make([]any, 0, 3)
-	args = append(args, "PUBSUB", "SHARDCHANNELS")
+	var a [3]any
+	a[0], a[1] = "PUBSUB", "SHARDCHANNELS"
+	n := 2
 	if pattern != "" {
-		args = append(args, pattern)
+		a[n] = pattern
+		n++
 	}
-	return c.doTyped(ctx, args...).Strings()
+	return c.doTyped(ctx, a[:n]...).Strings()
 }
 
 // PubSubShardNumSub returns the number of subscribers of each of the shard channels on
@@ -2479,7 +2503,7 @@ func (c *Client) Info(ctx context.Context, sections ...string) (string, error) {
 	args := make([]any, 0, 1+len(sections))
 	args = append(args, "INFO")
 	args = appendStrings(args, sections)
-	return c.doTyped(ctx, args...).Text()
+	return decodeText(c.doTyped(ctx, args...))
 }
 
 // ClusterInfo returns a node's CLUSTER INFO as a map of field to value (cluster_state,

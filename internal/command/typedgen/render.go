@@ -141,6 +141,9 @@ func writeMethod(b *bytes.Buffer, r resolved) (usesTime bool) {
 			head = append(head, argExpr(tk))
 		}
 		do = "c.doTyped(ctx, " + strings.Join(head, ", ") + ")"
+	} else if size, ok := arraySize(head, r.tokens); ok {
+		renderArray(b, size, head, r.tokens)
+		do = "c.doTyped(ctx, a[:n]...)"
 	} else {
 		fixed, extra := len(head), []string{}
 		for _, tk := range r.tokens {
@@ -186,6 +189,59 @@ func writeMethod(b *bytes.Buffer, r resolved) (usesTime bool) {
 	}
 	fmt.Fprintf(b, "return "+k.expr+"\n}\n\n", do, r.ref)
 	return usesTime
+}
+
+// arraySize reports whether every argument of the command is fixed or adds a bounded
+// number of arguments (has put), and the most arguments the command can have.
+func arraySize(head []string, tokens []token) (int, bool) {
+	size := len(head)
+	for _, tk := range tokens {
+		switch {
+		case !tk.isParam() || tk.t.fixed:
+			size++
+		case tk.t.put != "":
+			size += tk.t.most
+		default:
+			return 0, false
+		}
+	}
+	return size, true
+}
+
+// renderArray writes the statements that build the command in the array a, of length n:
+// elements assigned one by one stay on the stack, where an argument appended to a slice
+// (which append may move to the heap) is boxed on the heap, one allocation per key or
+// value (TestTypedAllocsPerCall).
+func renderArray(b *bytes.Buffer, size int, head []string, tokens []token) {
+	fmt.Fprintf(b, "var a [%d]any\n", size)
+	pending, declared := head, false
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		if !declared {
+			var idx []string
+			for i := range pending {
+				idx = append(idx, fmt.Sprintf("a[%d]", i))
+			}
+			fmt.Fprintf(b, "%s = %s\nn := %d\n", strings.Join(idx, ", "), strings.Join(pending, ", "), len(pending))
+			declared = true
+		} else {
+			for _, p := range pending {
+				fmt.Fprintf(b, "a[n] = %s\nn++\n", p)
+			}
+		}
+		pending = nil
+	}
+	for _, tk := range tokens {
+		if !tk.isParam() || tk.t.fixed {
+			pending = append(pending, argExpr(tk))
+			continue
+		}
+		flush()
+		b.WriteString(apply(tk.t.put, tk.name) + "\n")
+	}
+	flush()
 }
 
 func allFixed(tokens []token) bool {

@@ -16,6 +16,13 @@ type argType struct {
 	inline string
 	// stmt appends the arguments to args (%[1]s is the parameter).
 	stmt string
+	// put, for a type that adds a bounded number of arguments, writes them into the
+	// array a at index n, advancing n (%[1]s is the parameter): a method whose every
+	// argument is fixed or has put builds its command in an array on its stack
+	// (renderArray).
+	put string
+	// most is the most arguments a type with put adds.
+	most int
 	// synopsis shows the arguments in a doc comment (%[1]s is the parameter).
 	synopsis string
 	// sample is what the key check sends for the parameter (for each of two elements of a
@@ -29,7 +36,7 @@ var argTypes = map[string]argType{
 	"key":     {goType: "string", min: 1, fixed: true, key: true, inline: "%[1]s", synopsis: "%[1]s", sample: []string{"K"}},
 	"keys":    {goType: "string", variadic: true, min: 1, key: true, stmt: "args = appendStrings(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"K"}},
 	"str":     {goType: "string", min: 1, fixed: true, inline: "%[1]s", synopsis: "%[1]s", sample: []string{"V"}},
-	"str?":    {goType: "string", stmt: "if %[1]s != \"\" {\nargs = append(args, %[1]s)\n}", synopsis: "[%[1]s]", sample: []string{"V"}},
+	"str?":    {goType: "string", stmt: "if %[1]s != \"\" {\nargs = append(args, %[1]s)\n}", put: "if %[1]s != \"\" {\na[n] = %[1]s\nn++\n}", most: 1, synopsis: "[%[1]s]", sample: []string{"V"}},
 	"strs":    {goType: "string", variadic: true, min: 1, stmt: "args = appendStrings(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"V"}},
 	"strs?":   {goType: "string", variadic: true, stmt: "args = appendStrings(args, %[1]s)", synopsis: "[%[1]s...]", sample: []string{"V"}},
 	"value":   {goType: "any", min: 1, fixed: true, inline: "%[1]s", synopsis: "%[1]s", sample: []string{"V"}},
@@ -63,10 +70,16 @@ func typeOf(s string) (argType, error) {
 			return argType{}, fmt.Errorf("flag token %q is not an upper-case word", tok)
 		}
 		return argType{goType: "bool", stmt: "if %[1]s {\nargs = append(args, " + quote(tok) + ")\n}",
+			put: "if %[1]s {\na[n] = " + quote(tok) + "\nn++\n}", most: 1,
 			synopsis: "[" + tok + "]", sample: []string{tok}}, nil
 	}
 	if name, ok := strings.CutPrefix(s, "*"); ok && isIdent(name) {
-		return argType{goType: s, stmt: "args = %[1]s.appendArgs(args)", synopsis: "[%[1]s]"}, nil
+		t := argType{goType: s, stmt: "args = %[1]s.appendArgs(args)", synopsis: "[%[1]s]"}
+		if most := SmallOptions[name]; most > 0 {
+			t.put = fmt.Sprintf("n += copy(a[n:], %%[1]s.appendArgs(make([]any, 0, %d)))", most)
+			t.most = most
+		}
+		return t, nil
 	}
 	if name, n, ok := strings.Cut(s, "["); ok && isIdent(name) && strings.HasSuffix(n, "]") {
 		var min int
@@ -76,6 +89,20 @@ func typeOf(s string) (argType, error) {
 		return argType{goType: name, min: min, stmt: "args = %[1]s.appendArgs(args)", synopsis: "%[1]s..."}, nil
 	}
 	return argType{}, fmt.Errorf("unknown parameter type %q", s)
+}
+
+// SmallOptions are the option structs that add at most so many arguments (every field
+// set), by name: a method taking one builds its command in an array on its stack, so
+// that its arguments (the key, the value) are not boxed on the heap. TestSmallOptions
+// in the root package checks each bound.
+var SmallOptions = map[string]int{
+	"SetOptions":          7, // EX n | PX n, EXAT n | PXAT n, KEEPTTL, NX, XX
+	"GetExOptions":        5, // EX n | PX n, EXAT n | PXAT n, PERSIST
+	"LPosOptions":         4, // RANK n, MAXLEN n
+	"ZRangeOptions":       6, // BYSCORE, BYLEX, REV, LIMIT offset count
+	"RestoreOptions":      5, // REPLACE, IDLETIME n, FREQ n
+	"LCSIdxOptions":       3, // MINMATCHLEN n, WITHMATCHLEN
+	"FunctionListOptions": 3, // LIBRARYNAME name, WITHCODE
 }
 
 // isStruct reports whether t is an option or argument struct: its arguments, keys
@@ -92,7 +119,7 @@ type retKind struct {
 
 var retKinds = map[string]retKind{
 	"ok":        {results: "error", expr: "decodeOK(%[1]s)"},
-	"string":    {results: "(string, error)", expr: "%[1]s.Text()"},
+	"string":    {results: "(string, error)", expr: "decodeText(%[1]s)"},
 	"int":       {results: "(int64, error)", expr: "%[1]s.Int64()"},
 	"float":     {results: "(float64, error)", expr: "%[1]s.Float64()"},
 	"bool":      {results: "(bool, error)", expr: "%[1]s.Bool()"},
