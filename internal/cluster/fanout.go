@@ -38,14 +38,7 @@ func (c *Engine) fanout(ctx context.Context, info *command.Info, args []any, tr 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if blocking {
-				w := conn.NewWaiter(ctx, time.Time{})
-				v, err := c.execBlocking(&w, tn, own, bw, false)
-				w.Release()
-				results[i] = Reply{val: v, err: err}
-				return
-			}
-			results[i] = c.doNode(ctx, tn, own, &traces[i])
+			results[i] = c.onNode(ctx, tn, own, bw, blocking, &traces[i])
 		}()
 	}
 	wg.Wait()
@@ -74,6 +67,19 @@ func (c *Engine) fanTargets(info *command.Info) []Node {
 		}
 	}
 	return out
+}
+
+// onNode runs one node's part of a command sent to several nodes (a fan-out, a
+// per-node call): a blocking one (WAIT) on a dedicated connection for as long as it
+// asks, any other with doNode.
+func (c *Engine) onNode(ctx context.Context, n Node, args []any, bw blockWait, blocking bool, tr *Trace) Reply {
+	if blocking {
+		w := conn.NewWaiter(ctx, time.Time{})
+		v, err := c.execBlocking(&w, n, args, bw, false)
+		w.Release()
+		return Reply{val: v, err: err}
+	}
+	return c.doNode(ctx, n, args, tr)
 }
 
 // doNode runs a command on one given node, retrying what the server asks to retry.

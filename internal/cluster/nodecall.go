@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/command"
-	"github.com/redline-go/redline/internal/conn"
 	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/resp"
 )
@@ -82,15 +81,8 @@ func (c *Engine) DoOnNodes(ctx context.Context, addrs []string, args []any) []Re
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if blocking {
-				w := conn.NewWaiter(ctx, time.Time{})
-				v, err := c.execBlocking(&w, n, own, bw, false)
-				w.Release()
-				out[i] = Reply{val: v, err: err}
-				return
-			}
 			var tr Trace
-			out[i] = c.doNode(ctx, n, own, &tr)
+			out[i] = c.onNode(ctx, n, own, bw, blocking, &tr)
 		}()
 	}
 	wg.Wait()
