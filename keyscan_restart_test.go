@@ -87,12 +87,7 @@ func TestHScanDuringMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := topo.Owner(slot).Node
-	var dst *redistest.Node
-	for _, m := range topo.Masters() {
-		if m.Node != src {
-			dst = m.Node
-		}
-	}
+	dst := topo.OtherMaster(src)
 	it := c.HScan(h, ScanOptions{Count: 20})
 	got := map[string]bool{}
 	for i := 0; i < 30 && it.Next(ctx); i++ {

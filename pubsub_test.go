@@ -107,13 +107,7 @@ func TestShardedSubscriptionFollowsSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := topo.Owner(slot).Node
-	var dst *redistest.Node
-	for _, m := range topo.Masters() {
-		if m.Node != src {
-			dst = m.Node
-			break
-		}
-	}
+	dst := topo.OtherMaster(src)
 	if err := cl.MigrateSlot(ctx, slot, dst); err != nil {
 		t.Fatal(err)
 	}

@@ -228,13 +228,7 @@ func TestSlotMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := topo.Owner(slot).Node
-	var dst *Node
-	for _, m := range topo.Masters() {
-		if m.Node != src {
-			dst = m.Node
-			break
-		}
-	}
+	dst := topo.OtherMaster(src)
 	const keys = 50
 	for i := range keys {
 		if _, err := src.Do(ctx, "SET", fmt.Sprintf("%s:%d", tag, i), i); err != nil {

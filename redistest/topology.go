@@ -73,6 +73,17 @@ func (t *Topology) ByID(id string) *NodeInfo {
 	return nil
 }
 
+// OtherMaster returns the first master that is not n (a slot's destination when it is
+// migrated away from n), or nil when there is none.
+func (t *Topology) OtherMaster(n *Node) *Node {
+	for _, m := range t.Masters() {
+		if m.Node != n {
+			return m.Node
+		}
+	}
+	return nil
+}
+
 // Owner returns the master entry owning slot, or nil when no node owns it.
 func (t *Topology) Owner(slot int) *NodeInfo {
 	for i, e := range t.Nodes {

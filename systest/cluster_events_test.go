@@ -34,13 +34,7 @@ func TestLiveSlotMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := topo.Owner(slot).Node
-	var dst *redistest.Node
-	for _, m := range topo.Masters() {
-		if m.Node != src {
-			dst = m.Node
-			break
-		}
-	}
+	dst := topo.OtherMaster(src)
 
 	stop := make(chan struct{})
 	var ops, failures atomic.Int64

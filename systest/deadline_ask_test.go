@@ -30,13 +30,7 @@ func TestAskAtDeadlineNotFollowedLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := topo.Owner(slot).Node
-	var dst *redistest.Node
-	for _, m := range topo.Masters() {
-		if m.Node != src {
-			dst = m.Node
-			break
-		}
-	}
+	dst := topo.OtherMaster(src)
 	const timeout = 100 * time.Millisecond
 	c := newTestClient(t, cl, redline.Options{CommandTimeout: timeout})
 	m, err := cl.BeginMigration(ctx, slot, dst)
