@@ -111,6 +111,17 @@ func execOn(n Node, w *Waiter, args []any) (resp.Value, error) {
 	return execCopy(n, w, args)
 }
 
+// viaCopy calls f with a copy of w on the heap, copied back afterwards: how a Node or
+// Conn that is not a production one (a test's fake) is called, so that the caller's
+// waiter never escapes through the interface (see execOn).
+func viaCopy[T any](w *Waiter, f func(*Waiter) (T, error)) (T, error) {
+	wc := new(Waiter)
+	*wc = *w
+	v, err := f(wc)
+	*w = *wc
+	return v, err
+}
+
 // execCopy calls a Node that is not a production node with copies of the waiter and
 // arguments (see execOn).
 func execCopy(n Node, w *Waiter, args []any) (resp.Value, error) {
@@ -118,11 +129,7 @@ func execCopy(n Node, w *Waiter, args []any) (resp.Value, error) {
 	if err != nil {
 		return resp.Value{}, err
 	}
-	wc := new(Waiter)
-	*wc = *w
-	v, err := n.Exec(wc, cp)
-	*w = *wc
-	return v, err
+	return viaCopy(w, func(wc *Waiter) (resp.Value, error) { return n.Exec(wc, cp) })
 }
 
 // DoOn runs one command on n's shared connection, bounded by ctx alone.
@@ -141,11 +148,7 @@ func ExecMultiOn(n Node, w *Waiter, cmds [][]any) ([]resp.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	wc := new(Waiter)
-	*wc = *w
-	vs, err := n.ExecMulti(wc, cp)
-	*w = *wc
-	return vs, err
+	return viaCopy(w, func(wc *Waiter) ([]resp.Value, error) { return n.ExecMulti(wc, cp) })
 }
 
 // ConnExec is Exec on a dedicated connection, called directly for a production one
@@ -158,11 +161,7 @@ func ConnExec(cn Conn, w *Waiter, block time.Duration, args []any) (resp.Value, 
 	if err != nil {
 		return resp.Value{}, err
 	}
-	wc := new(Waiter)
-	*wc = *w
-	v, err := cn.Exec(wc, block, cp)
-	*w = *wc
-	return v, err
+	return viaCopy(w, func(wc *Waiter) (resp.Value, error) { return cn.Exec(wc, block, cp) })
 }
 
 // ConnExecMulti is ExecMultiBlock on a dedicated connection, called directly for a
@@ -175,11 +174,7 @@ func ConnExecMulti(cn Conn, w *Waiter, block time.Duration, cmds [][]any) ([]res
 	if err != nil {
 		return nil, err
 	}
-	wc := new(Waiter)
-	*wc = *w
-	vs, err := cn.ExecMultiBlock(wc, block, cp)
-	*w = *wc
-	return vs, err
+	return viaCopy(w, func(wc *Waiter) ([]resp.Value, error) { return cn.ExecMultiBlock(wc, block, cp) })
 }
 
 // cloneCmds is cloneArgs for several commands.
@@ -205,10 +200,7 @@ func ConnSend(cn Conn, w *Waiter, cmds [][]any) error {
 	if err != nil {
 		return err
 	}
-	wc := new(Waiter)
-	*wc = *w
-	err = cn.Send(wc, cp)
-	*w = *wc
+	_, err = viaCopy(w, func(wc *Waiter) (struct{}, error) { return struct{}{}, cn.Send(wc, cp) })
 	return err
 }
 
@@ -218,11 +210,7 @@ func connClientID(cn Conn, w *Waiter) (int64, error) {
 	if c, ok := cn.(*conn.Conn); ok {
 		return c.ClientID(w)
 	}
-	wc := new(Waiter)
-	*wc = *w
-	id, err := cn.ClientID(wc)
-	*w = *wc
-	return id, err
+	return viaCopy(w, cn.ClientID)
 }
 
 // checkOn is Check on n, called directly for a production node (see execOn).
@@ -230,9 +218,6 @@ func checkOn(n Node, w *Waiter, fresh time.Duration) error {
 	if r, ok := n.(realNode); ok {
 		return r.Node.Check(w, fresh)
 	}
-	wc := new(Waiter)
-	*wc = *w
-	err := n.Check(wc, fresh)
-	*w = *wc
+	_, err := viaCopy(w, func(wc *Waiter) (struct{}, error) { return struct{}{}, n.Check(wc, fresh) })
 	return err
 }
