@@ -76,7 +76,7 @@ func (c *Engine) learnZones(t *topology.Table) {
 			defer c.GoDone()
 			w := NewWaiter(c.ctx, time.Now().Add(c.cfg.DialTimeout+c.cfg.CommandTimeout))
 			defer w.Release()
-			n.Check(&w, 0) // a PING: the connection's handshake learns the zone
+			checkOn(n, &w, 0) // a PING: the connection's handshake learns the zone
 		}()
 	}
 }
