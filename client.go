@@ -215,25 +215,19 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...Command) (results []Result
 	return results
 }
 
-// TxPipe collects the commands of a transaction for TxPipelined.
-type TxPipe struct {
-	cmds []Command
-}
-
-// Do queues a command of the transaction; it runs when the function given to
-// TxPipelined returns. Its arguments must not change until then.
-func (p *TxPipe) Do(args ...any) { p.cmds = append(p.cmds, Command{args: args}) }
-
 // TxPipelined runs the commands fn queues on p as one MULTI … EXEC transaction, without
 // WATCH (use Watch for an optimistic transaction), on a dedicated connection to the node
 // of their keys' slot; all keys must be in one slot (else a *CrossSlotError, nothing
 // sent), and a command that runs on every node (KEYS, DBSIZE, FLUSHALL…) is refused
-// (nothing sent). A transaction does not follow ASK (see DoMulti). It returns one Result per queued command: its reply within EXEC's. A command
-// the server rejected when queuing aborts the whole transaction (EXECABORT), returned as
-// the error with the rejected command's Result set. A MOVED answer while queuing —
-// nothing ran — is followed once. If fn returns an error, nothing is sent and that
-// error is returned. Arguments are as for Cmd; one that cannot be converted (its
-// MarshalBinary fails) fails the transaction, and nothing is sent.
+// (nothing sent). A transaction does not follow ASK (see DoMulti). It returns one
+// Result per queued command: its reply within EXEC's; the Futures p's methods returned
+// hold the same replies, decoded (read them after TxPipelined returns; when the
+// transaction did not run, each reports the error returned). A command the server
+// rejected when queuing aborts the whole transaction (EXECABORT), returned as the error
+// with the rejected command's Result set. A MOVED answer while queuing — nothing ran —
+// is followed once. If fn returns an error, nothing is sent and that error is returned.
+// Arguments are as for Cmd; one that cannot be converted (its MarshalBinary fails), or
+// a list given to a typed method as a value, fails the transaction, and nothing is sent.
 //
 // Commands: MULTI, the queued commands, EXEC, written together on a dedicated
 // connection to the slot's primary.
@@ -241,23 +235,32 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 	if c.e.Closed() {
 		return nil, ErrClosed
 	}
-	var p TxPipe
-	if err := fn(&p); err != nil {
+	p := new(Pipe)
+	if err := fn(p); err != nil {
 		return nil, err
 	}
 	if len(p.cmds) == 0 {
+		p.ran = true
 		return nil, nil
 	}
-	cmds, argErrs := expandCmds(p.cmds)
+	if err := p.firstRefused(); err != nil {
+		p.setResults(nil, nil, err)
+		return nil, err // nothing sent
+	}
+	pcmds, _ := p.commands()
+	cmds, argErrs := expandCmds(pcmds)
 	for i := range cmds {
 		if err := argErrs[i]; err != nil {
+			p.setResults(nil, nil, err)
 			return nil, err // nothing sent
 		}
 	}
 	body := commandArgs(cmds)
 	run := func() ([]Result, error) {
 		rs, err := c.e.TxPipelined(ctx, body)
-		return resultsOf(rs), err
+		results := resultsOf(rs)
+		p.setResults(results, nil, err)
+		return results, err
 	}
 	if !c.hooked {
 		return run()

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// The typed command methods of Client, generated from internal/command/typedgen/spec.txt
+// The typed command methods of Client and Pipe, generated from internal/command/typedgen/spec.txt
 // and checked against the command table of Redis 7.0.15. Each sends its command as Do
 // does, but a value is one argument: a []string or []any given as a value is refused,
 // never flattened (see doTyped). Each decodes the reply; a null reply is the error Nil
@@ -2526,4 +2526,2576 @@ func (c *Client) ClusterShards(ctx context.Context) Result {
 // Command: TIME.
 func (c *Client) Time(ctx context.Context) (time.Time, error) {
 	return decodeTime(c.doTyped(ctx, "TIME"))
+}
+
+// The same commands queued in a Pipe (pipe.go): one method per method of Client above.
+
+// Strings, in a Pipe.
+
+// Get queues the command of Client.Get; its Future holds what Client.Get returns, once
+// the pipe has run.
+//
+// Command: GET key.
+func (p *Pipe) Get(key string) Future[string] {
+	args := p.args()
+	args = append(args, "GET", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// Set queues the command of Client.Set; its Future holds what Client.Set returns, once
+// the pipe has run.
+//
+// Command: SET key value [opts].
+func (p *Pipe) Set(key string, value any, opts *SetOptions) Future[struct{}] {
+	args := p.args()
+	args = append(args, "SET", key, value)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// SetGet queues the command of Client.SetGet; its Future holds what Client.SetGet
+// returns, once the pipe has run.
+//
+// Command: SET key value [opts] GET.
+func (p *Pipe) SetGet(key string, value any, opts *SetOptions) Future[string] {
+	args := p.args()
+	args = append(args, "SET", key, value)
+	args = opts.appendArgs(args)
+	args = append(args, "GET")
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// GetDel queues the command of Client.GetDel; its Future holds what Client.GetDel
+// returns, once the pipe has run.
+//
+// Command: GETDEL key.
+func (p *Pipe) GetDel(key string) Future[string] {
+	args := p.args()
+	args = append(args, "GETDEL", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// GetEx queues the command of Client.GetEx; its Future holds what Client.GetEx returns,
+// once the pipe has run.
+//
+// Command: GETEX key [opts].
+func (p *Pipe) GetEx(key string, opts *GetExOptions) Future[string] {
+	args := p.args()
+	args = append(args, "GETEX", key)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// Incr queues the command of Client.Incr; its Future holds what Client.Incr returns,
+// once the pipe has run.
+//
+// Command: INCR key.
+func (p *Pipe) Incr(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "INCR", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// IncrBy queues the command of Client.IncrBy; its Future holds what Client.IncrBy
+// returns, once the pipe has run.
+//
+// Command: INCRBY key increment.
+func (p *Pipe) IncrBy(key string, increment int64) Future[int64] {
+	args := p.args()
+	args = append(args, "INCRBY", key, increment)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// IncrByFloat queues the command of Client.IncrByFloat; its Future holds what
+// Client.IncrByFloat returns, once the pipe has run.
+//
+// Command: INCRBYFLOAT key increment.
+func (p *Pipe) IncrByFloat(key string, increment float64) Future[float64] {
+	args := p.args()
+	args = append(args, "INCRBYFLOAT", key, increment)
+	return newFuture(p, p.pushTyped(args), Result.Float64)
+}
+
+// Decr queues the command of Client.Decr; its Future holds what Client.Decr returns,
+// once the pipe has run.
+//
+// Command: DECR key.
+func (p *Pipe) Decr(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "DECR", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// DecrBy queues the command of Client.DecrBy; its Future holds what Client.DecrBy
+// returns, once the pipe has run.
+//
+// Command: DECRBY key decrement.
+func (p *Pipe) DecrBy(key string, decrement int64) Future[int64] {
+	args := p.args()
+	args = append(args, "DECRBY", key, decrement)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// Append queues the command of Client.Append; its Future holds what Client.Append
+// returns, once the pipe has run.
+//
+// Command: APPEND key value.
+func (p *Pipe) Append(key string, value any) Future[int64] {
+	args := p.args()
+	args = append(args, "APPEND", key, value)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// StrLen queues the command of Client.StrLen; its Future holds what Client.StrLen
+// returns, once the pipe has run.
+//
+// Command: STRLEN key.
+func (p *Pipe) StrLen(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "STRLEN", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// GetRange queues the command of Client.GetRange; its Future holds what Client.GetRange
+// returns, once the pipe has run.
+//
+// Command: GETRANGE key start end.
+func (p *Pipe) GetRange(key string, start, end int64) Future[string] {
+	args := p.args()
+	args = append(args, "GETRANGE", key, start, end)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// SetRange queues the command of Client.SetRange; its Future holds what Client.SetRange
+// returns, once the pipe has run.
+//
+// Command: SETRANGE key offset value.
+func (p *Pipe) SetRange(key string, offset int64, value any) Future[int64] {
+	args := p.args()
+	args = append(args, "SETRANGE", key, offset, value)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// MGet queues the command of Client.MGet; its Future holds what Client.MGet returns,
+// once the pipe has run.
+//
+// Command: MGET keys...
+func (p *Pipe) MGet(keys ...string) Future[[]*string] {
+	args := p.args()
+	args = append(args, "MGET")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), decodeStrPtrs)
+}
+
+// MGetMap queues the command of Client.MGetMap; its Future holds what Client.MGetMap
+// returns, once the pipe has run.
+//
+// Command: MGET keys...
+func (p *Pipe) MGetMap(keys ...string) Future[map[string]string] {
+	args := p.args()
+	args = append(args, "MGET")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), func(r Result) (map[string]string, error) { return decodeKeyed(r, keys) })
+}
+
+// MSet queues the command of Client.MSet; its Future holds what Client.MSet returns,
+// once the pipe has run.
+//
+// Command: MSET values...
+func (p *Pipe) MSet(values map[string]any) Future[struct{}] {
+	args := p.args()
+	args = append(args, "MSET")
+	args = appendKeyValues(args, values)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// SetNX queues the command of Client.SetNX; its Future holds what Client.SetNX returns,
+// once the pipe has run.
+//
+// Command: SETNX key value.
+func (p *Pipe) SetNX(key string, value any) Future[bool] {
+	args := p.args()
+	args = append(args, "SETNX", key, value)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// SetEx queues the command of Client.SetEx; its Future holds what Client.SetEx returns,
+// once the pipe has run.
+//
+// Command: SETEX key ttl value (PSETEX, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (p *Pipe) SetEx(key string, ttl time.Duration, value any) Future[struct{}] {
+	n, ms := durationArg(ttl)
+	cmd := "SETEX"
+	if ms {
+		cmd = "PSETEX"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n, value)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// PSetEx queues the command of Client.PSetEx; its Future holds what Client.PSetEx
+// returns, once the pipe has run.
+//
+// Command: PSETEX key ttl value.
+func (p *Pipe) PSetEx(key string, ttl time.Duration, value any) Future[struct{}] {
+	args := p.args()
+	args = append(args, "PSETEX", key, msArg(ttl), value)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// MSetNX queues the command of Client.MSetNX; its Future holds what Client.MSetNX
+// returns, once the pipe has run.
+//
+// Command: MSETNX values...
+func (p *Pipe) MSetNX(values map[string]any) Future[bool] {
+	args := p.args()
+	args = append(args, "MSETNX")
+	args = appendKeyValues(args, values)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// GetSet queues the command of Client.GetSet; its Future holds what Client.GetSet
+// returns, once the pipe has run.
+//
+// Command: GETSET key value.
+func (p *Pipe) GetSet(key string, value any) Future[string] {
+	args := p.args()
+	args = append(args, "GETSET", key, value)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// LCS queues the command of Client.LCS; its Future holds what Client.LCS returns, once
+// the pipe has run.
+//
+// Command: LCS key1 key2.
+func (p *Pipe) LCS(key1, key2 string) Future[string] {
+	args := p.args()
+	args = append(args, "LCS", key1, key2)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// LCSLen queues the command of Client.LCSLen; its Future holds what Client.LCSLen
+// returns, once the pipe has run.
+//
+// Command: LCS key1 key2 LEN.
+func (p *Pipe) LCSLen(key1, key2 string) Future[int64] {
+	args := p.args()
+	args = append(args, "LCS", key1, key2, "LEN")
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// LCSIdx queues the command of Client.LCSIdx; its Future holds what Client.LCSIdx
+// returns, once the pipe has run.
+//
+// Command: LCS key1 key2 IDX [opts].
+func (p *Pipe) LCSIdx(key1, key2 string, opts *LCSIdxOptions) Future[LCSMatch] {
+	args := p.args()
+	args = append(args, "LCS", key1, key2, "IDX")
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeLCSIdx)
+}
+
+// Keys, in a Pipe.
+
+// Del queues the command of Client.Del; its Future holds what Client.Del returns, once
+// the pipe has run.
+//
+// Command: DEL keys...
+func (p *Pipe) Del(keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "DEL")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// Unlink queues the command of Client.Unlink; its Future holds what Client.Unlink
+// returns, once the pipe has run.
+//
+// Command: UNLINK keys...
+func (p *Pipe) Unlink(keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "UNLINK")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// Exists queues the command of Client.Exists; its Future holds what Client.Exists
+// returns, once the pipe has run.
+//
+// Command: EXISTS keys...
+func (p *Pipe) Exists(keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "EXISTS")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// Expire queues the command of Client.Expire; its Future holds what Client.Expire
+// returns, once the pipe has run.
+//
+// Command: EXPIRE key ttl (PEXPIRE, in milliseconds, when ttl is not a whole number of
+// seconds).
+func (p *Pipe) Expire(key string, ttl time.Duration) Future[bool] {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// PExpire queues the command of Client.PExpire; its Future holds what Client.PExpire
+// returns, once the pipe has run.
+//
+// Command: PEXPIRE key ttl.
+func (p *Pipe) PExpire(key string, ttl time.Duration) Future[bool] {
+	args := p.args()
+	args = append(args, "PEXPIRE", key, msArg(ttl))
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// ExpireAt queues the command of Client.ExpireAt; its Future holds what Client.ExpireAt
+// returns, once the pipe has run.
+//
+// Command: EXPIREAT key at (PEXPIREAT, in milliseconds, when at is not a whole second).
+func (p *Pipe) ExpireAt(key string, at time.Time) Future[bool] {
+	n, ms := timeArg(at)
+	cmd := "EXPIREAT"
+	if ms {
+		cmd = "PEXPIREAT"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// TTL queues the command of Client.TTL; its Future holds what Client.TTL returns, once
+// the pipe has run.
+//
+// Command: TTL key.
+func (p *Pipe) TTL(key string) Future[time.Duration] {
+	args := p.args()
+	args = append(args, "TTL", key)
+	return newFuture(p, p.pushTyped(args), func(r Result) (time.Duration, error) { return decodeTTL(r, time.Second) })
+}
+
+// PTTL queues the command of Client.PTTL; its Future holds what Client.PTTL returns,
+// once the pipe has run.
+//
+// Command: PTTL key.
+func (p *Pipe) PTTL(key string) Future[time.Duration] {
+	args := p.args()
+	args = append(args, "PTTL", key)
+	return newFuture(p, p.pushTyped(args), func(r Result) (time.Duration, error) { return decodeTTL(r, time.Millisecond) })
+}
+
+// Persist queues the command of Client.Persist; its Future holds what Client.Persist
+// returns, once the pipe has run.
+//
+// Command: PERSIST key.
+func (p *Pipe) Persist(key string) Future[bool] {
+	args := p.args()
+	args = append(args, "PERSIST", key)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// Type queues the command of Client.Type; its Future holds what Client.Type returns,
+// once the pipe has run.
+//
+// Command: TYPE key.
+func (p *Pipe) Type(key string) Future[string] {
+	args := p.args()
+	args = append(args, "TYPE", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// Rename queues the command of Client.Rename; its Future holds what Client.Rename
+// returns, once the pipe has run.
+//
+// Command: RENAME key newkey.
+func (p *Pipe) Rename(key, newkey string) Future[struct{}] {
+	args := p.args()
+	args = append(args, "RENAME", key, newkey)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// RenameNX queues the command of Client.RenameNX; its Future holds what Client.RenameNX
+// returns, once the pipe has run.
+//
+// Command: RENAMENX key newkey.
+func (p *Pipe) RenameNX(key, newkey string) Future[bool] {
+	args := p.args()
+	args = append(args, "RENAMENX", key, newkey)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// Touch queues the command of Client.Touch; its Future holds what Client.Touch returns,
+// once the pipe has run.
+//
+// Command: TOUCH keys...
+func (p *Pipe) Touch(keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "TOUCH")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// Copy queues the command of Client.Copy; its Future holds what Client.Copy returns,
+// once the pipe has run.
+//
+// Command: COPY source destination [REPLACE].
+func (p *Pipe) Copy(source, destination string, replace bool) Future[bool] {
+	args := p.args()
+	args = append(args, "COPY", source, destination)
+	if replace {
+		args = append(args, "REPLACE")
+	}
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// ExpireNX queues the command of Client.ExpireNX; its Future holds what Client.ExpireNX
+// returns, once the pipe has run.
+//
+// Command: EXPIRE key ttl NX (PEXPIRE, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (p *Pipe) ExpireNX(key string, ttl time.Duration) Future[bool] {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n, "NX")
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// ExpireXX queues the command of Client.ExpireXX; its Future holds what Client.ExpireXX
+// returns, once the pipe has run.
+//
+// Command: EXPIRE key ttl XX (PEXPIRE, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (p *Pipe) ExpireXX(key string, ttl time.Duration) Future[bool] {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n, "XX")
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// ExpireGT queues the command of Client.ExpireGT; its Future holds what Client.ExpireGT
+// returns, once the pipe has run.
+//
+// Command: EXPIRE key ttl GT (PEXPIRE, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (p *Pipe) ExpireGT(key string, ttl time.Duration) Future[bool] {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n, "GT")
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// ExpireLT queues the command of Client.ExpireLT; its Future holds what Client.ExpireLT
+// returns, once the pipe has run.
+//
+// Command: EXPIRE key ttl LT (PEXPIRE, in milliseconds, when ttl is not a whole number
+// of seconds).
+func (p *Pipe) ExpireLT(key string, ttl time.Duration) Future[bool] {
+	n, ms := durationArg(ttl)
+	cmd := "EXPIRE"
+	if ms {
+		cmd = "PEXPIRE"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n, "LT")
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// PExpireAt queues the command of Client.PExpireAt; its Future holds what
+// Client.PExpireAt returns, once the pipe has run.
+//
+// Command: PEXPIREAT key at.
+func (p *Pipe) PExpireAt(key string, at time.Time) Future[bool] {
+	args := p.args()
+	args = append(args, "PEXPIREAT", key, at.UnixMilli())
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// ExpireTime queues the command of Client.ExpireTime; its Future holds what
+// Client.ExpireTime returns, once the pipe has run.
+//
+// Command: EXPIRETIME key.
+func (p *Pipe) ExpireTime(key string) Future[time.Time] {
+	args := p.args()
+	args = append(args, "EXPIRETIME", key)
+	return newFuture(p, p.pushTyped(args), func(r Result) (time.Time, error) { return decodeExpireTime(r, time.Second) })
+}
+
+// PExpireTime queues the command of Client.PExpireTime; its Future holds what
+// Client.PExpireTime returns, once the pipe has run.
+//
+// Command: PEXPIRETIME key.
+func (p *Pipe) PExpireTime(key string) Future[time.Time] {
+	args := p.args()
+	args = append(args, "PEXPIRETIME", key)
+	return newFuture(p, p.pushTyped(args), func(r Result) (time.Time, error) { return decodeExpireTime(r, time.Millisecond) })
+}
+
+// Dump queues the command of Client.Dump; its Future holds what Client.Dump returns,
+// once the pipe has run.
+//
+// Command: DUMP key.
+func (p *Pipe) Dump(key string) Future[string] {
+	args := p.args()
+	args = append(args, "DUMP", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// Restore queues the command of Client.Restore; its Future holds what Client.Restore
+// returns, once the pipe has run.
+//
+// Command: RESTORE key ttl serialized [opts].
+func (p *Pipe) Restore(key string, ttl time.Duration, serialized any, opts *RestoreOptions) Future[struct{}] {
+	args := p.args()
+	args = append(args, "RESTORE", key, msArg(ttl), serialized)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// RestoreAt queues the command of Client.RestoreAt; its Future holds what
+// Client.RestoreAt returns, once the pipe has run.
+//
+// Command: RESTORE key at serialized ABSTTL [opts].
+func (p *Pipe) RestoreAt(key string, at time.Time, serialized any, opts *RestoreOptions) Future[struct{}] {
+	args := p.args()
+	args = append(args, "RESTORE", key, at.UnixMilli(), serialized, "ABSTTL")
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// ObjectEncoding queues the command of Client.ObjectEncoding; its Future holds what
+// Client.ObjectEncoding returns, once the pipe has run.
+//
+// Command: OBJECT ENCODING key.
+func (p *Pipe) ObjectEncoding(key string) Future[string] {
+	args := p.args()
+	args = append(args, "OBJECT", "ENCODING", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ObjectFreq queues the command of Client.ObjectFreq; its Future holds what
+// Client.ObjectFreq returns, once the pipe has run.
+//
+// Command: OBJECT FREQ key.
+func (p *Pipe) ObjectFreq(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "OBJECT", "FREQ", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ObjectIdleTime queues the command of Client.ObjectIdleTime; its Future holds what
+// Client.ObjectIdleTime returns, once the pipe has run.
+//
+// Command: OBJECT IDLETIME key.
+func (p *Pipe) ObjectIdleTime(key string) Future[time.Duration] {
+	args := p.args()
+	args = append(args, "OBJECT", "IDLETIME", key)
+	return newFuture(p, p.pushTyped(args), decodeSeconds)
+}
+
+// ObjectRefCount queues the command of Client.ObjectRefCount; its Future holds what
+// Client.ObjectRefCount returns, once the pipe has run.
+//
+// Command: OBJECT REFCOUNT key.
+func (p *Pipe) ObjectRefCount(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "OBJECT", "REFCOUNT", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// RandomKey queues the command of Client.RandomKey; its Future holds what
+// Client.RandomKey returns, once the pipe has run.
+//
+// Command: RANDOMKEY.
+func (p *Pipe) RandomKey() Future[string] {
+	args := p.args()
+	args = append(args, "RANDOMKEY")
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// Keys queues the command of Client.Keys; its Future holds what Client.Keys returns,
+// once the pipe has run.
+//
+// Command: KEYS pattern.
+func (p *Pipe) Keys(pattern string) Future[[]string] {
+	args := p.args()
+	args = append(args, "KEYS", pattern)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// Migrate queues the command of Client.Migrate; its Future holds what Client.Migrate
+// returns, once the pipe has run.
+//
+// Command: MIGRATE host port key 0 timeout [opts].
+func (p *Pipe) Migrate(host string, port int64, key string, timeout time.Duration, opts *MigrateOptions) Future[string] {
+	args := p.args()
+	args = append(args, "MIGRATE", host, port, key, "0", msArg(timeout))
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// Wait queues the command of Client.Wait; its Future holds what Client.Wait returns,
+// once the pipe has run.
+//
+// Command: WAIT numReplicas timeout.
+func (p *Pipe) Wait(numReplicas int64, timeout time.Duration) Future[int64] {
+	args := p.args()
+	args = append(args, "WAIT", numReplicas, msArg(timeout))
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// Sort queues the command of Client.Sort; its Future holds what Client.Sort returns,
+// once the pipe has run.
+//
+// Command: SORT key [opts].
+func (p *Pipe) Sort(key string, opts *SortOptions) Future[[]string] {
+	args := p.args()
+	args = append(args, "SORT", key)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// SortStore queues the command of Client.SortStore; its Future holds what
+// Client.SortStore returns, once the pipe has run.
+//
+// Command: SORT key [opts] STORE destination.
+func (p *Pipe) SortStore(key string, opts *SortOptions, destination string) Future[int64] {
+	args := p.args()
+	args = append(args, "SORT", key)
+	args = opts.appendArgs(args)
+	args = append(args, "STORE", destination)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// SortRO queues the command of Client.SortRO; its Future holds what Client.SortRO
+// returns, once the pipe has run.
+//
+// Command: SORT_RO key [opts].
+func (p *Pipe) SortRO(key string, opts *SortOptions) Future[[]string] {
+	args := p.args()
+	args = append(args, "SORT_RO", key)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// Hashes, in a Pipe.
+
+// HSet queues the command of Client.HSet; its Future holds what Client.HSet returns,
+// once the pipe has run.
+//
+// Command: HSET key values...
+func (p *Pipe) HSet(key string, values map[string]any) Future[int64] {
+	args := p.args()
+	args = append(args, "HSET", key)
+	args = appendFieldValues(args, values)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// HSetNX queues the command of Client.HSetNX; its Future holds what Client.HSetNX
+// returns, once the pipe has run.
+//
+// Command: HSETNX key field value.
+func (p *Pipe) HSetNX(key, field string, value any) Future[bool] {
+	args := p.args()
+	args = append(args, "HSETNX", key, field, value)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// HGet queues the command of Client.HGet; its Future holds what Client.HGet returns,
+// once the pipe has run.
+//
+// Command: HGET key field.
+func (p *Pipe) HGet(key, field string) Future[string] {
+	args := p.args()
+	args = append(args, "HGET", key, field)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// HMGet queues the command of Client.HMGet; its Future holds what Client.HMGet returns,
+// once the pipe has run.
+//
+// Command: HMGET key fields...
+func (p *Pipe) HMGet(key string, fields ...string) Future[map[string]string] {
+	args := p.args()
+	args = append(args, "HMGET", key)
+	args = appendStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), func(r Result) (map[string]string, error) { return decodeKeyed(r, fields) })
+}
+
+// HGetAll queues the command of Client.HGetAll; its Future holds what Client.HGetAll
+// returns, once the pipe has run.
+//
+// Command: HGETALL key.
+func (p *Pipe) HGetAll(key string) Future[map[string]string] {
+	args := p.args()
+	args = append(args, "HGETALL", key)
+	return newFuture(p, p.pushTyped(args), Result.StringMap)
+}
+
+// HDel queues the command of Client.HDel; its Future holds what Client.HDel returns,
+// once the pipe has run.
+//
+// Command: HDEL key fields...
+func (p *Pipe) HDel(key string, fields ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "HDEL", key)
+	args = appendStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// HExists queues the command of Client.HExists; its Future holds what Client.HExists
+// returns, once the pipe has run.
+//
+// Command: HEXISTS key field.
+func (p *Pipe) HExists(key, field string) Future[bool] {
+	args := p.args()
+	args = append(args, "HEXISTS", key, field)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// HIncrBy queues the command of Client.HIncrBy; its Future holds what Client.HIncrBy
+// returns, once the pipe has run.
+//
+// Command: HINCRBY key field increment.
+func (p *Pipe) HIncrBy(key, field string, increment int64) Future[int64] {
+	args := p.args()
+	args = append(args, "HINCRBY", key, field, increment)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// HIncrByFloat queues the command of Client.HIncrByFloat; its Future holds what
+// Client.HIncrByFloat returns, once the pipe has run.
+//
+// Command: HINCRBYFLOAT key field increment.
+func (p *Pipe) HIncrByFloat(key, field string, increment float64) Future[float64] {
+	args := p.args()
+	args = append(args, "HINCRBYFLOAT", key, field, increment)
+	return newFuture(p, p.pushTyped(args), Result.Float64)
+}
+
+// HKeys queues the command of Client.HKeys; its Future holds what Client.HKeys returns,
+// once the pipe has run.
+//
+// Command: HKEYS key.
+func (p *Pipe) HKeys(key string) Future[[]string] {
+	args := p.args()
+	args = append(args, "HKEYS", key)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// HVals queues the command of Client.HVals; its Future holds what Client.HVals returns,
+// once the pipe has run.
+//
+// Command: HVALS key.
+func (p *Pipe) HVals(key string) Future[[]string] {
+	args := p.args()
+	args = append(args, "HVALS", key)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// HLen queues the command of Client.HLen; its Future holds what Client.HLen returns,
+// once the pipe has run.
+//
+// Command: HLEN key.
+func (p *Pipe) HLen(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "HLEN", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// HStrLen queues the command of Client.HStrLen; its Future holds what Client.HStrLen
+// returns, once the pipe has run.
+//
+// Command: HSTRLEN key field.
+func (p *Pipe) HStrLen(key, field string) Future[int64] {
+	args := p.args()
+	args = append(args, "HSTRLEN", key, field)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// HRandField queues the command of Client.HRandField; its Future holds what
+// Client.HRandField returns, once the pipe has run.
+//
+// Command: HRANDFIELD key.
+func (p *Pipe) HRandField(key string) Future[string] {
+	args := p.args()
+	args = append(args, "HRANDFIELD", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// HRandFieldCount queues the command of Client.HRandFieldCount; its Future holds what
+// Client.HRandFieldCount returns, once the pipe has run.
+//
+// Command: HRANDFIELD key count.
+func (p *Pipe) HRandFieldCount(key string, count int64) Future[[]string] {
+	args := p.args()
+	args = append(args, "HRANDFIELD", key, count)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// HRandFieldWithValues queues the command of Client.HRandFieldWithValues; its Future
+// holds what Client.HRandFieldWithValues returns, once the pipe has run.
+//
+// Command: HRANDFIELD key count WITHVALUES.
+func (p *Pipe) HRandFieldWithValues(key string, count int64) Future[[]FieldValue] {
+	args := p.args()
+	args = append(args, "HRANDFIELD", key, count, "WITHVALUES")
+	return newFuture(p, p.pushTyped(args), decodeFieldValues)
+}
+
+// Lists, in a Pipe.
+
+// LPush queues the command of Client.LPush; its Future holds what Client.LPush returns,
+// once the pipe has run.
+//
+// Command: LPUSH key values...
+func (p *Pipe) LPush(key string, values ...any) Future[int64] {
+	args := p.args()
+	args = append(args, "LPUSH", key)
+	args = append(args, values...)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// RPush queues the command of Client.RPush; its Future holds what Client.RPush returns,
+// once the pipe has run.
+//
+// Command: RPUSH key values...
+func (p *Pipe) RPush(key string, values ...any) Future[int64] {
+	args := p.args()
+	args = append(args, "RPUSH", key)
+	args = append(args, values...)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// LPop queues the command of Client.LPop; its Future holds what Client.LPop returns,
+// once the pipe has run.
+//
+// Command: LPOP key.
+func (p *Pipe) LPop(key string) Future[string] {
+	args := p.args()
+	args = append(args, "LPOP", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// RPop queues the command of Client.RPop; its Future holds what Client.RPop returns,
+// once the pipe has run.
+//
+// Command: RPOP key.
+func (p *Pipe) RPop(key string) Future[string] {
+	args := p.args()
+	args = append(args, "RPOP", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// LPopCount queues the command of Client.LPopCount; its Future holds what
+// Client.LPopCount returns, once the pipe has run.
+//
+// Command: LPOP key count.
+func (p *Pipe) LPopCount(key string, count int64) Future[[]string] {
+	args := p.args()
+	args = append(args, "LPOP", key, count)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// RPopCount queues the command of Client.RPopCount; its Future holds what
+// Client.RPopCount returns, once the pipe has run.
+//
+// Command: RPOP key count.
+func (p *Pipe) RPopCount(key string, count int64) Future[[]string] {
+	args := p.args()
+	args = append(args, "RPOP", key, count)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// LLen queues the command of Client.LLen; its Future holds what Client.LLen returns,
+// once the pipe has run.
+//
+// Command: LLEN key.
+func (p *Pipe) LLen(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "LLEN", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// LRange queues the command of Client.LRange; its Future holds what Client.LRange
+// returns, once the pipe has run.
+//
+// Command: LRANGE key start stop.
+func (p *Pipe) LRange(key string, start, stop int64) Future[[]string] {
+	args := p.args()
+	args = append(args, "LRANGE", key, start, stop)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// LIndex queues the command of Client.LIndex; its Future holds what Client.LIndex
+// returns, once the pipe has run.
+//
+// Command: LINDEX key index.
+func (p *Pipe) LIndex(key string, index int64) Future[string] {
+	args := p.args()
+	args = append(args, "LINDEX", key, index)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// LSet queues the command of Client.LSet; its Future holds what Client.LSet returns,
+// once the pipe has run.
+//
+// Command: LSET key index value.
+func (p *Pipe) LSet(key string, index int64, value any) Future[struct{}] {
+	args := p.args()
+	args = append(args, "LSET", key, index, value)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// LRem queues the command of Client.LRem; its Future holds what Client.LRem returns,
+// once the pipe has run.
+//
+// Command: LREM key count value.
+func (p *Pipe) LRem(key string, count int64, value any) Future[int64] {
+	args := p.args()
+	args = append(args, "LREM", key, count, value)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// LTrim queues the command of Client.LTrim; its Future holds what Client.LTrim returns,
+// once the pipe has run.
+//
+// Command: LTRIM key start stop.
+func (p *Pipe) LTrim(key string, start, stop int64) Future[struct{}] {
+	args := p.args()
+	args = append(args, "LTRIM", key, start, stop)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// LMove queues the command of Client.LMove; its Future holds what Client.LMove returns,
+// once the pipe has run.
+//
+// Command: LMOVE source destination from to.
+func (p *Pipe) LMove(source, destination string, from, to ListSide) Future[string] {
+	args := p.args()
+	args = append(args, "LMOVE", source, destination, string(from), string(to))
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// BLPop queues the command of Client.BLPop; its Future holds what Client.BLPop returns,
+// once the pipe has run.
+//
+// Command: BLPOP keys... timeout.
+func (p *Pipe) BLPop(timeout time.Duration, keys ...string) Future[KeyValue] {
+	args := p.args()
+	args = append(args, "BLPOP")
+	args = appendStrings(args, keys)
+	args = append(args, timeoutArg(timeout))
+	return newFuture(p, p.pushTyped(args), decodeKeyValueFuture)
+}
+
+// BRPop queues the command of Client.BRPop; its Future holds what Client.BRPop returns,
+// once the pipe has run.
+//
+// Command: BRPOP keys... timeout.
+func (p *Pipe) BRPop(timeout time.Duration, keys ...string) Future[KeyValue] {
+	args := p.args()
+	args = append(args, "BRPOP")
+	args = appendStrings(args, keys)
+	args = append(args, timeoutArg(timeout))
+	return newFuture(p, p.pushTyped(args), decodeKeyValueFuture)
+}
+
+// BLMove queues the command of Client.BLMove; its Future holds what Client.BLMove
+// returns, once the pipe has run.
+//
+// Command: BLMOVE source destination from to timeout.
+func (p *Pipe) BLMove(source, destination string, from, to ListSide, timeout time.Duration) Future[string] {
+	args := p.args()
+	args = append(args, "BLMOVE", source, destination, string(from), string(to), timeoutArg(timeout))
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// LPushX queues the command of Client.LPushX; its Future holds what Client.LPushX
+// returns, once the pipe has run.
+//
+// Command: LPUSHX key values...
+func (p *Pipe) LPushX(key string, values ...any) Future[int64] {
+	args := p.args()
+	args = append(args, "LPUSHX", key)
+	args = append(args, values...)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// RPushX queues the command of Client.RPushX; its Future holds what Client.RPushX
+// returns, once the pipe has run.
+//
+// Command: RPUSHX key values...
+func (p *Pipe) RPushX(key string, values ...any) Future[int64] {
+	args := p.args()
+	args = append(args, "RPUSHX", key)
+	args = append(args, values...)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// LInsertBefore queues the command of Client.LInsertBefore; its Future holds what
+// Client.LInsertBefore returns, once the pipe has run.
+//
+// Command: LINSERT key BEFORE pivot element.
+func (p *Pipe) LInsertBefore(key string, pivot, element any) Future[int64] {
+	args := p.args()
+	args = append(args, "LINSERT", key, "BEFORE", pivot, element)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// LInsertAfter queues the command of Client.LInsertAfter; its Future holds what
+// Client.LInsertAfter returns, once the pipe has run.
+//
+// Command: LINSERT key AFTER pivot element.
+func (p *Pipe) LInsertAfter(key string, pivot, element any) Future[int64] {
+	args := p.args()
+	args = append(args, "LINSERT", key, "AFTER", pivot, element)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// LPos queues the command of Client.LPos; its Future holds what Client.LPos returns,
+// once the pipe has run.
+//
+// Command: LPOS key element [opts].
+func (p *Pipe) LPos(key string, element any, opts *LPosOptions) Future[int64] {
+	args := p.args()
+	args = append(args, "LPOS", key, element)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// LPosCount queues the command of Client.LPosCount; its Future holds what
+// Client.LPosCount returns, once the pipe has run.
+//
+// Command: LPOS key element COUNT count [opts].
+func (p *Pipe) LPosCount(key string, element any, count int64, opts *LPosOptions) Future[[]int64] {
+	args := p.args()
+	args = append(args, "LPOS", key, element, "COUNT", count)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// RPopLPush queues the command of Client.RPopLPush; its Future holds what
+// Client.RPopLPush returns, once the pipe has run.
+//
+// Command: RPOPLPUSH source destination.
+func (p *Pipe) RPopLPush(source, destination string) Future[string] {
+	args := p.args()
+	args = append(args, "RPOPLPUSH", source, destination)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// BRPopLPush queues the command of Client.BRPopLPush; its Future holds what
+// Client.BRPopLPush returns, once the pipe has run.
+//
+// Command: BRPOPLPUSH source destination timeout.
+func (p *Pipe) BRPopLPush(source, destination string, timeout time.Duration) Future[string] {
+	args := p.args()
+	args = append(args, "BRPOPLPUSH", source, destination, timeoutArg(timeout))
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// LMPop queues the command of Client.LMPop; its Future holds what Client.LMPop returns,
+// once the pipe has run.
+//
+// Command: LMPOP len(keys) keys... from COUNT count.
+func (p *Pipe) LMPop(keys []string, from ListSide, count int64) Future[KeyValues] {
+	args := p.args()
+	args = append(args, "LMPOP")
+	args = appendNumKeys(args, keys)
+	args = append(args, string(from), "COUNT", count)
+	return newFuture(p, p.pushTyped(args), decodeKeyStringsFuture)
+}
+
+// BLMPop queues the command of Client.BLMPop; its Future holds what Client.BLMPop
+// returns, once the pipe has run.
+//
+// Command: BLMPOP timeout len(keys) keys... from COUNT count.
+func (p *Pipe) BLMPop(timeout time.Duration, keys []string, from ListSide, count int64) Future[KeyValues] {
+	args := p.args()
+	args = append(args, "BLMPOP", timeoutArg(timeout))
+	args = appendNumKeys(args, keys)
+	args = append(args, string(from), "COUNT", count)
+	return newFuture(p, p.pushTyped(args), decodeKeyStringsFuture)
+}
+
+// Sets, in a Pipe.
+
+// SAdd queues the command of Client.SAdd; its Future holds what Client.SAdd returns,
+// once the pipe has run.
+//
+// Command: SADD key members...
+func (p *Pipe) SAdd(key string, members ...any) Future[int64] {
+	args := p.args()
+	args = append(args, "SADD", key)
+	args = append(args, members...)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// SRem queues the command of Client.SRem; its Future holds what Client.SRem returns,
+// once the pipe has run.
+//
+// Command: SREM key members...
+func (p *Pipe) SRem(key string, members ...any) Future[int64] {
+	args := p.args()
+	args = append(args, "SREM", key)
+	args = append(args, members...)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// SMembers queues the command of Client.SMembers; its Future holds what Client.SMembers
+// returns, once the pipe has run.
+//
+// Command: SMEMBERS key.
+func (p *Pipe) SMembers(key string) Future[[]string] {
+	args := p.args()
+	args = append(args, "SMEMBERS", key)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// SIsMember queues the command of Client.SIsMember; its Future holds what
+// Client.SIsMember returns, once the pipe has run.
+//
+// Command: SISMEMBER key member.
+func (p *Pipe) SIsMember(key string, member any) Future[bool] {
+	args := p.args()
+	args = append(args, "SISMEMBER", key, member)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// SMIsMember queues the command of Client.SMIsMember; its Future holds what
+// Client.SMIsMember returns, once the pipe has run.
+//
+// Command: SMISMEMBER key members...
+func (p *Pipe) SMIsMember(key string, members ...any) Future[[]bool] {
+	args := p.args()
+	args = append(args, "SMISMEMBER", key)
+	args = append(args, members...)
+	return newFuture(p, p.pushTyped(args), decodeBools)
+}
+
+// SCard queues the command of Client.SCard; its Future holds what Client.SCard returns,
+// once the pipe has run.
+//
+// Command: SCARD key.
+func (p *Pipe) SCard(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "SCARD", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// SPop queues the command of Client.SPop; its Future holds what Client.SPop returns,
+// once the pipe has run.
+//
+// Command: SPOP key.
+func (p *Pipe) SPop(key string) Future[string] {
+	args := p.args()
+	args = append(args, "SPOP", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// SPopCount queues the command of Client.SPopCount; its Future holds what
+// Client.SPopCount returns, once the pipe has run.
+//
+// Command: SPOP key count.
+func (p *Pipe) SPopCount(key string, count int64) Future[[]string] {
+	args := p.args()
+	args = append(args, "SPOP", key, count)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// SRandMember queues the command of Client.SRandMember; its Future holds what
+// Client.SRandMember returns, once the pipe has run.
+//
+// Command: SRANDMEMBER key.
+func (p *Pipe) SRandMember(key string) Future[string] {
+	args := p.args()
+	args = append(args, "SRANDMEMBER", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// SRandMemberCount queues the command of Client.SRandMemberCount; its Future holds what
+// Client.SRandMemberCount returns, once the pipe has run.
+//
+// Command: SRANDMEMBER key count.
+func (p *Pipe) SRandMemberCount(key string, count int64) Future[[]string] {
+	args := p.args()
+	args = append(args, "SRANDMEMBER", key, count)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// SMove queues the command of Client.SMove; its Future holds what Client.SMove returns,
+// once the pipe has run.
+//
+// Command: SMOVE source destination member.
+func (p *Pipe) SMove(source, destination string, member any) Future[bool] {
+	args := p.args()
+	args = append(args, "SMOVE", source, destination, member)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// SInter queues the command of Client.SInter; its Future holds what Client.SInter
+// returns, once the pipe has run.
+//
+// Command: SINTER keys...
+func (p *Pipe) SInter(keys ...string) Future[[]string] {
+	args := p.args()
+	args = append(args, "SINTER")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// SUnion queues the command of Client.SUnion; its Future holds what Client.SUnion
+// returns, once the pipe has run.
+//
+// Command: SUNION keys...
+func (p *Pipe) SUnion(keys ...string) Future[[]string] {
+	args := p.args()
+	args = append(args, "SUNION")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// SDiff queues the command of Client.SDiff; its Future holds what Client.SDiff returns,
+// once the pipe has run.
+//
+// Command: SDIFF keys...
+func (p *Pipe) SDiff(keys ...string) Future[[]string] {
+	args := p.args()
+	args = append(args, "SDIFF")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// SInterStore queues the command of Client.SInterStore; its Future holds what
+// Client.SInterStore returns, once the pipe has run.
+//
+// Command: SINTERSTORE destination keys...
+func (p *Pipe) SInterStore(destination string, keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "SINTERSTORE", destination)
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// SUnionStore queues the command of Client.SUnionStore; its Future holds what
+// Client.SUnionStore returns, once the pipe has run.
+//
+// Command: SUNIONSTORE destination keys...
+func (p *Pipe) SUnionStore(destination string, keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "SUNIONSTORE", destination)
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// SDiffStore queues the command of Client.SDiffStore; its Future holds what
+// Client.SDiffStore returns, once the pipe has run.
+//
+// Command: SDIFFSTORE destination keys...
+func (p *Pipe) SDiffStore(destination string, keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "SDIFFSTORE", destination)
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// SInterCard queues the command of Client.SInterCard; its Future holds what
+// Client.SInterCard returns, once the pipe has run.
+//
+// Command: SINTERCARD len(keys) keys... LIMIT limit.
+func (p *Pipe) SInterCard(keys []string, limit int64) Future[int64] {
+	args := p.args()
+	args = append(args, "SINTERCARD")
+	args = appendNumKeys(args, keys)
+	args = append(args, "LIMIT", limit)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// Sorted sets, in a Pipe.
+
+// ZAdd queues the command of Client.ZAdd; its Future holds what Client.ZAdd returns,
+// once the pipe has run.
+//
+// Command: ZADD key [opts] members...
+func (p *Pipe) ZAdd(key string, opts *ZAddOptions, members ...Z) Future[int64] {
+	args := p.args()
+	args = append(args, "ZADD", key)
+	args = opts.appendArgs(args)
+	args = appendZs(args, members)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZRem queues the command of Client.ZRem; its Future holds what Client.ZRem returns,
+// once the pipe has run.
+//
+// Command: ZREM key members...
+func (p *Pipe) ZRem(key string, members ...any) Future[int64] {
+	args := p.args()
+	args = append(args, "ZREM", key)
+	args = append(args, members...)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZScore queues the command of Client.ZScore; its Future holds what Client.ZScore
+// returns, once the pipe has run.
+//
+// Command: ZSCORE key member.
+func (p *Pipe) ZScore(key string, member any) Future[float64] {
+	args := p.args()
+	args = append(args, "ZSCORE", key, member)
+	return newFuture(p, p.pushTyped(args), Result.Float64)
+}
+
+// ZIncrBy queues the command of Client.ZIncrBy; its Future holds what Client.ZIncrBy
+// returns, once the pipe has run.
+//
+// Command: ZINCRBY key increment member.
+func (p *Pipe) ZIncrBy(key string, increment float64, member any) Future[float64] {
+	args := p.args()
+	args = append(args, "ZINCRBY", key, increment, member)
+	return newFuture(p, p.pushTyped(args), Result.Float64)
+}
+
+// ZCard queues the command of Client.ZCard; its Future holds what Client.ZCard returns,
+// once the pipe has run.
+//
+// Command: ZCARD key.
+func (p *Pipe) ZCard(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "ZCARD", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZCount queues the command of Client.ZCount; its Future holds what Client.ZCount
+// returns, once the pipe has run.
+//
+// Command: ZCOUNT key min max.
+func (p *Pipe) ZCount(key string, min, max any) Future[int64] {
+	args := p.args()
+	args = append(args, "ZCOUNT", key, min, max)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZRank queues the command of Client.ZRank; its Future holds what Client.ZRank returns,
+// once the pipe has run.
+//
+// Command: ZRANK key member.
+func (p *Pipe) ZRank(key string, member any) Future[int64] {
+	args := p.args()
+	args = append(args, "ZRANK", key, member)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZRevRank queues the command of Client.ZRevRank; its Future holds what Client.ZRevRank
+// returns, once the pipe has run.
+//
+// Command: ZREVRANK key member.
+func (p *Pipe) ZRevRank(key string, member any) Future[int64] {
+	args := p.args()
+	args = append(args, "ZREVRANK", key, member)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZRange queues the command of Client.ZRange; its Future holds what Client.ZRange
+// returns, once the pipe has run.
+//
+// Command: ZRANGE key start stop [opts].
+func (p *Pipe) ZRange(key string, start, stop any, opts *ZRangeOptions) Future[[]string] {
+	args := p.args()
+	args = append(args, "ZRANGE", key, start, stop)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// ZRangeWithScores queues the command of Client.ZRangeWithScores; its Future holds what
+// Client.ZRangeWithScores returns, once the pipe has run.
+//
+// Command: ZRANGE key start stop [opts] WITHSCORES.
+func (p *Pipe) ZRangeWithScores(key string, start, stop any, opts *ZRangeOptions) Future[[]Z] {
+	args := p.args()
+	args = append(args, "ZRANGE", key, start, stop)
+	args = opts.appendArgs(args)
+	args = append(args, "WITHSCORES")
+	return newFuture(p, p.pushTyped(args), decodeZs)
+}
+
+// ZRemRangeByScore queues the command of Client.ZRemRangeByScore; its Future holds what
+// Client.ZRemRangeByScore returns, once the pipe has run.
+//
+// Command: ZREMRANGEBYSCORE key min max.
+func (p *Pipe) ZRemRangeByScore(key string, min, max any) Future[int64] {
+	args := p.args()
+	args = append(args, "ZREMRANGEBYSCORE", key, min, max)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZPopMin queues the command of Client.ZPopMin; its Future holds what Client.ZPopMin
+// returns, once the pipe has run.
+//
+// Command: ZPOPMIN key count.
+func (p *Pipe) ZPopMin(key string, count int64) Future[[]Z] {
+	args := p.args()
+	args = append(args, "ZPOPMIN", key, count)
+	return newFuture(p, p.pushTyped(args), decodeZs)
+}
+
+// ZPopMax queues the command of Client.ZPopMax; its Future holds what Client.ZPopMax
+// returns, once the pipe has run.
+//
+// Command: ZPOPMAX key count.
+func (p *Pipe) ZPopMax(key string, count int64) Future[[]Z] {
+	args := p.args()
+	args = append(args, "ZPOPMAX", key, count)
+	return newFuture(p, p.pushTyped(args), decodeZs)
+}
+
+// BZPopMin queues the command of Client.BZPopMin; its Future holds what Client.BZPopMin
+// returns, once the pipe has run.
+//
+// Command: BZPOPMIN keys... timeout.
+func (p *Pipe) BZPopMin(timeout time.Duration, keys ...string) Future[KeyZ] {
+	args := p.args()
+	args = append(args, "BZPOPMIN")
+	args = appendStrings(args, keys)
+	args = append(args, timeoutArg(timeout))
+	return newFuture(p, p.pushTyped(args), decodeKeyZFuture)
+}
+
+// BZPopMax queues the command of Client.BZPopMax; its Future holds what Client.BZPopMax
+// returns, once the pipe has run.
+//
+// Command: BZPOPMAX keys... timeout.
+func (p *Pipe) BZPopMax(timeout time.Duration, keys ...string) Future[KeyZ] {
+	args := p.args()
+	args = append(args, "BZPOPMAX")
+	args = appendStrings(args, keys)
+	args = append(args, timeoutArg(timeout))
+	return newFuture(p, p.pushTyped(args), decodeKeyZFuture)
+}
+
+// ZUnion queues the command of Client.ZUnion; its Future holds what Client.ZUnion
+// returns, once the pipe has run.
+//
+// Command: ZUNION len(keys) keys... [opts].
+func (p *Pipe) ZUnion(keys []string, opts *ZAggregateOptions) Future[[]string] {
+	args := p.args()
+	args = append(args, "ZUNION")
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// ZUnionWithScores queues the command of Client.ZUnionWithScores; its Future holds what
+// Client.ZUnionWithScores returns, once the pipe has run.
+//
+// Command: ZUNION len(keys) keys... [opts] WITHSCORES.
+func (p *Pipe) ZUnionWithScores(keys []string, opts *ZAggregateOptions) Future[[]Z] {
+	args := p.args()
+	args = append(args, "ZUNION")
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	args = append(args, "WITHSCORES")
+	return newFuture(p, p.pushTyped(args), decodeZs)
+}
+
+// ZUnionStore queues the command of Client.ZUnionStore; its Future holds what
+// Client.ZUnionStore returns, once the pipe has run.
+//
+// Command: ZUNIONSTORE destination len(keys) keys... [opts].
+func (p *Pipe) ZUnionStore(destination string, keys []string, opts *ZAggregateOptions) Future[int64] {
+	args := p.args()
+	args = append(args, "ZUNIONSTORE", destination)
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZInter queues the command of Client.ZInter; its Future holds what Client.ZInter
+// returns, once the pipe has run.
+//
+// Command: ZINTER len(keys) keys... [opts].
+func (p *Pipe) ZInter(keys []string, opts *ZAggregateOptions) Future[[]string] {
+	args := p.args()
+	args = append(args, "ZINTER")
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// ZInterWithScores queues the command of Client.ZInterWithScores; its Future holds what
+// Client.ZInterWithScores returns, once the pipe has run.
+//
+// Command: ZINTER len(keys) keys... [opts] WITHSCORES.
+func (p *Pipe) ZInterWithScores(keys []string, opts *ZAggregateOptions) Future[[]Z] {
+	args := p.args()
+	args = append(args, "ZINTER")
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	args = append(args, "WITHSCORES")
+	return newFuture(p, p.pushTyped(args), decodeZs)
+}
+
+// ZInterStore queues the command of Client.ZInterStore; its Future holds what
+// Client.ZInterStore returns, once the pipe has run.
+//
+// Command: ZINTERSTORE destination len(keys) keys... [opts].
+func (p *Pipe) ZInterStore(destination string, keys []string, opts *ZAggregateOptions) Future[int64] {
+	args := p.args()
+	args = append(args, "ZINTERSTORE", destination)
+	args = appendNumKeys(args, keys)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZInterCard queues the command of Client.ZInterCard; its Future holds what
+// Client.ZInterCard returns, once the pipe has run.
+//
+// Command: ZINTERCARD len(keys) keys... LIMIT limit.
+func (p *Pipe) ZInterCard(keys []string, limit int64) Future[int64] {
+	args := p.args()
+	args = append(args, "ZINTERCARD")
+	args = appendNumKeys(args, keys)
+	args = append(args, "LIMIT", limit)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZDiff queues the command of Client.ZDiff; its Future holds what Client.ZDiff returns,
+// once the pipe has run.
+//
+// Command: ZDIFF len(keys) keys...
+func (p *Pipe) ZDiff(keys []string) Future[[]string] {
+	args := p.args()
+	args = append(args, "ZDIFF")
+	args = appendNumKeys(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// ZDiffWithScores queues the command of Client.ZDiffWithScores; its Future holds what
+// Client.ZDiffWithScores returns, once the pipe has run.
+//
+// Command: ZDIFF len(keys) keys... WITHSCORES.
+func (p *Pipe) ZDiffWithScores(keys []string) Future[[]Z] {
+	args := p.args()
+	args = append(args, "ZDIFF")
+	args = appendNumKeys(args, keys)
+	args = append(args, "WITHSCORES")
+	return newFuture(p, p.pushTyped(args), decodeZs)
+}
+
+// ZDiffStore queues the command of Client.ZDiffStore; its Future holds what
+// Client.ZDiffStore returns, once the pipe has run.
+//
+// Command: ZDIFFSTORE destination len(keys) keys...
+func (p *Pipe) ZDiffStore(destination string, keys []string) Future[int64] {
+	args := p.args()
+	args = append(args, "ZDIFFSTORE", destination)
+	args = appendNumKeys(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZRangeStore queues the command of Client.ZRangeStore; its Future holds what
+// Client.ZRangeStore returns, once the pipe has run.
+//
+// Command: ZRANGESTORE destination source start stop [opts].
+func (p *Pipe) ZRangeStore(destination, source string, start, stop any, opts *ZRangeOptions) Future[int64] {
+	args := p.args()
+	args = append(args, "ZRANGESTORE", destination, source, start, stop)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZRemRangeByRank queues the command of Client.ZRemRangeByRank; its Future holds what
+// Client.ZRemRangeByRank returns, once the pipe has run.
+//
+// Command: ZREMRANGEBYRANK key start stop.
+func (p *Pipe) ZRemRangeByRank(key string, start, stop int64) Future[int64] {
+	args := p.args()
+	args = append(args, "ZREMRANGEBYRANK", key, start, stop)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZRemRangeByLex queues the command of Client.ZRemRangeByLex; its Future holds what
+// Client.ZRemRangeByLex returns, once the pipe has run.
+//
+// Command: ZREMRANGEBYLEX key min max.
+func (p *Pipe) ZRemRangeByLex(key, min, max string) Future[int64] {
+	args := p.args()
+	args = append(args, "ZREMRANGEBYLEX", key, min, max)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZLexCount queues the command of Client.ZLexCount; its Future holds what
+// Client.ZLexCount returns, once the pipe has run.
+//
+// Command: ZLEXCOUNT key min max.
+func (p *Pipe) ZLexCount(key, min, max string) Future[int64] {
+	args := p.args()
+	args = append(args, "ZLEXCOUNT", key, min, max)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ZMScore queues the command of Client.ZMScore; its Future holds what Client.ZMScore
+// returns, once the pipe has run.
+//
+// Command: ZMSCORE key members...
+func (p *Pipe) ZMScore(key string, members ...any) Future[[]*float64] {
+	args := p.args()
+	args = append(args, "ZMSCORE", key)
+	args = append(args, members...)
+	return newFuture(p, p.pushTyped(args), decodeFloatPtrs)
+}
+
+// ZRandMember queues the command of Client.ZRandMember; its Future holds what
+// Client.ZRandMember returns, once the pipe has run.
+//
+// Command: ZRANDMEMBER key.
+func (p *Pipe) ZRandMember(key string) Future[string] {
+	args := p.args()
+	args = append(args, "ZRANDMEMBER", key)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ZRandMemberCount queues the command of Client.ZRandMemberCount; its Future holds what
+// Client.ZRandMemberCount returns, once the pipe has run.
+//
+// Command: ZRANDMEMBER key count.
+func (p *Pipe) ZRandMemberCount(key string, count int64) Future[[]string] {
+	args := p.args()
+	args = append(args, "ZRANDMEMBER", key, count)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// ZRandMemberWithScores queues the command of Client.ZRandMemberWithScores; its Future
+// holds what Client.ZRandMemberWithScores returns, once the pipe has run.
+//
+// Command: ZRANDMEMBER key count WITHSCORES.
+func (p *Pipe) ZRandMemberWithScores(key string, count int64) Future[[]Z] {
+	args := p.args()
+	args = append(args, "ZRANDMEMBER", key, count, "WITHSCORES")
+	return newFuture(p, p.pushTyped(args), decodeZs)
+}
+
+// ZMPop queues the command of Client.ZMPop; its Future holds what Client.ZMPop returns,
+// once the pipe has run.
+//
+// Command: ZMPOP len(keys) keys... order COUNT count.
+func (p *Pipe) ZMPop(keys []string, order ZOrder, count int64) Future[KeyZs] {
+	args := p.args()
+	args = append(args, "ZMPOP")
+	args = appendNumKeys(args, keys)
+	args = append(args, string(order), "COUNT", count)
+	return newFuture(p, p.pushTyped(args), decodeKeyZsFuture)
+}
+
+// BZMPop queues the command of Client.BZMPop; its Future holds what Client.BZMPop
+// returns, once the pipe has run.
+//
+// Command: BZMPOP timeout len(keys) keys... order COUNT count.
+func (p *Pipe) BZMPop(timeout time.Duration, keys []string, order ZOrder, count int64) Future[KeyZs] {
+	args := p.args()
+	args = append(args, "BZMPOP", timeoutArg(timeout))
+	args = appendNumKeys(args, keys)
+	args = append(args, string(order), "COUNT", count)
+	return newFuture(p, p.pushTyped(args), decodeKeyZsFuture)
+}
+
+// Streams, in a Pipe.
+
+// XAdd queues the command of Client.XAdd; its Future holds what Client.XAdd returns,
+// once the pipe has run.
+//
+// Command: XADD a...
+func (p *Pipe) XAdd(a XAddArgs) Future[string] {
+	args := p.args()
+	args = append(args, "XADD")
+	args = a.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// XLen queues the command of Client.XLen; its Future holds what Client.XLen returns,
+// once the pipe has run.
+//
+// Command: XLEN stream.
+func (p *Pipe) XLen(stream string) Future[int64] {
+	args := p.args()
+	args = append(args, "XLEN", stream)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// XRange queues the command of Client.XRange; its Future holds what Client.XRange
+// returns, once the pipe has run.
+//
+// Command: XRANGE stream start end.
+func (p *Pipe) XRange(stream, start, end string) Future[[]XMessage] {
+	args := p.args()
+	args = append(args, "XRANGE", stream, start, end)
+	return newFuture(p, p.pushTyped(args), decodeXMessages)
+}
+
+// XRangeN queues the command of Client.XRangeN; its Future holds what Client.XRangeN
+// returns, once the pipe has run.
+//
+// Command: XRANGE stream start end COUNT count.
+func (p *Pipe) XRangeN(stream, start, end string, count int64) Future[[]XMessage] {
+	args := p.args()
+	args = append(args, "XRANGE", stream, start, end, "COUNT", count)
+	return newFuture(p, p.pushTyped(args), decodeXMessages)
+}
+
+// XRevRange queues the command of Client.XRevRange; its Future holds what
+// Client.XRevRange returns, once the pipe has run.
+//
+// Command: XREVRANGE stream end start.
+func (p *Pipe) XRevRange(stream, end, start string) Future[[]XMessage] {
+	args := p.args()
+	args = append(args, "XREVRANGE", stream, end, start)
+	return newFuture(p, p.pushTyped(args), decodeXMessages)
+}
+
+// XRevRangeN queues the command of Client.XRevRangeN; its Future holds what
+// Client.XRevRangeN returns, once the pipe has run.
+//
+// Command: XREVRANGE stream end start COUNT count.
+func (p *Pipe) XRevRangeN(stream, end, start string, count int64) Future[[]XMessage] {
+	args := p.args()
+	args = append(args, "XREVRANGE", stream, end, start, "COUNT", count)
+	return newFuture(p, p.pushTyped(args), decodeXMessages)
+}
+
+// XRead queues the command of Client.XRead; its Future holds what Client.XRead returns,
+// once the pipe has run.
+//
+// Command: XREAD a...
+func (p *Pipe) XRead(a XReadArgs) Future[[]XStream] {
+	args := p.args()
+	args = append(args, "XREAD")
+	args = a.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeXStreams)
+}
+
+// XGroupCreate queues the command of Client.XGroupCreate; its Future holds what
+// Client.XGroupCreate returns, once the pipe has run.
+//
+// Command: XGROUP CREATE stream group start.
+func (p *Pipe) XGroupCreate(stream, group, start string) Future[struct{}] {
+	args := p.args()
+	args = append(args, "XGROUP", "CREATE", stream, group, start)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// XGroupCreateMkStream queues the command of Client.XGroupCreateMkStream; its Future
+// holds what Client.XGroupCreateMkStream returns, once the pipe has run.
+//
+// Command: XGROUP CREATE stream group start MKSTREAM.
+func (p *Pipe) XGroupCreateMkStream(stream, group, start string) Future[struct{}] {
+	args := p.args()
+	args = append(args, "XGROUP", "CREATE", stream, group, start, "MKSTREAM")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// XGroupDestroy queues the command of Client.XGroupDestroy; its Future holds what
+// Client.XGroupDestroy returns, once the pipe has run.
+//
+// Command: XGROUP DESTROY stream group.
+func (p *Pipe) XGroupDestroy(stream, group string) Future[bool] {
+	args := p.args()
+	args = append(args, "XGROUP", "DESTROY", stream, group)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// XReadGroup queues the command of Client.XReadGroup; its Future holds what
+// Client.XReadGroup returns, once the pipe has run.
+//
+// Command: XREADGROUP GROUP group consumer a...
+func (p *Pipe) XReadGroup(group, consumer string, a XReadGroupArgs) Future[[]XStream] {
+	args := p.args()
+	args = append(args, "XREADGROUP", "GROUP", group, consumer)
+	args = a.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeXStreams)
+}
+
+// XAck queues the command of Client.XAck; its Future holds what Client.XAck returns,
+// once the pipe has run.
+//
+// Command: XACK stream group ids...
+func (p *Pipe) XAck(stream, group string, ids ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "XACK", stream, group)
+	args = appendStrings(args, ids)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// XDel queues the command of Client.XDel; its Future holds what Client.XDel returns,
+// once the pipe has run.
+//
+// Command: XDEL stream ids...
+func (p *Pipe) XDel(stream string, ids ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "XDEL", stream)
+	args = appendStrings(args, ids)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// XTrimMaxLen queues the command of Client.XTrimMaxLen; its Future holds what
+// Client.XTrimMaxLen returns, once the pipe has run.
+//
+// Command: XTRIM stream MAXLEN maxLen.
+func (p *Pipe) XTrimMaxLen(stream string, maxLen int64) Future[int64] {
+	args := p.args()
+	args = append(args, "XTRIM", stream, "MAXLEN", maxLen)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// XTrimMaxLenApprox queues the command of Client.XTrimMaxLenApprox; its Future holds
+// what Client.XTrimMaxLenApprox returns, once the pipe has run.
+//
+// Command: XTRIM stream MAXLEN ~ maxLen.
+func (p *Pipe) XTrimMaxLenApprox(stream string, maxLen int64) Future[int64] {
+	args := p.args()
+	args = append(args, "XTRIM", stream, "MAXLEN", "~", maxLen)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// XTrimMinID queues the command of Client.XTrimMinID; its Future holds what
+// Client.XTrimMinID returns, once the pipe has run.
+//
+// Command: XTRIM stream MINID minID.
+func (p *Pipe) XTrimMinID(stream, minID string) Future[int64] {
+	args := p.args()
+	args = append(args, "XTRIM", stream, "MINID", minID)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// XTrimMinIDApprox queues the command of Client.XTrimMinIDApprox; its Future holds what
+// Client.XTrimMinIDApprox returns, once the pipe has run.
+//
+// Command: XTRIM stream MINID ~ minID.
+func (p *Pipe) XTrimMinIDApprox(stream, minID string) Future[int64] {
+	args := p.args()
+	args = append(args, "XTRIM", stream, "MINID", "~", minID)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// XPending queues the command of Client.XPending; its Future holds what Client.XPending
+// returns, once the pipe has run.
+//
+// Command: XPENDING stream group.
+func (p *Pipe) XPending(stream, group string) Future[XPendingSummary] {
+	args := p.args()
+	args = append(args, "XPENDING", stream, group)
+	return newFuture(p, p.pushTyped(args), decodeXPending)
+}
+
+// XPendingExt queues the command of Client.XPendingExt; its Future holds what
+// Client.XPendingExt returns, once the pipe has run.
+//
+// Command: XPENDING stream group a...
+func (p *Pipe) XPendingExt(stream, group string, a XPendingExtArgs) Future[[]XPendingEntry] {
+	args := p.args()
+	args = append(args, "XPENDING", stream, group)
+	args = a.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeXPendingExt)
+}
+
+// XClaim queues the command of Client.XClaim; its Future holds what Client.XClaim
+// returns, once the pipe has run.
+//
+// Command: XCLAIM stream group consumer minIdle ids... [opts].
+func (p *Pipe) XClaim(stream, group, consumer string, minIdle time.Duration, opts *XClaimOptions, ids ...string) Future[[]XMessage] {
+	args := p.args()
+	args = append(args, "XCLAIM", stream, group, consumer, msArg(minIdle))
+	args = appendStrings(args, ids)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeXMessages)
+}
+
+// XClaimJustID queues the command of Client.XClaimJustID; its Future holds what
+// Client.XClaimJustID returns, once the pipe has run.
+//
+// Command: XCLAIM stream group consumer minIdle ids... [opts] JUSTID.
+func (p *Pipe) XClaimJustID(stream, group, consumer string, minIdle time.Duration, opts *XClaimOptions, ids ...string) Future[[]string] {
+	args := p.args()
+	args = append(args, "XCLAIM", stream, group, consumer, msArg(minIdle))
+	args = appendStrings(args, ids)
+	args = opts.appendArgs(args)
+	args = append(args, "JUSTID")
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// XAutoClaim queues the command of Client.XAutoClaim; its Future holds what
+// Client.XAutoClaim returns, once the pipe has run.
+//
+// Command: XAUTOCLAIM stream group consumer minIdle start COUNT count.
+func (p *Pipe) XAutoClaim(stream, group, consumer string, minIdle time.Duration, start string, count int64) Future[XAutoClaimResult] {
+	args := p.args()
+	args = append(args, "XAUTOCLAIM", stream, group, consumer, msArg(minIdle), start, "COUNT", count)
+	return newFuture(p, p.pushTyped(args), decodeXAutoClaim)
+}
+
+// XAutoClaimJustID queues the command of Client.XAutoClaimJustID; its Future holds what
+// Client.XAutoClaimJustID returns, once the pipe has run.
+//
+// Command: XAUTOCLAIM stream group consumer minIdle start COUNT count JUSTID.
+func (p *Pipe) XAutoClaimJustID(stream, group, consumer string, minIdle time.Duration, start string, count int64) Future[XAutoClaimIDsResult] {
+	args := p.args()
+	args = append(args, "XAUTOCLAIM", stream, group, consumer, msArg(minIdle), start, "COUNT", count, "JUSTID")
+	return newFuture(p, p.pushTyped(args), decodeXAutoClaimIDs)
+}
+
+// XInfoStream queues the command of Client.XInfoStream; its Future holds what
+// Client.XInfoStream returns, once the pipe has run.
+//
+// Command: XINFO STREAM stream.
+func (p *Pipe) XInfoStream(stream string) Future[XInfoStream] {
+	args := p.args()
+	args = append(args, "XINFO", "STREAM", stream)
+	return newFuture(p, p.pushTyped(args), decodeXInfoStream)
+}
+
+// XInfoStreamFull queues the command of Client.XInfoStreamFull; its Future holds what
+// Client.XInfoStreamFull returns, once the pipe has run.
+//
+// Command: XINFO STREAM stream FULL COUNT count.
+func (p *Pipe) XInfoStreamFull(stream string, count int64) Future[XInfoStreamFull] {
+	args := p.args()
+	args = append(args, "XINFO", "STREAM", stream, "FULL", "COUNT", count)
+	return newFuture(p, p.pushTyped(args), decodeXInfoStreamFull)
+}
+
+// XInfoGroups queues the command of Client.XInfoGroups; its Future holds what
+// Client.XInfoGroups returns, once the pipe has run.
+//
+// Command: XINFO GROUPS stream.
+func (p *Pipe) XInfoGroups(stream string) Future[[]XInfoGroup] {
+	args := p.args()
+	args = append(args, "XINFO", "GROUPS", stream)
+	return newFuture(p, p.pushTyped(args), decodeXInfoGroups)
+}
+
+// XInfoConsumers queues the command of Client.XInfoConsumers; its Future holds what
+// Client.XInfoConsumers returns, once the pipe has run.
+//
+// Command: XINFO CONSUMERS stream group.
+func (p *Pipe) XInfoConsumers(stream, group string) Future[[]XInfoConsumer] {
+	args := p.args()
+	args = append(args, "XINFO", "CONSUMERS", stream, group)
+	return newFuture(p, p.pushTyped(args), decodeXInfoConsumers)
+}
+
+// XGroupSetID queues the command of Client.XGroupSetID; its Future holds what
+// Client.XGroupSetID returns, once the pipe has run.
+//
+// Command: XGROUP SETID stream group start.
+func (p *Pipe) XGroupSetID(stream, group, start string) Future[struct{}] {
+	args := p.args()
+	args = append(args, "XGROUP", "SETID", stream, group, start)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// XGroupCreateConsumer queues the command of Client.XGroupCreateConsumer; its Future
+// holds what Client.XGroupCreateConsumer returns, once the pipe has run.
+//
+// Command: XGROUP CREATECONSUMER stream group consumer.
+func (p *Pipe) XGroupCreateConsumer(stream, group, consumer string) Future[bool] {
+	args := p.args()
+	args = append(args, "XGROUP", "CREATECONSUMER", stream, group, consumer)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// XGroupDelConsumer queues the command of Client.XGroupDelConsumer; its Future holds
+// what Client.XGroupDelConsumer returns, once the pipe has run.
+//
+// Command: XGROUP DELCONSUMER stream group consumer.
+func (p *Pipe) XGroupDelConsumer(stream, group, consumer string) Future[int64] {
+	args := p.args()
+	args = append(args, "XGROUP", "DELCONSUMER", stream, group, consumer)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// XSetID queues the command of Client.XSetID; its Future holds what Client.XSetID
+// returns, once the pipe has run.
+//
+// Command: XSETID stream lastID.
+func (p *Pipe) XSetID(stream, lastID string) Future[struct{}] {
+	args := p.args()
+	args = append(args, "XSETID", stream, lastID)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// HyperLogLog, in a Pipe.
+
+// PFAdd queues the command of Client.PFAdd; its Future holds what Client.PFAdd returns,
+// once the pipe has run.
+//
+// Command: PFADD key [elements...].
+func (p *Pipe) PFAdd(key string, elements ...any) Future[bool] {
+	args := p.args()
+	args = append(args, "PFADD", key)
+	args = append(args, elements...)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// PFCount queues the command of Client.PFCount; its Future holds what Client.PFCount
+// returns, once the pipe has run.
+//
+// Command: PFCOUNT keys...
+func (p *Pipe) PFCount(keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "PFCOUNT")
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// PFMerge queues the command of Client.PFMerge; its Future holds what Client.PFMerge
+// returns, once the pipe has run.
+//
+// Command: PFMERGE destination sources...
+func (p *Pipe) PFMerge(destination string, sources ...string) Future[struct{}] {
+	args := p.args()
+	args = append(args, "PFMERGE", destination)
+	args = appendStrings(args, sources)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// Bitmaps, in a Pipe.
+
+// SetBit queues the command of Client.SetBit; its Future holds what Client.SetBit
+// returns, once the pipe has run.
+//
+// Command: SETBIT key offset value.
+func (p *Pipe) SetBit(key string, offset, value int64) Future[int64] {
+	args := p.args()
+	args = append(args, "SETBIT", key, offset, value)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// GetBit queues the command of Client.GetBit; its Future holds what Client.GetBit
+// returns, once the pipe has run.
+//
+// Command: GETBIT key offset.
+func (p *Pipe) GetBit(key string, offset int64) Future[int64] {
+	args := p.args()
+	args = append(args, "GETBIT", key, offset)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// BitCount queues the command of Client.BitCount; its Future holds what Client.BitCount
+// returns, once the pipe has run.
+//
+// Command: BITCOUNT key [r].
+func (p *Pipe) BitCount(key string, r *BitRange) Future[int64] {
+	args := p.args()
+	args = append(args, "BITCOUNT", key)
+	args = r.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// BitPos queues the command of Client.BitPos; its Future holds what Client.BitPos
+// returns, once the pipe has run.
+//
+// Command: BITPOS key bit [r].
+func (p *Pipe) BitPos(key string, bit int64, r *BitRange) Future[int64] {
+	args := p.args()
+	args = append(args, "BITPOS", key, bit)
+	args = r.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// BitOp queues the command of Client.BitOp; its Future holds what Client.BitOp returns,
+// once the pipe has run.
+//
+// Command: BITOP operation destination keys...
+func (p *Pipe) BitOp(operation, destination string, keys ...string) Future[int64] {
+	args := p.args()
+	args = append(args, "BITOP", operation, destination)
+	args = appendStrings(args, keys)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// BitField queues the command of Client.BitField; its Future holds what Client.BitField
+// returns, once the pipe has run.
+//
+// Command: BITFIELD key ops...
+func (p *Pipe) BitField(key string, ops ...any) Future[[]*int64] {
+	args := p.args()
+	args = append(args, "BITFIELD", key)
+	args = append(args, ops...)
+	return newFuture(p, p.pushTyped(args), decodeIntPtrs)
+}
+
+// BitFieldRO queues the command of Client.BitFieldRO; its Future holds what
+// Client.BitFieldRO returns, once the pipe has run.
+//
+// Command: BITFIELD_RO key ops...
+func (p *Pipe) BitFieldRO(key string, ops ...any) Future[[]int64] {
+	args := p.args()
+	args = append(args, "BITFIELD_RO", key)
+	args = append(args, ops...)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// Geo, in a Pipe.
+
+// GeoAdd queues the command of Client.GeoAdd; its Future holds what Client.GeoAdd
+// returns, once the pipe has run.
+//
+// Command: GEOADD key locations...
+func (p *Pipe) GeoAdd(key string, locations ...GeoLocation) Future[int64] {
+	args := p.args()
+	args = append(args, "GEOADD", key)
+	args = appendGeoLocations(args, locations)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// GeoDist queues the command of Client.GeoDist; its Future holds what Client.GeoDist
+// returns, once the pipe has run.
+//
+// Command: GEODIST key member1 member2 [unit].
+func (p *Pipe) GeoDist(key, member1, member2, unit string) Future[float64] {
+	args := p.args()
+	args = append(args, "GEODIST", key, member1, member2)
+	if unit != "" {
+		args = append(args, unit)
+	}
+	return newFuture(p, p.pushTyped(args), Result.Float64)
+}
+
+// GeoPos queues the command of Client.GeoPos; its Future holds what Client.GeoPos
+// returns, once the pipe has run.
+//
+// Command: GEOPOS key members...
+func (p *Pipe) GeoPos(key string, members ...string) Future[[]*GeoPos] {
+	args := p.args()
+	args = append(args, "GEOPOS", key)
+	args = appendStrings(args, members)
+	return newFuture(p, p.pushTyped(args), decodeGeoPos)
+}
+
+// GeoSearch queues the command of Client.GeoSearch; its Future holds what
+// Client.GeoSearch returns, once the pipe has run.
+//
+// Command: GEOSEARCH key q...
+func (p *Pipe) GeoSearch(key string, q GeoSearchQuery) Future[[]string] {
+	args := p.args()
+	args = append(args, "GEOSEARCH", key)
+	args = q.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// GeoHash queues the command of Client.GeoHash; its Future holds what Client.GeoHash
+// returns, once the pipe has run.
+//
+// Command: GEOHASH key members...
+func (p *Pipe) GeoHash(key string, members ...string) Future[[]string] {
+	args := p.args()
+	args = append(args, "GEOHASH", key)
+	args = appendStrings(args, members)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// GeoSearchStore queues the command of Client.GeoSearchStore; its Future holds what
+// Client.GeoSearchStore returns, once the pipe has run.
+//
+// Command: GEOSEARCHSTORE destination source q... [STOREDIST].
+func (p *Pipe) GeoSearchStore(destination, source string, q GeoSearchQuery, storeDist bool) Future[int64] {
+	args := p.args()
+	args = append(args, "GEOSEARCHSTORE", destination, source)
+	args = q.appendArgs(args)
+	if storeDist {
+		args = append(args, "STOREDIST")
+	}
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// Scripting, in a Pipe.
+
+// Eval queues the command of Client.Eval; its Future holds what Client.Eval returns,
+// once the pipe has run.
+//
+// Command: EVAL script len(keys) keys... [argv...].
+func (p *Pipe) Eval(script string, keys []string, argv ...any) Future[Result] {
+	args := p.args()
+	args = append(args, "EVAL", script)
+	args = appendNumKeys(args, keys)
+	args = append(args, argv...)
+	return newFuture(p, p.pushTyped(args), decodeResultFuture)
+}
+
+// EvalSha queues the command of Client.EvalSha; its Future holds what Client.EvalSha
+// returns, once the pipe has run.
+//
+// Command: EVALSHA sha1 len(keys) keys... [argv...].
+func (p *Pipe) EvalSha(sha1 string, keys []string, argv ...any) Future[Result] {
+	args := p.args()
+	args = append(args, "EVALSHA", sha1)
+	args = appendNumKeys(args, keys)
+	args = append(args, argv...)
+	return newFuture(p, p.pushTyped(args), decodeResultFuture)
+}
+
+// EvalRO queues the command of Client.EvalRO; its Future holds what Client.EvalRO
+// returns, once the pipe has run.
+//
+// Command: EVAL_RO script len(keys) keys... [argv...].
+func (p *Pipe) EvalRO(script string, keys []string, argv ...any) Future[Result] {
+	args := p.args()
+	args = append(args, "EVAL_RO", script)
+	args = appendNumKeys(args, keys)
+	args = append(args, argv...)
+	return newFuture(p, p.pushTyped(args), decodeResultFuture)
+}
+
+// EvalShaRO queues the command of Client.EvalShaRO; its Future holds what
+// Client.EvalShaRO returns, once the pipe has run.
+//
+// Command: EVALSHA_RO sha1 len(keys) keys... [argv...].
+func (p *Pipe) EvalShaRO(sha1 string, keys []string, argv ...any) Future[Result] {
+	args := p.args()
+	args = append(args, "EVALSHA_RO", sha1)
+	args = appendNumKeys(args, keys)
+	args = append(args, argv...)
+	return newFuture(p, p.pushTyped(args), decodeResultFuture)
+}
+
+// ScriptLoad queues the command of Client.ScriptLoad; its Future holds what
+// Client.ScriptLoad returns, once the pipe has run.
+//
+// Command: SCRIPT LOAD script.
+func (p *Pipe) ScriptLoad(script string) Future[string] {
+	args := p.args()
+	args = append(args, "SCRIPT", "LOAD", script)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ScriptExists queues the command of Client.ScriptExists; its Future holds what
+// Client.ScriptExists returns, once the pipe has run.
+//
+// Command: SCRIPT EXISTS sha1s...
+func (p *Pipe) ScriptExists(sha1s ...string) Future[[]bool] {
+	args := p.args()
+	args = append(args, "SCRIPT", "EXISTS")
+	args = appendStrings(args, sha1s)
+	return newFuture(p, p.pushTyped(args), decodeBools)
+}
+
+// ScriptFlush queues the command of Client.ScriptFlush; its Future holds what
+// Client.ScriptFlush returns, once the pipe has run.
+//
+// Command: SCRIPT FLUSH.
+func (p *Pipe) ScriptFlush() Future[struct{}] {
+	args := p.args()
+	args = append(args, "SCRIPT", "FLUSH")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// ScriptKill queues the command of Client.ScriptKill; its Future holds what
+// Client.ScriptKill returns, once the pipe has run.
+//
+// Command: SCRIPT KILL.
+func (p *Pipe) ScriptKill() Future[struct{}] {
+	args := p.args()
+	args = append(args, "SCRIPT", "KILL")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FCall queues the command of Client.FCall; its Future holds what Client.FCall returns,
+// once the pipe has run.
+//
+// Command: FCALL function len(keys) keys... [argv...].
+func (p *Pipe) FCall(function string, keys []string, argv ...any) Future[Result] {
+	args := p.args()
+	args = append(args, "FCALL", function)
+	args = appendNumKeys(args, keys)
+	args = append(args, argv...)
+	return newFuture(p, p.pushTyped(args), decodeResultFuture)
+}
+
+// FCallRO queues the command of Client.FCallRO; its Future holds what Client.FCallRO
+// returns, once the pipe has run.
+//
+// Command: FCALL_RO function len(keys) keys... [argv...].
+func (p *Pipe) FCallRO(function string, keys []string, argv ...any) Future[Result] {
+	args := p.args()
+	args = append(args, "FCALL_RO", function)
+	args = appendNumKeys(args, keys)
+	args = append(args, argv...)
+	return newFuture(p, p.pushTyped(args), decodeResultFuture)
+}
+
+// FunctionLoad queues the command of Client.FunctionLoad; its Future holds what
+// Client.FunctionLoad returns, once the pipe has run.
+//
+// Command: FUNCTION LOAD code.
+func (p *Pipe) FunctionLoad(code string) Future[string] {
+	args := p.args()
+	args = append(args, "FUNCTION", "LOAD", code)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// FunctionLoadReplace queues the command of Client.FunctionLoadReplace; its Future holds
+// what Client.FunctionLoadReplace returns, once the pipe has run.
+//
+// Command: FUNCTION LOAD REPLACE code.
+func (p *Pipe) FunctionLoadReplace(code string) Future[string] {
+	args := p.args()
+	args = append(args, "FUNCTION", "LOAD", "REPLACE", code)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// FunctionList queues the command of Client.FunctionList; its Future holds what
+// Client.FunctionList returns, once the pipe has run.
+//
+// Command: FUNCTION LIST [opts].
+func (p *Pipe) FunctionList(opts *FunctionListOptions) Future[[]FunctionLibrary] {
+	args := p.args()
+	args = append(args, "FUNCTION", "LIST")
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), decodeFunctionList)
+}
+
+// FunctionDelete queues the command of Client.FunctionDelete; its Future holds what
+// Client.FunctionDelete returns, once the pipe has run.
+//
+// Command: FUNCTION DELETE library.
+func (p *Pipe) FunctionDelete(library string) Future[struct{}] {
+	args := p.args()
+	args = append(args, "FUNCTION", "DELETE", library)
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FunctionFlush queues the command of Client.FunctionFlush; its Future holds what
+// Client.FunctionFlush returns, once the pipe has run.
+//
+// Command: FUNCTION FLUSH.
+func (p *Pipe) FunctionFlush() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FUNCTION", "FLUSH")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FunctionFlushAsync queues the command of Client.FunctionFlushAsync; its Future holds
+// what Client.FunctionFlushAsync returns, once the pipe has run.
+//
+// Command: FUNCTION FLUSH ASYNC.
+func (p *Pipe) FunctionFlushAsync() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FUNCTION", "FLUSH", "ASYNC")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FunctionDump queues the command of Client.FunctionDump; its Future holds what
+// Client.FunctionDump returns, once the pipe has run.
+//
+// Command: FUNCTION DUMP.
+func (p *Pipe) FunctionDump() Future[string] {
+	args := p.args()
+	args = append(args, "FUNCTION", "DUMP")
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// FunctionRestore queues the command of Client.FunctionRestore; its Future holds what
+// Client.FunctionRestore returns, once the pipe has run.
+//
+// Command: FUNCTION RESTORE payload [policy].
+func (p *Pipe) FunctionRestore(payload, policy string) Future[struct{}] {
+	args := p.args()
+	args = append(args, "FUNCTION", "RESTORE", payload)
+	if policy != "" {
+		args = append(args, policy)
+	}
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FunctionStats queues the command of Client.FunctionStats; its Future holds what
+// Client.FunctionStats returns, once the pipe has run.
+//
+// Command: FUNCTION STATS.
+func (p *Pipe) FunctionStats() Future[FunctionStats] {
+	args := p.args()
+	args = append(args, "FUNCTION", "STATS")
+	return newFuture(p, p.pushTyped(args), decodeFunctionStats)
+}
+
+// FunctionKill queues the command of Client.FunctionKill; its Future holds what
+// Client.FunctionKill returns, once the pipe has run.
+//
+// Command: FUNCTION KILL.
+func (p *Pipe) FunctionKill() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FUNCTION", "KILL")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// Pub/sub, in a Pipe.
+
+// Publish queues the command of Client.Publish; its Future holds what Client.Publish
+// returns, once the pipe has run.
+//
+// Command: PUBLISH channel message.
+func (p *Pipe) Publish(channel string, message any) Future[int64] {
+	args := p.args()
+	args = append(args, "PUBLISH", channel, message)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// SPublish queues the command of Client.SPublish; its Future holds what Client.SPublish
+// returns, once the pipe has run.
+//
+// Command: SPUBLISH shardChannel message.
+func (p *Pipe) SPublish(shardChannel string, message any) Future[int64] {
+	args := p.args()
+	args = append(args, "SPUBLISH", shardChannel, message)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// PubSubChannels queues the command of Client.PubSubChannels; its Future holds what
+// Client.PubSubChannels returns, once the pipe has run.
+//
+// Command: PUBSUB CHANNELS [pattern].
+func (p *Pipe) PubSubChannels(pattern string) Future[[]string] {
+	args := p.args()
+	args = append(args, "PUBSUB", "CHANNELS")
+	if pattern != "" {
+		args = append(args, pattern)
+	}
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// PubSubNumSub queues the command of Client.PubSubNumSub; its Future holds what
+// Client.PubSubNumSub returns, once the pipe has run.
+//
+// Command: PUBSUB NUMSUB [channels...].
+func (p *Pipe) PubSubNumSub(channels ...string) Future[map[string]int64] {
+	args := p.args()
+	args = append(args, "PUBSUB", "NUMSUB")
+	args = appendStrings(args, channels)
+	return newFuture(p, p.pushTyped(args), decodeCounts)
+}
+
+// PubSubNumPat queues the command of Client.PubSubNumPat; its Future holds what
+// Client.PubSubNumPat returns, once the pipe has run.
+//
+// Command: PUBSUB NUMPAT.
+func (p *Pipe) PubSubNumPat() Future[int64] {
+	args := p.args()
+	args = append(args, "PUBSUB", "NUMPAT")
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// PubSubShardChannels queues the command of Client.PubSubShardChannels; its Future holds
+// what Client.PubSubShardChannels returns, once the pipe has run.
+//
+// Command: PUBSUB SHARDCHANNELS [pattern].
+func (p *Pipe) PubSubShardChannels(pattern string) Future[[]string] {
+	args := p.args()
+	args = append(args, "PUBSUB", "SHARDCHANNELS")
+	if pattern != "" {
+		args = append(args, pattern)
+	}
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// PubSubShardNumSub queues the command of Client.PubSubShardNumSub; its Future holds
+// what Client.PubSubShardNumSub returns, once the pipe has run.
+//
+// Command: PUBSUB SHARDNUMSUB [channels...].
+func (p *Pipe) PubSubShardNumSub(channels ...string) Future[map[string]int64] {
+	args := p.args()
+	args = append(args, "PUBSUB", "SHARDNUMSUB")
+	args = appendStrings(args, channels)
+	return newFuture(p, p.pushTyped(args), decodeCounts)
+}
+
+// Server and cluster, in a Pipe.
+
+// Ping queues the command of Client.Ping; its Future holds what Client.Ping returns,
+// once the pipe has run.
+//
+// Command: PING.
+func (p *Pipe) Ping() Future[struct{}] {
+	args := p.args()
+	args = append(args, "PING")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// DBSize queues the command of Client.DBSize; its Future holds what Client.DBSize
+// returns, once the pipe has run.
+//
+// Command: DBSIZE.
+func (p *Pipe) DBSize() Future[int64] {
+	args := p.args()
+	args = append(args, "DBSIZE")
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// FlushAll queues the command of Client.FlushAll; its Future holds what Client.FlushAll
+// returns, once the pipe has run.
+//
+// Command: FLUSHALL.
+func (p *Pipe) FlushAll() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FLUSHALL")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// Info queues the command of Client.Info; its Future holds what Client.Info returns,
+// once the pipe has run.
+//
+// Command: INFO [sections...].
+func (p *Pipe) Info(sections ...string) Future[string] {
+	args := p.args()
+	args = append(args, "INFO")
+	args = appendStrings(args, sections)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ClusterInfo queues the command of Client.ClusterInfo; its Future holds what
+// Client.ClusterInfo returns, once the pipe has run.
+//
+// Command: CLUSTER INFO.
+func (p *Pipe) ClusterInfo() Future[map[string]string] {
+	args := p.args()
+	args = append(args, "CLUSTER", "INFO")
+	return newFuture(p, p.pushTyped(args), decodeInfoMap)
+}
+
+// ClusterShards queues the command of Client.ClusterShards; its Future holds what
+// Client.ClusterShards returns, once the pipe has run.
+//
+// Command: CLUSTER SHARDS.
+func (p *Pipe) ClusterShards() Future[Result] {
+	args := p.args()
+	args = append(args, "CLUSTER", "SHARDS")
+	return newFuture(p, p.pushTyped(args), decodeResultFuture)
+}
+
+// Time queues the command of Client.Time; its Future holds what Client.Time returns,
+// once the pipe has run.
+//
+// Command: TIME.
+func (p *Pipe) Time() Future[time.Time] {
+	args := p.args()
+	args = append(args, "TIME")
+	return newFuture(p, p.pushTyped(args), decodeTime)
 }

@@ -39,6 +39,19 @@ func Source(spec []byte, t *command.Table) ([]byte, error) {
 		}
 		needTime = writeMethod(&body, r) || needTime
 	}
+	body.WriteString("// The same commands queued in a Pipe (pipe.go): one method per method of Client above.\n\n")
+	family = ""
+	for _, r := range rs {
+		if r.family != family {
+			family = r.family
+			fmt.Fprintf(&body, "// %s, in a Pipe.\n\n", family)
+		}
+		t, err := writePipeMethod(&body, r)
+		if err != nil {
+			return nil, fmt.Errorf("typedgen: spec.txt:%d: %s: %w", r.line, r.name, err)
+		}
+		needTime = needTime || t
+	}
 	var b bytes.Buffer
 	b.WriteString(Header + "\n\n")
 	b.WriteString("package redline\n\n")
@@ -47,7 +60,7 @@ func Source(spec []byte, t *command.Table) ([]byte, error) {
 		b.WriteString("\"time\"\n")
 	}
 	b.WriteString(")\n\n")
-	b.WriteString("// The typed command methods of Client, generated from internal/command/typedgen/spec.txt\n")
+	b.WriteString("// The typed command methods of Client and Pipe, generated from internal/command/typedgen/spec.txt\n")
 	fmt.Fprintf(&b, "// and checked against the command table of Redis %s. Each sends its command as Do\n", command.RedisVersion)
 	b.WriteString("// does, but a value is one argument: a []string or []any given as a value is refused,\n")
 	b.WriteString("// never flattened (see doTyped). Each decodes the reply; a null reply is the error Nil\n")
@@ -94,46 +107,10 @@ func writeMethod(b *bytes.Buffer, r resolved) (usesTime bool) {
 		b.WriteString("// " + line + "\n")
 	}
 
-	// Signature: parameters in the order sent, the variadic one last; neighbors of one
-	// type share it.
-	var params, last []string
-	var types []string
-	for _, tk := range r.tokens {
-		if !tk.isParam() {
-			continue
-		}
-		usesTime = usesTime || tk.t.time
-		if tk.t.variadic {
-			last = []string{tk.name + " ..." + tk.t.goType}
-			continue
-		}
-		if n := len(types); n > 0 && types[n-1] == tk.t.goType {
-			params[n-1] = strings.TrimSuffix(params[n-1], " "+tk.t.goType) + ", " + tk.name + " " + tk.t.goType
-			continue
-		}
-		params = append(params, tk.name+" "+tk.t.goType)
-		types = append(types, tk.t.goType)
-	}
-	params = append(append([]string{"ctx context.Context"}, params...), last...)
-	fmt.Fprintf(b, "func (c *Client) %s(%s) %s {\n", r.name, strings.Join(params, ", "), k.results)
-
-	cmd := quote(r.cmd[0])
-	if r.alt != "" {
-		for _, tk := range r.tokens {
-			switch tk.typ {
-			case "ttl":
-				fmt.Fprintf(b, "n, ms := durationArg(%s)\n", tk.name)
-			case "time":
-				fmt.Fprintf(b, "n, ms := timeArg(%s)\n", tk.name)
-			}
-		}
-		fmt.Fprintf(b, "cmd := %s\nif ms {\ncmd = %s\n}\n", cmd, quote(r.alt))
-		cmd = "cmd"
-	}
-	head := []string{cmd}
-	for _, w := range r.cmd[1:] {
-		head = append(head, quote(w))
-	}
+	params, paramsTime := signature(r)
+	usesTime = usesTime || paramsTime
+	fmt.Fprintf(b, "func (c *Client) %s(%s) %s {\n", r.name, strings.Join(append([]string{"ctx context.Context"}, params...), ", "), k.results)
+	head := writeHead(b, r)
 
 	var do string
 	if allFixed(r.tokens) {
@@ -169,26 +146,79 @@ func writeMethod(b *bytes.Buffer, r resolved) (usesTime bool) {
 		}
 		capacity := strings.Join(append([]string{fmt.Sprint(fixed)}, extra...), "+")
 		fmt.Fprintf(b, "args := make([]any, 0, %s)\n", capacity)
-		pending := head
-		flush := func() {
-			if len(pending) > 0 {
-				fmt.Fprintf(b, "args = append(args, %s)\n", strings.Join(pending, ", "))
-				pending = nil
-			}
-		}
-		for _, tk := range r.tokens {
-			if !tk.isParam() || tk.t.fixed {
-				pending = append(pending, argExpr(tk))
-				continue
-			}
-			flush()
-			b.WriteString(apply(tk.t.stmt, tk.name) + "\n")
-		}
-		flush()
+		writeAppends(b, head, r.tokens)
 		do = "c.doTyped(ctx, args...)"
 	}
 	fmt.Fprintf(b, "return "+k.expr+"\n}\n\n", do, r.ref)
 	return usesTime
+}
+
+// signature returns r's Go parameters, without ctx: in the order sent, the variadic one
+// last; neighbors of one type share it. It reports whether one uses package time.
+func signature(r resolved) (params []string, usesTime bool) {
+	var last, types []string
+	for _, tk := range r.tokens {
+		if !tk.isParam() {
+			continue
+		}
+		usesTime = usesTime || tk.t.time
+		if tk.t.variadic {
+			last = []string{tk.name + " ..." + tk.t.goType}
+			continue
+		}
+		if n := len(types); n > 0 && types[n-1] == tk.t.goType {
+			params[n-1] = strings.TrimSuffix(params[n-1], " "+tk.t.goType) + ", " + tk.name + " " + tk.t.goType
+			continue
+		}
+		params = append(params, tk.name+" "+tk.t.goType)
+		types = append(types, tk.t.goType)
+	}
+	return append(params, last...), usesTime
+}
+
+// writeHead writes the statements choosing the command's name (the alternative form's,
+// in milliseconds, when r has one) and returns the expressions of the command's first
+// words: its name and subcommand.
+func writeHead(b *bytes.Buffer, r resolved) []string {
+	cmd := quote(r.cmd[0])
+	if r.alt != "" {
+		for _, tk := range r.tokens {
+			switch tk.typ {
+			case "ttl":
+				fmt.Fprintf(b, "n, ms := durationArg(%s)\n", tk.name)
+			case "time":
+				fmt.Fprintf(b, "n, ms := timeArg(%s)\n", tk.name)
+			}
+		}
+		fmt.Fprintf(b, "cmd := %s\nif ms {\ncmd = %s\n}\n", cmd, quote(r.alt))
+		cmd = "cmd"
+	}
+	head := []string{cmd}
+	for _, w := range r.cmd[1:] {
+		head = append(head, quote(w))
+	}
+	return head
+}
+
+// writeAppends writes the statements appending the command's arguments to the slice
+// args: head, then the tokens, consecutive fixed ones in one append.
+func writeAppends(b *bytes.Buffer, head []string, tokens []token) {
+	pending := head
+	flush := func() {
+		if len(pending) > 0 {
+			fmt.Fprintf(b, "args = append(args, %s)\n", strings.Join(pending, ", "))
+			pending = nil
+		}
+	}
+	for _, tk := range tokens {
+		if !tk.isParam() || tk.t.fixed {
+			pending = append(pending, argExpr(tk))
+			continue
+		}
+		flush()
+		b.WriteString(apply(tk.t.stmt, tk.name) + "\n")
+	}
+	flush()
 }
 
 // arraySize reports whether every argument of the command is fixed or adds a bounded
@@ -263,38 +293,16 @@ func argExpr(tk token) string {
 // notes is the generated paragraph of a method's doc comment: the command it sends and
 // what the command table says about it.
 func notes(r resolved) string {
-	words := slices.Clone(r.cmd)
 	var keys int
 	for _, tk := range r.tokens {
-		if !tk.isParam() {
-			words = append(words, tk.literal)
-			continue
-		}
-		words = append(words, apply(tk.t.synopsis, tk.name))
-		if tk.t.key {
+		if tk.isParam() && tk.t.key {
 			keys++
 			if tk.t.variadic || strings.HasPrefix(tk.typ, "numkeys") || tk.typ == "keyvalues" {
 				keys++ // several keys
 			}
 		}
 	}
-	var s []string
-	synopsis := "Command: " + strings.Join(words, " ")
-	if r.alt != "" {
-		unit := "ttl is not a whole number of seconds"
-		for _, tk := range r.tokens {
-			if tk.typ == "time" {
-				unit = tk.name + " is not a whole second"
-			} else if tk.typ == "ttl" {
-				unit = tk.name + " is not a whole number of seconds"
-			}
-		}
-		synopsis += fmt.Sprintf(" (%s, in milliseconds, when %s)", r.alt, unit)
-	}
-	if !strings.HasSuffix(synopsis, "...") {
-		synopsis += "."
-	}
-	s = append(s, synopsis)
+	s := []string{synopsis(r)}
 	in := r.info
 	switch {
 	case in.FansOut():
@@ -333,6 +341,35 @@ func notes(r resolved) string {
 		s = append(s, "Blocking: it runs on a connection of its own and returns by the call's deadline at the latest.")
 	}
 	return strings.Join(s, " ")
+}
+
+// synopsis is the "Command: …" sentence of a method's doc comment: the command and its
+// arguments as the method sends them.
+func synopsis(r resolved) string {
+	words := slices.Clone(r.cmd)
+	for _, tk := range r.tokens {
+		if !tk.isParam() {
+			words = append(words, tk.literal)
+			continue
+		}
+		words = append(words, apply(tk.t.synopsis, tk.name))
+	}
+	synopsis := "Command: " + strings.Join(words, " ")
+	if r.alt != "" {
+		unit := "ttl is not a whole number of seconds"
+		for _, tk := range r.tokens {
+			if tk.typ == "time" {
+				unit = tk.name + " is not a whole second"
+			} else if tk.typ == "ttl" {
+				unit = tk.name + " is not a whole number of seconds"
+			}
+		}
+		synopsis += fmt.Sprintf(" (%s, in milliseconds, when %s)", r.alt, unit)
+	}
+	if !strings.HasSuffix(synopsis, "...") {
+		synopsis += "."
+	}
+	return synopsis
 }
 
 // wrap breaks s into lines of at most width bytes, at spaces.
