@@ -221,14 +221,49 @@ func ExampleClient_TxPipelined() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	rs, err := c.TxPipelined(ctx, func(p *redline.TxPipe) error {
-		p.Do("SET", "{u1}:name", "ann")
-		p.Do("INCR", "{u1}:visits")
+	var visits redline.Future[int64]
+	_, err = c.TxPipelined(ctx, func(p *redline.TxPipe) error {
+		p.Set("{u1}:name", "ann", nil)
+		visits = p.Incr("{u1}:visits")
 		return nil
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	visits, _ := rs[1].Int64()
-	fmt.Println("visits:", visits)
+	n, _ := visits.Result()
+	fmt.Println("visits:", n)
+}
+
+// Pipelined sends the commands queued on a Pipe together, grouped by node (keys in any
+// slots), under one deadline; each typed method returns a Future, read after Pipelined
+// returns.
+func ExampleClient_Pipelined() {
+	ctx := context.Background()
+	c, err := redline.NewClient(ctx, redline.Options{Addrs: []string{"127.0.0.1:7000"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	var (
+		hits  redline.Future[int64]
+		name  redline.Future[string]
+		top   redline.Future[[]redline.Z]
+		fresh redline.Future[bool]
+	)
+	err = c.Pipelined(ctx, func(p *redline.Pipe) error {
+		hits = p.Incr("page:home:hits")
+		name = p.Get("user:42:name")
+		top = p.ZRangeWithScores("leaderboard", 0, 2, &redline.ZRangeOptions{Rev: true})
+		fresh = p.SetNX("lock:report", "worker-7")
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err) // the first failed command's error (a missing key is not one)
+	}
+	n, _ := hits.Result()
+	s, err := name.Result()
+	if errors.Is(err, redline.Nil) {
+		s = "(none)"
+	}
+	fmt.Println(n, s, top.Val(), fresh.Val())
 }
