@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+
+	"github.com/redline-go/redline/internal/cluster"
 )
 
 // Pipe collects commands to run together — as a pipeline (Client.Pipelined), as a
@@ -264,15 +266,15 @@ func (c *Client) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 	return nil
 }
 
-// Pipelined runs the commands fn queues on p as one transaction, as Exec runs its
+// TxPipelined runs the commands fn queues on p as one transaction, as Exec runs its
 // commands (MULTI, the commands, EXEC, on the transaction's connection; ErrTxFailed if
 // a watched key changed). Read the Futures after it returns: when the transaction did
-// not run, each reports the error Pipelined returns. If fn returns an error, or a
+// not run, each reports the error TxPipelined returns. If fn returns an error, or a
 // command was refused when queued, nothing is sent and that error is returned.
 //
 // Commands: MULTI, those queued, EXEC, written together on the transaction's dedicated
 // connection.
-func (tx *Tx) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
+func (tx *Tx) TxPipelined(ctx context.Context, fn func(p *Pipe) error) error {
 	p := new(Pipe)
 	if err := fn(p); err != nil {
 		return err
@@ -281,8 +283,82 @@ func (tx *Tx) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 		p.setResults(nil, nil, err)
 		return err
 	}
-	cmds, _ := p.commands()
-	rs, err := tx.Exec(ctx, cmds...)
+	rs, err := tx.Exec(ctx, p.cmds...)
 	p.setResults(rs, nil, err)
+	return err
+}
+
+// Pipelined runs the commands fn queues on p at once on the transaction's connection,
+// written together, outside MULTI — as Do runs one: reads of the watched keys, WATCH of
+// more keys (as go-redis's Tx.Pipelined; TxPipelined runs MULTI … EXEC). Each command
+// is checked as Do checks it; if one fails the check, or fn returns an error, nothing
+// is sent and that error is returned. Otherwise Pipelined returns the first failed
+// command's error (Nil is not one), each Future its own.
+//
+// Commands: those queued, on the transaction's dedicated connection.
+func (tx *Tx) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
+	p := new(Pipe)
+	if err := fn(p); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		p.setResults(nil, nil, err)
+		return err
+	}
+	if err := p.firstRefused(); err != nil {
+		return fail(err)
+	}
+	if tx.done {
+		return fail(errTxDone)
+	}
+	if len(p.cmds) == 0 {
+		p.ran = true
+		return nil
+	}
+	cmds, argErrs := expandCmds(p.cmds)
+	batch := make([][]any, len(cmds))
+	for i, cmd := range cmds {
+		if err := argErrs[i]; err != nil {
+			return fail(err)
+		}
+		if err := tx.checkNow(cmd.args); err != nil {
+			return fail(err)
+		}
+		batch[i] = cmd.args
+	}
+	run := func() error {
+		if err := tx.ready(ctx); err != nil {
+			return fail(err)
+		}
+		w := tx.c.e.Waiter(ctx)
+		defer w.Release()
+		vs, err := cluster.ConnExecMulti(tx.cn, &w, 0, batch)
+		if err != nil {
+			tx.dead = true // replies may still come: the connection is not reused
+			return fail(err)
+		}
+		rs := make([]Result, len(vs))
+		for i, v := range vs {
+			rs[i] = Result{val: v}
+		}
+		p.setResults(rs, nil, nil)
+		for _, r := range rs {
+			if err := r.Err(); err != nil && !errors.Is(err, Nil) {
+				return err
+			}
+		}
+		return nil
+	}
+	if !tx.c.hooked {
+		return run()
+	}
+	var err error
+	tx.c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: len(batch)}, func(end *CommandEnd) {
+		err = run()
+		end.Slot, end.Err = tx.slot, err
+		if tx.n != nil {
+			end.Node = tx.n.Addr()
+		}
+	})
 	return err
 }

@@ -386,21 +386,39 @@ func TestTxPipelinedTypedFollowsMoved(t *testing.T) {
 	}
 }
 
-// TestWatchPipelined: Tx.Pipelined runs typed commands as the watched transaction; when
-// a watched key changed, it returns ErrTxFailed and every Future reports it.
+// TestWatchPipelined: under Watch, Tx.Pipelined reads typed at once on the
+// transaction's connection and Tx.TxPipelined runs typed commands as the watched
+// transaction; when a watched key changed, TxPipelined returns ErrTxFailed and every
+// Future reports it. Commands Do refuses are refused in Pipelined too, nothing sent.
 func TestWatchPipelined(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, plain(t), Options{})
 	ctx := t.Context()
-	k := "{pipe:watch}k"
+	k, k2 := "{pipe:watch}k", "{pipe:watch}h"
 	c.Do(ctx, "SET", k, "10")
+	c.Do(ctx, "DEL", k2)
+	c.Do(ctx, "HSET", k2, "f", "v")
 	var incr Future[int64]
 	err := c.Watch(ctx, func(tx *Tx) error {
-		n, err := tx.Do(ctx, "GET", k).Int64()
+		var get Future[string]
+		var h Future[map[string]string]
+		if err := tx.Pipelined(ctx, func(p *Pipe) error {
+			get = p.Get(k)
+			h = p.HGetAll(k2)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if m, err := h.Result(); err != nil || m["f"] != "v" {
+			t.Errorf("HGetAll under WATCH: %v, %v", m, err)
+		}
+		v, err := get.Result()
 		if err != nil {
 			return err
 		}
-		return tx.Pipelined(ctx, func(p *Pipe) error {
+		var n int64
+		fmt.Sscan(v, &n)
+		return tx.TxPipelined(ctx, func(p *Pipe) error {
 			incr = p.IncrBy(k, n)
 			return nil
 		})
@@ -413,12 +431,36 @@ func TestWatchPipelined(t *testing.T) {
 	}
 	err = c.Watch(ctx, func(tx *Tx) error {
 		c.Do(ctx, "SET", k, "changed") // another writer
-		return tx.Pipelined(ctx, func(p *Pipe) error {
+		return tx.TxPipelined(ctx, func(p *Pipe) error {
 			incr = p.Incr(k)
 			return nil
 		})
 	}, k)
 	if !errors.Is(err, ErrTxFailed) || !errors.Is(incr.Err(), ErrTxFailed) {
 		t.Fatalf("watched key changed: %v; Future: %v", err, incr.Err())
+	}
+	err = c.Watch(ctx, func(tx *Tx) error {
+		var get Future[string]
+		err := tx.Pipelined(ctx, func(p *Pipe) error {
+			get = p.Get(k)
+			p.Do("MULTI")
+			return nil
+		})
+		var cs *ConnStateError
+		if !errors.As(err, &cs) || !errors.As(get.Err(), &cs) {
+			t.Errorf("MULTI in Tx.Pipelined: %v; the GET's Future: %v", err, get.Err())
+		}
+		err = tx.Pipelined(ctx, func(p *Pipe) error {
+			get = p.Get("pipe:watch:elsewhere")
+			return nil
+		})
+		var xs *CrossSlotError
+		if !errors.As(err, &xs) {
+			t.Errorf("another slot in Tx.Pipelined: %v", err)
+		}
+		return nil
+	}, k)
+	if err != nil {
+		t.Fatal(err)
 	}
 }

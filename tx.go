@@ -24,7 +24,8 @@ var TxFailed = ErrTxFailed
 var errTxDone = errors.New("redline: Tx used after its Watch function returned")
 
 // Tx is a transaction on a dedicated connection to the node that owns its keys' slot.
-// Commands run with Do execute at once (reads under WATCH); Exec runs MULTI … EXEC.
+// Commands run with Do (or several, typed, with Pipelined) execute at once (reads under
+// WATCH); Exec (or TxPipelined, typed) runs MULTI … EXEC.
 // A Tx is used by one goroutine, inside the function given to Client.Watch; used after
 // that function returned, it fails with an error and sends nothing.
 type Tx struct {
@@ -166,17 +167,7 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 	if err != nil {
 		return Result{err: err}
 	}
-	if len(args) == 0 {
-		return Result{err: errors.New("redline: Tx.Do: empty command")}
-	}
-	if info := command.Lookup(args); info != nil && info.ConnState != command.ConnNone &&
-		info.Name != "watch" && info.Name != "unwatch" {
-		if info.ConnState == command.ConnTransaction {
-			return Result{err: &cluster.ConnStateError{Command: cluster.CommandUpper(info.Name), Use: "use Tx.Exec"}}
-		}
-		return Result{err: cluster.ConnStateErr(info)}
-	}
-	if err := tx.checkSlot(args); err != nil {
+	if err := tx.checkNow(args); err != nil {
 		return Result{err: err}
 	}
 	if err := tx.ready(ctx); err != nil {
@@ -184,6 +175,23 @@ func (tx *Tx) Do(ctx context.Context, args ...any) Result {
 	}
 	v, err := tx.exec(ctx, args)
 	return Result{val: v, err: err}
+}
+
+// checkNow checks a command run at once on the transaction's connection (Do,
+// Pipelined): not empty, not one that changes the connection's state (WATCH and
+// UNWATCH excepted), its keys in the transaction's slot.
+func (tx *Tx) checkNow(args []any) error {
+	if len(args) == 0 {
+		return errors.New("redline: Tx.Do: empty command")
+	}
+	if info := command.Lookup(args); info != nil && info.ConnState != command.ConnNone &&
+		info.Name != "watch" && info.Name != "unwatch" {
+		if info.ConnState == command.ConnTransaction {
+			return &cluster.ConnStateError{Command: cluster.CommandUpper(info.Name), Use: "use Tx.Exec"}
+		}
+		return cluster.ConnStateErr(info)
+	}
+	return tx.checkSlot(args)
 }
 
 // Exec runs cmds between MULTI and EXEC, written together in one go, and returns one
