@@ -3,6 +3,7 @@ package redline
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -193,13 +194,23 @@ func Cmd(args ...any) Command { return Command{args: args} }
 // above on a dedicated connection; the other commands given, pipelined per node
 // (ASKING before one sent again on ASK).
 func (c *Client) DoMulti(ctx context.Context, cmds ...Command) (results []Result) {
+	return c.doMulti(ctx, cmds, nil)
+}
+
+// doMulti is DoMulti; the hooks count in the commands of p refused unsent, and see the
+// first one's error when no command sent failed (p is nil for DoMulti).
+func (c *Client) doMulti(ctx context.Context, cmds []Command, p *Pipe) (results []Result) {
 	cmds, argErrs := expandCmds(cmds)
 	if !c.hooked {
 		results = resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), nil))
 		failArgs(results, argErrs) // the engine refused them, unsent: say why
 		return results
 	}
-	c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: len(cmds)}, func(end *CommandEnd) {
+	n := len(cmds)
+	if p != nil {
+		n = p.n
+	}
+	c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: n}, func(end *CommandEnd) {
 		var mt cluster.MultiTrace
 		results = resultsOf(c.e.DoMulti(ctx, commandArgs(cmds), &mt))
 		failArgs(results, argErrs) // before the hooks see the errors
@@ -211,6 +222,9 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...Command) (results []Result
 				break
 			}
 		}
+		if end.Err == nil && p != nil {
+			end.Err = p.firstRefused()
+		}
 	})
 	return results
 }
@@ -219,15 +233,16 @@ func (c *Client) DoMulti(ctx context.Context, cmds ...Command) (results []Result
 // WATCH (use Watch for an optimistic transaction), on a dedicated connection to the node
 // of their keys' slot; all keys must be in one slot (else a *CrossSlotError, nothing
 // sent), and a command that runs on every node (KEYS, DBSIZE, FLUSHALL…) is refused
-// (nothing sent). A transaction does not follow ASK (see DoMulti). It returns one
-// Result per queued command: its reply within EXEC's; the Futures p's methods returned
-// hold the same replies, decoded (read them after TxPipelined returns; when the
-// transaction did not run, each reports the error returned). A command the server
-// rejected when queuing aborts the whole transaction (EXECABORT), returned as the error
-// with the rejected command's Result set. A MOVED answer while queuing — nothing ran —
-// is followed once. If fn returns an error, nothing is sent and that error is returned.
-// Arguments are as for Cmd; one that cannot be converted (its MarshalBinary fails), or
-// a list given to a typed method as a value, fails the transaction, and nothing is sent.
+// (nothing sent). A transaction does not follow ASK (see DoMulti). It returns one Result
+// per queued command: its reply within EXEC's; the Futures p's methods returned hold the
+// same replies, decoded (read them after TxPipelined returns; when the transaction did
+// not run, each reports the error returned). A command the server rejected when queuing
+// aborts the whole transaction (EXECABORT), returned as the error with the rejected
+// command's Result set to its rejection, the others' to that error. A MOVED answer while
+// queuing — nothing ran — is followed once. If fn returns an error, nothing is sent and
+// that error is returned. Arguments are as for Cmd; one that cannot be converted (its
+// MarshalBinary fails), or a list given to a typed method as a value, fails the
+// transaction, and nothing is sent.
 //
 // Commands: MULTI, the queued commands, EXEC, written together on a dedicated
 // connection to the slot's primary.
@@ -237,9 +252,10 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 	}
 	p := new(Pipe)
 	if err := fn(p); err != nil {
+		p.notSent(err)
 		return nil, err
 	}
-	if len(p.cmds) == 0 {
+	if p.n == 0 {
 		p.ran = true
 		return nil, nil
 	}
@@ -259,7 +275,7 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 	run := func() ([]Result, error) {
 		rs, err := c.e.TxPipelined(ctx, body)
 		results := resultsOf(rs)
-		p.setResults(results, nil, err)
+		p.setResults(slices.Clone(results), nil, err) // the Futures' own: the caller may change results
 		return results, err
 	}
 	if !c.hooked {

@@ -2532,18 +2532,19 @@ func (c *Client) Time(ctx context.Context) (time.Time, error) {
 
 // Strings, in a Pipe.
 
-// Get queues the command of Client.Get; its Future holds what Client.Get returns, once
-// the pipe has run.
+// Get queues the command of Client.Get; its Future holds, once the pipe has run, what
+// Client.Get returns.
 //
-// Command: GET key.
+// Command: GET key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) Get(key string) Future[string] {
 	args := p.args()
 	args = append(args, "GET", key)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// Set queues the command of Client.Set; its Future holds what Client.Set returns, once
-// the pipe has run.
+// Set queues the command of Client.Set; its Future holds, once the pipe has run, what
+// Client.Set returns.
 //
 // Command: SET key value [opts].
 func (p *Pipe) Set(key string, value any, opts *SetOptions) Future[struct{}] {
@@ -2553,8 +2554,8 @@ func (p *Pipe) Set(key string, value any, opts *SetOptions) Future[struct{}] {
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// SetGet queues the command of Client.SetGet; its Future holds what Client.SetGet
-// returns, once the pipe has run.
+// SetGet queues the command of Client.SetGet; its Future holds, once the pipe has run,
+// what Client.SetGet returns.
 //
 // Command: SET key value [opts] GET.
 func (p *Pipe) SetGet(key string, value any, opts *SetOptions) Future[string] {
@@ -2565,8 +2566,8 @@ func (p *Pipe) SetGet(key string, value any, opts *SetOptions) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// GetDel queues the command of Client.GetDel; its Future holds what Client.GetDel
-// returns, once the pipe has run.
+// GetDel queues the command of Client.GetDel; its Future holds, once the pipe has run,
+// what Client.GetDel returns.
 //
 // Command: GETDEL key.
 func (p *Pipe) GetDel(key string) Future[string] {
@@ -2575,8 +2576,8 @@ func (p *Pipe) GetDel(key string) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// GetEx queues the command of Client.GetEx; its Future holds what Client.GetEx returns,
-// once the pipe has run.
+// GetEx queues the command of Client.GetEx; its Future holds, once the pipe has run,
+// what Client.GetEx returns.
 //
 // Command: GETEX key [opts].
 func (p *Pipe) GetEx(key string, opts *GetExOptions) Future[string] {
@@ -2586,8 +2587,8 @@ func (p *Pipe) GetEx(key string, opts *GetExOptions) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// Incr queues the command of Client.Incr; its Future holds what Client.Incr returns,
-// once the pipe has run.
+// Incr queues the command of Client.Incr; its Future holds, once the pipe has run, what
+// Client.Incr returns.
 //
 // Command: INCR key.
 func (p *Pipe) Incr(key string) Future[int64] {
@@ -2596,8 +2597,8 @@ func (p *Pipe) Incr(key string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// IncrBy queues the command of Client.IncrBy; its Future holds what Client.IncrBy
-// returns, once the pipe has run.
+// IncrBy queues the command of Client.IncrBy; its Future holds, once the pipe has run,
+// what Client.IncrBy returns.
 //
 // Command: INCRBY key increment.
 func (p *Pipe) IncrBy(key string, increment int64) Future[int64] {
@@ -2606,8 +2607,8 @@ func (p *Pipe) IncrBy(key string, increment int64) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// IncrByFloat queues the command of Client.IncrByFloat; its Future holds what
-// Client.IncrByFloat returns, once the pipe has run.
+// IncrByFloat queues the command of Client.IncrByFloat; its Future holds, once the pipe
+// has run, what Client.IncrByFloat returns.
 //
 // Command: INCRBYFLOAT key increment.
 func (p *Pipe) IncrByFloat(key string, increment float64) Future[float64] {
@@ -2616,8 +2617,8 @@ func (p *Pipe) IncrByFloat(key string, increment float64) Future[float64] {
 	return newFuture(p, p.pushTyped(args), Result.Float64)
 }
 
-// Decr queues the command of Client.Decr; its Future holds what Client.Decr returns,
-// once the pipe has run.
+// Decr queues the command of Client.Decr; its Future holds, once the pipe has run, what
+// Client.Decr returns.
 //
 // Command: DECR key.
 func (p *Pipe) Decr(key string) Future[int64] {
@@ -2626,8 +2627,8 @@ func (p *Pipe) Decr(key string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// DecrBy queues the command of Client.DecrBy; its Future holds what Client.DecrBy
-// returns, once the pipe has run.
+// DecrBy queues the command of Client.DecrBy; its Future holds, once the pipe has run,
+// what Client.DecrBy returns.
 //
 // Command: DECRBY key decrement.
 func (p *Pipe) DecrBy(key string, decrement int64) Future[int64] {
@@ -2636,8 +2637,8 @@ func (p *Pipe) DecrBy(key string, decrement int64) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// Append queues the command of Client.Append; its Future holds what Client.Append
-// returns, once the pipe has run.
+// Append queues the command of Client.Append; its Future holds, once the pipe has run,
+// what Client.Append returns.
 //
 // Command: APPEND key value.
 func (p *Pipe) Append(key string, value any) Future[int64] {
@@ -2646,28 +2647,30 @@ func (p *Pipe) Append(key string, value any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// StrLen queues the command of Client.StrLen; its Future holds what Client.StrLen
-// returns, once the pipe has run.
+// StrLen queues the command of Client.StrLen; its Future holds, once the pipe has run,
+// what Client.StrLen returns.
 //
-// Command: STRLEN key.
+// Command: STRLEN key. Read-only: it may be served by a replica (Options.ReadFrom) and
+// is retried when its reply is lost.
 func (p *Pipe) StrLen(key string) Future[int64] {
 	args := p.args()
 	args = append(args, "STRLEN", key)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// GetRange queues the command of Client.GetRange; its Future holds what Client.GetRange
-// returns, once the pipe has run.
+// GetRange queues the command of Client.GetRange; its Future holds, once the pipe has
+// run, what Client.GetRange returns.
 //
-// Command: GETRANGE key start end.
+// Command: GETRANGE key start end. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) GetRange(key string, start, end int64) Future[string] {
 	args := p.args()
 	args = append(args, "GETRANGE", key, start, end)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// SetRange queues the command of Client.SetRange; its Future holds what Client.SetRange
-// returns, once the pipe has run.
+// SetRange queues the command of Client.SetRange; its Future holds, once the pipe has
+// run, what Client.SetRange returns.
 //
 // Command: SETRANGE key offset value.
 func (p *Pipe) SetRange(key string, offset int64, value any) Future[int64] {
@@ -2676,10 +2679,14 @@ func (p *Pipe) SetRange(key string, offset int64, value any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// MGet queues the command of Client.MGet; its Future holds what Client.MGet returns,
-// once the pipe has run.
+// MGet queues the command of Client.MGet; its Future holds, once the pipe has run, what
+// Client.MGet returns.
 //
-// Command: MGET keys...
+// Command: MGET keys... Keys in different slots are sent as one command per slot, in
+// parallel (atomic only per slot); a failed part fails the call with a *SplitError
+// naming its keys. With Options.Split SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) MGet(keys ...string) Future[[]*string] {
 	args := p.args()
 	args = append(args, "MGET")
@@ -2687,21 +2694,31 @@ func (p *Pipe) MGet(keys ...string) Future[[]*string] {
 	return newFuture(p, p.pushTyped(args), decodeStrPtrs)
 }
 
-// MGetMap queues the command of Client.MGetMap; its Future holds what Client.MGetMap
-// returns, once the pipe has run.
+// MGetMap queues the command of Client.MGetMap; its Future holds, once the pipe has run,
+// what Client.MGetMap returns.
 //
-// Command: MGET keys...
+// Command: MGET keys... Keys in different slots are sent as one command per slot, in
+// parallel (atomic only per slot); a failed part fails the call with a *SplitError
+// naming its keys. With Options.Split SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) MGetMap(keys ...string) Future[map[string]string] {
 	args := p.args()
 	args = append(args, "MGET")
 	args = appendStrings(args, keys)
-	return newFuture(p, p.pushTyped(args), func(r Result) (map[string]string, error) { return decodeKeyed(r, keys) })
+	return newFuture(p, p.pushTyped(args), func(names []string) func(Result) (map[string]string, error) {
+		return func(r Result) (map[string]string, error) { return decodeKeyed(r, names) }
+	}(append([]string(nil), keys...)))
 }
 
-// MSet queues the command of Client.MSet; its Future holds what Client.MSet returns,
-// once the pipe has run.
+// MSet queues the command of Client.MSet; its Future holds, once the pipe has run, what
+// Client.MSet returns.
 //
-// Command: MSET values...
+// Command: MSET values... Keys in different slots are sent as one command per slot, in
+// parallel: the command is atomic only per slot. When a part fails, the others may have
+// been applied: the error, a *SplitError, names the keys applied and not. With
+// Options.Split SplitReads or SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent.
 func (p *Pipe) MSet(values map[string]any) Future[struct{}] {
 	args := p.args()
 	args = append(args, "MSET")
@@ -2709,8 +2726,8 @@ func (p *Pipe) MSet(values map[string]any) Future[struct{}] {
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// SetNX queues the command of Client.SetNX; its Future holds what Client.SetNX returns,
-// once the pipe has run.
+// SetNX queues the command of Client.SetNX; its Future holds, once the pipe has run,
+// what Client.SetNX returns.
 //
 // Command: SETNX key value.
 func (p *Pipe) SetNX(key string, value any) Future[bool] {
@@ -2719,8 +2736,8 @@ func (p *Pipe) SetNX(key string, value any) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// SetEx queues the command of Client.SetEx; its Future holds what Client.SetEx returns,
-// once the pipe has run.
+// SetEx queues the command of Client.SetEx; its Future holds, once the pipe has run,
+// what Client.SetEx returns.
 //
 // Command: SETEX key ttl value (PSETEX, in milliseconds, when ttl is not a whole number
 // of seconds).
@@ -2735,8 +2752,8 @@ func (p *Pipe) SetEx(key string, ttl time.Duration, value any) Future[struct{}] 
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// PSetEx queues the command of Client.PSetEx; its Future holds what Client.PSetEx
-// returns, once the pipe has run.
+// PSetEx queues the command of Client.PSetEx; its Future holds, once the pipe has run,
+// what Client.PSetEx returns.
 //
 // Command: PSETEX key ttl value.
 func (p *Pipe) PSetEx(key string, ttl time.Duration, value any) Future[struct{}] {
@@ -2745,10 +2762,11 @@ func (p *Pipe) PSetEx(key string, ttl time.Duration, value any) Future[struct{}]
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// MSetNX queues the command of Client.MSetNX; its Future holds what Client.MSetNX
-// returns, once the pipe has run.
+// MSetNX queues the command of Client.MSetNX; its Future holds, once the pipe has run,
+// what Client.MSetNX returns.
 //
-// Command: MSETNX values...
+// Command: MSETNX values... The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) MSetNX(values map[string]any) Future[bool] {
 	args := p.args()
 	args = append(args, "MSETNX")
@@ -2756,8 +2774,8 @@ func (p *Pipe) MSetNX(values map[string]any) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// GetSet queues the command of Client.GetSet; its Future holds what Client.GetSet
-// returns, once the pipe has run.
+// GetSet queues the command of Client.GetSet; its Future holds, once the pipe has run,
+// what Client.GetSet returns.
 //
 // Command: GETSET key value.
 func (p *Pipe) GetSet(key string, value any) Future[string] {
@@ -2766,30 +2784,36 @@ func (p *Pipe) GetSet(key string, value any) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// LCS queues the command of Client.LCS; its Future holds what Client.LCS returns, once
-// the pipe has run.
+// LCS queues the command of Client.LCS; its Future holds, once the pipe has run, what
+// Client.LCS returns.
 //
-// Command: LCS key1 key2.
+// Command: LCS key1 key2. The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Read-only: it may
+// be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) LCS(key1, key2 string) Future[string] {
 	args := p.args()
 	args = append(args, "LCS", key1, key2)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// LCSLen queues the command of Client.LCSLen; its Future holds what Client.LCSLen
-// returns, once the pipe has run.
+// LCSLen queues the command of Client.LCSLen; its Future holds, once the pipe has run,
+// what Client.LCSLen returns.
 //
-// Command: LCS key1 key2 LEN.
+// Command: LCS key1 key2 LEN. The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Read-only: it may
+// be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) LCSLen(key1, key2 string) Future[int64] {
 	args := p.args()
 	args = append(args, "LCS", key1, key2, "LEN")
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// LCSIdx queues the command of Client.LCSIdx; its Future holds what Client.LCSIdx
-// returns, once the pipe has run.
+// LCSIdx queues the command of Client.LCSIdx; its Future holds, once the pipe has run,
+// what Client.LCSIdx returns.
 //
-// Command: LCS key1 key2 IDX [opts].
+// Command: LCS key1 key2 IDX [opts]. The keys must share a slot (use a {hash tag}): keys
+// in different slots fail with *CrossSlotError before anything is sent. Read-only: it
+// may be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) LCSIdx(key1, key2 string, opts *LCSIdxOptions) Future[LCSMatch] {
 	args := p.args()
 	args = append(args, "LCS", key1, key2, "IDX")
@@ -2799,10 +2823,14 @@ func (p *Pipe) LCSIdx(key1, key2 string, opts *LCSIdxOptions) Future[LCSMatch] {
 
 // Keys, in a Pipe.
 
-// Del queues the command of Client.Del; its Future holds what Client.Del returns, once
-// the pipe has run.
+// Del queues the command of Client.Del; its Future holds, once the pipe has run, what
+// Client.Del returns.
 //
-// Command: DEL keys...
+// Command: DEL keys... Keys in different slots are sent as one command per slot, in
+// parallel: the command is atomic only per slot. When a part fails, the others may have
+// been applied: the error, a *SplitError, names the keys applied and not. With
+// Options.Split SplitReads or SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent.
 func (p *Pipe) Del(keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "DEL")
@@ -2810,10 +2838,14 @@ func (p *Pipe) Del(keys ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// Unlink queues the command of Client.Unlink; its Future holds what Client.Unlink
-// returns, once the pipe has run.
+// Unlink queues the command of Client.Unlink; its Future holds, once the pipe has run,
+// what Client.Unlink returns.
 //
-// Command: UNLINK keys...
+// Command: UNLINK keys... Keys in different slots are sent as one command per slot, in
+// parallel: the command is atomic only per slot. When a part fails, the others may have
+// been applied: the error, a *SplitError, names the keys applied and not. With
+// Options.Split SplitReads or SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent.
 func (p *Pipe) Unlink(keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "UNLINK")
@@ -2821,10 +2853,14 @@ func (p *Pipe) Unlink(keys ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// Exists queues the command of Client.Exists; its Future holds what Client.Exists
-// returns, once the pipe has run.
+// Exists queues the command of Client.Exists; its Future holds, once the pipe has run,
+// what Client.Exists returns.
 //
-// Command: EXISTS keys...
+// Command: EXISTS keys... Keys in different slots are sent as one command per slot, in
+// parallel (atomic only per slot); a failed part fails the call with a *SplitError
+// naming its keys. With Options.Split SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) Exists(keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "EXISTS")
@@ -2832,8 +2868,8 @@ func (p *Pipe) Exists(keys ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// Expire queues the command of Client.Expire; its Future holds what Client.Expire
-// returns, once the pipe has run.
+// Expire queues the command of Client.Expire; its Future holds, once the pipe has run,
+// what Client.Expire returns.
 //
 // Command: EXPIRE key ttl (PEXPIRE, in milliseconds, when ttl is not a whole number of
 // seconds).
@@ -2848,8 +2884,8 @@ func (p *Pipe) Expire(key string, ttl time.Duration) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// PExpire queues the command of Client.PExpire; its Future holds what Client.PExpire
-// returns, once the pipe has run.
+// PExpire queues the command of Client.PExpire; its Future holds, once the pipe has run,
+// what Client.PExpire returns.
 //
 // Command: PEXPIRE key ttl.
 func (p *Pipe) PExpire(key string, ttl time.Duration) Future[bool] {
@@ -2858,8 +2894,8 @@ func (p *Pipe) PExpire(key string, ttl time.Duration) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// ExpireAt queues the command of Client.ExpireAt; its Future holds what Client.ExpireAt
-// returns, once the pipe has run.
+// ExpireAt queues the command of Client.ExpireAt; its Future holds, once the pipe has
+// run, what Client.ExpireAt returns.
 //
 // Command: EXPIREAT key at (PEXPIREAT, in milliseconds, when at is not a whole second).
 func (p *Pipe) ExpireAt(key string, at time.Time) Future[bool] {
@@ -2873,28 +2909,30 @@ func (p *Pipe) ExpireAt(key string, at time.Time) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// TTL queues the command of Client.TTL; its Future holds what Client.TTL returns, once
-// the pipe has run.
+// TTL queues the command of Client.TTL; its Future holds, once the pipe has run, what
+// Client.TTL returns.
 //
-// Command: TTL key.
+// Command: TTL key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) TTL(key string) Future[time.Duration] {
 	args := p.args()
 	args = append(args, "TTL", key)
 	return newFuture(p, p.pushTyped(args), func(r Result) (time.Duration, error) { return decodeTTL(r, time.Second) })
 }
 
-// PTTL queues the command of Client.PTTL; its Future holds what Client.PTTL returns,
-// once the pipe has run.
+// PTTL queues the command of Client.PTTL; its Future holds, once the pipe has run, what
+// Client.PTTL returns.
 //
-// Command: PTTL key.
+// Command: PTTL key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) PTTL(key string) Future[time.Duration] {
 	args := p.args()
 	args = append(args, "PTTL", key)
 	return newFuture(p, p.pushTyped(args), func(r Result) (time.Duration, error) { return decodeTTL(r, time.Millisecond) })
 }
 
-// Persist queues the command of Client.Persist; its Future holds what Client.Persist
-// returns, once the pipe has run.
+// Persist queues the command of Client.Persist; its Future holds, once the pipe has run,
+// what Client.Persist returns.
 //
 // Command: PERSIST key.
 func (p *Pipe) Persist(key string) Future[bool] {
@@ -2903,40 +2941,47 @@ func (p *Pipe) Persist(key string) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// Type queues the command of Client.Type; its Future holds what Client.Type returns,
-// once the pipe has run.
+// Type queues the command of Client.Type; its Future holds, once the pipe has run, what
+// Client.Type returns.
 //
-// Command: TYPE key.
+// Command: TYPE key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) Type(key string) Future[string] {
 	args := p.args()
 	args = append(args, "TYPE", key)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// Rename queues the command of Client.Rename; its Future holds what Client.Rename
-// returns, once the pipe has run.
+// Rename queues the command of Client.Rename; its Future holds, once the pipe has run,
+// what Client.Rename returns.
 //
-// Command: RENAME key newkey.
+// Command: RENAME key newkey. The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) Rename(key, newkey string) Future[struct{}] {
 	args := p.args()
 	args = append(args, "RENAME", key, newkey)
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// RenameNX queues the command of Client.RenameNX; its Future holds what Client.RenameNX
-// returns, once the pipe has run.
+// RenameNX queues the command of Client.RenameNX; its Future holds, once the pipe has
+// run, what Client.RenameNX returns.
 //
-// Command: RENAMENX key newkey.
+// Command: RENAMENX key newkey. The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) RenameNX(key, newkey string) Future[bool] {
 	args := p.args()
 	args = append(args, "RENAMENX", key, newkey)
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// Touch queues the command of Client.Touch; its Future holds what Client.Touch returns,
-// once the pipe has run.
+// Touch queues the command of Client.Touch; its Future holds, once the pipe has run,
+// what Client.Touch returns.
 //
-// Command: TOUCH keys...
+// Command: TOUCH keys... Keys in different slots are sent as one command per slot, in
+// parallel (atomic only per slot); a failed part fails the call with a *SplitError
+// naming its keys. With Options.Split SplitNone, keys in different slots fail with
+// *CrossSlotError instead, nothing sent. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) Touch(keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "TOUCH")
@@ -2944,10 +2989,11 @@ func (p *Pipe) Touch(keys ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// Copy queues the command of Client.Copy; its Future holds what Client.Copy returns,
-// once the pipe has run.
+// Copy queues the command of Client.Copy; its Future holds, once the pipe has run, what
+// Client.Copy returns.
 //
-// Command: COPY source destination [REPLACE].
+// Command: COPY source destination [REPLACE]. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) Copy(source, destination string, replace bool) Future[bool] {
 	args := p.args()
 	args = append(args, "COPY", source, destination)
@@ -2957,8 +3003,8 @@ func (p *Pipe) Copy(source, destination string, replace bool) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// ExpireNX queues the command of Client.ExpireNX; its Future holds what Client.ExpireNX
-// returns, once the pipe has run.
+// ExpireNX queues the command of Client.ExpireNX; its Future holds, once the pipe has
+// run, what Client.ExpireNX returns.
 //
 // Command: EXPIRE key ttl NX (PEXPIRE, in milliseconds, when ttl is not a whole number
 // of seconds).
@@ -2973,8 +3019,8 @@ func (p *Pipe) ExpireNX(key string, ttl time.Duration) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// ExpireXX queues the command of Client.ExpireXX; its Future holds what Client.ExpireXX
-// returns, once the pipe has run.
+// ExpireXX queues the command of Client.ExpireXX; its Future holds, once the pipe has
+// run, what Client.ExpireXX returns.
 //
 // Command: EXPIRE key ttl XX (PEXPIRE, in milliseconds, when ttl is not a whole number
 // of seconds).
@@ -2989,8 +3035,8 @@ func (p *Pipe) ExpireXX(key string, ttl time.Duration) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// ExpireGT queues the command of Client.ExpireGT; its Future holds what Client.ExpireGT
-// returns, once the pipe has run.
+// ExpireGT queues the command of Client.ExpireGT; its Future holds, once the pipe has
+// run, what Client.ExpireGT returns.
 //
 // Command: EXPIRE key ttl GT (PEXPIRE, in milliseconds, when ttl is not a whole number
 // of seconds).
@@ -3005,8 +3051,8 @@ func (p *Pipe) ExpireGT(key string, ttl time.Duration) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// ExpireLT queues the command of Client.ExpireLT; its Future holds what Client.ExpireLT
-// returns, once the pipe has run.
+// ExpireLT queues the command of Client.ExpireLT; its Future holds, once the pipe has
+// run, what Client.ExpireLT returns.
 //
 // Command: EXPIRE key ttl LT (PEXPIRE, in milliseconds, when ttl is not a whole number
 // of seconds).
@@ -3021,8 +3067,8 @@ func (p *Pipe) ExpireLT(key string, ttl time.Duration) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// PExpireAt queues the command of Client.PExpireAt; its Future holds what
-// Client.PExpireAt returns, once the pipe has run.
+// PExpireAt queues the command of Client.PExpireAt; its Future holds, once the pipe has
+// run, what Client.PExpireAt returns.
 //
 // Command: PEXPIREAT key at.
 func (p *Pipe) PExpireAt(key string, at time.Time) Future[bool] {
@@ -3031,38 +3077,41 @@ func (p *Pipe) PExpireAt(key string, at time.Time) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// ExpireTime queues the command of Client.ExpireTime; its Future holds what
-// Client.ExpireTime returns, once the pipe has run.
+// ExpireTime queues the command of Client.ExpireTime; its Future holds, once the pipe
+// has run, what Client.ExpireTime returns.
 //
-// Command: EXPIRETIME key.
+// Command: EXPIRETIME key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) ExpireTime(key string) Future[time.Time] {
 	args := p.args()
 	args = append(args, "EXPIRETIME", key)
 	return newFuture(p, p.pushTyped(args), func(r Result) (time.Time, error) { return decodeExpireTime(r, time.Second) })
 }
 
-// PExpireTime queues the command of Client.PExpireTime; its Future holds what
-// Client.PExpireTime returns, once the pipe has run.
+// PExpireTime queues the command of Client.PExpireTime; its Future holds, once the pipe
+// has run, what Client.PExpireTime returns.
 //
-// Command: PEXPIRETIME key.
+// Command: PEXPIRETIME key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) PExpireTime(key string) Future[time.Time] {
 	args := p.args()
 	args = append(args, "PEXPIRETIME", key)
 	return newFuture(p, p.pushTyped(args), func(r Result) (time.Time, error) { return decodeExpireTime(r, time.Millisecond) })
 }
 
-// Dump queues the command of Client.Dump; its Future holds what Client.Dump returns,
-// once the pipe has run.
+// Dump queues the command of Client.Dump; its Future holds, once the pipe has run, what
+// Client.Dump returns.
 //
-// Command: DUMP key.
+// Command: DUMP key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) Dump(key string) Future[string] {
 	args := p.args()
 	args = append(args, "DUMP", key)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// Restore queues the command of Client.Restore; its Future holds what Client.Restore
-// returns, once the pipe has run.
+// Restore queues the command of Client.Restore; its Future holds, once the pipe has run,
+// what Client.Restore returns.
 //
 // Command: RESTORE key ttl serialized [opts].
 func (p *Pipe) Restore(key string, ttl time.Duration, serialized any, opts *RestoreOptions) Future[struct{}] {
@@ -3072,8 +3121,8 @@ func (p *Pipe) Restore(key string, ttl time.Duration, serialized any, opts *Rest
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// RestoreAt queues the command of Client.RestoreAt; its Future holds what
-// Client.RestoreAt returns, once the pipe has run.
+// RestoreAt queues the command of Client.RestoreAt; its Future holds, once the pipe has
+// run, what Client.RestoreAt returns.
 //
 // Command: RESTORE key at serialized ABSTTL [opts].
 func (p *Pipe) RestoreAt(key string, at time.Time, serialized any, opts *RestoreOptions) Future[struct{}] {
@@ -3083,68 +3132,76 @@ func (p *Pipe) RestoreAt(key string, at time.Time, serialized any, opts *Restore
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// ObjectEncoding queues the command of Client.ObjectEncoding; its Future holds what
-// Client.ObjectEncoding returns, once the pipe has run.
+// ObjectEncoding queues the command of Client.ObjectEncoding; its Future holds, once the
+// pipe has run, what Client.ObjectEncoding returns.
 //
-// Command: OBJECT ENCODING key.
+// Command: OBJECT ENCODING key. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ObjectEncoding(key string) Future[string] {
 	args := p.args()
 	args = append(args, "OBJECT", "ENCODING", key)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// ObjectFreq queues the command of Client.ObjectFreq; its Future holds what
-// Client.ObjectFreq returns, once the pipe has run.
+// ObjectFreq queues the command of Client.ObjectFreq; its Future holds, once the pipe
+// has run, what Client.ObjectFreq returns.
 //
-// Command: OBJECT FREQ key.
+// Command: OBJECT FREQ key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) ObjectFreq(key string) Future[int64] {
 	args := p.args()
 	args = append(args, "OBJECT", "FREQ", key)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ObjectIdleTime queues the command of Client.ObjectIdleTime; its Future holds what
-// Client.ObjectIdleTime returns, once the pipe has run.
+// ObjectIdleTime queues the command of Client.ObjectIdleTime; its Future holds, once the
+// pipe has run, what Client.ObjectIdleTime returns.
 //
-// Command: OBJECT IDLETIME key.
+// Command: OBJECT IDLETIME key. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ObjectIdleTime(key string) Future[time.Duration] {
 	args := p.args()
 	args = append(args, "OBJECT", "IDLETIME", key)
 	return newFuture(p, p.pushTyped(args), decodeSeconds)
 }
 
-// ObjectRefCount queues the command of Client.ObjectRefCount; its Future holds what
-// Client.ObjectRefCount returns, once the pipe has run.
+// ObjectRefCount queues the command of Client.ObjectRefCount; its Future holds, once the
+// pipe has run, what Client.ObjectRefCount returns.
 //
-// Command: OBJECT REFCOUNT key.
+// Command: OBJECT REFCOUNT key. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ObjectRefCount(key string) Future[int64] {
 	args := p.args()
 	args = append(args, "OBJECT", "REFCOUNT", key)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// RandomKey queues the command of Client.RandomKey; its Future holds what
-// Client.RandomKey returns, once the pipe has run.
+// RandomKey queues the command of Client.RandomKey; its Future holds, once the pipe has
+// run, what Client.RandomKey returns.
 //
-// Command: RANDOMKEY.
+// Command: RANDOMKEY. Sent to every primary at once; the replies are merged. Read-only:
+// it may be served by a replica (Options.ReadFrom) and is retried when its reply is
+// lost.
 func (p *Pipe) RandomKey() Future[string] {
 	args := p.args()
 	args = append(args, "RANDOMKEY")
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// Keys queues the command of Client.Keys; its Future holds what Client.Keys returns,
-// once the pipe has run.
+// Keys queues the command of Client.Keys; its Future holds, once the pipe has run, what
+// Client.Keys returns.
 //
-// Command: KEYS pattern.
+// Command: KEYS pattern. Sent to every primary at once; the replies are merged.
+// Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
+// reply is lost.
 func (p *Pipe) Keys(pattern string) Future[[]string] {
 	args := p.args()
 	args = append(args, "KEYS", pattern)
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// Migrate queues the command of Client.Migrate; its Future holds what Client.Migrate
-// returns, once the pipe has run.
+// Migrate queues the command of Client.Migrate; its Future holds, once the pipe has run,
+// what Client.Migrate returns.
 //
 // Command: MIGRATE host port key 0 timeout [opts].
 func (p *Pipe) Migrate(host string, port int64, key string, timeout time.Duration, opts *MigrateOptions) Future[string] {
@@ -3154,18 +3211,19 @@ func (p *Pipe) Migrate(host string, port int64, key string, timeout time.Duratio
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// Wait queues the command of Client.Wait; its Future holds what Client.Wait returns,
-// once the pipe has run.
+// Wait queues the command of Client.Wait; its Future holds, once the pipe has run, what
+// Client.Wait returns.
 //
-// Command: WAIT numReplicas timeout.
+// Command: WAIT numReplicas timeout. Sent to every primary at once; the least reply is
+// returned.
 func (p *Pipe) Wait(numReplicas int64, timeout time.Duration) Future[int64] {
 	args := p.args()
 	args = append(args, "WAIT", numReplicas, msArg(timeout))
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// Sort queues the command of Client.Sort; its Future holds what Client.Sort returns,
-// once the pipe has run.
+// Sort queues the command of Client.Sort; its Future holds, once the pipe has run, what
+// Client.Sort returns.
 //
 // Command: SORT key [opts].
 func (p *Pipe) Sort(key string, opts *SortOptions) Future[[]string] {
@@ -3175,10 +3233,11 @@ func (p *Pipe) Sort(key string, opts *SortOptions) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// SortStore queues the command of Client.SortStore; its Future holds what
-// Client.SortStore returns, once the pipe has run.
+// SortStore queues the command of Client.SortStore; its Future holds, once the pipe has
+// run, what Client.SortStore returns.
 //
-// Command: SORT key [opts] STORE destination.
+// Command: SORT key [opts] STORE destination. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) SortStore(key string, opts *SortOptions, destination string) Future[int64] {
 	args := p.args()
 	args = append(args, "SORT", key)
@@ -3187,10 +3246,11 @@ func (p *Pipe) SortStore(key string, opts *SortOptions, destination string) Futu
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// SortRO queues the command of Client.SortRO; its Future holds what Client.SortRO
-// returns, once the pipe has run.
+// SortRO queues the command of Client.SortRO; its Future holds, once the pipe has run,
+// what Client.SortRO returns.
 //
-// Command: SORT_RO key [opts].
+// Command: SORT_RO key [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) SortRO(key string, opts *SortOptions) Future[[]string] {
 	args := p.args()
 	args = append(args, "SORT_RO", key)
@@ -3200,8 +3260,8 @@ func (p *Pipe) SortRO(key string, opts *SortOptions) Future[[]string] {
 
 // Hashes, in a Pipe.
 
-// HSet queues the command of Client.HSet; its Future holds what Client.HSet returns,
-// once the pipe has run.
+// HSet queues the command of Client.HSet; its Future holds, once the pipe has run, what
+// Client.HSet returns.
 //
 // Command: HSET key values...
 func (p *Pipe) HSet(key string, values map[string]any) Future[int64] {
@@ -3211,8 +3271,8 @@ func (p *Pipe) HSet(key string, values map[string]any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// HSetNX queues the command of Client.HSetNX; its Future holds what Client.HSetNX
-// returns, once the pipe has run.
+// HSetNX queues the command of Client.HSetNX; its Future holds, once the pipe has run,
+// what Client.HSetNX returns.
 //
 // Command: HSETNX key field value.
 func (p *Pipe) HSetNX(key, field string, value any) Future[bool] {
@@ -3221,39 +3281,44 @@ func (p *Pipe) HSetNX(key, field string, value any) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// HGet queues the command of Client.HGet; its Future holds what Client.HGet returns,
-// once the pipe has run.
+// HGet queues the command of Client.HGet; its Future holds, once the pipe has run, what
+// Client.HGet returns.
 //
-// Command: HGET key field.
+// Command: HGET key field. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) HGet(key, field string) Future[string] {
 	args := p.args()
 	args = append(args, "HGET", key, field)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// HMGet queues the command of Client.HMGet; its Future holds what Client.HMGet returns,
-// once the pipe has run.
+// HMGet queues the command of Client.HMGet; its Future holds, once the pipe has run,
+// what Client.HMGet returns.
 //
-// Command: HMGET key fields...
+// Command: HMGET key fields... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) HMGet(key string, fields ...string) Future[map[string]string] {
 	args := p.args()
 	args = append(args, "HMGET", key)
 	args = appendStrings(args, fields)
-	return newFuture(p, p.pushTyped(args), func(r Result) (map[string]string, error) { return decodeKeyed(r, fields) })
+	return newFuture(p, p.pushTyped(args), func(names []string) func(Result) (map[string]string, error) {
+		return func(r Result) (map[string]string, error) { return decodeKeyed(r, names) }
+	}(append([]string(nil), fields...)))
 }
 
-// HGetAll queues the command of Client.HGetAll; its Future holds what Client.HGetAll
-// returns, once the pipe has run.
+// HGetAll queues the command of Client.HGetAll; its Future holds, once the pipe has run,
+// what Client.HGetAll returns.
 //
-// Command: HGETALL key.
+// Command: HGETALL key. Read-only: it may be served by a replica (Options.ReadFrom) and
+// is retried when its reply is lost.
 func (p *Pipe) HGetAll(key string) Future[map[string]string] {
 	args := p.args()
 	args = append(args, "HGETALL", key)
 	return newFuture(p, p.pushTyped(args), Result.StringMap)
 }
 
-// HDel queues the command of Client.HDel; its Future holds what Client.HDel returns,
-// once the pipe has run.
+// HDel queues the command of Client.HDel; its Future holds, once the pipe has run, what
+// Client.HDel returns.
 //
 // Command: HDEL key fields...
 func (p *Pipe) HDel(key string, fields ...string) Future[int64] {
@@ -3263,18 +3328,19 @@ func (p *Pipe) HDel(key string, fields ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// HExists queues the command of Client.HExists; its Future holds what Client.HExists
-// returns, once the pipe has run.
+// HExists queues the command of Client.HExists; its Future holds, once the pipe has run,
+// what Client.HExists returns.
 //
-// Command: HEXISTS key field.
+// Command: HEXISTS key field. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) HExists(key, field string) Future[bool] {
 	args := p.args()
 	args = append(args, "HEXISTS", key, field)
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// HIncrBy queues the command of Client.HIncrBy; its Future holds what Client.HIncrBy
-// returns, once the pipe has run.
+// HIncrBy queues the command of Client.HIncrBy; its Future holds, once the pipe has run,
+// what Client.HIncrBy returns.
 //
 // Command: HINCRBY key field increment.
 func (p *Pipe) HIncrBy(key, field string, increment int64) Future[int64] {
@@ -3283,8 +3349,8 @@ func (p *Pipe) HIncrBy(key, field string, increment int64) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// HIncrByFloat queues the command of Client.HIncrByFloat; its Future holds what
-// Client.HIncrByFloat returns, once the pipe has run.
+// HIncrByFloat queues the command of Client.HIncrByFloat; its Future holds, once the
+// pipe has run, what Client.HIncrByFloat returns.
 //
 // Command: HINCRBYFLOAT key field increment.
 func (p *Pipe) HIncrByFloat(key, field string, increment float64) Future[float64] {
@@ -3293,60 +3359,66 @@ func (p *Pipe) HIncrByFloat(key, field string, increment float64) Future[float64
 	return newFuture(p, p.pushTyped(args), Result.Float64)
 }
 
-// HKeys queues the command of Client.HKeys; its Future holds what Client.HKeys returns,
-// once the pipe has run.
+// HKeys queues the command of Client.HKeys; its Future holds, once the pipe has run,
+// what Client.HKeys returns.
 //
-// Command: HKEYS key.
+// Command: HKEYS key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) HKeys(key string) Future[[]string] {
 	args := p.args()
 	args = append(args, "HKEYS", key)
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// HVals queues the command of Client.HVals; its Future holds what Client.HVals returns,
-// once the pipe has run.
+// HVals queues the command of Client.HVals; its Future holds, once the pipe has run,
+// what Client.HVals returns.
 //
-// Command: HVALS key.
+// Command: HVALS key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) HVals(key string) Future[[]string] {
 	args := p.args()
 	args = append(args, "HVALS", key)
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// HLen queues the command of Client.HLen; its Future holds what Client.HLen returns,
-// once the pipe has run.
+// HLen queues the command of Client.HLen; its Future holds, once the pipe has run, what
+// Client.HLen returns.
 //
-// Command: HLEN key.
+// Command: HLEN key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) HLen(key string) Future[int64] {
 	args := p.args()
 	args = append(args, "HLEN", key)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// HStrLen queues the command of Client.HStrLen; its Future holds what Client.HStrLen
-// returns, once the pipe has run.
+// HStrLen queues the command of Client.HStrLen; its Future holds, once the pipe has run,
+// what Client.HStrLen returns.
 //
-// Command: HSTRLEN key field.
+// Command: HSTRLEN key field. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) HStrLen(key, field string) Future[int64] {
 	args := p.args()
 	args = append(args, "HSTRLEN", key, field)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// HRandField queues the command of Client.HRandField; its Future holds what
-// Client.HRandField returns, once the pipe has run.
+// HRandField queues the command of Client.HRandField; its Future holds, once the pipe
+// has run, what Client.HRandField returns.
 //
-// Command: HRANDFIELD key.
+// Command: HRANDFIELD key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) HRandField(key string) Future[string] {
 	args := p.args()
 	args = append(args, "HRANDFIELD", key)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// HRandFieldCount queues the command of Client.HRandFieldCount; its Future holds what
-// Client.HRandFieldCount returns, once the pipe has run.
+// HRandFieldCount queues the command of Client.HRandFieldCount; its Future holds, once
+// the pipe has run, what Client.HRandFieldCount returns.
 //
-// Command: HRANDFIELD key count.
+// Command: HRANDFIELD key count. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) HRandFieldCount(key string, count int64) Future[[]string] {
 	args := p.args()
 	args = append(args, "HRANDFIELD", key, count)
@@ -3354,9 +3426,10 @@ func (p *Pipe) HRandFieldCount(key string, count int64) Future[[]string] {
 }
 
 // HRandFieldWithValues queues the command of Client.HRandFieldWithValues; its Future
-// holds what Client.HRandFieldWithValues returns, once the pipe has run.
+// holds, once the pipe has run, what Client.HRandFieldWithValues returns.
 //
-// Command: HRANDFIELD key count WITHVALUES.
+// Command: HRANDFIELD key count WITHVALUES. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) HRandFieldWithValues(key string, count int64) Future[[]FieldValue] {
 	args := p.args()
 	args = append(args, "HRANDFIELD", key, count, "WITHVALUES")
@@ -3365,8 +3438,8 @@ func (p *Pipe) HRandFieldWithValues(key string, count int64) Future[[]FieldValue
 
 // Lists, in a Pipe.
 
-// LPush queues the command of Client.LPush; its Future holds what Client.LPush returns,
-// once the pipe has run.
+// LPush queues the command of Client.LPush; its Future holds, once the pipe has run,
+// what Client.LPush returns.
 //
 // Command: LPUSH key values...
 func (p *Pipe) LPush(key string, values ...any) Future[int64] {
@@ -3376,8 +3449,8 @@ func (p *Pipe) LPush(key string, values ...any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// RPush queues the command of Client.RPush; its Future holds what Client.RPush returns,
-// once the pipe has run.
+// RPush queues the command of Client.RPush; its Future holds, once the pipe has run,
+// what Client.RPush returns.
 //
 // Command: RPUSH key values...
 func (p *Pipe) RPush(key string, values ...any) Future[int64] {
@@ -3387,8 +3460,8 @@ func (p *Pipe) RPush(key string, values ...any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// LPop queues the command of Client.LPop; its Future holds what Client.LPop returns,
-// once the pipe has run.
+// LPop queues the command of Client.LPop; its Future holds, once the pipe has run, what
+// Client.LPop returns.
 //
 // Command: LPOP key.
 func (p *Pipe) LPop(key string) Future[string] {
@@ -3397,8 +3470,8 @@ func (p *Pipe) LPop(key string) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// RPop queues the command of Client.RPop; its Future holds what Client.RPop returns,
-// once the pipe has run.
+// RPop queues the command of Client.RPop; its Future holds, once the pipe has run, what
+// Client.RPop returns.
 //
 // Command: RPOP key.
 func (p *Pipe) RPop(key string) Future[string] {
@@ -3407,8 +3480,8 @@ func (p *Pipe) RPop(key string) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// LPopCount queues the command of Client.LPopCount; its Future holds what
-// Client.LPopCount returns, once the pipe has run.
+// LPopCount queues the command of Client.LPopCount; its Future holds, once the pipe has
+// run, what Client.LPopCount returns.
 //
 // Command: LPOP key count.
 func (p *Pipe) LPopCount(key string, count int64) Future[[]string] {
@@ -3417,8 +3490,8 @@ func (p *Pipe) LPopCount(key string, count int64) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// RPopCount queues the command of Client.RPopCount; its Future holds what
-// Client.RPopCount returns, once the pipe has run.
+// RPopCount queues the command of Client.RPopCount; its Future holds, once the pipe has
+// run, what Client.RPopCount returns.
 //
 // Command: RPOP key count.
 func (p *Pipe) RPopCount(key string, count int64) Future[[]string] {
@@ -3427,38 +3500,41 @@ func (p *Pipe) RPopCount(key string, count int64) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// LLen queues the command of Client.LLen; its Future holds what Client.LLen returns,
-// once the pipe has run.
+// LLen queues the command of Client.LLen; its Future holds, once the pipe has run, what
+// Client.LLen returns.
 //
-// Command: LLEN key.
+// Command: LLEN key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) LLen(key string) Future[int64] {
 	args := p.args()
 	args = append(args, "LLEN", key)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// LRange queues the command of Client.LRange; its Future holds what Client.LRange
-// returns, once the pipe has run.
+// LRange queues the command of Client.LRange; its Future holds, once the pipe has run,
+// what Client.LRange returns.
 //
-// Command: LRANGE key start stop.
+// Command: LRANGE key start stop. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) LRange(key string, start, stop int64) Future[[]string] {
 	args := p.args()
 	args = append(args, "LRANGE", key, start, stop)
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// LIndex queues the command of Client.LIndex; its Future holds what Client.LIndex
-// returns, once the pipe has run.
+// LIndex queues the command of Client.LIndex; its Future holds, once the pipe has run,
+// what Client.LIndex returns.
 //
-// Command: LINDEX key index.
+// Command: LINDEX key index. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) LIndex(key string, index int64) Future[string] {
 	args := p.args()
 	args = append(args, "LINDEX", key, index)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// LSet queues the command of Client.LSet; its Future holds what Client.LSet returns,
-// once the pipe has run.
+// LSet queues the command of Client.LSet; its Future holds, once the pipe has run, what
+// Client.LSet returns.
 //
 // Command: LSET key index value.
 func (p *Pipe) LSet(key string, index int64, value any) Future[struct{}] {
@@ -3467,8 +3543,8 @@ func (p *Pipe) LSet(key string, index int64, value any) Future[struct{}] {
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// LRem queues the command of Client.LRem; its Future holds what Client.LRem returns,
-// once the pipe has run.
+// LRem queues the command of Client.LRem; its Future holds, once the pipe has run, what
+// Client.LRem returns.
 //
 // Command: LREM key count value.
 func (p *Pipe) LRem(key string, count int64, value any) Future[int64] {
@@ -3477,8 +3553,8 @@ func (p *Pipe) LRem(key string, count int64, value any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// LTrim queues the command of Client.LTrim; its Future holds what Client.LTrim returns,
-// once the pipe has run.
+// LTrim queues the command of Client.LTrim; its Future holds, once the pipe has run,
+// what Client.LTrim returns.
 //
 // Command: LTRIM key start stop.
 func (p *Pipe) LTrim(key string, start, stop int64) Future[struct{}] {
@@ -3487,20 +3563,25 @@ func (p *Pipe) LTrim(key string, start, stop int64) Future[struct{}] {
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// LMove queues the command of Client.LMove; its Future holds what Client.LMove returns,
-// once the pipe has run.
+// LMove queues the command of Client.LMove; its Future holds, once the pipe has run,
+// what Client.LMove returns.
 //
-// Command: LMOVE source destination from to.
+// Command: LMOVE source destination from to. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) LMove(source, destination string, from, to ListSide) Future[string] {
 	args := p.args()
 	args = append(args, "LMOVE", source, destination, string(from), string(to))
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// BLPop queues the command of Client.BLPop; its Future holds what Client.BLPop returns,
-// once the pipe has run.
+// BLPop queues the command of Client.BLPop; its Future holds, once the pipe has run, as
+// a KeyValue, what Client.BLPop returns.
 //
-// Command: BLPOP keys... timeout.
+// Command: BLPOP keys... timeout. The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Blocking: it runs
+// on a connection of its own and returns by the call's deadline at the latest. In
+// Client.Pipelined it is a barrier: the commands before it complete first, those after
+// it start after it (see DoMulti).
 func (p *Pipe) BLPop(timeout time.Duration, keys ...string) Future[KeyValue] {
 	args := p.args()
 	args = append(args, "BLPOP")
@@ -3509,10 +3590,14 @@ func (p *Pipe) BLPop(timeout time.Duration, keys ...string) Future[KeyValue] {
 	return newFuture(p, p.pushTyped(args), decodeKeyValueFuture)
 }
 
-// BRPop queues the command of Client.BRPop; its Future holds what Client.BRPop returns,
-// once the pipe has run.
+// BRPop queues the command of Client.BRPop; its Future holds, once the pipe has run, as
+// a KeyValue, what Client.BRPop returns.
 //
-// Command: BRPOP keys... timeout.
+// Command: BRPOP keys... timeout. The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Blocking: it runs
+// on a connection of its own and returns by the call's deadline at the latest. In
+// Client.Pipelined it is a barrier: the commands before it complete first, those after
+// it start after it (see DoMulti).
 func (p *Pipe) BRPop(timeout time.Duration, keys ...string) Future[KeyValue] {
 	args := p.args()
 	args = append(args, "BRPOP")
@@ -3521,18 +3606,22 @@ func (p *Pipe) BRPop(timeout time.Duration, keys ...string) Future[KeyValue] {
 	return newFuture(p, p.pushTyped(args), decodeKeyValueFuture)
 }
 
-// BLMove queues the command of Client.BLMove; its Future holds what Client.BLMove
-// returns, once the pipe has run.
+// BLMove queues the command of Client.BLMove; its Future holds, once the pipe has run,
+// what Client.BLMove returns.
 //
-// Command: BLMOVE source destination from to timeout.
+// Command: BLMOVE source destination from to timeout. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Blocking: it runs on a connection of its own and returns by the call's deadline
+// at the latest. In Client.Pipelined it is a barrier: the commands before it complete
+// first, those after it start after it (see DoMulti).
 func (p *Pipe) BLMove(source, destination string, from, to ListSide, timeout time.Duration) Future[string] {
 	args := p.args()
 	args = append(args, "BLMOVE", source, destination, string(from), string(to), timeoutArg(timeout))
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// LPushX queues the command of Client.LPushX; its Future holds what Client.LPushX
-// returns, once the pipe has run.
+// LPushX queues the command of Client.LPushX; its Future holds, once the pipe has run,
+// what Client.LPushX returns.
 //
 // Command: LPUSHX key values...
 func (p *Pipe) LPushX(key string, values ...any) Future[int64] {
@@ -3542,8 +3631,8 @@ func (p *Pipe) LPushX(key string, values ...any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// RPushX queues the command of Client.RPushX; its Future holds what Client.RPushX
-// returns, once the pipe has run.
+// RPushX queues the command of Client.RPushX; its Future holds, once the pipe has run,
+// what Client.RPushX returns.
 //
 // Command: RPUSHX key values...
 func (p *Pipe) RPushX(key string, values ...any) Future[int64] {
@@ -3553,8 +3642,8 @@ func (p *Pipe) RPushX(key string, values ...any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// LInsertBefore queues the command of Client.LInsertBefore; its Future holds what
-// Client.LInsertBefore returns, once the pipe has run.
+// LInsertBefore queues the command of Client.LInsertBefore; its Future holds, once the
+// pipe has run, what Client.LInsertBefore returns.
 //
 // Command: LINSERT key BEFORE pivot element.
 func (p *Pipe) LInsertBefore(key string, pivot, element any) Future[int64] {
@@ -3563,8 +3652,8 @@ func (p *Pipe) LInsertBefore(key string, pivot, element any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// LInsertAfter queues the command of Client.LInsertAfter; its Future holds what
-// Client.LInsertAfter returns, once the pipe has run.
+// LInsertAfter queues the command of Client.LInsertAfter; its Future holds, once the
+// pipe has run, what Client.LInsertAfter returns.
 //
 // Command: LINSERT key AFTER pivot element.
 func (p *Pipe) LInsertAfter(key string, pivot, element any) Future[int64] {
@@ -3573,10 +3662,11 @@ func (p *Pipe) LInsertAfter(key string, pivot, element any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// LPos queues the command of Client.LPos; its Future holds what Client.LPos returns,
-// once the pipe has run.
+// LPos queues the command of Client.LPos; its Future holds, once the pipe has run, what
+// Client.LPos returns.
 //
-// Command: LPOS key element [opts].
+// Command: LPOS key element [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) LPos(key string, element any, opts *LPosOptions) Future[int64] {
 	args := p.args()
 	args = append(args, "LPOS", key, element)
@@ -3584,10 +3674,11 @@ func (p *Pipe) LPos(key string, element any, opts *LPosOptions) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// LPosCount queues the command of Client.LPosCount; its Future holds what
-// Client.LPosCount returns, once the pipe has run.
+// LPosCount queues the command of Client.LPosCount; its Future holds, once the pipe has
+// run, what Client.LPosCount returns.
 //
-// Command: LPOS key element COUNT count [opts].
+// Command: LPOS key element COUNT count [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) LPosCount(key string, element any, count int64, opts *LPosOptions) Future[[]int64] {
 	args := p.args()
 	args = append(args, "LPOS", key, element, "COUNT", count)
@@ -3595,30 +3686,37 @@ func (p *Pipe) LPosCount(key string, element any, count int64, opts *LPosOptions
 	return newFuture(p, p.pushTyped(args), Result.Int64s)
 }
 
-// RPopLPush queues the command of Client.RPopLPush; its Future holds what
-// Client.RPopLPush returns, once the pipe has run.
+// RPopLPush queues the command of Client.RPopLPush; its Future holds, once the pipe has
+// run, what Client.RPopLPush returns.
 //
-// Command: RPOPLPUSH source destination.
+// Command: RPOPLPUSH source destination. The keys must share a slot (use a {hash tag}):
+// keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) RPopLPush(source, destination string) Future[string] {
 	args := p.args()
 	args = append(args, "RPOPLPUSH", source, destination)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// BRPopLPush queues the command of Client.BRPopLPush; its Future holds what
-// Client.BRPopLPush returns, once the pipe has run.
+// BRPopLPush queues the command of Client.BRPopLPush; its Future holds, once the pipe
+// has run, what Client.BRPopLPush returns.
 //
-// Command: BRPOPLPUSH source destination timeout.
+// Command: BRPOPLPUSH source destination timeout. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Blocking: it runs on a connection of its own and returns by the call's deadline
+// at the latest. In Client.Pipelined it is a barrier: the commands before it complete
+// first, those after it start after it (see DoMulti).
 func (p *Pipe) BRPopLPush(source, destination string, timeout time.Duration) Future[string] {
 	args := p.args()
 	args = append(args, "BRPOPLPUSH", source, destination, timeoutArg(timeout))
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// LMPop queues the command of Client.LMPop; its Future holds what Client.LMPop returns,
-// once the pipe has run.
+// LMPop queues the command of Client.LMPop; its Future holds, once the pipe has run, as
+// a KeyValues, what Client.LMPop returns.
 //
-// Command: LMPOP len(keys) keys... from COUNT count.
+// Command: LMPOP len(keys) keys... from COUNT count. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
 func (p *Pipe) LMPop(keys []string, from ListSide, count int64) Future[KeyValues] {
 	args := p.args()
 	args = append(args, "LMPOP")
@@ -3627,10 +3725,14 @@ func (p *Pipe) LMPop(keys []string, from ListSide, count int64) Future[KeyValues
 	return newFuture(p, p.pushTyped(args), decodeKeyStringsFuture)
 }
 
-// BLMPop queues the command of Client.BLMPop; its Future holds what Client.BLMPop
-// returns, once the pipe has run.
+// BLMPop queues the command of Client.BLMPop; its Future holds, once the pipe has run,
+// as a KeyValues, what Client.BLMPop returns.
 //
-// Command: BLMPOP timeout len(keys) keys... from COUNT count.
+// Command: BLMPOP timeout len(keys) keys... from COUNT count. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent. Blocking: it runs on a connection of its own and returns by the call's
+// deadline at the latest. In Client.Pipelined it is a barrier: the commands before it
+// complete first, those after it start after it (see DoMulti).
 func (p *Pipe) BLMPop(timeout time.Duration, keys []string, from ListSide, count int64) Future[KeyValues] {
 	args := p.args()
 	args = append(args, "BLMPOP", timeoutArg(timeout))
@@ -3641,8 +3743,8 @@ func (p *Pipe) BLMPop(timeout time.Duration, keys []string, from ListSide, count
 
 // Sets, in a Pipe.
 
-// SAdd queues the command of Client.SAdd; its Future holds what Client.SAdd returns,
-// once the pipe has run.
+// SAdd queues the command of Client.SAdd; its Future holds, once the pipe has run, what
+// Client.SAdd returns.
 //
 // Command: SADD key members...
 func (p *Pipe) SAdd(key string, members ...any) Future[int64] {
@@ -3652,8 +3754,8 @@ func (p *Pipe) SAdd(key string, members ...any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// SRem queues the command of Client.SRem; its Future holds what Client.SRem returns,
-// once the pipe has run.
+// SRem queues the command of Client.SRem; its Future holds, once the pipe has run, what
+// Client.SRem returns.
 //
 // Command: SREM key members...
 func (p *Pipe) SRem(key string, members ...any) Future[int64] {
@@ -3663,30 +3765,33 @@ func (p *Pipe) SRem(key string, members ...any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// SMembers queues the command of Client.SMembers; its Future holds what Client.SMembers
-// returns, once the pipe has run.
+// SMembers queues the command of Client.SMembers; its Future holds, once the pipe has
+// run, what Client.SMembers returns.
 //
-// Command: SMEMBERS key.
+// Command: SMEMBERS key. Read-only: it may be served by a replica (Options.ReadFrom) and
+// is retried when its reply is lost.
 func (p *Pipe) SMembers(key string) Future[[]string] {
 	args := p.args()
 	args = append(args, "SMEMBERS", key)
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// SIsMember queues the command of Client.SIsMember; its Future holds what
-// Client.SIsMember returns, once the pipe has run.
+// SIsMember queues the command of Client.SIsMember; its Future holds, once the pipe has
+// run, what Client.SIsMember returns.
 //
-// Command: SISMEMBER key member.
+// Command: SISMEMBER key member. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) SIsMember(key string, member any) Future[bool] {
 	args := p.args()
 	args = append(args, "SISMEMBER", key, member)
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// SMIsMember queues the command of Client.SMIsMember; its Future holds what
-// Client.SMIsMember returns, once the pipe has run.
+// SMIsMember queues the command of Client.SMIsMember; its Future holds, once the pipe
+// has run, what Client.SMIsMember returns.
 //
-// Command: SMISMEMBER key members...
+// Command: SMISMEMBER key members... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) SMIsMember(key string, members ...any) Future[[]bool] {
 	args := p.args()
 	args = append(args, "SMISMEMBER", key)
@@ -3694,18 +3799,19 @@ func (p *Pipe) SMIsMember(key string, members ...any) Future[[]bool] {
 	return newFuture(p, p.pushTyped(args), decodeBools)
 }
 
-// SCard queues the command of Client.SCard; its Future holds what Client.SCard returns,
-// once the pipe has run.
+// SCard queues the command of Client.SCard; its Future holds, once the pipe has run,
+// what Client.SCard returns.
 //
-// Command: SCARD key.
+// Command: SCARD key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) SCard(key string) Future[int64] {
 	args := p.args()
 	args = append(args, "SCARD", key)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// SPop queues the command of Client.SPop; its Future holds what Client.SPop returns,
-// once the pipe has run.
+// SPop queues the command of Client.SPop; its Future holds, once the pipe has run, what
+// Client.SPop returns.
 //
 // Command: SPOP key.
 func (p *Pipe) SPop(key string) Future[string] {
@@ -3714,8 +3820,8 @@ func (p *Pipe) SPop(key string) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// SPopCount queues the command of Client.SPopCount; its Future holds what
-// Client.SPopCount returns, once the pipe has run.
+// SPopCount queues the command of Client.SPopCount; its Future holds, once the pipe has
+// run, what Client.SPopCount returns.
 //
 // Command: SPOP key count.
 func (p *Pipe) SPopCount(key string, count int64) Future[[]string] {
@@ -3724,40 +3830,45 @@ func (p *Pipe) SPopCount(key string, count int64) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// SRandMember queues the command of Client.SRandMember; its Future holds what
-// Client.SRandMember returns, once the pipe has run.
+// SRandMember queues the command of Client.SRandMember; its Future holds, once the pipe
+// has run, what Client.SRandMember returns.
 //
-// Command: SRANDMEMBER key.
+// Command: SRANDMEMBER key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) SRandMember(key string) Future[string] {
 	args := p.args()
 	args = append(args, "SRANDMEMBER", key)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// SRandMemberCount queues the command of Client.SRandMemberCount; its Future holds what
-// Client.SRandMemberCount returns, once the pipe has run.
+// SRandMemberCount queues the command of Client.SRandMemberCount; its Future holds, once
+// the pipe has run, what Client.SRandMemberCount returns.
 //
-// Command: SRANDMEMBER key count.
+// Command: SRANDMEMBER key count. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) SRandMemberCount(key string, count int64) Future[[]string] {
 	args := p.args()
 	args = append(args, "SRANDMEMBER", key, count)
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// SMove queues the command of Client.SMove; its Future holds what Client.SMove returns,
-// once the pipe has run.
+// SMove queues the command of Client.SMove; its Future holds, once the pipe has run,
+// what Client.SMove returns.
 //
-// Command: SMOVE source destination member.
+// Command: SMOVE source destination member. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) SMove(source, destination string, member any) Future[bool] {
 	args := p.args()
 	args = append(args, "SMOVE", source, destination, member)
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// SInter queues the command of Client.SInter; its Future holds what Client.SInter
-// returns, once the pipe has run.
+// SInter queues the command of Client.SInter; its Future holds, once the pipe has run,
+// what Client.SInter returns.
 //
-// Command: SINTER keys...
+// Command: SINTER keys... The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Read-only: it may
+// be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) SInter(keys ...string) Future[[]string] {
 	args := p.args()
 	args = append(args, "SINTER")
@@ -3765,10 +3876,12 @@ func (p *Pipe) SInter(keys ...string) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// SUnion queues the command of Client.SUnion; its Future holds what Client.SUnion
-// returns, once the pipe has run.
+// SUnion queues the command of Client.SUnion; its Future holds, once the pipe has run,
+// what Client.SUnion returns.
 //
-// Command: SUNION keys...
+// Command: SUNION keys... The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Read-only: it may
+// be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) SUnion(keys ...string) Future[[]string] {
 	args := p.args()
 	args = append(args, "SUNION")
@@ -3776,10 +3889,12 @@ func (p *Pipe) SUnion(keys ...string) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// SDiff queues the command of Client.SDiff; its Future holds what Client.SDiff returns,
-// once the pipe has run.
+// SDiff queues the command of Client.SDiff; its Future holds, once the pipe has run,
+// what Client.SDiff returns.
 //
-// Command: SDIFF keys...
+// Command: SDIFF keys... The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Read-only: it may
+// be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) SDiff(keys ...string) Future[[]string] {
 	args := p.args()
 	args = append(args, "SDIFF")
@@ -3787,10 +3902,11 @@ func (p *Pipe) SDiff(keys ...string) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// SInterStore queues the command of Client.SInterStore; its Future holds what
-// Client.SInterStore returns, once the pipe has run.
+// SInterStore queues the command of Client.SInterStore; its Future holds, once the pipe
+// has run, what Client.SInterStore returns.
 //
-// Command: SINTERSTORE destination keys...
+// Command: SINTERSTORE destination keys... The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) SInterStore(destination string, keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "SINTERSTORE", destination)
@@ -3798,10 +3914,11 @@ func (p *Pipe) SInterStore(destination string, keys ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// SUnionStore queues the command of Client.SUnionStore; its Future holds what
-// Client.SUnionStore returns, once the pipe has run.
+// SUnionStore queues the command of Client.SUnionStore; its Future holds, once the pipe
+// has run, what Client.SUnionStore returns.
 //
-// Command: SUNIONSTORE destination keys...
+// Command: SUNIONSTORE destination keys... The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) SUnionStore(destination string, keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "SUNIONSTORE", destination)
@@ -3809,10 +3926,11 @@ func (p *Pipe) SUnionStore(destination string, keys ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// SDiffStore queues the command of Client.SDiffStore; its Future holds what
-// Client.SDiffStore returns, once the pipe has run.
+// SDiffStore queues the command of Client.SDiffStore; its Future holds, once the pipe
+// has run, what Client.SDiffStore returns.
 //
-// Command: SDIFFSTORE destination keys...
+// Command: SDIFFSTORE destination keys... The keys must share a slot (use a {hash tag}):
+// keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) SDiffStore(destination string, keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "SDIFFSTORE", destination)
@@ -3820,10 +3938,13 @@ func (p *Pipe) SDiffStore(destination string, keys ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// SInterCard queues the command of Client.SInterCard; its Future holds what
-// Client.SInterCard returns, once the pipe has run.
+// SInterCard queues the command of Client.SInterCard; its Future holds, once the pipe
+// has run, what Client.SInterCard returns.
 //
-// Command: SINTERCARD len(keys) keys... LIMIT limit.
+// Command: SINTERCARD len(keys) keys... LIMIT limit. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
 func (p *Pipe) SInterCard(keys []string, limit int64) Future[int64] {
 	args := p.args()
 	args = append(args, "SINTERCARD")
@@ -3834,8 +3955,8 @@ func (p *Pipe) SInterCard(keys []string, limit int64) Future[int64] {
 
 // Sorted sets, in a Pipe.
 
-// ZAdd queues the command of Client.ZAdd; its Future holds what Client.ZAdd returns,
-// once the pipe has run.
+// ZAdd queues the command of Client.ZAdd; its Future holds, once the pipe has run, what
+// Client.ZAdd returns.
 //
 // Command: ZADD key [opts] members...
 func (p *Pipe) ZAdd(key string, opts *ZAddOptions, members ...Z) Future[int64] {
@@ -3846,8 +3967,8 @@ func (p *Pipe) ZAdd(key string, opts *ZAddOptions, members ...Z) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZRem queues the command of Client.ZRem; its Future holds what Client.ZRem returns,
-// once the pipe has run.
+// ZRem queues the command of Client.ZRem; its Future holds, once the pipe has run, what
+// Client.ZRem returns.
 //
 // Command: ZREM key members...
 func (p *Pipe) ZRem(key string, members ...any) Future[int64] {
@@ -3857,18 +3978,19 @@ func (p *Pipe) ZRem(key string, members ...any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZScore queues the command of Client.ZScore; its Future holds what Client.ZScore
-// returns, once the pipe has run.
+// ZScore queues the command of Client.ZScore; its Future holds, once the pipe has run,
+// what Client.ZScore returns.
 //
-// Command: ZSCORE key member.
+// Command: ZSCORE key member. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZScore(key string, member any) Future[float64] {
 	args := p.args()
 	args = append(args, "ZSCORE", key, member)
 	return newFuture(p, p.pushTyped(args), Result.Float64)
 }
 
-// ZIncrBy queues the command of Client.ZIncrBy; its Future holds what Client.ZIncrBy
-// returns, once the pipe has run.
+// ZIncrBy queues the command of Client.ZIncrBy; its Future holds, once the pipe has run,
+// what Client.ZIncrBy returns.
 //
 // Command: ZINCRBY key increment member.
 func (p *Pipe) ZIncrBy(key string, increment float64, member any) Future[float64] {
@@ -3877,50 +3999,55 @@ func (p *Pipe) ZIncrBy(key string, increment float64, member any) Future[float64
 	return newFuture(p, p.pushTyped(args), Result.Float64)
 }
 
-// ZCard queues the command of Client.ZCard; its Future holds what Client.ZCard returns,
-// once the pipe has run.
+// ZCard queues the command of Client.ZCard; its Future holds, once the pipe has run,
+// what Client.ZCard returns.
 //
-// Command: ZCARD key.
+// Command: ZCARD key. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
 func (p *Pipe) ZCard(key string) Future[int64] {
 	args := p.args()
 	args = append(args, "ZCARD", key)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZCount queues the command of Client.ZCount; its Future holds what Client.ZCount
-// returns, once the pipe has run.
+// ZCount queues the command of Client.ZCount; its Future holds, once the pipe has run,
+// what Client.ZCount returns.
 //
-// Command: ZCOUNT key min max.
+// Command: ZCOUNT key min max. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZCount(key string, min, max any) Future[int64] {
 	args := p.args()
 	args = append(args, "ZCOUNT", key, min, max)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZRank queues the command of Client.ZRank; its Future holds what Client.ZRank returns,
-// once the pipe has run.
+// ZRank queues the command of Client.ZRank; its Future holds, once the pipe has run,
+// what Client.ZRank returns.
 //
-// Command: ZRANK key member.
+// Command: ZRANK key member. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) ZRank(key string, member any) Future[int64] {
 	args := p.args()
 	args = append(args, "ZRANK", key, member)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZRevRank queues the command of Client.ZRevRank; its Future holds what Client.ZRevRank
-// returns, once the pipe has run.
+// ZRevRank queues the command of Client.ZRevRank; its Future holds, once the pipe has
+// run, what Client.ZRevRank returns.
 //
-// Command: ZREVRANK key member.
+// Command: ZREVRANK key member. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZRevRank(key string, member any) Future[int64] {
 	args := p.args()
 	args = append(args, "ZREVRANK", key, member)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZRange queues the command of Client.ZRange; its Future holds what Client.ZRange
-// returns, once the pipe has run.
+// ZRange queues the command of Client.ZRange; its Future holds, once the pipe has run,
+// what Client.ZRange returns.
 //
-// Command: ZRANGE key start stop [opts].
+// Command: ZRANGE key start stop [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZRange(key string, start, stop any, opts *ZRangeOptions) Future[[]string] {
 	args := p.args()
 	args = append(args, "ZRANGE", key, start, stop)
@@ -3928,10 +4055,11 @@ func (p *Pipe) ZRange(key string, start, stop any, opts *ZRangeOptions) Future[[
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// ZRangeWithScores queues the command of Client.ZRangeWithScores; its Future holds what
-// Client.ZRangeWithScores returns, once the pipe has run.
+// ZRangeWithScores queues the command of Client.ZRangeWithScores; its Future holds, once
+// the pipe has run, what Client.ZRangeWithScores returns.
 //
-// Command: ZRANGE key start stop [opts] WITHSCORES.
+// Command: ZRANGE key start stop [opts] WITHSCORES. Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZRangeWithScores(key string, start, stop any, opts *ZRangeOptions) Future[[]Z] {
 	args := p.args()
 	args = append(args, "ZRANGE", key, start, stop)
@@ -3940,8 +4068,8 @@ func (p *Pipe) ZRangeWithScores(key string, start, stop any, opts *ZRangeOptions
 	return newFuture(p, p.pushTyped(args), decodeZs)
 }
 
-// ZRemRangeByScore queues the command of Client.ZRemRangeByScore; its Future holds what
-// Client.ZRemRangeByScore returns, once the pipe has run.
+// ZRemRangeByScore queues the command of Client.ZRemRangeByScore; its Future holds, once
+// the pipe has run, what Client.ZRemRangeByScore returns.
 //
 // Command: ZREMRANGEBYSCORE key min max.
 func (p *Pipe) ZRemRangeByScore(key string, min, max any) Future[int64] {
@@ -3950,8 +4078,8 @@ func (p *Pipe) ZRemRangeByScore(key string, min, max any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZPopMin queues the command of Client.ZPopMin; its Future holds what Client.ZPopMin
-// returns, once the pipe has run.
+// ZPopMin queues the command of Client.ZPopMin; its Future holds, once the pipe has run,
+// what Client.ZPopMin returns.
 //
 // Command: ZPOPMIN key count.
 func (p *Pipe) ZPopMin(key string, count int64) Future[[]Z] {
@@ -3960,8 +4088,8 @@ func (p *Pipe) ZPopMin(key string, count int64) Future[[]Z] {
 	return newFuture(p, p.pushTyped(args), decodeZs)
 }
 
-// ZPopMax queues the command of Client.ZPopMax; its Future holds what Client.ZPopMax
-// returns, once the pipe has run.
+// ZPopMax queues the command of Client.ZPopMax; its Future holds, once the pipe has run,
+// what Client.ZPopMax returns.
 //
 // Command: ZPOPMAX key count.
 func (p *Pipe) ZPopMax(key string, count int64) Future[[]Z] {
@@ -3970,10 +4098,14 @@ func (p *Pipe) ZPopMax(key string, count int64) Future[[]Z] {
 	return newFuture(p, p.pushTyped(args), decodeZs)
 }
 
-// BZPopMin queues the command of Client.BZPopMin; its Future holds what Client.BZPopMin
-// returns, once the pipe has run.
+// BZPopMin queues the command of Client.BZPopMin; its Future holds, once the pipe has
+// run, as a KeyZ, what Client.BZPopMin returns.
 //
-// Command: BZPOPMIN keys... timeout.
+// Command: BZPOPMIN keys... timeout. The keys must share a slot (use a {hash tag}): keys
+// in different slots fail with *CrossSlotError before anything is sent. Blocking: it
+// runs on a connection of its own and returns by the call's deadline at the latest. In
+// Client.Pipelined it is a barrier: the commands before it complete first, those after
+// it start after it (see DoMulti).
 func (p *Pipe) BZPopMin(timeout time.Duration, keys ...string) Future[KeyZ] {
 	args := p.args()
 	args = append(args, "BZPOPMIN")
@@ -3982,10 +4114,14 @@ func (p *Pipe) BZPopMin(timeout time.Duration, keys ...string) Future[KeyZ] {
 	return newFuture(p, p.pushTyped(args), decodeKeyZFuture)
 }
 
-// BZPopMax queues the command of Client.BZPopMax; its Future holds what Client.BZPopMax
-// returns, once the pipe has run.
+// BZPopMax queues the command of Client.BZPopMax; its Future holds, once the pipe has
+// run, as a KeyZ, what Client.BZPopMax returns.
 //
-// Command: BZPOPMAX keys... timeout.
+// Command: BZPOPMAX keys... timeout. The keys must share a slot (use a {hash tag}): keys
+// in different slots fail with *CrossSlotError before anything is sent. Blocking: it
+// runs on a connection of its own and returns by the call's deadline at the latest. In
+// Client.Pipelined it is a barrier: the commands before it complete first, those after
+// it start after it (see DoMulti).
 func (p *Pipe) BZPopMax(timeout time.Duration, keys ...string) Future[KeyZ] {
 	args := p.args()
 	args = append(args, "BZPOPMAX")
@@ -3994,10 +4130,13 @@ func (p *Pipe) BZPopMax(timeout time.Duration, keys ...string) Future[KeyZ] {
 	return newFuture(p, p.pushTyped(args), decodeKeyZFuture)
 }
 
-// ZUnion queues the command of Client.ZUnion; its Future holds what Client.ZUnion
-// returns, once the pipe has run.
+// ZUnion queues the command of Client.ZUnion; its Future holds, once the pipe has run,
+// what Client.ZUnion returns.
 //
-// Command: ZUNION len(keys) keys... [opts].
+// Command: ZUNION len(keys) keys... [opts]. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
+// Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
+// reply is lost.
 func (p *Pipe) ZUnion(keys []string, opts *ZAggregateOptions) Future[[]string] {
 	args := p.args()
 	args = append(args, "ZUNION")
@@ -4006,10 +4145,13 @@ func (p *Pipe) ZUnion(keys []string, opts *ZAggregateOptions) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// ZUnionWithScores queues the command of Client.ZUnionWithScores; its Future holds what
-// Client.ZUnionWithScores returns, once the pipe has run.
+// ZUnionWithScores queues the command of Client.ZUnionWithScores; its Future holds, once
+// the pipe has run, what Client.ZUnionWithScores returns.
 //
-// Command: ZUNION len(keys) keys... [opts] WITHSCORES.
+// Command: ZUNION len(keys) keys... [opts] WITHSCORES. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
 func (p *Pipe) ZUnionWithScores(keys []string, opts *ZAggregateOptions) Future[[]Z] {
 	args := p.args()
 	args = append(args, "ZUNION")
@@ -4019,10 +4161,12 @@ func (p *Pipe) ZUnionWithScores(keys []string, opts *ZAggregateOptions) Future[[
 	return newFuture(p, p.pushTyped(args), decodeZs)
 }
 
-// ZUnionStore queues the command of Client.ZUnionStore; its Future holds what
-// Client.ZUnionStore returns, once the pipe has run.
+// ZUnionStore queues the command of Client.ZUnionStore; its Future holds, once the pipe
+// has run, what Client.ZUnionStore returns.
 //
-// Command: ZUNIONSTORE destination len(keys) keys... [opts].
+// Command: ZUNIONSTORE destination len(keys) keys... [opts]. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent.
 func (p *Pipe) ZUnionStore(destination string, keys []string, opts *ZAggregateOptions) Future[int64] {
 	args := p.args()
 	args = append(args, "ZUNIONSTORE", destination)
@@ -4031,10 +4175,13 @@ func (p *Pipe) ZUnionStore(destination string, keys []string, opts *ZAggregateOp
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZInter queues the command of Client.ZInter; its Future holds what Client.ZInter
-// returns, once the pipe has run.
+// ZInter queues the command of Client.ZInter; its Future holds, once the pipe has run,
+// what Client.ZInter returns.
 //
-// Command: ZINTER len(keys) keys... [opts].
+// Command: ZINTER len(keys) keys... [opts]. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
+// Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
+// reply is lost.
 func (p *Pipe) ZInter(keys []string, opts *ZAggregateOptions) Future[[]string] {
 	args := p.args()
 	args = append(args, "ZINTER")
@@ -4043,10 +4190,13 @@ func (p *Pipe) ZInter(keys []string, opts *ZAggregateOptions) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// ZInterWithScores queues the command of Client.ZInterWithScores; its Future holds what
-// Client.ZInterWithScores returns, once the pipe has run.
+// ZInterWithScores queues the command of Client.ZInterWithScores; its Future holds, once
+// the pipe has run, what Client.ZInterWithScores returns.
 //
-// Command: ZINTER len(keys) keys... [opts] WITHSCORES.
+// Command: ZINTER len(keys) keys... [opts] WITHSCORES. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
 func (p *Pipe) ZInterWithScores(keys []string, opts *ZAggregateOptions) Future[[]Z] {
 	args := p.args()
 	args = append(args, "ZINTER")
@@ -4056,10 +4206,12 @@ func (p *Pipe) ZInterWithScores(keys []string, opts *ZAggregateOptions) Future[[
 	return newFuture(p, p.pushTyped(args), decodeZs)
 }
 
-// ZInterStore queues the command of Client.ZInterStore; its Future holds what
-// Client.ZInterStore returns, once the pipe has run.
+// ZInterStore queues the command of Client.ZInterStore; its Future holds, once the pipe
+// has run, what Client.ZInterStore returns.
 //
-// Command: ZINTERSTORE destination len(keys) keys... [opts].
+// Command: ZINTERSTORE destination len(keys) keys... [opts]. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent.
 func (p *Pipe) ZInterStore(destination string, keys []string, opts *ZAggregateOptions) Future[int64] {
 	args := p.args()
 	args = append(args, "ZINTERSTORE", destination)
@@ -4068,10 +4220,13 @@ func (p *Pipe) ZInterStore(destination string, keys []string, opts *ZAggregateOp
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZInterCard queues the command of Client.ZInterCard; its Future holds what
-// Client.ZInterCard returns, once the pipe has run.
+// ZInterCard queues the command of Client.ZInterCard; its Future holds, once the pipe
+// has run, what Client.ZInterCard returns.
 //
-// Command: ZINTERCARD len(keys) keys... LIMIT limit.
+// Command: ZINTERCARD len(keys) keys... LIMIT limit. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
 func (p *Pipe) ZInterCard(keys []string, limit int64) Future[int64] {
 	args := p.args()
 	args = append(args, "ZINTERCARD")
@@ -4080,10 +4235,12 @@ func (p *Pipe) ZInterCard(keys []string, limit int64) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZDiff queues the command of Client.ZDiff; its Future holds what Client.ZDiff returns,
-// once the pipe has run.
+// ZDiff queues the command of Client.ZDiff; its Future holds, once the pipe has run,
+// what Client.ZDiff returns.
 //
-// Command: ZDIFF len(keys) keys...
+// Command: ZDIFF len(keys) keys... The keys must share a slot (use a {hash tag}): keys
+// in different slots fail with *CrossSlotError before anything is sent. Read-only: it
+// may be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZDiff(keys []string) Future[[]string] {
 	args := p.args()
 	args = append(args, "ZDIFF")
@@ -4091,10 +4248,13 @@ func (p *Pipe) ZDiff(keys []string) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// ZDiffWithScores queues the command of Client.ZDiffWithScores; its Future holds what
-// Client.ZDiffWithScores returns, once the pipe has run.
+// ZDiffWithScores queues the command of Client.ZDiffWithScores; its Future holds, once
+// the pipe has run, what Client.ZDiffWithScores returns.
 //
-// Command: ZDIFF len(keys) keys... WITHSCORES.
+// Command: ZDIFF len(keys) keys... WITHSCORES. The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
+// Read-only: it may be served by a replica (Options.ReadFrom) and is retried when its
+// reply is lost.
 func (p *Pipe) ZDiffWithScores(keys []string) Future[[]Z] {
 	args := p.args()
 	args = append(args, "ZDIFF")
@@ -4103,10 +4263,12 @@ func (p *Pipe) ZDiffWithScores(keys []string) Future[[]Z] {
 	return newFuture(p, p.pushTyped(args), decodeZs)
 }
 
-// ZDiffStore queues the command of Client.ZDiffStore; its Future holds what
-// Client.ZDiffStore returns, once the pipe has run.
+// ZDiffStore queues the command of Client.ZDiffStore; its Future holds, once the pipe
+// has run, what Client.ZDiffStore returns.
 //
-// Command: ZDIFFSTORE destination len(keys) keys...
+// Command: ZDIFFSTORE destination len(keys) keys... The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
 func (p *Pipe) ZDiffStore(destination string, keys []string) Future[int64] {
 	args := p.args()
 	args = append(args, "ZDIFFSTORE", destination)
@@ -4114,10 +4276,12 @@ func (p *Pipe) ZDiffStore(destination string, keys []string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZRangeStore queues the command of Client.ZRangeStore; its Future holds what
-// Client.ZRangeStore returns, once the pipe has run.
+// ZRangeStore queues the command of Client.ZRangeStore; its Future holds, once the pipe
+// has run, what Client.ZRangeStore returns.
 //
-// Command: ZRANGESTORE destination source start stop [opts].
+// Command: ZRANGESTORE destination source start stop [opts]. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent.
 func (p *Pipe) ZRangeStore(destination, source string, start, stop any, opts *ZRangeOptions) Future[int64] {
 	args := p.args()
 	args = append(args, "ZRANGESTORE", destination, source, start, stop)
@@ -4125,8 +4289,8 @@ func (p *Pipe) ZRangeStore(destination, source string, start, stop any, opts *ZR
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZRemRangeByRank queues the command of Client.ZRemRangeByRank; its Future holds what
-// Client.ZRemRangeByRank returns, once the pipe has run.
+// ZRemRangeByRank queues the command of Client.ZRemRangeByRank; its Future holds, once
+// the pipe has run, what Client.ZRemRangeByRank returns.
 //
 // Command: ZREMRANGEBYRANK key start stop.
 func (p *Pipe) ZRemRangeByRank(key string, start, stop int64) Future[int64] {
@@ -4135,8 +4299,8 @@ func (p *Pipe) ZRemRangeByRank(key string, start, stop int64) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZRemRangeByLex queues the command of Client.ZRemRangeByLex; its Future holds what
-// Client.ZRemRangeByLex returns, once the pipe has run.
+// ZRemRangeByLex queues the command of Client.ZRemRangeByLex; its Future holds, once the
+// pipe has run, what Client.ZRemRangeByLex returns.
 //
 // Command: ZREMRANGEBYLEX key min max.
 func (p *Pipe) ZRemRangeByLex(key, min, max string) Future[int64] {
@@ -4145,20 +4309,22 @@ func (p *Pipe) ZRemRangeByLex(key, min, max string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZLexCount queues the command of Client.ZLexCount; its Future holds what
-// Client.ZLexCount returns, once the pipe has run.
+// ZLexCount queues the command of Client.ZLexCount; its Future holds, once the pipe has
+// run, what Client.ZLexCount returns.
 //
-// Command: ZLEXCOUNT key min max.
+// Command: ZLEXCOUNT key min max. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZLexCount(key, min, max string) Future[int64] {
 	args := p.args()
 	args = append(args, "ZLEXCOUNT", key, min, max)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// ZMScore queues the command of Client.ZMScore; its Future holds what Client.ZMScore
-// returns, once the pipe has run.
+// ZMScore queues the command of Client.ZMScore; its Future holds, once the pipe has run,
+// what Client.ZMScore returns.
 //
-// Command: ZMSCORE key members...
+// Command: ZMSCORE key members... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZMScore(key string, members ...any) Future[[]*float64] {
 	args := p.args()
 	args = append(args, "ZMSCORE", key)
@@ -4166,20 +4332,22 @@ func (p *Pipe) ZMScore(key string, members ...any) Future[[]*float64] {
 	return newFuture(p, p.pushTyped(args), decodeFloatPtrs)
 }
 
-// ZRandMember queues the command of Client.ZRandMember; its Future holds what
-// Client.ZRandMember returns, once the pipe has run.
+// ZRandMember queues the command of Client.ZRandMember; its Future holds, once the pipe
+// has run, what Client.ZRandMember returns.
 //
-// Command: ZRANDMEMBER key.
+// Command: ZRANDMEMBER key. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) ZRandMember(key string) Future[string] {
 	args := p.args()
 	args = append(args, "ZRANDMEMBER", key)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// ZRandMemberCount queues the command of Client.ZRandMemberCount; its Future holds what
-// Client.ZRandMemberCount returns, once the pipe has run.
+// ZRandMemberCount queues the command of Client.ZRandMemberCount; its Future holds, once
+// the pipe has run, what Client.ZRandMemberCount returns.
 //
-// Command: ZRANDMEMBER key count.
+// Command: ZRANDMEMBER key count. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZRandMemberCount(key string, count int64) Future[[]string] {
 	args := p.args()
 	args = append(args, "ZRANDMEMBER", key, count)
@@ -4187,19 +4355,22 @@ func (p *Pipe) ZRandMemberCount(key string, count int64) Future[[]string] {
 }
 
 // ZRandMemberWithScores queues the command of Client.ZRandMemberWithScores; its Future
-// holds what Client.ZRandMemberWithScores returns, once the pipe has run.
+// holds, once the pipe has run, what Client.ZRandMemberWithScores returns.
 //
-// Command: ZRANDMEMBER key count WITHSCORES.
+// Command: ZRANDMEMBER key count WITHSCORES. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) ZRandMemberWithScores(key string, count int64) Future[[]Z] {
 	args := p.args()
 	args = append(args, "ZRANDMEMBER", key, count, "WITHSCORES")
 	return newFuture(p, p.pushTyped(args), decodeZs)
 }
 
-// ZMPop queues the command of Client.ZMPop; its Future holds what Client.ZMPop returns,
-// once the pipe has run.
+// ZMPop queues the command of Client.ZMPop; its Future holds, once the pipe has run, as
+// a KeyZs, what Client.ZMPop returns.
 //
-// Command: ZMPOP len(keys) keys... order COUNT count.
+// Command: ZMPOP len(keys) keys... order COUNT count. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
 func (p *Pipe) ZMPop(keys []string, order ZOrder, count int64) Future[KeyZs] {
 	args := p.args()
 	args = append(args, "ZMPOP")
@@ -4208,10 +4379,14 @@ func (p *Pipe) ZMPop(keys []string, order ZOrder, count int64) Future[KeyZs] {
 	return newFuture(p, p.pushTyped(args), decodeKeyZsFuture)
 }
 
-// BZMPop queues the command of Client.BZMPop; its Future holds what Client.BZMPop
-// returns, once the pipe has run.
+// BZMPop queues the command of Client.BZMPop; its Future holds, once the pipe has run,
+// as a KeyZs, what Client.BZMPop returns.
 //
-// Command: BZMPOP timeout len(keys) keys... order COUNT count.
+// Command: BZMPOP timeout len(keys) keys... order COUNT count. The keys must share a
+// slot (use a {hash tag}): keys in different slots fail with *CrossSlotError before
+// anything is sent. Blocking: it runs on a connection of its own and returns by the
+// call's deadline at the latest. In Client.Pipelined it is a barrier: the commands
+// before it complete first, those after it start after it (see DoMulti).
 func (p *Pipe) BZMPop(timeout time.Duration, keys []string, order ZOrder, count int64) Future[KeyZs] {
 	args := p.args()
 	args = append(args, "BZMPOP", timeoutArg(timeout))
@@ -4222,8 +4397,8 @@ func (p *Pipe) BZMPop(timeout time.Duration, keys []string, order ZOrder, count 
 
 // Streams, in a Pipe.
 
-// XAdd queues the command of Client.XAdd; its Future holds what Client.XAdd returns,
-// once the pipe has run.
+// XAdd queues the command of Client.XAdd; its Future holds, once the pipe has run, what
+// Client.XAdd returns.
 //
 // Command: XADD a...
 func (p *Pipe) XAdd(a XAddArgs) Future[string] {
@@ -4233,60 +4408,68 @@ func (p *Pipe) XAdd(a XAddArgs) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// XLen queues the command of Client.XLen; its Future holds what Client.XLen returns,
-// once the pipe has run.
+// XLen queues the command of Client.XLen; its Future holds, once the pipe has run, what
+// Client.XLen returns.
 //
-// Command: XLEN stream.
+// Command: XLEN stream. Read-only: it may be served by a replica (Options.ReadFrom) and
+// is retried when its reply is lost.
 func (p *Pipe) XLen(stream string) Future[int64] {
 	args := p.args()
 	args = append(args, "XLEN", stream)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// XRange queues the command of Client.XRange; its Future holds what Client.XRange
-// returns, once the pipe has run.
+// XRange queues the command of Client.XRange; its Future holds, once the pipe has run,
+// what Client.XRange returns.
 //
-// Command: XRANGE stream start end.
+// Command: XRANGE stream start end. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XRange(stream, start, end string) Future[[]XMessage] {
 	args := p.args()
 	args = append(args, "XRANGE", stream, start, end)
 	return newFuture(p, p.pushTyped(args), decodeXMessages)
 }
 
-// XRangeN queues the command of Client.XRangeN; its Future holds what Client.XRangeN
-// returns, once the pipe has run.
+// XRangeN queues the command of Client.XRangeN; its Future holds, once the pipe has run,
+// what Client.XRangeN returns.
 //
-// Command: XRANGE stream start end COUNT count.
+// Command: XRANGE stream start end COUNT count. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XRangeN(stream, start, end string, count int64) Future[[]XMessage] {
 	args := p.args()
 	args = append(args, "XRANGE", stream, start, end, "COUNT", count)
 	return newFuture(p, p.pushTyped(args), decodeXMessages)
 }
 
-// XRevRange queues the command of Client.XRevRange; its Future holds what
-// Client.XRevRange returns, once the pipe has run.
+// XRevRange queues the command of Client.XRevRange; its Future holds, once the pipe has
+// run, what Client.XRevRange returns.
 //
-// Command: XREVRANGE stream end start.
+// Command: XREVRANGE stream end start. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XRevRange(stream, end, start string) Future[[]XMessage] {
 	args := p.args()
 	args = append(args, "XREVRANGE", stream, end, start)
 	return newFuture(p, p.pushTyped(args), decodeXMessages)
 }
 
-// XRevRangeN queues the command of Client.XRevRangeN; its Future holds what
-// Client.XRevRangeN returns, once the pipe has run.
+// XRevRangeN queues the command of Client.XRevRangeN; its Future holds, once the pipe
+// has run, what Client.XRevRangeN returns.
 //
-// Command: XREVRANGE stream end start COUNT count.
+// Command: XREVRANGE stream end start COUNT count. Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XRevRangeN(stream, end, start string, count int64) Future[[]XMessage] {
 	args := p.args()
 	args = append(args, "XREVRANGE", stream, end, start, "COUNT", count)
 	return newFuture(p, p.pushTyped(args), decodeXMessages)
 }
 
-// XRead queues the command of Client.XRead; its Future holds what Client.XRead returns,
-// once the pipe has run.
+// XRead queues the command of Client.XRead; its Future holds, once the pipe has run,
+// what Client.XRead returns.
 //
-// Command: XREAD a...
+// Command: XREAD a... Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost. Blocking: it runs on a connection of its own and
+// returns by the call's deadline at the latest. In Client.Pipelined it is a barrier: the
+// commands before it complete first, those after it start after it (see DoMulti).
 func (p *Pipe) XRead(a XReadArgs) Future[[]XStream] {
 	args := p.args()
 	args = append(args, "XREAD")
@@ -4294,8 +4477,8 @@ func (p *Pipe) XRead(a XReadArgs) Future[[]XStream] {
 	return newFuture(p, p.pushTyped(args), decodeXStreams)
 }
 
-// XGroupCreate queues the command of Client.XGroupCreate; its Future holds what
-// Client.XGroupCreate returns, once the pipe has run.
+// XGroupCreate queues the command of Client.XGroupCreate; its Future holds, once the
+// pipe has run, what Client.XGroupCreate returns.
 //
 // Command: XGROUP CREATE stream group start.
 func (p *Pipe) XGroupCreate(stream, group, start string) Future[struct{}] {
@@ -4305,7 +4488,7 @@ func (p *Pipe) XGroupCreate(stream, group, start string) Future[struct{}] {
 }
 
 // XGroupCreateMkStream queues the command of Client.XGroupCreateMkStream; its Future
-// holds what Client.XGroupCreateMkStream returns, once the pipe has run.
+// holds, once the pipe has run, what Client.XGroupCreateMkStream returns.
 //
 // Command: XGROUP CREATE stream group start MKSTREAM.
 func (p *Pipe) XGroupCreateMkStream(stream, group, start string) Future[struct{}] {
@@ -4314,8 +4497,8 @@ func (p *Pipe) XGroupCreateMkStream(stream, group, start string) Future[struct{}
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// XGroupDestroy queues the command of Client.XGroupDestroy; its Future holds what
-// Client.XGroupDestroy returns, once the pipe has run.
+// XGroupDestroy queues the command of Client.XGroupDestroy; its Future holds, once the
+// pipe has run, what Client.XGroupDestroy returns.
 //
 // Command: XGROUP DESTROY stream group.
 func (p *Pipe) XGroupDestroy(stream, group string) Future[bool] {
@@ -4324,10 +4507,13 @@ func (p *Pipe) XGroupDestroy(stream, group string) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// XReadGroup queues the command of Client.XReadGroup; its Future holds what
-// Client.XReadGroup returns, once the pipe has run.
+// XReadGroup queues the command of Client.XReadGroup; its Future holds, once the pipe
+// has run, what Client.XReadGroup returns.
 //
-// Command: XREADGROUP GROUP group consumer a...
+// Command: XREADGROUP GROUP group consumer a... Blocking: it runs on a connection of its
+// own and returns by the call's deadline at the latest. In Client.Pipelined it is a
+// barrier: the commands before it complete first, those after it start after it (see
+// DoMulti).
 func (p *Pipe) XReadGroup(group, consumer string, a XReadGroupArgs) Future[[]XStream] {
 	args := p.args()
 	args = append(args, "XREADGROUP", "GROUP", group, consumer)
@@ -4335,8 +4521,8 @@ func (p *Pipe) XReadGroup(group, consumer string, a XReadGroupArgs) Future[[]XSt
 	return newFuture(p, p.pushTyped(args), decodeXStreams)
 }
 
-// XAck queues the command of Client.XAck; its Future holds what Client.XAck returns,
-// once the pipe has run.
+// XAck queues the command of Client.XAck; its Future holds, once the pipe has run, what
+// Client.XAck returns.
 //
 // Command: XACK stream group ids...
 func (p *Pipe) XAck(stream, group string, ids ...string) Future[int64] {
@@ -4346,8 +4532,8 @@ func (p *Pipe) XAck(stream, group string, ids ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// XDel queues the command of Client.XDel; its Future holds what Client.XDel returns,
-// once the pipe has run.
+// XDel queues the command of Client.XDel; its Future holds, once the pipe has run, what
+// Client.XDel returns.
 //
 // Command: XDEL stream ids...
 func (p *Pipe) XDel(stream string, ids ...string) Future[int64] {
@@ -4357,8 +4543,8 @@ func (p *Pipe) XDel(stream string, ids ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// XTrimMaxLen queues the command of Client.XTrimMaxLen; its Future holds what
-// Client.XTrimMaxLen returns, once the pipe has run.
+// XTrimMaxLen queues the command of Client.XTrimMaxLen; its Future holds, once the pipe
+// has run, what Client.XTrimMaxLen returns.
 //
 // Command: XTRIM stream MAXLEN maxLen.
 func (p *Pipe) XTrimMaxLen(stream string, maxLen int64) Future[int64] {
@@ -4367,8 +4553,8 @@ func (p *Pipe) XTrimMaxLen(stream string, maxLen int64) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// XTrimMaxLenApprox queues the command of Client.XTrimMaxLenApprox; its Future holds
-// what Client.XTrimMaxLenApprox returns, once the pipe has run.
+// XTrimMaxLenApprox queues the command of Client.XTrimMaxLenApprox; its Future holds,
+// once the pipe has run, what Client.XTrimMaxLenApprox returns.
 //
 // Command: XTRIM stream MAXLEN ~ maxLen.
 func (p *Pipe) XTrimMaxLenApprox(stream string, maxLen int64) Future[int64] {
@@ -4377,8 +4563,8 @@ func (p *Pipe) XTrimMaxLenApprox(stream string, maxLen int64) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// XTrimMinID queues the command of Client.XTrimMinID; its Future holds what
-// Client.XTrimMinID returns, once the pipe has run.
+// XTrimMinID queues the command of Client.XTrimMinID; its Future holds, once the pipe
+// has run, what Client.XTrimMinID returns.
 //
 // Command: XTRIM stream MINID minID.
 func (p *Pipe) XTrimMinID(stream, minID string) Future[int64] {
@@ -4387,8 +4573,8 @@ func (p *Pipe) XTrimMinID(stream, minID string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// XTrimMinIDApprox queues the command of Client.XTrimMinIDApprox; its Future holds what
-// Client.XTrimMinIDApprox returns, once the pipe has run.
+// XTrimMinIDApprox queues the command of Client.XTrimMinIDApprox; its Future holds, once
+// the pipe has run, what Client.XTrimMinIDApprox returns.
 //
 // Command: XTRIM stream MINID ~ minID.
 func (p *Pipe) XTrimMinIDApprox(stream, minID string) Future[int64] {
@@ -4397,20 +4583,22 @@ func (p *Pipe) XTrimMinIDApprox(stream, minID string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// XPending queues the command of Client.XPending; its Future holds what Client.XPending
-// returns, once the pipe has run.
+// XPending queues the command of Client.XPending; its Future holds, once the pipe has
+// run, what Client.XPending returns.
 //
-// Command: XPENDING stream group.
+// Command: XPENDING stream group. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XPending(stream, group string) Future[XPendingSummary] {
 	args := p.args()
 	args = append(args, "XPENDING", stream, group)
 	return newFuture(p, p.pushTyped(args), decodeXPending)
 }
 
-// XPendingExt queues the command of Client.XPendingExt; its Future holds what
-// Client.XPendingExt returns, once the pipe has run.
+// XPendingExt queues the command of Client.XPendingExt; its Future holds, once the pipe
+// has run, what Client.XPendingExt returns.
 //
-// Command: XPENDING stream group a...
+// Command: XPENDING stream group a... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XPendingExt(stream, group string, a XPendingExtArgs) Future[[]XPendingEntry] {
 	args := p.args()
 	args = append(args, "XPENDING", stream, group)
@@ -4418,8 +4606,8 @@ func (p *Pipe) XPendingExt(stream, group string, a XPendingExtArgs) Future[[]XPe
 	return newFuture(p, p.pushTyped(args), decodeXPendingExt)
 }
 
-// XClaim queues the command of Client.XClaim; its Future holds what Client.XClaim
-// returns, once the pipe has run.
+// XClaim queues the command of Client.XClaim; its Future holds, once the pipe has run,
+// what Client.XClaim returns.
 //
 // Command: XCLAIM stream group consumer minIdle ids... [opts].
 func (p *Pipe) XClaim(stream, group, consumer string, minIdle time.Duration, opts *XClaimOptions, ids ...string) Future[[]XMessage] {
@@ -4430,8 +4618,8 @@ func (p *Pipe) XClaim(stream, group, consumer string, minIdle time.Duration, opt
 	return newFuture(p, p.pushTyped(args), decodeXMessages)
 }
 
-// XClaimJustID queues the command of Client.XClaimJustID; its Future holds what
-// Client.XClaimJustID returns, once the pipe has run.
+// XClaimJustID queues the command of Client.XClaimJustID; its Future holds, once the
+// pipe has run, what Client.XClaimJustID returns.
 //
 // Command: XCLAIM stream group consumer minIdle ids... [opts] JUSTID.
 func (p *Pipe) XClaimJustID(stream, group, consumer string, minIdle time.Duration, opts *XClaimOptions, ids ...string) Future[[]string] {
@@ -4443,8 +4631,8 @@ func (p *Pipe) XClaimJustID(stream, group, consumer string, minIdle time.Duratio
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// XAutoClaim queues the command of Client.XAutoClaim; its Future holds what
-// Client.XAutoClaim returns, once the pipe has run.
+// XAutoClaim queues the command of Client.XAutoClaim; its Future holds, once the pipe
+// has run, what Client.XAutoClaim returns.
 //
 // Command: XAUTOCLAIM stream group consumer minIdle start COUNT count.
 func (p *Pipe) XAutoClaim(stream, group, consumer string, minIdle time.Duration, start string, count int64) Future[XAutoClaimResult] {
@@ -4453,8 +4641,8 @@ func (p *Pipe) XAutoClaim(stream, group, consumer string, minIdle time.Duration,
 	return newFuture(p, p.pushTyped(args), decodeXAutoClaim)
 }
 
-// XAutoClaimJustID queues the command of Client.XAutoClaimJustID; its Future holds what
-// Client.XAutoClaimJustID returns, once the pipe has run.
+// XAutoClaimJustID queues the command of Client.XAutoClaimJustID; its Future holds, once
+// the pipe has run, what Client.XAutoClaimJustID returns.
 //
 // Command: XAUTOCLAIM stream group consumer minIdle start COUNT count JUSTID.
 func (p *Pipe) XAutoClaimJustID(stream, group, consumer string, minIdle time.Duration, start string, count int64) Future[XAutoClaimIDsResult] {
@@ -4463,48 +4651,52 @@ func (p *Pipe) XAutoClaimJustID(stream, group, consumer string, minIdle time.Dur
 	return newFuture(p, p.pushTyped(args), decodeXAutoClaimIDs)
 }
 
-// XInfoStream queues the command of Client.XInfoStream; its Future holds what
-// Client.XInfoStream returns, once the pipe has run.
+// XInfoStream queues the command of Client.XInfoStream; its Future holds, once the pipe
+// has run, what Client.XInfoStream returns.
 //
-// Command: XINFO STREAM stream.
+// Command: XINFO STREAM stream. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XInfoStream(stream string) Future[XInfoStream] {
 	args := p.args()
 	args = append(args, "XINFO", "STREAM", stream)
 	return newFuture(p, p.pushTyped(args), decodeXInfoStream)
 }
 
-// XInfoStreamFull queues the command of Client.XInfoStreamFull; its Future holds what
-// Client.XInfoStreamFull returns, once the pipe has run.
+// XInfoStreamFull queues the command of Client.XInfoStreamFull; its Future holds, once
+// the pipe has run, what Client.XInfoStreamFull returns.
 //
-// Command: XINFO STREAM stream FULL COUNT count.
+// Command: XINFO STREAM stream FULL COUNT count. Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XInfoStreamFull(stream string, count int64) Future[XInfoStreamFull] {
 	args := p.args()
 	args = append(args, "XINFO", "STREAM", stream, "FULL", "COUNT", count)
 	return newFuture(p, p.pushTyped(args), decodeXInfoStreamFull)
 }
 
-// XInfoGroups queues the command of Client.XInfoGroups; its Future holds what
-// Client.XInfoGroups returns, once the pipe has run.
+// XInfoGroups queues the command of Client.XInfoGroups; its Future holds, once the pipe
+// has run, what Client.XInfoGroups returns.
 //
-// Command: XINFO GROUPS stream.
+// Command: XINFO GROUPS stream. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XInfoGroups(stream string) Future[[]XInfoGroup] {
 	args := p.args()
 	args = append(args, "XINFO", "GROUPS", stream)
 	return newFuture(p, p.pushTyped(args), decodeXInfoGroups)
 }
 
-// XInfoConsumers queues the command of Client.XInfoConsumers; its Future holds what
-// Client.XInfoConsumers returns, once the pipe has run.
+// XInfoConsumers queues the command of Client.XInfoConsumers; its Future holds, once the
+// pipe has run, what Client.XInfoConsumers returns.
 //
-// Command: XINFO CONSUMERS stream group.
+// Command: XINFO CONSUMERS stream group. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) XInfoConsumers(stream, group string) Future[[]XInfoConsumer] {
 	args := p.args()
 	args = append(args, "XINFO", "CONSUMERS", stream, group)
 	return newFuture(p, p.pushTyped(args), decodeXInfoConsumers)
 }
 
-// XGroupSetID queues the command of Client.XGroupSetID; its Future holds what
-// Client.XGroupSetID returns, once the pipe has run.
+// XGroupSetID queues the command of Client.XGroupSetID; its Future holds, once the pipe
+// has run, what Client.XGroupSetID returns.
 //
 // Command: XGROUP SETID stream group start.
 func (p *Pipe) XGroupSetID(stream, group, start string) Future[struct{}] {
@@ -4514,7 +4706,7 @@ func (p *Pipe) XGroupSetID(stream, group, start string) Future[struct{}] {
 }
 
 // XGroupCreateConsumer queues the command of Client.XGroupCreateConsumer; its Future
-// holds what Client.XGroupCreateConsumer returns, once the pipe has run.
+// holds, once the pipe has run, what Client.XGroupCreateConsumer returns.
 //
 // Command: XGROUP CREATECONSUMER stream group consumer.
 func (p *Pipe) XGroupCreateConsumer(stream, group, consumer string) Future[bool] {
@@ -4523,8 +4715,8 @@ func (p *Pipe) XGroupCreateConsumer(stream, group, consumer string) Future[bool]
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// XGroupDelConsumer queues the command of Client.XGroupDelConsumer; its Future holds
-// what Client.XGroupDelConsumer returns, once the pipe has run.
+// XGroupDelConsumer queues the command of Client.XGroupDelConsumer; its Future holds,
+// once the pipe has run, what Client.XGroupDelConsumer returns.
 //
 // Command: XGROUP DELCONSUMER stream group consumer.
 func (p *Pipe) XGroupDelConsumer(stream, group, consumer string) Future[int64] {
@@ -4533,8 +4725,8 @@ func (p *Pipe) XGroupDelConsumer(stream, group, consumer string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// XSetID queues the command of Client.XSetID; its Future holds what Client.XSetID
-// returns, once the pipe has run.
+// XSetID queues the command of Client.XSetID; its Future holds, once the pipe has run,
+// what Client.XSetID returns.
 //
 // Command: XSETID stream lastID.
 func (p *Pipe) XSetID(stream, lastID string) Future[struct{}] {
@@ -4545,8 +4737,8 @@ func (p *Pipe) XSetID(stream, lastID string) Future[struct{}] {
 
 // HyperLogLog, in a Pipe.
 
-// PFAdd queues the command of Client.PFAdd; its Future holds what Client.PFAdd returns,
-// once the pipe has run.
+// PFAdd queues the command of Client.PFAdd; its Future holds, once the pipe has run,
+// what Client.PFAdd returns.
 //
 // Command: PFADD key [elements...].
 func (p *Pipe) PFAdd(key string, elements ...any) Future[bool] {
@@ -4556,10 +4748,12 @@ func (p *Pipe) PFAdd(key string, elements ...any) Future[bool] {
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
-// PFCount queues the command of Client.PFCount; its Future holds what Client.PFCount
-// returns, once the pipe has run.
+// PFCount queues the command of Client.PFCount; its Future holds, once the pipe has run,
+// what Client.PFCount returns.
 //
-// Command: PFCOUNT keys...
+// Command: PFCOUNT keys... The keys must share a slot (use a {hash tag}): keys in
+// different slots fail with *CrossSlotError before anything is sent. Read-only: it may
+// be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) PFCount(keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "PFCOUNT")
@@ -4567,10 +4761,11 @@ func (p *Pipe) PFCount(keys ...string) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// PFMerge queues the command of Client.PFMerge; its Future holds what Client.PFMerge
-// returns, once the pipe has run.
+// PFMerge queues the command of Client.PFMerge; its Future holds, once the pipe has run,
+// what Client.PFMerge returns.
 //
-// Command: PFMERGE destination sources...
+// Command: PFMERGE destination sources... The keys must share a slot (use a {hash tag}):
+// keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) PFMerge(destination string, sources ...string) Future[struct{}] {
 	args := p.args()
 	args = append(args, "PFMERGE", destination)
@@ -4580,8 +4775,8 @@ func (p *Pipe) PFMerge(destination string, sources ...string) Future[struct{}] {
 
 // Bitmaps, in a Pipe.
 
-// SetBit queues the command of Client.SetBit; its Future holds what Client.SetBit
-// returns, once the pipe has run.
+// SetBit queues the command of Client.SetBit; its Future holds, once the pipe has run,
+// what Client.SetBit returns.
 //
 // Command: SETBIT key offset value.
 func (p *Pipe) SetBit(key string, offset, value int64) Future[int64] {
@@ -4590,20 +4785,22 @@ func (p *Pipe) SetBit(key string, offset, value int64) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// GetBit queues the command of Client.GetBit; its Future holds what Client.GetBit
-// returns, once the pipe has run.
+// GetBit queues the command of Client.GetBit; its Future holds, once the pipe has run,
+// what Client.GetBit returns.
 //
-// Command: GETBIT key offset.
+// Command: GETBIT key offset. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) GetBit(key string, offset int64) Future[int64] {
 	args := p.args()
 	args = append(args, "GETBIT", key, offset)
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// BitCount queues the command of Client.BitCount; its Future holds what Client.BitCount
-// returns, once the pipe has run.
+// BitCount queues the command of Client.BitCount; its Future holds, once the pipe has
+// run, what Client.BitCount returns.
 //
-// Command: BITCOUNT key [r].
+// Command: BITCOUNT key [r]. Read-only: it may be served by a replica (Options.ReadFrom)
+// and is retried when its reply is lost.
 func (p *Pipe) BitCount(key string, r *BitRange) Future[int64] {
 	args := p.args()
 	args = append(args, "BITCOUNT", key)
@@ -4611,10 +4808,11 @@ func (p *Pipe) BitCount(key string, r *BitRange) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// BitPos queues the command of Client.BitPos; its Future holds what Client.BitPos
-// returns, once the pipe has run.
+// BitPos queues the command of Client.BitPos; its Future holds, once the pipe has run,
+// what Client.BitPos returns.
 //
-// Command: BITPOS key bit [r].
+// Command: BITPOS key bit [r]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) BitPos(key string, bit int64, r *BitRange) Future[int64] {
 	args := p.args()
 	args = append(args, "BITPOS", key, bit)
@@ -4622,10 +4820,11 @@ func (p *Pipe) BitPos(key string, bit int64, r *BitRange) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// BitOp queues the command of Client.BitOp; its Future holds what Client.BitOp returns,
-// once the pipe has run.
+// BitOp queues the command of Client.BitOp; its Future holds, once the pipe has run,
+// what Client.BitOp returns.
 //
-// Command: BITOP operation destination keys...
+// Command: BITOP operation destination keys... The keys must share a slot (use a {hash
+// tag}): keys in different slots fail with *CrossSlotError before anything is sent.
 func (p *Pipe) BitOp(operation, destination string, keys ...string) Future[int64] {
 	args := p.args()
 	args = append(args, "BITOP", operation, destination)
@@ -4633,8 +4832,8 @@ func (p *Pipe) BitOp(operation, destination string, keys ...string) Future[int64
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// BitField queues the command of Client.BitField; its Future holds what Client.BitField
-// returns, once the pipe has run.
+// BitField queues the command of Client.BitField; its Future holds, once the pipe has
+// run, what Client.BitField returns.
 //
 // Command: BITFIELD key ops...
 func (p *Pipe) BitField(key string, ops ...any) Future[[]*int64] {
@@ -4644,10 +4843,11 @@ func (p *Pipe) BitField(key string, ops ...any) Future[[]*int64] {
 	return newFuture(p, p.pushTyped(args), decodeIntPtrs)
 }
 
-// BitFieldRO queues the command of Client.BitFieldRO; its Future holds what
-// Client.BitFieldRO returns, once the pipe has run.
+// BitFieldRO queues the command of Client.BitFieldRO; its Future holds, once the pipe
+// has run, what Client.BitFieldRO returns.
 //
-// Command: BITFIELD_RO key ops...
+// Command: BITFIELD_RO key ops... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) BitFieldRO(key string, ops ...any) Future[[]int64] {
 	args := p.args()
 	args = append(args, "BITFIELD_RO", key)
@@ -4657,8 +4857,8 @@ func (p *Pipe) BitFieldRO(key string, ops ...any) Future[[]int64] {
 
 // Geo, in a Pipe.
 
-// GeoAdd queues the command of Client.GeoAdd; its Future holds what Client.GeoAdd
-// returns, once the pipe has run.
+// GeoAdd queues the command of Client.GeoAdd; its Future holds, once the pipe has run,
+// what Client.GeoAdd returns.
 //
 // Command: GEOADD key locations...
 func (p *Pipe) GeoAdd(key string, locations ...GeoLocation) Future[int64] {
@@ -4668,10 +4868,11 @@ func (p *Pipe) GeoAdd(key string, locations ...GeoLocation) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// GeoDist queues the command of Client.GeoDist; its Future holds what Client.GeoDist
-// returns, once the pipe has run.
+// GeoDist queues the command of Client.GeoDist; its Future holds, once the pipe has run,
+// what Client.GeoDist returns.
 //
-// Command: GEODIST key member1 member2 [unit].
+// Command: GEODIST key member1 member2 [unit]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) GeoDist(key, member1, member2, unit string) Future[float64] {
 	args := p.args()
 	args = append(args, "GEODIST", key, member1, member2)
@@ -4681,10 +4882,11 @@ func (p *Pipe) GeoDist(key, member1, member2, unit string) Future[float64] {
 	return newFuture(p, p.pushTyped(args), Result.Float64)
 }
 
-// GeoPos queues the command of Client.GeoPos; its Future holds what Client.GeoPos
-// returns, once the pipe has run.
+// GeoPos queues the command of Client.GeoPos; its Future holds, once the pipe has run,
+// what Client.GeoPos returns.
 //
-// Command: GEOPOS key members...
+// Command: GEOPOS key members... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) GeoPos(key string, members ...string) Future[[]*GeoPos] {
 	args := p.args()
 	args = append(args, "GEOPOS", key)
@@ -4692,10 +4894,11 @@ func (p *Pipe) GeoPos(key string, members ...string) Future[[]*GeoPos] {
 	return newFuture(p, p.pushTyped(args), decodeGeoPos)
 }
 
-// GeoSearch queues the command of Client.GeoSearch; its Future holds what
-// Client.GeoSearch returns, once the pipe has run.
+// GeoSearch queues the command of Client.GeoSearch; its Future holds, once the pipe has
+// run, what Client.GeoSearch returns.
 //
-// Command: GEOSEARCH key q...
+// Command: GEOSEARCH key q... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) GeoSearch(key string, q GeoSearchQuery) Future[[]string] {
 	args := p.args()
 	args = append(args, "GEOSEARCH", key)
@@ -4703,10 +4906,11 @@ func (p *Pipe) GeoSearch(key string, q GeoSearchQuery) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// GeoHash queues the command of Client.GeoHash; its Future holds what Client.GeoHash
-// returns, once the pipe has run.
+// GeoHash queues the command of Client.GeoHash; its Future holds, once the pipe has run,
+// what Client.GeoHash returns.
 //
-// Command: GEOHASH key members...
+// Command: GEOHASH key members... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) GeoHash(key string, members ...string) Future[[]string] {
 	args := p.args()
 	args = append(args, "GEOHASH", key)
@@ -4714,10 +4918,12 @@ func (p *Pipe) GeoHash(key string, members ...string) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// GeoSearchStore queues the command of Client.GeoSearchStore; its Future holds what
-// Client.GeoSearchStore returns, once the pipe has run.
+// GeoSearchStore queues the command of Client.GeoSearchStore; its Future holds, once the
+// pipe has run, what Client.GeoSearchStore returns.
 //
-// Command: GEOSEARCHSTORE destination source q... [STOREDIST].
+// Command: GEOSEARCHSTORE destination source q... [STOREDIST]. The keys must share a
+// slot (use a {hash tag}): keys in different slots fail with *CrossSlotError before
+// anything is sent.
 func (p *Pipe) GeoSearchStore(destination, source string, q GeoSearchQuery, storeDist bool) Future[int64] {
 	args := p.args()
 	args = append(args, "GEOSEARCHSTORE", destination, source)
@@ -4730,10 +4936,12 @@ func (p *Pipe) GeoSearchStore(destination, source string, q GeoSearchQuery, stor
 
 // Scripting, in a Pipe.
 
-// Eval queues the command of Client.Eval; its Future holds what Client.Eval returns,
-// once the pipe has run.
+// Eval queues the command of Client.Eval; its Future holds, once the pipe has run, what
+// Client.Eval returns.
 //
-// Command: EVAL script len(keys) keys... [argv...].
+// Command: EVAL script len(keys) keys... [argv...]. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
 func (p *Pipe) Eval(script string, keys []string, argv ...any) Future[Result] {
 	args := p.args()
 	args = append(args, "EVAL", script)
@@ -4742,10 +4950,12 @@ func (p *Pipe) Eval(script string, keys []string, argv ...any) Future[Result] {
 	return newFuture(p, p.pushTyped(args), decodeResultFuture)
 }
 
-// EvalSha queues the command of Client.EvalSha; its Future holds what Client.EvalSha
-// returns, once the pipe has run.
+// EvalSha queues the command of Client.EvalSha; its Future holds, once the pipe has run,
+// what Client.EvalSha returns.
 //
-// Command: EVALSHA sha1 len(keys) keys... [argv...].
+// Command: EVALSHA sha1 len(keys) keys... [argv...]. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
 func (p *Pipe) EvalSha(sha1 string, keys []string, argv ...any) Future[Result] {
 	args := p.args()
 	args = append(args, "EVALSHA", sha1)
@@ -4754,10 +4964,13 @@ func (p *Pipe) EvalSha(sha1 string, keys []string, argv ...any) Future[Result] {
 	return newFuture(p, p.pushTyped(args), decodeResultFuture)
 }
 
-// EvalRO queues the command of Client.EvalRO; its Future holds what Client.EvalRO
-// returns, once the pipe has run.
+// EvalRO queues the command of Client.EvalRO; its Future holds, once the pipe has run,
+// what Client.EvalRO returns.
 //
-// Command: EVAL_RO script len(keys) keys... [argv...].
+// Command: EVAL_RO script len(keys) keys... [argv...]. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
 func (p *Pipe) EvalRO(script string, keys []string, argv ...any) Future[Result] {
 	args := p.args()
 	args = append(args, "EVAL_RO", script)
@@ -4766,10 +4979,13 @@ func (p *Pipe) EvalRO(script string, keys []string, argv ...any) Future[Result] 
 	return newFuture(p, p.pushTyped(args), decodeResultFuture)
 }
 
-// EvalShaRO queues the command of Client.EvalShaRO; its Future holds what
-// Client.EvalShaRO returns, once the pipe has run.
+// EvalShaRO queues the command of Client.EvalShaRO; its Future holds, once the pipe has
+// run, what Client.EvalShaRO returns.
 //
-// Command: EVALSHA_RO sha1 len(keys) keys... [argv...].
+// Command: EVALSHA_RO sha1 len(keys) keys... [argv...]. The keys must share a slot (use
+// a {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried when
+// its reply is lost.
 func (p *Pipe) EvalShaRO(sha1 string, keys []string, argv ...any) Future[Result] {
 	args := p.args()
 	args = append(args, "EVALSHA_RO", sha1)
@@ -4778,20 +4994,22 @@ func (p *Pipe) EvalShaRO(sha1 string, keys []string, argv ...any) Future[Result]
 	return newFuture(p, p.pushTyped(args), decodeResultFuture)
 }
 
-// ScriptLoad queues the command of Client.ScriptLoad; its Future holds what
-// Client.ScriptLoad returns, once the pipe has run.
+// ScriptLoad queues the command of Client.ScriptLoad; its Future holds, once the pipe
+// has run, what Client.ScriptLoad returns.
 //
-// Command: SCRIPT LOAD script.
+// Command: SCRIPT LOAD script. Sent to every node (replicas included) at once; it fails
+// if any of them fails.
 func (p *Pipe) ScriptLoad(script string) Future[string] {
 	args := p.args()
 	args = append(args, "SCRIPT", "LOAD", script)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// ScriptExists queues the command of Client.ScriptExists; its Future holds what
-// Client.ScriptExists returns, once the pipe has run.
+// ScriptExists queues the command of Client.ScriptExists; its Future holds, once the
+// pipe has run, what Client.ScriptExists returns.
 //
-// Command: SCRIPT EXISTS sha1s...
+// Command: SCRIPT EXISTS sha1s... Sent to every primary at once; an answer is true only
+// if every node's is.
 func (p *Pipe) ScriptExists(sha1s ...string) Future[[]bool] {
 	args := p.args()
 	args = append(args, "SCRIPT", "EXISTS")
@@ -4799,30 +5017,33 @@ func (p *Pipe) ScriptExists(sha1s ...string) Future[[]bool] {
 	return newFuture(p, p.pushTyped(args), decodeBools)
 }
 
-// ScriptFlush queues the command of Client.ScriptFlush; its Future holds what
-// Client.ScriptFlush returns, once the pipe has run.
+// ScriptFlush queues the command of Client.ScriptFlush; its Future holds, once the pipe
+// has run, what Client.ScriptFlush returns.
 //
-// Command: SCRIPT FLUSH.
+// Command: SCRIPT FLUSH. Sent to every node (replicas included) at once; it fails if any
+// of them fails.
 func (p *Pipe) ScriptFlush() Future[struct{}] {
 	args := p.args()
 	args = append(args, "SCRIPT", "FLUSH")
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// ScriptKill queues the command of Client.ScriptKill; its Future holds what
-// Client.ScriptKill returns, once the pipe has run.
+// ScriptKill queues the command of Client.ScriptKill; its Future holds, once the pipe
+// has run, what Client.ScriptKill returns.
 //
-// Command: SCRIPT KILL.
+// Command: SCRIPT KILL. Sent to every primary at once; it succeeds if any of them does.
 func (p *Pipe) ScriptKill() Future[struct{}] {
 	args := p.args()
 	args = append(args, "SCRIPT", "KILL")
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// FCall queues the command of Client.FCall; its Future holds what Client.FCall returns,
-// once the pipe has run.
+// FCall queues the command of Client.FCall; its Future holds, once the pipe has run,
+// what Client.FCall returns.
 //
-// Command: FCALL function len(keys) keys... [argv...].
+// Command: FCALL function len(keys) keys... [argv...]. The keys must share a slot (use a
+// {hash tag}): keys in different slots fail with *CrossSlotError before anything is
+// sent.
 func (p *Pipe) FCall(function string, keys []string, argv ...any) Future[Result] {
 	args := p.args()
 	args = append(args, "FCALL", function)
@@ -4831,10 +5052,13 @@ func (p *Pipe) FCall(function string, keys []string, argv ...any) Future[Result]
 	return newFuture(p, p.pushTyped(args), decodeResultFuture)
 }
 
-// FCallRO queues the command of Client.FCallRO; its Future holds what Client.FCallRO
-// returns, once the pipe has run.
+// FCallRO queues the command of Client.FCallRO; its Future holds, once the pipe has run,
+// what Client.FCallRO returns.
 //
-// Command: FCALL_RO function len(keys) keys... [argv...].
+// Command: FCALL_RO function len(keys) keys... [argv...]. The keys must share a slot
+// (use a {hash tag}): keys in different slots fail with *CrossSlotError before anything
+// is sent. Read-only: it may be served by a replica (Options.ReadFrom) and is retried
+// when its reply is lost.
 func (p *Pipe) FCallRO(function string, keys []string, argv ...any) Future[Result] {
 	args := p.args()
 	args = append(args, "FCALL_RO", function)
@@ -4843,28 +5067,30 @@ func (p *Pipe) FCallRO(function string, keys []string, argv ...any) Future[Resul
 	return newFuture(p, p.pushTyped(args), decodeResultFuture)
 }
 
-// FunctionLoad queues the command of Client.FunctionLoad; its Future holds what
-// Client.FunctionLoad returns, once the pipe has run.
+// FunctionLoad queues the command of Client.FunctionLoad; its Future holds, once the
+// pipe has run, what Client.FunctionLoad returns.
 //
-// Command: FUNCTION LOAD code.
+// Command: FUNCTION LOAD code. Sent to every primary at once; it fails if any of them
+// fails.
 func (p *Pipe) FunctionLoad(code string) Future[string] {
 	args := p.args()
 	args = append(args, "FUNCTION", "LOAD", code)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// FunctionLoadReplace queues the command of Client.FunctionLoadReplace; its Future holds
-// what Client.FunctionLoadReplace returns, once the pipe has run.
+// FunctionLoadReplace queues the command of Client.FunctionLoadReplace; its Future
+// holds, once the pipe has run, what Client.FunctionLoadReplace returns.
 //
-// Command: FUNCTION LOAD REPLACE code.
+// Command: FUNCTION LOAD REPLACE code. Sent to every primary at once; it fails if any of
+// them fails.
 func (p *Pipe) FunctionLoadReplace(code string) Future[string] {
 	args := p.args()
 	args = append(args, "FUNCTION", "LOAD", "REPLACE", code)
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// FunctionList queues the command of Client.FunctionList; its Future holds what
-// Client.FunctionList returns, once the pipe has run.
+// FunctionList queues the command of Client.FunctionList; its Future holds, once the
+// pipe has run, what Client.FunctionList returns.
 //
 // Command: FUNCTION LIST [opts].
 func (p *Pipe) FunctionList(opts *FunctionListOptions) Future[[]FunctionLibrary] {
@@ -4874,38 +5100,40 @@ func (p *Pipe) FunctionList(opts *FunctionListOptions) Future[[]FunctionLibrary]
 	return newFuture(p, p.pushTyped(args), decodeFunctionList)
 }
 
-// FunctionDelete queues the command of Client.FunctionDelete; its Future holds what
-// Client.FunctionDelete returns, once the pipe has run.
+// FunctionDelete queues the command of Client.FunctionDelete; its Future holds, once the
+// pipe has run, what Client.FunctionDelete returns.
 //
-// Command: FUNCTION DELETE library.
+// Command: FUNCTION DELETE library. Sent to every primary at once; it fails if any of
+// them fails.
 func (p *Pipe) FunctionDelete(library string) Future[struct{}] {
 	args := p.args()
 	args = append(args, "FUNCTION", "DELETE", library)
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// FunctionFlush queues the command of Client.FunctionFlush; its Future holds what
-// Client.FunctionFlush returns, once the pipe has run.
+// FunctionFlush queues the command of Client.FunctionFlush; its Future holds, once the
+// pipe has run, what Client.FunctionFlush returns.
 //
-// Command: FUNCTION FLUSH.
+// Command: FUNCTION FLUSH. Sent to every primary at once; it fails if any of them fails.
 func (p *Pipe) FunctionFlush() Future[struct{}] {
 	args := p.args()
 	args = append(args, "FUNCTION", "FLUSH")
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// FunctionFlushAsync queues the command of Client.FunctionFlushAsync; its Future holds
-// what Client.FunctionFlushAsync returns, once the pipe has run.
+// FunctionFlushAsync queues the command of Client.FunctionFlushAsync; its Future holds,
+// once the pipe has run, what Client.FunctionFlushAsync returns.
 //
-// Command: FUNCTION FLUSH ASYNC.
+// Command: FUNCTION FLUSH ASYNC. Sent to every primary at once; it fails if any of them
+// fails.
 func (p *Pipe) FunctionFlushAsync() Future[struct{}] {
 	args := p.args()
 	args = append(args, "FUNCTION", "FLUSH", "ASYNC")
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// FunctionDump queues the command of Client.FunctionDump; its Future holds what
-// Client.FunctionDump returns, once the pipe has run.
+// FunctionDump queues the command of Client.FunctionDump; its Future holds, once the
+// pipe has run, what Client.FunctionDump returns.
 //
 // Command: FUNCTION DUMP.
 func (p *Pipe) FunctionDump() Future[string] {
@@ -4914,10 +5142,11 @@ func (p *Pipe) FunctionDump() Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// FunctionRestore queues the command of Client.FunctionRestore; its Future holds what
-// Client.FunctionRestore returns, once the pipe has run.
+// FunctionRestore queues the command of Client.FunctionRestore; its Future holds, once
+// the pipe has run, what Client.FunctionRestore returns.
 //
-// Command: FUNCTION RESTORE payload [policy].
+// Command: FUNCTION RESTORE payload [policy]. Sent to every primary at once; it fails if
+// any of them fails.
 func (p *Pipe) FunctionRestore(payload, policy string) Future[struct{}] {
 	args := p.args()
 	args = append(args, "FUNCTION", "RESTORE", payload)
@@ -4927,20 +5156,21 @@ func (p *Pipe) FunctionRestore(payload, policy string) Future[struct{}] {
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// FunctionStats queues the command of Client.FunctionStats; its Future holds what
-// Client.FunctionStats returns, once the pipe has run.
+// FunctionStats queues the command of Client.FunctionStats; its Future holds, once the
+// pipe has run, what Client.FunctionStats returns.
 //
-// Command: FUNCTION STATS.
+// Command: FUNCTION STATS. Answered by a single primary.
 func (p *Pipe) FunctionStats() Future[FunctionStats] {
 	args := p.args()
 	args = append(args, "FUNCTION", "STATS")
 	return newFuture(p, p.pushTyped(args), decodeFunctionStats)
 }
 
-// FunctionKill queues the command of Client.FunctionKill; its Future holds what
-// Client.FunctionKill returns, once the pipe has run.
+// FunctionKill queues the command of Client.FunctionKill; its Future holds, once the
+// pipe has run, what Client.FunctionKill returns.
 //
-// Command: FUNCTION KILL.
+// Command: FUNCTION KILL. Sent to every primary at once; it succeeds if any of them
+// does.
 func (p *Pipe) FunctionKill() Future[struct{}] {
 	args := p.args()
 	args = append(args, "FUNCTION", "KILL")
@@ -4949,8 +5179,8 @@ func (p *Pipe) FunctionKill() Future[struct{}] {
 
 // Pub/sub, in a Pipe.
 
-// Publish queues the command of Client.Publish; its Future holds what Client.Publish
-// returns, once the pipe has run.
+// Publish queues the command of Client.Publish; its Future holds, once the pipe has run,
+// what Client.Publish returns.
 //
 // Command: PUBLISH channel message.
 func (p *Pipe) Publish(channel string, message any) Future[int64] {
@@ -4959,8 +5189,8 @@ func (p *Pipe) Publish(channel string, message any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// SPublish queues the command of Client.SPublish; its Future holds what Client.SPublish
-// returns, once the pipe has run.
+// SPublish queues the command of Client.SPublish; its Future holds, once the pipe has
+// run, what Client.SPublish returns.
 //
 // Command: SPUBLISH shardChannel message.
 func (p *Pipe) SPublish(shardChannel string, message any) Future[int64] {
@@ -4969,8 +5199,8 @@ func (p *Pipe) SPublish(shardChannel string, message any) Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// PubSubChannels queues the command of Client.PubSubChannels; its Future holds what
-// Client.PubSubChannels returns, once the pipe has run.
+// PubSubChannels queues the command of Client.PubSubChannels; its Future holds, once the
+// pipe has run, what Client.PubSubChannels returns.
 //
 // Command: PUBSUB CHANNELS [pattern].
 func (p *Pipe) PubSubChannels(pattern string) Future[[]string] {
@@ -4982,8 +5212,8 @@ func (p *Pipe) PubSubChannels(pattern string) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// PubSubNumSub queues the command of Client.PubSubNumSub; its Future holds what
-// Client.PubSubNumSub returns, once the pipe has run.
+// PubSubNumSub queues the command of Client.PubSubNumSub; its Future holds, once the
+// pipe has run, what Client.PubSubNumSub returns.
 //
 // Command: PUBSUB NUMSUB [channels...].
 func (p *Pipe) PubSubNumSub(channels ...string) Future[map[string]int64] {
@@ -4993,8 +5223,8 @@ func (p *Pipe) PubSubNumSub(channels ...string) Future[map[string]int64] {
 	return newFuture(p, p.pushTyped(args), decodeCounts)
 }
 
-// PubSubNumPat queues the command of Client.PubSubNumPat; its Future holds what
-// Client.PubSubNumPat returns, once the pipe has run.
+// PubSubNumPat queues the command of Client.PubSubNumPat; its Future holds, once the
+// pipe has run, what Client.PubSubNumPat returns.
 //
 // Command: PUBSUB NUMPAT.
 func (p *Pipe) PubSubNumPat() Future[int64] {
@@ -5003,8 +5233,8 @@ func (p *Pipe) PubSubNumPat() Future[int64] {
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// PubSubShardChannels queues the command of Client.PubSubShardChannels; its Future holds
-// what Client.PubSubShardChannels returns, once the pipe has run.
+// PubSubShardChannels queues the command of Client.PubSubShardChannels; its Future
+// holds, once the pipe has run, what Client.PubSubShardChannels returns.
 //
 // Command: PUBSUB SHARDCHANNELS [pattern].
 func (p *Pipe) PubSubShardChannels(pattern string) Future[[]string] {
@@ -5016,8 +5246,8 @@ func (p *Pipe) PubSubShardChannels(pattern string) Future[[]string] {
 	return newFuture(p, p.pushTyped(args), Result.Strings)
 }
 
-// PubSubShardNumSub queues the command of Client.PubSubShardNumSub; its Future holds
-// what Client.PubSubShardNumSub returns, once the pipe has run.
+// PubSubShardNumSub queues the command of Client.PubSubShardNumSub; its Future holds,
+// once the pipe has run, what Client.PubSubShardNumSub returns.
 //
 // Command: PUBSUB SHARDNUMSUB [channels...].
 func (p *Pipe) PubSubShardNumSub(channels ...string) Future[map[string]int64] {
@@ -5029,40 +5259,41 @@ func (p *Pipe) PubSubShardNumSub(channels ...string) Future[map[string]int64] {
 
 // Server and cluster, in a Pipe.
 
-// Ping queues the command of Client.Ping; its Future holds what Client.Ping returns,
-// once the pipe has run.
+// Ping queues the command of Client.Ping; its Future holds, once the pipe has run, what
+// Client.Ping returns.
 //
-// Command: PING.
+// Command: PING. Sent to every primary at once; it fails if any of them fails.
 func (p *Pipe) Ping() Future[struct{}] {
 	args := p.args()
 	args = append(args, "PING")
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// DBSize queues the command of Client.DBSize; its Future holds what Client.DBSize
-// returns, once the pipe has run.
+// DBSize queues the command of Client.DBSize; its Future holds, once the pipe has run,
+// what Client.DBSize returns.
 //
-// Command: DBSIZE.
+// Command: DBSIZE. Sent to every primary at once; the replies are summed. Read-only: it
+// may be served by a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (p *Pipe) DBSize() Future[int64] {
 	args := p.args()
 	args = append(args, "DBSIZE")
 	return newFuture(p, p.pushTyped(args), Result.Int64)
 }
 
-// FlushAll queues the command of Client.FlushAll; its Future holds what Client.FlushAll
-// returns, once the pipe has run.
+// FlushAll queues the command of Client.FlushAll; its Future holds, once the pipe has
+// run, what Client.FlushAll returns.
 //
-// Command: FLUSHALL.
+// Command: FLUSHALL. Sent to every primary at once; it fails if any of them fails.
 func (p *Pipe) FlushAll() Future[struct{}] {
 	args := p.args()
 	args = append(args, "FLUSHALL")
 	return newFuture(p, p.pushTyped(args), decodeOKFuture)
 }
 
-// Info queues the command of Client.Info; its Future holds what Client.Info returns,
-// once the pipe has run.
+// Info queues the command of Client.Info; its Future holds, once the pipe has run, what
+// Client.Info returns.
 //
-// Command: INFO [sections...].
+// Command: INFO [sections...]. Answered by a single primary.
 func (p *Pipe) Info(sections ...string) Future[string] {
 	args := p.args()
 	args = append(args, "INFO")
@@ -5070,8 +5301,8 @@ func (p *Pipe) Info(sections ...string) Future[string] {
 	return newFuture(p, p.pushTyped(args), decodeText)
 }
 
-// ClusterInfo queues the command of Client.ClusterInfo; its Future holds what
-// Client.ClusterInfo returns, once the pipe has run.
+// ClusterInfo queues the command of Client.ClusterInfo; its Future holds, once the pipe
+// has run, what Client.ClusterInfo returns.
 //
 // Command: CLUSTER INFO.
 func (p *Pipe) ClusterInfo() Future[map[string]string] {
@@ -5080,8 +5311,8 @@ func (p *Pipe) ClusterInfo() Future[map[string]string] {
 	return newFuture(p, p.pushTyped(args), decodeInfoMap)
 }
 
-// ClusterShards queues the command of Client.ClusterShards; its Future holds what
-// Client.ClusterShards returns, once the pipe has run.
+// ClusterShards queues the command of Client.ClusterShards; its Future holds, once the
+// pipe has run, what Client.ClusterShards returns.
 //
 // Command: CLUSTER SHARDS.
 func (p *Pipe) ClusterShards() Future[Result] {
@@ -5090,8 +5321,8 @@ func (p *Pipe) ClusterShards() Future[Result] {
 	return newFuture(p, p.pushTyped(args), decodeResultFuture)
 }
 
-// Time queues the command of Client.Time; its Future holds what Client.Time returns,
-// once the pipe has run.
+// Time queues the command of Client.Time; its Future holds, once the pipe has run, what
+// Client.Time returns.
 //
 // Command: TIME.
 func (p *Pipe) Time() Future[time.Time] {

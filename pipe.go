@@ -3,7 +3,9 @@ package redline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/redline-go/redline/internal/cluster"
 )
@@ -29,8 +31,10 @@ import (
 // command is not sent (in a transaction, nothing is), and its Future holds the error.
 type Pipe struct {
 	chunk   []any     // where the next command's arguments go: its free capacity
-	cmds    []Command // the commands queued, refused ones included (not sent)
+	cmds    []Command // the commands queued, refused ones as empty ones; nil once run
 	refused []error   // refused[i]: why command i is not sent; nil while none is refused
+	n       int       // commands queued, refused ones included
+	hasTx   bool      // Do queued MULTI, EXEC or DISCARD (refused by Pipelined)
 	results []Result
 	err     error // when the run left no Result per command: what every Future reports
 	ran     bool
@@ -95,11 +99,28 @@ func (p *Pipe) Do(args ...any) Future[Result] {
 	if len(args) == 0 {
 		return newFuture(p, p.refuse(errors.New("redline: Pipe.Do: empty command")), decodeResultFuture)
 	}
+	if isTxCommand(args[0]) {
+		p.hasTx = true
+	}
 	return newFuture(p, p.push(append(p.args(), args...)), decodeResultFuture)
 }
 
+// isTxCommand reports whether name is MULTI, EXEC or DISCARD.
+func isTxCommand(name any) bool {
+	var s string
+	switch v := name.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return false
+	}
+	return strings.EqualFold(s, "multi") || strings.EqualFold(s, "exec") || strings.EqualFold(s, "discard")
+}
+
 // Len returns how many commands p holds.
-func (p *Pipe) Len() int { return len(p.cmds) }
+func (p *Pipe) Len() int { return p.n }
 
 // Chunks of the arguments' memory: the first small (most pipelines are), the next ones
 // of nextChunk arguments. Commands' arguments are never copied as the pipe grows.
@@ -124,6 +145,10 @@ func (p *Pipe) args() []any {
 
 // push queues args, as grown from what args returned, and returns the command's index.
 func (p *Pipe) push(args []any) int {
+	if p.ran {
+		clear(args)
+		return p.refuse(errPipeRan)
+	}
 	if n := len(p.chunk); len(args) > 0 && cap(p.chunk) > n && &args[0] == &p.chunk[:n+1][n] {
 		p.chunk = p.chunk[:n+len(args)] // written in the chunk: take the room
 	}
@@ -131,7 +156,8 @@ func (p *Pipe) push(args []any) int {
 	if p.refused != nil {
 		p.refused = append(p.refused, nil)
 	}
-	return len(p.cmds) - 1
+	p.n++
+	return p.n - 1
 }
 
 // pushTyped is push for a typed method's command: a list given as a value is refused,
@@ -140,21 +166,30 @@ func (p *Pipe) pushTyped(args []any) int {
 	for i, a := range args {
 		switch a.(type) {
 		case []string, []any:
-			clear(args) // the chunk's room is not taken: drop what it would keep alive
+			// Not queued: drop what the chunk's room would keep alive (the command, or
+			// its part written there before append moved it).
+			clear(args)
+			clear(p.chunk[len(p.chunk):cap(p.chunk)])
 			return p.refuse(typedValueError(i, reflect.TypeOf(a)))
 		}
 	}
 	return p.push(args)
 }
 
+// errPipeRan is the error of a command queued in a pipe that has run.
+var errPipeRan = errors.New("redline: command queued in a Pipe that has already run (not sent)")
+
 // refuse records a command that is not sent, for err.
 func (p *Pipe) refuse(err error) int {
-	i := len(p.cmds)
-	p.cmds = append(p.cmds, Command{})
+	i := p.n
+	if !p.ran {
+		p.cmds = append(p.cmds, Command{})
+	}
 	if p.refused == nil {
 		p.refused = make([]error, i, i+1)
 	}
 	p.refused = append(p.refused, err)
+	p.n++
 	return i
 }
 
@@ -186,9 +221,11 @@ func (p *Pipe) firstRefused() error {
 }
 
 // setResults records a run's results (rs[k] is command idx[k]'s, or command k's when idx
-// is nil), and err for a run that left none.
+// is nil), and err for a run that left none. The commands' arguments are released: a
+// Future kept does not keep them alive.
 func (p *Pipe) setResults(rs []Result, idx []int, err error) {
 	p.ran, p.err = true, err
+	p.cmds, p.chunk = nil, nil
 	if rs == nil {
 		if err == nil {
 			p.err = errors.New("redline: the pipe's run returned no replies")
@@ -199,7 +236,7 @@ func (p *Pipe) setResults(rs []Result, idx []int, err error) {
 		p.results = rs
 		return
 	}
-	p.results = make([]Result, len(p.cmds))
+	p.results = make([]Result, p.n)
 	for i, e := range p.refused {
 		if e != nil {
 			p.results[i] = Result{err: e}
@@ -214,17 +251,24 @@ func (p *Pipe) setResults(rs []Result, idx []int, err error) {
 	}
 }
 
+// notSent marks p run without sending anything, because fn returned err.
+func (p *Pipe) notSent(err error) {
+	p.setResults(nil, nil, fmt.Errorf("redline: not sent: the pipe's function returned an error: %w", err))
+}
+
 // result returns command i's Result.
 func (p *Pipe) result(i int) Result {
 	switch {
-	case i < 0 || i >= len(p.cmds):
+	case i < 0 || i >= p.n:
 		return Result{err: errors.New("redline: Future of another pipe")}
-	case p.refused != nil && p.refused[i] != nil && p.results == nil:
+	case p.refused != nil && p.refused[i] != nil:
 		return Result{err: p.refused[i]}
 	case !p.ran:
 		return Result{err: errNotRun}
 	case p.results == nil:
 		return Result{err: p.err}
+	case i >= len(p.results):
+		return Result{err: errPipeRan}
 	}
 	return p.results[i]
 }
@@ -244,16 +288,22 @@ func (c *Client) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 	}
 	p := new(Pipe)
 	if err := fn(p); err != nil {
+		p.notSent(err)
 		return err
 	}
-	if len(p.cmds) == 0 {
+	if p.n == 0 {
 		p.ran = true
 		return nil
+	}
+	if p.hasTx {
+		err := &ConnStateError{Command: "MULTI", Use: "use TxPipelined for a transaction, or DoMulti with Cmd(\"MULTI\"), the commands, Cmd(\"EXEC\")"}
+		p.setResults(nil, nil, err)
+		return err
 	}
 	cmds, idx := p.commands()
 	var rs []Result
 	if len(cmds) > 0 {
-		rs = c.DoMulti(ctx, cmds...)
+		rs = c.doMulti(ctx, cmds, p)
 	} else {
 		rs = []Result{}
 	}
@@ -277,11 +327,16 @@ func (c *Client) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 func (tx *Tx) TxPipelined(ctx context.Context, fn func(p *Pipe) error) error {
 	p := new(Pipe)
 	if err := fn(p); err != nil {
+		p.notSent(err)
 		return err
 	}
 	if err := p.firstRefused(); err != nil {
 		p.setResults(nil, nil, err)
 		return err
+	}
+	if p.n == 0 { // nothing to send: the WATCH stays
+		p.ran = true
+		return nil
 	}
 	rs, err := tx.Exec(ctx, p.cmds...)
 	p.setResults(rs, nil, err)
@@ -299,6 +354,7 @@ func (tx *Tx) TxPipelined(ctx context.Context, fn func(p *Pipe) error) error {
 func (tx *Tx) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 	p := new(Pipe)
 	if err := fn(p); err != nil {
+		p.notSent(err)
 		return err
 	}
 	fail := func(err error) error {
@@ -311,7 +367,7 @@ func (tx *Tx) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 	if tx.done {
 		return fail(errTxDone)
 	}
-	if len(p.cmds) == 0 {
+	if p.n == 0 {
 		p.ran = true
 		return nil
 	}

@@ -196,10 +196,11 @@ func (tx *Tx) checkNow(args []any) error {
 
 // Exec runs cmds between MULTI and EXEC, written together in one go, and returns one
 // Result per command. If a watched key changed, it returns ErrTxFailed and nothing ran.
-// A command the server rejected when queuing aborts the whole transaction
-// (EXECABORT), returned as the error with the rejected command's Result set. Arguments
-// are as for Cmd; one that cannot be converted (its MarshalBinary fails) fails the
-// transaction, and nothing is sent.
+// A command the server rejected when queuing aborts the whole transaction (EXECABORT),
+// returned as the error with the rejected command's Result set to its rejection, the
+// others' to that error. Arguments are as for Cmd; one that cannot be converted (its
+// MarshalBinary fails) fails the transaction, and nothing is sent. EXEC ends the WATCH:
+// a second Exec in the same Watch function is not guarded by it.
 //
 // Commands: MULTI, cmds, EXEC, written together on the transaction's dedicated
 // connection.

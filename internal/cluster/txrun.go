@@ -199,7 +199,8 @@ func (c *Engine) execDedicated(ctx context.Context, n Node, pre, batch [][]any) 
 
 // TxResults reads the replies of MULTI, n queued commands and EXEC: one Result per
 // command, rerr.ErrTxFailed when a watched key changed, EXEC's error (EXECABORT…) with the
-// rejected commands' Results set. bad reports a reply that does not fit a transaction
+// rejected commands' Results set to their rejection and the others' to EXEC's error
+// (none ran). bad reports a reply that does not fit a transaction
 // (the connection is then not reused).
 func TxResults(vs []resp.Value, n int) (results []Reply, bad bool, err error) {
 	if len(vs) != n+2 {
@@ -216,8 +217,13 @@ func TxResults(vs []resp.Value, n int) (results []Reply, bad bool, err error) {
 	}
 	execReply := vs[len(vs)-1]
 	switch {
-	case execReply.Err != nil:
-		return results, false, execReply.Err // EXECABORT, or MOVED if the slot moved under us
+	case execReply.Err != nil: // EXECABORT, or MOVED if the slot moved under us: nothing ran
+		for i := range results {
+			if results[i].val.Err == nil {
+				results[i] = Reply{val: execReply} // queued fine, not run: EXEC's error
+			}
+		}
+		return results, false, execReply.Err
 	case execReply.IsNull():
 		return nil, false, rerr.ErrTxFailed
 	case !execReply.IsList() || len(execReply.Elems) != n:

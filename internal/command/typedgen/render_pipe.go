@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/redline-go/redline/internal/command"
 )
 
 // The methods of redline.Pipe: one per method of Client, with the same parameters but
@@ -54,6 +56,12 @@ func future(kind string, k retKind, ref string) (typ, dec string, err error) {
 	case !k.ref && methodExpr.MatchString(k.expr):
 		return typ, "Result." + methodExpr.FindStringSubmatch(k.expr)[1], nil
 	}
+	if k.ref {
+		// The decoder reads the parameter when the Future is read: it gets its own copy
+		// (the caller may reuse the slice once the pipe has run).
+		body := fmt.Sprintf(k.expr, "r", "names")
+		return typ, fmt.Sprintf("func(names []string) func(Result) (%[1]s, error) {\nreturn func(r Result) (%[1]s, error) { return %[2]s }\n}(append([]string(nil), %[3]s...))", typ, body, ref), nil
+	}
 	body := fmt.Sprintf(k.expr, "r", ref)
 	return typ, fmt.Sprintf("func(r Result) (%s, error) { return %s }", typ, body), nil
 }
@@ -67,12 +75,20 @@ func writePipeMethod(b *bytes.Buffer, r resolved) (usesTime bool, err error) {
 		return false, err
 	}
 	params, usesTime := signature(r)
-	intro := fmt.Sprintf("%s queues the command of Client.%s; its Future holds what Client.%s returns, once the pipe has run.", r.name, r.name, r.name)
+	holds := "what Client." + r.name + " returns"
+	if m, ok := multiResults[r.ret]; ok {
+		holds = "as a " + m.typ + ", what Client." + r.name + " returns"
+	}
+	intro := fmt.Sprintf("%s queues the command of Client.%s; its Future holds, once the pipe has run, %s.", r.name, r.name, holds)
 	for _, line := range wrap(intro, 86) {
 		b.WriteString("// " + line + "\n")
 	}
 	b.WriteString("//\n")
-	for _, line := range wrap(synopsis(r), 86) {
+	note := notes(r)
+	if r.info.Has(command.FlagBlocking) {
+		note += " In Client.Pipelined it is a barrier: the commands before it complete first, those after it start after it (see DoMulti)."
+	}
+	for _, line := range wrap(note, 86) {
 		b.WriteString("// " + line + "\n")
 	}
 	fmt.Fprintf(b, "func (p *Pipe) %s(%s) Future[%s] {\n", r.name, strings.Join(params, ", "), typ)
