@@ -693,11 +693,26 @@ func (c *Client) HGet(ctx context.Context, key, field string) (string, error) {
 	return decodeText(c.doTyped(ctx, "HGET", key, field))
 }
 
-// HMGet returns the values of the fields of the hash at key that exist, by field.
+// HMGet returns the values of fields of the hash at key, one per field in the order
+// given (a field given twice has two): nil for a field that does not exist, every one
+// nil when the key does not. It is go-redis's HMGet with *string for interface{};
+// HMGetMap returns them by field, HMGetInto into a struct.
 //
 // Command: HMGET key fields... Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
-func (c *Client) HMGet(ctx context.Context, key string, fields ...string) (map[string]string, error) {
+func (c *Client) HMGet(ctx context.Context, key string, fields ...string) ([]*string, error) {
+	args := make([]any, 0, 2+len(fields))
+	args = append(args, "HMGET", key)
+	args = appendStrings(args, fields)
+	return decodeStrPtrs(c.doTyped(ctx, args...))
+}
+
+// HMGetMap returns the values of the fields of the hash at key that exist, by field: a
+// field that does not exist has no entry in the map. HMGet keeps order and duplicates.
+//
+// Command: HMGET key fields... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HMGetMap(ctx context.Context, key string, fields ...string) (map[string]string, error) {
 	args := make([]any, 0, 2+len(fields))
 	args = append(args, "HMGET", key)
 	args = appendStrings(args, fields)
