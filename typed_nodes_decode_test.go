@@ -92,3 +92,26 @@ func TestDecodeMemoryStats(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeRole(t *testing.T) {
+	primary := vArr(vBulk("master"), vInt(3129659), vArr(vArr(vBulk("127.0.0.1"), vBulk("9001"), vBulk("3129242")), vArr(vBulk("::1"), vBulk("9002"), vBulk("3129543"))))
+	r, err := decodeRole(res(primary))
+	if err != nil || r.Role != "master" || r.Offset != 3129659 || len(r.Replicas) != 2 ||
+		r.Replicas[0] != (ReplicaOffset{"127.0.0.1:9001", 3129242}) || r.Replicas[1].Addr != "[::1]:9002" {
+		t.Fatalf("decodeRole(primary) = %+v %v", r, err)
+	}
+	r, err = decodeRole(res(vArr(vBulk("slave"), vBulk("127.0.0.1"), vInt(9000), vBulk("connected"), vInt(3167038))))
+	if err != nil || r.PrimaryAddr != "127.0.0.1:9000" || r.State != "connected" || r.Offset != 3167038 {
+		t.Fatalf("decodeRole(replica) = %+v %v", r, err)
+	}
+	r, err = decodeRole(res(vArr(vBulk("sentinel"), vArr(vBulk("mymaster"), vBulk("other")))))
+	if err != nil || strings.Join(r.Masters, ",") != "mymaster,other" {
+		t.Fatalf("decodeRole(sentinel) = %+v %v", r, err)
+	}
+	for _, bad := range []resp.Value{vInt(1), vArr(), vArr(vBulk("master")), vArr(vBulk("master"), vInt(1), vArr(vArr(vBulk("ip")))),
+		vArr(vBulk("slave"), vBulk("ip")), vArr(vBulk("slave"), vBulk("ip"), vBulk("port"), vBulk("s"), vInt(1)), vArr(vBulk("sentinel"), vInt(1))} {
+		if _, err := decodeRole(res(bad)); err == nil {
+			t.Errorf("decodeRole(%v) succeeded", bad)
+		}
+	}
+}

@@ -80,6 +80,46 @@ func TestTypedNodeHelpers(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		roles, err := c.RoleOn(ctx, EveryNode)
+		check(t, err)
+		for addr, r := range roles {
+			switch {
+			case primaries[addr] && (r.Role != "master" || len(r.Replicas) != 1):
+				t.Fatalf("RoleOn primary %s = %+v; want master with its replica", addr, r)
+			case !primaries[addr] && (r.Role != "slave" || !primaries[r.PrimaryAddr] && r.PrimaryAddr == ""):
+				t.Fatalf("RoleOn replica %s = %+v", addr, r)
+			}
+		}
+		cinfo, err := c.ClusterInfoOn(ctx, EveryNode)
+		check(t, err)
+		ids, err2 := c.ClusterMyIDOn(ctx, EveryNode)
+		check(t, err2)
+		for addr := range infos {
+			if cinfo[addr]["cluster_state"] != "ok" || len(ids[addr]) != 40 || c.e.Topology().NodeByAddr(addr).ID != ids[addr] {
+				t.Fatalf("ClusterInfoOn/ClusterMyIDOn %s: %v, %q", addr, cinfo[addr]["cluster_state"], ids[addr])
+			}
+		}
+		clocks, err := c.TimeOn(ctx, EveryPrimary)
+		check(t, err)
+		saves, err2 := c.LastSaveOn(ctx, EveryPrimary)
+		check(t, err2)
+		for addr, tm := range clocks {
+			if d := time.Since(tm); d < -time.Minute || d > time.Minute || saves[addr].After(tm.Add(time.Second)) {
+				t.Fatalf("TimeOn %s = %v, LastSaveOn %v", addr, tm, saves[addr])
+			}
+		}
+		mine, err := c.ClientInfoOn(ctx, Addrs(one))
+		if err != nil || mine[one].Cmd != "client|info" || mine[one].Name != clientName(t) {
+			t.Fatalf("ClientInfoOn = %+v, %v", mine, err)
+		}
+		docs, err := c.MemoryDoctorOn(ctx, Addrs(one))
+		check(t, err)
+		ldocs, err2 := c.LatencyDoctorOn(ctx, Addrs(one))
+		check(t, err2)
+		if docs[one] == "" || ldocs[one] == "" {
+			t.Fatalf("MemoryDoctorOn %q, LatencyDoctorOn %q", docs[one], ldocs[one])
+		}
+
 		// No node, and a node the topology does not list.
 		if _, err := c.InfoOn(ctx, Addrs()); !errors.Is(err, errNoNodes) {
 			t.Fatalf("no node: %v", err)
@@ -99,7 +139,8 @@ func TestTypedNodeHelpers(t *testing.T) {
 
 // TestTypedNodeHelpersFaultyNode: on a 3-master cluster with one primary black-holed,
 // each per-node method returns the two healthy nodes' replies, decoded, and an error
-// naming the faulty node (a *DeadlineError, NodeErrors), by the call's deadline.
+// naming the faulty node (a *DeadlineError, or a *NodeError once the node is known
+// down; NodeErrors), by the call's deadline.
 func TestTypedNodeHelpersFaultyNode(t *testing.T) {
 	t.Parallel()
 	cl := redistest.Run(t, redistest.Config{Masters: 3})
@@ -134,10 +175,13 @@ func TestTypedNodeHelpersFaultyNode(t *testing.T) {
 		if el > timeout+50*time.Millisecond {
 			t.Errorf("%s: returned after %v, deadline %v", what, el, timeout)
 		}
+		// The faulty node's call ends at the deadline, or at once once the client has
+		// found the node down (its connection owed replies past the health limit).
 		errs := NodeErrors(err)
 		var de *DeadlineError
-		if len(errs) != 1 || !errors.As(errs[bad], &de) || !strings.Contains(err.Error(), bad+": ") {
-			t.Errorf("%s: error %v (by node %v); want the faulty node %s's deadline, alone", what, err, errs, bad)
+		var ne *NodeError
+		if len(errs) != 1 || !errors.As(errs[bad], &de) && !errors.As(errs[bad], &ne) || !strings.Contains(err.Error(), bad+": ") {
+			t.Errorf("%s: error %v (by node %v); want the faulty node %s's, alone", what, err, errs, bad)
 		}
 		if n != len(addrs)-1 {
 			t.Errorf("%s: %d replies; want the %d healthy nodes'", what, n, len(addrs)-1)
@@ -186,6 +230,9 @@ func TestTypedNodeHelpersFaultyNode(t *testing.T) {
 		return len(addrs) - len(NodeErrors(err)), err
 	})
 	run("LatencyLatestOn", func() (int, error) { m, err := c.LatencyLatestOn(ctx, EveryPrimary); return len(m), err })
+	run("LatencyResetOn", func() (int, error) { m, err := c.LatencyResetOn(ctx, EveryPrimary); return len(m), err })
+	run("RoleOn", func() (int, error) { m, err := c.RoleOn(ctx, EveryPrimary); return len(m), err })
+	run("TimeOn", func() (int, error) { m, err := c.TimeOn(ctx, EveryPrimary); return len(m), err })
 	if !MayHaveExecuted(c.ConfigSetOn(ctx, EveryPrimary, map[string]string{"slowlog-log-slower-than": "10000"})) {
 		t.Error("ConfigSetOn with two nodes set and one black-holed: not MayHaveExecuted")
 	}
