@@ -693,11 +693,26 @@ func (c *Client) HGet(ctx context.Context, key, field string) (string, error) {
 	return decodeText(c.doTyped(ctx, "HGET", key, field))
 }
 
-// HMGet returns the values of the fields of the hash at key that exist, by field.
+// HMGet returns the values of fields of the hash at key, one per field in the order
+// given (a field given twice has two): nil for a field that does not exist, every one
+// nil when the key does not. It is go-redis's HMGet with *string for interface{};
+// HMGetMap returns them by field, HMGetInto into a struct.
 //
 // Command: HMGET key fields... Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
-func (c *Client) HMGet(ctx context.Context, key string, fields ...string) (map[string]string, error) {
+func (c *Client) HMGet(ctx context.Context, key string, fields ...string) ([]*string, error) {
+	args := make([]any, 0, 2+len(fields))
+	args = append(args, "HMGET", key)
+	args = appendStrings(args, fields)
+	return decodeStrPtrs(c.doTyped(ctx, args...))
+}
+
+// HMGetMap returns the values of the fields of the hash at key that exist, by field: a
+// field that does not exist has no entry in the map. HMGet keeps order and duplicates.
+//
+// Command: HMGET key fields... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HMGetMap(ctx context.Context, key string, fields ...string) (map[string]string, error) {
 	args := make([]any, 0, 2+len(fields))
 	args = append(args, "HMGET", key)
 	args = appendStrings(args, fields)
@@ -804,6 +819,184 @@ func (c *Client) HRandFieldCount(ctx context.Context, key string, count int64) (
 // (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HRandFieldWithValues(ctx context.Context, key string, count int64) ([]FieldValue, error) {
 	return decodeFieldValues(c.doTyped(ctx, "HRANDFIELD", key, count, "WITHVALUES"))
+}
+
+// HExpire makes fields of the hash at key expire after ttl (Redis 7.4+). It returns a
+// code per field, in order: 1 the expiry was set, 2 the field was deleted (a ttl of 0),
+// -2 no such field (or no such key).
+//
+// Command: HEXPIRE key ttl FIELDS len(fields) fields... (HPEXPIRE, in milliseconds, when
+// ttl is not a whole number of seconds).
+func (c *Client) HExpire(ctx context.Context, key string, ttl time.Duration, fields ...string) ([]int64, error) {
+	n, ms := durationArg(ttl)
+	cmd := "HEXPIRE"
+	if ms {
+		cmd = "HPEXPIRE"
+	}
+	args := make([]any, 0, 4+len(fields))
+	args = append(args, cmd, key, n, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return c.doTyped(ctx, args...).Int64s()
+}
+
+// HExpireWithCondition is HExpire for the fields that meet cond (Redis 7.4+): a field
+// that does not has the code 0.
+//
+// Command: HEXPIRE key ttl [cond] FIELDS len(fields) fields... (HPEXPIRE, in
+// milliseconds, when ttl is not a whole number of seconds).
+func (c *Client) HExpireWithCondition(ctx context.Context, key string, ttl time.Duration, cond ExpireCondition, fields ...string) ([]int64, error) {
+	n, ms := durationArg(ttl)
+	cmd := "HEXPIRE"
+	if ms {
+		cmd = "HPEXPIRE"
+	}
+	args := make([]any, 0, 5+len(fields))
+	args = append(args, cmd, key, n)
+	if cond != "" {
+		args = append(args, string(cond))
+	}
+	args = append(args, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return c.doTyped(ctx, args...).Int64s()
+}
+
+// HPExpire makes fields of the hash at key expire after ttl, in milliseconds (Redis
+// 7.4+). It returns a code per field, as HExpire does.
+//
+// Command: HPEXPIRE key ttl FIELDS len(fields) fields...
+func (c *Client) HPExpire(ctx context.Context, key string, ttl time.Duration, fields ...string) ([]int64, error) {
+	args := make([]any, 0, 4+len(fields))
+	args = append(args, "HPEXPIRE", key, msArg(ttl), "FIELDS")
+	args = appendNumStrings(args, fields)
+	return c.doTyped(ctx, args...).Int64s()
+}
+
+// HExpireAt makes fields of the hash at key expire at a point in time (Redis 7.4+). It
+// returns a code per field, as HExpire does (2: the time is past, the field deleted).
+//
+// Command: HEXPIREAT key at FIELDS len(fields) fields... (HPEXPIREAT, in milliseconds,
+// when at is not a whole second).
+func (c *Client) HExpireAt(ctx context.Context, key string, at time.Time, fields ...string) ([]int64, error) {
+	n, ms := timeArg(at)
+	cmd := "HEXPIREAT"
+	if ms {
+		cmd = "HPEXPIREAT"
+	}
+	args := make([]any, 0, 4+len(fields))
+	args = append(args, cmd, key, n, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return c.doTyped(ctx, args...).Int64s()
+}
+
+// HPExpireAt makes fields of the hash at key expire at a point in time, in Unix
+// milliseconds (Redis 7.4+). It returns a code per field, as HExpire does.
+//
+// Command: HPEXPIREAT key at FIELDS len(fields) fields...
+func (c *Client) HPExpireAt(ctx context.Context, key string, at time.Time, fields ...string) ([]int64, error) {
+	args := make([]any, 0, 4+len(fields))
+	args = append(args, "HPEXPIREAT", key, at.UnixMilli(), "FIELDS")
+	args = appendNumStrings(args, fields)
+	return c.doTyped(ctx, args...).Int64s()
+}
+
+// HTTL returns the time each of fields of the hash at key has left to live, in whole
+// seconds, in order (Redis 7.4+): NoExpiry for a field without expiry, NoSuchField for
+// one that does not exist (or when the key does not).
+//
+// Command: HTTL key FIELDS len(fields) fields... Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HTTL(ctx context.Context, key string, fields ...string) ([]time.Duration, error) {
+	args := make([]any, 0, 3+len(fields))
+	args = append(args, "HTTL", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return decodeFieldTTLs(c.doTyped(ctx, args...), time.Second)
+}
+
+// HPTTL is HTTL in milliseconds (Redis 7.4+).
+//
+// Command: HPTTL key FIELDS len(fields) fields... Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HPTTL(ctx context.Context, key string, fields ...string) ([]time.Duration, error) {
+	args := make([]any, 0, 3+len(fields))
+	args = append(args, "HPTTL", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return decodeFieldTTLs(c.doTyped(ctx, args...), time.Millisecond)
+}
+
+// HExpireTime returns when each of fields of the hash at key expires, in Unix seconds,
+// in order (Redis 7.4+): -1 for a field without expiry, -2 for one that does not exist
+// (or when the key does not).
+//
+// Command: HEXPIRETIME key FIELDS len(fields) fields... Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HExpireTime(ctx context.Context, key string, fields ...string) ([]int64, error) {
+	args := make([]any, 0, 3+len(fields))
+	args = append(args, "HEXPIRETIME", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return c.doTyped(ctx, args...).Int64s()
+}
+
+// HPExpireTime is HExpireTime in Unix milliseconds (Redis 7.4+).
+//
+// Command: HPEXPIRETIME key FIELDS len(fields) fields... Read-only: it may be served by
+// a replica (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) HPExpireTime(ctx context.Context, key string, fields ...string) ([]int64, error) {
+	args := make([]any, 0, 3+len(fields))
+	args = append(args, "HPEXPIRETIME", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return c.doTyped(ctx, args...).Int64s()
+}
+
+// HPersist removes the expiry of fields of the hash at key (Redis 7.4+). It returns a
+// code per field, in order: 1 removed, -1 the field had no expiry, -2 no such field (or
+// no such key).
+//
+// Command: HPERSIST key FIELDS len(fields) fields...
+func (c *Client) HPersist(ctx context.Context, key string, fields ...string) ([]int64, error) {
+	args := make([]any, 0, 3+len(fields))
+	args = append(args, "HPERSIST", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return c.doTyped(ctx, args...).Int64s()
+}
+
+// HGetEx returns the values of fields of the hash at key, one per field in order (nil
+// for a field that does not exist), and changes their expiry per opts (nil changes
+// nothing) (Redis 8.0+).
+//
+// Command: HGETEX key [opts] FIELDS len(fields) fields...
+func (c *Client) HGetEx(ctx context.Context, key string, opts *GetExOptions, fields ...string) ([]*string, error) {
+	args := make([]any, 0, 11+len(fields))
+	args = append(args, "HGETEX", key)
+	args = opts.appendArgs(args)
+	args = append(args, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return decodeStrPtrs(c.doTyped(ctx, args...))
+}
+
+// HSetEx sets the fields of the hash at key to values, with a condition and an expiry
+// from opts (nil: none, and the fields' expiry is dropped), and reports whether it did:
+// it sets all of them or none (Redis 8.0+).
+//
+// Command: HSETEX key [opts] FIELDS len(values) values...
+func (c *Client) HSetEx(ctx context.Context, key string, opts *HSetExOptions, values map[string]any) (bool, error) {
+	args := make([]any, 0, 11+2*len(values))
+	args = append(args, "HSETEX", key)
+	args = opts.appendArgs(args)
+	args = append(args, "FIELDS")
+	args = appendNumFieldValues(args, values)
+	return c.doTyped(ctx, args...).Bool()
+}
+
+// HGetDel returns the values of fields of the hash at key, one per field in order (nil
+// for a field that does not exist), and deletes those fields; the key goes with its
+// last field (Redis 8.0+).
+//
+// Command: HGETDEL key FIELDS len(fields) fields...
+func (c *Client) HGetDel(ctx context.Context, key string, fields ...string) ([]*string, error) {
+	args := make([]any, 0, 3+len(fields))
+	args = append(args, "HGETDEL", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return decodeStrPtrs(c.doTyped(ctx, args...))
 }
 
 // Lists.
@@ -2528,6 +2721,14 @@ func (c *Client) Time(ctx context.Context) (time.Time, error) {
 	return decodeTime(c.doTyped(ctx, "TIME"))
 }
 
+// ClusterMyShardID returns the shard ID of a node: the ID its primary and replicas
+// share (Redis 7.2+).
+//
+// Command: CLUSTER MYSHARDID.
+func (c *Client) ClusterMyShardID(ctx context.Context) (string, error) {
+	return decodeText(c.doTyped(ctx, "CLUSTER", "MYSHARDID"))
+}
+
 // The same commands queued in a Pipe (pipe.go): one method per method of Client above.
 
 // Strings, in a Pipe.
@@ -3297,7 +3498,19 @@ func (p *Pipe) HGet(key, field string) Future[string] {
 //
 // Command: HMGET key fields... Read-only: it may be served by a replica
 // (Options.ReadFrom) and is retried when its reply is lost.
-func (p *Pipe) HMGet(key string, fields ...string) Future[map[string]string] {
+func (p *Pipe) HMGet(key string, fields ...string) Future[[]*string] {
+	args := p.args()
+	args = append(args, "HMGET", key)
+	args = appendStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), decodeStrPtrs)
+}
+
+// HMGetMap queues the command of Client.HMGetMap; its Future holds, once the pipe has
+// run, what Client.HMGetMap returns.
+//
+// Command: HMGET key fields... Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (p *Pipe) HMGetMap(key string, fields ...string) Future[map[string]string] {
 	args := p.args()
 	args = append(args, "HMGET", key)
 	args = appendStrings(args, fields)
@@ -3434,6 +3647,179 @@ func (p *Pipe) HRandFieldWithValues(key string, count int64) Future[[]FieldValue
 	args := p.args()
 	args = append(args, "HRANDFIELD", key, count, "WITHVALUES")
 	return newFuture(p, p.pushTyped(args), decodeFieldValues)
+}
+
+// HExpire queues the command of Client.HExpire; its Future holds, once the pipe has run,
+// what Client.HExpire returns.
+//
+// Command: HEXPIRE key ttl FIELDS len(fields) fields... (HPEXPIRE, in milliseconds, when
+// ttl is not a whole number of seconds).
+func (p *Pipe) HExpire(key string, ttl time.Duration, fields ...string) Future[[]int64] {
+	n, ms := durationArg(ttl)
+	cmd := "HEXPIRE"
+	if ms {
+		cmd = "HPEXPIRE"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// HExpireWithCondition queues the command of Client.HExpireWithCondition; its Future
+// holds, once the pipe has run, what Client.HExpireWithCondition returns.
+//
+// Command: HEXPIRE key ttl [cond] FIELDS len(fields) fields... (HPEXPIRE, in
+// milliseconds, when ttl is not a whole number of seconds).
+func (p *Pipe) HExpireWithCondition(key string, ttl time.Duration, cond ExpireCondition, fields ...string) Future[[]int64] {
+	n, ms := durationArg(ttl)
+	cmd := "HEXPIRE"
+	if ms {
+		cmd = "HPEXPIRE"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n)
+	if cond != "" {
+		args = append(args, string(cond))
+	}
+	args = append(args, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// HPExpire queues the command of Client.HPExpire; its Future holds, once the pipe has
+// run, what Client.HPExpire returns.
+//
+// Command: HPEXPIRE key ttl FIELDS len(fields) fields...
+func (p *Pipe) HPExpire(key string, ttl time.Duration, fields ...string) Future[[]int64] {
+	args := p.args()
+	args = append(args, "HPEXPIRE", key, msArg(ttl), "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// HExpireAt queues the command of Client.HExpireAt; its Future holds, once the pipe has
+// run, what Client.HExpireAt returns.
+//
+// Command: HEXPIREAT key at FIELDS len(fields) fields... (HPEXPIREAT, in milliseconds,
+// when at is not a whole second).
+func (p *Pipe) HExpireAt(key string, at time.Time, fields ...string) Future[[]int64] {
+	n, ms := timeArg(at)
+	cmd := "HEXPIREAT"
+	if ms {
+		cmd = "HPEXPIREAT"
+	}
+	args := p.args()
+	args = append(args, cmd, key, n, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// HPExpireAt queues the command of Client.HPExpireAt; its Future holds, once the pipe
+// has run, what Client.HPExpireAt returns.
+//
+// Command: HPEXPIREAT key at FIELDS len(fields) fields...
+func (p *Pipe) HPExpireAt(key string, at time.Time, fields ...string) Future[[]int64] {
+	args := p.args()
+	args = append(args, "HPEXPIREAT", key, at.UnixMilli(), "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// HTTL queues the command of Client.HTTL; its Future holds, once the pipe has run, what
+// Client.HTTL returns.
+//
+// Command: HTTL key FIELDS len(fields) fields... Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
+func (p *Pipe) HTTL(key string, fields ...string) Future[[]time.Duration] {
+	args := p.args()
+	args = append(args, "HTTL", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), func(r Result) ([]time.Duration, error) { return decodeFieldTTLs(r, time.Second) })
+}
+
+// HPTTL queues the command of Client.HPTTL; its Future holds, once the pipe has run,
+// what Client.HPTTL returns.
+//
+// Command: HPTTL key FIELDS len(fields) fields... Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
+func (p *Pipe) HPTTL(key string, fields ...string) Future[[]time.Duration] {
+	args := p.args()
+	args = append(args, "HPTTL", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), func(r Result) ([]time.Duration, error) { return decodeFieldTTLs(r, time.Millisecond) })
+}
+
+// HExpireTime queues the command of Client.HExpireTime; its Future holds, once the pipe
+// has run, what Client.HExpireTime returns.
+//
+// Command: HEXPIRETIME key FIELDS len(fields) fields... Read-only: it may be served by a
+// replica (Options.ReadFrom) and is retried when its reply is lost.
+func (p *Pipe) HExpireTime(key string, fields ...string) Future[[]int64] {
+	args := p.args()
+	args = append(args, "HEXPIRETIME", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// HPExpireTime queues the command of Client.HPExpireTime; its Future holds, once the
+// pipe has run, what Client.HPExpireTime returns.
+//
+// Command: HPEXPIRETIME key FIELDS len(fields) fields... Read-only: it may be served by
+// a replica (Options.ReadFrom) and is retried when its reply is lost.
+func (p *Pipe) HPExpireTime(key string, fields ...string) Future[[]int64] {
+	args := p.args()
+	args = append(args, "HPEXPIRETIME", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// HPersist queues the command of Client.HPersist; its Future holds, once the pipe has
+// run, what Client.HPersist returns.
+//
+// Command: HPERSIST key FIELDS len(fields) fields...
+func (p *Pipe) HPersist(key string, fields ...string) Future[[]int64] {
+	args := p.args()
+	args = append(args, "HPERSIST", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), Result.Int64s)
+}
+
+// HGetEx queues the command of Client.HGetEx; its Future holds, once the pipe has run,
+// what Client.HGetEx returns.
+//
+// Command: HGETEX key [opts] FIELDS len(fields) fields...
+func (p *Pipe) HGetEx(key string, opts *GetExOptions, fields ...string) Future[[]*string] {
+	args := p.args()
+	args = append(args, "HGETEX", key)
+	args = opts.appendArgs(args)
+	args = append(args, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), decodeStrPtrs)
+}
+
+// HSetEx queues the command of Client.HSetEx; its Future holds, once the pipe has run,
+// what Client.HSetEx returns.
+//
+// Command: HSETEX key [opts] FIELDS len(values) values...
+func (p *Pipe) HSetEx(key string, opts *HSetExOptions, values map[string]any) Future[bool] {
+	args := p.args()
+	args = append(args, "HSETEX", key)
+	args = opts.appendArgs(args)
+	args = append(args, "FIELDS")
+	args = appendNumFieldValues(args, values)
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// HGetDel queues the command of Client.HGetDel; its Future holds, once the pipe has run,
+// what Client.HGetDel returns.
+//
+// Command: HGETDEL key FIELDS len(fields) fields...
+func (p *Pipe) HGetDel(key string, fields ...string) Future[[]*string] {
+	args := p.args()
+	args = append(args, "HGETDEL", key, "FIELDS")
+	args = appendNumStrings(args, fields)
+	return newFuture(p, p.pushTyped(args), decodeStrPtrs)
 }
 
 // Lists, in a Pipe.
@@ -5329,4 +5715,14 @@ func (p *Pipe) Time() Future[time.Time] {
 	args := p.args()
 	args = append(args, "TIME")
 	return newFuture(p, p.pushTyped(args), decodeTime)
+}
+
+// ClusterMyShardID queues the command of Client.ClusterMyShardID; its Future holds, once
+// the pipe has run, what Client.ClusterMyShardID returns.
+//
+// Command: CLUSTER MYSHARDID.
+func (p *Pipe) ClusterMyShardID() Future[string] {
+	args := p.args()
+	args = append(args, "CLUSTER", "MYSHARDID")
+	return newFuture(p, p.pushTyped(args), decodeText)
 }

@@ -75,7 +75,7 @@ func Example_migratingCollections() {
 	n, _ := c.HSet(ctx, "user:1", map[string]any{"name": "Ada", "born": 1815})
 	name, err := c.HGet(ctx, "user:1", "name") // Nil when the field is missing
 	all, _ := c.HGetAll(ctx, "user:1")
-	some, _ := c.HMGet(ctx, "user:1", "name", "born") // map[string]string, missing fields absent
+	some, _ := c.HMGet(ctx, "user:1", "name", "born") // []*string, nil for a missing field
 	n, _ = c.HIncrBy(ctx, "user:1", "visits", 1)
 
 	n, _ = c.LPush(ctx, "q", "a", "b")

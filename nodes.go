@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/redline-go/redline/resp"
@@ -29,6 +30,10 @@ func (r NodeResults) Err() error {
 	for _, addr := range slices.Sorted(mapKeys(r)) {
 		if err := r[addr].Err(); err != nil {
 			e.errs = append(e.errs, fmt.Errorf("%s: %w", addr, err))
+			if e.byNode == nil {
+				e.byNode = map[string]error{}
+			}
+			e.byNode[addr] = err
 		} else {
 			e.succeeded = true
 		}
@@ -43,8 +48,20 @@ func (r NodeResults) Err() error {
 // some node succeeded. It answers SafeToRetry and MayHaveExecuted for all of them, not
 // for the first that has the method (as errors.As alone would).
 type nodesError struct {
-	errs      []error // "addr: error" per failed node, by address
-	succeeded bool    // some node ran the command and answered
+	errs      []error          // "addr: error" per failed node, by address
+	byNode    map[string]error // each failed node's error, by address
+	succeeded bool             // some node ran the command and answered
+}
+
+// NodeErrors returns each failed node's error, by address, from the error of
+// NodeResults.Err or of a per-node method (InfoOn, ConfigGetOn…); nil for another
+// error, or nil.
+func NodeErrors(err error) map[string]error {
+	var e *nodesError
+	if !errors.As(err, &e) {
+		return nil
+	}
+	return maps.Clone(e.byNode)
 }
 
 // Error lists the failed nodes' errors, one a line (as errors.Join does).

@@ -67,7 +67,7 @@ func TestReviewPipeExecAbortFutures(t *testing.T) {
 	}
 }
 
-// TestReviewPipeKeyedFutureSeesCallerSlice: the decoder of a keyed reply (HMGet,
+// TestReviewPipeKeyedFutureSeesCallerSlice: the decoder of a keyed reply (HMGetMap,
 // MGetMap) captures the caller's variadic slice, and decodes when the Future is read:
 // a caller that reuses its slice after the pipe ran (which the doc allows: arguments
 // must not change "until it has run") gets a map keyed by the new names — values under
@@ -82,7 +82,7 @@ func TestReviewPipeKeyedFutureSeesCallerSlice(t *testing.T) {
 	fields := []string{"a", "b"}
 	var hm Future[map[string]string]
 	if err := c.Pipelined(ctx, func(p *Pipe) error {
-		hm = p.HMGet(h, fields...)
+		hm = p.HMGetMap(h, fields...)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func TestReviewPipeKeyedFutureSeesCallerSlice(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m["a"] != "1" || m["b"] != "2" || len(m) != 2 {
-		t.Errorf("HMGet's Future after the caller reused its fields: %v, want map[a:1 b:2]", m)
+		t.Errorf("HMGetMap's Future after the caller reused its fields: %v, want map[a:1 b:2]", m)
 	}
 }
 

@@ -276,10 +276,19 @@ func TestTypedHashes(t *testing.T) {
 		isNil(t, "HGet of a missing field", err)
 		_, err = c.HGet(ctx, p+"none", "a")
 		isNil(t, "HGet of a missing key", err)
-		m, err = c.HMGet(ctx, h, "a", "zz", "c")
+		m, err = c.HMGetMap(ctx, h, "a", "zz", "c")
 		check(t, err)
 		if fmt.Sprint(m) != "map[a:1 c:3.5]" {
-			t.Fatalf("HMGet = %v", m)
+			t.Fatalf("HMGetMap = %v", m)
+		}
+		vs, err := c.HMGet(ctx, h, "c", "zz", "a", "c")
+		check(t, err)
+		if len(vs) != 4 || vs[0] == nil || *vs[0] != "3.5" || vs[1] != nil || vs[2] == nil || *vs[2] != "1" || vs[3] == nil || *vs[3] != "3.5" {
+			t.Fatalf("HMGet = %v, want [3.5 nil 1 3.5] in order", vs)
+		}
+		vs, err = c.HMGet(ctx, p+"none", "a", "b")
+		if err != nil || len(vs) != 2 || vs[0] != nil || vs[1] != nil {
+			t.Fatalf("HMGet of a missing key = %v %v, want [nil nil]", vs, err)
 		}
 		m, err = c.HGetAll(ctx, h)
 		check(t, err)

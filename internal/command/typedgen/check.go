@@ -41,10 +41,12 @@ func check(entries []*entry, t *command.Table) ([]resolved, error) {
 
 func resolve(e *entry, t *command.Table) (resolved, error) {
 	r := resolved{entry: e}
+	// A command, or subcommand, the table lacks is looked up among the newer commands
+	// (newer.go); its doc must then say which Redis version has it.
 	lookup := func(name string) (*command.Info, error) {
 		in := t.LookupName(name)
 		if in == nil {
-			return nil, fmt.Errorf("unknown command %s: it is not in the command table (Redis %s)", strings.ToUpper(name), command.RedisVersion)
+			return lookupNewer(e, name, "")
 		}
 		if len(in.Subcommands) == 0 {
 			return in, nil
@@ -54,7 +56,7 @@ func resolve(e *entry, t *command.Table) (resolved, error) {
 		}
 		sub := in.Subcommand(e.tokens[0].literal)
 		if sub == nil {
-			return nil, fmt.Errorf("unknown subcommand %s %s", strings.ToUpper(name), e.tokens[0].literal)
+			return lookupNewer(e, name, e.tokens[0].literal)
 		}
 		return sub, nil
 	}

@@ -8,7 +8,9 @@
 // the method can send must fit the command's arity, and the arguments the method sends as
 // keys must be exactly those the command's key specs find. The command's flags and
 // request/response tips write the notes of each method's doc comment (read-only,
-// blocking, fanned out, split by slot, one slot required).
+// blocking, fanned out, split by slot, one slot required). A command the table lacks, newer
+// than its Redis version, is checked against newer_commands.json (see newer.go), and
+// its entry's doc must name the version that has it ("Redis 7.4+").
 //
 // Generation needs no server: run
 //

@@ -61,6 +61,14 @@ var argTypes = map[string]argType{
 	"keyvalues":    {goType: "map[string]any", min: 2, key: true, stmt: "args = appendKeyValues(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"K", "V", "K", "V"}},
 	"zs":           {goType: "Z", variadic: true, min: 2, stmt: "args = appendZs(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"1", "V"}},
 	"geolocations": {goType: "GeoLocation", variadic: true, min: 3, stmt: "args = appendGeoLocations(args, %[1]s)", synopsis: "%[1]s...", sample: []string{"1.5", "1.5", "V"}},
+	// numfields are a hash's fields after their count (HEXPIRE … FIELDS numfields
+	// field…): ...string, at least one. (The key check's sample leaves the count out: no
+	// key follows.)
+	"numfields": {goType: "string", variadic: true, min: 2, stmt: "args = appendNumStrings(args, %[1]s)", synopsis: "len(%[1]s) %[1]s...", sample: []string{"V"}},
+	// numfieldvalues are a hash's field-value pairs after the number of fields (HSETEX).
+	"numfieldvalues": {goType: "map[string]any", min: 3, stmt: "args = appendNumFieldValues(args, %[1]s)", synopsis: "len(%[1]s) %[1]s...", sample: []string{"1", "V", "V"}},
+	// cond? is EXPIRE's (and HEXPIRE's) condition, NX, XX, GT or LT; "" sends none.
+	"cond?": {goType: "ExpireCondition", stmt: "if %[1]s != \"\" {\nargs = append(args, string(%[1]s))\n}", put: "if %[1]s != \"\" {\na[n] = string(%[1]s)\nn++\n}", most: 1, synopsis: "[%[1]s]", sample: []string{"NX"}},
 }
 
 // typeOf resolves a parameter type of spec.txt: a name of argTypes; flag=TOKEN, a bool
@@ -166,6 +174,10 @@ var retKinds = map[string]retKind{
 	"xinfoconsumers": {results: "([]XInfoConsumer, error)", expr: "decodeXInfoConsumers(%[1]s)"},
 	"functionlist":   {results: "([]FunctionLibrary, error)", expr: "decodeFunctionList(%[1]s)"},
 	"functionstats":  {results: "(FunctionStats, error)", expr: "decodeFunctionStats(%[1]s)"},
+	// fieldttls-s and fieldttls-ms are HTTL's and HPTTL's: one time.Duration per field,
+	// NoExpiry or NoSuchField for a field without expiry or missing.
+	"fieldttls-s":  {results: "([]time.Duration, error)", expr: "decodeFieldTTLs(%[1]s, time.Second)", time: true},
+	"fieldttls-ms": {results: "([]time.Duration, error)", expr: "decodeFieldTTLs(%[1]s, time.Millisecond)", time: true},
 }
 
 // reserved are the names the generated bodies use for themselves.
