@@ -8,10 +8,11 @@ import (
 )
 
 // The typed command methods of Client and Pipe, generated from internal/command/typedgen/spec.txt
-// and checked against the command table of Redis 7.0.15. Each sends its command as Do
-// does, but a value is one argument: a []string or []any given as a value is refused,
-// never flattened (see doTyped). Each decodes the reply; a null reply is the error Nil
-// unless the method says otherwise.
+// and checked against the command table of Redis 7.0.15 (commands newer than it against
+// typedgen/newer_commands.json). Each sends its command as Do does, but a value is one
+// argument: a []string or []any given as a value is refused, never flattened (see
+// doTyped). Each decodes the reply; a null reply is the error Nil unless the method
+// says otherwise.
 
 // Strings.
 
@@ -833,7 +834,7 @@ func (c *Client) HExpire(ctx context.Context, key string, ttl time.Duration, fie
 	if ms {
 		cmd = "HPEXPIRE"
 	}
-	args := make([]any, 0, 4+len(fields))
+	args := make([]any, 0, 5+len(fields))
 	args = append(args, cmd, key, n, "FIELDS")
 	args = appendNumStrings(args, fields)
 	return c.doTyped(ctx, args...).Int64s()
@@ -850,7 +851,7 @@ func (c *Client) HExpireWithCondition(ctx context.Context, key string, ttl time.
 	if ms {
 		cmd = "HPEXPIRE"
 	}
-	args := make([]any, 0, 5+len(fields))
+	args := make([]any, 0, 6+len(fields))
 	args = append(args, cmd, key, n)
 	if cond != "" {
 		args = append(args, string(cond))
@@ -865,7 +866,7 @@ func (c *Client) HExpireWithCondition(ctx context.Context, key string, ttl time.
 //
 // Command: HPEXPIRE key ttl FIELDS len(fields) fields...
 func (c *Client) HPExpire(ctx context.Context, key string, ttl time.Duration, fields ...string) ([]int64, error) {
-	args := make([]any, 0, 4+len(fields))
+	args := make([]any, 0, 5+len(fields))
 	args = append(args, "HPEXPIRE", key, msArg(ttl), "FIELDS")
 	args = appendNumStrings(args, fields)
 	return c.doTyped(ctx, args...).Int64s()
@@ -882,7 +883,7 @@ func (c *Client) HExpireAt(ctx context.Context, key string, at time.Time, fields
 	if ms {
 		cmd = "HPEXPIREAT"
 	}
-	args := make([]any, 0, 4+len(fields))
+	args := make([]any, 0, 5+len(fields))
 	args = append(args, cmd, key, n, "FIELDS")
 	args = appendNumStrings(args, fields)
 	return c.doTyped(ctx, args...).Int64s()
@@ -893,7 +894,7 @@ func (c *Client) HExpireAt(ctx context.Context, key string, at time.Time, fields
 //
 // Command: HPEXPIREAT key at FIELDS len(fields) fields...
 func (c *Client) HPExpireAt(ctx context.Context, key string, at time.Time, fields ...string) ([]int64, error) {
-	args := make([]any, 0, 4+len(fields))
+	args := make([]any, 0, 5+len(fields))
 	args = append(args, "HPEXPIREAT", key, at.UnixMilli(), "FIELDS")
 	args = appendNumStrings(args, fields)
 	return c.doTyped(ctx, args...).Int64s()
@@ -906,7 +907,7 @@ func (c *Client) HPExpireAt(ctx context.Context, key string, at time.Time, field
 // Command: HTTL key FIELDS len(fields) fields... Read-only: it may be served by a
 // replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HTTL(ctx context.Context, key string, fields ...string) ([]time.Duration, error) {
-	args := make([]any, 0, 3+len(fields))
+	args := make([]any, 0, 4+len(fields))
 	args = append(args, "HTTL", key, "FIELDS")
 	args = appendNumStrings(args, fields)
 	return decodeFieldTTLs(c.doTyped(ctx, args...), time.Second)
@@ -917,7 +918,7 @@ func (c *Client) HTTL(ctx context.Context, key string, fields ...string) ([]time
 // Command: HPTTL key FIELDS len(fields) fields... Read-only: it may be served by a
 // replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HPTTL(ctx context.Context, key string, fields ...string) ([]time.Duration, error) {
-	args := make([]any, 0, 3+len(fields))
+	args := make([]any, 0, 4+len(fields))
 	args = append(args, "HPTTL", key, "FIELDS")
 	args = appendNumStrings(args, fields)
 	return decodeFieldTTLs(c.doTyped(ctx, args...), time.Millisecond)
@@ -930,7 +931,7 @@ func (c *Client) HPTTL(ctx context.Context, key string, fields ...string) ([]tim
 // Command: HEXPIRETIME key FIELDS len(fields) fields... Read-only: it may be served by a
 // replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HExpireTime(ctx context.Context, key string, fields ...string) ([]int64, error) {
-	args := make([]any, 0, 3+len(fields))
+	args := make([]any, 0, 4+len(fields))
 	args = append(args, "HEXPIRETIME", key, "FIELDS")
 	args = appendNumStrings(args, fields)
 	return c.doTyped(ctx, args...).Int64s()
@@ -941,7 +942,7 @@ func (c *Client) HExpireTime(ctx context.Context, key string, fields ...string) 
 // Command: HPEXPIRETIME key FIELDS len(fields) fields... Read-only: it may be served by
 // a replica (Options.ReadFrom) and is retried when its reply is lost.
 func (c *Client) HPExpireTime(ctx context.Context, key string, fields ...string) ([]int64, error) {
-	args := make([]any, 0, 3+len(fields))
+	args := make([]any, 0, 4+len(fields))
 	args = append(args, "HPEXPIRETIME", key, "FIELDS")
 	args = appendNumStrings(args, fields)
 	return c.doTyped(ctx, args...).Int64s()
@@ -953,7 +954,7 @@ func (c *Client) HPExpireTime(ctx context.Context, key string, fields ...string)
 //
 // Command: HPERSIST key FIELDS len(fields) fields...
 func (c *Client) HPersist(ctx context.Context, key string, fields ...string) ([]int64, error) {
-	args := make([]any, 0, 3+len(fields))
+	args := make([]any, 0, 4+len(fields))
 	args = append(args, "HPERSIST", key, "FIELDS")
 	args = appendNumStrings(args, fields)
 	return c.doTyped(ctx, args...).Int64s()
@@ -965,7 +966,7 @@ func (c *Client) HPersist(ctx context.Context, key string, fields ...string) ([]
 //
 // Command: HGETEX key [opts] FIELDS len(fields) fields...
 func (c *Client) HGetEx(ctx context.Context, key string, opts *GetExOptions, fields ...string) ([]*string, error) {
-	args := make([]any, 0, 11+len(fields))
+	args := make([]any, 0, 12+len(fields))
 	args = append(args, "HGETEX", key)
 	args = opts.appendArgs(args)
 	args = append(args, "FIELDS")
@@ -979,7 +980,7 @@ func (c *Client) HGetEx(ctx context.Context, key string, opts *GetExOptions, fie
 //
 // Command: HSETEX key [opts] FIELDS len(values) values...
 func (c *Client) HSetEx(ctx context.Context, key string, opts *HSetExOptions, values map[string]any) (bool, error) {
-	args := make([]any, 0, 11+2*len(values))
+	args := make([]any, 0, 12+2*len(values))
 	args = append(args, "HSETEX", key)
 	args = opts.appendArgs(args)
 	args = append(args, "FIELDS")
@@ -993,7 +994,7 @@ func (c *Client) HSetEx(ctx context.Context, key string, opts *HSetExOptions, va
 //
 // Command: HGETDEL key FIELDS len(fields) fields...
 func (c *Client) HGetDel(ctx context.Context, key string, fields ...string) ([]*string, error) {
-	args := make([]any, 0, 3+len(fields))
+	args := make([]any, 0, 4+len(fields))
 	args = append(args, "HGETDEL", key, "FIELDS")
 	args = appendNumStrings(args, fields)
 	return decodeStrPtrs(c.doTyped(ctx, args...))

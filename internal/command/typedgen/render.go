@@ -61,10 +61,11 @@ func Source(spec []byte, t *command.Table) ([]byte, error) {
 	}
 	b.WriteString(")\n\n")
 	b.WriteString("// The typed command methods of Client and Pipe, generated from internal/command/typedgen/spec.txt\n")
-	fmt.Fprintf(&b, "// and checked against the command table of Redis %s. Each sends its command as Do\n", command.RedisVersion)
-	b.WriteString("// does, but a value is one argument: a []string or []any given as a value is refused,\n")
-	b.WriteString("// never flattened (see doTyped). Each decodes the reply; a null reply is the error Nil\n")
-	b.WriteString("// unless the method says otherwise.\n\n")
+	fmt.Fprintf(&b, "// and checked against the command table of Redis %s (commands newer than it against\n", command.RedisVersion)
+	b.WriteString("// typedgen/newer_commands.json). Each sends its command as Do does, but a value is one\n")
+	b.WriteString("// argument: a []string or []any given as a value is refused, never flattened (see\n")
+	b.WriteString("// doTyped). Each decodes the reply; a null reply is the error Nil unless the method\n")
+	b.WriteString("// says otherwise.\n\n")
 	b.Write(body.Bytes())
 	src, err := format.Source(b.Bytes())
 	if err != nil {
@@ -127,6 +128,12 @@ func writeMethod(b *bytes.Buffer, r resolved) (usesTime bool) {
 			switch {
 			case !tk.isParam() || tk.t.fixed:
 				fixed++
+			case tk.typ == "numfields": // the count, then the fields
+				fixed++
+				extra = append(extra, "len("+tk.name+")")
+			case tk.typ == "numfieldvalues": // the count, then field-value pairs
+				fixed++
+				extra = append(extra, "2*len("+tk.name+")")
 			case tk.t.variadic:
 				if w := len(tk.t.sample); w > 1 {
 					extra = append(extra, fmt.Sprintf("%d*len(%s)", w, tk.name))
