@@ -16,10 +16,12 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
-// Node is one redis-server process of a Cluster, with the fault proxy in front of it.
+// Node is one redis-server process of a Cluster (or of a Standalone or SentinelSet),
+// with the fault proxy in front of it.
 type Node struct {
 	cluster *Cluster
 	index   int
+	name    string // when set, what String calls the node ("sentinel-1") instead of "node <index>"
 	id      string // cluster node ID, stable across restarts (kept in nodes.conf)
 
 	port      int // the server's own port
@@ -31,6 +33,8 @@ type Node struct {
 	keyFile   string // cluster's shared ones
 	proxy     *Proxy
 	admin     *adminConn
+	argv      []string                        // when set, the command line instead of the cluster's (a config file)
+	ready     func(ctx context.Context) error // when set, run once the started process answers PING
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -112,6 +116,9 @@ func (n *Node) Role(ctx context.Context) (string, error) {
 }
 
 func (n *Node) args() []string {
+	if n.argv != nil {
+		return n.argv
+	}
 	cfg := n.cluster.cfg
 	srv := cfg.server
 	a := []string{
@@ -203,7 +210,10 @@ func (n *Node) start(ctx context.Context) error {
 		n.cluster.untrack(cmd.Process.Pid)
 		close(exited)
 	}()
-	return n.waitReady(ctx, exited)
+	if err := n.waitReady(ctx, exited); err != nil || n.ready == nil {
+		return err
+	}
+	return n.ready(ctx)
 }
 
 // waitReady polls PING until the server answers, its process exits or ctx ends.
@@ -337,5 +347,11 @@ func (n *Node) Paused() bool {
 	return n.paused && !n.isExited()
 }
 
-// String returns "node 2 127.0.0.1:port".
-func (n *Node) String() string { return fmt.Sprintf("node %d %s", n.index, n.Addr()) }
+// String returns "node 2 127.0.0.1:port" ("sentinel-1 127.0.0.1:port", "replica-2 …" in a
+// Standalone or SentinelSet).
+func (n *Node) String() string {
+	if n.name != "" {
+		return n.name + " " + n.Addr()
+	}
+	return fmt.Sprintf("node %d %s", n.index, n.Addr())
+}
