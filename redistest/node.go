@@ -76,7 +76,7 @@ func (n *Node) SetFault(m Mode) error {
 	if n.proxy == nil {
 		return errors.New("redistest: fault modes need the proxy (Config.NoProxy is set)")
 	}
-	n.cluster.cfg.logf("redistest: node %d (%s): fault %v", n.index, n.Addr(), m)
+	n.cluster.cfg.logf("redistest: %s: fault %v", n.label(), m)
 	return n.proxy.SetMode(m)
 }
 
@@ -284,7 +284,7 @@ func (n *Node) Kill() error {
 	if cmd == nil || exited == nil {
 		return nil
 	}
-	n.cluster.cfg.logf("redistest: node %d (%s): kill", n.index, n.Addr())
+	n.cluster.cfg.logf("redistest: %s: kill", n.label())
 	// The whole process group: a server's forked children (an RDB transfer to a
 	// replica) must not outlive it.
 	pid := cmd.Process.Pid
@@ -318,7 +318,7 @@ func (n *Node) Restart(ctx context.Context) error {
 	if err := n.Kill(); err != nil {
 		return err
 	}
-	n.cluster.cfg.logf("redistest: node %d (%s): restart", n.index, n.Addr())
+	n.cluster.cfg.logf("redistest: %s: restart", n.label())
 	return n.start(ctx)
 }
 
@@ -335,7 +335,7 @@ func (n *Node) signal(sig syscall.Signal, paused bool) error {
 	if n.cmd == nil || n.isExited() {
 		return fmt.Errorf("redistest: node %d is not running", n.index)
 	}
-	n.cluster.cfg.logf("redistest: node %d (%s): %v", n.index, n.Addr(), sig)
+	n.cluster.cfg.logf("redistest: %s: %v", n.label(), sig)
 	n.paused = paused
 	return syscall.Kill(-n.cmd.Process.Pid, sig) // the group: forked children too
 }
@@ -345,6 +345,14 @@ func (n *Node) Paused() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.paused && !n.isExited()
+}
+
+// label names the node in log lines: "node 2 (127.0.0.1:port)", "sentinel-1 (…)".
+func (n *Node) label() string {
+	if n.name != "" {
+		return n.name + " (" + n.Addr() + ")"
+	}
+	return fmt.Sprintf("node %d (%s)", n.index, n.Addr())
 }
 
 // String returns "node 2 127.0.0.1:port" ("sentinel-1 127.0.0.1:port", "replica-2 …" in a

@@ -256,3 +256,40 @@ func TestSentinelConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSentinelSetTLSPasswords starts a TLS set whose Sentinels have a password of their
+// own: the Sentinels reach the data nodes (TLS, auth-pass) and each other, and hand out
+// the proxies' addresses; tls-bad works on a Sentinel's proxy, StaleMaster is refused.
+func TestSentinelSetTLSPasswords(t *testing.T) {
+	s := RunSentinelSet(t, SentinelConfig{Replicas: 1, TLS: true, Password: "data-pw", SentinelPassword: "sentinel-pw"})
+	dial := func(addr, password string) *rawConn {
+		t.Helper()
+		c, err := dialRaw(addr, s.TLSConfig(), 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := c.do(2*time.Second, "AUTH", password); err != nil {
+			t.Fatalf("AUTH at %s: %v", addr, err)
+		}
+		return c
+	}
+	sc := dial(s.SentinelAddrs()[0], s.SentinelPassword())
+	v, err := sc.do(2*time.Second, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.MasterName())
+	if err != nil || len(v.Elems) != 2 || net.JoinHostPort(string(v.Elems[0].Str), string(v.Elems[1].Str)) != s.Node(0).Addr() {
+		t.Fatalf("GET-MASTER-ADDR-BY-NAME: %v %v", v, err)
+	}
+	if _, err := dial(s.Node(0).Addr(), s.Password()).do(2*time.Second, "SET", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dialRaw(s.SentinelAddrs()[0], s.TLSConfig(), 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	setFault(t, s.Sentinel(1), TLSBad)
+	if _, err := dialRaw(s.SentinelAddrs()[1], s.TLSConfig(), 2*time.Second); err == nil || !strings.Contains(err.Error(), "unknown authority") {
+		t.Fatalf("TLS handshake with a tls-bad Sentinel: %v", err)
+	}
+	if err := s.Sentinel(1).SetFault(StaleMaster(s.Node(1).Addr())); err == nil {
+		t.Fatal("StaleMaster accepted on a TLS set")
+	}
+}
