@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,9 +51,16 @@ func TestStandalone(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Through the proxies: the primary names its replica by the replica's proxy.
-	v, err := doNew(s.Addr(), "pw", "ROLE")
-	if err != nil || len(v.Elems) < 3 || !strings.Contains(v.String(), s.Node(1).Addr()[len("127.0.0.1:"):]) {
-		t.Fatalf("ROLE on the primary: %v %v (replica %v)", v, err, s.Node(1))
+	// (The primary lists the replica once it has acknowledged the sync, a moment after
+	// the replica reports its link up.)
+	var role string
+	if !Poll(5*time.Second, func() bool {
+		v, err := doNew(s.Addr(), "pw", "ROLE")
+		role = fmt.Sprint(v, err)
+		return err == nil && len(v.Elems) == 3 && len(v.Elems[2].Elems) == 1 &&
+			strings.Contains(v.String(), s.Node(1).Addr()[len("127.0.0.1:"):])
+	}) {
+		t.Fatalf("ROLE on the primary: %s, want replica %v", role, s.Node(1))
 	}
 	Eventually(t, 5*time.Second, func() bool {
 		v, err := doNew(s.Node(1).Addr(), "pw", "GET", "k")
