@@ -195,3 +195,35 @@ func replicaLinkUp(ctx context.Context, r *Node, primaryAddr string) error {
 	}
 	return nil
 }
+
+// primaryLists reports, as an error, why primary p does not yet list every replica of
+// replicas as online (INFO replication): a replica reports its link up a moment before
+// its primary counts it, for WAIT and ROLE.
+func primaryLists(ctx context.Context, p *Node, replicas []*Node) error {
+	v, err := p.Do(ctx, "INFO", "replication")
+	if err != nil {
+		return err
+	}
+	s, _ := text(v)
+	info := parseInfo(s)
+	online := map[string]bool{}
+	for k, v := range info {
+		if !strings.HasPrefix(k, "slave") {
+			continue
+		}
+		f := map[string]string{}
+		for kv := range strings.SplitSeq(v, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			f[k] = v
+		}
+		if f["state"] == "online" {
+			online[f["ip"]+":"+f["port"]] = true
+		}
+	}
+	for _, r := range replicas {
+		if !online[r.Addr()] {
+			return fmt.Errorf("%v does not list %v as an online replica yet", p, r)
+		}
+	}
+	return nil
+}

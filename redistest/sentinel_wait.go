@@ -104,7 +104,7 @@ func (s *SentinelSet) WaitForFailover(ctx context.Context, old *Node) (*Node, er
 // reports the same primary, running and a master, with no failover under way and no
 // down flag; each lists every other running, unpaused data node as a replica of it,
 // up and linked, and knows every other Sentinel; and every such replica replicates
-// from the primary with its link up. Use it after Restart, a failover or a fault is
+// from the primary with its link up, listed online by the primary. Use it after Restart, a failover or a fault is
 // undone. A fault left on a data node's proxy keeps it from settling: the Sentinels
 // reach the data nodes through their proxies.
 func (s *SentinelSet) WaitHealthy(ctx context.Context) error {
@@ -132,6 +132,9 @@ func (s *SentinelSet) checkHealthy(ctx context.Context) error {
 			}
 			replicas = append(replicas, n)
 		}
+	}
+	if err := primaryLists(ctx, p, replicas); err != nil {
+		return err
 	}
 	for _, sn := range s.live() {
 		if err := s.sentinelSettled(ctx, sn, p, replicas); err != nil {

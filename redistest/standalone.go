@@ -51,7 +51,8 @@ type Standalone struct {
 }
 
 // StartStandalone starts the servers cfg describes and returns when the primary
-// answers and every replica's link to it is up. ctx bounds the start (DefaultWait when
+// answers, every replica's link to it is up and the primary lists every replica
+// online. ctx bounds the start (DefaultWait when
 // it has no deadline); on failure everything started is stopped and removed.
 func StartStandalone(ctx context.Context, cfg StandaloneConfig) (*Standalone, error) {
 	ctx, cancel := bounded(ctx)
@@ -131,7 +132,7 @@ func startData(ctx context.Context, h *Cluster, replicas int, password string, e
 				return err
 			}
 		}
-		return nil
+		return primaryLists(ctx, nodes[0], nodes[1:])
 	})
 	return nodes, err
 }
@@ -156,11 +157,13 @@ func (s *Standalone) Node(i int) *Node { return s.nodes[i] }
 func (s *Standalone) Addrs() []string { return addrsOf(s.nodes) }
 
 // WaitHealthy waits until every running, unpaused replica replicates from the
-// primary with its link up (after a Restart, a fault, a Pause).
+// primary with its link up, and the primary lists it online (after a Restart, a fault,
+// a Pause). ctx bounds the wait (DefaultWait when it has no deadline).
 func (s *Standalone) WaitHealthy(ctx context.Context) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	return s.host.waitFor(ctx, "the replicas' links to the primary", func(ctx context.Context) error {
+		var up []*Node
 		for _, r := range s.nodes[1:] {
 			if !r.Running() || r.Paused() {
 				continue
@@ -168,8 +171,9 @@ func (s *Standalone) WaitHealthy(ctx context.Context) error {
 			if err := replicaLinkUp(ctx, r, s.Addr()); err != nil {
 				return err
 			}
+			up = append(up, r)
 		}
-		return nil
+		return primaryLists(ctx, s.nodes[0], up)
 	})
 }
 

@@ -2,7 +2,6 @@ package redistest
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,16 +50,11 @@ func TestStandalone(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Through the proxies: the primary names its replica by the replica's proxy.
-	// (The primary lists the replica once it has acknowledged the sync, a moment after
-	// the replica reports its link up.)
-	var role string
-	if !Poll(5*time.Second, func() bool {
-		v, err := doNew(s.Addr(), "pw", "ROLE")
-		role = fmt.Sprint(v, err)
-		return err == nil && len(v.Elems) == 3 && len(v.Elems[2].Elems) == 1 &&
-			strings.Contains(v.String(), s.Node(1).Addr()[len("127.0.0.1:"):])
-	}) {
-		t.Fatalf("ROLE on the primary: %s, want replica %v", role, s.Node(1))
+	// Start waited until the primary lists its replica (for WAIT and ROLE).
+	v, err := doNew(s.Addr(), "pw", "ROLE")
+	if err != nil || len(v.Elems) != 3 || len(v.Elems[2].Elems) != 1 ||
+		!strings.Contains(v.String(), s.Node(1).Addr()[len("127.0.0.1:"):]) {
+		t.Fatalf("ROLE on the primary: %v %v, want replica %v", v, err, s.Node(1))
 	}
 	Eventually(t, 5*time.Second, func() bool {
 		v, err := doNew(s.Node(1).Addr(), "pw", "GET", "k")
