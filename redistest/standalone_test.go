@@ -99,3 +99,23 @@ func TestStandalone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSharedSets(t *testing.T) {
+	a := SharedStandalone(t, "shared-test", StandaloneConfig{})
+	if b := SharedStandalone(t, "shared-test", StandaloneConfig{Replicas: 3}); b != a {
+		t.Fatal("SharedStandalone started a second deployment for the same name")
+	}
+	pids, dir := a.PIDs(), a.Dir()
+	if _, err := a.Primary().Do(t.Context(), "PING"); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeSharedSets(); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkGone(pids, dir); err != nil {
+		t.Fatal(err)
+	}
+	if c := SharedStandalone(t, "shared-test", StandaloneConfig{}); c == a {
+		t.Fatal("after closeSharedSets, the closed deployment came back")
+	}
+}
