@@ -40,7 +40,8 @@ func addrsIn(v resp.Value) []string {
 
 // TestSentinelSet runs one Sentinel set through discovery, the StaleMaster mode, proxy
 // faults on a Sentinel and a replica, a SIGKILL failover with the old primary
-// restarted, and a SIGSTOP failover with a Sentinel down; then checks that Close
+// restarted, a SIGSTOP failover with a Sentinel down and a failover of a blackholed
+// primary; then checks that Close
 // leaves no process, file or goroutine behind.
 func TestSentinelSet(t *testing.T) {
 	NoGoroutineLeak(t)
@@ -230,6 +231,34 @@ func TestSentinelSet(t *testing.T) {
 		}
 		if got, err := s.SentinelView(ctx, 0); err != nil || got != p.Addr() {
 			t.Fatalf("the restarted Sentinel reports %s (%v), want %s", got, err, p.Addr())
+		}
+	})
+
+	t.Run("partition-primary", func(t *testing.T) {
+		// The Sentinels reach the primary through its proxy: a blackhole there longer
+		// than DownAfter is a partition, failed over; healed, the old primary (still
+		// running, still a master) is turned into a replica by the Sentinels.
+		old, err := s.Primary(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setFault(t, old, Blackhole)
+		cut := time.Now()
+		wctx, cancel := context.WithTimeout(ctx, failoverBound)
+		defer cancel()
+		p, err := s.WaitForFailover(wctx, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%v promoted %v after %v was blackholed", p, time.Since(cut), old)
+		if err := old.SetFault(Pass); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WaitHealthy(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if role, err := old.Role(ctx); err != nil || role != "slave" {
+			t.Fatalf("the healed old primary is a %q (%v)", role, err)
 		}
 	})
 
