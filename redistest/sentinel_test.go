@@ -39,7 +39,7 @@ func addrsIn(v resp.Value) []string {
 }
 
 // TestSentinelSet runs one Sentinel set through discovery, the StaleMaster mode, proxy
-// faults on a Sentinel and a replica, a SIGKILL failover with the old primary
+// faults on a Sentinel and a replica, a SENTINEL FAILOVER, a SIGKILL failover with the old primary
 // restarted, a SIGSTOP failover with a Sentinel down and a failover of a blackholed
 // primary; then checks that Close
 // leaves no process, file or goroutine behind.
@@ -163,6 +163,25 @@ func TestSentinelSet(t *testing.T) {
 		if err := s.WaitHealthy(ctx); err != nil {
 			t.Fatal(err)
 		}
+	})
+
+	t.Run("sentinel-failover", func(t *testing.T) {
+		old, err := s.Primary(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		begin := time.Now()
+		p, err := s.Failover(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p == old {
+			t.Fatalf("Failover returned the old primary %v", old)
+		}
+		if role, err := old.Role(ctx); err != nil || role != "slave" {
+			t.Fatalf("after SENTINEL FAILOVER the old primary is a %q (%v)", role, err)
+		}
+		t.Logf("SENTINEL FAILOVER: %v → %v, settled in %v", old, p, time.Since(begin))
 	})
 
 	t.Run("kill-primary", func(t *testing.T) {

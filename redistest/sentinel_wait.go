@@ -190,3 +190,30 @@ func fields(v resp.Value) map[string]string {
 	}
 	return m
 }
+
+// Failover asks a running Sentinel for a failover of a healthy primary (SENTINEL
+// FAILOVER: no agreement needed, the primary need not be down), waits until every
+// live Sentinel reports the promoted replica and the set has settled again (the old
+// primary a replica of it), and returns the new primary. ctx bounds the whole
+// (DefaultWait when it has no deadline).
+func (s *SentinelSet) Failover(ctx context.Context) (*Node, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	old, err := s.Primary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	live := s.live()
+	if len(live) == 0 {
+		return nil, fmt.Errorf("redistest: no Sentinel is running")
+	}
+	s.host.cfg.logf("redistest: %v: SENTINEL FAILOVER %s, away from %v", live[0], s.cfg.MasterName, old)
+	if _, err := live[0].Do(ctx, "SENTINEL", "FAILOVER", s.cfg.MasterName); err != nil {
+		return nil, err
+	}
+	p, err := s.WaitForFailover(ctx, old)
+	if err != nil {
+		return nil, err
+	}
+	return p, s.WaitHealthy(ctx)
+}
