@@ -95,6 +95,11 @@ func (c SentinelConfig) withDefaults() (SentinelConfig, error) {
 // so every address a Sentinel hands out is a proxy's: a client that discovers the
 // primary through the Sentinels reaches it through the proxy where faults are
 // injected. Close stops every process and removes every file.
+//
+// Data nodes keep nothing on disk (save "", appendonly no): a restarted data node comes
+// back empty, and a primary restarted before the Sentinels fail it over comes back an
+// empty primary whose replicas then resync empty, as in a real deployment without
+// persistence. ServerArgs such as {"--appendonly", "yes"} change that.
 type SentinelSet struct {
 	cfg       SentinelConfig
 	host      *Cluster

@@ -43,7 +43,8 @@ type StandaloneConfig struct {
 // Standalone is a running standalone redis-server (the primary) and its replicas on
 // 127.0.0.1, each behind its own fault proxy. Node, Kill, Pause, Restart and SetFault
 // work on its nodes as on a Cluster's. Close stops every process and removes every
-// file.
+// file. The servers keep nothing on disk: a restarted primary comes back empty, and its
+// replicas resync empty (ServerArgs {"--appendonly", "yes"} changes that).
 type Standalone struct {
 	cfg   StandaloneConfig
 	host  *Cluster
