@@ -267,10 +267,12 @@ func sentinelRun(ctx context.Context, cfg SentinelConfig, s *redistest.SentinelS
 		wctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.MaxMS*float64(time.Millisecond)))
 		p, err = s.WaitForFailover(wctx, old)
 		cancel()
-		mu.Lock()
-		promoted = time.Now()
-		run.PromotedMS = ms(promoted.Sub(faultAt))
-		mu.Unlock()
+		if err == nil {
+			mu.Lock()
+			promoted = time.Now()
+			run.PromotedMS = ms(promoted.Sub(faultAt))
+			mu.Unlock()
+		}
 	}
 	maxEnd := faultAt.Add(time.Duration(cfg.MaxMS * float64(time.Millisecond)))
 	stable := time.Duration(cfg.StableMS * float64(time.Millisecond))
