@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 )
 
 // StandaloneConfig describes a standalone deployment to start: one redis-server (the
@@ -205,20 +204,4 @@ func addrsOf(nodes []*Node) []string {
 		a[i] = n.Addr()
 	}
 	return a
-}
-
-// waitRole waits until n reports role ("master", "slave", "sentinel") itself.
-func waitRole(ctx context.Context, h *Cluster, n *Node, role string, within time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, within)
-	defer cancel()
-	return h.waitFor(ctx, fmt.Sprintf("%v to be a %s", n, role), func(ctx context.Context) error {
-		got, err := n.Role(ctx)
-		if err != nil {
-			return err
-		}
-		if got != role {
-			return fmt.Errorf("%v is a %s", n, got)
-		}
-		return nil
-	})
 }
