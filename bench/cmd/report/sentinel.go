@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -351,5 +352,30 @@ func runSentinelOnly(ctx context.Context, path, repo string) error {
 		return err
 	}
 	log.Printf("wrote %s", path)
+	fmt.Print(renderSentinel(res))
 	return nil
+}
+
+// renderSentinel returns the section as a Markdown table (printed by -only sentinel,
+// for docs/RELIABILITY.md).
+func renderSentinel(r *SentinelResult) string {
+	var b strings.Builder
+	c := r.Config
+	fmt.Fprintf(&b, "Sentinel failover: a primary, %d replicas, %d Sentinels (down-after %.0f ms); %d writers, SET with deadline %.0f ms; the primary faulted %.0f ms in.\n\n",
+		c.Replicas, c.Sentinels, c.DownAfter, c.Writers, c.DeadlineMS, c.BeforeMS)
+	b.WriteString("| client | fault | calls | errors | past deadline + 2 ms | not returned | max ms | promoted ms | first write after promotion ms | acknowledged writes lost |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, run := range r.Runs {
+		if run.Skipped != "" {
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | — | — | — (%s) |\n", run.Client, run.Fault, run.Skipped)
+			continue
+		}
+		after := "never"
+		if run.AfterPromotionMS > 0 {
+			after = fmt.Sprintf("%.0f", run.AfterPromotionMS)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %.0f | %.0f | %s | %d |\n", run.Client, run.Fault, run.Calls, run.Errors,
+			run.PastDeadline, run.NotReturned, run.MaxMS, run.PromotedMS, after, run.LostAcked)
+	}
+	return b.String()
 }
