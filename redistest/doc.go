@@ -1,5 +1,6 @@
-// Package redistest starts real Redis Cluster deployments on 127.0.0.1 for tests and
-// programs, with a fault-injecting proxy in front of every node.
+// Package redistest starts real Redis deployments on 127.0.0.1 for tests and programs
+// — clusters, standalone servers and Sentinel sets — with a fault-injecting proxy in
+// front of every process.
 //
 // A cluster is made of redis-server processes (Redis 7.0 or newer; `make deps`
 // installs Debian's package), each in its own temporary directory on free loopback
@@ -13,7 +14,7 @@
 //	n.SetFault(redistest.Pass)
 //
 // The modes are Pass, Refuse, Blackhole, Hang, Slow(d), Reset and, for TLS clusters,
-// TLSBad; and, acting on replies only, Stall(d) (replies held d, requests executed at
+// TLSBad; StaleMaster(addr) for a Sentinel (below); and, acting on replies only, Stall(d) (replies held d, requests executed at
 // once), Dribble(n, gap) (replies in n-byte pieces), ResetMidReply(n) (n bytes of a
 // reply, then RST) and CloseAfterRequest (the request executed, its reply dropped and
 // the connection closed); see Mode. None needs root: Blackhole is a listening socket whose accept
@@ -30,6 +31,39 @@
 // it started and removes every file, and the kernel kills the servers if the program
 // dies first (Linux). Neither Start nor Run skips: a missing redis-server is an error
 // (ErrNoRedisServer) that says how to install it.
+//
+// # Standalone servers and Sentinel sets
+//
+// StartStandalone (or RunStandalone) starts one redis-server with cluster mode off, and
+// optionally replicas of it; StartSentinelSet (or RunSentinelSet) starts a primary, its
+// replicas (2 by default) and Sentinels (3, quorum 2) monitoring it under a master name:
+//
+//	s := redistest.RunSentinelSet(t, redistest.SentinelConfig{})
+//	opts := …{SentinelAddrs: s.SentinelAddrs(), MasterName: s.MasterName()}
+//	old, _ := s.Primary(ctx)                  // as every live Sentinel reports it
+//	old.Kill()                                // or Pause (SIGSTOP), SetFault(Blackhole)…
+//	p, err := s.WaitForFailover(ctx, old)     // promoted in ~2 s (DownAfter 1 s)
+//	old.Restart(ctx)                          // Sentinel makes it a replica of p
+//	err = s.WaitHealthy(ctx)
+//	s.Sentinel(1).SetFault(redistest.StaleMaster(old.Addr())) // a Sentinel that missed it
+//
+// Every process, Sentinels included, is behind its own proxy, runs from a configuration
+// file in its directory (which a Sentinel rewrites, as on a real host: a restarted node
+// keeps what it was told) and is a *Node: Kill, Pause, Resume, Restart, SetFault and Do
+// work as on a cluster's nodes. The data nodes announce their proxies
+// (replica-announce-ip/port), the Sentinels monitor the primary at its proxy and
+// announce their own (sentinel announce-ip/port), so every address a Sentinel hands
+// out is a proxy's. As a consequence the Sentinels, the replicas' replication and the
+// Sentinels' links to each other go through the proxies too: a fault on the primary's
+// proxy that lasts longer than DownAfter makes the Sentinels fail it over, as a real
+// partition would. The Sentinels' internal periods are shortened (SENTINEL DEBUG, Redis
+// 7.0+) so that discovery takes about a second and a failover two.
+//
+// StaleMaster(addr), for a Sentinel's proxy only, makes that Sentinel report the
+// primary at addr: the proxy answers SENTINEL GET-MASTER-ADDR-BY-NAME itself, rewrites
+// the address in SENTINEL MASTER(S) and drops +switch-master messages; all else passes.
+// It needs a plain (non-TLS) set. Primary, SentinelView and the waits ask the Sentinels
+// directly, around their proxies, so they always see the real state.
 //
 // For scale, where a thousand redis-server processes do not fit, StartFake (or RunFake)
 // serves a FakeCluster: N masters, optionally one replica each, on loopback listeners

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -22,13 +23,15 @@ const (
 	kindResetMidReply
 	kindCloseAfterRequest
 	kindStall
+	kindStaleMaster
 )
 
 // Mode is a fault mode of a node's proxy. The zero Mode is Pass.
 type Mode struct {
 	kind  modeKind
 	delay time.Duration
-	n     int // Dribble: bytes per piece; ResetMidReply: bytes delivered before the reset
+	n     int    // Dribble: bytes per piece; ResetMidReply: bytes delivered before the reset
+	addr  string // StaleMaster: the primary's address the Sentinel reports
 }
 
 var (
@@ -102,7 +105,7 @@ func (m Mode) Bytes() int { return m.n }
 
 // String returns the mode's name as the CLI and test logs spell it: pass, refuse,
 // blackhole, hang, slow(100ms), reset, tls-bad, close-after-request, stall(1s),
-// dribble(1,2ms), reset-mid-reply(5).
+// dribble(1,2ms), reset-mid-reply(5), stale-master(127.0.0.1:7000).
 func (m Mode) String() string {
 	switch m.kind {
 	case kindPass:
@@ -127,13 +130,16 @@ func (m Mode) String() string {
 		return fmt.Sprintf("dribble(%d,%v)", m.n, m.delay)
 	case kindResetMidReply:
 		return fmt.Sprintf("reset-mid-reply(%d)", m.n)
+	case kindStaleMaster:
+		return fmt.Sprintf("stale-master(%s)", m.addr)
 	}
 	return fmt.Sprintf("mode(%d)", m.kind)
 }
 
 // ParseMode parses a mode name as printed by Mode.String. Modes with arguments take
 // them in parentheses or after a colon: "slow(100ms)" or "slow:100ms", "stall(1s)",
-// "dribble(1,2ms)" (bytes per piece, gap), "reset-mid-reply(5)" (bytes).
+// "dribble(1,2ms)" (bytes per piece, gap), "reset-mid-reply(5)" (bytes),
+// "stale-master(127.0.0.1:7000)" (host:port).
 func ParseMode(s string) (Mode, error) {
 	switch s {
 	case "pass":
@@ -151,7 +157,7 @@ func ParseMode(s string) (Mode, error) {
 	case "close-after-request":
 		return CloseAfterRequest, nil
 	}
-	bad := fmt.Errorf("redistest: unknown fault mode %q (want pass, refuse, blackhole, hang, slow(d), reset, tls-bad, close-after-request, stall(d), dribble(n,d) or reset-mid-reply(n))", s)
+	bad := fmt.Errorf("redistest: unknown fault mode %q (want pass, refuse, blackhole, hang, slow(d), reset, tls-bad, close-after-request, stall(d), dribble(n,d), reset-mid-reply(n) or stale-master(host:port))", s)
 	name, arg, ok := strings.Cut(s, "(")
 	if ok {
 		if arg, ok = strings.CutSuffix(arg, ")"); !ok {
@@ -185,6 +191,11 @@ func ParseMode(s string) (Mode, error) {
 			return Mode{}, badArg
 		}
 		return ResetMidReply(n), nil
+	case "stale-master":
+		if _, _, err := net.SplitHostPort(arg); err != nil {
+			return Mode{}, badArg
+		}
+		return StaleMaster(arg), nil
 	}
 	return Mode{}, bad
 }

@@ -16,10 +16,12 @@ import (
 	"github.com/redline-go/redline/resp"
 )
 
-// Node is one redis-server process of a Cluster, with the fault proxy in front of it.
+// Node is one redis-server process of a Cluster (or of a Standalone or SentinelSet),
+// with the fault proxy in front of it.
 type Node struct {
 	cluster *Cluster
 	index   int
+	name    string // when set, what String calls the node ("sentinel-1") instead of "node <index>"
 	id      string // cluster node ID, stable across restarts (kept in nodes.conf)
 
 	port      int // the server's own port
@@ -31,6 +33,8 @@ type Node struct {
 	keyFile   string // cluster's shared ones
 	proxy     *Proxy
 	admin     *adminConn
+	argv      []string                        // when set, the command line instead of the cluster's (a config file)
+	ready     func(ctx context.Context) error // when set, run once the started process answers PING
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -72,7 +76,7 @@ func (n *Node) SetFault(m Mode) error {
 	if n.proxy == nil {
 		return errors.New("redistest: fault modes need the proxy (Config.NoProxy is set)")
 	}
-	n.cluster.cfg.logf("redistest: node %d (%s): fault %v", n.index, n.Addr(), m)
+	n.cluster.cfg.logf("redistest: %s: fault %v", n.label(), m)
 	return n.proxy.SetMode(m)
 }
 
@@ -112,6 +116,9 @@ func (n *Node) Role(ctx context.Context) (string, error) {
 }
 
 func (n *Node) args() []string {
+	if n.argv != nil {
+		return n.argv
+	}
 	cfg := n.cluster.cfg
 	srv := cfg.server
 	a := []string{
@@ -203,7 +210,10 @@ func (n *Node) start(ctx context.Context) error {
 		n.cluster.untrack(cmd.Process.Pid)
 		close(exited)
 	}()
-	return n.waitReady(ctx, exited)
+	if err := n.waitReady(ctx, exited); err != nil || n.ready == nil {
+		return err
+	}
+	return n.ready(ctx)
 }
 
 // waitReady polls PING until the server answers, its process exits or ctx ends.
@@ -274,7 +284,7 @@ func (n *Node) Kill() error {
 	if cmd == nil || exited == nil {
 		return nil
 	}
-	n.cluster.cfg.logf("redistest: node %d (%s): kill", n.index, n.Addr())
+	n.cluster.cfg.logf("redistest: %s: kill", n.label())
 	// The whole process group: a server's forked children (an RDB transfer to a
 	// replica) must not outlive it.
 	pid := cmd.Process.Pid
@@ -308,7 +318,7 @@ func (n *Node) Restart(ctx context.Context) error {
 	if err := n.Kill(); err != nil {
 		return err
 	}
-	n.cluster.cfg.logf("redistest: node %d (%s): restart", n.index, n.Addr())
+	n.cluster.cfg.logf("redistest: %s: restart", n.label())
 	return n.start(ctx)
 }
 
@@ -325,7 +335,7 @@ func (n *Node) signal(sig syscall.Signal, paused bool) error {
 	if n.cmd == nil || n.isExited() {
 		return fmt.Errorf("redistest: node %d is not running", n.index)
 	}
-	n.cluster.cfg.logf("redistest: node %d (%s): %v", n.index, n.Addr(), sig)
+	n.cluster.cfg.logf("redistest: %s: %v", n.label(), sig)
 	n.paused = paused
 	return syscall.Kill(-n.cmd.Process.Pid, sig) // the group: forked children too
 }
@@ -337,5 +347,19 @@ func (n *Node) Paused() bool {
 	return n.paused && !n.isExited()
 }
 
-// String returns "node 2 127.0.0.1:port".
-func (n *Node) String() string { return fmt.Sprintf("node %d %s", n.index, n.Addr()) }
+// label names the node in log lines: "node 2 (127.0.0.1:port)", "sentinel-1 (…)".
+func (n *Node) label() string {
+	if n.name != "" {
+		return n.name + " (" + n.Addr() + ")"
+	}
+	return fmt.Sprintf("node %d (%s)", n.index, n.Addr())
+}
+
+// String returns "node 2 127.0.0.1:port" ("sentinel-1 127.0.0.1:port", "replica-2 …" in a
+// Standalone or SentinelSet).
+func (n *Node) String() string {
+	if n.name != "" {
+		return n.name + " " + n.Addr()
+	}
+	return fmt.Sprintf("node %d %s", n.index, n.Addr())
+}

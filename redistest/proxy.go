@@ -79,6 +79,9 @@ func (p *Proxy) SetMode(m Mode) error {
 	if m.kind == kindTLSBad && p.badTLS == nil {
 		return errors.New("redistest: tls-bad needs a TLS cluster (Config.TLS)")
 	}
+	if m.kind == kindStaleMaster && p.badTLS != nil {
+		return errors.New("redistest: stale-master needs a plain (non-TLS) deployment: the proxy reads the traffic")
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -97,10 +100,12 @@ func (p *Proxy) SetMode(m Mode) error {
 			return fmt.Errorf("redistest: proxy %s to %v: %w", p.addr, m, err)
 		}
 	}
+	// StaleMaster's connections are served apart: entering or leaving it drops them.
+	drop := m.dropsConns() || (m.kind == kindStaleMaster) != (p.mode.kind == kindStaleMaster)
 	p.mode = m
 	close(p.changed)
 	p.changed = make(chan struct{})
-	if m.dropsConns() {
+	if drop {
 		for pc := range p.conns {
 			pc.close(m.kind == kindReset)
 		}
@@ -189,6 +194,9 @@ func (p *Proxy) acceptLoop(ln net.Listener) {
 		case kindTLSBad:
 			p.wg.Add(1)
 			go p.serveBadTLS(c)
+		case kindStaleMaster:
+			p.wg.Add(1)
+			go p.serveStale(c)
 		default:
 			p.wg.Add(1)
 			go p.forward(c)
@@ -215,7 +223,7 @@ func (p *Proxy) forward(client net.Conn) {
 	}
 	pc := &proxyConn{client: client, server: server, done: make(chan struct{})}
 	p.mu.Lock()
-	if p.closed || p.mode.dropsConns() {
+	if p.closed || p.mode.dropsConns() || p.mode.kind == kindStaleMaster {
 		p.mu.Unlock()
 		pc.close(p.mode.kind == kindReset)
 		return

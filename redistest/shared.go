@@ -58,15 +58,16 @@ func Shared(tb testing.TB, name string, cfg Config) *Cluster {
 	return c
 }
 
-// CloseShared stops every cluster Shared started, in the reverse order of their start,
-// and forgets them (a later Shared starts a new one). It returns the first error of a
-// Close. Call it from TestMain after m.Run, or use Main.
+// CloseShared stops every cluster Shared started, in the reverse order of their start
+// (and every SharedStandalone and SharedSentinelSet deployment), and forgets them (a
+// later Shared starts a new one). It returns the first error of a Close. Call it from
+// TestMain after m.Run, or use Main.
 func CloseShared() error {
 	shared.mu.Lock()
 	cs := shared.order
 	shared.byKey, shared.errs, shared.order = nil, nil, nil
 	shared.mu.Unlock()
-	var first error
+	first := closeSharedSets() // Standalone and Sentinel sets (shared_sets.go)
 	for i := len(cs) - 1; i >= 0; i-- {
 		if err := cs[i].Close(); err != nil && first == nil {
 			first = err

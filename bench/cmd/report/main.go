@@ -82,8 +82,9 @@ func main() {
 	out := flag.String("out", "../docs/PERFORMANCE.md", "the Markdown report to write (replaced)")
 	jsonOut := flag.String("json", "../docs/performance.json", "the JSON results to write (replaced)")
 	repo := flag.String("repo", "..", "the redline repository root (for the micro-benchmarks and git)")
-	only := flag.String("only", "", "comma-separated sections to run (throughput,seed,failover,micro,scale); empty: all but scale. For development: a partial report says which sections it lacks. -only scale replaces only the Scale section of -out")
+	only := flag.String("only", "", "comma-separated sections to run (throughput,seed,failover,micro,scale), or sentinel alone (its JSON only, see -sentinel-json); empty: all but scale and sentinel. For development: a partial report says which sections it lacks. -only scale replaces only the Scale section of -out")
 	scaleJSON := flag.String("scale-json", "../docs/performance-scale.json", "the JSON results of the scale section (replaced when it runs)")
+	sentinelJSON := flag.String("sentinel-json", "../docs/performance-sentinel.json", "-only sentinel: the JSON results of the Sentinel failover section (replaced; the Markdown report is left alone)")
 	scaleMasters := flag.String("scale-masters", "3,100,500,1000", "scale: the cluster sizes")
 	scaleStorm := flag.String("scale-storm", "50x500", "scale: the storm, INSTANCESxMASTERS")
 	scaleIdle := flag.Duration("scale-idle", 40*time.Second, "scale: the idle window (longer than the clients' 30s periodic work)")
@@ -129,7 +130,12 @@ func main() {
 		}
 		scfg.Masters = append(scfg.Masters, n)
 	}
-	err := run(ctx, *out, *jsonOut, *scaleJSON, *repo, *only, *rounds, *cell, *calls, *par, timeouts, scfg)
+	var err error
+	if *only == "sentinel" {
+		err = runSentinelOnly(ctx, *sentinelJSON, *repo)
+	} else {
+		err = run(ctx, *out, *jsonOut, *scaleJSON, *repo, *only, *rounds, *cell, *calls, *par, timeouts, scfg)
+	}
 	closeClusters()
 	finished.Store(true)
 	if err != nil {
