@@ -428,6 +428,15 @@ func (c *Client) Copy(ctx context.Context, source, destination string, replace b
 	return c.doTyped(ctx, a[:n]...).Bool()
 }
 
+// Move moves key to database db of a standalone server and reports whether it did
+// (false when key does not exist or db already has it). A cluster has one database:
+// there the server refuses it.
+//
+// Command: MOVE key db.
+func (c *Client) Move(ctx context.Context, key string, db int64) (bool, error) {
+	return c.doTyped(ctx, "MOVE", key, db).Bool()
+}
+
 // ExpireNX makes key expire after ttl if it has no expiry, and reports whether it did
 // (false too when the key does not exist).
 //
@@ -3202,6 +3211,16 @@ func (p *Pipe) Copy(source, destination string, replace bool) Future[bool] {
 	if replace {
 		args = append(args, "REPLACE")
 	}
+	return newFuture(p, p.pushTyped(args), Result.Bool)
+}
+
+// Move queues the command of Client.Move; its Future holds, once the pipe has run, what
+// Client.Move returns.
+//
+// Command: MOVE key db.
+func (p *Pipe) Move(key string, db int64) Future[bool] {
+	args := p.args()
+	args = append(args, "MOVE", key, db)
 	return newFuture(p, p.pushTyped(args), Result.Bool)
 }
 
