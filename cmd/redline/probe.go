@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -58,31 +57,20 @@ type probeReport struct {
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f connFlags
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `Usage: redline probe [flags]
-
-Checks every node of the cluster the seeds belong to: role and slots, TCP connect time,
-TLS handshake (a rejected certificate spelled out: subject, issuer, validity, names),
-auth/HELLO, PING latency, replication lag, and whether every node agrees on the slot
-map. Exits 1 when anything is wrong, 2 on bad flags.
-
-Flags:`)
-		fs.PrintDefaults()
-	}
-	if done, code := parseFlags(fs, args); done {
+	fs := newFlags("redline probe", probeUsage, stdout, stderr)
+	f.register(fs.FlagSet)
+	if done, code := fs.parse(args); done {
 		return code
 	}
+	if err := f.check(fs.FlagSet); err != nil {
+		return fs.usageError("%s", errLine(err))
+	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "redline probe: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
 	}
 	tlsConf, err := f.tlsConfig()
 	if err != nil {
-		fmt.Fprintf(stderr, "redline probe: %v\n", err)
-		return exitUsage
+		return fs.usageError("%s", errLine(err))
 	}
 	rep := probe(ctx, &f, tlsConf)
 	if f.json {
@@ -376,3 +364,12 @@ func parseInfo(s string) map[string]string {
 }
 
 func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// probeUsage is the head of `redline probe --help`.
+const probeUsage = `Usage: redline probe [flags]
+
+Checks every node of the cluster the seeds belong to: role and slots, TCP connect time,
+TLS handshake (a rejected certificate spelled out: subject, issuer, validity, names),
+auth/HELLO, PING latency, replication lag, and whether every node agrees on the slot
+map. Exits 1 when anything is wrong, 2 on bad flags.
+`
