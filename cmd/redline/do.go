@@ -46,9 +46,9 @@ func runDo(ctx context.Context, name string, args []string, stdin io.Reader, std
 	fs.BoolVar(&f.raw, "raw", false, "print replies raw, as redis-cli --raw (the default when the output is not a terminal)")
 	fs.BoolVar(&f.noRaw, "no-raw", false, "print replies formatted even when the output is not a terminal")
 	fs.BoolVar(&f.csv, "csv", false, "print replies as CSV")
-	fs.IntVar(&f.repeat, "r", 1, "run the command this many times (-1: until Ctrl-C)")
-	fs.Float64Var(&f.interval, "i", 0, "seconds to wait between repetitions (with -r)")
-	fs.StringVar(&f.node, "node", "", "run the command on this node (host:port, primary or replica) instead of routing it")
+	fs.IntVar(&f.repeat, "r", 1, "run the command this many `times` (-1: until Ctrl-C)")
+	fs.Float64Var(&f.interval, "i", 0, "`seconds` to wait between repetitions (with -r)")
+	fs.StringVar(&f.node, "node", "", "run the command on this `node` (host:port, primary or replica) instead of routing it")
 	fs.BoolVar(&f.allPrimaries, "all-primaries", false, "run the command on every primary, output grouped by node")
 	fs.BoolVar(&f.allNodes, "all-nodes", false, "run the command on every node (primaries and replicas), output grouped by node")
 	if done, code := fs.parse(args); done {
@@ -59,6 +59,10 @@ func runDo(ctx context.Context, name string, args []string, stdin io.Reader, std
 	}
 	if err := f.check(); err != nil {
 		return fs.usageError("%s", errLine(err))
+	}
+	switch a := fs.Arg(0); a {
+	case "probe", "bench", "demo", "do":
+		return fs.usageError("the subcommand goes first: redline %s [flags]", a)
 	}
 	opts, err := f.conn.options()
 	if err != nil {

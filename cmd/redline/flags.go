@@ -51,22 +51,22 @@ func defaultAddrs() string {
 
 // register adds the flags to fs. Defaults come from the environment where noted.
 func (f *connFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.addrs, "c", defaultAddrs(), "seed node addresses, comma-separated (env REDLINE_ADDRS); a bare -c (redis-cli's cluster mode) is accepted and ignored: redline always follows the cluster")
-	fs.StringVar(&f.host, "h", "127.0.0.1", "seed host, as redis-cli's -h (with -p; replaces -c)")
-	fs.IntVar(&f.port, "p", 6379, "seed port, as redis-cli's -p (with -h; replaces -c)")
-	fs.StringVar(&f.url, "u", "", "seed as a URL: redis://[user[:password]@]host[:port][/0], rediss:// for TLS")
-	fs.IntVar(&f.db, "n", 0, "database number: a cluster has only database 0")
+	fs.StringVar(&f.addrs, "c", defaultAddrs(), "seed node `addresses`, comma-separated (env REDLINE_ADDRS); a bare -c (redis-cli's cluster mode) is accepted and ignored: redline always follows the cluster")
+	fs.StringVar(&f.host, "h", "127.0.0.1", "seed `host`, as redis-cli's -h (with -p; replaces -c)")
+	fs.IntVar(&f.port, "p", 6379, "seed `port`, as redis-cli's -p (with -h; replaces -c)")
+	fs.StringVar(&f.url, "u", "", "seed as a `URL`: redis://[user[:password]@]host[:port][/0], rediss:// for TLS")
+	fs.IntVar(&f.db, "n", 0, "database `number`: a cluster has only database 0")
 	fs.DurationVar(&f.timeout, "timeout", time.Second, "deadline of each command, and of each connection attempt")
 	fs.BoolVar(&f.useTLS, "tls", false, "connect with TLS (certificates are verified)")
-	fs.StringVar(&f.cacert, "cacert", "", "PEM file of the CA to trust (with --tls; default: the system's roots)")
-	fs.StringVar(&f.cert, "cert", "", "PEM file of the client certificate (with --tls and --key)")
-	fs.StringVar(&f.key, "key", "", "PEM file of the client certificate's private key (with --cert)")
-	fs.StringVar(&f.sni, "sni", "", "server name to verify every node's certificate against (default: each node's host)")
-	fs.StringVar(&f.user, "user", "", "ACL username")
+	fs.StringVar(&f.cacert, "cacert", "", "PEM `file` of the CA to trust (with --tls; default: the system's roots)")
+	fs.StringVar(&f.cert, "cert", "", "PEM `file` of the client certificate (with --tls and --key)")
+	fs.StringVar(&f.key, "key", "", "PEM `file` of the client certificate's private key (with --cert)")
+	fs.StringVar(&f.sni, "sni", "", "server `name` to verify every node's certificate against (default: each node's host)")
+	fs.StringVar(&f.user, "user", "", "ACL `username`")
 	fs.Var(&f.pass, "pass", "password (prefer env REDLINE_PASSWORD or REDISCLI_AUTH: flags show in process lists)")
 	fs.Var(&f.pass, "a", "password, as redis-cli's -a (same as --pass)")
-	fs.StringVar(&f.readFrom, "read-from", "primary", "where reads go: primary, prefer-replica, replica-only, nearest, local-zone")
-	fs.StringVar(&f.zone, "zone", "", "the client's availability zone (for --read-from local-zone)")
+	fs.StringVar(&f.readFrom, "read-from", "primary", "`where` reads go: primary, prefer-replica, replica-only, nearest, local-zone")
+	fs.StringVar(&f.zone, "zone", "", "the client's availability `zone` (for --read-from local-zone)")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 }
 
@@ -290,8 +290,11 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 			dash = "-"
 		}
 		arg, usage := flag.UnquoteUsage(fl)
-		if isBoolFlag(fl) {
+		switch {
+		case isBoolFlag(fl):
 			arg = ""
+		case arg == "value":
+			arg = "password"
 		}
 		def := fl.DefValue
 		if _, ok := fl.Value.(*redline.Secret); ok {
@@ -299,6 +302,6 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		} else if def == "" {
 			def = `""`
 		}
-		fmt.Fprintf(w, "  %s%s %s\n      %s (default %s)\n", dash, fl.Name, arg, usage, def)
+		fmt.Fprintf(w, "  %s\n      %s (default %s)\n", strings.TrimSpace(dash+fl.Name+" "+arg), usage, def)
 	})
 }

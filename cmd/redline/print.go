@@ -121,6 +121,7 @@ func inlineKey(v resp.Value) string {
 func printJSON(w io.Writer, x any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	enc.Encode(x)
 }
 

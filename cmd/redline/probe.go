@@ -17,6 +17,7 @@ import (
 
 	"github.com/redline-go/redline/internal/conn"
 	"github.com/redline-go/redline/internal/topology"
+	"github.com/redline-go/redline/resp"
 )
 
 // nodeReport is what probe found about one node.
@@ -30,12 +31,23 @@ type nodeReport struct {
 	TLS        string   `json:"tls"` // "ok", "off", or the problem
 	Cert       *certDoc `json:"certificate,omitempty"`
 	Auth       string   `json:"auth"` // "ok (RESP3)" or the problem
+	Ping       string   `json:"ping"` // "ok", "not permitted", "not tried", or the problem
 	PingMillis float64  `json:"ping_ms,omitempty"`
-	Offset     int64    `json:"repl_offset"`
-	LagBytes   int64    `json:"repl_lag_bytes"`
+	Offset     *int64   `json:"repl_offset,omitempty"`    // absent when not known
+	LagBytes   *int64   `json:"repl_lag_bytes,omitempty"` // replicas; absent when not known
 	AgreesMap  bool     `json:"agrees_on_slot_map"`
+	SlotMap    string   `json:"slot_map"` // "agrees", "DIFFERS", "not permitted", "not tried", or the problem
 	Problems   []string `json:"problems,omitempty"`
+	// NotPermitted lists the checks the ACL user may not run, with the server's words:
+	// their columns say "not permitted", never a value.
+	NotPermitted []string `json:"not_permitted,omitempty"`
 }
+
+// notPermitted is what a check the ACL user may not run shows.
+const notPermitted = "not permitted"
+
+// isNoPerm reports whether e is the server refusing a command to the ACL user.
+func isNoPerm(e *resp.Error) bool { return e != nil && e.Code == "NOPERM" }
 
 // certDoc describes the certificate a node presented, when it was rejected.
 type certDoc struct {
@@ -48,11 +60,14 @@ type certDoc struct {
 
 // probeReport is probe's whole answer.
 type probeReport struct {
-	Seed     string       `json:"seed"`
-	Nodes    []nodeReport `json:"nodes"`
-	Covered  int          `json:"covered_slots"`
-	OK       bool         `json:"ok"`
-	Problems []string     `json:"problems,omitempty"`
+	Seed    string       `json:"seed"`
+	Nodes   []nodeReport `json:"nodes"`
+	Covered int          `json:"covered_slots"`
+	OK      bool         `json:"ok"`
+	// Complete is false when some check was not permitted to the ACL user: OK then
+	// covers only the checks that ran.
+	Complete bool     `json:"complete"`
+	Problems []string `json:"problems,omitempty"`
 }
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -95,10 +110,11 @@ func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config) probeReport {
 			table, rep.Seed = t, seed
 			break
 		}
-		seedErrs = append(seedErrs, err.Error())
+		seedErrs = append(seedErrs, seedProblem(ctx, f, seed, err))
 	}
 	if table == nil {
 		rep.Problems = append(rep.Problems, "no seed gave the topology: "+strings.Join(seedErrs, "; "))
+		rep.Complete = true
 		return rep
 	}
 	rep.Covered = table.Covered()
@@ -116,8 +132,8 @@ func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config) probeReport {
 		}()
 	}
 	wg.Wait()
-	// Replication lag: the primary's offset minus each replica's.
-	primaryOffset := map[string]int64{}
+	// Replication lag: the primary's offset minus each replica's, when both are known.
+	primaryOffset := map[string]*int64{}
 	for _, s := range table.Shards() {
 		for _, r := range rep.Nodes {
 			if r.Addr == s.Primary.Addr {
@@ -129,16 +145,20 @@ func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config) probeReport {
 		r := &rep.Nodes[i]
 		for _, s := range table.Shards() {
 			for _, rn := range s.Replicas {
-				if rn.Addr == r.Addr && r.Auth == "ok" {
-					r.LagBytes = max(0, primaryOffset[s.Primary.Addr]-r.Offset)
+				if po := primaryOffset[s.Primary.Addr]; rn.Addr == r.Addr && po != nil && r.Offset != nil {
+					lag := max(0, *po-*r.Offset)
+					r.LagBytes = &lag
 				}
 			}
 		}
 	}
-	rep.OK = len(rep.Problems) == 0
+	rep.OK, rep.Complete = len(rep.Problems) == 0, true
 	for _, r := range rep.Nodes {
 		if len(r.Problems) > 0 {
 			rep.OK = false
+		}
+		if len(r.NotPermitted) > 0 {
+			rep.Complete = false
 		}
 	}
 	return rep
@@ -159,7 +179,7 @@ func fetchTable(ctx context.Context, f *connFlags, tlsConf *tls.Config, addr str
 
 // probeNode checks one node, step by step, each step bounded by -timeout.
 func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *topology.Table, n *topology.Node) nodeReport {
-	r := nodeReport{Addr: n.Addr, ID: n.ID, Role: n.Role.String(), TLS: "off"}
+	r := nodeReport{Addr: n.Addr, ID: n.ID, Role: n.Role.String(), TLS: "off", Ping: "not tried", SlotMap: "not tried"}
 	for _, s := range table.Shards() {
 		if s.Primary.Addr == n.Addr {
 			r.Slots = formatRanges(s.Ranges)
@@ -190,7 +210,9 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 	// TLS, with the certificate described when it is rejected.
 	if tlsConf != nil {
 		conf := tlsConf.Clone()
-		conf.ServerName, _, _ = net.SplitHostPort(n.Addr)
+		if conf.ServerName == "" { // --sni names every node's certificate
+			conf.ServerName, _, _ = net.SplitHostPort(n.Addr)
+		}
 		hctx, cancel := context.WithTimeout(ctx, f.timeout)
 		err := tls.Client(nc, conf).HandshakeContext(hctx)
 		cancel()
@@ -216,13 +238,35 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 	}
 	defer c.Close()
 	r.Auth = "ok"
-	start = time.Now()
-	if _, err := c.Do(cctx, "PING"); err != nil {
-		problem("ping: %v", err)
-		return r
+	refused := func(check string, e *resp.Error) {
+		r.NotPermitted = append(r.NotPermitted, check+": "+e.Msg)
 	}
-	r.PingMillis = msf(time.Since(start))
-	if v, err := c.Do(cctx, "INFO", "replication"); err == nil && v.Err == nil {
+	start = time.Now()
+	v, err := c.Do(cctx, "PING")
+	switch {
+	case err != nil:
+		r.Ping = errLine(err)
+		problem("ping: %s", errLine(err))
+		return r
+	case isNoPerm(v.Err):
+		r.Ping = notPermitted
+		refused("PING", v.Err)
+	case v.Err != nil:
+		r.Ping = v.Err.Msg
+		problem("ping: %s", v.Err.Msg)
+	default:
+		r.PingMillis = msf(time.Since(start))
+		r.Ping = "ok"
+	}
+	v, err = c.Do(cctx, "INFO", "replication")
+	switch {
+	case err != nil:
+		problem("INFO replication: %s", errLine(err))
+	case isNoPerm(v.Err):
+		refused("INFO replication", v.Err)
+	case v.Err != nil:
+		problem("INFO replication: %s", v.Err.Msg)
+	default:
 		info := parseInfo(string(v.Str))
 		key := "master_repl_offset"
 		if n.Role == topology.RoleReplica {
@@ -231,16 +275,27 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 				problem("replication link to the primary is %s", info["master_link_status"])
 			}
 		}
-		r.Offset, _ = strconv.ParseInt(info[key], 10, 64)
-	}
-	// The node's own view of the slot map.
-	if v, err := c.Do(cctx, "CLUSTER", "SHARDS"); err == nil && v.Err == nil {
-		if t, err := topology.ParseShards(v, n.Addr, tlsConf != nil); err == nil {
-			r.AgreesMap = t.Equal(table)
+		if off, err := strconv.ParseInt(info[key], 10, 64); err == nil {
+			r.Offset = &off
 		}
 	}
-	if !r.AgreesMap {
-		problem("disagrees with the seed on the slot map")
+	// The node's own view of the slot map, fetched as the seed's was.
+	t, err := topology.Fetch(cctx, c.Do, n.Addr, tlsConf != nil)
+	var ref *topology.RefusedError
+	switch {
+	case err == nil:
+		r.AgreesMap = t.Equal(table)
+		r.SlotMap = "agrees"
+		if !r.AgreesMap {
+			r.SlotMap = "DIFFERS"
+			problem("disagrees with the seed on the slot map")
+		}
+	case errors.As(err, &ref) && isNoPerm(ref.Err):
+		r.SlotMap = notPermitted
+		refused(ref.Command, ref.Err)
+	default:
+		r.SlotMap = errLine(err)
+		problem("slot map: %s", errLine(err))
 	}
 	return r
 }
@@ -289,14 +344,68 @@ func tlsProblem(err error) string {
 }
 
 func printProbe(w io.Writer, rep probeReport) {
-	if rep.Seed != "" {
-		fmt.Fprintf(w, "Topology from %s: %d nodes, %d of 16384 slots served.\n\n", rep.Seed, len(rep.Nodes), rep.Covered)
+	if rep.Seed == "" {
+		fmt.Fprintln(w, "No topology: no seed answered, so no node was checked.")
+	} else {
+		fmt.Fprintf(w, "Topology from %s: %s, %d of 16384 slots served.\n\n", rep.Seed, plural(len(rep.Nodes), "node"), rep.Covered)
+		printNodeTable(w, rep.Nodes)
 	}
-	nodes := append([]nodeReport(nil), rep.Nodes...)
+	nodes := sortedNodes(rep.Nodes)
+	problems := append([]string(nil), rep.Problems...)
+	var refused []string               // "check: server's words", in first-seen order
+	refusedOn := map[string][]string{} // its nodes
+	for _, r := range nodes {
+		for _, p := range r.Problems {
+			problems = append(problems, r.Addr+": "+p)
+		}
+		if r.Cert != nil {
+			problems = append(problems, fmt.Sprintf("%s: certificate presented: %s", r.Addr, r.Cert))
+		}
+		for _, p := range r.NotPermitted {
+			if refusedOn[p] == nil {
+				refused = append(refused, p)
+			}
+			refusedOn[p] = append(refusedOn[p], r.Addr)
+		}
+	}
+	if len(refused) > 0 {
+		fmt.Fprintln(w, "\nNot permitted to this ACL user (not run; their columns say so):")
+		for _, p := range refused {
+			check, why, _ := strings.Cut(p, ": ")
+			on := refusedOn[p]
+			where := strings.Join(on, ", ")
+			if len(on) == len(nodes) && len(on) > 1 {
+				where = "all " + plural(len(on), "node")
+			}
+			fmt.Fprintf(w, "  - %s on %s: %s\n", check, where, why)
+		}
+	}
+	switch {
+	case len(problems) > 0:
+		fmt.Fprintln(w, "\nProblems:")
+		for _, p := range problems {
+			fmt.Fprintln(w, "  - "+p)
+		}
+	case len(refused) > 0:
+		fmt.Fprintln(w, "\nNo problem found in the checks this user may run; the others are unknown.")
+	default:
+		fmt.Fprintln(w, "\nAll nodes healthy.")
+	}
+}
+
+// sortedNodes returns the nodes, primaries first.
+func sortedNodes(in []nodeReport) []nodeReport {
+	nodes := append([]nodeReport(nil), in...)
 	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Role < nodes[j].Role })
+	return nodes
+}
+
+// printNodeTable prints one row per node: each check's outcome, "not permitted" for a
+// check the ACL user may not run, "-" for one not tried.
+func printNodeTable(w io.Writer, nodes []nodeReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tROLE\tSLOTS\tTCP\tTLS\tAUTH\tPING\tLAG\tSLOT MAP")
-	for _, r := range nodes {
+	for _, r := range sortedNodes(nodes) {
 		tcp := fmt.Sprintf("%.1fms", r.TCPMillis)
 		if r.TCPError != "" {
 			tcp = "FAIL"
@@ -309,36 +418,69 @@ func printProbe(w io.Writer, rep probeReport) {
 		if auth != "ok" && auth != "not tried" {
 			auth = "FAIL"
 		}
-		ping, lag, agrees := "-", "-", "-"
-		if r.PingMillis > 0 {
+		ping := r.Ping
+		switch {
+		case r.Ping == "ok":
 			ping = fmt.Sprintf("%.2fms", r.PingMillis)
-			lag = fmt.Sprintf("%dB", r.LagBytes)
-			agrees = "agrees"
-			if !r.AgreesMap {
-				agrees = "DIFFERS"
-			}
+		case r.Ping == "not tried":
+			ping = "-"
+		case r.Ping != notPermitted:
+			ping = "FAIL"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Addr, r.Role, r.Slots, tcp, tlsCol, auth, ping, lag, agrees)
+		lag := "-"
+		switch {
+		case r.LagBytes != nil:
+			lag = fmt.Sprintf("%dB", *r.LagBytes)
+		case r.Role == topology.RoleReplica.String() && r.Ping != "not tried" && hasRefused(r, "INFO"):
+			lag = notPermitted
+		case r.Role == topology.RoleReplica.String() && r.Ping != "not tried":
+			lag = "unknown"
+		}
+		slotMap := r.SlotMap
+		switch slotMap {
+		case "agrees", "DIFFERS", notPermitted:
+		case "not tried":
+			slotMap = "-"
+		default:
+			slotMap = "FAIL"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Addr, r.Role, r.Slots, tcp, tlsCol, auth, ping, lag, slotMap)
 	}
 	tw.Flush()
-	problems := append([]string(nil), rep.Problems...)
-	for _, r := range nodes {
-		for _, p := range r.Problems {
-			problems = append(problems, r.Addr+": "+p)
+}
+
+// hasRefused reports whether a check starting with prefix was not permitted on r.
+func hasRefused(r nodeReport, prefix string) bool {
+	for _, p := range r.NotPermitted {
+		if strings.HasPrefix(p, prefix) {
+			return true
 		}
-		if r.Cert != nil {
-			problems = append(problems, fmt.Sprintf("%s: certificate presented: subject %q, issuer %q, valid %s to %s, names %v",
-				r.Addr, r.Cert.Subject, r.Cert.Issuer, r.Cert.NotBefore, r.Cert.NotAfter, r.Cert.Names))
+	}
+	return false
+}
+
+// String describes the certificate on one line.
+func (c *certDoc) String() string {
+	return fmt.Sprintf("subject %q, issuer %q, valid %s to %s, names %v", c.Subject, c.Issuer, c.NotBefore, c.NotAfter, c.Names)
+}
+
+// seedProblem says why a seed gave no topology: a TLS failure spelled out, with the
+// certificate the seed presented.
+func seedProblem(ctx context.Context, f *connFlags, seed string, err error) string {
+	msg := errLine(err)
+	if !strings.Contains(msg, seed) {
+		msg = seed + ": " + msg
+	}
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) {
+		msg = seed + ": tls: " + tlsProblem(err)
+		if c := describeCert(ctx, f, seed); c != nil {
+			msg += "; certificate presented: " + c.String()
 		}
 	}
-	if len(problems) == 0 {
-		fmt.Fprintln(w, "\nAll nodes healthy.")
-		return
-	}
-	fmt.Fprintln(w, "\nProblems:")
-	for _, p := range problems {
-		fmt.Fprintln(w, "  - "+p)
-	}
+	return msg
 }
 
 func formatRanges(rs [][2]int) string {
