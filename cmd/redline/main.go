@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case "demo":
 			return runDemo(ctx, args[1:], stdout, stderr)
 		case "probe":
-			return runProbe(ctx, args[1:], stdout, stderr)
+			return runProbe(ctx, args[1:], stdin, stdout, stderr)
 		case "bench":
 			return runBench(ctx, args[1:], stdout, stderr)
 		case "help":

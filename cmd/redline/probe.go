@@ -33,11 +33,24 @@ type nodeReport struct {
 	Auth       string   `json:"auth"` // "ok (RESP3)" or the problem
 	Ping       string   `json:"ping"` // "ok", "not permitted", "not tried", or the problem
 	PingMillis float64  `json:"ping_ms,omitempty"`
-	Offset     *int64   `json:"repl_offset,omitempty"`    // absent when not known
-	LagBytes   *int64   `json:"repl_lag_bytes,omitempty"` // replicas; absent when not known
-	AgreesMap  bool     `json:"agrees_on_slot_map"`
-	SlotMap    string   `json:"slot_map"` // "agrees", "DIFFERS", "not permitted", "not tried", or the problem
-	Problems   []string `json:"problems,omitempty"`
+	// PingSamples are the round trips of the PINGs sent (probe --watch sends several).
+	PingSamples []float64 `json:"-"`
+	// P50Millis and P99Millis are probe --watch's PING latency percentiles over its
+	// recent samples.
+	P50Millis float64 `json:"ping_p50_ms,omitempty"`
+	P99Millis float64 `json:"ping_p99_ms,omitempty"`
+	// OpsPerSec, Memory and Clients are INFO's instantaneous_ops_per_sec,
+	// used_memory_human and connected_clients ("" when not known).
+	OpsPerSec string `json:"ops_per_sec,omitempty"`
+	Memory    string `json:"used_memory,omitempty"`
+	Clients   string `json:"connected_clients,omitempty"`
+	// MarkedFailed is set when the topology flags the node as failed.
+	MarkedFailed bool     `json:"marked_failed,omitempty"`
+	Offset       *int64   `json:"repl_offset,omitempty"`    // absent when not known
+	LagBytes     *int64   `json:"repl_lag_bytes,omitempty"` // replicas; absent when not known
+	AgreesMap    bool     `json:"agrees_on_slot_map"`
+	SlotMap      string   `json:"slot_map"` // "agrees", "DIFFERS", "not permitted", "not tried", or the problem
+	Problems     []string `json:"problems,omitempty"`
 	// NotPermitted lists the checks the ACL user may not run, with the server's words:
 	// their columns say "not permitted", never a value.
 	NotPermitted []string `json:"not_permitted,omitempty"`
@@ -60,6 +73,7 @@ type certDoc struct {
 
 // probeReport is probe's whole answer.
 type probeReport struct {
+	Time    string       `json:"time,omitempty"` // probe --watch: when the round started
 	Seed    string       `json:"seed"`
 	Nodes   []nodeReport `json:"nodes"`
 	Covered int          `json:"covered_slots"`
@@ -70,10 +84,12 @@ type probeReport struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runProbe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f connFlags
+	var w watchFlags
 	fs := newFlags("redline probe", probeUsage, stdout, stderr)
 	f.register(fs.FlagSet)
+	w.register(fs.FlagSet)
 	if done, code := fs.parse(args); done {
 		return code
 	}
@@ -87,7 +103,13 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fs.usageError("%s", errLine(err))
 	}
-	rep := probe(ctx, &f, tlsConf)
+	if w.watch {
+		if w.interval < 50*time.Millisecond || w.count < 0 {
+			return fs.usageError("--interval must be at least 50ms, --count at least 0")
+		}
+		return runWatch(ctx, &f, tlsConf, w, stdin, stdout, stderr)
+	}
+	rep := probe(ctx, &f, tlsConf, f.seeds(), 1)
 	if f.json {
 		printJSON(stdout, rep)
 	} else {
@@ -100,11 +122,12 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 // probe asks the seeds for the topology, then checks every node at once.
-func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config) probeReport {
+// It PINGs each node pings times (the samples are in PingSamples).
+func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config, seeds []string, pings int) probeReport {
 	rep := probeReport{}
 	var table *topology.Table
 	var seedErrs []string
-	for _, seed := range f.seeds() {
+	for _, seed := range seeds {
 		t, err := fetchTable(ctx, f, tlsConf, seed)
 		if err == nil {
 			table, rep.Seed = t, seed
@@ -128,7 +151,7 @@ func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config) probeReport {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep.Nodes[i] = probeNode(ctx, f, tlsConf, table, n)
+			rep.Nodes[i] = probeNode(ctx, f, tlsConf, table, n, pings)
 		}()
 	}
 	wg.Wait()
@@ -178,7 +201,7 @@ func fetchTable(ctx context.Context, f *connFlags, tlsConf *tls.Config, addr str
 }
 
 // probeNode checks one node, step by step, each step bounded by -timeout.
-func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *topology.Table, n *topology.Node) nodeReport {
+func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *topology.Table, n *topology.Node, pings int) nodeReport {
 	r := nodeReport{Addr: n.Addr, ID: n.ID, Role: n.Role.String(), TLS: "off", Ping: "not tried", SlotMap: "not tried"}
 	for _, s := range table.Shards() {
 		if s.Primary.Addr == n.Addr {
@@ -189,6 +212,7 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 		r.Slots = "-"
 	}
 	if n.Failed() {
+		r.MarkedFailed = true
 		r.Problems = append(r.Problems, "the cluster marks this node as failed")
 	}
 	problem := func(format string, a ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, a...)) }
@@ -243,6 +267,7 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 	}
 	start = time.Now()
 	v, err := c.Do(cctx, "PING")
+	first := msf(time.Since(start))
 	switch {
 	case err != nil:
 		r.Ping = errLine(err)
@@ -255,19 +280,30 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 		r.Ping = v.Err.Msg
 		problem("ping: %s", v.Err.Msg)
 	default:
-		r.PingMillis = msf(time.Since(start))
+		r.PingMillis = first
 		r.Ping = "ok"
+		r.PingSamples = append(r.PingSamples, first)
+		for range pings - 1 {
+			start = time.Now()
+			if v, err := c.Do(cctx, "PING"); err != nil || v.Err != nil {
+				break
+			}
+			r.PingSamples = append(r.PingSamples, msf(time.Since(start)))
+		}
 	}
-	v, err = c.Do(cctx, "INFO", "replication")
+	v, err = c.Do(cctx, "INFO")
 	switch {
 	case err != nil:
-		problem("INFO replication: %s", errLine(err))
+		problem("INFO: %s", errLine(err))
 	case isNoPerm(v.Err):
-		refused("INFO replication", v.Err)
+		refused("INFO", v.Err)
 	case v.Err != nil:
-		problem("INFO replication: %s", v.Err.Msg)
+		problem("INFO: %s", v.Err.Msg)
 	default:
 		info := parseInfo(string(v.Str))
+		r.OpsPerSec = info["instantaneous_ops_per_sec"]
+		r.Memory = info["used_memory_human"]
+		r.Clients = info["connected_clients"]
 		key := "master_repl_offset"
 		if n.Role == topology.RoleReplica {
 			key = "slave_repl_offset"
@@ -509,9 +545,17 @@ func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // probeUsage is the head of `redline probe --help`.
 const probeUsage = `Usage: redline probe [flags]
+       redline probe --watch [flags]
 
 Checks every node of the cluster the seeds belong to: role and slots, TCP connect time,
 TLS handshake (a rejected certificate spelled out: subject, issuer, validity, names),
 auth/HELLO, PING latency, replication lag, and whether every node agrees on the slot
-map. Exits 1 when anything is wrong, 2 on bad flags.
+map. Exits 1 when anything is wrong, 2 on bad flags. A check the ACL user may not run
+says "not permitted".
+
+With --watch, a live view on a terminal, refreshed every --interval in place: each
+node's role, state, ops/s, PING latency p50/p99 (over the last 100 PINGs), memory,
+clients, replication lag and slot map, the problems, and a log of role and state
+changes; what changed since the last refresh is highlighted. Quit with q or Ctrl-C.
+When the output is not a terminal: one JSON object per interval, one a line.
 `

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/redistest"
+)
+
+// tmuxHint is the failure message when tmux is missing.
+const tmuxHint = "tmux not found on PATH: run `make deps` (scripts/deps.sh installs it), or apt-get install -y tmux"
+
+// TestProbeWatchFailover drives `probe --watch` in a real terminal (tmux) through a
+// master failover: the view shows the killed master down, and its replica promoted,
+// each within 2 s of the event, and quits on q.
+func TestProbeWatchFailover(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal(tmuxHint)
+	}
+	bin := filepath.Join(t.TempDir(), "redline")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	cl, err := redistest.Start(ctx, redistest.Config{Masters: 3, ReplicasPerMaster: 1, NodeTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	master := topo.Masters()[0].Node
+	replica := topo.ReplicasOf(master.ID())[0].Node
+
+	sock := fmt.Sprintf("redline-test-%d", os.Getpid())
+	tmux := func(args ...string) (string, error) {
+		out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	defer tmux("kill-server")
+	// The view runs in a shell that records its exit status and the terminal's modes
+	// once it quits.
+	after := filepath.Join(t.TempDir(), "after")
+	start := func() {
+		t.Helper()
+		cmd := fmt.Sprintf("%s probe --watch -c %s --interval 250ms --timeout 300ms; echo exit=$? > %s; stty -a >> %s",
+			bin, strings.Join(cl.Addrs(), ","), after, after)
+		if out, err := tmux("new-session", "-d", "-s", "w", "-x", "160", "-y", "50", cmd); err != nil {
+			t.Fatalf("tmux new-session: %v %s", err, out)
+		}
+	}
+	// quit sends keys and waits for the view to exit with status 0, the terminal back
+	// in line mode with echo.
+	quit := func(keys string) {
+		t.Helper()
+		os.Remove(after)
+		tmux("send-keys", "-t", "w", keys)
+		waitFor(t, 2*time.Second, "exit on "+keys, nil, func() bool {
+			_, err := tmux("has-session", "-t", "w")
+			return err != nil
+		})
+		b, _ := os.ReadFile(after)
+		if s := string(b); !strings.HasPrefix(s, "exit=0\n") || strings.Contains(s, "-icanon") || strings.Contains(s, "-echo ") {
+			t.Errorf("after %s: %s", keys, s)
+		}
+	}
+	start()
+	// rowOf returns the ROLE and STATE of addr's row in the view, "" when not shown.
+	rowOf := func(addr string) (role, state string) {
+		screen, _ := tmux("capture-pane", "-p", "-t", "w")
+		for _, line := range strings.Split(screen, "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && f[0] == addr {
+				return f[1], f[2]
+			}
+		}
+		return "", ""
+	}
+	screen := func() string { s, _ := tmux("capture-pane", "-p", "-t", "w"); return s }
+	waitFor(t, 10*time.Second, "view with every node up", nil, func() bool {
+		for _, n := range cl.Nodes() {
+			if _, state := rowOf(n.Addr()); state != "up" {
+				return false
+			}
+		}
+		return true
+	})
+
+	// Watch the replica's own view of its role, to time the promotion.
+	promoted := make(chan time.Time, 1)
+	go func() {
+		for ctx.Err() == nil {
+			if r, err := replica.Role(ctx); err == nil && r == "master" {
+				promoted <- time.Now()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	killed := time.Now()
+	if err := master.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, "killed master shown down", nil, func() bool {
+		_, state := rowOf(master.Addr())
+		return state == "down"
+	})
+	t.Logf("master shown down %v after the kill", time.Since(killed).Round(time.Millisecond))
+	var at time.Time
+	select {
+	case at = <-promoted:
+	case <-ctx.Done():
+		t.Fatalf("the replica was not promoted:\n%s", screen())
+	}
+	waitFor(t, 2*time.Second+time.Until(at), "promoted replica shown primary", nil, func() bool {
+		role, state := rowOf(replica.Addr())
+		return role == "primary" && state == "up"
+	})
+	t.Logf("promotion %v after the kill, shown %v after it", at.Sub(killed).Round(time.Millisecond), time.Since(at).Round(time.Millisecond))
+	if s := screen(); !strings.Contains(s, replica.Addr()+"  role replica → primary") || !strings.Contains(s, master.Addr()+"  state up → down") {
+		t.Errorf("the change log does not show the failover:\n%s", s)
+	}
+
+	// q quits, and so does Ctrl-C, restoring the terminal.
+	quit("q")
+	start()
+	waitFor(t, 5*time.Second, "view again", nil, func() bool { role, _ := rowOf(replica.Addr()); return role == "primary" })
+	quit("C-c")
+}
+
+// TestProbeWatchJSON: not on a terminal, --watch writes one JSON object per round.
+func TestProbeWatchJSON(t *testing.T) {
+	plain, _, _ := testClusters(t)
+	code, out, errs := cli(t, "", "probe", "--watch", "-c", plain.Node(0).Addr(), "--interval", "100ms", "--count", "3")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 {
+		t.Fatalf("exit %d, %d lines, want 3\n%s%s", code, len(lines), out, errs)
+	}
+	for _, l := range lines {
+		var rep probeReport
+		if err := json.Unmarshal([]byte(l), &rep); err != nil || rep.Time == "" || len(rep.Nodes) != 3 {
+			t.Fatalf("round: %v %q", err, l)
+		}
+		for _, n := range rep.Nodes {
+			if n.P50Millis <= 0 || n.P99Millis < n.P50Millis || n.Memory == "" || n.Clients == "" {
+				t.Errorf("%s: p50 %v p99 %v memory %q clients %q", n.Addr, n.P50Millis, n.P99Millis, n.Memory, n.Clients)
+			}
+		}
+	}
+}
