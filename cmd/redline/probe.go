@@ -256,8 +256,8 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 	defer cancel()
 	c, err := conn.Dial(cctx, &conn.Options{Addr: n.Addr, TLS: tlsConf, Username: f.user, Password: f.password()})
 	if err != nil {
-		r.Auth = err.Error()
-		problem("auth/hello: %v", err)
+		r.Auth = errLine(err)
+		problem("auth/hello: %s", errLine(err))
 		return r
 	}
 	defer c.Close()
@@ -370,13 +370,13 @@ func tlsProblem(err error) string {
 	var ci x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &ua):
-		return "certificate signed by an unknown authority (not trusted by -cacert / the system roots): " + err.Error()
+		return "certificate signed by an unknown authority (not trusted by -cacert / the system roots): " + errLine(err)
 	case errors.As(err, &he):
-		return "certificate is not valid for this address (name mismatch): " + err.Error()
+		return "certificate is not valid for this address (name mismatch): " + errLine(err)
 	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return "certificate expired or not yet valid: " + err.Error()
+		return "certificate expired or not yet valid: " + errLine(err)
 	}
-	return err.Error()
+	return errLine(err)
 }
 
 func printProbe(w io.Writer, rep probeReport) {

@@ -126,7 +126,7 @@ func (wt *watcher) round(ctx context.Context) probeReport {
 			s = s[len(s)-watchWindow:]
 		}
 		wt.samples[r.Addr] = s
-		if len(s) > 0 {
+		if len(s) > 0 && r.Ping == "ok" {
 			r.P50Millis, r.P99Millis = percentile(s, 0.50), percentile(s, 0.99)
 		}
 		state := nodeState(r)
@@ -199,8 +199,12 @@ func (wt *watcher) draw(w io.Writer, rep probeReport, at time.Time, every time.D
 		r := &nodes[i]
 		row := []string{r.Addr, r.Role, nodeState(r), r.Slots, dash(r.OpsPerSec), msText(r.P50Millis), msText(r.P99Millis),
 			dash(r.Memory), dash(r.Clients), lagText(r), slotMapText(r)}
-		if r.Ping == notPermitted {
+		switch r.Ping {
+		case "ok":
+		case notPermitted:
 			row[5], row[6] = notPermitted, notPermitted
+		default: // no PING this round: older samples would not say how it is now
+			row[5], row[6] = "-", "-"
 		}
 		changed := make([]bool, len(row))
 		since := wt.since[r.Addr]

@@ -126,6 +126,7 @@ func TestProbeWatchFailover(t *testing.T) {
 		return role == "primary" && state == "up"
 	})
 	t.Logf("promotion %v after the kill, shown %v after it", at.Sub(killed).Round(time.Millisecond), time.Since(at).Round(time.Millisecond))
+	t.Logf("the view after the failover:\n%s", strings.TrimRight(screen(), "\n"))
 	if s := screen(); !strings.Contains(s, replica.Addr()+"  role replica → primary") || !strings.Contains(s, master.Addr()+"  state up → down") {
 		t.Errorf("the change log does not show the failover:\n%s", s)
 	}
