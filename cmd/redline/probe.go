@@ -370,7 +370,7 @@ func tlsProblem(err error) string {
 	var ci x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &ua):
-		return "certificate signed by an unknown authority (not trusted by -cacert / the system roots): " + errLine(err)
+		return "certificate signed by an unknown authority (not trusted by --cacert / the system roots): " + errLine(err)
 	case errors.As(err, &he):
 		return "certificate is not valid for this address (name mismatch): " + errLine(err)
 	case errors.As(err, &ci) && ci.Reason == x509.Expired:
