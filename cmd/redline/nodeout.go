@@ -239,7 +239,9 @@ func (s *session) nodesTable(words []string, replies []*nodeReply) {
 		}
 		rows = append(rows, row)
 	}
-	if !strings.EqualFold(words[0], "cluster") { // CLUSTER INFO: one cluster's view, per node
+	// Sums where adding makes sense: numbers (DBSIZE…) and INFO's counters; not a
+	// configuration (CONFIG GET) nor CLUSTER INFO (one cluster's view, per node).
+	if strings.EqualFold(words[0], "info") || (len(cols) == 1 && cols[0] == "VALUE") {
 		rows = append(rows, sumRows(replies, len(cols), failed)...)
 	}
 	if s.out.csv {
@@ -326,8 +328,10 @@ func nodeErrText(r *nodeReply) string {
 	return ""
 }
 
-// nodesGrouped prints each node's reply under a "== addr (role) ==" line.
+// nodesGrouped prints each node's reply: on one line "addr (role): reply" when it is
+// a scalar, else under a "== addr (role) ==" line.
 func (s *session) nodesGrouped(words []string, replies []*nodeReply) {
+	prevBlock := false
 	for i, r := range replies {
 		if s.out.csv {
 			if r.err != nil {
@@ -337,15 +341,26 @@ func (s *session) nodesGrouped(words []string, replies []*nodeReply) {
 			}
 			continue
 		}
+		var b strings.Builder
+		if r.err != nil {
+			fmt.Fprintf(&b, "(error) %s\n", errLine(r.err))
+		} else {
+			s.out.printReply(&b, words, r.v)
+		}
+		text := b.String()
+		if strings.Count(text, "\n") <= 1 {
+			if prevBlock {
+				fmt.Fprintln(s.stdout)
+			}
+			fmt.Fprintf(s.stdout, "%s (%s): %s", r.addr, r.role, text)
+			prevBlock = false
+			continue
+		}
 		if i > 0 {
 			fmt.Fprintln(s.stdout)
 		}
-		fmt.Fprintf(s.stdout, "== %s (%s) ==\n", r.addr, r.role)
-		if r.err != nil {
-			fmt.Fprintf(s.stdout, "(error) %s\n", errLine(r.err))
-			continue
-		}
-		s.out.printReply(s.stdout, words, r.v)
+		fmt.Fprintf(s.stdout, "== %s (%s) ==\n%s", r.addr, r.role, text)
+		prevBlock = true
 	}
 }
 

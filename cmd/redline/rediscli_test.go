@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline/redistest"
 )
 
 // syncBuf is a bytes.Buffer safe for a writer and a reader at once.
@@ -246,5 +248,40 @@ func TestParseRedisURL(t *testing.T) {
 		if err != nil || u.addr != c.addr || u.user != c.user || u.pass != c.pass || u.tls != c.tls || u.db != c.db {
 			t.Errorf("%s: %+v %v", c.in, u, err)
 		}
+	}
+}
+
+// TestAllNodesDeadline: with a black-holed node, --all-nodes returns by the deadline
+// with the others' replies and that node's error, exit 1.
+func TestAllNodesDeadline(t *testing.T) {
+	plain, _, _ := testClusters(t)
+	hole := plain.Node(2)
+	seed := plain.Node(0).Addr() // the only seed: the black hole is met by the calls
+	if err := hole.SetFault(redistest.Blackhole); err != nil {
+		t.Fatal(err)
+	}
+	defer hole.SetFault(redistest.Pass)
+	start := time.Now()
+	code, out, errs := cli(t, "", "-c", seed, "--timeout", "300ms", "--all-nodes", "DBSIZE")
+	el := time.Since(start)
+	if code != 1 {
+		t.Errorf("exit %d, want 1\n%s%s", code, out, errs)
+	}
+	if el > 2*time.Second {
+		t.Errorf("took %v with a black-holed node and --timeout 300ms", el)
+	}
+	var holeRow string
+	ok := 0
+	for _, line := range strings.Split(out, "\n") {
+		switch f := strings.Fields(line); {
+		case len(f) > 0 && f[0] == hole.Addr():
+			holeRow = line
+		case len(f) == 3 && f[1] == "primary":
+			ok++
+		}
+	}
+	t.Logf("%v:\n%s", el, out)
+	if ok != 2 || !strings.Contains(holeRow, hole.Addr()) || !strings.Contains(out, "ERROR") {
+		t.Errorf("want two answers and the black-holed node's error:\n%s", out)
 	}
 }
