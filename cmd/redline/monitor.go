@@ -64,6 +64,7 @@ func (s *session) runMonitor(ctx context.Context, words []string) int {
 	}
 	go func() { wg.Wait(); close(lines) }()
 	fmt.Fprintf(s.stderr, "Monitoring %s (press Ctrl-C to stop)...\n", plural(len(addrs), "node"))
+	defer s.streamEnded(sctx)
 	live := len(addrs)
 	for l := range lines {
 		if l.err != nil {

@@ -143,6 +143,19 @@ func TestRedisCLIUser(t *testing.T) {
 		t.Errorf("SUBSCRIBE ended by Ctrl-C: exit %d, stderr %q", code, serr.String())
 	}
 
+	// SSUBSCRIBE: the shard channel's messages, from its slot's primary.
+	sctx, stop = context.WithCancel(ctx)
+	sout, serr, sdone = cliAsync(sctx, "", "-h", host, "-p", port, "--json", "SSUBSCRIBE", "cli:{shard}")
+	waitFor(t, 5*time.Second, "message on SSUBSCRIBE", func() {
+		cli(t, "", "-h", host, "-p", port, "SPUBLISH", "cli:{shard}", "sharded hello")
+	}, func() bool {
+		return strings.Contains(sout.String(), `{"kind":"smessage","channel":"cli:{shard}","payload":"sharded hello"}`)
+	})
+	stop()
+	if code := exitWithin(t, sdone, 2*time.Second); code != 0 {
+		t.Errorf("SSUBSCRIBE ended by Ctrl-C: exit %d, stderr %q", code, serr.String())
+	}
+
 	// MONITOR on one node shows another client's command, tagged with the node.
 	target := plain.Node(1)
 	mctx, mstop := context.WithCancel(ctx)

@@ -48,6 +48,7 @@ func (s *session) subscribe(ctx context.Context, words []string) int {
 		what = "shard channel"
 	}
 	fmt.Fprintf(s.stderr, "Reading messages from %s (press Ctrl-C to stop)...\n", plural(len(words)-1, what))
+	defer s.streamEnded(sctx)
 	for {
 		select {
 		case <-sctx.Done():
@@ -65,6 +66,14 @@ func (s *session) subscribe(ctx context.Context, words []string) int {
 	}
 }
 
+// messageJSON is a message in --json output.
+type messageJSON struct {
+	Kind    string `json:"kind"`
+	Pattern string `json:"pattern,omitempty"`
+	Channel string `json:"channel"`
+	Payload string `json:"payload"`
+}
+
 // printMessage prints one message as redis-cli does (kind, [pattern,] channel,
 // payload), or as one JSON object a line; a gap goes to stderr.
 func (s *session) printMessage(m redline.Message) {
@@ -73,7 +82,7 @@ func (s *session) printMessage(m redline.Message) {
 		return
 	}
 	if s.out.json {
-		b, _ := json.Marshal(map[string]string{"kind": string(m.Kind), "pattern": m.Pattern, "channel": m.Channel, "payload": m.Payload})
+		b, _ := json.Marshal(messageJSON{Kind: string(m.Kind), Pattern: m.Pattern, Channel: m.Channel, Payload: m.Payload})
 		fmt.Fprintf(s.stdout, "%s\n", b)
 		return
 	}
@@ -87,4 +96,12 @@ func (s *session) printMessage(m redline.Message) {
 		v.Elems[i] = resp.Value{Type: resp.TypeBulkString, Str: []byte(p)}
 	}
 	s.out.printReply(s.stdout, nil, v)
+}
+
+// streamEnded ends the line the terminal echoed ^C on, when Ctrl-C ended a stream in a
+// session on a terminal, so that the prompt starts a line of its own.
+func (s *session) streamEnded(sctx context.Context) {
+	if sctx.Err() != nil && isTerminal(s.stdout) {
+		fmt.Fprintln(s.stdout)
+	}
 }
