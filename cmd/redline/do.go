@@ -228,10 +228,35 @@ func (s *session) doOne(ctx context.Context, words []string) int {
 		return 1
 	}
 	s.out.printReply(s.stdout, words, v)
+	if isTerminal(s.stdout) && perNode(words) {
+		fmt.Fprintln(s.stderr, "(one node's answer: --all-nodes, --all-primaries or --node ADDR choose the nodes)")
+	}
 	if v.Type == resp.TypeError || v.Type == resp.TypeBulkError {
 		return 1
 	}
 	return 0
+}
+
+// perNode reports whether words is a command about the node it runs on (INFO, CONFIG
+// GET, CLIENT LIST, SLOWLOG…): routed, it runs on any one node, which an operator
+// may not expect.
+func perNode(words []string) bool {
+	cmd := strings.ToLower(words[0])
+	sub := ""
+	if len(words) > 1 {
+		sub = strings.ToLower(words[1])
+	}
+	switch cmd {
+	case "info", "slowlog", "latency", "lastsave", "role":
+		return true
+	case "config":
+		return sub == "get"
+	case "client":
+		return sub == "list" || sub == "info"
+	case "memory":
+		return sub == "stats" || sub == "doctor"
+	}
+	return false
 }
 
 // printErr prints a failure (not a server's error reply): a JSON object with --json,
