@@ -37,8 +37,9 @@ type nodeReport struct {
 	// recent samples.
 	P50Millis float64 `json:"ping_p50_ms,omitempty"`
 	P99Millis float64 `json:"ping_p99_ms,omitempty"`
-	// OpsPerSec, Memory and Clients are INFO's instantaneous_ops_per_sec,
-	// used_memory_human and connected_clients ("" when not known).
+	// OpsPerSec (probe --watch) is the node's commands per second since the last
+	// round, less the probe's own; Memory and Clients are INFO's used_memory_human and
+	// connected_clients ("" when not known).
 	OpsPerSec string `json:"ops_per_sec,omitempty"`
 	Memory    string `json:"used_memory,omitempty"`
 	Clients   string `json:"connected_clients,omitempty"`
@@ -52,6 +53,10 @@ type nodeReport struct {
 	// NotPermitted lists the checks the ACL user may not run, with the server's words:
 	// their columns say "not permitted", never a value.
 	NotPermitted []string `json:"not_permitted,omitempty"`
+
+	commands int64     // INFO's total_commands_processed, -1 when not known
+	infoAt   time.Time // when INFO answered
+	own      int       // commands the probe ran on the node (and the server counts)
 }
 
 // notPermitted is what a check the ACL user may not run shows.
@@ -80,6 +85,8 @@ type probeReport struct {
 	// covers only the checks that ran.
 	Complete bool     `json:"complete"`
 	Problems []string `json:"problems,omitempty"`
+
+	seedCommands int // commands run on the seed for the topology
 }
 
 func runProbe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -126,9 +133,9 @@ func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config, seeds []strin
 	var table *topology.Table
 	var seedErrs []string
 	for _, seed := range seeds {
-		t, err := fetchTable(ctx, f, tlsConf, seed)
+		t, n, err := fetchTable(ctx, f, tlsConf, seed)
 		if err == nil {
-			table, rep.Seed = t, seed
+			table, rep.Seed, rep.seedCommands = t, seed, n
 			break
 		}
 		seedErrs = append(seedErrs, seedProblem(ctx, f, seed, err))
@@ -153,6 +160,11 @@ func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config, seeds []strin
 		}()
 	}
 	wg.Wait()
+	for i := range rep.Nodes {
+		if rep.Nodes[i].Addr == rep.Seed {
+			rep.Nodes[i].own += rep.seedCommands
+		}
+	}
 	// Replication lag: the primary's offset minus each replica's, when both are known.
 	primaryOffset := map[string]*int64{}
 	for _, s := range table.Shards() {
@@ -187,20 +199,35 @@ func probe(ctx context.Context, f *connFlags, tlsConf *tls.Config, seeds []strin
 
 // fetchTable asks one node for the topology (topology.Fetch: CLUSTER SHARDS, SLOTS on
 // servers that do not know SHARDS).
-func fetchTable(ctx context.Context, f *connFlags, tlsConf *tls.Config, addr string) (*topology.Table, error) {
+// It also returns how many commands the node ran for it (the handshake's included).
+func fetchTable(ctx context.Context, f *connFlags, tlsConf *tls.Config, addr string) (*topology.Table, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*f.timeout)
 	defer cancel()
 	c, err := conn.Dial(ctx, &conn.Options{Addr: addr, TLS: tlsConf, Username: f.user, Password: f.password()})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer c.Close()
-	return topology.Fetch(ctx, c.Do, addr, tlsConf != nil)
+	n := 1
+	t, err := topology.Fetch(ctx, counted(c.Do, &n), addr, tlsConf != nil)
+	return t, n, err
+}
+
+// counted returns exec counting in *n the commands that ran (a reply that is not an
+// error: a refused command is not counted by the server either).
+func counted(exec topology.Exec, n *int) topology.Exec {
+	return func(ctx context.Context, args ...any) (resp.Value, error) {
+		v, err := exec(ctx, args...)
+		if err == nil && v.Err == nil {
+			*n++
+		}
+		return v, err
+	}
 }
 
 // probeNode checks one node, step by step, each step bounded by -timeout.
 func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *topology.Table, n *topology.Node, pings int) nodeReport {
-	r := nodeReport{Addr: n.Addr, ID: n.ID, Role: n.Role.String(), TLS: "off", Ping: "not tried", SlotMap: "not tried"}
+	r := nodeReport{Addr: n.Addr, ID: n.ID, Role: n.Role.String(), TLS: "off", Ping: "not tried", SlotMap: "not tried", commands: -1}
 	for _, s := range table.Shards() {
 		if s.Primary.Addr == n.Addr {
 			r.Slots = formatRanges(s.Ranges)
@@ -260,6 +287,7 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 	}
 	defer c.Close()
 	r.Auth = "ok"
+	r.own = 1 // the handshake
 	refused := func(check string, e *resp.Error) {
 		r.NotPermitted = append(r.NotPermitted, check+": "+e.Msg)
 	}
@@ -288,6 +316,7 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 			}
 			r.PingSamples = append(r.PingSamples, msf(time.Since(start)))
 		}
+		r.own += len(r.PingSamples)
 	}
 	v, err = c.Do(cctx, "INFO")
 	switch {
@@ -299,7 +328,11 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 		problem("INFO: %s", v.Err.Msg)
 	default:
 		info := parseInfo(string(v.Str))
-		r.OpsPerSec = info["instantaneous_ops_per_sec"]
+		r.infoAt = time.Now()
+		r.own++ // this INFO, counted from the next one on
+		if n, err := strconv.ParseInt(info["total_commands_processed"], 10, 64); err == nil {
+			r.commands = n
+		}
 		r.Memory = info["used_memory_human"]
 		r.Clients = info["connected_clients"]
 		key := "master_repl_offset"
@@ -314,7 +347,7 @@ func probeNode(ctx context.Context, f *connFlags, tlsConf *tls.Config, table *to
 		}
 	}
 	// The node's own view of the slot map, fetched as the seed's was.
-	t, err := topology.Fetch(cctx, c.Do, n.Addr, tlsConf != nil)
+	t, err := topology.Fetch(cctx, counted(c.Do, &r.own), n.Addr, tlsConf != nil)
 	var ref *topology.RefusedError
 	switch {
 	case err == nil:
@@ -431,8 +464,9 @@ map. Exits 1 when anything is wrong, 2 on bad flags. A check the ACL user may no
 says "not permitted".
 
 With --watch, a live view on a terminal, refreshed every --interval in place: each
-node's role, state, ops/s, PING latency p50/p99 (over the last 100 PINGs), memory,
-clients, replication lag and slot map, the problems, and a log of role and state
+node's role, state, ops/s (the commands it ran since the last round, less the view's
+own), PING latency p50/p99 (over its last 100 PINGs, 5 a round), memory, clients,
+replication lag and slot map, the problems, and a log of role and state
 changes; what changed since the last refresh is highlighted. Quit with q or Ctrl-C.
 When the output is not a terminal: one JSON object per interval, one a line.
 `

@@ -50,6 +50,13 @@ type watcher struct {
 	role    map[string]string      // last round's role and state per node
 	state   map[string]string
 	events  []string // recent role and state changes, newest last
+	last    map[string]opsMark
+}
+
+// opsMark is a node's command count at one round, for the next round's ops/s.
+type opsMark struct {
+	commands int64
+	at       time.Time
 }
 
 // runWatch runs probe rounds every w.interval until ctx is done, q is typed (on a
@@ -79,7 +86,7 @@ func runWatch(ctx context.Context, f *connFlags, tlsConf *tls.Config, w watchFla
 		defer fmt.Fprint(stdout, "\x1b[?25h")
 	}
 	wt := &watcher{f: f, tls: tlsConf, seeds: f.seeds(), samples: map[string][]float64{},
-		prev: map[string][]string{}, since: map[string][]time.Time{}, role: map[string]string{}, state: map[string]string{}}
+		last: map[string]opsMark{}, prev: map[string][]string{}, since: map[string][]time.Time{}, role: map[string]string{}, state: map[string]string{}}
 	tick := time.NewTicker(w.interval)
 	defer tick.Stop()
 	for round := 1; ; round++ {
@@ -129,6 +136,7 @@ func (wt *watcher) round(ctx context.Context) probeReport {
 		if len(s) > 0 && r.Ping == "ok" {
 			r.P50Millis, r.P99Millis = percentile(s, 0.50), percentile(s, 0.99)
 		}
+		wt.opsPerSec(r)
 		state := nodeState(r)
 		if old, ok := wt.state[r.Addr]; ok && old != state {
 			wt.event(fmt.Sprintf("%s  %s  state %s → %s", now, r.Addr, old, state))
@@ -139,6 +147,27 @@ func (wt *watcher) round(ctx context.Context) probeReport {
 		wt.state[r.Addr], wt.role[r.Addr] = state, r.Role
 	}
 	return rep
+}
+
+// opsPerSec sets r.OpsPerSec: the commands the node ran since the last round, less
+// the probe's own (between two INFOs: the first INFO, the topology fetches, the next
+// round's handshake and PINGs), per second; unknown on the first round.
+func (wt *watcher) opsPerSec(r *nodeReport) {
+	prev, ok := wt.last[r.Addr]
+	if r.commands < 0 {
+		delete(wt.last, r.Addr)
+		return
+	}
+	wt.last[r.Addr] = opsMark{r.commands, r.infoAt}
+	if !ok {
+		return
+	}
+	dt := r.infoAt.Sub(prev.at).Seconds()
+	if dt <= 0 {
+		return
+	}
+	ops := float64(r.commands-prev.commands-int64(r.own)) / dt
+	r.OpsPerSec = fmt.Sprintf("%.0f", max(ops, 0))
 }
 
 // event records a change for the view's log.

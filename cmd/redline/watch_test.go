@@ -48,6 +48,11 @@ func TestProbeWatchFailover(t *testing.T) {
 		return string(out), err
 	}
 	defer tmux("kill-server")
+	// A session that outlives the view's, so that the tmux server does not exit (and
+	// race the next new-session) when the view quits.
+	if out, err := tmux("new-session", "-d", "-s", "keep", "sleep 120"); err != nil {
+		t.Fatalf("tmux new-session: %v %s", err, out)
+	}
 	// The view runs in a shell that records its exit status and the terminal's modes
 	// once it quits.
 	after := filepath.Join(t.TempDir(), "after")
