@@ -130,8 +130,26 @@ func (s *session) repeat(ctx context.Context, words []string) int {
 
 // lines runs the commands read from in, one a line, with a prompt on a terminal; it
 // stops at end of input, "quit"/"exit", or when ctx is done (Ctrl-C at the prompt).
+// It returns 1 when a command failed, read from a file or a pipe (a script); at a
+// prompt, where each error was seen, 0.
 func (s *session) lines(ctx context.Context, in io.Reader) int {
+	code := s.readLines(ctx, in)
+	if isTerminal(in) {
+		return 0
+	}
+	return code
+}
+
+// readLines is lines' loop; 1 if a command failed.
+func (s *session) readLines(ctx context.Context, in io.Reader) int {
 	interactive := isTerminal(in)
+	prompt := fmt.Sprintf("redline %s> ", s.f.conn.seeds()[0])
+	var ed *lineEditor // line editing and history, on a terminal
+	if f, ok := in.(*os.File); ok && interactive && isTerminal(s.stdout) {
+		if ed = newLineEditor(f, s.stdout); ed != nil {
+			defer ed.close()
+		}
+	}
 	type line struct {
 		text string
 		eof  bool
@@ -142,6 +160,14 @@ func (s *session) lines(ctx context.Context, in io.Reader) int {
 		sc := bufio.NewScanner(in)
 		sc.Buffer(make([]byte, 64<<10), 16<<20)
 		for range next {
+			if ed != nil {
+				text, err := ed.readLine(prompt)
+				ch <- line{text: text, eof: err != nil}
+				if err != nil {
+					return
+				}
+				continue
+			}
 			if !sc.Scan() {
 				if err := sc.Err(); err != nil {
 					fmt.Fprintf(s.stderr, "%s: reading the commands: %v\n", s.name, err)
@@ -155,8 +181,8 @@ func (s *session) lines(ctx context.Context, in io.Reader) int {
 	defer close(next)
 	code := 0
 	for {
-		if interactive {
-			fmt.Fprintf(s.stdout, "redline %s> ", s.f.conn.seeds()[0])
+		if interactive && ed == nil {
+			fmt.Fprint(s.stdout, prompt)
 		}
 		next <- struct{}{}
 		var l line
@@ -262,6 +288,15 @@ func perNode(words []string) bool {
 // printErr prints a failure (not a server's error reply): a JSON object with --json,
 // else "(error) …" on stderr.
 func (s *session) printErr(err error) {
+	var cs *redline.ConnStateError
+	if errors.As(err, &cs) {
+		switch cs.Command {
+		case "AUTH", "HELLO":
+			err = fmt.Errorf("%s is not sent: the CLI authenticates every connection itself, with --user and -a/--pass (or -u)", cs.Command)
+		case "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH":
+			err = fmt.Errorf("%s is not sent: the CLI shares its connections, and has no transactions (a script with EVAL runs atomically)", cs.Command)
+		}
+	}
 	if s.out.json {
 		printJSON(s.stdout, map[string]string{"error": errLine(err)})
 		return

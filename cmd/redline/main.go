@@ -71,7 +71,9 @@ const topUsage = `redline — a Redis Cluster client that keeps its deadlines.
 Usage:
   redline [flags] COMMAND [ARG...]  run a command on the cluster, with full routing
                                     (redis-cli habits: -h HOST -p PORT -a PASS --tls …)
-  redline [flags]                   read commands from standard input (a prompt on a terminal)
+  redline [flags]                   read commands from standard input: on a terminal, a
+                                    prompt with line editing, history (↑/↓, kept in
+                                    ~/.redline_history) and Tab completion of command names
   redline do [flags] COMMAND...     the same, spelled out
   redline probe [flags]             check every node: TCP, TLS (the certificate problem
                                     spelled out), auth/HELLO, PING, replication lag, and

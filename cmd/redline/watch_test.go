@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,20 +12,12 @@ import (
 	"github.com/redline-go/redline/redistest"
 )
 
-// tmuxHint is the failure message when tmux is missing.
-const tmuxHint = "tmux not found on PATH: run `make deps` (scripts/deps.sh installs it), or apt-get install -y tmux"
-
 // TestProbeWatchFailover drives `probe --watch` in a real terminal (tmux) through a
 // master failover: the view shows the killed master down, and its replica promoted,
 // each within 2 s of the event, and quits on q.
 func TestProbeWatchFailover(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatal(tmuxHint)
-	}
-	bin := filepath.Join(t.TempDir(), "redline")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	term := newTerminal(t)
+	bin := buildCLI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	cl, err := redistest.Start(ctx, redistest.Config{Masters: 3, ReplicasPerMaster: 1, NodeTimeout: time.Second})
@@ -42,55 +32,28 @@ func TestProbeWatchFailover(t *testing.T) {
 	master := topo.Masters()[0].Node
 	replica := topo.ReplicasOf(master.ID())[0].Node
 
-	sock := fmt.Sprintf("redline-test-%d", os.Getpid())
-	tmux := func(args ...string) (string, error) {
-		out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).CombinedOutput()
-		return string(out), err
-	}
-	defer tmux("kill-server")
-	// A session that outlives the view's, so that the tmux server does not exit (and
-	// race the next new-session) when the view quits.
-	if out, err := tmux("new-session", "-d", "-s", "keep", "sleep 120"); err != nil {
-		t.Fatalf("tmux new-session: %v %s", err, out)
-	}
-	// The view runs in a shell that records its exit status and the terminal's modes
-	// once it quits.
-	after := filepath.Join(t.TempDir(), "after")
-	start := func() {
-		t.Helper()
-		cmd := fmt.Sprintf("%s probe --watch -c %s --interval 250ms --timeout 300ms; echo exit=$? > %s; stty -a >> %s",
-			bin, strings.Join(cl.Addrs(), ","), after, after)
-		if out, err := tmux("new-session", "-d", "-s", "w", "-x", "160", "-y", "50", cmd); err != nil {
-			t.Fatalf("tmux new-session: %v %s", err, out)
-		}
-	}
-	// quit sends keys and waits for the view to exit with status 0, the terminal back
-	// in line mode with echo.
+	cmd, after := term.wrapped(fmt.Sprintf("%s probe --watch -c %s --interval 250ms --timeout 300ms", bin, strings.Join(cl.Addrs(), ",")))
+	start := func() { t.Helper(); term.start("w", cmd) }
+	// quit types keys and waits for the view to exit with status 0, the terminal
+	// restored.
 	quit := func(keys string) {
 		t.Helper()
 		os.Remove(after)
-		tmux("send-keys", "-t", "w", keys)
-		waitFor(t, 2*time.Second, "exit on "+keys, nil, func() bool {
-			_, err := tmux("has-session", "-t", "w")
-			return err != nil
-		})
-		b, _ := os.ReadFile(after)
-		if s := string(b); !strings.HasPrefix(s, "exit=0\n") || strings.Contains(s, "-icanon") || strings.Contains(s, "-echo ") {
-			t.Errorf("after %s: %s", keys, s)
-		}
+		term.keys("w", keys)
+		term.waitExit("w", 2*time.Second)
+		checkRestored(t, after, keys)
 	}
 	start()
 	// rowOf returns the ROLE and STATE of addr's row in the view, "" when not shown.
 	rowOf := func(addr string) (role, state string) {
-		screen, _ := tmux("capture-pane", "-p", "-t", "w")
-		for _, line := range strings.Split(screen, "\n") {
+		for _, line := range strings.Split(term.screen("w"), "\n") {
 			if f := strings.Fields(line); len(f) >= 3 && f[0] == addr {
 				return f[1], f[2]
 			}
 		}
 		return "", ""
 	}
-	screen := func() string { s, _ := tmux("capture-pane", "-p", "-t", "w"); return s }
+	screen := func() string { return term.screen("w") }
 	waitFor(t, 10*time.Second, "view with every node up", nil, func() bool {
 		for _, n := range cl.Nodes() {
 			if _, state := rowOf(n.Addr()); state != "up" {
