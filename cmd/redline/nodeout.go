@@ -75,7 +75,7 @@ func (s *session) onNodes(words []string, order []string, res redline.NodeResult
 			code = 1
 		}
 	}
-	tabular := s.fieldsOf(words, replies)
+	tabular := fieldsOf(replies)
 	switch {
 	case s.out.json:
 		s.nodesJSON(replies)
@@ -100,7 +100,7 @@ func mapKeys(res redline.NodeResults) func(func(string) bool) {
 
 // fieldsOf sets each successful reply's fields and reports whether all of them (at
 // least one) have fields: numbers (one field, "value"), maps, INFO-style text.
-func (s *session) fieldsOf(words []string, replies []*nodeReply) bool {
+func fieldsOf(replies []*nodeReply) bool {
 	ok := 0
 	for _, r := range replies {
 		if r.err != nil || r.v.IsError() {
