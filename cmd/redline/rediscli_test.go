@@ -298,3 +298,31 @@ func TestAllNodesDeadline(t *testing.T) {
 		t.Errorf("want two answers and the black-holed node's error:\n%s", out)
 	}
 }
+
+// TestTLSFlags: --tls --cacert, rediss:// URLs, and --sni naming the certificate to
+// verify (the test certificates name localhost and 127.0.0.1), for commands and probe.
+func TestTLSFlags(t *testing.T) {
+	_, tlsCl, ca := testClusters(t)
+	addr := tlsCl.Node(0).Addr()
+	for _, args := range [][]string{
+		{"-c", addr, "--tls", "--cacert", ca, "PING"},
+		{"-u", "rediss://" + addr, "--cacert", ca, "PING"},
+		{"-c", addr, "--tls", "--cacert", ca, "--sni", "localhost", "PING"},
+	} {
+		if code, out, errs := cli(t, "", args...); code != 0 || out != "PONG\n" {
+			t.Errorf("%v: exit %d %q %q", args, code, out, errs)
+		}
+	}
+	code, out, errs := cli(t, "", "-c", addr, "--tls", "--cacert", ca, "--sni", "other.invalid", "--timeout", "500ms", "PING")
+	if code != 1 || out != "" || !strings.Contains(errs, "other.invalid") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("--sni other.invalid: exit %d %q %q, want exit 1 and one line naming the name", code, out, errs)
+	}
+	code, out, _ = cli(t, "", "probe", "-c", addr, "--tls", "--cacert", ca, "--sni", "localhost")
+	if code != 0 || !strings.Contains(out, "All nodes healthy") {
+		t.Errorf("probe --sni localhost: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, "", "probe", "-c", addr, "--tls", "--cacert", ca, "--sni", "other.invalid", "--timeout", "500ms")
+	if code != 1 || !strings.Contains(out, "not valid for") {
+		t.Errorf("probe --sni other.invalid: exit %d\n%s", code, out)
+	}
+}
