@@ -468,5 +468,6 @@ node's role, state, ops/s (the commands it ran since the last round, less the vi
 own), PING latency p50/p99 (over its last 100 PINGs, 5 a round), memory, clients,
 replication lag and slot map, the problems, and a log of role and state
 changes; what changed since the last refresh is highlighted. Quit with q or Ctrl-C.
-When the output is not a terminal: one JSON object per interval, one a line.
+When the output is not a terminal, or with --json: one JSON object per interval, one a
+line.
 `

@@ -60,12 +60,12 @@ type opsMark struct {
 }
 
 // runWatch runs probe rounds every w.interval until ctx is done, q is typed (on a
-// terminal) or w.count rounds ran. On a terminal it redraws a table in place; else it
-// writes one JSON object per round.
+// terminal) or w.count rounds ran. On a terminal it redraws a table in place; else,
+// or with --json, it writes one JSON object per round.
 func runWatch(ctx context.Context, f *connFlags, tlsConf *tls.Config, w watchFlags, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tty := isTerminal(stdout)
+	tty := isTerminal(stdout) && !f.json
 	if tty && isTerminal(stdin) {
 		if restore := cbreak(stdin.(*os.File)); restore != nil {
 			defer restore()
