@@ -11,7 +11,7 @@ SHELL    := /bin/bash
 
 all: test
 
-## deps: install redis-server and redis-tools from Debian's packages when missing, and fetch
+## deps: install redis-server, redis-tools and tmux from Debian's packages when missing, and fetch
 ## Redis 6.0 and Valkey 8.0 for the server matrix (scripts/servers.sh: into .cache/servers, no root)
 deps:
 	@./scripts/deps.sh

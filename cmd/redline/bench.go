@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -93,43 +92,30 @@ type benchResult struct {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f connFlags
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f.register(fs)
+	fs := newFlags("redline bench", benchUsage, stdout, stderr)
+	f.register(fs.FlagSet)
 	workloads := fs.String("workload", "get,set,mixed", "workloads to run, comma-separated: get, set, mixed (80% GET, 20% SET)")
 	keys := fs.Int("keys", 10000, "number of distinct keys (spread over all slots)")
 	size := fs.Int("size", 16, "value size in bytes")
 	conc := fs.Int("concurrency", 64, "goroutines issuing commands")
 	dur := fs.Duration("duration", 5*time.Second, "how long each workload runs")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `Usage: redline bench [flags]
-
-Measures throughput and latency percentiles of GET, SET and mixed workloads through the
-redline client, with a live progress line, then prints a table (or JSON). Keys are
-named "redline-bench:<n>" and are left in place.
-
-Flags:`)
-		fs.PrintDefaults()
-	}
-	if done, code := parseFlags(fs, args); done {
+	if done, code := fs.parse(args); done {
 		return code
+	}
+	if err := f.check(fs.FlagSet); err != nil {
+		return fs.usageError("%s", errLine(err))
 	}
 	switch {
 	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "redline bench: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
 	case *keys < 1 || *keys > 10_000_000:
-		fmt.Fprintln(stderr, "redline bench: -keys must be 1..10000000")
-		return exitUsage
+		return fs.usageError("--keys must be 1..10000000")
 	case *size < 0 || *size > 64<<20:
-		fmt.Fprintln(stderr, "redline bench: -size must be 0..67108864")
-		return exitUsage
+		return fs.usageError("--size must be 0..67108864")
 	case *conc < 1 || *conc > 10000:
-		fmt.Fprintln(stderr, "redline bench: -concurrency must be 1..10000")
-		return exitUsage
+		return fs.usageError("--concurrency must be 1..10000")
 	case *dur <= 0 || *dur > time.Hour:
-		fmt.Fprintln(stderr, "redline bench: -duration must be positive, at most 1h")
-		return exitUsage
+		return fs.usageError("--duration must be positive, at most 1h")
 	}
 	var wls []string
 	for _, w := range strings.Split(*workloads, ",") {
@@ -137,19 +123,16 @@ Flags:`)
 		case "get", "set", "mixed":
 			wls = append(wls, w)
 		default:
-			fmt.Fprintf(stderr, "redline bench: unknown workload %q (want get, set or mixed)\n", w)
-			return exitUsage
+			return fs.usageError("unknown workload %q (want get, set or mixed)", w)
 		}
 	}
 	opts, err := f.options()
 	if err != nil {
-		fmt.Fprintf(stderr, "redline bench: %v\n", err)
-		return exitUsage
+		return fs.usageError("%s", errLine(err))
 	}
 	c, err := redline.NewClient(ctx, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "redline bench: %v\n", err)
-		return 1
+		return fail(stderr, "redline bench", 1, err)
 	}
 	defer c.Close()
 	value := strings.Repeat("x", *size)
@@ -160,7 +143,7 @@ Flags:`)
 			args = append(args, benchKey(k), value)
 		}
 		if err := c.Do(ctx, args...).Err(); err != nil {
-			fmt.Fprintf(stderr, "redline bench: filling keys: %v\n", err)
+			fmt.Fprintf(stderr, "redline bench: filling keys: %s\n", errLine(err))
 			return 1
 		}
 	}
@@ -263,3 +246,11 @@ loop:
 	}
 	return r
 }
+
+// benchUsage is the head of `redline bench --help`.
+const benchUsage = `Usage: redline bench [flags]
+
+Measures throughput and latency percentiles of GET, SET and mixed workloads through the
+redline client, with a live progress line, then prints a table (or JSON). Keys are
+named "redline-bench:<n>" and are left in place.
+`

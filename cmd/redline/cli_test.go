@@ -40,7 +40,7 @@ func TestDo(t *testing.T) {
 	if code, out, errs := cli(t, "", "-c", seeds, "SET", "cli:k", "hello world"); code != 0 || out != "OK\n" {
 		t.Fatalf("SET: %d %q %q", code, out, errs)
 	}
-	if code, out, _ := cli(t, "", "-c", seeds, "GET", "cli:k"); code != 0 || out != "\"hello world\"\n" {
+	if code, out, _ := cli(t, "", "-c", seeds, "--no-raw", "GET", "cli:k"); code != 0 || out != "\"hello world\"\n" {
 		t.Fatalf("GET: %d %q", code, out)
 	}
 	if code, out, _ := cli(t, "", "do", "-c", seeds, "-json", "MGET", "cli:k", "cli:missing"); code != 0 {
@@ -55,7 +55,7 @@ func TestDo(t *testing.T) {
 		t.Fatalf("server error: %d %q", code, out)
 	}
 	// Commands from standard input, with quoting.
-	code, out, _ := cli(t, "SET cli:q \"a b\\nc\"\nGET cli:q\nHSET cli:h f 'x y'\nHGETALL cli:h\n", "-c", seeds)
+	code, out, _ := cli(t, "SET cli:q \"a b\\nc\"\nGET cli:q\nHSET cli:h f 'x y'\nHGETALL cli:h\n", "-c", seeds, "--no-raw")
 	if code != 0 || !strings.Contains(out, "\"a b\\nc\"") || !strings.Contains(out, "\"x y\"") {
 		t.Fatalf("stdin: %d %q", code, out)
 	}

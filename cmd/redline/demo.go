@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,40 +20,21 @@ import (
 // runDemo runs the seed scenario on a throwaway local TLS cluster: node 0 healthy and
 // the only seed, nodes 1–3 faulty, for each fault mode and timeout; then stops it.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("redline demo", demoUsage, stdout, stderr)
 	verbose := fs.Bool("v", false, "log each step of the cluster start")
 	logFormat := fs.String("log", "", "write the clients' log records (slog) to stderr: text or json")
 	logLevel := fs.String("log-level", "debug", "the lowest level logged with -log: debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `Usage: redline demo [flags]
-
-Starts a throwaway local Redis Cluster (4 TLS masters: real redis-server processes on
-127.0.0.1, each behind a fault proxy) and runs the "seed scenario": node 0 is healthy
-and the client's only seed, nodes 1-3 are made faulty (tls-bad, blackhole, refuse,
-hang in turn), with command timeouts of 100ms, 500ms and 1s. It prints what a caller
-sees, then stops the cluster and checks no process is left. With -log, the clients'
-own log records go to stderr (docs/LOGGING.md shows them).
-
-Flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
+	if done, code := fs.parse(args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "redline demo: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
 	}
 	var logger *slog.Logger
 	if *logFormat != "" {
 		var level slog.Level
 		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-			fmt.Fprintf(stderr, "redline demo: -log-level: %v\n", err)
-			return exitUsage
+			return fs.usageError("--log-level: %v", err)
 		}
 		ho := &slog.HandlerOptions{Level: level}
 		switch *logFormat {
@@ -63,8 +43,7 @@ Flags:`)
 		case "json":
 			logger = slog.New(slog.NewJSONHandler(stderr, ho))
 		default:
-			fmt.Fprintf(stderr, "redline demo: -log must be text or json (got %q)\n", *logFormat)
-			return exitUsage
+			return fs.usageError("--log must be text or json (got %q)", *logFormat)
 		}
 	}
 	cfg := redistest.Config{Masters: 4, TLS: true}
@@ -77,7 +56,7 @@ Flags:`)
 	t0 := time.Now()
 	c, err := redistest.Start(startCtx, cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "redline demo: %v\n", err)
+		fmt.Fprintf(stderr, "redline demo: %s\n", errLine(err))
 		return 1
 	}
 	pids := c.PIDs()
@@ -87,7 +66,7 @@ Flags:`)
 		topo.WriteTable(stdout)
 	}
 	if err := seedScenario(ctx, c, stdout, logger); err != nil {
-		fmt.Fprintf(stderr, "redline demo: %v\n", err)
+		fmt.Fprintf(stderr, "redline demo: %s\n", errLine(err))
 		code = 1
 	}
 	fmt.Fprintf(stdout, "\nStopping %d redis-server processes ...\n", len(pids))
@@ -257,3 +236,14 @@ func measureFault(ctx context.Context, c *redistest.Cluster, mode string, to tim
 	row.fastFail, row.healthy = fast[len(fast)/2], lat[len(lat)/2]
 	return row, cl
 }
+
+// demoUsage is the head of `redline demo --help`.
+const demoUsage = `Usage: redline demo [flags]
+
+Starts a throwaway local Redis Cluster (4 TLS masters: real redis-server processes on
+127.0.0.1, each behind a fault proxy) and runs the "seed scenario": node 0 is healthy
+and the client's only seed, nodes 1-3 are made faulty (tls-bad, blackhole, refuse,
+hang in turn), with command timeouts of 100ms, 500ms and 1s. It prints what a caller
+sees, then stops the cluster and checks no process is left. With -log, the clients'
+own log records go to stderr (docs/LOGGING.md shows them).
+`

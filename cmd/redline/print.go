@@ -121,5 +121,127 @@ func inlineKey(v resp.Value) string {
 func printJSON(w io.Writer, x any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	enc.Encode(x)
+}
+
+// output is how replies print: raw (redis-cli --raw: values as they are, one a line),
+// CSV, JSON, or formatted like redis-cli on a terminal (the default there).
+type output struct {
+	raw, csv, json bool
+}
+
+// printReply prints the reply of the command words in mode o. Formatted, a reply
+// that is text meant for people (INFO, CLUSTER NODES, CLIENT LIST…, and any verbatim
+// string) prints as its lines, as redis-cli does, not as one quoted string.
+func (o output) printReply(w io.Writer, words []string, v resp.Value) {
+	switch {
+	case o.json:
+		printJSON(w, jsonValue(v))
+	case o.csv:
+		fmt.Fprintln(w, csvValue(v))
+	case o.raw:
+		writeRaw(w, v)
+	case isText(words, v):
+		writeText(w, string(v.Str))
+	default:
+		printValue(w, v)
+	}
+}
+
+// isText reports whether a reply prints as text when formatted: a verbatim string, or
+// the bulk reply of one of the commands redis-cli prints raw.
+func isText(words []string, v resp.Value) bool {
+	if v.Type == resp.TypeVerbatim {
+		return true
+	}
+	if v.Type != resp.TypeBulkString || len(words) == 0 {
+		return false
+	}
+	cmd := strings.ToLower(words[0])
+	sub := ""
+	if len(words) > 1 {
+		sub = strings.ToLower(words[1])
+	}
+	switch cmd {
+	case "info", "lolwut":
+		return true
+	case "cluster":
+		return sub == "nodes" || sub == "info"
+	case "client":
+		return sub == "list" || sub == "info"
+	case "latency":
+		return sub == "doctor" || sub == "graph"
+	case "memory":
+		return sub == "doctor" || sub == "malloc-stats"
+	}
+	return false
+}
+
+// writeText prints s as it is, ending with one newline (INFO's \r\n become \n).
+func writeText(w io.Writer, s string) {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	if !strings.HasSuffix(s, "\n") {
+		s += "\n"
+	}
+	io.WriteString(w, s)
+}
+
+// writeRaw prints v as redis-cli --raw does: strings and numbers as they are, nil as
+// an empty line, the elements of an aggregate one a line, a server error as
+// "(error) message".
+func writeRaw(w io.Writer, v resp.Value) {
+	switch v.Type {
+	case resp.TypeSimpleString, resp.TypeBulkString, resp.TypeVerbatim, resp.TypeBigNumber:
+		writeText(w, string(v.Str))
+	case resp.TypeInteger:
+		fmt.Fprintln(w, v.Int)
+	case resp.TypeDouble:
+		fmt.Fprintln(w, strconv.FormatFloat(v.Float, 'g', -1, 64))
+	case resp.TypeBoolean:
+		fmt.Fprintln(w, v.Int != 0)
+	case resp.TypeNull:
+		fmt.Fprintln(w)
+	case resp.TypeError, resp.TypeBulkError:
+		fmt.Fprintf(w, "(error) %s\n", v.Str)
+	case resp.TypeArray, resp.TypeSet, resp.TypePush, resp.TypeMap:
+		for _, e := range v.Elems {
+			writeRaw(w, e)
+		}
+	default:
+		fmt.Fprintln(w, v.String())
+	}
+}
+
+// csvValue formats v as one CSV line, as redis-cli --csv does: strings quoted, numbers
+// bare, nil as NULL, an aggregate's elements (flattened) separated by commas.
+func csvValue(v resp.Value) string {
+	switch v.Type {
+	case resp.TypeSimpleString, resp.TypeBulkString, resp.TypeVerbatim:
+		return csvQuote(string(v.Str))
+	case resp.TypeBigNumber:
+		return string(v.Str)
+	case resp.TypeInteger:
+		return strconv.FormatInt(v.Int, 10)
+	case resp.TypeDouble:
+		return strconv.FormatFloat(v.Float, 'g', -1, 64)
+	case resp.TypeBoolean:
+		return strconv.FormatBool(v.Int != 0)
+	case resp.TypeNull:
+		return "NULL"
+	case resp.TypeError, resp.TypeBulkError:
+		return "ERROR," + csvQuote(string(v.Str))
+	case resp.TypeArray, resp.TypeSet, resp.TypePush, resp.TypeMap:
+		parts := make([]string, len(v.Elems))
+		for i, e := range v.Elems {
+			parts[i] = csvValue(e)
+		}
+		return strings.Join(parts, ",")
+	}
+	return csvQuote(v.String())
+}
+
+// csvQuote quotes s for CSV (RFC 4180: quotes doubled).
+func csvQuote(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
