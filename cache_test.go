@@ -64,3 +64,26 @@ func TestCacheHitMissAndInvalidationByAnotherClient(t *testing.T) {
 	b.Set(ctx, missing, "now", nil)
 	waitFresh(t, a, missing, "now", time.Second)
 }
+
+func TestCacheHitAllocatesNothing(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	ctx := t.Context()
+	key := "cache:allocs:" + t.Name()
+	if err := a.Set(ctx, key, "value", nil); err != nil {
+		t.Fatal(err)
+	}
+	view := a.Cached(time.Hour)
+	if v, err := view.Get(ctx, key); err != nil || v != "value" {
+		t.Fatal(v, err)
+	}
+	if n := testing.AllocsPerRun(200, func() { view.Get(ctx, key) }); n != 0 {
+		t.Errorf("Cached.Get hit: %v allocations, want 0", n)
+	}
+	if n := testing.AllocsPerRun(200, func() { a.DoCache(ctx, time.Hour, "GET", key) }); n != 0 {
+		t.Errorf("DoCache GET hit: %v allocations, want 0", n)
+	}
+	if st := a.Stats().Cache; st.Misses != 1 {
+		t.Errorf("%d misses, want 1 (every other read a hit)", st.Misses)
+	}
+}

@@ -330,12 +330,13 @@ func (s *Store) evict() {
 	}
 }
 
-// victim returns the next entry CLOCK evicts from sh (nil: none): the first one
-// without its reference bit set, clearing the bits it passes.
+// victim returns the next entry CLOCK evicts from sh: the first one without its
+// reference bit set, clearing the bits it passes; nil when one turn of the ring found
+// every entry referenced (their second chance: the next shard is asked).
 func (sh *shard) victim() *entry {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	for range 2*len(sh.ring) + 1 {
+	for range len(sh.ring) {
 		if len(sh.ring) == 0 {
 			return nil
 		}

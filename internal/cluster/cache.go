@@ -210,12 +210,18 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 		cc.Store.Abort(f)
 		return c.doSlot(&w, info, slot, args, tr), false
 	}
-	var cbuf [4][]any
-	cmds := cbuf[:0]
+	// A copy of args goes into the pipeline: the caller's stay on its stack (a hit
+	// allocates nothing; a miss may).
+	cp, err := resp.CloneArgs(args)
+	if err != nil {
+		cc.Store.Abort(f)
+		return Reply{err: err}, false
+	}
+	cmds := make([][]any, 0, 2+len(keys))
 	if !cc.Broadcast {
 		cmds = append(cmds, cachingYes)
 	}
-	cmds = append(cmds, args)
+	cmds = append(cmds, cp)
 	for _, k := range keys {
 		cmds = append(cmds, []any{"PTTL", k})
 	}
