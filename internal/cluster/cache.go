@@ -115,13 +115,20 @@ func cacheable(info *command.Info, args []any) error {
 		return &NotCacheableError{Command: ArgString(args[0]), Reason: "unknown command"}
 	case !info.ReadOnly():
 		return &NotCacheableError{Command: info.Name, Reason: "not a read-only command"}
-	case info.Nondeterministic:
+	case info.Nondeterministic && !orderOnly[info.Name]:
 		return &NotCacheableError{Command: info.Name, Reason: "its reply is nondeterministic"}
 	case info.Has(command.FlagBlocking), info.FansOut(), info.ConnState != command.ConnNone:
 		return &NotCacheableError{Command: info.Name, Reason: "not a plain keyed read"}
 	}
 	return nil
 }
+
+// orderOnly are the read-only commands whose tip is nondeterministic_output_order: the
+// order of their reply may differ between runs, not its content, so a cached reply is
+// as good as a new one. The command table merges both tips into Nondeterministic; these
+// are Redis 7's (COMMAND, read-only with that tip).
+var orderOnly = map[string]bool{"smembers": true, "hgetall": true, "hkeys": true, "hvals": true,
+	"sinter": true, "sunion": true, "sdiff": true}
 
 // cachingYes makes the next command's keys tracked (OPTIN).
 var cachingYes = []any{"CLIENT", "CACHING", "yes"}
