@@ -242,7 +242,9 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 		return c.doSlot(&w, info, slot, args, tr), false
 	}
 	for _, p := range vals[off+1:] {
-		if p.Err == nil && p.Int >= 0 { // -1: no expiry; -2: no key (a null is cached too)
+		if p.Err != nil || p.Type != resp.TypeInteger {
+			ttl = 0 // the key's TTL is unknown (a slot moving between the two?): not cached
+		} else if p.Int >= 0 { // -1: no expiry; -2: no key (a null is cached too)
 			ttl = min(ttl, time.Duration(p.Int)*time.Millisecond)
 		}
 	}
