@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redline-go/redline/internal/cache"
@@ -126,11 +127,35 @@ func (v Cached) Get(ctx context.Context, key string) (string, error) {
 
 // MGet returns the values of keys, nil for a missing one. Each key is a cached GET
 // of its own (its entry shared with Get's), so the keys may be in any slots; the
-// misses are read one after the other.
+// misses are read concurrently (their reads share each node's pipeline).
 func (v Cached) MGet(ctx context.Context, keys ...string) ([]*string, error) {
+	res := make([]Result, len(keys))
+	done := make([]bool, len(keys))
+	var misses []int
+	for i, k := range keys {
+		if !v.c.e.CacheHas([]any{"GET", k}) {
+			misses = append(misses, i)
+		}
+	}
+	if len(misses) > 1 {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, maxMGetReads)
+		for _, i := range misses {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				res[i], done[i] = v.c.DoCache(ctx, v.ttl, "GET", keys[i]), true
+			})
+		}
+		wg.Wait()
+	}
 	out := make([]*string, len(keys))
 	for i, k := range keys {
-		s, err := decodeText(v.c.DoCache(ctx, v.ttl, "GET", k))
+		r := res[i]
+		if !done[i] {
+			r = v.c.DoCache(ctx, v.ttl, "GET", k)
+		}
+		s, err := decodeText(r)
 		switch {
 		case errors.Is(err, Nil):
 		case err != nil:
@@ -141,6 +166,9 @@ func (v Cached) MGet(ctx context.Context, keys ...string) ([]*string, error) {
 	}
 	return out, nil
 }
+
+// maxMGetReads bounds the concurrent misses of one Cached.MGet.
+const maxMGetReads = 64
 
 // Exists returns how many of keys exist (EXISTS, one cached entry per key).
 func (v Cached) Exists(ctx context.Context, keys ...string) (int64, error) {

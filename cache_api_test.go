@@ -153,3 +153,33 @@ func TestCacheBroadcastMode(t *testing.T) {
 	b.Set(ctx, other, "w2", nil)
 	mustCached(t, a, other, "w2")
 }
+
+func TestCachedMGetAcrossSlots(t *testing.T) {
+	cl := plain(t)
+	ctx := t.Context()
+	a := cachedClient(t, cl, 1<<20)
+	var keys []string
+	for i := range 40 {
+		k := "cache:mget:" + t.Name() + ":" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		keys = append(keys, k)
+		if i%4 != 0 { // every fourth key missing
+			if err := a.Set(ctx, k, k, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for round := range 2 {
+		vals, err := a.Cached(time.Minute).MGet(ctx, keys...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			if (i%4 == 0) != (v == nil) || v != nil && *v != keys[i] {
+				t.Fatalf("round %d key %d: %v", round, i, v)
+			}
+		}
+	}
+	if st := a.Stats().Cache; st.Misses != 40 || st.Hits < 40 {
+		t.Fatalf("%+v: want 40 misses then 40 hits", st)
+	}
+}

@@ -121,6 +121,15 @@ func (s *Store) Get(cmd []byte) (resp.Value, Status, *Flight) {
 	return resp.Value{}, Miss, nil
 }
 
+// Has reports whether Get would hit cmd now, without counting a hit.
+func (s *Store) Has(cmd []byte) bool {
+	sh := s.shardOf(cmd)
+	sh.mu.RLock()
+	e := sh.entries[string(cmd)]
+	sh.mu.RUnlock()
+	return e != nil && e.state.Load() == stateFilled && s.valid(e)
+}
+
 // valid reports whether a filled entry may be served now.
 func (s *Store) valid(e *entry) bool {
 	return e.tr.epoch.Load() == e.trEpoch && s.slotGen[e.slot].Load() == e.slotGen && s.now() < e.expires

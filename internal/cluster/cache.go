@@ -259,3 +259,15 @@ func (c *Engine) CacheCounters() (cache.Counters, bool) {
 	}
 	return c.cfg.Cache.Store.Counters(), true
 }
+
+// CacheHas reports whether a DoCache of args would be a hit now (nothing is sent or
+// counted).
+func (c *Engine) CacheHas(args []any) bool {
+	cc := c.cfg.Cache
+	if cc == nil {
+		return false
+	}
+	var buf [maxCacheKey]byte
+	key, ok := cache.AppendKey(buf[:0], args)
+	return ok && cc.Store.Has(key)
+}
