@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline/redistest"
 )
 
 func TestCacheOptionsValidation(t *testing.T) {
@@ -140,13 +142,18 @@ func TestCacheBroadcastMode(t *testing.T) {
 	key, other := "bc:"+t.Name(), "nbc:"+t.Name()
 	b.Set(ctx, key, "v1", nil)
 	b.Set(ctx, other, "w1", nil)
-	mustCached(t, a, key, "v1")
-	mustCached(t, a, other, "w1")
+	// a's connections track every bc: key from their handshake on: the invalidation of
+	// b's write may still be on its way and spoil the first read's caching.
+	redistest.Eventually(t, time.Second, func() bool {
+		hits := a.Stats().Cache.Hits
+		mustCached(t, a, key, "v1")
+		return a.Stats().Cache.Hits > hits
+	}, "the prefixed key is never served from the cache")
 	hits := a.Stats().Cache.Hits
-	mustCached(t, a, key, "v1")
+	mustCached(t, a, other, "w1")
 	mustCached(t, a, other, "w1") // outside the prefixes: sent, not cached
-	if got := a.Stats().Cache.Hits - hits; got != 1 {
-		t.Fatalf("%d hits, want 1 (the prefixed key only)", got)
+	if got := a.Stats().Cache.Hits - hits; got != 0 {
+		t.Fatalf("%d hits of a key outside the prefixes", got)
 	}
 	b.Set(ctx, key, "v2", nil)
 	waitFresh(t, a, key, "v2", time.Second)

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redline-go/redline/internal/testkit"
 )
 
 // writeLog is what a writer acknowledged, per key: versions in order with their
@@ -77,7 +79,7 @@ func TestCacheConcurrentWritersNoStaleBeyondDelivery(t *testing.T) {
 			}
 		}()
 	}
-	for g := range 8 {
+	for g := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -106,14 +108,19 @@ func TestCacheConcurrentWritersNoStaleBeyondDelivery(t *testing.T) {
 	}
 	wg.Wait()
 	st := a.Stats().Cache
-	t.Logf("%d reads (%d hits, %d misses), %d writes, %d stale reads, worst staleness %v",
+	testkit.Figure(t, "%d reads (%d hits, %d misses), %d writes, %d stale reads, worst staleness %v",
 		reads.Load(), st.Hits, st.Misses, writes.Load(), stale.Load(), time.Duration(worst.Load()))
 	if st.Hits == 0 || writes.Load() == 0 {
 		t.Fatal("nothing measured")
 	}
 	// Delivery of an invalidation on loopback takes well under a millisecond; the bound
-	// leaves room for a loaded machine.
-	if w := time.Duration(worst.Load()); w > 100*time.Millisecond {
+	// leaves room for a loaded machine, whose scheduler may hold the connection's reader
+	// (the goroutine that handles the invalidation) behind the spinning readers.
+	bound := 100 * time.Millisecond
+	if testkit.Race {
+		bound = time.Second
+	}
+	if w := time.Duration(worst.Load()); w > bound {
 		t.Fatalf("a read returned a value %v after its overwrite was acknowledged", w)
 	}
 }
