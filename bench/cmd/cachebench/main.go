@@ -96,6 +96,7 @@ type Report struct {
 	Commit  string        `json:"commit"`
 	Go      string        `json:"go"`
 	CPUs    int           `json:"cpus"`
+	Load    [2]string     `json:"loadavg"` // /proc/loadavg at the start and the end
 	Keys    int           `json:"keys"`
 	CellS   float64       `json:"cell_s"`
 	Rounds  int           `json:"rounds"`
@@ -133,6 +134,7 @@ func main() {
 	defer cl.Close()
 	rep := Report{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Command: "cd bench && go run ./cmd/cachebench " + strings.Join(os.Args[1:], " "),
 		Commit: gitCommit(), Go: runtime.Version(), CPUs: runtime.NumCPU(), Keys: *keys, CellS: cell.Seconds(), Rounds: *rounds}
+	rep.Load[0] = loadavg()
 	writer, err := redline.NewClient(ctx, redline.Options{Addrs: cl.Addrs()})
 	if err != nil {
 		log.Fatal(err)
@@ -201,6 +203,7 @@ func main() {
 			m.Client, m.OpsPerSec, m.HitRatio, m.StaleReads, m.StaleP50us, m.StaleP99us, m.StaleMaxus)
 		rep.Mixed = append(rep.Mixed, m)
 	}
+	rep.Load[1] = loadavg()
 	log.Printf("done in %v", time.Since(start).Round(time.Second))
 	js, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.WriteFile(*jsonOut, append(js, '\n'), 0o644); err != nil {
@@ -392,4 +395,17 @@ func gitCommit() string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// loadavg returns the machine's 1, 5 and 15 minute load averages ("" if unknown).
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }

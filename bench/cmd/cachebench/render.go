@@ -44,6 +44,10 @@ func render(r Report) string {
 	p("%d hot keys of 16 B values. redline: `Options.Cache` (128 MiB), `c.Cached(time.Hour).Get`; rueidis:\n", r.Keys)
 	p("`DoCache(ctx, B().Get().Key(k).Cache(), time.Hour)` with its default cache. This section is replaced by\n")
 	p("each run of the command; the rest of the file is the report's (`make bench`).\n\n")
+	if r.Load[0] != "" {
+		p("Machine load averages (1, 5, 15 min) at the start: %s; at the end: %s — other programs shared the\n", r.Load[0], r.Load[1])
+		p("machine's %d CPUs: absolute rates vary between rounds (the min–max columns), for both clients alike.\n\n", r.CPUs)
+	}
 	p("### Cached GET hits\n\n")
 	p("Every key cached beforehand; each cell runs N goroutines reading random hot keys for %.0f s; %d rounds,\n", r.CellS, r.Rounds)
 	p("interleaved (the clients alternate first). Median ops/s of the rounds (min–max), and allocations per hit\n")
