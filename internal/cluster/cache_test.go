@@ -40,7 +40,7 @@ func TestCacheDropsMovedSlotsOnly(t *testing.T) {
 	if st.Has(other) || !st.Has(kept) {
 		t.Fatalf("after the failover of %s: other %v kept %v", p3, st.Has(other), st.Has(kept))
 	}
-	back := cacheEntry(t, st, p2, "a2", s1) // read from the slot's new owner
+	back := cacheEntry(t, st, p2, "a2", s1)          // read from the slot's new owner
 	c.install(c.Topology(), tableOf(t, threeShards)) // a refresh putting every slot back
 	if st.Has(back) || !st.Has(kept) {
 		t.Fatalf("after the refresh: back %v kept %v", st.Has(back), st.Has(kept))
