@@ -204,6 +204,10 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 		s.kill(e)
 		return false
 	}
+	if strs, vals := valueSize(&v); int64(strs+vals*valueBytes) > s.max {
+		s.kill(e) // larger than the whole budget: not even copied
+		return false
+	}
 	val, size := cloneValue(v)
 	e.val, e.size = val, size+int64(entryOverhead+len(e.cmd))
 	for _, k := range e.keys {

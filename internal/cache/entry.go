@@ -43,6 +43,9 @@ type entry struct {
 // itself, its map slots and ring slot, roughly.
 const entryOverhead = 256
 
+// valueBytes is what one resp.Value takes (unsafe.Sizeof on 64-bit).
+const valueBytes = 120
+
 // valueSize is the memory a value copied by cloneValue takes.
 func valueSize(v *resp.Value) (strs, vals int) {
 	strs = len(v.Str) + len(v.Format)
@@ -65,8 +68,7 @@ func cloneValue(v resp.Value) (resp.Value, int64) {
 		elems = make([]resp.Value, 0, vals)
 	}
 	out := copyInto(v, &buf, &elems)
-	const valSize = 112 // unsafe.Sizeof(resp.Value{}) on 64-bit, roughly
-	return out, int64(strs + (vals+1)*valSize)
+	return out, int64(strs + (vals+1)*valueBytes)
 }
 
 func copyInto(v resp.Value, buf *[]byte, elems *[]resp.Value) resp.Value {
