@@ -87,3 +87,29 @@ func TestCacheHitAllocatesNothing(t *testing.T) {
 		t.Errorf("%d misses, want 1 (every other read a hit)", st.Misses)
 	}
 }
+
+// BenchmarkCachedGetHit is a cached GET served from memory (no round trip):
+// go test -run x -bench CachedGetHit -cpu 1,2 .
+func BenchmarkCachedGetHit(b *testing.B) {
+	cl := plain(b)
+	a := cachedClient(b, cl, 1<<20)
+	ctx := b.Context()
+	key := "cache:bench:hit"
+	if err := a.Set(ctx, key, "0123456789abcdef", nil); err != nil {
+		b.Fatal(err)
+	}
+	view := a.Cached(time.Hour)
+	view.Get(ctx, key)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := view.Get(ctx, key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if st := a.Stats().Cache; st.Misses != 1 {
+		b.Fatalf("%d misses", st.Misses)
+	}
+}
