@@ -190,3 +190,21 @@ func TestCachedMGetAcrossSlots(t *testing.T) {
 		t.Fatalf("%+v: want 40 misses then 40 hits", st)
 	}
 }
+
+func TestDoCacheServerErrorIsTheAnswer(t *testing.T) {
+	cl := plain(t)
+	ctx := t.Context()
+	a := cachedClient(t, cl, 1<<20)
+	key := "cache:wrongtype:" + t.Name()
+	if err := a.Do(ctx, "RPUSH", key, "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := a.Cached(time.Minute).Get(ctx, key); err == nil || !strings.Contains(err.Error(), "WRONGTYPE") {
+			t.Fatalf("err %v, want WRONGTYPE", err)
+		}
+	}
+	if st := a.Stats().Cache; st.Entries != 0 || st.Hits != 0 {
+		t.Fatalf("an error reply was cached: %+v", st)
+	}
+}

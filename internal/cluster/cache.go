@@ -149,6 +149,9 @@ func (c *Engine) DoCache(ctx context.Context, ttl time.Duration, args []any, tr 
 	if cc == nil {
 		return Reply{err: ErrNoCache}, false
 	}
+	if ttl <= 0 {
+		return Reply{err: errors.New("redline: DoCache: the TTL must be positive")}, false
+	}
 	var buf [maxCacheKey]byte
 	key, keyable := cache.AppendKey(buf[:0], args)
 	if keyable {
@@ -162,9 +165,6 @@ func (c *Engine) DoCache(ctx context.Context, ttl time.Duration, args []any, tr 
 
 // doCacheMiss is DoCache's miss: the read, tracked, and the reply cached.
 func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Duration, args []any, key []byte, keyable bool, tr *Trace) (Reply, bool) {
-	if ttl <= 0 {
-		return Reply{err: errors.New("redline: DoCache: the TTL must be positive")}, false
-	}
 	w := c.Waiter(ctx)
 	defer w.Release()
 	info, err := c.lookup(&w, args)
@@ -235,9 +235,13 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 	vals, err := cn.ExecMulti(&w, cmds)
 	tr.node = n
 	off := len(cmds) - len(keys) - 1 // the read's reply
+	if err == nil && vals[0].Err == nil && vals[off].Err != nil && !routed(vals[off].Err) {
+		cc.Store.Abort(f) // the read's own error (WRONGTYPE…): the answer, not cached
+		return Reply{val: vals[off]}, false
+	}
 	if err != nil || vals[0].Err != nil || vals[off].Err != nil {
-		// A redirect, a refusal, a transport failure: the router's rules decide (a
-		// read is safe to send again); nothing is cached.
+		// A redirect, a retry, a refusal of CLIENT CACHING, a transport failure: the
+		// router's rules decide (a read is safe to send again); nothing is cached.
 		cc.Store.Abort(f)
 		return c.doSlot(&w, info, slot, args, tr), false
 	}
@@ -250,6 +254,12 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 	}
 	cc.Store.Fill(f, vals[off], ttl)
 	return Reply{val: vals[off]}, false
+}
+
+// routed reports whether an error reply is one doSlot acts on (a redirect, or a state
+// it retries) rather than the command's own answer.
+func routed(e *resp.Error) bool {
+	return e.IsMoved() || e.IsAsk() || e.IsRetryable() || e.Code == "LOADING"
 }
 
 // CacheCounters returns the cache's figures; false when caching is off.
