@@ -77,6 +77,7 @@ type HitCell struct {
 type MixedResult struct {
 	Client       string  `json:"client"`
 	Goroutines   int     `json:"goroutines"`
+	Round        int     `json:"round"`
 	Reads        int64   `json:"reads"`
 	Writes       int64   `json:"writes"`
 	OpsPerSec    float64 `json:"ops_per_sec"`
@@ -91,17 +92,19 @@ type MixedResult struct {
 
 // Report is the JSON output.
 type Report struct {
-	Date    string        `json:"date"`
-	Command string        `json:"command"`
-	Commit  string        `json:"commit"`
-	Go      string        `json:"go"`
-	CPUs    int           `json:"cpus"`
-	Load    [2]string     `json:"loadavg"` // /proc/loadavg at the start and the end
-	Keys    int           `json:"keys"`
-	CellS   float64       `json:"cell_s"`
-	Rounds  int           `json:"rounds"`
-	Hits    []HitCell     `json:"hits"`
-	Mixed   []MixedResult `json:"mixed"`
+	Date        string        `json:"date"`
+	Command     string        `json:"command"`
+	Commit      string        `json:"commit"`
+	Go          string        `json:"go"`
+	CPUs        int           `json:"cpus"`
+	Load        [2]string     `json:"loadavg"` // /proc/loadavg at the start and the end
+	Keys        int           `json:"keys"`
+	CellS       float64       `json:"cell_s"`
+	MixedS      float64       `json:"mixed_s"`
+	MixedRounds int           `json:"mixed_rounds"`
+	Rounds      int           `json:"rounds"`
+	Hits        []HitCell     `json:"hits"`
+	Mixed       []MixedResult `json:"mixed"`
 }
 
 func main() {
@@ -110,7 +113,8 @@ func main() {
 	jsonOut := flag.String("json", "../docs/performance-cache.json", "the JSON results to write (replaced)")
 	rounds := flag.Int("rounds", 3, "interleaved rounds of the hit benchmark")
 	cell := flag.Duration("cell", 2*time.Second, "duration of one hit measurement")
-	mixedFor := flag.Duration("mixed", 5*time.Second, "duration of the mixed workload, per client")
+	mixedFor := flag.Duration("mixed", 3*time.Second, "duration of one run of the mixed workload")
+	mixedRounds := flag.Int("mixed-rounds", 3, "interleaved rounds of the mixed workload")
 	par := flag.String("par", "1,16,128", "goroutine counts of the hit benchmark")
 	mixedPar := flag.Int("mixed-par", 16, "goroutines of the mixed workload")
 	keys := flag.Int("keys", 1000, "hot keys")
@@ -133,7 +137,8 @@ func main() {
 	}
 	defer cl.Close()
 	rep := Report{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Command: "cd bench && go run ./cmd/cachebench " + strings.Join(os.Args[1:], " "),
-		Commit: gitCommit(), Go: runtime.Version(), CPUs: runtime.NumCPU(), Keys: *keys, CellS: cell.Seconds(), Rounds: *rounds}
+		Commit: gitCommit(), Go: runtime.Version(), CPUs: runtime.NumCPU(), Keys: *keys, CellS: cell.Seconds(), Rounds: *rounds,
+		MixedS: mixedFor.Seconds(), MixedRounds: *mixedRounds}
 	rep.Load[0] = loadavg()
 	writer, err := redline.NewClient(ctx, redline.Options{Addrs: cl.Addrs()})
 	if err != nil {
@@ -178,30 +183,37 @@ func main() {
 	for _, c := range clients {
 		c.close()
 	}
-	// The mixed workload, each client fresh (its own cache warmed by the workload).
-	for _, mk := range []func() (client, func() uint64, error){
-		func() (client, func() uint64, error) {
-			c, err := redline.NewClient(ctx, redline.Options{Addrs: cl.Addrs(), Cache: redline.CacheOptions{MaxBytes: 128 << 20}})
-			if err != nil {
-				return client{}, nil, err
-			}
-			view := c.Cached(time.Hour)
-			return client{name: "redline", close: func() { c.Close() }, get: func(ctx context.Context, key string) (string, bool, error) {
-				v, err := view.Get(ctx, key)
-				return v, false, err
-			}}, func() uint64 { return c.Stats().Cache.Hits }, nil
-		},
-		func() (client, func() uint64, error) { c, err := newRueidis(cl.Addrs()); return c, nil, err },
-	} {
-		c, hits, err := mk()
+	// The mixed workload, in interleaved rounds, each run with a fresh client (its
+	// cache warmed by the workload itself).
+	mkRedline := func() (client, func() uint64, error) {
+		c, err := redline.NewClient(ctx, redline.Options{Addrs: cl.Addrs(), Cache: redline.CacheOptions{MaxBytes: 128 << 20}})
 		if err != nil {
-			log.Fatal(err)
+			return client{}, nil, err
 		}
-		m := mixed(ctx, c, hits, writer, *mixedPar, *keys, *mixedFor)
-		c.close()
-		log.Printf("mixed %-8s: %.0f ops/s, hit ratio %.4f, %d stale reads, staleness p50 %.0f µs p99 %.0f µs max %.0f µs",
-			m.Client, m.OpsPerSec, m.HitRatio, m.StaleReads, m.StaleP50us, m.StaleP99us, m.StaleMaxus)
-		rep.Mixed = append(rep.Mixed, m)
+		view := c.Cached(time.Hour)
+		return client{name: "redline", close: func() { c.Close() }, get: func(ctx context.Context, key string) (string, bool, error) {
+			v, err := view.Get(ctx, key)
+			return v, false, err
+		}}, func() uint64 { return c.Stats().Cache.Hits }, nil
+	}
+	mkRueidis := func() (client, func() uint64, error) { c, err := newRueidis(cl.Addrs()); return c, nil, err }
+	for r := range *mixedRounds {
+		order := []func() (client, func() uint64, error){mkRedline, mkRueidis}
+		if r%2 == 1 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, mk := range order {
+			c, hits, err := mk()
+			if err != nil {
+				log.Fatal(err)
+			}
+			m := mixed(ctx, c, hits, writer, *mixedPar, *keys, *mixedFor)
+			m.Round = r + 1
+			c.close()
+			log.Printf("mixed %-8s: %.0f ops/s, hit ratio %.4f, %d stale reads, staleness p50 %.0f µs p99 %.0f µs max %.0f µs, p99 of the stale %.0f µs",
+				m.Client, m.OpsPerSec, m.HitRatio, m.StaleReads, m.StaleP50us, m.StaleP99us, m.StaleMaxus, m.StaleP99Anyu)
+			rep.Mixed = append(rep.Mixed, m)
+		}
 	}
 	rep.Load[1] = loadavg()
 	log.Printf("done in %v", time.Since(start).Round(time.Second))
@@ -336,8 +348,9 @@ func mixed(ctx context.Context, c client, hits func() uint64, writer *redline.Cl
 					writes.Add(1)
 					continue
 				}
-				s, hit, err := c.get(ctx, keyName(i))
-				at := time.Now()
+				key := keyName(i)
+				at := time.Now() // the read's start: a hit is served within a microsecond of it
+				s, hit, err := c.get(ctx, key)
 				if err != nil {
 					log.Fatal(c.name, err)
 				}

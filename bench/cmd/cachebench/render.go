@@ -78,12 +78,32 @@ func render(r Report) string {
 	p("Each goroutine picks a random hot key and reads it through the caching client (90%%) or writes a new\n")
 	p("version of it through a second, non-caching redline client (10%%, one write per key at a time).\n")
 	p("Staleness of a write: from its acknowledgement to the last cached read that still returned the value it\n")
-	p("replaced (0 when no read did); percentiles over all writes, and p99 over the writes that were read stale.\n\n")
+	p("replaced (0 when no read did), a read's time being when it started (its end may be delayed by the\n")
+	p("scheduler's preemption, which would count against the cache); percentiles over all writes, and p99 over\n")
+	p("the writes that were read stale.\n")
+	p("Medians of %d interleaved rounds of %.0f s each (a fresh client each), max: the worst of the rounds.\n\n", r.MixedRounds, r.MixedS)
 	p("| client | goroutines | ops/s | hit ratio | stale reads | writes read stale | staleness p50 | p99 | max | p99 of the stale |\n")
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, m := range r.Mixed {
-		p("| %s | %d | %.0f | %.4f | %d of %d | %d of %d | %.0f µs | %.0f µs | %.0f µs | %.0f µs |\n", m.Client, m.Goroutines, m.OpsPerSec,
-			m.HitRatio, m.StaleReads, m.Reads, m.StaleWrites, m.Writes, m.StaleP50us, m.StaleP99us, m.StaleMaxus, m.StaleP99Anyu)
+	for _, name := range []string{"redline", "rueidis"} {
+		var ops, hit, sr, sw, p50, p99, mx, p99s []float64
+		var reads, writes float64
+		g := 0
+		for _, m := range r.Mixed {
+			if m.Client != name {
+				continue
+			}
+			g = m.Goroutines
+			ops, hit = append(ops, m.OpsPerSec), append(hit, m.HitRatio)
+			sr, sw = append(sr, float64(m.StaleReads)), append(sw, float64(m.StaleWrites))
+			p50, p99, mx, p99s = append(p50, m.StaleP50us), append(p99, m.StaleP99us), append(mx, m.StaleMaxus), append(p99s, m.StaleP99Anyu)
+			reads, writes = reads+float64(m.Reads), writes+float64(m.Writes)
+		}
+		if len(ops) == 0 {
+			continue
+		}
+		n := float64(len(ops))
+		p("| %s | %d | %.0f | %.4f | %.0f of %.0f | %.0f of %.0f | %.0f µs | %.0f µs | %.0f µs | %.0f µs |\n", name, g, median(ops),
+			median(hit), median(sr), reads/n, median(sw), writes/n, median(p50), median(p99), slices.Max(mx), median(p99s))
 	}
 	p("\n%s\n", sectionEnd)
 	return b.String()
