@@ -46,8 +46,7 @@ type Store struct {
 
 	slotGen [hashslot.Count]atomic.Uint64
 
-	trMu     sync.Mutex
-	trackers map[string]*Tracker
+	trackers sync.Map // node address → *Tracker
 
 	misses, evictions, invalidations, flushes atomic.Uint64
 }
@@ -66,7 +65,7 @@ type shard struct {
 
 // New returns a store bounded by maxBytes (> 0).
 func New(maxBytes int64) *Store {
-	s := &Store{max: maxBytes, base: time.Now(), seed: maphash.MakeSeed(), trackers: map[string]*Tracker{}}
+	s := &Store{max: maxBytes, base: time.Now(), seed: maphash.MakeSeed()}
 	for i := range s.shards {
 		s.shards[i].entries = map[string]*entry{}
 		s.shards[i].byKey = map[string][]*entry{}

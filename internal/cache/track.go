@@ -19,14 +19,11 @@ type Tracker struct {
 // Tracker returns the tracker of the node at addr, made on first use: a node dropped
 // from the topology and added again keeps its tracker.
 func (s *Store) Tracker(addr string) *Tracker {
-	s.trMu.Lock()
-	defer s.trMu.Unlock()
-	t := s.trackers[addr]
-	if t == nil {
-		t = &Tracker{s: s, addr: addr}
-		s.trackers[addr] = t
+	if t, ok := s.trackers.Load(addr); ok { // every miss asks: no lock
+		return t.(*Tracker)
 	}
-	return t
+	t, _ := s.trackers.LoadOrStore(addr, &Tracker{s: s, addr: addr})
+	return t.(*Tracker)
 }
 
 // Lost records that the node's tracking connection closed: its invalidations may have
