@@ -55,15 +55,16 @@ func TestReadInvalidationRaceOnAConnection(t *testing.T) {
 			s := cache.New(1 << 20)
 			tr := s.Tracker("fake:1")
 			handled := make(chan struct{}, 1)
+			lost := make(chan struct{})
 			cn, err := conn.Dial(t.Context(), &conn.Options{Addr: "fake:1", DialContext: srv.Dial,
 				Tracking: []string{"CLIENT", "TRACKING", "on", "OPTIN"},
 				OnPush:   func(v resp.Value) { tr.OnPush(v); handled <- struct{}{} },
-				OnClose:  func(*conn.Conn, error) { tr.Lost() },
+				OnClose:  func(*conn.Conn, error) { tr.Lost(); close(lost) },
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer cn.Close()
+			defer cn.Close() // OnClose runs once: after a death, Close does not call it again
 			if !sawTracking {
 				t.Fatal("no CLIENT TRACKING at the handshake")
 			}
@@ -79,7 +80,7 @@ func TestReadInvalidationRaceOnAConnection(t *testing.T) {
 			case "push handled before the fill", "push before the reply":
 				<-handled
 			case "connection lost before the fill":
-				<-cn.Done()
+				<-lost // its OnClose ran (Done is closed a moment before)
 			}
 			cached := s.Fill(f, vals[1], time.Hour)
 			if order == "push after the fill" {
