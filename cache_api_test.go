@@ -3,6 +3,7 @@ package redline
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,24 @@ func TestDoCacheServerErrorIsTheAnswer(t *testing.T) {
 	}
 	if st := a.Stats().Cache; st.Entries != 0 || st.Hits != 0 {
 		t.Fatalf("an error reply was cached: %+v", st)
+	}
+}
+
+// TestCacheReadsItsOwnWrites: a write through the caching client reaches the node on
+// the connection that tracks its key, and the server sends the invalidation before the
+// write's reply: once the write returns, no read of the client returns the old value.
+func TestCacheReadsItsOwnWrites(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	ctx := t.Context()
+	key := "cache:ryw:" + t.Name()
+	for i := range 300 {
+		want := strconv.Itoa(i)
+		if err := a.Set(ctx, key, want, nil); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := a.Cached(time.Hour).Get(ctx, key); err != nil || v != want {
+			t.Fatalf("write %d: cached read %q, %v", i, v, err)
+		}
 	}
 }
