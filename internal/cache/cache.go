@@ -26,6 +26,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/redline-go/redline/hashslot"
 	"github.com/redline-go/redline/resp"
@@ -305,9 +306,14 @@ func (s *Store) drop(e *entry) {
 // Invalidate drops every entry that read key (pending ones included: their read's
 // reply may predate the write).
 func (s *Store) Invalidate(key []byte) {
-	ks := s.shardOf(key)
+	s.InvalidateString(unsafe.String(unsafe.SliceData(key), len(key))) // not kept
+}
+
+// InvalidateString is Invalidate for a key held as a string.
+func (s *Store) InvalidateString(key string) {
+	ks := s.shardOfString(key)
 	ks.mu.Lock()
-	list := ks.byKey[string(key)]
+	list := ks.byKey[key]
 	if len(list) == 0 {
 		ks.mu.Unlock()
 		return
@@ -318,6 +324,15 @@ func (s *Store) Invalidate(key []byte) {
 	for _, e := range victims {
 		s.kill(e)
 	}
+}
+
+// FlushAll makes every entry stale (the client flushed the nodes itself).
+func (s *Store) FlushAll() {
+	s.trackers.Range(func(_, t any) bool {
+		t.(*Tracker).epoch.Add(1)
+		return true
+	})
+	s.flushes.Add(1)
 }
 
 // MoveSlot makes every entry of slot stale: its primary changed.

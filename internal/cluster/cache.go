@@ -262,6 +262,23 @@ func routed(e *resp.Error) bool {
 	return e.IsMoved() || e.IsAsk() || e.IsRetryable() || e.Code == "LOADING"
 }
 
+// cacheWrote drops the entries of the keys a write through Do touched, once it
+// returned: the server sends the invalidation of a client's own write after the
+// write's reply, and a read right after the write must not find the old value still
+// cached. A FLUSHALL or FLUSHDB drops every entry. (Writes in DoMulti and transactions
+// wait for the server's invalidation, which follows their replies at once.)
+func (c *Engine) cacheWrote(info *command.Info, args []any) {
+	st := c.cfg.Cache.Store
+	var kbuf [8]int
+	idx, _ := info.KeyIndexes(args, kbuf[:0])
+	for _, i := range idx {
+		st.InvalidateString(ArgString(args[i]))
+	}
+	if len(idx) == 0 && (info.Name == "flushall" || info.Name == "flushdb") {
+		st.FlushAll()
+	}
+}
+
 // CacheCounters returns the cache's figures; false when caching is off.
 func (c *Engine) CacheCounters() (cache.Counters, bool) {
 	if c.cfg.Cache == nil {
