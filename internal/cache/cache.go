@@ -52,11 +52,15 @@ type Store struct {
 	misses, evictions, invalidations, flushes atomic.Uint64
 }
 
-// shard holds the entries whose lookup key hashes to it, and the index from a key to
-// the entries that read it for the keys that hash to it.
+// shard holds the entries whose lookup key hashes to it (under mu, read-locked by
+// hits), and the index from a key to the entries that read it for the keys that hash
+// to it (under kmu, which hits never take: an invalidation finds its entries, and
+// kills them with one atomic store each, without waiting for a hit's lock — a hitting
+// goroutine preempted under it would delay the invalidation by a time slice).
 type shard struct {
 	mu      sync.RWMutex
 	entries map[string]*entry
+	kmu     sync.Mutex
 	byKey   map[string][]*entry
 	ring    []*entry // filled entries, for CLOCK
 	hand    int
@@ -188,9 +192,9 @@ func (s *Store) Begin(cmd []byte, keys []string, slot int, tr *Tracker) (*Flight
 	sh.mu.Unlock()
 	for _, k := range keys {
 		ks := s.shardOfString(k)
-		ks.mu.Lock()
+		ks.kmu.Lock()
 		ks.byKey[k] = append(ks.byKey[k], e)
-		ks.mu.Unlock()
+		ks.kmu.Unlock()
 	}
 	s.misses.Add(1)
 	return (*Flight)(e), true
@@ -284,7 +288,7 @@ func (s *Store) drop(e *entry) {
 	}
 	for _, k := range e.keys {
 		ks := s.shardOfString(k)
-		ks.mu.Lock()
+		ks.kmu.Lock()
 		list := ks.byKey[k]
 		for i, x := range list {
 			if x == e {
@@ -299,7 +303,7 @@ func (s *Store) drop(e *entry) {
 		} else {
 			ks.byKey[k] = list
 		}
-		ks.mu.Unlock()
+		ks.kmu.Unlock()
 	}
 }
 
@@ -312,14 +316,14 @@ func (s *Store) Invalidate(key []byte) {
 // InvalidateString is Invalidate for a key held as a string.
 func (s *Store) InvalidateString(key string) {
 	ks := s.shardOfString(key)
-	ks.mu.Lock()
+	ks.kmu.Lock()
 	list := ks.byKey[key]
 	if len(list) == 0 {
-		ks.mu.Unlock()
+		ks.kmu.Unlock()
 		return
 	}
 	victims := append([]*entry(nil), list...)
-	ks.mu.Unlock()
+	ks.kmu.Unlock()
 	s.invalidations.Add(1)
 	for _, e := range victims {
 		s.kill(e)
