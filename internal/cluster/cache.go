@@ -130,6 +130,10 @@ func cacheable(info *command.Info, args []any) error {
 var orderOnly = map[string]bool{"smembers": true, "hgetall": true, "hkeys": true, "hvals": true,
 	"sinter": true, "sunion": true, "sdiff": true}
 
+// errWaitedForFlight is what a cached read that ended waiting for another caller's
+// read of the same command waited for.
+var errWaitedForFlight = errors.New("no reply yet to another caller's read of the same command, which this one waited for (a cached read in flight)")
+
 // cachingYes makes the next command's keys tracked (OPTIN).
 var cachingYes = []any{"CLIENT", "CACHING", "yes"}
 
@@ -207,10 +211,11 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 				tr.Attempts = 0
 				return Reply{val: v}, true
 			}
+			return c.doSlot(&w, info, slot, args, tr), false
 		case <-w.Ctx().Done():
 		case <-w.Expired():
 		}
-		return c.doSlot(&w, info, slot, args, tr), false
+		return Reply{err: w.DeadlineErr(&rerr.NodeError{Addr: n.Addr(), Phase: rerr.PhaseRead, Err: errWaitedForFlight})}, false
 	}
 	cn, err := rn.Node.Conn(&w)
 	if err != nil {
@@ -234,6 +239,10 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 	}
 	vals, err := cn.ExecMulti(&w, cmds)
 	tr.node = n
+	if _, ok := errors.AsType[*rerr.DeadlineError](err); ok {
+		cc.Store.Abort(f)
+		return Reply{err: err}, false // what the call waited for, as the router would say it
+	}
 	off := len(cmds) - len(keys) - 1 // the read's reply
 	if err == nil && vals[0].Err == nil && vals[off].Err != nil && !routed(vals[off].Err) {
 		cc.Store.Abort(f) // the read's own error (WRONGTYPE…): the answer, not cached
