@@ -52,6 +52,8 @@ func render(r Report) string {
 	p("Every key cached beforehand; each cell runs N goroutines reading random hot keys for %.0f s; %d rounds,\n", r.CellS, r.Rounds)
 	p("interleaved (the clients alternate first). Median ops/s of the rounds (min–max), and allocations per hit\n")
 	p("(the process's mallocs over the cell, less the benchmark's own key formatting).\n\n")
+	p("The ratio is the median of the rounds' ratios (each round measures the two clients back to back, so a\n")
+	p("change of the machine's load between rounds cancels out), with their range.\n\n")
 	p("| goroutines | redline ops/s | rueidis ops/s | redline / rueidis | redline allocs/op | rueidis allocs/op |\n")
 	p("| ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	var gs []int
@@ -62,17 +64,28 @@ func render(r Report) string {
 	}
 	for _, g := range gs {
 		var ops, al = map[string][]float64{}, map[string][]float64{}
+		byRound := map[int]map[string]float64{}
 		for _, h := range r.Hits {
 			if h.Goroutines == g {
 				ops[h.Client] = append(ops[h.Client], h.OpsPerSec)
 				al[h.Client] = append(al[h.Client], h.AllocsPerOp)
+				if byRound[h.Round] == nil {
+					byRound[h.Round] = map[string]float64{}
+				}
+				byRound[h.Round][h.Client] = h.OpsPerSec
+			}
+		}
+		var ratios []float64
+		for _, m := range byRound {
+			if m["rueidis"] > 0 {
+				ratios = append(ratios, m["redline"]/m["rueidis"])
 			}
 		}
 		rng := func(v []float64) string {
 			return fmt.Sprintf("%.2fM (%.2f–%.2f)", median(v)/1e6, slices.Min(v)/1e6, slices.Max(v)/1e6)
 		}
-		p("| %d | %s | %s | %.2f× | %.2f | %.2f |\n", g, rng(ops["redline"]), rng(ops["rueidis"]),
-			median(ops["redline"])/median(ops["rueidis"]), max(median(al["redline"]), 0), max(median(al["rueidis"]), 0))
+		p("| %d | %s | %s | %.2f× (%.2f–%.2f) | %.2f | %.2f |\n", g, rng(ops["redline"]), rng(ops["rueidis"]),
+			median(ratios), slices.Min(ratios), slices.Max(ratios), max(median(al["redline"]), 0), max(median(al["rueidis"]), 0))
 	}
 	p("\n### Mixed: 90%% cached reads, 10%% writes from a second client\n\n")
 	p("Each goroutine picks a random hot key and reads it through the caching client (90%%) or writes a new\n")
