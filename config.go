@@ -30,6 +30,7 @@ func (o Options) engineConfig() cluster.Config {
 		ReplyTimeout:       o.ReplyTimeout,
 		Limits:             o.replyLimits(),
 		Logger:             o.Logger,
+		Cache:              o.Cache.engineCache(),
 	}
 	o.Hooks.engineHooks(&cfg)
 	return cfg

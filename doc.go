@@ -33,7 +33,7 @@
 //	ASKING                      not needed: redline follows ASK redirects itself
 //	CLIENT SETNAME              Options.ClientName
 //	CLIENT REPLY                not supported: every reply is read
-//	CLIENT TRACKING, CACHING    not supported (no client-side caching)
+//	CLIENT TRACKING, CACHING    Options.Cache (Client.DoCache, Client.Cached)
 //	CLIENT NO-EVICT, NO-TOUCH,  not supported on shared connections; so is any CLIENT
 //	  SETINFO                     subcommand the command table does not know
 //	SCRIPT DEBUG                not supported (redis-cli --ldb)

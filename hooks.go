@@ -59,6 +59,8 @@ type CommandEnd struct {
 	// Attempts counts the tries (1 unless redirected or retried); Redirects the MOVED
 	// and ASK replies followed, Asks the ASK replies among them (the rest were MOVED).
 	Attempts, Redirects, Asks int
+	// CacheHit is set for a cached read (DoCache, Cached) served from memory.
+	CacheHit bool
 	// Elapsed is the call's duration.
 	Elapsed time.Duration
 	// Err is the call's error: the server's error reply (a *resp.Error) or a failure

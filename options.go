@@ -192,6 +192,10 @@ type Options struct {
 	// HELLO) or 2. 0 means 3.
 	Protocol int
 
+	// Cache turns client-side caching on (see CacheOptions, Client.DoCache). The zero
+	// value leaves it off.
+	Cache CacheOptions
+
 	// Logger receives redline's records: one per node state change and per topology
 	// change, never one per command. nil means none. docs/LOGGING.md shows them.
 	Logger *slog.Logger
@@ -261,6 +265,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Protocol != 0 && o.Protocol != 2 && o.Protocol != 3 {
 		return o, fmt.Errorf("redline: Options.Protocol must be 2 or 3 (got %d)", o.Protocol)
+	}
+	if err := o.Cache.validate(o.Protocol); err != nil {
+		return o, err
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {

@@ -27,6 +27,8 @@ type Stats struct {
 	Refreshes   uint64
 	// Moved and Ask count the MOVED and ASK replies followed.
 	Moved, Ask uint64
+	// Cache is the client-side cache's figures (zero when Options.Cache is off).
+	Cache CacheStats
 }
 
 // NodeRole is a node's role in the topology (NodeStats.Role).
@@ -75,6 +77,7 @@ func (c *Client) Stats() Stats {
 		Moved:         ec.Moved,
 		Ask:           ec.Ask,
 		LastRefresh:   ec.LastRefresh,
+		Cache:         c.cacheStats(),
 	}
 	if t != nil {
 		s.Shards, s.CoveredSlots = len(t.Shards()), t.Covered()

@@ -87,6 +87,9 @@ type Config struct {
 	// OnDial and OnNodeState are the node layer's callbacks (nil: none).
 	OnDial      func(DialEvent)
 	OnNodeState func(NodeEvent)
+	// Cache, when set, turns client-side caching on (cache.go): tracking on every
+	// node's shared connection, DoCache.
+	Cache *CacheConfig
 	// NewNode builds the node for an address; nil builds real nodes (internal/node).
 	// Tests of the routing policy pass fakes.
 	NewNode func(addr string) Node

@@ -129,6 +129,9 @@ func (c *Engine) realNode(addr string) Node {
 	if c.cfg.NodeZone != nil {
 		o.Zone = c.cfg.NodeZone(addr)
 	}
+	if c.cfg.Cache != nil {
+		o.Shared = c.cfg.Cache.trackShared(addr)
+	}
 	return realNode{node.New(addr, o)}
 }
 

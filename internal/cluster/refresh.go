@@ -223,6 +223,7 @@ func (c *Engine) install(base, t *topology.Table) {
 			break
 		}
 	}
+	c.cacheMoved(old, t)
 	epoch := c.epoch.Add(1)
 	c.addNodes(t) // known from now on (not dialed)
 	c.nameNodes(t)
@@ -346,6 +347,7 @@ func (c *Engine) swapTable(cause Cause, source string, change func(*topology.Tab
 		if !c.topo.CompareAndSwap(old, t) {
 			continue
 		}
+		c.cacheMoved(old, t)
 		epoch := c.epoch.Add(1)
 		if h := c.cfg.OnTopology; h != nil {
 			added, removed, moved := topologyDiff(old, t)

@@ -60,6 +60,9 @@ func (c *Engine) Do(ctx context.Context, args []any, tr *Trace) Reply {
 		return Reply{err: err}
 	}
 	tr.info, tr.Slot, tr.Attempts = info, -1, 1
+	if c.cfg.Cache != nil && info != nil && !info.ReadOnly() {
+		defer c.cacheWrote(info, args) // read-your-writes (cache.go)
+	}
 	if info != nil {
 		switch {
 		case info.ConnState != command.ConnNone:

@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -111,6 +112,9 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 	if o.ReadOnly {
 		tail = append(tail, []string{"READONLY"})
 	}
+	if len(o.Tracking) > 0 {
+		tail = append(tail, o.Tracking)
+	}
 	extra := zoneQuery(o) // answered, not checked
 
 	if o.Protocol == 3 {
@@ -137,6 +141,9 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 			return greeting{}, fmt.Errorf("HELLO: %w", e)
 		}
 		// The server predates HELLO: RESP2 with AUTH and CLIENT SETNAME.
+	}
+	if len(o.Tracking) > 0 {
+		return greeting{}, errTrackingRESP2
 	}
 	var cmds [][]string
 	if pass != "" {
@@ -194,14 +201,18 @@ func checkReplies(replies []resp.Value, cmds [][]string) error {
 	for i, v := range replies {
 		if v.Err != nil {
 			name := cmds[i][0]
-			if name == "CLIENT" {
-				name = "CLIENT SETNAME"
+			if name == "CLIENT" && len(cmds[i]) > 1 {
+				name = "CLIENT " + strings.ToUpper(cmds[i][1])
 			}
 			return fmt.Errorf("%s: %w", name, v.Err)
 		}
 	}
 	return nil
 }
+
+// errTrackingRESP2 fails the handshake of a tracking connection that cannot speak
+// RESP3: its invalidations could not reach it.
+var errTrackingRESP2 = errors.New("client-side caching needs RESP3 (CLIENT TRACKING invalidations are pushes), and the server does not speak it (no HELLO)")
 
 // helloUnknown reports whether a HELLO error means the server does not support it.
 func helloUnknown(e *resp.Error) bool {

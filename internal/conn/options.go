@@ -47,6 +47,11 @@ type Options struct {
 	// Valkey 8.0 only in INFO. A server that has none, or refuses INFO, leaves it
 	// unknown (Conn.Zone ""); the handshake does not fail for it.
 	AskZone bool
+	// Tracking, when set, is a CLIENT TRACKING command sent at the handshake (in its
+	// round trip; its refusal fails the handshake): client-side caching's tracking
+	// connection. It needs RESP3, where invalidations come as pushes (to OnPush): a
+	// connection that could only negotiate RESP2 fails its handshake.
+	Tracking []string
 	// Limits bound what the reply decoder accepts. Zero fields take resp's defaults.
 	Limits resp.Limits
 	// ReplyTimeout is the health limit: when a reply is owed and no progress has been

@@ -250,6 +250,9 @@ func (n *Node) runDial(d *dialCall) {
 	o := n.connOptions()
 	o.OnClose = n.connClosed
 	o.OnPhase = func(p rerr.Phase) { n.dialPhase.Store(p) }
+	if n.opts.Shared != nil {
+		n.opts.Shared(o)
+	}
 	ctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
 	start := time.Now()
 	n.dialStart.Store(start.UnixNano())

@@ -27,6 +27,10 @@ type Options struct {
 	// MaxDedicated bounds the dedicated connections (blocking commands, transactions,
 	// pub/sub) open to one node at once. 0 means 16.
 	MaxDedicated int
+	// Shared, when set, adjusts the options of the node's shared connection only (not
+	// dedicated ones), after the node set its own OnClose: client-side caching turns
+	// tracking on there and wraps OnPush/OnClose to follow it.
+	Shared func(o *conn.Options)
 	// Zone, when set, is the node's availability zone as the user says it (the engine
 	// passes redline.Options.NodeZone's answer); otherwise the zone is what the server
 	// reports at each shared connection's handshake (see Node.Zone).

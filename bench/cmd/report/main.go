@@ -265,6 +265,7 @@ func run(ctx context.Context, out, jsonOut, scaleJSON, repo, only string, rounds
 	} else {
 		md = spliceScale(md, scaleSection(string(old))) // carried over from its own run
 	}
+	md = carryCache(md, string(old)) // cmd/cachebench's section, from its own run
 	files[out] = []byte(md)
 	for path, data := range files {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
