@@ -41,7 +41,7 @@ type ClusterNodeInfo struct {
 	// Importing maps a slot moving in to the ID of the node it comes from. They are
 	// listed only on the line of the answering node itself.
 	Migrating, Importing map[int]string
-	Raw string // the line as the server wrote it
+	Raw                  string // the line as the server wrote it
 }
 
 // SlotRange is a range of hash slots, both ends included.
