@@ -159,7 +159,7 @@ func decodeACLLog(r Result) ([]ACLLogEntry, error) {
 			case "age-seconds":
 				var s float64
 				s, err = Result{val: val}.Float64()
-				if err == nil && (s < 0 || s > 1e9) {
+				if err == nil && !(s >= 0 && s <= 1e9) {
 					err = fmt.Errorf("age %v s out of range", s)
 				}
 				en.Age = time.Duration(s * float64(time.Second))
