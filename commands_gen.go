@@ -2995,6 +2995,17 @@ func (c *Client) CommandGetKeys(ctx context.Context, command string, arguments .
 	return c.doTyped(ctx, args...).Strings()
 }
 
+// CommandGetKeysAndFlags returns the keys of the command command with arguments, as a
+// node finds them, each with what the command does with it (Redis 7.0+).
+//
+// Command: COMMAND GETKEYSANDFLAGS command arguments...
+func (c *Client) CommandGetKeysAndFlags(ctx context.Context, command string, arguments ...any) ([]KeyFlags, error) {
+	args := make([]any, 0, 3+len(arguments))
+	args = append(args, "COMMAND", "GETKEYSANDFLAGS", command)
+	args = append(args, arguments...)
+	return decodeKeyFlags(c.doTyped(ctx, args...))
+}
+
 // The same commands queued in a Pipe (pipe.go): one method per method of Client above.
 
 // Strings, in a Pipe.
@@ -6304,4 +6315,15 @@ func (p *Pipe) CommandGetKeys(command string, arguments ...any) Future[[]string]
 	args = append(args, "COMMAND", "GETKEYS", command)
 	args = append(args, arguments...)
 	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// CommandGetKeysAndFlags queues the command of Client.CommandGetKeysAndFlags; its Future
+// holds, once the pipe has run, what Client.CommandGetKeysAndFlags returns.
+//
+// Command: COMMAND GETKEYSANDFLAGS command arguments...
+func (p *Pipe) CommandGetKeysAndFlags(command string, arguments ...any) Future[[]KeyFlags] {
+	args := p.args()
+	args = append(args, "COMMAND", "GETKEYSANDFLAGS", command)
+	args = append(args, arguments...)
+	return newFuture(p, p.pushTyped(args), decodeKeyFlags)
 }

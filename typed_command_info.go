@@ -207,3 +207,34 @@ func decodeModuleList(r Result) ([]ModuleInfo, error) {
 	}
 	return out, nil
 }
+
+// KeyFlags is a key of a command and what the command does with it (COMMAND
+// GETKEYSANDFLAGS): flags such as "RW", "access", "update", "OW", "insert".
+type KeyFlags struct {
+	Key   string
+	Flags []string
+}
+
+// decodeKeyFlags decodes COMMAND GETKEYSANDFLAGS: [[key, [flag…]]…].
+func decodeKeyFlags(r Result) ([]KeyFlags, error) {
+	v, err := r.typed()
+	if err != nil {
+		return nil, err
+	}
+	if !isList(v) {
+		return nil, typeErr(v, "an array of keys and flags")
+	}
+	out := make([]KeyFlags, len(v.Elems))
+	for i, e := range v.Elems {
+		if !isList(e) || len(e.Elems) != 2 {
+			return nil, fmt.Errorf("redline: COMMAND GETKEYSANDFLAGS entry %d is not [key, flags]", i)
+		}
+		if out[i].Key, err = valueText(e.Elems[0]); err == nil {
+			out[i].Flags, err = textList(e.Elems[1])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redline: COMMAND GETKEYSANDFLAGS entry %d: %w", i, err)
+		}
+	}
+	return out, nil
+}

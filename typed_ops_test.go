@@ -84,6 +84,10 @@ func TestTypedOpsServer(t *testing.T) {
 			if !slices.Contains(names, "get") || !slices.Contains(hll, "pfadd") || slices.Contains(hll, "get") {
 				t.Fatalf("CommandList: %d names; hyperloglog %v", len(names), hll)
 			}
+			kf, err := c.CommandGetKeysAndFlags(ctx, "SET", "a", "b")
+			if err != nil || len(kf) != 1 || kf[0].Key != "a" || !slices.Contains(kf[0].Flags, "OW") {
+				t.Fatalf("CommandGetKeysAndFlags = %+v %v", kf, err)
+			}
 			docs, err := c.CommandDocs(ctx, "get", "config")
 			check(t, err)
 			if docs["get"].Group != "string" || docs["get"].Since == "" || docs["config"].Subcommands["config|get"].Summary == "" {

@@ -181,6 +181,7 @@ var retKinds = map[string]retKind{
 	"acllog":       {results: "([]ACLLogEntry, error)", expr: "decodeACLLog(%[1]s)"},
 	"commandinfos": {results: "(map[string]CommandInfo, error)", expr: "decodeCommandInfos(%[1]s)"},
 	"commanddocs":  {results: "(map[string]CommandDoc, error)", expr: "decodeCommandDocs(%[1]s)"},
+	"keyflags":     {results: "([]KeyFlags, error)", expr: "decodeKeyFlags(%[1]s)"},
 	// fieldttls-s and fieldttls-ms are HTTL's and HPTTL's: one time.Duration per field,
 	// NoExpiry or NoSuchField for a field without expiry or missing.
 	"fieldttls-s":  {results: "([]time.Duration, error)", expr: "decodeFieldTTLs(%[1]s, time.Second)", time: true},
