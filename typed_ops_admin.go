@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
-	"time"
 )
 
 // Per-node methods an operator uses to change a cluster's shape (CLUSTER SETSLOT,
 // ADDSLOTS, MEET, FORGET, FAILOVER…) and a node's state (CLIENT UNBLOCK, MODULE LOAD),
-// and the latency history (see typed_nodes.go for the rules they share). They do what
+// (see typed_nodes.go for the rules they share). They do what
 // redis-cli --cluster does step by step; the client learns the resulting topology by
 // its refreshes (a MOVED reply triggers one at once).
 
@@ -175,6 +176,27 @@ func (c *Client) ClusterFailoverOn(ctx context.Context, nodes NodeSet, mode Clus
 	return fmt.Errorf("redline: ClusterFailoverOn: unknown mode %q", mode)
 }
 
+// ClusterFlushSlotsOn makes each node of nodes, whose database must be empty, forget
+// every slot it serves.
+//
+// Command: CLUSTER FLUSHSLOTS, on each node of nodes.
+func (c *Client) ClusterFlushSlotsOn(ctx context.Context, nodes NodeSet) error {
+	return okOnNodes(c, ctx, nodes, "CLUSTER", "FLUSHSLOTS")
+}
+
+// ClusterResetOn resets each node of nodes to a cluster of its own (a primary holding
+// keys refuses): it forgets the other nodes and its slots, and a replica becomes an
+// empty primary. hard also gives it a new node ID and sets its epochs to 0.
+//
+// Command: CLUSTER RESET [HARD|SOFT], on each node of nodes.
+func (c *Client) ClusterResetOn(ctx context.Context, nodes NodeSet, hard bool) error {
+	how := "SOFT"
+	if hard {
+		how = "HARD"
+	}
+	return okOnNodes(c, ctx, nodes, "CLUSTER", "RESET", how)
+}
+
 // ClusterSaveConfigOn makes each node of nodes write its cluster configuration
 // (nodes.conf) to disk.
 //
@@ -219,47 +241,25 @@ func (c *Client) ModuleLoadOn(ctx context.Context, nodes NodeSet, path string, a
 	return okOnNodes(c, ctx, nodes, stringArgs([]string{"MODULE", "LOAD", path}, args)...)
 }
 
+// ModuleLoadExOn loads the module at path on each node of nodes with the module
+// configuration parameters configs (name to value) and args (Redis 7.0+).
+//
+// Command: MODULE LOADEX path [CONFIG name value ...] [ARGS arg ...], on each node of
+// nodes.
+func (c *Client) ModuleLoadExOn(ctx context.Context, nodes NodeSet, path string, configs map[string]string, args ...string) error {
+	cmd := []any{"MODULE", "LOADEX", path}
+	for _, k := range slices.Sorted(maps.Keys(configs)) {
+		cmd = append(cmd, "CONFIG", k, configs[k])
+	}
+	if len(args) > 0 {
+		cmd = append(cmd, stringArgs([]string{"ARGS"}, args)...)
+	}
+	return okOnNodes(c, ctx, nodes, cmd...)
+}
+
 // ModuleUnloadOn unloads the module name on each node of nodes.
 //
 // Command: MODULE UNLOAD name, on each node of nodes.
 func (c *Client) ModuleUnloadOn(ctx context.Context, nodes NodeSet, name string) error {
 	return okOnNodes(c, ctx, nodes, "MODULE", "UNLOAD", name)
-}
-
-// LatencySample is one spike of a latency event's history (LATENCY HISTORY).
-type LatencySample struct {
-	Time    time.Time     // when it happened (to the second)
-	Latency time.Duration // how long it took (to the millisecond)
-}
-
-// LatencyHistoryOn returns the latest spikes of event ("command", "fork"…) of each node
-// of nodes, oldest first (at most 160).
-//
-// Command: LATENCY HISTORY event, on each node of nodes.
-func (c *Client) LatencyHistoryOn(ctx context.Context, nodes NodeSet, event string) (map[string][]LatencySample, error) {
-	return onNodes(c, ctx, nodes, decodeLatencyHistory, "LATENCY", "HISTORY", event)
-}
-
-// decodeLatencyHistory decodes LATENCY HISTORY: [[unix seconds, ms]…].
-func decodeLatencyHistory(r Result) ([]LatencySample, error) {
-	v, err := r.typed()
-	if err != nil {
-		return nil, err
-	}
-	if !isList(v) {
-		return nil, typeErr(v, "an array of latency samples")
-	}
-	out := make([]LatencySample, len(v.Elems))
-	for i, e := range v.Elems {
-		if !isList(e) || len(e.Elems) != 2 {
-			return nil, fmt.Errorf("redline: latency sample %d is not [time, latency]", i)
-		}
-		ts, err1 := valueInt(e.Elems[0])
-		ms, err2 := valueInt(e.Elems[1])
-		if err1 != nil || err2 != nil || ms < 0 || ms > 1<<40 {
-			return nil, fmt.Errorf("redline: latency sample %d is not [time, latency]", i)
-		}
-		out[i] = LatencySample{Time: time.Unix(ts, 0), Latency: time.Duration(ms) * time.Millisecond}
-	}
-	return out, nil
 }

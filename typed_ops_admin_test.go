@@ -41,6 +41,23 @@ func TestOpsAdminArgs(t *testing.T) {
 	}
 }
 
+func TestDecodeLatencyHistogram(t *testing.T) {
+	h3 := vMap(vBulk("set"), vMap(vBulk("calls"), vInt(3), vBulk("histogram_usec"), vMap(vInt(1), vInt(2), vInt(16), vInt(1))))
+	h2 := vArr(vBulk("set"), vArr(vBulk("calls"), vInt(3), vBulk("histogram_usec"), vArr(vInt(1), vInt(2), vInt(16), vInt(1))))
+	for _, v := range []resp.Value{h3, h2} {
+		hs, err := decodeLatencyHistogram(res(v))
+		if err != nil || hs["set"].Calls != 3 || hs["set"].Buckets[time.Microsecond] != 2 || hs["set"].Buckets[16*time.Microsecond] != 1 {
+			t.Fatalf("decodeLatencyHistogram = %+v %v", hs, err)
+		}
+	}
+	for _, bad := range []resp.Value{vInt(1), vMap(vBulk("set")), vMap(vBulk("set"), vInt(1)), vMap(vBulk("set"), vMap(vBulk("histogram_usec"), vMap(vBulk("x"), vInt(1)))),
+		vMap(vBulk("set"), vMap(vBulk("histogram_usec"), vMap(vInt(-1), vInt(1)))), vMap(vBulk("set"), vMap(vBulk("histogram_usec"), vMap(vInt(1), vBulk("many"))))} {
+		if _, err := decodeLatencyHistogram(res(bad)); err == nil {
+			t.Errorf("decodeLatencyHistogram(%v) succeeded", bad)
+		}
+	}
+}
+
 func TestDecodeLatencyHistoryAndKeyFlags(t *testing.T) {
 	h, err := decodeLatencyHistory(res(vArr(vArr(vInt(1700000000), vInt(12)), vArr(vInt(1700000005), vInt(0)))))
 	if err != nil || len(h) != 2 || h[0].Time.Unix() != 1700000000 || h[0].Latency != 12*time.Millisecond || h[1].Latency != 0 {
@@ -61,7 +78,8 @@ func TestDecodeLatencyHistoryAndKeyFlags(t *testing.T) {
 
 // TestTypedOpsAdmin: CLUSTER SETSLOT, ADDSLOTS/DELSLOTS(RANGE), SAVECONFIG, BUMPEPOCH,
 // the refusals of MEET, FORGET, REPLICATE, FAILOVER, SET-CONFIG-EPOCH, MODULE
-// LOAD/UNLOAD, CLIENT UNBLOCK of a BLPOP, LATENCY HISTORY, on a cluster of its own.
+// LOAD/UNLOAD, FLUSHSLOTS and RESET, CLIENT UNBLOCK of a BLPOP, LATENCY HISTORY/GRAPH/
+// HISTOGRAM of a spike, on a cluster of its own.
 func TestTypedOpsAdmin(t *testing.T) {
 	t.Parallel()
 	cl := redistest.Run(t, redistest.Config{Masters: 3, NoProxy: true})
@@ -117,8 +135,20 @@ func TestTypedOpsAdmin(t *testing.T) {
 		t.Fatalf("ClusterBumpEpochOn = %v %v", bumped, err)
 	}
 
-	// What the server refuses, with its reason, per node.
+	// What the server refuses, with its reason, per node. src holds a key: it may not
+	// flush its slots nor reset.
+	for i := 0; ; i++ {
+		if i == 10000 {
+			t.Fatalf("no key of %s among 10000", src)
+		}
+		if k := fmt.Sprint("ops:k", i); owner(hashslot.Key(k)) == src {
+			check(t, c.Set(ctx, k, "v", nil))
+			break
+		}
+	}
 	refused := map[string]error{
+		"FlushSlots, keys":    c.ClusterFlushSlotsOn(ctx, Addrs(src)),
+		"Reset, keys":         c.ClusterResetOn(ctx, Addrs(src), false),
 		"Meet port 0":         c.ClusterMeetOn(ctx, Addrs(src), "127.0.0.1", 0),
 		"Forget unknown":      c.ClusterForgetOn(ctx, Addrs(src), strings.Repeat("f", 40)),
 		"Replicate itself":    c.ClusterReplicateOn(ctx, Addrs(src), ids[src]),
@@ -126,6 +156,9 @@ func TestTypedOpsAdmin(t *testing.T) {
 		"SetConfigEpoch":      c.ClusterSetConfigEpochOn(ctx, Addrs(src), 99),
 		"ModuleLoad no file":  c.ModuleLoadOn(ctx, Addrs(src), "/nonexistent/module.so", "x"),
 		"ModuleUnload no mod": c.ModuleUnloadOn(ctx, Addrs(src), "nosuchmodule"),
+	}
+	if cl.Server().AtLeast(7, 0) {
+		refused["ModuleLoadEx no file"] = c.ModuleLoadExOn(ctx, Addrs(src), "/nonexistent/module.so", map[string]string{"a": "1"}, "x")
 	}
 	for name, err := range refused {
 		if e := NodeErrors(err)[src]; e == nil || !strings.Contains(e.Error(), "ERR") {
@@ -167,7 +200,24 @@ func TestTypedOpsAdmin(t *testing.T) {
 	if err != nil || unblocked[at] {
 		t.Fatalf("ClientUnblockOn of no blocked connection = %v %v", unblocked, err)
 	}
-	if h, err := c.LatencyHistoryOn(ctx, EveryPrimary, "command"); err != nil || len(h) != 3 {
-		t.Fatalf("LatencyHistoryOn = %v %v", h, err)
+
+	// A latency spike: a script that runs 5 ms on src, over a 1 ms threshold.
+	check(t, c.ConfigSetOn(ctx, Addrs(src), map[string]string{"latency-monitor-threshold": "1"}))
+	spin := "local t = redis.call('TIME') local s = t[1] * 1e6 + t[2] repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > 5000 return 1"
+	check(t, c.DoOn(ctx, src, "EVAL", spin, 0).Err())
+	hist, err := c.LatencyHistoryOn(ctx, EveryPrimary, "command")
+	if err != nil || len(hist) != 3 || len(hist[src]) == 0 || hist[src][0].Latency < 5*time.Millisecond || time.Since(hist[src][0].Time) > time.Minute {
+		t.Fatalf("LatencyHistoryOn = %v %v", hist, err)
+	}
+	graph, err := c.LatencyGraphOn(ctx, Addrs(src), "command")
+	if err != nil || !strings.Contains(graph[src], "command") {
+		t.Fatalf("LatencyGraphOn = %q %v", graph[src], err)
+	}
+	if cl.Server().AtLeast(7, 0) {
+		hs, err := c.LatencyHistogramOn(ctx, Addrs(src), "eval", "set")
+		check(t, err)
+		if h := hs[src]["eval"]; h.Calls < 1 || len(h.Buckets) == 0 || hs[src]["set"].Calls < 1 {
+			t.Fatalf("LatencyHistogramOn = %+v", hs)
+		}
 	}
 }

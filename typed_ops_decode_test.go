@@ -323,9 +323,12 @@ func TestOpsDecodersRefuseMalformedReplies(t *testing.T) {
 		"commandinfos": func(r Result) error { _, err := decodeCommandInfos(r); return err },
 		"commanddocs":  func(r Result) error { _, err := decodeCommandDocs(r); return err },
 		"modulelist":   func(r Result) error { _, err := decodeModuleList(r); return err },
+		"keyflags":     func(r Result) error { _, err := decodeKeyFlags(r); return err },
+		"latencyhist":  func(r Result) error { _, err := decodeLatencyHistory(r); return err },
+		"histogram":    func(r Result) error { _, err := decodeLatencyHistogram(r); return err },
 	}
 	names := []string{"flags", "passwords", "commands", "keys", "channels", "selectors", "count", "age-seconds", "timestamp-created",
-		"create-time", "direction", "summary", "subcommands", "doc_flags", "name", "ver", "args", "x",
+		"create-time", "direction", "calls", "histogram_usec", "16", "summary", "subcommands", "doc_flags", "name", "ver", "args", "x",
 		"a 1:2@3 master - 0 0 1 connected 1-2", "a :0 x y z w v u [1->-b]", "id 1.2.3.4:5@6,h,k=v m - 0 0 0 c 9-3"}
 	rng := rand.New(rand.NewPCG(18, 3))
 	var gen func(depth int) resp.Value
