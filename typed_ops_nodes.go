@@ -64,6 +64,23 @@ func (c *Client) ClusterNodesOn(ctx context.Context, nodes NodeSet) (map[string]
 	return onNodes(c, ctx, nodes, decodeClusterNodes, "CLUSTER", "NODES")
 }
 
+// ClusterSlotsOn returns the CLUSTER SLOTS of each node of nodes: the slot ranges and
+// the nodes that serve them as that node sees them (during a failover or a slot's
+// migration, nodes may disagree).
+//
+// Command: CLUSTER SLOTS, on each node of nodes.
+func (c *Client) ClusterSlotsOn(ctx context.Context, nodes NodeSet) (map[string][]ClusterSlotRange, error) {
+	return onNodes(c, ctx, nodes, decodeClusterSlots, "CLUSTER", "SLOTS")
+}
+
+// ClusterReplicasOn returns the replicas of the primary nodeID as each node of nodes
+// sees them.
+//
+// Command: CLUSTER REPLICAS node-id, on each node of nodes.
+func (c *Client) ClusterReplicasOn(ctx context.Context, nodes NodeSet, nodeID string) (map[string][]ClusterNodeInfo, error) {
+	return onNodes(c, ctx, nodes, decodeClusterNodes, "CLUSTER", "REPLICAS", nodeID)
+}
+
 // ClusterLinksOn returns the cluster bus links of each node of nodes (Redis 7.0+).
 //
 // Command: CLUSTER LINKS, on each node of nodes.

@@ -173,6 +173,23 @@ func TestTypedOpsCluster(t *testing.T) {
 		if err != nil || len(reps) != 1 || reps[0].PrimaryID != primaryID {
 			t.Fatalf("ClusterReplicas %s = %+v %v", primaryID, reps, err)
 		}
+		repsOn, err := c.ClusterReplicasOn(ctx, EveryPrimary, primaryID)
+		check(t, err)
+		for addr, rs := range repsOn {
+			if len(rs) != 1 || rs[0].ID != reps[0].ID {
+				t.Fatalf("ClusterReplicasOn %s = %+v", addr, rs)
+			}
+		}
+		slotsOn, err := c.ClusterSlotsOn(ctx, EveryNode)
+		check(t, err)
+		for addr, rs := range slotsOn {
+			if len(rs) < 3 {
+				t.Fatalf("ClusterSlotsOn %s = %+v", addr, rs)
+			}
+		}
+		if len(slotsOn) != 6 {
+			t.Fatalf("ClusterSlotsOn: %d nodes", len(slotsOn))
+		}
 		id, err := c.ClusterMyID(ctx)
 		if err != nil || len(id) != 40 {
 			t.Fatalf("ClusterMyID = %q %v", id, err)
