@@ -71,13 +71,15 @@ func TestTypedOpsOwnCluster(t *testing.T) {
 	}
 	check(t, c.ACLLogResetOn(ctx, EveryNode))
 
-	// CLIENT PAUSE WRITE: reads go on; CLIENT UNPAUSE ends it.
-	check(t, c.ClientPauseOn(ctx, EveryPrimary, time.Minute, true))
-	if _, err := c.Get(ctx, "a"); !errors.Is(err, Nil) {
-		t.Fatalf("Get during a write pause: %v", err)
+	// CLIENT PAUSE WRITE: reads go on; CLIENT UNPAUSE ends it (Redis 6.2+).
+	if v62 {
+		check(t, c.ClientPauseOn(ctx, EveryPrimary, time.Minute, true))
+		if _, err := c.Get(ctx, "a"); !errors.Is(err, Nil) {
+			t.Fatalf("Get during a write pause: %v", err)
+		}
+		check(t, c.ClientUnpauseOn(ctx, EveryPrimary))
+		check(t, c.Set(ctx, "a", "1", nil))
 	}
-	check(t, c.ClientUnpauseOn(ctx, EveryPrimary))
-	check(t, c.Set(ctx, "a", "1", nil))
 
 	// CLIENT KILL spares the sender's connection unless told otherwise.
 	ids, err := c.ClientIDOn(ctx, Addrs(one))
