@@ -2739,6 +2739,273 @@ func (c *Client) ClusterMyShardID(ctx context.Context) (string, error) {
 	return decodeText(c.doTyped(ctx, "CLUSTER", "MYSHARDID"))
 }
 
+// Server administration.
+
+// Echo returns message, as a node echoes it back.
+//
+// Command: ECHO message.
+func (c *Client) Echo(ctx context.Context, message string) (string, error) {
+	return decodeText(c.doTyped(ctx, "ECHO", message))
+}
+
+// Lolwut returns a node's version as a piece of generative art.
+//
+// Command: LOLWUT. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
+func (c *Client) Lolwut(ctx context.Context) (string, error) {
+	return decodeText(c.doTyped(ctx, "LOLWUT"))
+}
+
+// ClientGetName returns the name of the connection the command is sent on: this
+// client's Options.ClientName; Nil when it has none. (CLIENT SETNAME is refused on the
+// shared connections: set Options.ClientName.)
+//
+// Command: CLIENT GETNAME.
+func (c *Client) ClientGetName(ctx context.Context) (string, error) {
+	return decodeText(c.doTyped(ctx, "CLIENT", "GETNAME"))
+}
+
+// ClientID returns the ID of this client's shared connection to one primary;
+// ClientIDOn returns it for chosen nodes.
+//
+// Command: CLIENT ID.
+func (c *Client) ClientID(ctx context.Context) (int64, error) {
+	return c.doTyped(ctx, "CLIENT", "ID").Int64()
+}
+
+// MemoryUsage returns the number of bytes key and its value take in memory, nested
+// values estimated from a sample per opts (nil: the server's default); Nil when the
+// key does not exist.
+//
+// Command: MEMORY USAGE key [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (c *Client) MemoryUsage(ctx context.Context, key string, opts *MemoryUsageOptions) (int64, error) {
+	args := make([]any, 0, 11)
+	args = append(args, "MEMORY", "USAGE", key)
+	args = opts.appendArgs(args)
+	return c.doTyped(ctx, args...).Int64()
+}
+
+// MemoryPurge asks the allocator of every primary to release the memory it can.
+//
+// Command: MEMORY PURGE. Sent to every primary at once; it fails if any of them fails.
+func (c *Client) MemoryPurge(ctx context.Context) error {
+	return decodeOK(c.doTyped(ctx, "MEMORY", "PURGE"))
+}
+
+// FlushDB deletes every key of the cluster (a cluster has only database 0), as
+// FlushAll does.
+//
+// Command: FLUSHDB. Sent to every primary at once; it fails if any of them fails.
+func (c *Client) FlushDB(ctx context.Context) error {
+	return decodeOK(c.doTyped(ctx, "FLUSHDB"))
+}
+
+// FlushDBAsync deletes every key of the cluster, freeing the memory in the
+// background.
+//
+// Command: FLUSHDB ASYNC. Sent to every primary at once; it fails if any of them fails.
+func (c *Client) FlushDBAsync(ctx context.Context) error {
+	return decodeOK(c.doTyped(ctx, "FLUSHDB", "ASYNC"))
+}
+
+// FlushDBSync deletes every key of the cluster, freeing the memory before it returns
+// (Redis 6.2+).
+//
+// Command: FLUSHDB SYNC. Sent to every primary at once; it fails if any of them fails.
+func (c *Client) FlushDBSync(ctx context.Context) error {
+	return decodeOK(c.doTyped(ctx, "FLUSHDB", "SYNC"))
+}
+
+// FlushAllAsync deletes every key of the cluster, freeing the memory in the
+// background.
+//
+// Command: FLUSHALL ASYNC. Sent to every primary at once; it fails if any of them fails.
+func (c *Client) FlushAllAsync(ctx context.Context) error {
+	return decodeOK(c.doTyped(ctx, "FLUSHALL", "ASYNC"))
+}
+
+// FlushAllSync deletes every key of the cluster, freeing the memory before it returns
+// (Redis 6.2+).
+//
+// Command: FLUSHALL SYNC. Sent to every primary at once; it fails if any of them fails.
+func (c *Client) FlushAllSync(ctx context.Context) error {
+	return decodeOK(c.doTyped(ctx, "FLUSHALL", "SYNC"))
+}
+
+// ACLWhoAmI returns the ACL user this client is authenticated as.
+//
+// Command: ACL WHOAMI.
+func (c *Client) ACLWhoAmI(ctx context.Context) (string, error) {
+	return decodeText(c.doTyped(ctx, "ACL", "WHOAMI"))
+}
+
+// ACLCat returns the ACL categories ("" for category), or the commands of category.
+//
+// Command: ACL CAT [category].
+func (c *Client) ACLCat(ctx context.Context, category string) ([]string, error) {
+	var a [3]any
+	a[0], a[1] = "ACL", "CAT"
+	n := 2
+	if category != "" {
+		a[n] = category
+		n++
+	}
+	return c.doTyped(ctx, a[:n]...).Strings()
+}
+
+// ACLGenPass returns a random password of 256 bits, in hex, from a node's secure
+// random source.
+//
+// Command: ACL GENPASS.
+func (c *Client) ACLGenPass(ctx context.Context) (string, error) {
+	return decodeText(c.doTyped(ctx, "ACL", "GENPASS"))
+}
+
+// ACLList returns the ACL users of one primary, one rule line each. Each node keeps
+// its own users: ACLListOn reads chosen nodes'.
+//
+// Command: ACL LIST.
+func (c *Client) ACLList(ctx context.Context) ([]string, error) {
+	return c.doTyped(ctx, "ACL", "LIST").Strings()
+}
+
+// ACLUsers returns the names of the ACL users of one primary; ACLUsersOn reads chosen
+// nodes'.
+//
+// Command: ACL USERS.
+func (c *Client) ACLUsers(ctx context.Context) ([]string, error) {
+	return c.doTyped(ctx, "ACL", "USERS").Strings()
+}
+
+// ACLGetUser returns the rules of the user username on one primary; Nil when it has
+// no such user. ACLGetUserOn reads chosen nodes'; ACLSetUserOn changes them.
+//
+// Command: ACL GETUSER username.
+func (c *Client) ACLGetUser(ctx context.Context, username string) (ACLUser, error) {
+	return decodeACLUser(c.doTyped(ctx, "ACL", "GETUSER", username))
+}
+
+// ACLLog returns the latest count entries of one primary's ACL log, newest first.
+// Each node keeps its own log: ACLLogOn reads chosen nodes'.
+//
+// Command: ACL LOG count.
+func (c *Client) ACLLog(ctx context.Context, count int64) ([]ACLLogEntry, error) {
+	return decodeACLLog(c.doTyped(ctx, "ACL", "LOG", count))
+}
+
+// ACLDryRun reports whether the user username may run command with arguments on one
+// primary, without running it: "OK", or the reason it may not.
+//
+// Command: ACL DRYRUN username command [arguments...].
+func (c *Client) ACLDryRun(ctx context.Context, username, command string, arguments ...any) (string, error) {
+	args := make([]any, 0, 4+len(arguments))
+	args = append(args, "ACL", "DRYRUN", username, command)
+	args = append(args, arguments...)
+	return decodeText(c.doTyped(ctx, args...))
+}
+
+// ClusterNodes returns every node of the cluster as one primary sees it; ClusterNodesOn
+// asks chosen nodes.
+//
+// Command: CLUSTER NODES.
+func (c *Client) ClusterNodes(ctx context.Context) ([]ClusterNodeInfo, error) {
+	return decodeClusterNodes(c.doTyped(ctx, "CLUSTER", "NODES"))
+}
+
+// ClusterReplicas returns the replicas of the primary nodeID, as one primary sees
+// them.
+//
+// Command: CLUSTER REPLICAS nodeID.
+func (c *Client) ClusterReplicas(ctx context.Context, nodeID string) ([]ClusterNodeInfo, error) {
+	return decodeClusterNodes(c.doTyped(ctx, "CLUSTER", "REPLICAS", nodeID))
+}
+
+// ClusterSlots returns the slot ranges of the cluster and the nodes that serve each,
+// as one primary sees them.
+//
+// Command: CLUSTER SLOTS.
+func (c *Client) ClusterSlots(ctx context.Context) ([]ClusterSlotRange, error) {
+	return decodeClusterSlots(c.doTyped(ctx, "CLUSTER", "SLOTS"))
+}
+
+// ClusterKeySlot returns the hash slot of key, as the server computes it (package
+// hashslot computes it without a round trip).
+//
+// Command: CLUSTER KEYSLOT key.
+func (c *Client) ClusterKeySlot(ctx context.Context, key string) (int64, error) {
+	return c.doTyped(ctx, "CLUSTER", "KEYSLOT", key).Int64()
+}
+
+// ClusterMyID returns the node ID of one primary; ClusterMyIDOn those of chosen nodes.
+//
+// Command: CLUSTER MYID.
+func (c *Client) ClusterMyID(ctx context.Context) (string, error) {
+	return decodeText(c.doTyped(ctx, "CLUSTER", "MYID"))
+}
+
+// CommandCount returns the number of commands a node knows.
+//
+// Command: COMMAND COUNT.
+func (c *Client) CommandCount(ctx context.Context) (int64, error) {
+	return c.doTyped(ctx, "COMMAND", "COUNT").Int64()
+}
+
+// CommandList returns the names of the commands a node knows, those of filter only
+// (nil for all).
+//
+// Command: COMMAND LIST [filter].
+func (c *Client) CommandList(ctx context.Context, filter *CommandListFilter) ([]string, error) {
+	args := make([]any, 0, 10)
+	args = append(args, "COMMAND", "LIST")
+	args = filter.appendArgs(args)
+	return c.doTyped(ctx, args...).Strings()
+}
+
+// CommandInfo returns the description of the commands named (every command when none
+// is), by name; a name the node does not know is left out.
+//
+// Command: COMMAND INFO [names...].
+func (c *Client) CommandInfo(ctx context.Context, names ...string) (map[string]CommandInfo, error) {
+	args := make([]any, 0, 2+len(names))
+	args = append(args, "COMMAND", "INFO")
+	args = appendStrings(args, names)
+	return decodeCommandInfos(c.doTyped(ctx, args...))
+}
+
+// CommandDocs returns the documentation of the commands named (every command when
+// none is), by name (Redis 7.0+).
+//
+// Command: COMMAND DOCS [names...].
+func (c *Client) CommandDocs(ctx context.Context, names ...string) (map[string]CommandDoc, error) {
+	args := make([]any, 0, 2+len(names))
+	args = append(args, "COMMAND", "DOCS")
+	args = appendStrings(args, names)
+	return decodeCommandDocs(c.doTyped(ctx, args...))
+}
+
+// CommandGetKeys returns the keys of the command command with arguments, as a node finds
+// them.
+//
+// Command: COMMAND GETKEYS command arguments...
+func (c *Client) CommandGetKeys(ctx context.Context, command string, arguments ...any) ([]string, error) {
+	args := make([]any, 0, 3+len(arguments))
+	args = append(args, "COMMAND", "GETKEYS", command)
+	args = append(args, arguments...)
+	return c.doTyped(ctx, args...).Strings()
+}
+
+// CommandGetKeysAndFlags returns the keys of the command command with arguments, as a
+// node finds them, each with what the command does with it (Redis 7.0+).
+//
+// Command: COMMAND GETKEYSANDFLAGS command arguments...
+func (c *Client) CommandGetKeysAndFlags(ctx context.Context, command string, arguments ...any) ([]KeyFlags, error) {
+	args := make([]any, 0, 3+len(arguments))
+	args = append(args, "COMMAND", "GETKEYSANDFLAGS", command)
+	args = append(args, arguments...)
+	return decodeKeyFlags(c.doTyped(ctx, args...))
+}
+
 // The same commands queued in a Pipe (pipe.go): one method per method of Client above.
 
 // Strings, in a Pipe.
@@ -5745,4 +6012,318 @@ func (p *Pipe) ClusterMyShardID() Future[string] {
 	args := p.args()
 	args = append(args, "CLUSTER", "MYSHARDID")
 	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// Server administration, in a Pipe.
+
+// Echo queues the command of Client.Echo; its Future holds, once the pipe has run, what
+// Client.Echo returns.
+//
+// Command: ECHO message.
+func (p *Pipe) Echo(message string) Future[string] {
+	args := p.args()
+	args = append(args, "ECHO", message)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// Lolwut queues the command of Client.Lolwut; its Future holds, once the pipe has run,
+// what Client.Lolwut returns.
+//
+// Command: LOLWUT. Read-only: it may be served by a replica (Options.ReadFrom) and is
+// retried when its reply is lost.
+func (p *Pipe) Lolwut() Future[string] {
+	args := p.args()
+	args = append(args, "LOLWUT")
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ClientGetName queues the command of Client.ClientGetName; its Future holds, once the
+// pipe has run, what Client.ClientGetName returns.
+//
+// Command: CLIENT GETNAME.
+func (p *Pipe) ClientGetName() Future[string] {
+	args := p.args()
+	args = append(args, "CLIENT", "GETNAME")
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ClientID queues the command of Client.ClientID; its Future holds, once the pipe has
+// run, what Client.ClientID returns.
+//
+// Command: CLIENT ID.
+func (p *Pipe) ClientID() Future[int64] {
+	args := p.args()
+	args = append(args, "CLIENT", "ID")
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// MemoryUsage queues the command of Client.MemoryUsage; its Future holds, once the pipe
+// has run, what Client.MemoryUsage returns.
+//
+// Command: MEMORY USAGE key [opts]. Read-only: it may be served by a replica
+// (Options.ReadFrom) and is retried when its reply is lost.
+func (p *Pipe) MemoryUsage(key string, opts *MemoryUsageOptions) Future[int64] {
+	args := p.args()
+	args = append(args, "MEMORY", "USAGE", key)
+	args = opts.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// MemoryPurge queues the command of Client.MemoryPurge; its Future holds, once the pipe
+// has run, what Client.MemoryPurge returns.
+//
+// Command: MEMORY PURGE. Sent to every primary at once; it fails if any of them fails.
+func (p *Pipe) MemoryPurge() Future[struct{}] {
+	args := p.args()
+	args = append(args, "MEMORY", "PURGE")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FlushDB queues the command of Client.FlushDB; its Future holds, once the pipe has run,
+// what Client.FlushDB returns.
+//
+// Command: FLUSHDB. Sent to every primary at once; it fails if any of them fails.
+func (p *Pipe) FlushDB() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FLUSHDB")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FlushDBAsync queues the command of Client.FlushDBAsync; its Future holds, once the
+// pipe has run, what Client.FlushDBAsync returns.
+//
+// Command: FLUSHDB ASYNC. Sent to every primary at once; it fails if any of them fails.
+func (p *Pipe) FlushDBAsync() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FLUSHDB", "ASYNC")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FlushDBSync queues the command of Client.FlushDBSync; its Future holds, once the pipe
+// has run, what Client.FlushDBSync returns.
+//
+// Command: FLUSHDB SYNC. Sent to every primary at once; it fails if any of them fails.
+func (p *Pipe) FlushDBSync() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FLUSHDB", "SYNC")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FlushAllAsync queues the command of Client.FlushAllAsync; its Future holds, once the
+// pipe has run, what Client.FlushAllAsync returns.
+//
+// Command: FLUSHALL ASYNC. Sent to every primary at once; it fails if any of them fails.
+func (p *Pipe) FlushAllAsync() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FLUSHALL", "ASYNC")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// FlushAllSync queues the command of Client.FlushAllSync; its Future holds, once the
+// pipe has run, what Client.FlushAllSync returns.
+//
+// Command: FLUSHALL SYNC. Sent to every primary at once; it fails if any of them fails.
+func (p *Pipe) FlushAllSync() Future[struct{}] {
+	args := p.args()
+	args = append(args, "FLUSHALL", "SYNC")
+	return newFuture(p, p.pushTyped(args), decodeOKFuture)
+}
+
+// ACLWhoAmI queues the command of Client.ACLWhoAmI; its Future holds, once the pipe has
+// run, what Client.ACLWhoAmI returns.
+//
+// Command: ACL WHOAMI.
+func (p *Pipe) ACLWhoAmI() Future[string] {
+	args := p.args()
+	args = append(args, "ACL", "WHOAMI")
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ACLCat queues the command of Client.ACLCat; its Future holds, once the pipe has run,
+// what Client.ACLCat returns.
+//
+// Command: ACL CAT [category].
+func (p *Pipe) ACLCat(category string) Future[[]string] {
+	args := p.args()
+	args = append(args, "ACL", "CAT")
+	if category != "" {
+		args = append(args, category)
+	}
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// ACLGenPass queues the command of Client.ACLGenPass; its Future holds, once the pipe
+// has run, what Client.ACLGenPass returns.
+//
+// Command: ACL GENPASS.
+func (p *Pipe) ACLGenPass() Future[string] {
+	args := p.args()
+	args = append(args, "ACL", "GENPASS")
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ACLList queues the command of Client.ACLList; its Future holds, once the pipe has run,
+// what Client.ACLList returns.
+//
+// Command: ACL LIST.
+func (p *Pipe) ACLList() Future[[]string] {
+	args := p.args()
+	args = append(args, "ACL", "LIST")
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// ACLUsers queues the command of Client.ACLUsers; its Future holds, once the pipe has
+// run, what Client.ACLUsers returns.
+//
+// Command: ACL USERS.
+func (p *Pipe) ACLUsers() Future[[]string] {
+	args := p.args()
+	args = append(args, "ACL", "USERS")
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// ACLGetUser queues the command of Client.ACLGetUser; its Future holds, once the pipe
+// has run, what Client.ACLGetUser returns.
+//
+// Command: ACL GETUSER username.
+func (p *Pipe) ACLGetUser(username string) Future[ACLUser] {
+	args := p.args()
+	args = append(args, "ACL", "GETUSER", username)
+	return newFuture(p, p.pushTyped(args), decodeACLUser)
+}
+
+// ACLLog queues the command of Client.ACLLog; its Future holds, once the pipe has run,
+// what Client.ACLLog returns.
+//
+// Command: ACL LOG count.
+func (p *Pipe) ACLLog(count int64) Future[[]ACLLogEntry] {
+	args := p.args()
+	args = append(args, "ACL", "LOG", count)
+	return newFuture(p, p.pushTyped(args), decodeACLLog)
+}
+
+// ACLDryRun queues the command of Client.ACLDryRun; its Future holds, once the pipe has
+// run, what Client.ACLDryRun returns.
+//
+// Command: ACL DRYRUN username command [arguments...].
+func (p *Pipe) ACLDryRun(username, command string, arguments ...any) Future[string] {
+	args := p.args()
+	args = append(args, "ACL", "DRYRUN", username, command)
+	args = append(args, arguments...)
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// ClusterNodes queues the command of Client.ClusterNodes; its Future holds, once the
+// pipe has run, what Client.ClusterNodes returns.
+//
+// Command: CLUSTER NODES.
+func (p *Pipe) ClusterNodes() Future[[]ClusterNodeInfo] {
+	args := p.args()
+	args = append(args, "CLUSTER", "NODES")
+	return newFuture(p, p.pushTyped(args), decodeClusterNodes)
+}
+
+// ClusterReplicas queues the command of Client.ClusterReplicas; its Future holds, once
+// the pipe has run, what Client.ClusterReplicas returns.
+//
+// Command: CLUSTER REPLICAS nodeID.
+func (p *Pipe) ClusterReplicas(nodeID string) Future[[]ClusterNodeInfo] {
+	args := p.args()
+	args = append(args, "CLUSTER", "REPLICAS", nodeID)
+	return newFuture(p, p.pushTyped(args), decodeClusterNodes)
+}
+
+// ClusterSlots queues the command of Client.ClusterSlots; its Future holds, once the
+// pipe has run, what Client.ClusterSlots returns.
+//
+// Command: CLUSTER SLOTS.
+func (p *Pipe) ClusterSlots() Future[[]ClusterSlotRange] {
+	args := p.args()
+	args = append(args, "CLUSTER", "SLOTS")
+	return newFuture(p, p.pushTyped(args), decodeClusterSlots)
+}
+
+// ClusterKeySlot queues the command of Client.ClusterKeySlot; its Future holds, once the
+// pipe has run, what Client.ClusterKeySlot returns.
+//
+// Command: CLUSTER KEYSLOT key.
+func (p *Pipe) ClusterKeySlot(key string) Future[int64] {
+	args := p.args()
+	args = append(args, "CLUSTER", "KEYSLOT", key)
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// ClusterMyID queues the command of Client.ClusterMyID; its Future holds, once the pipe
+// has run, what Client.ClusterMyID returns.
+//
+// Command: CLUSTER MYID.
+func (p *Pipe) ClusterMyID() Future[string] {
+	args := p.args()
+	args = append(args, "CLUSTER", "MYID")
+	return newFuture(p, p.pushTyped(args), decodeText)
+}
+
+// CommandCount queues the command of Client.CommandCount; its Future holds, once the
+// pipe has run, what Client.CommandCount returns.
+//
+// Command: COMMAND COUNT.
+func (p *Pipe) CommandCount() Future[int64] {
+	args := p.args()
+	args = append(args, "COMMAND", "COUNT")
+	return newFuture(p, p.pushTyped(args), Result.Int64)
+}
+
+// CommandList queues the command of Client.CommandList; its Future holds, once the pipe
+// has run, what Client.CommandList returns.
+//
+// Command: COMMAND LIST [filter].
+func (p *Pipe) CommandList(filter *CommandListFilter) Future[[]string] {
+	args := p.args()
+	args = append(args, "COMMAND", "LIST")
+	args = filter.appendArgs(args)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// CommandInfo queues the command of Client.CommandInfo; its Future holds, once the pipe
+// has run, what Client.CommandInfo returns.
+//
+// Command: COMMAND INFO [names...].
+func (p *Pipe) CommandInfo(names ...string) Future[map[string]CommandInfo] {
+	args := p.args()
+	args = append(args, "COMMAND", "INFO")
+	args = appendStrings(args, names)
+	return newFuture(p, p.pushTyped(args), decodeCommandInfos)
+}
+
+// CommandDocs queues the command of Client.CommandDocs; its Future holds, once the pipe
+// has run, what Client.CommandDocs returns.
+//
+// Command: COMMAND DOCS [names...].
+func (p *Pipe) CommandDocs(names ...string) Future[map[string]CommandDoc] {
+	args := p.args()
+	args = append(args, "COMMAND", "DOCS")
+	args = appendStrings(args, names)
+	return newFuture(p, p.pushTyped(args), decodeCommandDocs)
+}
+
+// CommandGetKeys queues the command of Client.CommandGetKeys; its Future holds, once the
+// pipe has run, what Client.CommandGetKeys returns.
+//
+// Command: COMMAND GETKEYS command arguments...
+func (p *Pipe) CommandGetKeys(command string, arguments ...any) Future[[]string] {
+	args := p.args()
+	args = append(args, "COMMAND", "GETKEYS", command)
+	args = append(args, arguments...)
+	return newFuture(p, p.pushTyped(args), Result.Strings)
+}
+
+// CommandGetKeysAndFlags queues the command of Client.CommandGetKeysAndFlags; its Future
+// holds, once the pipe has run, what Client.CommandGetKeysAndFlags returns.
+//
+// Command: COMMAND GETKEYSANDFLAGS command arguments...
+func (p *Pipe) CommandGetKeysAndFlags(command string, arguments ...any) Future[[]KeyFlags] {
+	args := p.args()
+	args = append(args, "COMMAND", "GETKEYSANDFLAGS", command)
+	args = append(args, arguments...)
+	return newFuture(p, p.pushTyped(args), decodeKeyFlags)
 }

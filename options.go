@@ -186,7 +186,9 @@ type Options struct {
 	// per node, when the node is first seen, while the client adds it: it must return
 	// quickly and not use the Client. "" means unknown.
 	NodeZone func(addr string) string
-	// ClientName is set on every connection (CLIENT SETNAME). Empty means none.
+	// ClientName is set on every connection (CLIENT SETNAME), the way to name them: the
+	// command itself is refused on the shared connections, which every caller uses
+	// (Client.ClientGetName reads the name back). Empty means none.
 	ClientName string
 	// Protocol is the RESP version: 3 (HELLO 3; RESP2 if the server does not know
 	// HELLO) or 2. 0 means 3.

@@ -174,6 +174,14 @@ var retKinds = map[string]retKind{
 	"xinfoconsumers": {results: "([]XInfoConsumer, error)", expr: "decodeXInfoConsumers(%[1]s)"},
 	"functionlist":   {results: "([]FunctionLibrary, error)", expr: "decodeFunctionList(%[1]s)"},
 	"functionstats":  {results: "(FunctionStats, error)", expr: "decodeFunctionStats(%[1]s)"},
+	// The operator commands' replies (typed_cluster.go, typed_acl.go, typed_command_info.go).
+	"clusternodes": {results: "([]ClusterNodeInfo, error)", expr: "decodeClusterNodes(%[1]s)"},
+	"clusterslots": {results: "([]ClusterSlotRange, error)", expr: "decodeClusterSlots(%[1]s)"},
+	"acluser":      {results: "(ACLUser, error)", expr: "decodeACLUser(%[1]s)"},
+	"acllog":       {results: "([]ACLLogEntry, error)", expr: "decodeACLLog(%[1]s)"},
+	"commandinfos": {results: "(map[string]CommandInfo, error)", expr: "decodeCommandInfos(%[1]s)"},
+	"commanddocs":  {results: "(map[string]CommandDoc, error)", expr: "decodeCommandDocs(%[1]s)"},
+	"keyflags":     {results: "([]KeyFlags, error)", expr: "decodeKeyFlags(%[1]s)"},
 	// fieldttls-s and fieldttls-ms are HTTL's and HPTTL's: one time.Duration per field,
 	// NoExpiry or NoSuchField for a field without expiry or missing.
 	"fieldttls-s":  {results: "([]time.Duration, error)", expr: "decodeFieldTTLs(%[1]s, time.Second)", time: true},
