@@ -2,6 +2,7 @@ package redline
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,15 +81,26 @@ func TestTypedNodeHelpers(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		roles, err := c.RoleOn(ctx, EveryNode)
-		check(t, err)
-		for addr, r := range roles {
-			switch {
-			case primaries[addr] && (r.Role != "master" || len(r.Replicas) != 1):
-				t.Fatalf("RoleOn primary %s = %+v; want master with its replica", addr, r)
-			case !primaries[addr] && (r.Role != "slave" || !primaries[r.PrimaryAddr] && r.PrimaryAddr == ""):
-				t.Fatalf("RoleOn replica %s = %+v", addr, r)
+		// A replica of the shared cluster may be (re)syncing after another test: its
+		// primary lists it once the link is up.
+		var last string
+		ok := redistest.Poll(10*time.Second, func() bool {
+			roles, err := c.RoleOn(ctx, EveryNode)
+			check(t, err)
+			for addr, r := range roles {
+				switch {
+				case primaries[addr] && (r.Role != "master" || len(r.Replicas) != 1):
+					last = fmt.Sprintf("RoleOn primary %s = %+v; want master with its replica", addr, r)
+					return false
+				case !primaries[addr] && (r.Role != "slave" || !primaries[r.PrimaryAddr] && r.PrimaryAddr == ""):
+					last = fmt.Sprintf("RoleOn replica %s = %+v", addr, r)
+					return false
+				}
 			}
+			return true
+		})
+		if !ok {
+			t.Fatal(last)
 		}
 		cinfo, err := c.ClusterInfoOn(ctx, EveryNode)
 		check(t, err)
