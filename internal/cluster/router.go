@@ -96,6 +96,9 @@ func (c *Engine) SlotOf(info *command.Info, args []any) (int, error) {
 	if len(idx) == 0 {
 		return -1, nil
 	}
+	if c.single { // one server: every key routes alike
+		return 0, nil
+	}
 	slot := ArgSlot(args[idx[0]])
 	for _, i := range idx[1:] {
 		if s := ArgSlot(args[i]); s != slot {
@@ -201,6 +204,9 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 				return Reply{err: err}
 			}
 		} else { // following a redirect
+			if c.single {
+				return Reply{err: redirectOnSingle(prev, last)}
+			}
 			tr.Redirects++
 			if asking {
 				tr.Asks++
