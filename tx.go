@@ -59,7 +59,7 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 	defer cancel()
 	slot := -1
 	for i, k := range keys {
-		s := cluster.ArgSlot(k)
+		s := c.e.KeySlot(k) // 0 for every key on a standalone server
 		if i > 0 && s != slot {
 			return &CrossSlotError{Command: "watch", Keys: [2]string{keys[0], k}, Slots: [2]int{slot, s}}
 		}
