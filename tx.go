@@ -88,7 +88,7 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 func (tx *Tx) watch(ctx context.Context, args []any) error {
 	err := tx.watchOn(ctx, nil, args)
 	e, ok := err.(*resp.Error)
-	if !ok || !e.IsMoved() {
+	if !ok || !e.IsMoved() || tx.c.e.Single() { // a standalone server's MOVED is not followed
 		return err
 	}
 	addr := cluster.ResolveAddr(e.Addr, tx.n.Addr())

@@ -198,3 +198,26 @@ func TestShapeMisconfigured(t *testing.T) {
 		})
 	}
 }
+
+// A transaction whose WATCH (or queued command) a server taken for standalone answers
+// MOVED is not sent elsewhere.
+func TestStandaloneTxMovedNotFollowed(t *testing.T) {
+	fc := newFakeCluster(t)
+	exec := standaloneHandler(nil)
+	fc.handle(p1, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
+		switch strings.ToUpper(args[0]) {
+		case "SET":
+			return movedV(3, p2), nil
+		case "EXEC":
+			return errV("EXECABORT Transaction discarded because of previous errors."), nil
+		}
+		return exec(w, args, asking)
+	})
+	c := newStandalone(t, fc, nil)
+	c.TxPipelined(context.Background(), [][]any{{"SET", "a", "1"}})
+	for _, s := range fc.sent() {
+		if strings.HasPrefix(s, p2) {
+			t.Fatalf("followed the MOVED: %q", s)
+		}
+	}
+}
