@@ -48,6 +48,9 @@ type Config struct {
 	Replicas []string
 	// DB is the database every connection selects (standalone servers only).
 	DB int
+	// Sentinel, when set, finds the server through Sentinels (sentinel.go); Addrs,
+	// Shape and Replicas are then unused.
+	Sentinel *SentinelConfig
 	// ReadFrom says where read-only commands go.
 	ReadFrom ReadFrom
 	// Split says which commands are split by slot when their keys span several (the

@@ -23,8 +23,9 @@ type Engine struct {
 	connOpts conn.Options // every connection's; IdleCheck grows with the cluster
 	newNode  func(addr string) Node
 
-	topo   atomic.Pointer[topology.Table]
-	single bool // one shard serving every slot, not a cluster (shape.go); set by New
+	topo      atomic.Pointer[topology.Table]
+	single    bool   // one shard serving every slot, not a cluster (shape.go); set by New
+	sentinels []Node // Config.Sentinel's nodes (sentinel.go), outside the node map
 
 	nodesMu sync.Mutex                      // serializes changes to nodes
 	nodes   atomic.Pointer[map[string]Node] // copy-on-write: lock-free lookups
@@ -104,13 +105,21 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		ctx, cancel = context.WithTimeout(ctx, cfg.DialTimeout+cfg.CommandTimeout)
 		defer cancel()
 	}
+	if cfg.Sentinel != nil {
+		c.newSentinels()
+	}
 	t, err := c.connect(ctx)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	c.install(nil, t)
-	if c.single { // nothing to refresh, no replica promoted behind its back
+	if c.single { // no cluster topology to refresh
+		if cfg.Sentinel != nil { // the primary the Sentinels name, followed
+			c.wg.Add(2)
+			go c.sentinelLoop()
+			go c.sentinelWatch()
+		}
 		return c, nil
 	}
 	c.wg.Add(1)
@@ -306,6 +315,9 @@ func (c *Engine) Close() error {
 		go func() { defer wg.Done(); n.Close() }()
 	}
 	for _, n := range retired {
+		n.Close()
+	}
+	for _, n := range c.sentinels {
 		n.Close()
 	}
 	wg.Wait()

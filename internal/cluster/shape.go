@@ -76,6 +76,11 @@ func asNotCluster(err error) *notClusterError {
 // first table: the cluster's, asked of the seeds, or a standalone server's.
 func (c *Engine) connect(ctx context.Context) (*topology.Table, error) {
 	cfg := c.cfg
+	if cfg.Sentinel != nil {
+		t, err := c.discover(ctx)
+		c.single = err == nil
+		return t, err
+	}
 	if cfg.Shape == ShapeStandalone {
 		if err := c.checkStandalone(ctx, cfg.Addrs); err != nil {
 			return nil, err
