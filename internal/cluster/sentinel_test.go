@@ -172,7 +172,9 @@ func TestSentinelMisconfigured(t *testing.T) {
 // One Sentinel down: the others answer; the call waits for no more than it must.
 func TestSentinelOneDown(t *testing.T) {
 	s := newSentinelSetup(t, p1, p1)
-	s.fc.handle(sn2, func(w *Waiter, args []string, asking bool) (resp.Value, error) { return resp.Value{}, untilDeadline(w, sn2) })
+	s.fc.handle(sn2, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
+		return resp.Value{}, untilDeadline(w, sn2)
+	})
 	start := time.Now()
 	c, err := s.start(t, nil)
 	if err != nil {
