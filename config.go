@@ -12,6 +12,7 @@ func (o Options) engineConfig() cluster.Config {
 		Shape:              cluster.Shape(o.Shape),
 		Replicas:           o.Replicas,
 		DB:                 o.DB,
+		Sentinel:           o.Sentinel.engineConfig(o),
 		ReadFrom:           cluster.ReadFrom(o.ReadFrom),
 		Split:              cluster.SplitMode(o.Split),
 		Zone:               o.Zone,

@@ -92,6 +92,11 @@ type Options struct {
 	// a DB other than 0. The zero value is database 0 (nothing sent).
 	DB int
 
+	// Sentinel, when its MasterName is set, finds the server through Redis Sentinel
+	// instead of Addrs (which must then be empty): see SentinelOptions. The zero value
+	// is off.
+	Sentinel SentinelOptions
+
 	// Replicas are a standalone server's replicas, "host:port", read from per ReadFrom
 	// (writes always go to the server in Addrs). Only for a standalone server: a
 	// cluster's replicas come from its topology, and NewClient fails on a cluster with
@@ -232,7 +237,10 @@ const (
 
 // withDefaults validates o and returns it with defaults applied.
 func (o Options) withDefaults() (Options, error) {
-	if len(o.Addrs) == 0 {
+	if err := o.Sentinel.check(o); err != nil {
+		return o, err
+	}
+	if len(o.Addrs) == 0 && !o.Sentinel.enabled() {
 		return o, errors.New("redline: Options.Addrs: at least one seed address is required")
 	}
 	for _, a := range o.Addrs {
@@ -339,6 +347,19 @@ func (o Options) String() string {
 	}
 	if len(o.Replicas) > 0 {
 		fmt.Fprintf(&b, ", Replicas: %v", o.Replicas)
+	}
+	if o.Sentinel.enabled() {
+		fmt.Fprintf(&b, ", Sentinel: {Addrs: %v, MasterName: %q", o.Sentinel.Addrs, o.Sentinel.MasterName)
+		if o.Sentinel.Username != "" {
+			fmt.Fprintf(&b, ", Username: %q", o.Sentinel.Username)
+		}
+		if !o.Sentinel.Password.IsZero() {
+			b.WriteString(", Password: [redacted]")
+		}
+		if o.Sentinel.TLSConfig != nil {
+			b.WriteString(", TLS: on")
+		}
+		b.WriteString("}")
 	}
 	if o.Username != "" {
 		fmt.Fprintf(&b, ", Username: %q", o.Username)

@@ -49,7 +49,8 @@ func ParseShape(s string) (Shape, error) {
 }
 
 // Standalone reports whether the client talks to a standalone server (Options.Shape
-// ShapeStandalone, or detected by ShapeAuto) rather than a cluster.
+// ShapeStandalone, detected by ShapeAuto, or the primary Options.Sentinel finds)
+// rather than a cluster.
 func (c *Client) Standalone() bool { return c.e.Single() }
 
 // checkShape validates Shape, DB and Replicas.

@@ -20,7 +20,8 @@ type Standalone struct {
 }
 
 // StartStandalone starts a standalone primary and cfg.ReplicasPerMaster replicas of
-// it, and returns when every replica's link to the primary is up. Of cfg, Masters must
+// it (each announcing its proxy's port: replica-announce-port), and returns when every
+// replica's link to the primary is up. Of cfg, Masters must
 // be 0 or 1 and Hostnames and Zones unset; TLS, ClientAuth, Password, ServerArgs,
 // NoProxy, RedisServer, Dir and Logf apply as for Start. ctx bounds the whole start;
 // on any failure everything started so far is stopped and removed.
@@ -75,6 +76,11 @@ func (s *Standalone) start(ctx context.Context) error {
 	}
 	p := c.nodes[0]
 	for _, r := range c.nodes[1:] {
+		// The replica announces its proxy: what the primary's INFO replication, and so
+		// a Sentinel, report of it is the address clients reach it at.
+		if _, err := r.Do(ctx, "CONFIG", "SET", "replica-announce-port", strconv.Itoa(r.proxyPort)); err != nil {
+			return fmt.Errorf("redistest: node %d: CONFIG SET replica-announce-port: %w", r.index, err)
+		}
 		if _, err := r.Do(ctx, "REPLICAOF", "127.0.0.1", strconv.Itoa(p.port)); err != nil {
 			return fmt.Errorf("redistest: node %d: REPLICAOF: %w", r.index, err)
 		}
