@@ -64,21 +64,22 @@ func startSentinels(t *testing.T) *sentinelSet {
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		set.addrs = append(set.addrs, fmt.Sprintf("127.0.0.1:%d", p))
 	}
-	// Every Sentinel up and knowing both replicas (learned from the primary's INFO).
+	// Every Sentinel up and knowing both replicas (learned from the primary's INFO) and
+	// the two other Sentinels (from their hellos): a failover needs both.
 	redistest.Eventually(t, 30*time.Second, func() bool {
 		for _, a := range set.addrs {
-			if n := sentinelReplicas(ctx, a); n != 2 {
+			if sentinelCount(ctx, a, "REPLICAS") != 2 || sentinelCount(ctx, a, "SENTINELS") != 2 {
 				return false
 			}
 		}
 		return true
-	}, "Sentinels to know the primary's two replicas")
+	}, "Sentinels to know the primary's two replicas and each other")
 	return set
 }
 
-// sentinelReplicas asks the Sentinel at addr how many replicas of mymaster it knows
-// (-1 when it does not answer).
-func sentinelReplicas(ctx context.Context, addr string) int {
+// sentinelCount asks the Sentinel at addr how many REPLICAS (or other SENTINELS) of
+// mymaster it knows (-1 when it does not answer).
+func sentinelCount(ctx context.Context, addr, what string) int {
 	d := net.Dialer{Timeout: time.Second}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -86,7 +87,7 @@ func sentinelReplicas(ctx context.Context, addr string) int {
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(time.Second))
-	if _, err := nc.Write([]byte("SENTINEL REPLICAS mymaster\r\n")); err != nil {
+	if _, err := nc.Write([]byte("SENTINEL " + what + " mymaster\r\n")); err != nil {
 		return -1
 	}
 	buf := make([]byte, 1)
@@ -204,6 +205,114 @@ func TestSentinelReal(t *testing.T) {
 		}
 		t.Fatalf("writes did not move off %s within 30s (last error %v)", old, lastErr)
 	})
+}
+
+// The primary killed (SIGKILL) under a stream of writes: every write returns by its
+// deadline (failing fast, with the cause, while the primary is known down), writes
+// resume on the replica the Sentinels promote, and the client leaves no goroutine.
+func TestSentinelKillPrimary(t *testing.T) {
+	for _, how := range []string{"kill", "pause"} {
+		t.Run(how, func(t *testing.T) { sentinelLosePrimary(t, how) })
+	}
+}
+
+// sentinelLosePrimary is TestSentinelKillPrimary with the primary killed (SIGKILL) or
+// paused (SIGSTOP: its connections hang, calls to it wait out their deadline).
+func sentinelLosePrimary(t *testing.T, how string) {
+	s := startSentinels(t)
+	ctx := t.Context()
+	redistest.NoGoroutineLeak(t)
+	const timeout = 300 * time.Millisecond
+	c, err := NewClient(ctx, s.options(Options{CommandTimeout: timeout, DialTimeout: timeout}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	old := c.PrimaryAddrs()[0]
+	if old != s.data.Addr() {
+		t.Fatalf("primary %s, want %s", old, s.data.Addr())
+	}
+	// The moment a Sentinel first names another primary.
+	named := make(chan time.Time, 1)
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		for pctx.Err() == nil {
+			if a := sentinelMaster(pctx, s.addrs[0]); a != "" && a != old {
+				named <- time.Now()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	lose := s.data.Primary().Kill
+	if how == "pause" {
+		lose = s.data.Primary().Pause
+	}
+	if err := lose(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	var worst time.Duration
+	var failed, fast int
+	var lastErr error
+	for time.Since(killed) < 30*time.Second {
+		start := time.Now()
+		err := c.Set(ctx, "kill:k", "v", nil)
+		el := time.Since(start)
+		worst = max(worst, el)
+		if el > timeout+50*time.Millisecond {
+			t.Errorf("a write took %v: %v", el, err)
+		}
+		if err == nil {
+			if c.PrimaryAddrs()[0] == old {
+				t.Fatal("a write succeeded on the killed primary")
+			}
+			var at time.Time
+			select {
+			case at = <-named:
+			case <-time.After(time.Second):
+				t.Fatal("writes resumed, but no Sentinel named a new primary")
+			}
+			t.Logf("FIGURE sentinel-%s: writes resumed %v after the primary was lost, %v after a Sentinel named %s; %d writes failed (%d in under 5ms), slowest %v, last error: %v",
+				how, time.Since(killed).Round(time.Millisecond), time.Since(at).Round(time.Millisecond), c.PrimaryAddrs()[0], failed, fast, worst.Round(time.Millisecond), lastErr)
+			if gap := time.Since(at); gap > time.Second {
+				t.Errorf("writes resumed %v after the promotion, want within 1s", gap)
+			}
+			return
+		}
+		failed++
+		lastErr = err
+		if el < 5*time.Millisecond {
+			fast++
+		}
+		var ne *NodeError
+		if !errors.As(err, &ne) {
+			t.Errorf("write error without a node: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("writes did not resume within 30s of the %s (last error %v)", how, lastErr)
+}
+
+// sentinelMaster asks the Sentinel at addr for mymaster's address ("" on failure).
+func sentinelMaster(ctx context.Context, addr string) string {
+	d := net.Dialer{Timeout: time.Second}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return ""
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(time.Second))
+	if _, err := nc.Write([]byte("SENTINEL GET-MASTER-ADDR-BY-NAME mymaster\r\n")); err != nil {
+		return ""
+	}
+	var host, port string
+	var n, hl, pl int
+	if _, err := fmt.Fscanf(nc, "*%d\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", &n, &hl, &host, &pl, &port); err != nil || n != 2 {
+		return ""
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // sentinelDo sends one inline command to the Sentinel at addr and fails on an error
