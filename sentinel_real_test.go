@@ -125,6 +125,22 @@ func TestSentinelReal(t *testing.T) {
 		shapeProgram(t, c, "shape:sentinel:")
 	})
 
+	t.Run("URL", func(t *testing.T) {
+		o, err := ParseURL("redis+sentinel://" + s.addrs[0] + "/mymaster/3?addr=" + s.addrs[1] + "&addr=" + s.addrs[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewClient(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Set(ctx, "url:s", "v", nil); err != nil {
+			t.Fatal(err)
+		}
+		c.Del(ctx, "url:s")
+	})
+
 	t.Run("replica reads", func(t *testing.T) {
 		c, err := NewClient(ctx, s.options(Options{ReadFrom: ReadReplicaOnly}))
 		if err != nil {

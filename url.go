@@ -49,12 +49,25 @@ import (
 //	refresh_interval      Options.RefreshInterval (negative: no periodic refresh)
 //	refresh_min_interval  Options.RefreshMinInterval
 //	skip_verify           true: do not verify certificates (rediss only; tests only)
+//	sentinel_username     the Sentinels' own user (Sentinel URLs only)
+//	sentinel_password     the Sentinels' own password (Sentinel URLs only)
+//
+// A primary found through Sentinel (Options.Sentinel) has a URL of its own:
+//
+//	redis+sentinel://[[user][:password]@]sentinel:port/master-name[/db][?param=value&...]
+//	rediss+sentinel://...   the same, over TLS to the Sentinels and the data nodes
+//
+// The host (port 26379 when none) and each addr are the Sentinels; the path's first
+// segment is the master name (required), its second the database. user and password
+// authenticate the data nodes; sentinel_username and sentinel_password the Sentinels.
+// shape and replica do not apply (the Sentinels name the servers):
+//
+//	redis+sentinel://:pw@10.0.0.1:26379/mymaster/0?addr=10.0.0.2:26379&addr=10.0.0.3:26379
 //
 // A duration is Go's syntax ("500ms", "2s") or a number of seconds ("2", "0.5"). An
 // unknown parameter, a parameter given twice or a value that does not parse is an
 // error naming it, as is an unknown scheme; the Options are also validated as NewClient
-// validates them. The password never appears in an error. Sentinel URLs are not
-// supported yet.
+// validates them. No password ever appears in an error.
 func ParseURL(rawURL string) (Options, error) {
 	var o Options
 	u, err := url.Parse(rawURL)
@@ -65,31 +78,52 @@ func ParseURL(rawURL string) (Options, error) {
 		}
 		return o, fmt.Errorf("redline: ParseURL: not a URL: %v", err)
 	}
+	sentinel := false
 	switch u.Scheme {
 	case "redis":
 	case "rediss":
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	case "redis+sentinel", "rediss+sentinel":
-		return o, fmt.Errorf("redline: ParseURL: %s: Sentinel is not supported yet", u.Scheme)
+	case "redis+sentinel":
+		sentinel = true
+	case "rediss+sentinel":
+		sentinel = true
+		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		o.Sentinel.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	default:
-		return o, fmt.Errorf("redline: ParseURL: scheme %q: want redis or rediss", u.Scheme)
+		return o, fmt.Errorf("redline: ParseURL: scheme %q: want redis, rediss, redis+sentinel or rediss+sentinel", u.Scheme)
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return o, errors.New("redline: ParseURL: no host: want redis://host:port")
 	}
-	addr, err := urlAddr(u.Host)
+	defPort := "6379"
+	if sentinel {
+		defPort = "26379"
+	}
+	addr, err := urlAddr(u.Host, defPort)
 	if err != nil {
 		return o, err
 	}
-	o.Addrs = []string{addr}
+	if sentinel {
+		o.Sentinel.Addrs = []string{addr}
+	} else {
+		o.Addrs = []string{addr}
+	}
 	if u.User != nil {
 		o.Username = u.User.Username()
 		if p, ok := u.User.Password(); ok {
 			o.Password = NewSecret(p)
 		}
 	}
-	if p := strings.Trim(u.Path, "/"); p != "" {
-		if o.DB, err = strconv.Atoi(p); err != nil || o.DB < 0 {
+	path := strings.Trim(u.Path, "/")
+	if sentinel {
+		name, db, _ := strings.Cut(path, "/")
+		if name == "" {
+			return o, errors.New("redline: ParseURL: a Sentinel URL names the master in its path: redis+sentinel://host:26379/master-name")
+		}
+		o.Sentinel.MasterName, path = name, db
+	}
+	if path != "" {
+		if o.DB, err = strconv.Atoi(path); err != nil || o.DB < 0 {
 			return o, fmt.Errorf("redline: ParseURL: path %q: want a database number", u.Path)
 		}
 	}
@@ -100,7 +134,7 @@ func ParseURL(rawURL string) (Options, error) {
 	if err != nil {
 		return o, fmt.Errorf("redline: ParseURL: query: %v", err)
 	}
-	if err := applyQuery(&o, q, strings.Trim(u.Path, "/") != ""); err != nil {
+	if err := applyQuery(&o, q, path != "", sentinel); err != nil {
 		return o, err
 	}
 	if _, err := o.withDefaults(); err != nil {
@@ -109,9 +143,9 @@ func ParseURL(rawURL string) (Options, error) {
 	return o, nil
 }
 
-// urlAddr returns host:port for a URL's host, the port 6379 when it has none.
-func urlAddr(hostport string) (string, error) {
-	host, port := hostport, "6379"
+// urlAddr returns host:port for a URL's host, the port defPort when it has none.
+func urlAddr(hostport, defPort string) (string, error) {
+	host, port := hostport, defPort
 	if h, p, err := net.SplitHostPort(hostport); err == nil {
 		host, port = h, p
 	} else if strings.HasPrefix(hostport, "[") && strings.HasSuffix(hostport, "]") {
@@ -130,10 +164,11 @@ func urlAddr(hostport string) (string, error) {
 var urlParams = []string{"addr", "shape", "db", "replica", "read_from", "zone", "split", "protocol",
 	"client_name", "dial_timeout", "command_timeout", "reply_timeout", "max_attempts", "max_retries",
 	"retry_backoff", "min_retry_backoff", "retry_backoff_max", "max_retry_backoff", "refresh_interval",
-	"refresh_min_interval", "skip_verify"}
+	"refresh_min_interval", "skip_verify", "sentinel_username", "sentinel_password"}
 
-// applyQuery sets o from the query parameters; dbInPath says the path gave DB.
-func applyQuery(o *Options, q url.Values, dbInPath bool) error {
+// applyQuery sets o from the query parameters; dbInPath says the path gave DB,
+// sentinel that the URL is a Sentinel one (addr names Sentinels).
+func applyQuery(o *Options, q url.Values, dbInPath, sentinel bool) error {
 	var unknown []string
 	for k, vs := range q {
 		if !slices.Contains(urlParams, k) {
@@ -150,25 +185,40 @@ func applyQuery(o *Options, q url.Values, dbInPath bool) error {
 		return fmt.Errorf("redline: ParseURL: parameter %s=%q: %v", k, q.Get(k), err)
 	}
 	for _, a := range q["addr"] {
-		addr, err := urlAddr(a)
+		if sentinel {
+			addr, err := urlAddr(a, "26379")
+			if err != nil {
+				return err
+			}
+			o.Sentinel.Addrs = append(o.Sentinel.Addrs, addr)
+			continue
+		}
+		addr, err := urlAddr(a, "6379")
 		if err != nil {
 			return err
 		}
 		o.Addrs = append(o.Addrs, addr)
 	}
+	if !sentinel && (q.Has("sentinel_username") || q.Has("sentinel_password")) {
+		return errors.New("redline: ParseURL: sentinel_username and sentinel_password are for redis+sentinel:// URLs")
+	}
+	str := func(k string, dst *string) {
+		if q.Has(k) {
+			*dst = q.Get(k)
+		}
+	}
+	str("sentinel_username", &o.Sentinel.Username)
+	if q.Has("sentinel_password") {
+		o.Sentinel.Password = NewSecret(q.Get("sentinel_password"))
+	}
 	for _, a := range q["replica"] {
-		addr, err := urlAddr(a)
+		addr, err := urlAddr(a, "6379")
 		if err != nil {
 			return err
 		}
 		o.Replicas = append(o.Replicas, addr)
 	}
 	var err error
-	str := func(k string, dst *string) {
-		if q.Has(k) {
-			*dst = q.Get(k)
-		}
-	}
 	num := func(k string, dst *int) {
 		if q.Has(k) && err == nil {
 			n, e := strconv.Atoi(q.Get(k))
@@ -247,6 +297,9 @@ func applyQuery(o *Options, q url.Values, dbInPath bool) error {
 			return errors.New("redline: ParseURL: skip_verify is for rediss:// (TLS) URLs")
 		}
 		o.TLSConfig.InsecureSkipVerify = skip
+		if o.Sentinel.TLSConfig != nil {
+			o.Sentinel.TLSConfig.InsecureSkipVerify = skip
+		}
 	}
 	return nil
 }

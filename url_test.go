@@ -63,8 +63,12 @@ func TestParseURLTLS(t *testing.T) {
 
 func TestParseURLErrors(t *testing.T) {
 	for _, tc := range []struct{ url, want string }{
-		{"http://h:1", `scheme "http": want redis or rediss`},
-		{"redis+sentinel://h:26379/mymaster", "Sentinel is not supported yet"},
+		{"http://h:1", `scheme "http": want redis, rediss`},
+		{"redis+sentinel://h:26379", "names the master in its path"},
+		{"redis+sentinel://h:26379/m/x", `want a database number`},
+		{"redis+sentinel://h:26379/m?shape=cluster", "leave Shape auto"},
+		{"redis+sentinel://h:26379/m?replica=r:1", "the Sentinels name the replicas"},
+		{"redis://h:1?sentinel_password=s3cret", "are for redis+sentinel:// URLs"},
 		{"redis://", "no host"},
 		{"redis:h", "no host"},
 		{"redis://h:0", "port out of range"},
@@ -122,5 +126,28 @@ func TestParseURLConnects(t *testing.T) {
 	defer c.Del(t.Context(), "url:k")
 	if v, err := c.Do(t.Context(), "DBSIZE").Int64(); err != nil || v < 1 {
 		t.Fatalf("DBSIZE in 4: %d, %v", v, err)
+	}
+}
+
+func TestParseURLSentinel(t *testing.T) {
+	o, err := ParseURL("rediss+sentinel://:pw@s1/mymaster/2?addr=s2:26380&addr=s3&sentinel_username=su&sentinel_password=sp&read_from=prefer-replica&skip_verify=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn := o.Sentinel
+	if len(o.Addrs) != 0 || o.DB != 2 || o.ReadFrom != ReadPreferReplica || o.Password.Reveal() != "pw" ||
+		sn.MasterName != "mymaster" || strings.Join(sn.Addrs, ",") != "s1:26379,s2:26380,s3:26379" ||
+		sn.Username != "su" || sn.Password.Reveal() != "sp" {
+		t.Fatalf("options %v", o)
+	}
+	if o.TLSConfig == nil || sn.TLSConfig == nil || o.TLSConfig == sn.TLSConfig || !sn.TLSConfig.InsecureSkipVerify {
+		t.Fatalf("TLS: data %+v, Sentinels %+v", o.TLSConfig, sn.TLSConfig)
+	}
+	if str := o.String(); strings.Contains(str, "pw") || strings.Contains(str, `"sp"`) || !strings.Contains(str, "MasterName") {
+		t.Fatalf("String shows the Sentinel password: %s", o)
+	}
+	o, err = ParseURL("redis+sentinel://s1:1/m")
+	if err != nil || o.DB != 0 || o.Sentinel.TLSConfig != nil || o.TLSConfig != nil || o.Sentinel.MasterName != "m" {
+		t.Fatalf("plain: %v %v", o, err)
 	}
 }
