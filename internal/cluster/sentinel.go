@@ -101,51 +101,67 @@ func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
 	majority := n/2 + 1
 	votes := map[string][]int{} // address → the Sentinels naming it
 	var order []string          // addresses in the order first named
+	tried := map[string]bool{}  // candidates whose ROLE was asked
 	var errs []error
 	got, named, unknown := 0, 0, 0
-collect:
-	for got < n && named < majority {
-		select {
-		case a := <-answers:
-			got++
-			switch {
-			case a.err == nil:
-				named++
-				if votes[a.addr] == nil {
-					order = append(order, a.addr)
+	timedOut := false
+	for {
+		// Answers: until a majority of Sentinels named a primary (or every one answered);
+		// one more at a time once the candidates so far failed their ROLE check.
+		want := min(n, max(got+1, majority))
+		for got < n && !timedOut && (named < majority || got < want) {
+			select {
+			case a := <-answers:
+				got++
+				switch {
+				case a.err == nil:
+					named++
+					if votes[a.addr] == nil {
+						order = append(order, a.addr)
+					}
+					votes[a.addr] = append(votes[a.addr], a.i)
+				case a.unknown:
+					unknown++
+					errs = append(errs, a.err)
+				default:
+					errs = append(errs, a.err)
 				}
-				votes[a.addr] = append(votes[a.addr], a.i)
-			case a.unknown:
-				unknown++
-				errs = append(errs, a.err)
-			default:
-				errs = append(errs, a.err)
+			case <-ctx.Done():
+				errs = append(errs, fmt.Errorf("%d of %d Sentinels did not answer in time: %w", n-got, n, ctx.Err()))
+				timedOut = true
 			}
-		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("%d of %d Sentinels did not answer in time: %w", n-got, n, ctx.Err()))
-			break collect
+			if named >= majority && got >= want {
+				break
+			}
+		}
+		// The most named first; among equals, the first named.
+		for i := 1; i < len(order); i++ {
+			for k := i; k > 0 && len(votes[order[k]]) > len(votes[order[k-1]]); k-- {
+				order[k], order[k-1] = order[k-1], order[k]
+			}
+		}
+		for _, addr := range order {
+			if tried[addr] {
+				continue
+			}
+			tried[addr] = true
+			err := c.verifyPrimary(ctx, addr)
+			if err == nil {
+				return c.sentinelTable(ctx, addr, votes[addr])
+			}
+			errs = append(errs, err)
+		}
+		if got == n || timedOut {
+			break
 		}
 	}
-	if named == 0 {
-		if unknown > 0 && unknown == got {
-			return nil, fmt.Errorf("redline: no Sentinel knows a master named %q: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
-		}
-		return nil, fmt.Errorf("redline: no Sentinel named the primary of %q: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
+	switch {
+	case named > 0:
+		return nil, fmt.Errorf("redline: no primary of %q the Sentinels named answers as one: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
+	case unknown > 0 && unknown == got:
+		return nil, fmt.Errorf("redline: no Sentinel knows a master named %q: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
 	}
-	// The most named first; among equals, the first named.
-	for i := 1; i < len(order); i++ {
-		for k := i; k > 0 && len(votes[order[k]]) > len(votes[order[k-1]]); k-- {
-			order[k], order[k-1] = order[k-1], order[k]
-		}
-	}
-	for _, addr := range order {
-		err := c.verifyPrimary(ctx, addr)
-		if err == nil {
-			return c.sentinelTable(ctx, addr, votes[addr])
-		}
-		errs = append(errs, err)
-	}
-	return nil, fmt.Errorf("redline: no primary of %q the Sentinels named answers as one: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
+	return nil, fmt.Errorf("redline: no Sentinel named the primary of %q: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
 }
 
 // verifyPrimary asks the node at addr its ROLE: nil when it says master.

@@ -136,6 +136,12 @@ func TestSentinelStaleNotTrusted(t *testing.T) {
 	s := newSentinelSetup(t, p1, p1, p2)
 	s.sents[0].set(p2)
 	s.sents[1].set(p2)
+	// The one Sentinel with the right view answers last: the stale majority's
+	// candidate fails its ROLE check first, and the last answer is awaited.
+	s.fc.handle(sn3, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
+		time.Sleep(30 * time.Millisecond)
+		return s.sents[2].handler(w, args, asking)
+	})
 	c, err := s.start(t, nil)
 	if err != nil {
 		t.Fatal(err)
