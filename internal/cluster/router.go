@@ -96,6 +96,9 @@ func (c *Engine) SlotOf(info *command.Info, args []any) (int, error) {
 	if len(idx) == 0 {
 		return -1, nil
 	}
+	if c.single { // one server: every key routes alike
+		return 0, nil
+	}
 	slot := ArgSlot(args[idx[0]])
 	for _, i := range idx[1:] {
 		if s := ArgSlot(args[i]); s != slot {
@@ -201,6 +204,9 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 				return Reply{err: err}
 			}
 		} else { // following a redirect
+			if c.single {
+				return Reply{err: redirectOnSingle(prev, last)}
+			}
 			tr.Redirects++
 			if asking {
 				tr.Asks++
@@ -268,8 +274,10 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 				ex.add(n) // a replica still loading its data: read elsewhere now
 				last = Reply{val: v}
 				continue
-			case e.IsRetryable():
-				if e.Code == "CLUSTERDOWN" || e.Code == "MASTERDOWN" {
+			case e.IsRetryable() || e.Code == "READONLY" && c.cfg.Sentinel != nil:
+				// READONLY from a Sentinel's primary: demoted by a failover, the
+				// command refused (nothing ran): ask the Sentinels, retry.
+				if e.Code == "CLUSTERDOWN" || e.Code == "MASTERDOWN" || e.Code == "READONLY" {
 					c.TriggerRefresh()
 				}
 				last = Reply{val: v}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,6 +109,9 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 		return out, nil
 	}
 	var tail [][]string
+	if o.DB != 0 {
+		tail = append(tail, []string{"SELECT", strconv.Itoa(o.DB)})
+	}
 	if o.ReadOnly {
 		tail = append(tail, []string{"READONLY"})
 	}
@@ -192,7 +196,7 @@ func handshakeLimits(l resp.Limits) resp.Limits {
 // checkReplies returns the first server error among replies, naming its command.
 func checkReplies(replies []resp.Value, cmds [][]string) error {
 	for i, v := range replies {
-		if v.Err != nil {
+		if v.Err != nil && !readOnlyStandalone(cmds[i], v.Err) {
 			name := cmds[i][0]
 			if name == "CLIENT" {
 				name = "CLIENT SETNAME"
@@ -201,6 +205,13 @@ func checkReplies(replies []resp.Value, cmds [][]string) error {
 		}
 	}
 	return nil
+}
+
+// readOnlyStandalone reports whether e is a standalone server's answer to READONLY
+// (cluster support disabled): a client reading from replicas sends READONLY before it
+// knows the server's shape, and a standalone replica serves reads without it.
+func readOnlyStandalone(cmd []string, e *resp.Error) bool {
+	return cmd[0] == "READONLY" && strings.Contains(e.Msg, "cluster support disabled")
 }
 
 // helloUnknown reports whether a HELLO error means the server does not support it.
