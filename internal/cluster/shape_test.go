@@ -221,3 +221,19 @@ func TestStandaloneTxMovedNotFollowed(t *testing.T) {
 		}
 	}
 }
+
+// A DoMulti on a standalone server with replicas: a read of a key the DoMulti writes
+// goes to the primary (the written slots are counted as the reads are routed: slot 0).
+func TestStandaloneDoMultiReadsItsWrites(t *testing.T) {
+	fc := newFakeCluster(t)
+	fc.handle(p1, standaloneHandler(nil))
+	fc.handle(r1, standaloneHandler(nil))
+	c := newStandalone(t, fc, func(cfg *Config) { cfg.Replicas = []string{r1}; cfg.ReadFrom = ReadReplicaOnly })
+	start := len(fc.sent())
+	c.DoMulti(context.Background(), [][]any{{"SET", "a", "1"}, {"GET", "a"}}, nil)
+	for _, s := range fc.sent()[start:] {
+		if strings.HasPrefix(s, r1) {
+			t.Fatalf("a read of a key the DoMulti writes went to the replica: %q (all: %q)", s, fc.sent()[start:])
+		}
+	}
+}
