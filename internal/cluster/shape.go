@@ -91,6 +91,9 @@ func (c *Engine) connect(ctx context.Context) (*topology.Table, error) {
 	var nc *notClusterError
 	switch {
 	case err == nil:
+		if cfg.DB != 0 { // refused whether or not the server has databases in cluster mode
+			return nil, fmt.Errorf("redline: Options.DB is %d, but %s is a cluster node and a cluster has only database 0", cfg.DB, t.Source())
+		}
 		if len(cfg.Replicas) > 0 {
 			return nil, fmt.Errorf("redline: Options.Replicas names replicas of a standalone server, but %s is a cluster node: a cluster's replicas come from its topology", t.Source())
 		}

@@ -178,6 +178,8 @@ func TestShapeMisconfigured(t *testing.T) {
 			func(cfg *Config) { cfg.Addrs = []string{p1, p2}; cfg.Shape = ShapeStandalone }, "a standalone client takes the server's address alone"},
 		{"replicas named for a cluster", clusterNode,
 			func(cfg *Config) { cfg.Replicas = []string{r1} }, "a cluster's replicas come from its topology"},
+		{"DB on a cluster that accepts SELECT (Valkey 9)", clusterNode,
+			func(cfg *Config) { cfg.DB = 2 }, "a cluster has only database 0"},
 		{"DB on a cluster", func(fc *fakeCluster) {
 			fc.handle(p1, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
 				return resp.Value{}, &rerr.NodeError{Addr: p1, Phase: rerr.PhaseHandshake, Err: errors.New("SELECT: ERR SELECT is not allowed in cluster mode")}
