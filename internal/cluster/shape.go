@@ -41,7 +41,8 @@ func (s Shape) String() string {
 //   - routes every key to slot 0, so that no slot check (SlotOf, a transaction's,
 //     Watch's, DoMulti's written slots) finds two keys apart: a standalone server has
 //     no CROSSSLOT; nothing is split by slot;
-//   - runs no refresh loop (nothing to poll: TriggerRefresh's signal is never read);
+//   - runs no refresh loop (nothing to poll: TriggerRefresh's signal is never read;
+//     with Sentinel, sentinelLoop reads it instead and asks the Sentinels);
 //   - refuses a MOVED or ASK reply (a standalone server never sends one) with an error
 //     naming the node, instead of following it.
 
