@@ -23,6 +23,7 @@ import (
 type sentinelSet struct {
 	data  *redistest.Standalone
 	addrs []string
+	procs []*exec.Cmd
 }
 
 // startSentinels starts the data servers and three Sentinels monitoring the primary
@@ -63,6 +64,7 @@ func startSentinels(t *testing.T) *sentinelSet {
 		}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		set.addrs = append(set.addrs, fmt.Sprintf("127.0.0.1:%d", p))
+		set.procs = append(set.procs, cmd)
 	}
 	// Every Sentinel up and knowing both replicas (learned from the primary's INFO) and
 	// the two other Sentinels (from their hellos): a failover needs both.
@@ -177,6 +179,24 @@ func TestSentinelReal(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("%v: error %v; want %q", tc.o, err, tc.want)
 			}
+		}
+	})
+
+	// A Sentinel down (killed): the others name the primary, at once.
+	defer t.Run("one Sentinel down", func(t *testing.T) {
+		s.procs[0].Process.Kill()
+		s.procs[0].Wait()
+		start := time.Now()
+		c, err := NewClient(ctx, s.options(Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if el := time.Since(start); el > time.Second {
+			t.Errorf("NewClient took %v with a Sentinel down", el)
+		}
+		if err := c.Set(ctx, "down:k", "v", nil); err != nil {
+			t.Fatal(err)
 		}
 	})
 

@@ -128,6 +128,11 @@ func shapeProgram(t *testing.T, c *Client, prefix string) {
 		t.Fatalf("Scan found %v", seen)
 	}
 
+	// Stats name the nodes used.
+	if st := c.Stats(); len(st.Nodes) == 0 {
+		t.Fatal("Stats list no node")
+	}
+
 	// A blocking pop.
 	_, err = c.LPush(ctx, prefix+"list", "item")
 	check("LPush", err)

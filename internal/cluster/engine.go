@@ -74,8 +74,10 @@ func (c *Engine) Closed() bool { return c.closed.Load() }
 // (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) — three at once, in random
 // order, one more each time one fails or 50ms pass without an answer — and returns as
 // soon as one answers. A seed that is a standalone server (cluster support disabled),
-// or cfg.Shape standalone, makes it a standalone client instead (shape.go). Other nodes are not dialed until a command needs them, so
-// nodes that are down or unreachable never delay it. ctx bounds the call
+// or cfg.Shape standalone, makes it a standalone client instead, and cfg.Sentinel a
+// client of the primary the Sentinels name (shape.go, sentinel.go). Other nodes are
+// not dialed until a command needs them, so nodes that are down or unreachable never
+// delay it. ctx bounds the call
 // (DialTimeout + CommandTimeout when it has no deadline).
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	c := &Engine{cfg: cfg, refreshCh: make(chan struct{}, 1)}

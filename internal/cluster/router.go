@@ -259,6 +259,8 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 
 		if e := v.Err; e != nil {
 			switch {
+			case c.single && (e.IsMoved() || e.IsAsk()):
+				return Reply{err: redirectOnSingle(n, Reply{val: v})}
 			case e.IsMoved():
 				addr := ResolveAddr(e.Addr, n.Addr())
 				c.ApplyMoved(e.Slot, addr)

@@ -41,7 +41,8 @@ func (s Shape) String() string {
 //   - routes every key to slot 0, so that no slot check (SlotOf, a transaction's,
 //     Watch's, DoMulti's written slots) finds two keys apart: a standalone server has
 //     no CROSSSLOT; nothing is split by slot;
-//   - runs no refresh loop (nothing to poll: TriggerRefresh's signal is never read);
+//   - runs no refresh loop (nothing to poll: TriggerRefresh's signal is never read;
+//     with Sentinel, sentinelLoop reads it instead and asks the Sentinels);
 //   - refuses a MOVED or ASK reply (a standalone server never sends one) with an error
 //     naming the node, instead of following it.
 
@@ -91,6 +92,9 @@ func (c *Engine) connect(ctx context.Context) (*topology.Table, error) {
 	var nc *notClusterError
 	switch {
 	case err == nil:
+		if cfg.DB != 0 { // refused whether or not the server has databases in cluster mode
+			return nil, fmt.Errorf("redline: Options.DB is %d, but %s is a cluster node and a cluster has only database 0", cfg.DB, t.Source())
+		}
 		if len(cfg.Replicas) > 0 {
 			return nil, fmt.Errorf("redline: Options.Replicas names replicas of a standalone server, but %s is a cluster node: a cluster's replicas come from its topology", t.Source())
 		}

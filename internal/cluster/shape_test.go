@@ -178,6 +178,8 @@ func TestShapeMisconfigured(t *testing.T) {
 			func(cfg *Config) { cfg.Addrs = []string{p1, p2}; cfg.Shape = ShapeStandalone }, "a standalone client takes the server's address alone"},
 		{"replicas named for a cluster", clusterNode,
 			func(cfg *Config) { cfg.Replicas = []string{r1} }, "a cluster's replicas come from its topology"},
+		{"DB on a cluster that accepts SELECT (Valkey 9)", clusterNode,
+			func(cfg *Config) { cfg.DB = 2 }, "a cluster has only database 0"},
 		{"DB on a cluster", func(fc *fakeCluster) {
 			fc.handle(p1, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
 				return resp.Value{}, &rerr.NodeError{Addr: p1, Phase: rerr.PhaseHandshake, Err: errors.New("SELECT: ERR SELECT is not allowed in cluster mode")}
@@ -218,6 +220,22 @@ func TestStandaloneTxMovedNotFollowed(t *testing.T) {
 	for _, s := range fc.sent() {
 		if strings.HasPrefix(s, p2) {
 			t.Fatalf("followed the MOVED: %q", s)
+		}
+	}
+}
+
+// A DoMulti on a standalone server with replicas: a read of a key the DoMulti writes
+// goes to the primary (the written slots are counted as the reads are routed: slot 0).
+func TestStandaloneDoMultiReadsItsWrites(t *testing.T) {
+	fc := newFakeCluster(t)
+	fc.handle(p1, standaloneHandler(nil))
+	fc.handle(r1, standaloneHandler(nil))
+	c := newStandalone(t, fc, func(cfg *Config) { cfg.Replicas = []string{r1}; cfg.ReadFrom = ReadReplicaOnly })
+	start := len(fc.sent())
+	c.DoMulti(context.Background(), [][]any{{"SET", "a", "1"}, {"GET", "a"}}, nil)
+	for _, s := range fc.sent()[start:] {
+		if strings.HasPrefix(s, r1) {
+			t.Fatalf("a read of a key the DoMulti writes went to the replica: %q (all: %q)", s, fc.sent()[start:])
 		}
 	}
 }
