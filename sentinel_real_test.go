@@ -3,11 +3,6 @@ package redline
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,92 +10,24 @@ import (
 	"github.com/redline-go/redline/redistest"
 )
 
-// Sentinel on real servers: a standalone primary with two replicas (redistest, behind
-// fault proxies) and three redis-server --sentinel processes started here, a small
-// setup of this file's own until redistest has a Sentinel harness.
+// Sentinel on real servers: a primary with two replicas and three Sentinels
+// monitoring it as "mymaster" (quorum 2), every process behind a fault proxy
+// (redistest.SentinelSet).
 
-// sentinelSet is the servers and the Sentinels' addresses.
+// sentinelSet is the set, its first primary and the Sentinels' addresses.
 type sentinelSet struct {
-	data  *redistest.Standalone
-	addrs []string
-	procs []*exec.Cmd
+	set     *redistest.SentinelSet
+	primary *redistest.Node
+	addrs   []string
 }
 
-// startSentinels starts the data servers and three Sentinels monitoring the primary
-// (through its proxy) as "mymaster", quorum 2, and waits until every Sentinel knows
-// both replicas. Everything stops when the test ends.
+// startSentinels starts a Sentinel set; it returns once every Sentinel knows the
+// replicas and the other Sentinels (a failover needs a majority). Everything stops
+// when the test ends.
 func startSentinels(t *testing.T) *sentinelSet {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	data, err := redistest.StartStandalone(ctx, redistest.StandaloneConfig{Replicas: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { data.Close() })
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not found")
-	}
-	host, port, _ := net.SplitHostPort(data.Addr())
-	set := &sentinelSet{data: data}
-	dir := t.TempDir()
-	for i := range 3 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		conf := filepath.Join(dir, fmt.Sprintf("sentinel-%d.conf", i))
-		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster %s %s 2\n"+
-			"sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n", p, dir, host, port)
-		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, conf, "--sentinel", "--logfile", filepath.Join(dir, fmt.Sprintf("sentinel-%d.log", i)))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		set.addrs = append(set.addrs, fmt.Sprintf("127.0.0.1:%d", p))
-		set.procs = append(set.procs, cmd)
-	}
-	// Every Sentinel up and knowing both replicas (learned from the primary's INFO) and
-	// the two other Sentinels (from their hellos): a failover needs both.
-	redistest.Eventually(t, 30*time.Second, func() bool {
-		for _, a := range set.addrs {
-			if sentinelCount(ctx, a, "REPLICAS") != 2 || sentinelCount(ctx, a, "SENTINELS") != 2 {
-				return false
-			}
-		}
-		return true
-	}, "Sentinels to know the primary's two replicas and each other")
-	return set
-}
-
-// sentinelCount asks the Sentinel at addr how many REPLICAS (or other SENTINELS) of
-// mymaster it knows (-1 when it does not answer).
-func sentinelCount(ctx context.Context, addr, what string) int {
-	d := net.Dialer{Timeout: time.Second}
-	nc, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return -1
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(time.Second))
-	if _, err := nc.Write([]byte("SENTINEL " + what + " mymaster\r\n")); err != nil {
-		return -1
-	}
-	buf := make([]byte, 1)
-	if _, err := nc.Read(buf); err != nil || buf[0] != '*' {
-		return -1
-	}
-	var n int
-	if _, err := fmt.Fscanf(nc, "%d\r\n", &n); err != nil {
-		return -1
-	}
-	return n
+	set := redistest.RunSentinelSet(t, redistest.SentinelConfig{MasterName: "mymaster"})
+	return &sentinelSet{set: set, primary: set.Node(0), addrs: set.SentinelAddrs()}
 }
 
 func (s *sentinelSet) options(o Options) Options {
@@ -121,8 +48,8 @@ func TestSentinelReal(t *testing.T) {
 		if !c.Standalone() {
 			t.Fatal("not single")
 		}
-		if got := c.PrimaryAddrs(); len(got) != 1 || got[0] != s.data.Addr() {
-			t.Fatalf("primary %v, want %s", got, s.data.Addr())
+		if got := c.PrimaryAddrs(); len(got) != 1 || got[0] != s.primary.Addr() {
+			t.Fatalf("primary %v, want %s", got, s.primary.Addr())
 		}
 		shapeProgram(t, c, "shape:sentinel:")
 	})
@@ -167,9 +94,9 @@ func TestSentinelReal(t *testing.T) {
 			want string
 		}{
 			{Options{Sentinel: SentinelOptions{Addrs: s.addrs, MasterName: "nosuch"}}, `no Sentinel knows a master named "nosuch"`},
-			{Options{Sentinel: SentinelOptions{Addrs: []string{s.data.Addr()}, MasterName: "mymaster"}}, "is not a Sentinel"},
+			{Options{Sentinel: SentinelOptions{Addrs: []string{s.primary.Addr()}, MasterName: "mymaster"}}, "is not a Sentinel"},
 			{Options{Sentinel: SentinelOptions{Addrs: s.addrs}}, "MasterName is required"},
-			{Options{Addrs: []string{s.data.Addr()}, Sentinel: SentinelOptions{Addrs: s.addrs, MasterName: "mymaster"}}, "Options.Addrs and Options.Sentinel both set"},
+			{Options{Addrs: []string{s.primary.Addr()}, Sentinel: SentinelOptions{Addrs: s.addrs, MasterName: "mymaster"}}, "Options.Addrs and Options.Sentinel both set"},
 		} {
 			c, err := NewClient(ctx, tc.o)
 			if err == nil {
@@ -184,8 +111,9 @@ func TestSentinelReal(t *testing.T) {
 
 	// A Sentinel down (killed): the others name the primary, at once.
 	defer t.Run("one Sentinel down", func(t *testing.T) {
-		s.procs[0].Process.Kill()
-		s.procs[0].Wait()
+		if err := s.set.Sentinel(0).Kill(); err != nil {
+			t.Fatal(err)
+		}
 		start := time.Now()
 		c, err := NewClient(ctx, s.options(Options{}))
 		if err != nil {
@@ -212,7 +140,7 @@ func TestSentinelReal(t *testing.T) {
 		old := c.PrimaryAddrs()[0]
 		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		if err := sentinelDo(fctx, s.addrs[0], "SENTINEL FAILOVER mymaster"); err != nil {
+		if _, err := s.set.Sentinel(0).Do(fctx, "SENTINEL", "FAILOVER", "mymaster"); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(30 * time.Second)
@@ -265,8 +193,8 @@ func sentinelLosePrimary(t *testing.T, how string) {
 	}
 	t.Cleanup(func() { c.Close() })
 	old := c.PrimaryAddrs()[0]
-	if old != s.data.Addr() {
-		t.Fatalf("primary %s, want %s", old, s.data.Addr())
+	if old != s.primary.Addr() {
+		t.Fatalf("primary %s, want %s", old, s.primary.Addr())
 	}
 	// The moment a Sentinel first names another primary.
 	named := make(chan time.Time, 1)
@@ -274,16 +202,16 @@ func sentinelLosePrimary(t *testing.T, how string) {
 	defer stop()
 	go func() {
 		for pctx.Err() == nil {
-			if a := sentinelMaster(pctx, s.addrs[0]); a != "" && a != old {
+			if a, err := s.set.SentinelView(pctx, 0); err == nil && a != old {
 				named <- time.Now()
 				return
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	lose := s.data.Primary().Kill
+	lose := s.primary.Kill
 	if how == "pause" {
-		lose = s.data.Primary().Pause
+		lose = s.primary.Pause
 	}
 	if err := lose(); err != nil {
 		t.Fatal(err)
@@ -329,50 +257,4 @@ func sentinelLosePrimary(t *testing.T, how string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("writes did not resume within 30s of the %s (last error %v)", how, lastErr)
-}
-
-// sentinelMaster asks the Sentinel at addr for mymaster's address ("" on failure).
-func sentinelMaster(ctx context.Context, addr string) string {
-	d := net.Dialer{Timeout: time.Second}
-	nc, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return ""
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(time.Second))
-	if _, err := nc.Write([]byte("SENTINEL GET-MASTER-ADDR-BY-NAME mymaster\r\n")); err != nil {
-		return ""
-	}
-	var host, port string
-	var n, hl, pl int
-	if _, err := fmt.Fscanf(nc, "*%d\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", &n, &hl, &host, &pl, &port); err != nil || n != 2 {
-		return ""
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// sentinelDo sends one inline command to the Sentinel at addr and fails on an error
-// reply.
-func sentinelDo(ctx context.Context, addr, cmd string) error {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(dl)
-	}
-	if _, err := nc.Write([]byte(cmd + "\r\n")); err != nil {
-		return err
-	}
-	buf := make([]byte, 512)
-	n, err := nc.Read(buf)
-	if err != nil {
-		return err
-	}
-	if buf[0] == '-' {
-		return errors.New(strings.TrimSpace(string(buf[:n])))
-	}
-	return nil
 }
