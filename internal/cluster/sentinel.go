@@ -86,73 +86,124 @@ func (c *Engine) askMaster(ctx context.Context, i int) sentinelAnswer {
 	return sentinelAnswer{i: i, addr: net.JoinHostPort(host, port)}
 }
 
+// confirmGrace is how long discovery waits, once a candidate has answered ROLE as a
+// master, for a candidate more Sentinels named that has not answered yet: a server
+// that has not answered a ROLE this long after another did is not serving (a stopped
+// primary the Sentinels have not yet replaced in every view), and waiting it out to
+// the deadline would keep writes off the promoted replica.
+const confirmGrace = 50 * time.Millisecond
+
+// verdict is the outcome of one candidate's ROLE check.
+type verdict struct {
+	addr string
+	err  error
+}
+
 // discover asks every Sentinel for the primary, verifies it, and returns the table.
+// Each address named is checked (ROLE) as soon as it is named, all at once; once a
+// majority of the Sentinels has named a primary (or every one answered, or ctx ended),
+// the candidate named most that answered as a master is taken — without waiting for a
+// better-named one whose check is still pending longer than confirmGrace.
 func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
 	n := len(c.sentinels)
 	actx, cancel := context.WithCancel(ctx)
 	answers := make(chan sentinelAnswer, n)
+	verdicts := make(chan verdict, n) // a Sentinel names one address: at most n candidates
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() { defer wg.Done(); answers <- c.askMaster(actx, i) }()
 	}
-	defer func() { cancel(); wg.Wait() }() // every ask ends with actx, at once
+	defer func() { cancel(); wg.Wait() }() // every ask and check ends with actx, at once
 
 	majority := n/2 + 1
 	votes := map[string][]int{} // address → the Sentinels naming it
 	var order []string          // addresses in the order first named
-	tried := map[string]bool{}  // candidates whose ROLE was asked
+	checked := map[string]int{} // candidate → 0 pending, 1 a master, -1 not
 	var errs []error
-	got, named, unknown := 0, 0, 0
+	got, named, unknown, pending := 0, 0, 0, 0
 	timedOut := false
+	var grace <-chan time.Time
 	for {
-		// Answers: until a majority of Sentinels named a primary (or every one answered);
-		// one more at a time once the candidates so far failed their ROLE check.
-		want := min(n, max(got+1, majority))
-		for got < n && !timedOut && (named < majority || got < want) {
-			select {
-			case a := <-answers:
-				got++
-				switch {
-				case a.err == nil:
-					named++
-					if votes[a.addr] == nil {
-						order = append(order, a.addr)
-					}
-					votes[a.addr] = append(votes[a.addr], a.i)
-				case a.unknown:
-					unknown++
-					errs = append(errs, a.err)
-				default:
-					errs = append(errs, a.err)
+		// Enough answers: a majority named a primary, or no more will come.
+		enough := named >= majority || got == n || timedOut
+		best := ""
+		for _, a := range order {
+			if checked[a] == 1 && (best == "" || len(votes[a]) > len(votes[best])) {
+				best = a
+			}
+		}
+		if enough && best != "" {
+			better := false // a candidate named more often, still being checked
+			for _, a := range order {
+				if checked[a] == 0 && len(votes[a]) > len(votes[best]) {
+					better = true
 				}
-			case <-ctx.Done():
-				errs = append(errs, fmt.Errorf("%d of %d Sentinels did not answer in time: %w", n-got, n, ctx.Err()))
-				timedOut = true
 			}
-			if named >= majority && got >= want {
-				break
+			if !better {
+				return c.sentinelTable(ctx, best, votes[best])
 			}
-		}
-		// The most named first; among equals, the first named.
-		for i := 1; i < len(order); i++ {
-			for k := i; k > 0 && len(votes[order[k]]) > len(votes[order[k-1]]); k-- {
-				order[k], order[k-1] = order[k-1], order[k]
+			if grace == nil {
+				t := time.NewTimer(confirmGrace)
+				defer t.Stop()
+				grace = t.C
 			}
 		}
-		for _, addr := range order {
-			if tried[addr] {
-				continue
-			}
-			tried[addr] = true
-			err := c.verifyPrimary(ctx, addr)
-			if err == nil {
-				return c.sentinelTable(ctx, addr, votes[addr])
-			}
-			errs = append(errs, err)
-		}
-		if got == n || timedOut {
+		if (got == n || timedOut) && pending == 0 {
 			break
+		}
+		var answersCh <-chan sentinelAnswer
+		if got < n && !timedOut {
+			answersCh = answers
+		}
+		var done <-chan struct{}
+		if !timedOut {
+			done = ctx.Done()
+		}
+		select {
+		case a := <-answersCh:
+			got++
+			switch {
+			case a.err == nil:
+				named++
+				if votes[a.addr] == nil {
+					order = append(order, a.addr)
+					pending++
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						verdicts <- verdict{a.addr, c.verifyPrimary(actx, a.addr)}
+					}()
+				}
+				votes[a.addr] = append(votes[a.addr], a.i)
+			case a.unknown:
+				unknown++
+				errs = append(errs, a.err)
+			default:
+				errs = append(errs, a.err)
+			}
+		case v := <-verdicts:
+			if checked[v.addr] != 0 {
+				continue // given up on at the end of the grace
+			}
+			pending--
+			checked[v.addr] = 1
+			if v.err != nil {
+				checked[v.addr] = -1
+				errs = append(errs, v.err)
+			}
+		case <-done:
+			errs = append(errs, fmt.Errorf("%d of %d Sentinels did not answer in time: %w", n-got, n, ctx.Err()))
+			timedOut = true
+		case <-grace:
+			// The best confirmed candidate is taken, however the pending ones end.
+			for _, a := range order {
+				if checked[a] == 0 {
+					checked[a] = -1
+					pending--
+					errs = append(errs, fmt.Errorf("%s, named primary: ROLE: no answer %v after another candidate's", a, confirmGrace))
+				}
+			}
 		}
 	}
 	switch {

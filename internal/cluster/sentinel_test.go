@@ -239,3 +239,31 @@ func TestSentinelReplicas(t *testing.T) {
 		t.Fatalf("read went to %s", tr.NodeAddr())
 	}
 }
+
+// A primary that stops answering (SIGSTOP) and is still named by a majority of the
+// Sentinels, while the one Sentinel that led the failover already names the promoted
+// replica: the hanging ROLE check of the old primary does not hold discovery up to
+// its deadline. The candidates are checked at once, and the promoted replica, the only
+// one to answer as a master, is taken as soon as the majority has answered.
+func TestSentinelStoppedPrimaryNotWaitedOut(t *testing.T) {
+	s := newSentinelSetup(t, p2, p2)
+	s.sents[0].set(p1)
+	s.sents[1].set(p1)
+	s.fc.handle(p1, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
+		return resp.Value{}, untilDeadline(w, p1)
+	})
+	for range 3 { // whichever answers first
+		start := time.Now()
+		c, err := s.start(t, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if el := time.Since(start); el > 300*time.Millisecond {
+			t.Errorf("New took %v: the stopped primary's ROLE check was waited out", el)
+		}
+		if got := c.Topology().Slot(0).Primary.Addr; got != p2 {
+			t.Fatalf("primary %s, want %s", got, p2)
+		}
+		c.Close()
+	}
+}
