@@ -161,9 +161,16 @@ type healthyLoad struct {
 }
 
 func (l *healthyLoad) String() string {
-	return fmt.Sprintf("%d writes (%d failed, p50 %v, p99 %v), %d reads (%d failed, p50 %v, p99 %v), %d slow or failed in a process stall left out; %s",
+	s := fmt.Sprintf("%d writes (%d failed, p50 %v, p99 %v), %d reads (%d failed, p50 %v, p99 %v), %d slow or failed in a process stall left out; %s",
 		l.writes, l.writeErrs, l.writeP50.Round(10*time.Microsecond), l.writeP99.Round(10*time.Microsecond),
 		l.reads, l.readErrs, l.readP50.Round(10*time.Microsecond), l.readP99.Round(10*time.Microsecond), l.stalled, &l.stats)
+	if l.firstWriteErr != nil {
+		s += fmt.Sprintf("; first write error: %v", l.firstWriteErr)
+	}
+	if l.firstReadErr != nil {
+		s += fmt.Sprintf("; first read error: %v", l.firstReadErr)
+	}
+	return s
 }
 
 // sentinelHealthyLoad runs, on each client for d, a writer (SET) and a reader (GET, to
