@@ -297,7 +297,9 @@ func sentinelLosePrimary(t *testing.T, how string) {
 		err := c.Set(ctx, "kill:k", "v", nil)
 		el := time.Since(start)
 		worst = max(worst, el)
-		if el > timeout+50*time.Millisecond {
+		// +100ms: on a loaded machine (load 12 on 2 cores) a plain 5ms time.Sleep in
+		// this process was seen to oversleep by 89ms during the failover.
+		if el > timeout+100*time.Millisecond {
 			t.Errorf("a write took %v: %v", el, err)
 		}
 		if err == nil {
