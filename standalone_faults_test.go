@@ -12,6 +12,7 @@ import (
 // Faults on a standalone server keep the deadline contract: with the server refusing,
 // blackholed or hanging, every call returns by its deadline (with a generous margin for
 // a loaded machine), and once the server is known down, calls fail fast with the cause.
+// Nothing polls a topology meanwhile.
 func TestStandaloneFaultsDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -67,6 +68,9 @@ func TestStandaloneFaultsDeadline(t *testing.T) {
 			}
 			if mode == redistest.Refuse && fast == 0 {
 				t.Errorf("with the server refusing, no call failed fast")
+			}
+			if st := c.Stats(); st.Refreshes != 0 {
+				t.Errorf("%d topology refreshes on a standalone server", st.Refreshes)
 			}
 			s.Primary().SetFault(redistest.Pass)
 			redistest.Eventually(t, 5*time.Second, func() bool { return c.Set(ctx, "f:k", "v", nil) == nil },
