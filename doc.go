@@ -26,7 +26,7 @@
 //	MONITOR                     not supported (redis-cli MONITOR against one node)
 //	HELLO                       Options.Protocol, Username, Password, ClientName
 //	AUTH                        Options.Username and Options.Password
-//	SELECT                      not supported: a cluster has only database 0
+//	SELECT                      Options.DB (standalone servers; a cluster has only database 0)
 //	READONLY, READWRITE         Options.ReadFrom
 //	RESET                       not supported: redline sets its connections up itself
 //	QUIT                        Client.Close
