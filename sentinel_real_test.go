@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -24,16 +25,21 @@ type sentinelSet struct {
 	data  *redistest.Standalone
 	addrs []string
 	procs []*exec.Cmd
+	pass  string // the Sentinels' requirepass ("" none)
 }
 
 // startSentinels starts the data servers and three Sentinels monitoring the primary
 // (through its proxy) as "mymaster", quorum 2, and waits until every Sentinel knows
 // both replicas. Everything stops when the test ends.
-func startSentinels(t *testing.T) *sentinelSet {
+func startSentinels(t *testing.T) *sentinelSet { return startSentinelsAuth(t, "", "") }
+
+// startSentinelsAuth is startSentinels with the data servers requiring dataPass and the
+// Sentinels sentPass (each "" for none).
+func startSentinelsAuth(t *testing.T, dataPass, sentPass string) *sentinelSet {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	data, err := redistest.StartStandalone(ctx, redistest.Config{ReplicasPerMaster: 2})
+	data, err := redistest.StartStandalone(ctx, redistest.Config{ReplicasPerMaster: 2, Password: dataPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +49,7 @@ func startSentinels(t *testing.T) *sentinelSet {
 		t.Skip("redis-server not found")
 	}
 	host, port, _ := net.SplitHostPort(data.Addr())
-	set := &sentinelSet{data: data}
+	set := &sentinelSet{data: data, pass: sentPass}
 	dir := t.TempDir()
 	for i := range 3 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -55,6 +61,12 @@ func startSentinels(t *testing.T) *sentinelSet {
 		conf := filepath.Join(dir, fmt.Sprintf("sentinel-%d.conf", i))
 		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster %s %s 2\n"+
 			"sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n", p, dir, host, port)
+		if dataPass != "" {
+			text += "sentinel auth-pass mymaster " + dataPass + "\n"
+		}
+		if sentPass != "" {
+			text += "requirepass " + sentPass + "\nsentinel sentinel-pass " + sentPass + "\n"
+		}
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +82,7 @@ func startSentinels(t *testing.T) *sentinelSet {
 	// the two other Sentinels (from their hellos): a failover needs both.
 	redistest.Eventually(t, 30*time.Second, func() bool {
 		for _, a := range set.addrs {
-			if sentinelCount(ctx, a, "REPLICAS") != 2 || sentinelCount(ctx, a, "SENTINELS") != 2 {
+			if sentinelCount(ctx, a, sentPass, "REPLICAS") != 2 || sentinelCount(ctx, a, sentPass, "SENTINELS") != 2 {
 				return false
 			}
 		}
@@ -81,14 +93,12 @@ func startSentinels(t *testing.T) *sentinelSet {
 
 // sentinelCount asks the Sentinel at addr how many REPLICAS (or other SENTINELS) of
 // mymaster it knows (-1 when it does not answer).
-func sentinelCount(ctx context.Context, addr, what string) int {
-	d := net.Dialer{Timeout: time.Second}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+func sentinelCount(ctx context.Context, addr, pass, what string) int {
+	nc, err := sentinelConn(ctx, addr, pass)
 	if err != nil {
 		return -1
 	}
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(time.Second))
 	if _, err := nc.Write([]byte("SENTINEL " + what + " mymaster\r\n")); err != nil {
 		return -1
 	}
@@ -212,7 +222,7 @@ func TestSentinelReal(t *testing.T) {
 		old := c.PrimaryAddrs()[0]
 		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		if err := sentinelDo(fctx, s.addrs[0], "SENTINEL FAILOVER mymaster"); err != nil {
+		if err := sentinelDo(fctx, s.addrs[0], s.pass, "SENTINEL FAILOVER mymaster"); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(30 * time.Second)
@@ -274,7 +284,7 @@ func sentinelLosePrimary(t *testing.T, how string) {
 	defer stop()
 	go func() {
 		for pctx.Err() == nil {
-			if a := sentinelMaster(pctx, s.addrs[0]); a != "" && a != old {
+			if a := sentinelMaster(pctx, s.addrs[0], s.pass); a != "" && a != old {
 				named <- time.Now()
 				return
 			}
@@ -334,14 +344,12 @@ func sentinelLosePrimary(t *testing.T, how string) {
 }
 
 // sentinelMaster asks the Sentinel at addr for mymaster's address ("" on failure).
-func sentinelMaster(ctx context.Context, addr string) string {
-	d := net.Dialer{Timeout: time.Second}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+func sentinelMaster(ctx context.Context, addr, pass string) string {
+	nc, err := sentinelConn(ctx, addr, pass)
 	if err != nil {
 		return ""
 	}
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(time.Second))
 	if _, err := nc.Write([]byte("SENTINEL GET-MASTER-ADDR-BY-NAME mymaster\r\n")); err != nil {
 		return ""
 	}
@@ -355,16 +363,12 @@ func sentinelMaster(ctx context.Context, addr string) string {
 
 // sentinelDo sends one inline command to the Sentinel at addr and fails on an error
 // reply.
-func sentinelDo(ctx context.Context, addr, cmd string) error {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+func sentinelDo(ctx context.Context, addr, pass, cmd string) error {
+	nc, err := sentinelConn(ctx, addr, pass)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(dl)
-	}
 	if _, err := nc.Write([]byte(cmd + "\r\n")); err != nil {
 		return err
 	}
@@ -377,4 +381,56 @@ func sentinelDo(ctx context.Context, addr, cmd string) error {
 		return errors.New(strings.TrimSpace(string(buf[:n])))
 	}
 	return nil
+}
+
+// sentinelConn dials the Sentinel at addr (a second's deadline) and authenticates
+// with pass when set.
+func sentinelConn(ctx context.Context, addr, pass string) (net.Conn, error) {
+	d := net.Dialer{Timeout: time.Second}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	nc.SetDeadline(time.Now().Add(time.Second))
+	if pass == "" {
+		return nc, nil
+	}
+	ok := make([]byte, 5)
+	if _, err := nc.Write([]byte("AUTH " + pass + "\r\n")); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	if _, err := io.ReadFull(nc, ok); err != nil || string(ok) != "+OK\r\n" {
+		nc.Close()
+		return nil, fmt.Errorf("AUTH: %q %v", ok, err)
+	}
+	return nc, nil
+}
+
+// The Sentinels and the data nodes each require their own password: the client
+// authenticates to each with its own (Options.Sentinel.Password, Options.Password).
+func TestSentinelAuth(t *testing.T) {
+	s := startSentinelsAuth(t, "datapw", "sentpw")
+	ctx := t.Context()
+	o := s.options(Options{Password: NewSecret("datapw")})
+	o.Sentinel.Password = NewSecret("sentpw")
+	c, err := NewClient(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Set(ctx, "auth:k", "v", nil); err != nil {
+		t.Fatal(err)
+	}
+	// Without the Sentinels' password: refused by every Sentinel, named.
+	o.Sentinel.Password = Secret{}
+	_, err = NewClient(ctx, o)
+	if err == nil || !strings.Contains(err.Error(), "NOAUTH") && !strings.Contains(err.Error(), "WRONGPASS") && !strings.Contains(err.Error(), "Authentication required") {
+		t.Fatalf("no Sentinel password: %v", err)
+	}
+	// The data nodes' password given to the Sentinels does not open them.
+	o.Sentinel.Password = NewSecret("datapw")
+	if _, err = NewClient(ctx, o); err == nil {
+		t.Fatal("the data password opened the Sentinels")
+	}
 }
