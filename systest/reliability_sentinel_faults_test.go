@@ -32,7 +32,7 @@ import (
 func TestReliabilitySentinelFaults(t *testing.T) {
 	testkit.Alone(t)
 	s := redistest.RunSentinelSet(t, redistest.SentinelConfig{TLS: true})
-	noClientGoroutineLeak(t)
+	redistest.NoClientGoroutineLeak(t)
 	ctx := t.Context()
 	const timeout = 500 * time.Millisecond
 	opts := redline.Options{

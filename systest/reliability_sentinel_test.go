@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,7 +50,7 @@ func (r sentinelRound) String() string {
 func TestReliabilitySentinelFailover(t *testing.T) {
 	testkit.Alone(t)
 	s := redistest.RunSentinelSet(t, redistest.SentinelConfig{})
-	noClientGoroutineLeak(t) // registered before the client's Close: checked after it
+	redistest.NoClientGoroutineLeak(t) // registered before the client's Close: checked after it
 	const timeout = 500 * time.Millisecond
 	c, err := redline.NewClient(t.Context(), redline.Options{
 		Sentinel:       redline.SentinelOptions{Addrs: s.SentinelAddrs(), MasterName: s.MasterName()},
@@ -392,38 +390,4 @@ func readBackAcks(t *testing.T, c *redline.Client, acks []ack) (lostPlain, lostD
 		}
 	}
 	return
-}
-
-// clientGoroutines returns the stacks of the goroutines running redline's own code
-// (the root package or internal/, but not internal/testkit): a client's. The harness's
-// goroutines (fault proxies carrying the servers' replication and the Sentinels' links,
-// which come and go with failovers) are not counted.
-func clientGoroutines() []string {
-	buf := make([]byte, 16<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var out []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		for _, line := range strings.Split(g, "\n") {
-			line = strings.TrimPrefix(strings.TrimSpace(line), "created by ")
-			if strings.HasPrefix(line, "github.com/redline-go/redline.") ||
-				strings.HasPrefix(line, "github.com/redline-go/redline/internal/") && !strings.HasPrefix(line, "github.com/redline-go/redline/internal/testkit") {
-				out = append(out, g)
-				break
-			}
-		}
-	}
-	return out
-}
-
-// noClientGoroutineLeak counts the client goroutines now and, when t ends, waits (up to
-// 5s) for the count to fall back to it, failing t with their stacks if it does not.
-// Call it before creating the clients: cleanups run in reverse order.
-func noClientGoroutineLeak(t *testing.T) {
-	before := len(clientGoroutines())
-	t.Cleanup(func() {
-		var left []string
-		if !redistest.Poll(5*time.Second, func() bool { left = clientGoroutines(); return len(left) <= before }) {
-			t.Errorf("%d client goroutines 5s after the test, %d before:\n%s", len(left), before, strings.Join(left, "\n\n"))
-		}
-	})
 }
