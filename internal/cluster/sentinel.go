@@ -217,8 +217,20 @@ func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
 	return nil, fmt.Errorf("redline: no Sentinel named the primary of %q: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
 }
 
+// suspectCheck bounds the ROLE check of the server a call last timed out on. Stopped,
+// it would hold the asking to its deadline (DialTimeout + CommandTimeout) while a
+// Sentinel may already name its replacement; answering at all, it answers a ROLE far
+// sooner. A check cut short fails the asking, which keeps the primary in use: the next
+// one, triggered by the next failing call, comes after sentinelMinSpacing.
+const suspectCheck = 100 * time.Millisecond
+
 // verifyPrimary asks the node at addr its ROLE: nil when it says master.
 func (c *Engine) verifyPrimary(ctx context.Context, addr string) error {
+	if suspect, _ := c.timedOut.Load().(string); suspect == addr {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, suspectCheck)
+		defer cancel()
+	}
 	v, err := DoOn(ctx, c.NodeAt(addr), "ROLE")
 	switch {
 	case err != nil:

@@ -267,3 +267,40 @@ func TestSentinelStoppedPrimaryNotWaitedOut(t *testing.T) {
 		c.Close()
 	}
 }
+
+// The primary stops answering while every Sentinel still names it: the asking that a
+// call timing out on it triggers does not wait out its ROLE check to the asking's
+// deadline (DialTimeout + CommandTimeout), so when the Sentinels name the promoted
+// replica a moment later, writes reach it within the askings' spacing.
+func TestSentinelStoppedPrimaryRecheckedSoon(t *testing.T) {
+	s := newSentinelSetup(t, p1, p1, p2)
+	c, err := s.start(t, nil) // DialTimeout and CommandTimeout 1s: an asking may take 2s
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := do(t, c, ctxFor(t, time.Second), "SET", "k", "v"); r.Err() != nil {
+		t.Fatal(r.Err())
+	}
+	s.fc.handle(p1, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
+		return resp.Value{}, untilDeadline(w, p1) // stopped (SIGSTOP)
+	})
+	if r, _ := do(t, c, ctxFor(t, 50*time.Millisecond), "SET", "k", "v"); r.Err() == nil {
+		t.Fatal("a write to the stopped primary succeeded")
+	}
+	time.Sleep(50 * time.Millisecond) // the asking it triggered checks p1, named by all
+	s.setRole(p2, "master")
+	for _, f := range s.sents {
+		f.set(p2)
+	}
+	named := time.Now()
+	for time.Since(named) < 5*time.Second {
+		r, tr := do(t, c, ctxFor(t, 100*time.Millisecond), "SET", "k", "v")
+		if r.Err() == nil && tr.NodeAddr() == p2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if el := time.Since(named); el > 800*time.Millisecond {
+		t.Fatalf("writes reached the promoted replica %v after the Sentinels named it", el)
+	}
+}
