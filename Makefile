@@ -48,7 +48,7 @@ unit:
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -vxE 'github.com/redline-go/redline(/systest)?') && \
 	$(GO) test -race -count=1 -timeout 14m . ./systest/ && \
 	(cd redlineotel && $(GO) test -race -count=1 -timeout 5m ./...) && \
-	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$' ./systest/ && \
+	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$|TestReliabilitySentinel' ./systest/ && \
 	$(GO) test -count=1 -timeout 5m -run 'TestFault|TestSingleFlightDial' ./internal/node/
 
 ## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=50000000x` (or a duration, e.g. 5m) for longer runs

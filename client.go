@@ -28,8 +28,10 @@ type Client struct {
 // topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) — three at once, in
 // random order, one more each time one fails or 50ms pass without an answer — and
 // returns as soon as one answers. Other nodes are not dialed until a command needs
-// them, so nodes that are down or unreachable never delay it. ctx bounds the call
-// (DialTimeout + CommandTimeout when it has no deadline).
+// them, so nodes that are down or unreachable never delay it. A seed that is a
+// standalone server makes the client a standalone one (see Shape); with
+// Options.Sentinel, the Sentinels name the server instead (see SentinelOptions). ctx
+// bounds the call (DialTimeout + CommandTimeout when it has no deadline).
 func NewClient(ctx context.Context, opts Options) (*Client, error) {
 	o, err := opts.withDefaults()
 	if err != nil {

@@ -9,6 +9,10 @@ import (
 func (o Options) engineConfig() cluster.Config {
 	cfg := cluster.Config{
 		Addrs:              o.Addrs,
+		Shape:              cluster.Shape(o.Shape),
+		Replicas:           o.Replicas,
+		DB:                 o.DB,
+		Sentinel:           o.Sentinel.engineConfig(o),
 		ReadFrom:           cluster.ReadFrom(o.ReadFrom),
 		Split:              cluster.SplitMode(o.Split),
 		Zone:               o.Zone,

@@ -83,6 +83,26 @@ type Options struct {
 	// cluster costs a few connections, not one per node. Required.
 	Addrs []string
 
+	// Shape says whether the servers are a cluster or a standalone server (see Shape).
+	// The zero value, ShapeAuto, learns it from the first seed that answers.
+	Shape Shape
+
+	// DB is the database every connection selects at its handshake (SELECT): for a
+	// standalone server; a cluster has only database 0, and NewClient fails on one with
+	// a DB other than 0. The zero value is database 0 (nothing sent).
+	DB int
+
+	// Sentinel, when its MasterName is set, finds the server through Redis Sentinel
+	// instead of Addrs (which must then be empty): see SentinelOptions. The zero value
+	// is off.
+	Sentinel SentinelOptions
+
+	// Replicas are a standalone server's replicas, "host:port", read from per ReadFrom
+	// (writes always go to the server in Addrs). Only for a standalone server: a
+	// cluster's replicas come from its topology, and NewClient fails on a cluster with
+	// Replicas set. Empty means none: every command goes to the server.
+	Replicas []string
+
 	// Username and Password authenticate every connection (HELLO AUTH, or AUTH).
 	// Empty Username with a Password is the default user. The password is a Secret
 	// (NewSecret("…")): nothing prints or logs it, however the Options are printed.
@@ -223,7 +243,10 @@ const (
 
 // withDefaults validates o and returns it with defaults applied.
 func (o Options) withDefaults() (Options, error) {
-	if len(o.Addrs) == 0 {
+	if err := o.Sentinel.check(o); err != nil {
+		return o, err
+	}
+	if len(o.Addrs) == 0 && !o.Sentinel.enabled() {
 		return o, errors.New("redline: Options.Addrs: at least one seed address is required")
 	}
 	for _, a := range o.Addrs {
@@ -265,6 +288,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.ReadFrom == ReadLocalZone && o.Zone == "" {
 		return o, errors.New("redline: Options.ReadFrom local-zone needs Options.Zone, the client's availability zone")
 	}
+	if err := o.checkShape(); err != nil {
+		return o, err
+	}
 	if o.Protocol != 0 && o.Protocol != 2 && o.Protocol != 3 {
 		return o, fmt.Errorf("redline: Options.Protocol must be 2 or 3 (got %d)", o.Protocol)
 	}
@@ -295,6 +321,7 @@ func (o Options) withDefaults() (Options, error) {
 	lim := o.replyLimits()
 	o.MaxReplyBulkLen, o.MaxReplyElems, o.MaxReplyDepth = lim.MaxBulkLen, lim.MaxAggregateLen, lim.MaxDepth
 	o.Addrs = append([]string(nil), o.Addrs...)
+	o.Replicas = append([]string(nil), o.Replicas...)
 	return o, nil
 }
 
@@ -321,6 +348,28 @@ func (o Options) replyLimits() resp.Limits {
 func (o Options) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "redline.Options{Addrs: %v", o.Addrs)
+	if o.Shape != ShapeAuto {
+		fmt.Fprintf(&b, ", Shape: %v", o.Shape)
+	}
+	if o.DB != 0 {
+		fmt.Fprintf(&b, ", DB: %d", o.DB)
+	}
+	if len(o.Replicas) > 0 {
+		fmt.Fprintf(&b, ", Replicas: %v", o.Replicas)
+	}
+	if o.Sentinel.enabled() {
+		fmt.Fprintf(&b, ", Sentinel: {Addrs: %v, MasterName: %q", o.Sentinel.Addrs, o.Sentinel.MasterName)
+		if o.Sentinel.Username != "" {
+			fmt.Fprintf(&b, ", Username: %q", o.Sentinel.Username)
+		}
+		if !o.Sentinel.Password.IsZero() {
+			b.WriteString(", Password: [redacted]")
+		}
+		if o.Sentinel.TLSConfig != nil {
+			b.WriteString(", TLS: on")
+		}
+		b.WriteString("}")
+	}
 	if o.Username != "" {
 		fmt.Fprintf(&b, ", Username: %q", o.Username)
 	}

@@ -105,7 +105,7 @@ func (c *Client) subscribe(ctx context.Context, kind string, names []string) (*S
 	for _, n := range names {
 		slot := -1
 		if kind == "SSUBSCRIBE" {
-			slot = cluster.ArgSlot(n)
+			slot = c.e.KeySlot(n) // one group on a standalone server
 		}
 		groups[slot] = append(groups[slot], n)
 	}

@@ -104,10 +104,13 @@ type ScanIterator struct {
 	err        error
 	restarts   int
 	fromTarget int // slots read from a migration target too (for tests)
+
+	single *singleScan // a standalone server's SCAN walk (scan_standalone.go), else nil
 }
 
 // Scan returns an iterator over the keys of the whole cluster: see ScanIterator for
-// what it guarantees and costs.
+// what it guarantees and costs. On a standalone server it walks the keyspace with SCAN
+// instead (scan_standalone.go: SCAN's guarantees, a key possibly twice).
 //
 // Commands: CLUSTER GETKEYSINSLOT slot count for a run of slots and CLUSTER NODES,
 // pipelined to the slots' primary, per step; the same GETKEYSINSLOT to the target of
@@ -120,6 +123,10 @@ func (c *Client) Scan(opts ScanOptions) *ScanIterator {
 	}
 	if opts.Match == "*" {
 		it.match = ""
+	}
+	if c.e.Single() {
+		it.single = &singleScan{}
+		return it
 	}
 	if slot, ok := patternSlot(opts.Match); ok {
 		it.next, it.end = slot, slot+1
@@ -137,6 +144,10 @@ func (it *ScanIterator) Next(ctx context.Context) bool {
 	for len(it.buf) == 0 {
 		if it.err != nil || it.next >= it.end && len(it.redo) == 0 {
 			return false
+		}
+		if it.single != nil {
+			it.stepSingle(ctx)
+			continue
 		}
 		it.step(ctx)
 	}

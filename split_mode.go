@@ -37,3 +37,13 @@ func (m SplitMode) String() string {
 	}
 	return fmt.Sprintf("SplitMode(%d)", m)
 }
+
+// ParseSplitMode parses a SplitMode name as String prints it.
+func ParseSplitMode(s string) (SplitMode, error) {
+	for m := SplitAll; m <= SplitNone; m++ {
+		if m.String() == s {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("redline: unknown SplitMode %q (want all, reads or none)", s)
+}

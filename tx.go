@@ -60,7 +60,7 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 	defer cancel()
 	slot := -1
 	for i, k := range keys {
-		s := cluster.ArgSlot(k)
+		s := c.e.KeySlot(k) // 0 for every key on a standalone server
 		if i > 0 && s != slot {
 			return &CrossSlotError{Command: "watch", Keys: [2]string{keys[0], k}, Slots: [2]int{slot, s}}
 		}
@@ -89,7 +89,7 @@ func (c *Client) Watch(ctx context.Context, fn func(tx *Tx) error, keys ...strin
 func (tx *Tx) watch(ctx context.Context, args []any) error {
 	err := tx.watchOn(ctx, nil, args)
 	e, ok := err.(*resp.Error)
-	if !ok || !e.IsMoved() {
+	if !ok || !e.IsMoved() || tx.c.e.Single() { // a standalone server's MOVED is not followed
 		return err
 	}
 	addr := cluster.ResolveAddr(e.Addr, tx.n.Addr())

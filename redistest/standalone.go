@@ -147,6 +147,10 @@ func (s *Standalone) Primary() *Node { return s.nodes[0] }
 // Replicas returns the replicas, in start order.
 func (s *Standalone) Replicas() []*Node { return s.nodes[1:] }
 
+// ReplicaAddrs returns the replicas' addresses (their proxies'), in start order: what
+// a client names as a standalone server's replicas.
+func (s *Standalone) ReplicaAddrs() []string { return addrsOf(s.nodes[1:]) }
+
 // Nodes returns the primary, then the replicas.
 func (s *Standalone) Nodes() []*Node { return s.nodes }
 

@@ -40,8 +40,15 @@ func doNew(addr, password string, args ...string) (resp.Value, error) {
 
 func TestStandalone(t *testing.T) {
 	s := RunStandalone(t, StandaloneConfig{Replicas: 1, Password: "pw"})
-	if len(s.Nodes()) != 2 || s.Primary() != s.Node(0) || s.Replicas()[0] != s.Node(1) || s.Addr() != s.Addrs()[0] {
-		t.Fatalf("nodes %v, addrs %v", s.Nodes(), s.Addrs())
+	if len(s.Nodes()) != 2 || s.Primary() != s.Node(0) || s.Replicas()[0] != s.Node(1) || s.Addr() != s.Addrs()[0] ||
+		len(s.ReplicaAddrs()) != 1 || s.ReplicaAddrs()[0] != s.Addrs()[1] {
+		t.Fatalf("nodes %v, addrs %v, replica addrs %v", s.Nodes(), s.Addrs(), s.ReplicaAddrs())
+	}
+	if v, err := s.Primary().Do(t.Context(), "INFO", "cluster"); err != nil || !strings.Contains(string(v.Str), "cluster_enabled:0") {
+		t.Fatalf("INFO cluster on the primary: %v %v", v, err)
+	}
+	if role, err := s.Node(1).Role(t.Context()); err != nil || role != "slave" {
+		t.Fatalf("the replica's ROLE: %q %v", role, err)
 	}
 	if _, err := doNew(s.Addr(), "", "PING"); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
 		t.Fatalf("PING without the password: %v", err)

@@ -39,8 +39,18 @@ const (
 // (redline.Options.withDefaults is the one place where defaults are applied); the
 // engine applies none of its own.
 type Config struct {
-	// Addrs are the seeds asked for the topology.
+	// Addrs are the seeds asked for the topology (a standalone server's one address).
 	Addrs []string
+	// Shape says what the servers are; ShapeAuto learns it from the first seed that
+	// answers (see shape.go).
+	Shape Shape
+	// Replicas are a standalone server's replicas, read from per ReadFrom.
+	Replicas []string
+	// DB is the database every connection selects (standalone servers only).
+	DB int
+	// Sentinel, when set, finds the server through Sentinels (sentinel.go); Addrs,
+	// Shape and Replicas are then unused.
+	Sentinel *SentinelConfig
 	// ReadFrom says where read-only commands go.
 	ReadFrom ReadFrom
 	// Split says which commands are split by slot when their keys span several (the

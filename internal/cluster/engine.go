@@ -23,7 +23,10 @@ type Engine struct {
 	connOpts conn.Options // every connection's; IdleCheck grows with the cluster
 	newNode  func(addr string) Node
 
-	topo atomic.Pointer[topology.Table]
+	topo      atomic.Pointer[topology.Table]
+	single    bool          // one shard serving every slot, not a cluster (shape.go); set by New
+	sentinels []Node        // Config.Sentinel's nodes (sentinel.go), outside the node map
+	switched  chan struct{} // a Sentinel published +switch-master (sentinel.go)
 
 	nodesMu sync.Mutex                      // serializes changes to nodes
 	nodes   atomic.Pointer[map[string]Node] // copy-on-write: lock-free lookups
@@ -71,8 +74,11 @@ func (c *Engine) Closed() bool { return c.closed.Load() }
 // New connects to the cluster: it asks the seeds in cfg.Addrs for the topology
 // (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) — three at once, in random
 // order, one more each time one fails or 50ms pass without an answer — and returns as
-// soon as one answers. Other nodes are not dialed until a command needs them, so
-// nodes that are down or unreachable never delay it. ctx bounds the call
+// soon as one answers. A seed that is a standalone server (cluster support disabled),
+// or cfg.Shape standalone, makes it a standalone client instead, and cfg.Sentinel a
+// client of the primary the Sentinels name (shape.go, sentinel.go). Other nodes are
+// not dialed until a command needs them, so nodes that are down or unreachable never
+// delay it. ctx bounds the call
 // (DialTimeout + CommandTimeout when it has no deadline).
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	c := &Engine{cfg: cfg, refreshCh: make(chan struct{}, 1)}
@@ -83,6 +89,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		Password:     cfg.Password,
 		Credentials:  cfg.Credentials,
 		ClientName:   cfg.ClientName,
+		DB:           cfg.DB,
 		ReadOnly:     cfg.ReadFrom != ReadPrimary,
 		AskZone:      cfg.ReadFrom == ReadLocalZone && cfg.NodeZone == nil,
 		ReplyTimeout: cfg.ReplyTimeout,
@@ -101,12 +108,23 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		ctx, cancel = context.WithTimeout(ctx, cfg.DialTimeout+cfg.CommandTimeout)
 		defer cancel()
 	}
-	t, err := c.fetchFromAny(ctx, cfg.Addrs)
+	if cfg.Sentinel != nil {
+		c.newSentinels()
+	}
+	t, err := c.connect(ctx)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	c.install(nil, t)
+	if c.single { // no cluster topology to refresh
+		if cfg.Sentinel != nil { // the primary the Sentinels name, followed
+			c.wg.Add(2)
+			go c.sentinelLoop()
+			go c.sentinelWatch()
+		}
+		return c, nil
+	}
 	c.wg.Add(1)
 	go c.refreshLoop()
 	if cfg.ReadFrom != ReadPrimary {
@@ -173,6 +191,9 @@ func (c *Engine) fetchFromAny(ctx context.Context, addrs []string) (*topology.Ta
 		case a := <-f.answers:
 			if take(a) {
 				return a.t, nil
+			}
+			if nc := asNotCluster(a.err); nc != nil {
+				return nil, nc // a standalone server: the caller decides
 			}
 			if f.asked < len(addrs) {
 				f.ask(f.asked)
@@ -300,6 +321,9 @@ func (c *Engine) Close() error {
 		go func() { defer wg.Done(); n.Close() }()
 	}
 	for _, n := range retired {
+		n.Close()
+	}
+	for _, n := range c.sentinels {
 		n.Close()
 	}
 	wg.Wait()

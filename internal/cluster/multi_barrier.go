@@ -45,7 +45,7 @@ func (m *multiRun) planWrites() {
 			m.written = map[int]bool{}
 		}
 		for _, k := range idx {
-			m.written[ArgSlot(args[k])] = true
+			m.written[m.c.KeySlot(args[k])] = true
 		}
 	}
 }

@@ -328,6 +328,9 @@ func (c *Engine) closeRetired() {
 // ApplyMoved records a MOVED reply at once — the very next call for slot goes to
 // addr — and asks for a refresh to learn the rest.
 func (c *Engine) ApplyMoved(slot int, addr string) {
+	if c.single {
+		return // a standalone server's one shard serves every slot (see redirectOnSingle)
+	}
 	c.moved.Add(1)
 	c.swapTable(CauseMoved, addr, func(t *topology.Table) *topology.Table { return t.WithMoved(slot, addr) })
 	c.NodeAt(addr)

@@ -99,6 +99,9 @@ func (c *Engine) SlotOf(info *command.Info, args []any) (int, error) {
 	if len(idx) == 0 {
 		return -1, nil
 	}
+	if c.single { // one server: every key routes alike
+		return 0, nil
+	}
 	slot := ArgSlot(args[idx[0]])
 	for _, i := range idx[1:] {
 		if s := ArgSlot(args[i]); s != slot {
@@ -204,6 +207,9 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 				return Reply{err: err}
 			}
 		} else { // following a redirect
+			if c.single {
+				return Reply{err: redirectOnSingle(prev, last)}
+			}
 			tr.Redirects++
 			if asking {
 				tr.Asks++
@@ -256,6 +262,8 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 
 		if e := v.Err; e != nil {
 			switch {
+			case c.single && (e.IsMoved() || e.IsAsk()):
+				return Reply{err: redirectOnSingle(n, Reply{val: v})}
 			case e.IsMoved():
 				addr := ResolveAddr(e.Addr, n.Addr())
 				c.ApplyMoved(e.Slot, addr)
@@ -271,8 +279,10 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 				ex.add(n) // a replica still loading its data: read elsewhere now
 				last = Reply{val: v}
 				continue
-			case e.IsRetryable():
-				if e.Code == "CLUSTERDOWN" || e.Code == "MASTERDOWN" {
+			case e.IsRetryable() || e.Code == "READONLY" && c.cfg.Sentinel != nil:
+				// READONLY from a Sentinel's primary: demoted by a failover, the
+				// command refused (nothing ran): ask the Sentinels, retry.
+				if e.Code == "CLUSTERDOWN" || e.Code == "MASTERDOWN" || e.Code == "READONLY" {
 					c.TriggerRefresh()
 				}
 				last = Reply{val: v}

@@ -73,6 +73,9 @@ func splitPlan(info *command.Info, args []any) ([]*splitGroup, bool, error) {
 // span several slots, as Config.Split says; if not, such a command fails with
 // *CrossSlotError before anything is sent.
 func (c *Engine) splits(info *command.Info) bool {
+	if c.single {
+		return false // one server: sent whole, as the caller wrote it
+	}
 	switch c.cfg.Split {
 	case SplitAll:
 		return true

@@ -117,7 +117,7 @@ func (c *Engine) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 		}
 		vs, err := c.execDedicated(ctx, n, pre, batch)
 		var nr *TxNotRunError
-		if errors.As(err, &nr) && attempt == 1 && watchOnly && nr.Watch.IsMoved() {
+		if errors.As(err, &nr) && attempt == 1 && watchOnly && nr.Watch.IsMoved() && !c.single {
 			addr := ResolveAddr(nr.Watch.Addr, n.Addr())
 			c.ApplyMoved(nr.Watch.Slot, addr)
 			target = c.NodeAt(addr)
@@ -127,7 +127,7 @@ func (c *Engine) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 			return vs, err
 		}
 		last := vs[len(vs)-1].Err
-		if attempt == 1 && watchOnly && last != nil && last.Code == "EXECABORT" {
+		if attempt == 1 && watchOnly && last != nil && last.Code == "EXECABORT" && !c.single {
 			for _, v := range vs[len(pre) : len(vs)-1] {
 				if e := v.Err; e != nil && e.IsMoved() {
 					addr := ResolveAddr(e.Addr, n.Addr())

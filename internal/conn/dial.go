@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,6 +110,9 @@ func handshake(ctx context.Context, nc net.Conn, o *Options, rtt *time.Duration)
 		return out, nil
 	}
 	var tail [][]string
+	if o.DB != 0 {
+		tail = append(tail, []string{"SELECT", strconv.Itoa(o.DB)})
+	}
 	if o.ReadOnly {
 		tail = append(tail, []string{"READONLY"})
 	}
@@ -199,7 +203,7 @@ func handshakeLimits(l resp.Limits) resp.Limits {
 // checkReplies returns the first server error among replies, naming its command.
 func checkReplies(replies []resp.Value, cmds [][]string) error {
 	for i, v := range replies {
-		if v.Err != nil {
+		if v.Err != nil && !readOnlyStandalone(cmds[i], v.Err) {
 			name := cmds[i][0]
 			if name == "CLIENT" && len(cmds[i]) > 1 {
 				name = "CLIENT " + strings.ToUpper(cmds[i][1])
@@ -213,6 +217,13 @@ func checkReplies(replies []resp.Value, cmds [][]string) error {
 // errTrackingRESP2 fails the handshake of a tracking connection that cannot speak
 // RESP3: its invalidations could not reach it.
 var errTrackingRESP2 = errors.New("client-side caching needs RESP3 (CLIENT TRACKING invalidations are pushes), and the server does not speak it (no HELLO)")
+
+// readOnlyStandalone reports whether e is a standalone server's answer to READONLY
+// (cluster support disabled): a client reading from replicas sends READONLY before it
+// knows the server's shape, and a standalone replica serves reads without it.
+func readOnlyStandalone(cmd []string, e *resp.Error) bool {
+	return cmd[0] == "READONLY" && strings.Contains(e.Msg, "cluster support disabled")
+}
 
 // helloUnknown reports whether a HELLO error means the server does not support it.
 func helloUnknown(e *resp.Error) bool {

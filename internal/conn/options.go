@@ -40,7 +40,11 @@ type Options struct {
 	Credentials func(ctx context.Context) (username, password string, err error)
 	// ClientName is set with CLIENT SETNAME (or HELLO SETNAME). Empty means none.
 	ClientName string
-	// ReadOnly sends READONLY after the handshake (reads from a replica).
+	// DB, when not 0, selects that database at the handshake (SELECT, in the
+	// handshake's round trip): for standalone servers; a cluster has only database 0.
+	DB int
+	// ReadOnly sends READONLY after the handshake (reads from a replica). A standalone
+	// server's refusal of it (cluster support disabled) does not fail the handshake.
 	ReadOnly bool
 	// AskZone asks the server its availability zone at the handshake (INFO server, in
 	// the same round trip) when HELLO may not report it: Valkey 8.1+ reports it in HELLO,

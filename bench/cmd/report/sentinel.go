@@ -15,6 +15,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
+	"github.com/redline-go/redline"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -37,18 +38,26 @@ type SentinelSpec struct {
 var errNoSentinelMode = errors.New("no Sentinel mode yet")
 
 var sentinelClients = []SentinelSpec{
-	{Name: nameRedline, New: newRedlineSentinel, Config: "(not yet: redline's Sentinel mode is being built)"},
+	{Name: nameRedline, New: newRedlineSentinel,
+		Config: "`redline.Options{Sentinel: {Addrs: sentinels, MasterName}, CommandTimeout: t, DialTimeout: t}`; every call's context has deadline t"},
 	{Name: nameGoRedis, New: newGoRedisSentinel,
 		Config: "`redis.FailoverOptions{MasterName, SentinelAddrs, DialTimeout: t, ReadTimeout: t, WriteTimeout: t}`; every call's context has deadline t"},
 	{Name: nameRueidis, New: newRueidisSentinel,
 		Config: "`rueidis.ClientOption{InitAddress: sentinels, Sentinel: {MasterSet, TopologyRefreshInterval: 5s}, Dialer: {Timeout: t}, ConnWriteTimeout: t}`; every call's context has deadline t"},
 }
 
-// newRedlineSentinel is where redline's Sentinel client plugs in once Options can
-// name Sentinels and a master (issue 19): build it as newRedline does, with
-// CommandTimeout and DialTimeout t.
-func newRedlineSentinel(context.Context, []string, string, time.Duration) (kv, error) {
-	return nil, errNoSentinelMode
+// newRedlineSentinel builds redline's Sentinel client as newRedline builds its cluster
+// client: CommandTimeout and DialTimeout t.
+func newRedlineSentinel(ctx context.Context, addrs []string, master string, timeout time.Duration) (kv, error) {
+	c, err := redline.NewClient(ctx, redline.Options{
+		Sentinel:       redline.SentinelOptions{Addrs: addrs, MasterName: master},
+		CommandTimeout: timeout,
+		DialTimeout:    timeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return redlineKV{c}, nil
 }
 
 func newGoRedisSentinel(_ context.Context, addrs []string, master string, timeout time.Duration) (kv, error) {

@@ -1,0 +1,429 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redline-go/redline/internal/conn"
+	"github.com/redline-go/redline/internal/node"
+	"github.com/redline-go/redline/internal/topology"
+	"github.com/redline-go/redline/resp"
+)
+
+// Sentinel as a topology source: the engine is single (shape.go), its table the
+// primary some Sentinel names — and its ROLE confirms — with the replicas the Sentinels
+// list (for ReadFrom). No Sentinel is trusted alone: every one is asked at once, a
+// majority of answers (or every answer that comes in time) is awaited, the candidates
+// are tried in order of votes, and one becomes the primary only when it answers ROLE as
+// a master. The table is asked again (sentinelLoop) when a call's connection to the
+// primary fails or it answers READONLY (TriggerRefresh), when a Sentinel publishes
+// +switch-master (sentinelWatch), and every RefreshInterval.
+
+// SentinelConfig is how the engine finds its server through Sentinels.
+type SentinelConfig struct {
+	// Addrs are the Sentinels, host:port.
+	Addrs []string
+	// MasterName is the name the Sentinels monitor the primary under.
+	MasterName string
+	// Conn is the Sentinels' connection settings (their own auth and TLS; Addr is set
+	// per Sentinel).
+	Conn conn.Options
+	// NewNode builds the node of a Sentinel; nil builds real ones (tests pass fakes).
+	NewNode func(addr string) Node
+}
+
+// sentinelMinSpacing is the least time between two askings of the Sentinels that
+// failing calls trigger: during an outage a client asks them at most four times a
+// second. A +switch-master message is served at once.
+const sentinelMinSpacing = 250 * time.Millisecond
+
+// newSentinels builds the Sentinels' nodes (none dialed).
+func (c *Engine) newSentinels() {
+	sc := c.cfg.Sentinel
+	c.switched = make(chan struct{}, 1)
+	for _, a := range sc.Addrs {
+		if sc.NewNode != nil {
+			c.sentinels = append(c.sentinels, sc.NewNode(a))
+			continue
+		}
+		o := node.Options{Conn: sc.Conn, DialTimeout: c.cfg.DialTimeout, Logger: c.cfg.Logger}
+		c.sentinels = append(c.sentinels, realNode{node.New(a, o)})
+	}
+}
+
+// sentinelAnswer is one Sentinel's answer to GET-MASTER-ADDR-BY-NAME.
+type sentinelAnswer struct {
+	i       int
+	addr    string // "" with err, or unknown
+	unknown bool   // the Sentinel knows no master by that name
+	err     error
+}
+
+// askMaster asks Sentinel s for the primary's address.
+func (c *Engine) askMaster(ctx context.Context, i int) sentinelAnswer {
+	s := c.sentinels[i]
+	v, err := DoOn(ctx, s, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", c.cfg.Sentinel.MasterName)
+	switch {
+	case err != nil:
+		return sentinelAnswer{i: i, err: err}
+	case v.Err != nil:
+		if strings.Contains(strings.ToLower(v.Err.Msg), "unknown command") {
+			return sentinelAnswer{i: i, err: fmt.Errorf("%s is not a Sentinel (SENTINEL: %w)", s.Addr(), v.Err)}
+		}
+		return sentinelAnswer{i: i, err: fmt.Errorf("Sentinel %s: %w", s.Addr(), v.Err)}
+	case v.IsNull():
+		return sentinelAnswer{i: i, unknown: true, err: fmt.Errorf("Sentinel %s knows no master named %q", s.Addr(), c.cfg.Sentinel.MasterName)}
+	case !v.IsList() || len(v.Elems) != 2:
+		return sentinelAnswer{i: i, err: fmt.Errorf("Sentinel %s: GET-MASTER-ADDR-BY-NAME answered %s, want [host, port]", s.Addr(), v.Type)}
+	}
+	host, port := string(v.Elems[0].Str), string(v.Elems[1].Str)
+	if v.Elems[1].Type == resp.TypeInteger {
+		port = fmt.Sprint(v.Elems[1].Int)
+	}
+	return sentinelAnswer{i: i, addr: net.JoinHostPort(host, port)}
+}
+
+// confirmGrace is how long discovery waits, once a candidate has answered ROLE as a
+// master, for a candidate more Sentinels named that has not answered yet: a server
+// that has not answered a ROLE this long after another did is not serving (a stopped
+// primary the Sentinels have not yet replaced in every view), and waiting it out to
+// the deadline would keep writes off the promoted replica.
+const confirmGrace = 50 * time.Millisecond
+
+// verdict is the outcome of one candidate's ROLE check.
+type verdict struct {
+	addr string
+	err  error
+}
+
+// discover asks every Sentinel for the primary, verifies it, and returns the table.
+// Each address named is checked (ROLE) as soon as it is named, all at once; once a
+// majority of the Sentinels has named a primary (or every one answered, or ctx ended),
+// the candidate named most that answered as a master is taken — without waiting for a
+// better-named one whose check is still pending longer than confirmGrace.
+func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
+	n := len(c.sentinels)
+	actx, cancel := context.WithCancel(ctx)
+	answers := make(chan sentinelAnswer, n)
+	verdicts := make(chan verdict, n) // a Sentinel names one address: at most n candidates
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); answers <- c.askMaster(actx, i) }()
+	}
+	defer func() { cancel(); wg.Wait() }() // every ask and check ends with actx, at once
+
+	majority := n/2 + 1
+	votes := map[string][]int{} // address → the Sentinels naming it
+	var order []string          // addresses in the order first named
+	checked := map[string]int{} // candidate → 0 pending, 1 a master, -1 not
+	var errs []error
+	got, named, unknown, pending := 0, 0, 0, 0
+	timedOut := false
+	var grace <-chan time.Time
+	for {
+		// Enough answers: a majority named a primary, or no more will come.
+		enough := named >= majority || got == n || timedOut
+		best := ""
+		for _, a := range order {
+			if checked[a] == 1 && (best == "" || len(votes[a]) > len(votes[best])) {
+				best = a
+			}
+		}
+		if enough && best != "" {
+			better := false // a candidate named more often, still being checked
+			for _, a := range order {
+				if checked[a] == 0 && len(votes[a]) > len(votes[best]) {
+					better = true
+				}
+			}
+			if !better {
+				return c.sentinelTable(ctx, best, votes[best])
+			}
+			if grace == nil {
+				t := time.NewTimer(confirmGrace)
+				defer t.Stop()
+				grace = t.C
+			}
+		}
+		if (got == n || timedOut) && pending == 0 {
+			break
+		}
+		var answersCh <-chan sentinelAnswer
+		if got < n && !timedOut {
+			answersCh = answers
+		}
+		var done <-chan struct{}
+		if !timedOut {
+			done = ctx.Done()
+		}
+		select {
+		case a := <-answersCh:
+			got++
+			switch {
+			case a.err == nil:
+				named++
+				if votes[a.addr] == nil {
+					order = append(order, a.addr)
+					pending++
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						verdicts <- verdict{a.addr, c.verifyPrimary(actx, a.addr)}
+					}()
+				}
+				votes[a.addr] = append(votes[a.addr], a.i)
+			case a.unknown:
+				unknown++
+				errs = append(errs, a.err)
+			default:
+				errs = append(errs, a.err)
+			}
+		case v := <-verdicts:
+			if checked[v.addr] != 0 {
+				continue // given up on at the end of the grace
+			}
+			pending--
+			checked[v.addr] = 1
+			if v.err != nil {
+				checked[v.addr] = -1
+				errs = append(errs, v.err)
+			}
+		case <-done:
+			errs = append(errs, fmt.Errorf("%d of %d Sentinels did not answer in time: %w", n-got, n, ctx.Err()))
+			timedOut = true
+		case <-grace:
+			// The best confirmed candidate is taken, however the pending ones end.
+			for _, a := range order {
+				if checked[a] == 0 {
+					checked[a] = -1
+					pending--
+					errs = append(errs, fmt.Errorf("%s, named primary: ROLE: no answer %v after another candidate's", a, confirmGrace))
+				}
+			}
+		}
+	}
+	switch {
+	case named > 0:
+		return nil, fmt.Errorf("redline: no primary of %q the Sentinels named answers as one: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
+	case unknown > 0 && unknown == got:
+		return nil, fmt.Errorf("redline: no Sentinel knows a master named %q: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
+	}
+	return nil, fmt.Errorf("redline: no Sentinel named the primary of %q: %w", c.cfg.Sentinel.MasterName, errors.Join(errs...))
+}
+
+// suspectCheck bounds the ROLE check of the server a call last timed out on. Stopped,
+// it would hold the asking to its deadline (DialTimeout + CommandTimeout) while a
+// Sentinel may already name its replacement; answering at all, it answers a ROLE far
+// sooner. A check cut short fails the asking, which keeps the primary in use: the next
+// one, triggered by the next failing call, comes after sentinelMinSpacing.
+const suspectCheck = 100 * time.Millisecond
+
+// verifyPrimary asks the node at addr its ROLE: nil when it says master.
+func (c *Engine) verifyPrimary(ctx context.Context, addr string) error {
+	if suspect, _ := c.timedOut.Load().(string); suspect == addr {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, suspectCheck)
+		defer cancel()
+	}
+	v, err := DoOn(ctx, c.NodeAt(addr), "ROLE")
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s, named primary: ROLE: %w", addr, err)
+	case v.Err != nil:
+		return fmt.Errorf("%s, named primary: ROLE: %w", addr, v.Err)
+	case !v.IsList() || len(v.Elems) == 0:
+		return fmt.Errorf("%s, named primary: ROLE answered %s", addr, v.Type)
+	case !strings.EqualFold(string(v.Elems[0].Str), "master"):
+		return fmt.Errorf("%s, named primary, answers ROLE %q (a Sentinel's view is stale)", addr, v.Elems[0].Str)
+	}
+	return nil
+}
+
+// sentinelTable returns the table of primary, with the replicas the Sentinels that
+// named it list (asked only when reads may go to replicas).
+func (c *Engine) sentinelTable(ctx context.Context, primary string, voters []int) (*topology.Table, error) {
+	var replicas []string
+	if c.cfg.ReadFrom != ReadPrimary {
+		for _, i := range voters {
+			rs, err := c.askReplicas(ctx, i, primary)
+			if err == nil {
+				replicas = rs
+				break
+			}
+			if c.cfg.Logger != nil {
+				c.cfg.Logger.Warn("redline: a Sentinel did not list the replicas", "sentinel", c.sentinels[i].Addr(), "err", err.Error())
+			}
+		}
+	}
+	t, err := topology.Single(primary, replicas)
+	if err != nil {
+		return nil, fmt.Errorf("redline: the primary the Sentinels named: %w", err)
+	}
+	return t, nil
+}
+
+// askReplicas asks Sentinel i for the primary's replicas: those it does not flag down or
+// disconnected, whose link to the primary is up.
+func (c *Engine) askReplicas(ctx context.Context, i int, primary string) ([]string, error) {
+	v, err := DoOn(ctx, c.sentinels[i], "SENTINEL", "REPLICAS", c.cfg.Sentinel.MasterName)
+	if err != nil {
+		return nil, err
+	}
+	if v.Err != nil {
+		return nil, v.Err
+	}
+	if !v.IsList() {
+		return nil, fmt.Errorf("SENTINEL REPLICAS answered %s", v.Type)
+	}
+	var out []string
+	seen := map[string]bool{primary: true}
+	for _, r := range v.Elems {
+		f := map[string]string{}
+		for k := 0; k+1 < len(r.Elems); k += 2 {
+			f[string(r.Elems[k].Str)] = string(r.Elems[k+1].Str)
+		}
+		flags := f["flags"]
+		if f["ip"] == "" || f["port"] == "" || strings.Contains(flags, "s_down") || strings.Contains(flags, "o_down") ||
+			strings.Contains(flags, "disconnected") || f["master-link-status"] != "ok" {
+			continue
+		}
+		a := net.JoinHostPort(f["ip"], f["port"])
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// sentinelLoop asks the Sentinels again on each trigger (spaced by sentinelMinSpacing),
+// at once when a Sentinel reports a switch, and every RefreshInterval, and installs what
+// changed.
+func (c *Engine) sentinelLoop() {
+	defer c.wg.Done()
+	var tick <-chan time.Time
+	if c.cfg.RefreshInterval > 0 {
+		t := time.NewTicker(c.cfg.RefreshInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var last time.Time
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-c.refreshCh:
+		case <-tick:
+		case <-c.switched:
+			last = time.Time{} // not spaced
+		}
+		if wait := time.Until(last.Add(sentinelMinSpacing)); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-c.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			case <-c.switched:
+				t.Stop()
+			}
+		}
+		select { // triggers that arrived meanwhile are served by this asking
+		case <-c.refreshCh:
+		default:
+		}
+		select {
+		case <-c.switched:
+		default:
+		}
+		last = time.Now()
+		c.rediscover()
+	}
+}
+
+// rediscover asks the Sentinels (under its own timeout) and installs the table.
+func (c *Engine) rediscover() {
+	c.lastRefresh.Store(time.Now().UnixNano())
+	c.refreshes.Add(1)
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout+c.cfg.CommandTimeout)
+	defer cancel()
+	base := c.topo.Load()
+	t, err := c.discover(ctx)
+	if err != nil {
+		if c.cfg.Logger != nil && c.ctx.Err() == nil {
+			c.cfg.Logger.Warn("redline: asking the Sentinels failed; keeping the primary in use", "err", err.Error())
+		}
+		return
+	}
+	c.install(base, t)
+}
+
+// sentinelWatch keeps a subscription to +switch-master on one Sentinel at a time (the
+// next one when its connection fails, after a backoff) and asks the Sentinels again
+// when it reports a switch of the client's master, and after each reconnection (a
+// switch may have gone unseen). A Sentinel that does not speak RESP3 delivers no
+// messages: the triggers and the periodic asking remain.
+func (c *Engine) sentinelWatch() {
+	defer c.wg.Done()
+	backoff := c.cfg.RetryBackoffMax
+	for i := 0; ; i++ {
+		s := c.sentinels[i%len(c.sentinels)]
+		if cn, err := c.watchOn(s); err == nil {
+			if i > 0 {
+				c.TriggerRefresh()
+			}
+			select {
+			case <-c.ctx.Done():
+				cn.Close()
+				return
+			case <-cn.Done():
+			}
+			cn.Close()
+			backoff = c.cfg.RetryBackoffMax
+		}
+		t := time.NewTimer(Jitter(backoff))
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// watchOn subscribes to +switch-master on Sentinel s.
+func (c *Engine) watchOn(s Node) (Conn, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout+c.cfg.CommandTimeout)
+	defer cancel()
+	name := c.cfg.Sentinel.MasterName
+	cn, err := s.DialOwn(ctx, func(o *conn.Options) {
+		o.Protocol = 3
+		o.OnPush = func(v resp.Value) {
+			// ["message", "+switch-master", "<name> <old-ip> <old-port> <new-ip> <new-port>"]
+			if len(v.Elems) == 3 && string(v.Elems[0].Str) == "message" &&
+				strings.HasPrefix(string(v.Elems[2].Str), name+" ") {
+				select {
+				case c.switched <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	w := conn.NewWaiter(ctx, time.Time{})
+	defer w.Release()
+	if err := cn.Send(&w, [][]any{{"SUBSCRIBE", "+switch-master"}}); err != nil {
+		cn.Close()
+		return nil, err
+	}
+	return cn, nil
+}
