@@ -72,6 +72,7 @@ soak: deps
 ## demo: start a throwaway local cluster, show it, stop it
 demo: deps
 	$(GO) run ./cmd/redline demo
+	$(GO) run ./cmd/redline demo shapes
 
 ## bench: redline, go-redis and rueidis side by side (throughput, seed-scenario deadlines, failover) plus the
 ## in-repo micro-benchmarks; writes docs/PERFORMANCE.md and docs/performance.json (bench/ is its own module)

@@ -27,8 +27,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if done, code := fs.parse(args); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fs.usageError("unexpected argument %q", fs.Arg(0))
+	switch {
+	case fs.NArg() == 1 && fs.Arg(0) == "shapes":
+		return runDemoShapes(ctx, stdout, stderr)
+	case fs.NArg() > 0:
+		return fs.usageError("unexpected argument %q (the one variant is: redline demo shapes)", fs.Arg(0))
 	}
 	var logger *slog.Logger
 	if *logFormat != "" {
@@ -239,6 +242,12 @@ func measureFault(ctx context.Context, c *redistest.Cluster, mode string, to tim
 
 // demoUsage is the head of `redline demo --help`.
 const demoUsage = `Usage: redline demo [flags]
+       redline demo shapes
+
+"redline demo shapes" runs one program (typed calls, a typed pipeline, a transaction, a
+subscription) unchanged on a throwaway cluster, standalone server and Sentinel set, then
+kills the Sentinel set's primary under writes with deadlines and reports how they fared.
+
 
 Starts a throwaway local Redis Cluster (4 TLS masters: real redis-server processes on
 127.0.0.1, each behind a fault proxy) and runs the "seed scenario": node 0 is healthy
