@@ -38,7 +38,7 @@ type connFlags struct {
 	json     bool
 
 	set map[string]bool // the flags given on the command line
-	u   *redisURL       // -u, parsed
+	u   *redline.Options // -u, parsed by redline.ParseURL
 }
 
 // defaultAddrs is -c's default: REDLINE_ADDRS, else 127.0.0.1:6379.
@@ -55,7 +55,7 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.host, "h", "127.0.0.1", "seed `host`, as redis-cli's -h (with -p; replaces -c)")
 	fs.IntVar(&f.port, "p", 6379, "seed `port`, as redis-cli's -p (with -h; replaces -c)")
 	fs.StringVar(&f.url, "u", "", "seed as a `URL`: redis://[user[:password]@]host[:port][/0], rediss:// for TLS")
-	fs.IntVar(&f.db, "n", 0, "database `number`: a cluster has only database 0")
+	fs.IntVar(&f.db, "n", 0, "database `number` (a standalone server's; a cluster has only database 0)")
 	fs.DurationVar(&f.timeout, "timeout", time.Second, "deadline of each command, and of each connection attempt")
 	fs.BoolVar(&f.useTLS, "tls", false, "connect with TLS (certificates are verified)")
 	fs.StringVar(&f.cacert, "cacert", "", "PEM `file` of the CA to trust, with --tls (\"\": the system's roots)")
@@ -75,26 +75,23 @@ func (f *connFlags) check(fs *flag.FlagSet) error {
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if f.url != "" {
-		u, err := parseRedisURL(f.url)
+		u, err := redline.ParseURL(f.url)
 		if err != nil {
-			return err
+			return fmt.Errorf("-u: %w", err)
 		}
-		f.u = u
-		if u.tls {
+		f.u = &u
+		if u.TLSConfig != nil {
 			f.useTLS = true
 		}
 		if f.user == "" {
-			f.user = u.user
-		}
-		if f.pass.IsZero() && u.hasPass {
-			f.pass = redline.NewSecret(u.pass)
+			f.user = u.Username
 		}
 		if !f.set["n"] {
-			f.db = u.db
+			f.db = u.DB
 		}
 	}
-	if f.db != 0 {
-		return fmt.Errorf("-n %d: a cluster has only database 0", f.db)
+	if f.db < 0 {
+		return fmt.Errorf("-n %d: not a database number", f.db)
 	}
 	if f.port <= 0 || f.port > 65535 {
 		return fmt.Errorf("-p %d: not a port", f.port)
@@ -102,7 +99,7 @@ func (f *connFlags) check(fs *flag.FlagSet) error {
 	if f.timeout <= 0 {
 		return errors.New("--timeout must be positive")
 	}
-	if len(f.seeds()) == 0 {
+	if len(f.seeds()) == 0 && !f.sentinel() {
 		return errors.New("-c: no seed address")
 	}
 	if (f.cert == "") != (f.key == "") {
@@ -118,7 +115,7 @@ func (f *connFlags) check(fs *flag.FlagSet) error {
 // -c's too when it was given as well), else -c's.
 func (f *connFlags) seeds() []string {
 	if f.u != nil {
-		return []string{f.u.addr}
+		return f.u.Addrs
 	}
 	var out []string
 	if f.set["h"] || f.set["p"] {
@@ -167,6 +164,9 @@ func (f *connFlags) password() redline.Secret {
 	if !f.pass.IsZero() {
 		return f.pass
 	}
+	if f.u != nil && !f.u.Password.IsZero() {
+		return f.u.Password
+	}
 	if p := os.Getenv("REDLINE_PASSWORD"); p != "" {
 		return redline.NewSecret(p)
 	}
@@ -183,18 +183,29 @@ func (f *connFlags) options() (redline.Options, error) {
 	if err != nil {
 		return redline.Options{}, fmt.Errorf("--read-from: %w", err)
 	}
-	return redline.Options{
-		Addrs:          f.seeds(),
-		TLSConfig:      tlsConf,
-		Username:       f.user,
-		Password:       f.password(),
-		ReadFrom:       rf,
-		Zone:           f.zone,
-		CommandTimeout: f.timeout,
-		DialTimeout:    f.timeout,
-		ClientName:     "redline-cli",
-	}, nil
+	o := redline.Options{}
+	if f.u != nil {
+		o = *f.u // what the URL says (its shape, Sentinels, replicas…); the flags below win
+	}
+	o.Addrs = f.seeds()
+	o.TLSConfig = tlsConf
+	if f.u != nil && f.u.TLSConfig != nil && !f.set["cacert"] && !f.set["cert"] && !f.set["sni"] {
+		o.TLSConfig = f.u.TLSConfig // rediss:// (with its skip_verify, if any)
+	}
+	o.Username = f.user
+	o.Password = f.password()
+	o.DB = f.db
+	o.ReadFrom = rf
+	o.Zone = f.zone
+	o.CommandTimeout = f.timeout
+	o.DialTimeout = f.timeout
+	o.ClientName = "redline-cli"
+	return o, nil
 }
+
+// sentinel reports whether -u named Sentinels (redis+sentinel://): the primary is
+// found through them, no seed address is needed.
+func (f *connFlags) sentinel() bool { return f.u != nil && f.u.Sentinel.MasterName != "" }
 
 // cliFlags is a flag set with the usage text of its command, parsed the redline way:
 // --help prints the text and every flag with its default to stdout (exit 0); a bad flag

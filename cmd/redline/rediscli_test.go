@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"strconv"
@@ -191,7 +192,7 @@ func TestRedisCLIUser(t *testing.T) {
 // unreachable seed one line and exit 1, naming itself once.
 func TestUsageAndRuntimeErrors(t *testing.T) {
 	for _, args := range [][]string{
-		{"--nosuch", "GET", "k"}, {"-p", "notaport", "GET", "k"}, {"-p", "70000", "GET", "k"}, {"-n", "1", "GET", "k"},
+		{"--nosuch", "GET", "k"}, {"-p", "notaport", "GET", "k"}, {"-p", "70000", "GET", "k"}, {"-n", "-1", "GET", "k"}, {"-u", "redis://h?nope=1", "GET", "k"},
 		{"-r", "0", "GET", "k"}, {"--node", "127.0.0.1:1", "--all-nodes", "INFO"}, {"-u", "http://x:1", "GET", "k"},
 		{"--cert", "c.pem", "GET", "k"}, {"--raw", "--no-raw", "GET", "k"}, {"probe", "--nosuch"}, {"bench", "--keys", "0"},
 		{"demo", "--nosuch"},
@@ -233,33 +234,60 @@ func TestUsageAndRuntimeErrors(t *testing.T) {
 	}
 }
 
-// TestParseRedisURL covers the CLI's own URL parser.
+// TestParseRedisURL: -u takes redline.ParseURL's URLs (standalone, cluster seeds,
+// Sentinel), its database and credentials, and the flags given beside it win; a bad
+// URL is a one-line usage error that never shows the password.
 func TestParseRedisURL(t *testing.T) {
 	for _, c := range []struct {
-		in                   string
-		addr, user, pass     string
-		tls                  bool
+		in, extra            string
+		addrs                string
+		user                 string
+		pass, tls            bool
 		db                   int
+		master               string
 		wantErr, errNotShown string
 	}{
-		{in: "redis://h", addr: "h:6379"},
-		{in: "rediss://u:p%40ss@10.0.0.1:7000/0", addr: "10.0.0.1:7000", user: "u", pass: "p@ss", tls: true},
-		{in: "redis://:secret@[::1]:6380", addr: "[::1]:6380", pass: "secret"},
-		{in: "redis://h:1/3", addr: "h:1", db: 3},
+		{in: "redis://h", addrs: "[h:6379]"},
+		{in: "rediss://u:p%40ss@10.0.0.1:7000/0", addrs: "[10.0.0.1:7000]", user: "u", pass: true, tls: true},
+		{in: "redis://:secret@[::1]:6380", addrs: "[[::1]:6380]", pass: true},
+		{in: "redis://h:1/3", addrs: "[h:1]", db: 3},
+		{in: "redis://h:1/3", extra: "-n", addrs: "[h:1]", db: 5},
+		{in: "redis://h:7000?addr=h:7001&addr=h:7002", addrs: "[h:7000 h:7001 h:7002]"},
+		{in: "redis+sentinel://s1:26379/mymaster?addr=s2:26379", addrs: "[]", master: "mymaster"},
 		{in: "http://h", wantErr: "scheme"},
-		{in: "redis://u:hunter2@h:99999", wantErr: "bad port", errNotShown: "hunter2"},
-		{in: "redis://h/x", wantErr: "bad database"},
-		{in: "redis:///", wantErr: "no host"},
+		{in: "redis://u:hunter2@h:99999", wantErr: "port", errNotShown: "hunter2"},
+		{in: "redis://h/x", wantErr: "database"},
+		{in: "redis://h?nope=1", wantErr: "nope"},
 	} {
-		u, err := parseRedisURL(c.in)
+		var f connFlags
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		f.register(fs)
+		args := []string{"-u", c.in}
+		if c.extra == "-n" {
+			args = append(args, "-n", "5")
+		}
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		err := f.check(fs)
 		if c.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) || (c.errNotShown != "" && strings.Contains(err.Error(), c.errNotShown)) {
 				t.Errorf("%s: error %v, want one about %q", c.in, err, c.wantErr)
 			}
 			continue
 		}
-		if err != nil || u.addr != c.addr || u.user != c.user || u.pass != c.pass || u.tls != c.tls || u.db != c.db {
-			t.Errorf("%s: %+v %v", c.in, u, err)
+		if err != nil {
+			t.Errorf("%s: %v", c.in, err)
+			continue
+		}
+		o, err := f.options()
+		if err != nil {
+			t.Errorf("%s: options: %v", c.in, err)
+			continue
+		}
+		if fmt.Sprint(o.Addrs) != c.addrs || o.Username != c.user || o.Password.IsZero() == c.pass ||
+			(o.TLSConfig != nil) != c.tls || o.DB != c.db || o.Sentinel.MasterName != c.master {
+			t.Errorf("%s: Addrs %v user %q password set %v TLS %v DB %d master %q", c.in, o.Addrs, o.Username, !o.Password.IsZero(), o.TLSConfig != nil, o.DB, o.Sentinel.MasterName)
 		}
 	}
 }
