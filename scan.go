@@ -114,8 +114,10 @@ type ScanIterator struct {
 //
 // Commands: CLUSTER GETKEYSINSLOT slot count for a run of slots and CLUSTER NODES,
 // pipelined to the slots' primary, per step; the same GETKEYSINSLOT to the target of
-// a slot being migrated; TYPE key for each matching key when opts.Type is set. Redis's
-// keyspace-walking command is not used (see ScanIterator, How).
+// a slot being migrated; TYPE key for each matching key when opts.Type is set. On a
+// cluster, Redis's keyspace-walking command is not used (see ScanIterator, How).
+//
+// Command: SCAN cursor [MATCH pattern] [COUNT count] [TYPE type], on a standalone server.
 func (c *Client) Scan(opts ScanOptions) *ScanIterator {
 	it := &ScanIterator{c: c, match: opts.Match, typ: opts.Type, target: defaultScanCount, width: 16, end: numSlots}
 	if opts.Count > 0 {
