@@ -266,6 +266,7 @@ func run(ctx context.Context, out, jsonOut, scaleJSON, repo, only string, rounds
 		md = spliceScale(md, scaleSection(string(old))) // carried over from its own run
 	}
 	md = carryCache(md, string(old)) // cmd/cachebench's section, from its own run
+	md = spliceMarked(md, markedSection(string(old), notesBegin, notesEnd), notesBegin, notesEnd)
 	files[out] = []byte(md)
 	for path, data := range files {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
