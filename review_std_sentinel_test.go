@@ -2,6 +2,7 @@ package redline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -296,5 +297,53 @@ func reviewFailoverWrites(t *testing.T, hung, multi bool) {
 	// Sentinel names the new one is the client's.
 	if gap := moved.Sub(promoted); gap > time.Second {
 		t.Errorf("writes moved %v after the promotion, want within 1s", gap.Round(time.Millisecond))
+	}
+}
+
+// Every Sentinel hung (SIGSTOP) and the primary killed: nothing can name a new
+// primary, but every call still returns by its deadline, fails fast once the primary
+// is known down, and names the primary; Close leaves no goroutine (the Sentinel loop
+// and the subscription are waiting on hung Sentinels).
+func TestReviewStdSentinelRealAllHungPrimaryKilled(t *testing.T) {
+	s, procs := startReviewSentinels(t)
+	ctx := t.Context()
+	redistest.NoGoroutineLeak(t)
+	const timeout = 300 * time.Millisecond
+	c, err := NewClient(ctx, s.options(Options{CommandTimeout: timeout, DialTimeout: timeout}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	old := c.PrimaryAddrs()[0]
+	for _, p := range procs {
+		if err := p.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.data.Primary().Kill(); err != nil {
+		t.Fatal(err)
+	}
+	var fast, slow int
+	for i := range 40 {
+		start := time.Now()
+		err := c.Set(ctx, "ra:k", "v", nil)
+		el := time.Since(start)
+		if el > timeout+50*time.Millisecond {
+			t.Errorf("write %d took %v: %v", i, el, err)
+		}
+		var ne *NodeError
+		if err == nil || !errors.As(err, &ne) || ne.Addr != old {
+			t.Errorf("write %d: %v (want a NodeError naming %s)", i, err, old)
+		}
+		if el < 5*time.Millisecond {
+			fast++
+		} else {
+			slow++
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("FIGURE review all Sentinels hung, primary killed: %d of 40 writes failed in under 5ms, %d slower", fast, slow)
+	if fast < 30 {
+		t.Errorf("only %d of 40 writes failed fast", fast)
 	}
 }
