@@ -202,3 +202,30 @@ func reviewReplicaBlackhole(t *testing.T, what string, c *Client, replica *redis
 	t.Logf("FIGURE %s, replica blackholed, ReadPreferReplica: %d of 40 reads slow (> %v), %d failed, in %v", what, slow, timeout/2, failed, time.Since(start).Round(time.Millisecond))
 	return failed
 }
+
+// A standalone server with CLUSTER disabled by rename-command (as hosted services
+// do): ShapeAuto cannot tell it from the cluster command's error. NewClient should
+// either take it as standalone or fail with an error that points at Options.Shape.
+// ShapeStandalone works.
+func TestReviewStdStandaloneClusterCommandRenamed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	s, err := redistest.StartStandalone(ctx, redistest.Config{ServerArgs: []string{"--rename-command", "CLUSTER", ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := NewClient(ctx, Options{Addrs: []string{s.Addr()}})
+	if err == nil {
+		defer c.Close()
+		if !c.Standalone() {
+			t.Fatal("not standalone")
+		}
+	} else if !strings.Contains(err.Error(), "Shape") {
+		t.Errorf("ShapeAuto: the error gives no hint of Options.Shape: %v", err)
+	}
+	c2 := newStandaloneClient(t, s, Options{Shape: ShapeStandalone})
+	if err := c2.Set(ctx, "rn:k", "v", nil); err != nil {
+		t.Fatal(err)
+	}
+}
