@@ -229,3 +229,50 @@ func TestReviewStdStandaloneClusterCommandRenamed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The seed given as a standalone server is in fact a replica: ShapeAuto takes it as the
+// server and every write fails with READONLY (no node named). Options.Replicas naming
+// a server that is not a replica of it (another primary) is taken as given: reads
+// return another data set's values. Sentinel mode checks ROLE; a standalone client
+// should too (refuse, or at least warn, at NewClient).
+func TestReviewStdStandaloneRolesUnchecked(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	s, err := redistest.StartStandalone(ctx, redistest.Config{ReplicasPerMaster: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := redistest.StartStandalone(ctx, redistest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	t.Run("seed is a replica", func(t *testing.T) {
+		c, err := NewClient(ctx, Options{Addrs: s.ReplicaAddrs()})
+		if err != nil {
+			t.Logf("refused at NewClient: %v", err)
+			return
+		}
+		defer c.Close()
+		err = c.Set(ctx, "rr:k", "v", nil)
+		t.Errorf("NewClient took the replica %s as the server; a write then fails: %v", s.ReplicaAddrs()[0], err)
+	})
+	t.Run("replica of another server", func(t *testing.T) {
+		if _, err := other.Primary().Do(ctx, "SET", "rr:k", "other"); err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewClient(ctx, Options{Addrs: []string{s.Addr()}, Replicas: []string{other.Addr()}, ReadFrom: ReadReplicaOnly})
+		if err != nil {
+			t.Logf("refused at NewClient: %v", err)
+			return
+		}
+		defer c.Close()
+		if err := c.Set(ctx, "rr:k", "mine", nil); err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.Get(ctx, "rr:k")
+		t.Errorf("Options.Replicas named %s, not a replica of %s: NewClient accepted it, and a read returns %q, %v (written: \"mine\")", other.Addr(), s.Addr(), v, err)
+	})
+}
