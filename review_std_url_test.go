@@ -1,6 +1,7 @@
 package redline
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -98,4 +99,27 @@ func FuzzReviewStdParseURL(f *testing.F) {
 			t.Fatalf("%q: the password is in the error: %v", s, err)
 		}
 	})
+}
+
+// Neither password — the data nodes' nor the Sentinels' — shows however the Options a
+// Sentinel URL gives are printed.
+func TestReviewStdOptionsPrintNoSecret(t *testing.T) {
+	o, err := ParseURL("rediss+sentinel://u:datapw1@h:26379/m/2?addr=h2&sentinel_username=su&sentinel_password=sentpw2&skip_verify=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Sentinel.Password.Reveal() != "sentpw2" || o.Password.Reveal() != "datapw1" || o.DB != 2 ||
+		len(o.Sentinel.Addrs) != 2 || o.Sentinel.Addrs[1] != "h2:26379" || !o.Sentinel.TLSConfig.InsecureSkipVerify {
+		t.Fatalf("parsed %v", o)
+	}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(f, o)
+		if strings.Contains(out, "datapw1") || strings.Contains(out, "sentpw2") {
+			t.Errorf("%s shows a password: %s", f, out)
+		}
+		out = fmt.Sprintf(f, o.Sentinel)
+		if strings.Contains(out, "sentpw2") {
+			t.Errorf("%s of Options.Sentinel shows its password: %s", f, out)
+		}
+	}
 }
