@@ -123,3 +123,17 @@ func TestReviewStdOptionsPrintNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// The same Sentinel named twice (easy in a URL: the host and an addr= alike) would vote
+// twice: one stale Sentinel then makes a majority of "three". NewClient's validation
+// should refuse repeated Sentinel addresses (as topology.Single refuses a replica named
+// twice).
+func TestReviewStdSentinelAddrsRepeated(t *testing.T) {
+	if o, err := ParseURL("redis+sentinel://10.0.0.1:26379/m?addr=10.0.0.1&addr=10.0.0.2"); err == nil {
+		t.Errorf("ParseURL accepted a Sentinel named twice: %v", o.Sentinel.Addrs)
+	}
+	o := Options{Sentinel: SentinelOptions{Addrs: []string{"10.0.0.1:26379", "10.0.0.1:26379", "10.0.0.2:26379"}, MasterName: "m"}}
+	if _, err := o.withDefaults(); err == nil {
+		t.Errorf("Options with a Sentinel named twice accepted: %v", o.Sentinel.Addrs)
+	}
+}

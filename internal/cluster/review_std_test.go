@@ -238,3 +238,23 @@ func TestReviewStdStandaloneMovedAddsNode(t *testing.T) {
 		}
 	}
 }
+
+// The same Sentinel listed twice votes twice: a stale one (naming p2, which in a split
+// brain still answers ROLE master) makes a "majority" with itself, ahead of the
+// Sentinel naming the real primary p1.
+func TestReviewStdSentinelRepeatedVotesTwice(t *testing.T) {
+	s := newSentinelSetup(t, p1, p1, p2)
+	s.setRole(p2, "master")
+	s.sents[0].set(p2)
+	s.fc.handle(sn2, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
+		time.Sleep(20 * time.Millisecond)
+		return s.sents[1].handler(w, args, asking)
+	})
+	c, err := s.start(t, func(cfg *Config) { cfg.Sentinel.Addrs = []string{sn1, sn1, sn2} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Topology().Slot(0).Primary.Addr; got != p1 {
+		t.Fatalf("primary %s (named by Sentinel %s, listed twice); want %s", got, sn1, p1)
+	}
+}
