@@ -61,7 +61,7 @@ func startReviewSentinels(t *testing.T) (*sentinelSet, []*os.Process) {
 	}
 	redistest.Eventually(t, 30*time.Second, func() bool {
 		for _, a := range set.addrs {
-			if sentinelCount(ctx, a, "REPLICAS") != 2 || sentinelCount(ctx, a, "SENTINELS") != 2 {
+			if reviewSentinelCount(ctx, a, "REPLICAS") != 2 || reviewSentinelCount(ctx, a, "SENTINELS") != 2 {
 				return false
 			}
 		}
@@ -76,7 +76,7 @@ func awaitNewPrimary(ctx context.Context, sentinel, old string) <-chan time.Time
 	named := make(chan time.Time, 1)
 	go func() {
 		for ctx.Err() == nil {
-			if a := sentinelMaster(ctx, sentinel); a != "" && a != old {
+			if a := reviewSentinelMaster(ctx, sentinel); a != "" && a != old {
 				named <- time.Now()
 				return
 			}
@@ -246,7 +246,7 @@ func reviewFailoverWrites(t *testing.T, hung, multi bool) {
 	named := awaitNewPrimary(pctx, s.addrs[1], old)
 	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := sentinelDo(fctx, s.addrs[1], "SENTINEL FAILOVER mymaster"); err != nil {
+	if err := reviewSentinelDo(fctx, s.addrs[1], "SENTINEL FAILOVER mymaster"); err != nil {
 		t.Fatal(err)
 	}
 	var promoted, moved time.Time
@@ -380,7 +380,7 @@ func TestReviewStdSentinelRealBlockingAndPubSubFailover(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the pop blocked (a bound, not a sync: only delays the failover)
 	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := sentinelDo(fctx, s.addrs[1], "SENTINEL FAILOVER mymaster"); err != nil {
+	if err := reviewSentinelDo(fctx, s.addrs[1], "SENTINEL FAILOVER mymaster"); err != nil {
 		t.Fatal(err)
 	}
 	var p popped
@@ -427,4 +427,72 @@ func TestReviewStdSentinelRealBlockingAndPubSubFailover(t *testing.T) {
 		}
 	}
 	t.Fatalf("no message published on the new primary reached the subscription within 20s")
+}
+
+// The review's own small Sentinel helpers (h-std's change signature as it grows):
+// one inline command over a fresh connection, bounded by ctx and one second.
+
+// reviewSentinelLine sends cmd to the Sentinel at addr and returns its connection,
+// positioned at the reply (the caller closes it).
+func reviewSentinelLine(ctx context.Context, addr, cmd string) (net.Conn, error) {
+	d := net.Dialer{Timeout: time.Second}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	nc.SetDeadline(time.Now().Add(time.Second))
+	if _, err := nc.Write([]byte(cmd + "\r\n")); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return nc, nil
+}
+
+// reviewSentinelCount is how many REPLICAS (or other SENTINELS) of mymaster the
+// Sentinel at addr knows (-1 when it does not answer).
+func reviewSentinelCount(ctx context.Context, addr, what string) int {
+	nc, err := reviewSentinelLine(ctx, addr, "SENTINEL "+what+" mymaster")
+	if err != nil {
+		return -1
+	}
+	defer nc.Close()
+	var n int
+	if _, err := fmt.Fscanf(nc, "*%d\r\n", &n); err != nil {
+		return -1
+	}
+	return n
+}
+
+// reviewSentinelMaster is mymaster's address as the Sentinel at addr names it ("" on
+// failure).
+func reviewSentinelMaster(ctx context.Context, addr string) string {
+	nc, err := reviewSentinelLine(ctx, addr, "SENTINEL GET-MASTER-ADDR-BY-NAME mymaster")
+	if err != nil {
+		return ""
+	}
+	defer nc.Close()
+	var host, port string
+	var n, hl, pl int
+	if _, err := fmt.Fscanf(nc, "*%d\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", &n, &hl, &host, &pl, &port); err != nil || n != 2 {
+		return ""
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// reviewSentinelDo sends cmd to the Sentinel at addr and fails on an error reply.
+func reviewSentinelDo(ctx context.Context, addr, cmd string) error {
+	nc, err := reviewSentinelLine(ctx, addr, cmd)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	buf := make([]byte, 512)
+	n, err := nc.Read(buf)
+	if err != nil {
+		return err
+	}
+	if buf[0] == '-' {
+		return errors.New(string(buf[:n]))
+	}
+	return nil
 }
