@@ -7,6 +7,10 @@
 // burning their deadline, and healthy nodes keep full speed meanwhile. A failure says
 // which node failed, in which phase and why: see NodeError and DeadlineError.
 //
+// The same Client serves a standalone server (detected, or Options.Shape) and a
+// primary managed by Redis Sentinel (Options.Sentinel) under the same contract; see
+// Shape, SentinelOptions and ParseURL.
+//
 // # Commands that change their connection's state
 //
 // Client.Do and Client.DoMulti send commands on one connection per node that all
@@ -26,7 +30,7 @@
 //	MONITOR                     not supported (redis-cli MONITOR against one node)
 //	HELLO                       Options.Protocol, Username, Password, ClientName
 //	AUTH                        Options.Username and Options.Password
-//	SELECT                      not supported: a cluster has only database 0
+//	SELECT                      Options.DB (standalone servers; a cluster has only database 0)
 //	READONLY, READWRITE         Options.ReadFrom
 //	RESET                       not supported: redline sets its connections up itself
 //	QUIT                        Client.Close

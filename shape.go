@@ -14,7 +14,7 @@ import (
 //
 // On a standalone server every key is on the one server: nothing is split by slot or
 // refused as cross-slot (multi-key commands, transactions and scripts go whole, as
-// written), the topology is never polled, and Result hooks report slot 0 for every
+// written), the topology is never polled, and command hooks report slot 0 for every
 // keyed command. Options.DB selects a database there; Options.Replicas names replicas
 // to read from (per Options.ReadFrom). A standalone server never redirects: a MOVED or
 // ASK reply fails the call with a *NodeError in PhaseRedirect instead of being

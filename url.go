@@ -67,8 +67,18 @@ import (
 // A duration is Go's syntax ("500ms", "2s") or a number of seconds ("2", "0.5"). An
 // unknown parameter, a parameter given twice or a value that does not parse is an
 // error naming it, as is an unknown scheme; the Options are also validated as NewClient
-// validates them. No password ever appears in an error.
+// validates them. No password ever appears in an error; on an error the Options
+// returned are zero.
 func ParseURL(rawURL string) (Options, error) {
+	o, err := parseURL(rawURL)
+	if err != nil {
+		return Options{}, err
+	}
+	return o, nil
+}
+
+// parseURL is ParseURL, the Options possibly half filled on an error.
+func parseURL(rawURL string) (Options, error) {
 	var o Options
 	u, err := url.Parse(rawURL)
 	if err != nil {

@@ -95,7 +95,10 @@ func TestParseURLErrors(t *testing.T) {
 		{"redis://h:1#frag", "fragment"},
 		{"redis://user:s3cret@h:x", "not a URL"},
 	} {
-		_, err := ParseURL(tc.url)
+		o, err := ParseURL(tc.url)
+		if !reflect.DeepEqual(o, Options{}) {
+			t.Errorf("%s: Options %v returned with the error", tc.url, o)
+		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.url, err, tc.want)
 		}

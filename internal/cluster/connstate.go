@@ -39,7 +39,7 @@ var connStateUse = map[string]string{
 	"monitor":         "not supported; run redis-cli MONITOR against one node",
 	"hello":           "set Options.Protocol, Options.Username, Options.Password and Options.ClientName",
 	"auth":            "set Options.Username and Options.Password",
-	"select":          "a cluster has only database 0",
+	"select":          "set Options.DB (a standalone server's database; a cluster has only database 0)",
 	"readonly":        "set Options.ReadFrom to read from replicas",
 	"readwrite":       "set Options.ReadFrom to read from replicas",
 	"reset":           "not supported; redline sets up and resets its connections itself",

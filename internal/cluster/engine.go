@@ -24,8 +24,9 @@ type Engine struct {
 	newNode  func(addr string) Node
 
 	topo      atomic.Pointer[topology.Table]
-	single    bool   // one shard serving every slot, not a cluster (shape.go); set by New
-	sentinels []Node // Config.Sentinel's nodes (sentinel.go), outside the node map
+	single    bool          // one shard serving every slot, not a cluster (shape.go); set by New
+	sentinels []Node        // Config.Sentinel's nodes (sentinel.go), outside the node map
+	switched  chan struct{} // a Sentinel published +switch-master (sentinel.go)
 
 	nodesMu sync.Mutex                      // serializes changes to nodes
 	nodes   atomic.Pointer[map[string]Node] // copy-on-write: lock-free lookups

@@ -37,13 +37,15 @@ type SentinelConfig struct {
 	NewNode func(addr string) Node
 }
 
-// sentinelMinSpacing is the least time between two askings of the Sentinels: a storm of
-// failing calls asks them at most ten times a second.
-const sentinelMinSpacing = 100 * time.Millisecond
+// sentinelMinSpacing is the least time between two askings of the Sentinels that
+// failing calls trigger: during an outage a client asks them at most four times a
+// second. A +switch-master message is served at once.
+const sentinelMinSpacing = 250 * time.Millisecond
 
 // newSentinels builds the Sentinels' nodes (none dialed).
 func (c *Engine) newSentinels() {
 	sc := c.cfg.Sentinel
+	c.switched = make(chan struct{}, 1)
 	for _, a := range sc.Addrs {
 		if sc.NewNode != nil {
 			c.sentinels = append(c.sentinels, sc.NewNode(a))
@@ -288,8 +290,9 @@ func (c *Engine) askReplicas(ctx context.Context, i int, primary string) ([]stri
 	return out, nil
 }
 
-// sentinelLoop asks the Sentinels again on each trigger (spaced by sentinelMinSpacing)
-// and every RefreshInterval, and installs what changed.
+// sentinelLoop asks the Sentinels again on each trigger (spaced by sentinelMinSpacing),
+// at once when a Sentinel reports a switch, and every RefreshInterval, and installs what
+// changed.
 func (c *Engine) sentinelLoop() {
 	defer c.wg.Done()
 	var tick <-chan time.Time
@@ -305,6 +308,8 @@ func (c *Engine) sentinelLoop() {
 			return
 		case <-c.refreshCh:
 		case <-tick:
+		case <-c.switched:
+			last = time.Time{} // not spaced
 		}
 		if wait := time.Until(last.Add(sentinelMinSpacing)); wait > 0 {
 			t := time.NewTimer(wait)
@@ -313,10 +318,16 @@ func (c *Engine) sentinelLoop() {
 				t.Stop()
 				return
 			case <-t.C:
+			case <-c.switched:
+				t.Stop()
 			}
 		}
 		select { // triggers that arrived meanwhile are served by this asking
 		case <-c.refreshCh:
+		default:
+		}
+		select {
+		case <-c.switched:
 		default:
 		}
 		last = time.Now()
@@ -386,7 +397,10 @@ func (c *Engine) watchOn(s Node) (Conn, error) {
 			// ["message", "+switch-master", "<name> <old-ip> <old-port> <new-ip> <new-port>"]
 			if len(v.Elems) == 3 && string(v.Elems[0].Str) == "message" &&
 				strings.HasPrefix(string(v.Elems[2].Str), name+" ") {
-				c.TriggerRefresh()
+				select {
+				case c.switched <- struct{}{}:
+				default:
+				}
 			}
 		}
 	})
