@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,55 +15,12 @@ import (
 // purpose (reported, not fixed here).
 
 // startReviewSentinels is startSentinels (sentinel_real_test.go) that also returns the
-// Sentinels' processes, to pause them (SIGSTOP: a hung Sentinel). Paused ones are
-// resumed and everything is stopped when the test ends.
-func startReviewSentinels(t *testing.T) (*sentinelSet, []*os.Process) {
+// Sentinels, to pause them (SIGSTOP: a hung Sentinel). redistest resumes paused ones
+// and stops everything when the test ends.
+func startReviewSentinels(t *testing.T) (*sentinelSet, []*redistest.Node) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	data, err := redistest.StartStandalone(ctx, redistest.Config{ReplicasPerMaster: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { data.Close() })
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not found")
-	}
-	host, port, _ := net.SplitHostPort(data.Addr())
-	set := &sentinelSet{data: data}
-	var procs []*os.Process
-	dir := t.TempDir()
-	for i := range 3 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		conf := filepath.Join(dir, fmt.Sprintf("sentinel-%d.conf", i))
-		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster %s %s 2\n"+
-			"sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 10000\n", p, dir, host, port)
-		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, conf, "--sentinel", "--logfile", filepath.Join(dir, fmt.Sprintf("sentinel-%d.log", i)))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Signal(syscall.SIGCONT); cmd.Process.Kill(); cmd.Wait() })
-		procs = append(procs, cmd.Process)
-		set.addrs = append(set.addrs, fmt.Sprintf("127.0.0.1:%d", p))
-	}
-	redistest.Eventually(t, 30*time.Second, func() bool {
-		for _, a := range set.addrs {
-			if reviewSentinelCount(ctx, a, "REPLICAS") != 2 || reviewSentinelCount(ctx, a, "SENTINELS") != 2 {
-				return false
-			}
-		}
-		return true
-	}, "Sentinels to know the primary's two replicas and each other")
-	return set, procs
+	s := startSentinels(t)
+	return s, s.set.Sentinels()
 }
 
 // awaitNewPrimary returns a channel that receives the time a Sentinel first names a
@@ -104,7 +57,7 @@ func TestReviewStdSentinelRealPauseDefaults(t *testing.T) {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	named := awaitNewPrimary(pctx, s.addrs[1], old)
-	if err := s.data.Primary().Pause(); err != nil {
+	if err := s.primary.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	lost := time.Now()
@@ -155,7 +108,7 @@ func TestReviewStdSentinelRealMajorityHung(t *testing.T) {
 	s, procs := startReviewSentinels(t)
 	ctx := t.Context()
 	for _, p := range procs[1:] {
-		if err := p.Signal(syscall.SIGSTOP); err != nil {
+		if err := p.Pause(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -232,12 +185,12 @@ func reviewFailoverWrites(t *testing.T, hung, multi bool) {
 	if err := c.Do(ctx, "WAIT", 2, 2000).Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range s.data.Replicas() {
+	for _, r := range s.set.Nodes()[1:] {
 		v, err := r.Do(ctx, "GET", "rd:n")
 		t.Logf("before the failover: replica %s has rd:n = %s (%v), %d acknowledged", r.Addr(), v.Str, err, acked)
 	}
 	if hung {
-		if err := procs[0].Signal(syscall.SIGSTOP); err != nil { // the subscription's
+		if err := procs[0].Pause(); err != nil { // the subscription's
 			t.Fatal(err)
 		}
 	}
@@ -281,7 +234,7 @@ func reviewFailoverWrites(t *testing.T, hung, multi bool) {
 	}
 	// The final count, once the old primary is a replica again.
 	redistest.Eventually(t, 30*time.Second, func() bool {
-		r, err := s.data.Primary().Role(ctx)
+		r, err := s.primary.Role(ctx)
 		return err == nil && r == "slave"
 	}, "the old primary to be demoted")
 	n, err := c.Do(ctx, "GET", "rd:n").Int64()
@@ -316,11 +269,11 @@ func TestReviewStdSentinelRealAllHungPrimaryKilled(t *testing.T) {
 	defer c.Close()
 	old := c.PrimaryAddrs()[0]
 	for _, p := range procs {
-		if err := p.Signal(syscall.SIGSTOP); err != nil {
+		if err := p.Pause(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.data.Primary().Kill(); err != nil {
+	if err := s.primary.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	var fast, slow int
@@ -402,7 +355,7 @@ func TestReviewStdSentinelRealBlockingAndPubSubFailover(t *testing.T) {
 	sent := 0
 	for time.Since(moved) < 20*time.Second {
 		if demoted.IsZero() {
-			if r, err := s.data.Primary().Role(ctx); err == nil && r == "slave" {
+			if r, err := s.primary.Role(ctx); err == nil && r == "slave" {
 				demoted = time.Now()
 			}
 		}

@@ -130,7 +130,7 @@ func TestReviewStdStandaloneReplicaBlackhole(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	o := Options{ReadFrom: ReadPreferReplica, CommandTimeout: timeout, DialTimeout: timeout}
 
-	s, err := redistest.StartStandalone(ctx, redistest.Config{ReplicasPerMaster: 1})
+	s, err := redistest.StartStandalone(ctx, redistest.StandaloneConfig{Replicas: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func reviewReplicaBlackhole(t *testing.T, what string, c *Client, replica *redis
 func TestReviewStdStandaloneClusterCommandRenamed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	s, err := redistest.StartStandalone(ctx, redistest.Config{ServerArgs: []string{"--rename-command", "CLUSTER", ""}})
+	s, err := redistest.StartStandalone(ctx, redistest.StandaloneConfig{ServerArgs: []string{"--rename-command", "CLUSTER", ""}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,12 +238,12 @@ func TestReviewStdStandaloneClusterCommandRenamed(t *testing.T) {
 func TestReviewStdStandaloneRolesUnchecked(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	s, err := redistest.StartStandalone(ctx, redistest.Config{ReplicasPerMaster: 1})
+	s, err := redistest.StartStandalone(ctx, redistest.StandaloneConfig{Replicas: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	other, err := redistest.StartStandalone(ctx, redistest.Config{})
+	other, err := redistest.StartStandalone(ctx, redistest.StandaloneConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
