@@ -78,7 +78,7 @@ func asNotCluster(err error) *notClusterError {
 func (c *Engine) connect(ctx context.Context) (*topology.Table, error) {
 	cfg := c.cfg
 	if cfg.Sentinel != nil {
-		t, err := c.discover(ctx)
+		t, err := c.discover(ctx, newClientLimits(ctx))
 		c.single = err == nil
 		return t, err
 	}
