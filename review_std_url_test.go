@@ -11,9 +11,9 @@ import (
 
 // A password holding an unescaped '/', '?', '#' or '%' (a common mistake: passwords
 // are pasted as they are) splits the URL elsewhere than the user meant, and the error
-// then quotes a piece of the password: ParseURL promises "No password ever appears in
-// an error".
-func TestReviewStdURLPasswordInError(t *testing.T) {
+// must not quote a piece of the password: ParseURL promises "No password ever appears
+// in an error".
+func TestURLPasswordNotInError(t *testing.T) {
 	for _, tc := range []struct{ url, secret string }{
 		{"redis://u:sec#ret@h:6379", "sec"},
 		{"redis://u:sec?ret@h:6379", "sec"},
@@ -22,6 +22,9 @@ func TestReviewStdURLPasswordInError(t *testing.T) {
 		{"redis://u:ab%zzcd@h:6379", "%zz"},
 		{"redis://h:6379?sentinel_password=x", ""}, // control: no leak expected
 		{"redis+sentinel://h/m?sentinel_password=se%zzcret", "%zz"},
+		{"redis://u:6379?zq9x@h:6379", "zq9x"}, // a password cut short by '?', the rest a parameter
+		{"redis://u:99999?x@h:6379", "99999"},  // … the host's "port" the password's start
+		{"redis://u:1234#x@h:6379", "x@h"},     // … by '#'
 	} {
 		_, err := ParseURL(tc.url)
 		if err == nil {
@@ -126,9 +129,9 @@ func TestReviewStdOptionsPrintNoSecret(t *testing.T) {
 
 // The same Sentinel named twice (easy in a URL: the host and an addr= alike) would vote
 // twice: one stale Sentinel then makes a majority of "three". NewClient's validation
-// should refuse repeated Sentinel addresses (as topology.Single refuses a replica named
+// refuses repeated Sentinel addresses (as topology.Single refuses a replica named
 // twice).
-func TestReviewStdSentinelAddrsRepeated(t *testing.T) {
+func TestSentinelAddrsRepeatedRefused(t *testing.T) {
 	if o, err := ParseURL("redis+sentinel://10.0.0.1:26379/m?addr=10.0.0.1&addr=10.0.0.2"); err == nil {
 		t.Errorf("ParseURL accepted a Sentinel named twice: %v", o.Sentinel.Addrs)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/redline-go/redline/internal/cluster"
 )
@@ -60,10 +61,18 @@ func (s SentinelOptions) check(o Options) error {
 	case o.Shape != ShapeAuto:
 		return fmt.Errorf("redline: Options.Shape is %v, and Options.Sentinel is set: leave Shape auto", o.Shape)
 	}
+	seen := map[string]bool{}
 	for _, a := range s.Addrs {
-		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || port == "" {
 			return fmt.Errorf("redline: Options.Sentinel.Addrs: %q is not host:port", a)
 		}
+		// Each Sentinel has one vote: listed twice, a stale one could outvote the others.
+		k := net.JoinHostPort(strings.ToLower(host), port)
+		if seen[k] {
+			return fmt.Errorf("redline: Options.Sentinel.Addrs: %s is listed twice (each Sentinel has one vote)", a)
+		}
+		seen[k] = true
 	}
 	return nil
 }
