@@ -11,8 +11,7 @@ import (
 	"github.com/redline-go/redline/redistest"
 )
 
-// Adversarial review of Sentinel support on real servers (branch h-std). Some fail on
-// purpose (reported, not fixed here).
+// Regression tests from the review of Sentinel support on real servers (issue 19).
 
 // startReviewSentinels is startSentinels (sentinel_real_test.go) that also returns the
 // Sentinels, to pause them (SIGSTOP: a hung Sentinel). redistest resumes paused ones
@@ -45,7 +44,7 @@ func awaitNewPrimary(ctx context.Context, sentinel, old string) <-chan time.Time
 // replica (issue 19: "writes resume ≤ 1 s after the promotion"). h-std's own test sets
 // DialTimeout = CommandTimeout = 300ms, which hides this: the Sentinel loop's ROLE check
 // of the paused primary holds it for up to DialTimeout + CommandTimeout.
-func TestReviewStdSentinelRealPauseDefaults(t *testing.T) {
+func TestSentinelRealPauseDefaults(t *testing.T) {
 	s, _ := startReviewSentinels(t)
 	ctx := t.Context()
 	c, err := NewClient(ctx, s.options(Options{}))
@@ -104,7 +103,7 @@ func TestReviewStdSentinelRealPauseDefaults(t *testing.T) {
 // default 5s). The third Sentinel names the primary, whose ROLE confirms it; the
 // documented rule ("waits for a majority of them (or for all that answer in time)")
 // lets discovery go on. Then Close while the Sentinels stay hung leaves no goroutine.
-func TestReviewStdSentinelRealMajorityHung(t *testing.T) {
+func TestSentinelRealMajorityHung(t *testing.T) {
 	s, procs := startReviewSentinels(t)
 	ctx := t.Context()
 	for _, p := range procs[1:] {
@@ -143,11 +142,11 @@ func TestReviewStdSentinelRealMajorityHung(t *testing.T) {
 // counter's final value on the new primary (lost; most of them, in the healthy case,
 // acknowledged before the Sentinels named the new primary: not the client's doing).
 //
-// With the subscription's Sentinel hung (its connection open and silent: nothing
-// checks it), the client learns of the promotion only when the old primary refuses a
-// write (READONLY, Do only: DoMulti does not ask the Sentinels again) or at the
-// periodic refresh (30s).
-func TestReviewStdSentinelRealFailoverWrites(t *testing.T) {
+// With the subscription's Sentinel hung (its connection open and silent), the
+// subscription's PING fails within about a second and the Sentinels are asked (then
+// polled every second until a subscription is up again); DoMulti, like Do, asks them
+// on READONLY.
+func TestSentinelRealFailoverWrites(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		hung, multi bool
@@ -257,7 +256,7 @@ func reviewFailoverWrites(t *testing.T, hung, multi bool) {
 // primary, but every call still returns by its deadline, fails fast once the primary
 // is known down, and names the primary; Close leaves no goroutine (the Sentinel loop
 // and the subscription are waiting on hung Sentinels).
-func TestReviewStdSentinelRealAllHungPrimaryKilled(t *testing.T) {
+func TestSentinelRealAllHungPrimaryKilled(t *testing.T) {
 	s, procs := startReviewSentinels(t)
 	ctx := t.Context()
 	redistest.NoGoroutineLeak(t)
@@ -306,7 +305,7 @@ func TestReviewStdSentinelRealAllHungPrimaryKilled(t *testing.T) {
 // nil, or an error naming the old primary; a message published after the client moved
 // reaches the subscription within 2s (the subscription follows the primary the
 // Sentinels name, not waiting for the old one's demotion).
-func TestReviewStdSentinelRealBlockingAndPubSubFailover(t *testing.T) {
+func TestSentinelRealBlockingAndPubSubFailover(t *testing.T) {
 	s, _ := startReviewSentinels(t)
 	ctx := t.Context()
 	c, err := NewClient(ctx, s.options(Options{CommandTimeout: 2 * time.Second, DialTimeout: 300 * time.Millisecond}))

@@ -207,7 +207,7 @@ func reviewReplicaBlackhole(t *testing.T, what string, c *Client, replica *redis
 // do): ShapeAuto cannot tell it from the cluster command's error. NewClient should
 // either take it as standalone or fail with an error that points at Options.Shape.
 // ShapeStandalone works.
-func TestReviewStdStandaloneClusterCommandRenamed(t *testing.T) {
+func TestStandaloneClusterCommandRenamed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	s, err := redistest.StartStandalone(ctx, redistest.StandaloneConfig{ServerArgs: []string{"--rename-command", "CLUSTER", ""}})
@@ -230,12 +230,11 @@ func TestReviewStdStandaloneClusterCommandRenamed(t *testing.T) {
 	}
 }
 
-// The seed given as a standalone server is in fact a replica: ShapeAuto takes it as the
-// server and every write fails with READONLY (no node named). Options.Replicas naming
-// a server that is not a replica of it (another primary) is taken as given: reads
-// return another data set's values. Sentinel mode checks ROLE; a standalone client
-// should too (refuse, or at least warn, at NewClient).
-func TestReviewStdStandaloneRolesUnchecked(t *testing.T) {
+// The seed given as a standalone server is in fact a replica: taken, every write would
+// fail with READONLY. Options.Replicas naming a server that is not a replica of it
+// (another primary): taken, reads would return another data set's values. NewClient
+// checks the roles and refuses both.
+func TestStandaloneRolesChecked(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	s, err := redistest.StartStandalone(ctx, redistest.StandaloneConfig{Replicas: 1})
@@ -252,7 +251,9 @@ func TestReviewStdStandaloneRolesUnchecked(t *testing.T) {
 	t.Run("seed is a replica", func(t *testing.T) {
 		c, err := NewClient(ctx, Options{Addrs: s.ReplicaAddrs()})
 		if err != nil {
-			t.Logf("refused at NewClient: %v", err)
+			if !strings.Contains(err.Error(), s.ReplicaAddrs()[0]+" is a replica") {
+				t.Errorf("refused at NewClient, not naming the replica: %v", err)
+			}
 			return
 		}
 		defer c.Close()
@@ -265,7 +266,9 @@ func TestReviewStdStandaloneRolesUnchecked(t *testing.T) {
 		}
 		c, err := NewClient(ctx, Options{Addrs: []string{s.Addr()}, Replicas: []string{other.Addr()}, ReadFrom: ReadReplicaOnly})
 		if err != nil {
-			t.Logf("refused at NewClient: %v", err)
+			if !strings.Contains(err.Error(), "names "+other.Addr()+", which is a primary") {
+				t.Errorf("refused at NewClient, not naming the primary given as a replica: %v", err)
+			}
 			return
 		}
 		defer c.Close()

@@ -6,8 +6,7 @@ import (
 	"testing"
 )
 
-// Adversarial review of ParseURL (branch h-std). Some fail on purpose (reported, not
-// fixed here).
+// Regression tests from the review of ParseURL (issue 19).
 
 // A password holding an unescaped '/', '?', '#' or '%' (a common mistake: passwords
 // are pasted as they are) splits the URL elsewhere than the user meant, and the error
