@@ -45,7 +45,7 @@ const sentinelMinSpacing = 250 * time.Millisecond
 // sentinelAnswerWait bounds how long a rediscovery waits for Sentinels that have not
 // answered when the answers in hand give no candidate a majority (hung Sentinels and a
 // split view during a failover): the loop asks again soon anyway.
-const sentinelAnswerWait = time.Second
+const sentinelAnswerWait = 500 * time.Millisecond
 
 // sentinelRoleWait bounds a rediscovery's ROLE check of one candidate: a healthy
 // server answers in milliseconds; a hung one (a stopped primary the Sentinels still
@@ -56,8 +56,8 @@ const sentinelRoleWait = 500 * time.Millisecond
 // sentinelWatchCheck is how long the +switch-master subscription may stay silent
 // before its connection PINGs the Sentinel, and how long that PING may go unanswered
 // before the connection is declared dead and the next Sentinel is tried: a hung
-// Sentinel (its connection open and silent) is left within about a second.
-const sentinelWatchCheck = 500 * time.Millisecond
+// Sentinel (its connection open and silent) is left within about 700ms.
+const sentinelWatchCheck = 300 * time.Millisecond
 
 // sentinelPoll is how often the Sentinels are asked while the +switch-master
 // subscription is not known to be up (between Sentinels, or none answering): a
@@ -181,11 +181,21 @@ func (c *Engine) discover(ctx context.Context, lim discoverLimits) (*topology.Ta
 		defer t.Stop()
 		answersBy = t.C
 	}
+	cur := "" // the primary in use: of equals, another one is taken (see below)
+	if t := c.topo.Load(); t != nil {
+		if s := t.Slot(0); s != nil {
+			cur = s.Primary.Addr
+		}
+	}
 	var grace <-chan time.Time
 	for {
+		// Of candidates named equally often, one other than the primary in use wins:
+		// a Sentinel names another primary only after a failover it accepted, so in a
+		// tie the one naming the primary in use is the likelier stale one.
 		best := ""
 		for _, a := range order {
-			if checked[a] == 1 && (best == "" || len(votes[a]) > len(votes[best])) {
+			if checked[a] == 1 && (best == "" || len(votes[a]) > len(votes[best]) ||
+				len(votes[a]) == len(votes[best]) && best == cur && a != cur) {
 				best = a
 			}
 		}
@@ -483,8 +493,15 @@ func (c *Engine) watchOn(s Node) (Conn, error) {
 		o.IdleCheck, o.ReplyTimeout = sentinelWatchCheck, sentinelWatchCheck
 		o.OnPush = func(v resp.Value) {
 			// ["message", "+switch-master", "<name> <old-ip> <old-port> <new-ip> <new-port>"]
-			if len(v.Elems) == 3 && string(v.Elems[0].Str) == "message" &&
-				strings.HasPrefix(string(v.Elems[2].Str), name+" ") {
+			// ["message", "+promoted-slave", "slave <ip>:<port> <ip> <port> @ <name> <ip> <port>"]:
+			// the failover's leader publishes +switch-master only once every replica is
+			// reconfigured (seconds later); +promoted-slave when the new primary is.
+			if len(v.Elems) != 3 || string(v.Elems[0].Str) != "message" {
+				return
+			}
+			ch, msg := string(v.Elems[1].Str), string(v.Elems[2].Str)
+			if ch == "+switch-master" && strings.HasPrefix(msg, name+" ") ||
+				ch == "+promoted-slave" && strings.Contains(msg, " @ "+name+" ") {
 				select {
 				case c.switched <- struct{}{}:
 				default:
@@ -497,7 +514,7 @@ func (c *Engine) watchOn(s Node) (Conn, error) {
 	}
 	w := conn.NewWaiter(ctx, time.Time{})
 	defer w.Release()
-	if err := cn.Send(&w, [][]any{{"SUBSCRIBE", "+switch-master"}}); err != nil {
+	if err := cn.Send(&w, [][]any{{"SUBSCRIBE", "+switch-master", "+promoted-slave"}}); err != nil {
 		cn.Close()
 		return nil, err
 	}

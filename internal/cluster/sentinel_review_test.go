@@ -248,3 +248,31 @@ func TestSentinelRepeatedRefused(t *testing.T) {
 		t.Fatalf("a Sentinel listed twice: %v", err)
 	}
 }
+
+// During a failover with one Sentinel hung, the two others may disagree for a while
+// (one names the promoted replica p2, the other still the primary in use p1, which
+// answers ROLE master until demoted): after the bounded wait for the hung one, the
+// tie goes to the candidate other than the primary in use — a Sentinel names another
+// primary only after a failover — and writes move within about sentinelAnswerWait.
+func TestSentinelTieDuringFailoverMoves(t *testing.T) {
+	s := newSentinelSetup(t, p1, p1, p2)
+	c, err := s.start(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.fc.handle(sn3, hangHandler(sn3))
+	s.setRole(p2, "master") // promoted; p1 not yet demoted
+	s.sents[0].set(p2)
+	start := time.Now()
+	c.TriggerRefresh()
+	for time.Since(start) < 3*time.Second {
+		if c.Topology().Slot(0).Primary.Addr == p2 {
+			if el := time.Since(start); el > sentinelAnswerWait+500*time.Millisecond {
+				t.Fatalf("moved to p2 after %v", el)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("still on %s 3s after a tie between it and the promoted p2", c.Topology().Slot(0).Primary.Addr)
+}
