@@ -263,6 +263,10 @@ func TestSentinelTieDuringFailoverMoves(t *testing.T) {
 	s.fc.handle(sn3, hangHandler(sn3))
 	s.setRole(p2, "master") // promoted; p1 not yet demoted
 	s.sents[0].set(p2)
+	s.fc.handle(sn1, func(w *Waiter, args []string, asking bool) (resp.Value, error) {
+		time.Sleep(20 * time.Millisecond) // p1 named first
+		return s.sents[0].handler(w, args, asking)
+	})
 	start := time.Now()
 	c.TriggerRefresh()
 	for time.Since(start) < 3*time.Second {
