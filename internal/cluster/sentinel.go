@@ -17,12 +17,15 @@ import (
 
 // Sentinel as a topology source: the engine is single (shape.go), its table the
 // primary some Sentinel names — and its ROLE confirms — with the replicas the Sentinels
-// list (for ReadFrom). No Sentinel is trusted alone: every one is asked at once, a
-// majority of answers (or every answer that comes in time) is awaited, the candidates
-// are tried in order of votes, and one becomes the primary only when it answers ROLE as
-// a master. The table is asked again (sentinelLoop) when a call's connection to the
-// primary fails or it answers READONLY (TriggerRefresh), when a Sentinel publishes
-// +switch-master (sentinelWatch), and every RefreshInterval.
+// list (for ReadFrom). No Sentinel is trusted alone: every one is asked at once, every
+// candidate named is checked (ROLE) at once, and one named by a strict majority and
+// confirmed is taken; short of that, every answer (or a bounded wait: discoverLimits)
+// is awaited and the confirmed candidate named most taken. The table is asked again
+// (sentinelLoop) when a call's connection to the primary fails or it answers READONLY
+// (TriggerRefresh: Do, DoMulti, transactions), when a Sentinel publishes
+// +switch-master or +promoted-slave (sentinelWatch, whose connection PINGs when
+// silent), every sentinelPoll while that subscription is not up, and every
+// RefreshInterval.
 
 // SentinelConfig is how the engine finds its server through Sentinels.
 type SentinelConfig struct {
