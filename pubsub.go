@@ -226,6 +226,12 @@ func (g *subGroup) run(ready chan<- error) {
 	defer s.wg.Done()
 	backoff := s.c.opts.RetryBackoff
 	first := true
+	var follow <-chan time.Time // Sentinel: the primary is followed (see primaryMoved)
+	if s.c.opts.Sentinel.enabled() {
+		t := time.NewTicker(sentinelFollowEvery)
+		defer t.Stop()
+		follow = t.C
+	}
 	for {
 		cn, err := g.connect()
 		if err == nil {
@@ -236,18 +242,27 @@ func (g *subGroup) run(ready chan<- error) {
 			}
 			backoff = s.c.opts.RetryBackoff
 			var cause error
-			select {
-			case <-s.ctx.Done():
-				cn.Close()
-				return
-			case <-g.quit: // every name unsubscribed
-				g.setConn(nil)
-				cn.Close()
-				return
-			case <-cn.Done():
-				cause = cn.Err()
-			case <-g.moved:
-				cause = errors.New("the shard channel's slot moved to another node")
+		wait:
+			for {
+				select {
+				case <-s.ctx.Done():
+					cn.Close()
+					return
+				case <-g.quit: // every name unsubscribed
+					g.setConn(nil)
+					cn.Close()
+					return
+				case <-cn.Done():
+					cause = cn.Err()
+					break wait
+				case <-g.moved:
+					cause = errors.New("the shard channel's slot moved to another node")
+					break wait
+				case <-follow:
+					if cause = g.primaryMoved(cn.Addr()); cause != nil {
+						break wait
+					}
+				}
 			}
 			g.setConn(nil)
 			cn.Close()
@@ -269,6 +284,22 @@ func (g *subGroup) run(ready chan<- error) {
 		}
 		backoff = min(2*backoff, s.c.opts.RetryBackoffMax)
 	}
+}
+
+// sentinelFollowEvery is how often a subscription of a Sentinel client checks that it
+// is on the primary the Sentinels name (an atomic load: cheap).
+const sentinelFollowEvery = 50 * time.Millisecond
+
+// primaryMoved returns why the group must move when the client now routes it to
+// another node than addr, the one it is subscribed on: after a Sentinel failover,
+// messages are published on the new primary, and the old one (until demoted, or for
+// ever if it is only cut off from the Sentinels) would deliver none of them.
+func (g *subGroup) primaryMoved(addr string) error {
+	n, err := g.s.c.e.Pick(g.slot, false)
+	if err != nil || n.Addr() == addr {
+		return nil
+	}
+	return fmt.Errorf("the Sentinels named a new primary, %s (was %s)", n.Addr(), addr)
 }
 
 // connect dials the group's node and sends the subscription.

@@ -5,21 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/redline-go/redline/internal/cluster"
 )
 
 // SentinelOptions find a primary (and its replicas) through Redis Sentinel
-// (Options.Sentinel). NewClient asks every Sentinel at once for MasterName's primary,
-// waits for a majority of them (or for all that answer in time), and takes the address
-// most of them name only once that server answers ROLE as a master: a Sentinel with a
-// stale view is never trusted alone. The Client then follows failovers: it asks the
-// Sentinels again when a call's connection to the primary fails or the primary answers
-// READONLY (the write, refused, is retried within its deadline), when a Sentinel
-// publishes +switch-master (the Client keeps a subscription on one Sentinel at a time),
-// and every Options.RefreshInterval. Between a primary's failure and its replacement's
-// promotion, calls fail fast with the cause, as with any node known down; a write whose
-// reply was lost is reported (MayHaveExecuted), never re-sent.
+// (Options.Sentinel). NewClient asks every Sentinel at once for MasterName's primary
+// and takes an address a strict majority of them names, once that server answers ROLE
+// as a master; short of a majority (hung Sentinels, a split view), it waits for every
+// answer or three quarters of its context, then takes the confirmed address named most
+// (of equals, one other than the primary in use): a Sentinel with a stale view is never
+// trusted alone. Each Sentinel address may be listed once. The Client then follows
+// failovers: it asks the Sentinels again when a call's connection to the primary fails
+// or the primary answers READONLY (the refused command, in Do, DoMulti or a
+// transaction, is retried within its deadline), when a Sentinel publishes
+// +switch-master or +promoted-slave (the Client keeps a subscription on one Sentinel
+// at a time, PINGed when silent: a hung Sentinel is left within a second), every
+// second while no subscription is up, and every Options.RefreshInterval.
+// Subscriptions move to the new primary (a gap reported). Between a primary's failure
+// and its replacement's promotion, calls fail fast with the cause, as with any node
+// known down; a write whose reply was lost is reported (MayHaveExecuted), never
+// re-sent.
 //
 // The server found is served as a standalone server is (see Shape): Options.DB,
 // ReadFrom (the replicas the Sentinels list as up and linked), every API. The
@@ -60,10 +67,18 @@ func (s SentinelOptions) check(o Options) error {
 	case o.Shape != ShapeAuto:
 		return fmt.Errorf("redline: Options.Shape is %v, and Options.Sentinel is set: leave Shape auto", o.Shape)
 	}
+	seen := map[string]bool{}
 	for _, a := range s.Addrs {
-		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || port == "" {
 			return fmt.Errorf("redline: Options.Sentinel.Addrs: %q is not host:port", a)
 		}
+		// Each Sentinel has one vote: listed twice, a stale one could outvote the others.
+		k := net.JoinHostPort(strings.ToLower(host), port)
+		if seen[k] {
+			return fmt.Errorf("redline: Options.Sentinel.Addrs: %s is listed twice (each Sentinel has one vote)", a)
+		}
+		seen[k] = true
 	}
 	return nil
 }

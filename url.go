@@ -82,11 +82,14 @@ func parseURL(rawURL string) (Options, error) {
 	var o Options
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its message quotes the URL, password included
-		}
-		return o, fmt.Errorf("redline: ParseURL: not a URL: %v", err)
+		// url's messages quote the URL or a piece of it, which may be a piece of the
+		// password (one holding '/', '?' or '#' splits the URL elsewhere): only the
+		// kind of fault is told.
+		return o, fmt.Errorf("redline: ParseURL: not a URL: %s (%s)", urlFault(err), percentHint)
+	}
+	if strings.Contains(u.EscapedPath(), "@") || strings.Contains(u.EscapedFragment(), "@") {
+		// userinfo cut short by a '/' or '#' in the password: the rest of it is here.
+		return o, fmt.Errorf("redline: ParseURL: a '@' after the host (%s)", percentHint)
 	}
 	sentinel := false
 	switch u.Scheme {
@@ -111,6 +114,9 @@ func parseURL(rawURL string) (Options, error) {
 	}
 	addr, err := urlAddr(u.Host, defPort)
 	if err != nil {
+		if strings.Contains(u.RawQuery, "@") { // the host may be the user and part of a password cut short by '?'
+			return o, fmt.Errorf("redline: ParseURL: the host's port is not a port (%s)", percentHint)
+		}
 		return o, err
 	}
 	if sentinel {
@@ -141,8 +147,8 @@ func parseURL(rawURL string) (Options, error) {
 		return o, errors.New("redline: ParseURL: a URL fragment (#...) means nothing here")
 	}
 	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return o, fmt.Errorf("redline: ParseURL: query: %v", err)
+	if err != nil { // not quoted: the query may hold a password
+		return o, fmt.Errorf("redline: ParseURL: query: %s (%s)", urlFault(err), percentHint)
 	}
 	if err := applyQuery(&o, q, path != "", sentinel); err != nil {
 		return o, err
@@ -151,6 +157,22 @@ func parseURL(rawURL string) (Options, error) {
 		return o, fmt.Errorf("redline: ParseURL: %w", err)
 	}
 	return o, nil
+}
+
+// percentHint is the advice of an error that cannot quote the URL.
+const percentHint = "a password holding '%', '/', '?', '#' or '@' must be percent-encoded; the URL is not quoted as it may hold one"
+
+// urlFault names the kind of a url parse error without its text (which quotes the URL).
+func urlFault(err error) string {
+	var ee url.EscapeError
+	if errors.As(err, &ee) {
+		return "an invalid %-escape"
+	}
+	var he url.InvalidHostError
+	if errors.As(err, &he) {
+		return "an invalid character in the host"
+	}
+	return "its parts cannot be told apart (the host's port, or a character out of place)"
 }
 
 // urlAddr returns host:port for a URL's host, the port defPort when it has none.
@@ -188,10 +210,18 @@ func applyQuery(o *Options, q url.Values, dbInPath, sentinel bool) error {
 		}
 	}
 	if len(unknown) > 0 {
+		for i, k := range unknown {
+			if strings.Contains(k, "@") { // a password cut short by '?': not quoted
+				unknown[i] = "(one holding '@': " + percentHint + ")"
+			}
+		}
 		slices.Sort(unknown)
 		return fmt.Errorf("redline: ParseURL: unknown parameter(s) %s (known: %s)", strings.Join(unknown, ", "), strings.Join(urlParams, ", "))
 	}
 	bad := func(k string, err error) error {
+		if strings.Contains(q.Get(k), "@") { // a password cut short by '?': not quoted
+			return fmt.Errorf("redline: ParseURL: parameter %s: %v (%s)", k, err, percentHint)
+		}
 		return fmt.Errorf("redline: ParseURL: parameter %s=%q: %v", k, q.Get(k), err)
 	}
 	for _, a := range q["addr"] {

@@ -27,6 +27,7 @@ type Engine struct {
 	single    bool          // one shard serving every slot, not a cluster (shape.go); set by New
 	sentinels []Node        // Config.Sentinel's nodes (sentinel.go), outside the node map
 	switched  chan struct{} // a Sentinel published +switch-master (sentinel.go)
+	watching  atomic.Bool   // the +switch-master subscription is up and answering (sentinel.go)
 
 	nodesMu sync.Mutex                      // serializes changes to nodes
 	nodes   atomic.Pointer[map[string]Node] // copy-on-write: lock-free lookups
@@ -109,7 +110,10 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		defer cancel()
 	}
 	if cfg.Sentinel != nil {
-		c.newSentinels()
+		if err := c.newSentinels(); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	t, err := c.connect(ctx)
 	if err != nil {

@@ -388,9 +388,12 @@ func (c *Engine) runBatch(ctx context.Context, start time.Time, n Node, parts []
 		case e == nil:
 		case p.fan:
 			p.redo = e.IsRetryable()
-		case e.IsMoved() || e.IsAsk() || e.IsRetryable():
+		case e.IsMoved() || e.IsAsk() || e.IsRetryable() || c.demoted(e):
 			if e.IsMoved() {
 				c.ApplyMoved(e.Slot, ResolveAddr(e.Addr, n.Addr()))
+			}
+			if c.demoted(e) {
+				c.TriggerRefresh() // redone as Do would: after the Sentinels are asked
 			}
 			p.redo, p.why = true, e
 		}

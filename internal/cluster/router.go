@@ -279,7 +279,7 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 				ex.add(n) // a replica still loading its data: read elsewhere now
 				last = Reply{val: v}
 				continue
-			case e.IsRetryable() || e.Code == "READONLY" && c.cfg.Sentinel != nil:
+			case e.IsRetryable() || c.demoted(e):
 				// READONLY from a Sentinel's primary: demoted by a failover, the
 				// command refused (nothing ran): ask the Sentinels, retry.
 				if e.Code == "CLUSTERDOWN" || e.Code == "MASTERDOWN" || e.Code == "READONLY" {

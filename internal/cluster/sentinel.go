@@ -17,12 +17,15 @@ import (
 
 // Sentinel as a topology source: the engine is single (shape.go), its table the
 // primary some Sentinel names — and its ROLE confirms — with the replicas the Sentinels
-// list (for ReadFrom). No Sentinel is trusted alone: every one is asked at once, a
-// majority of answers (or every answer that comes in time) is awaited, the candidates
-// are tried in order of votes, and one becomes the primary only when it answers ROLE as
-// a master. The table is asked again (sentinelLoop) when a call's connection to the
-// primary fails or it answers READONLY (TriggerRefresh), when a Sentinel publishes
-// +switch-master (sentinelWatch), and every RefreshInterval.
+// list (for ReadFrom). No Sentinel is trusted alone: every one is asked at once, every
+// candidate named is checked (ROLE) at once, and one named by a strict majority and
+// confirmed is taken; short of that, every answer (or a bounded wait: discoverLimits)
+// is awaited and the confirmed candidate named most taken. The table is asked again
+// (sentinelLoop) when a call's connection to the primary fails or it answers READONLY
+// (TriggerRefresh: Do, DoMulti, transactions), when a Sentinel publishes
+// +switch-master or +promoted-slave (sentinelWatch, whose connection PINGs when
+// silent), every sentinelPoll while that subscription is not up, and every
+// RefreshInterval.
 
 // SentinelConfig is how the engine finds its server through Sentinels.
 type SentinelConfig struct {
@@ -42,10 +45,40 @@ type SentinelConfig struct {
 // second. A +switch-master message is served at once.
 const sentinelMinSpacing = 250 * time.Millisecond
 
-// newSentinels builds the Sentinels' nodes (none dialed).
-func (c *Engine) newSentinels() {
+// sentinelAnswerWait bounds how long a rediscovery waits for Sentinels that have not
+// answered when the answers in hand give no candidate a majority (hung Sentinels and a
+// split view during a failover): the loop asks again soon anyway.
+const sentinelAnswerWait = 500 * time.Millisecond
+
+// sentinelRoleWait bounds a rediscovery's ROLE check of one candidate: a healthy
+// server answers in milliseconds; a hung one (a stopped primary the Sentinels still
+// name) must not hold the loop — and the +switch-master behind it — for DialTimeout +
+// CommandTimeout.
+const sentinelRoleWait = 500 * time.Millisecond
+
+// sentinelWatchCheck is how long the +switch-master subscription may stay silent
+// before its connection PINGs the Sentinel, and how long that PING may go unanswered
+// before the connection is declared dead and the next Sentinel is tried: a hung
+// Sentinel (its connection open and silent) is left within about 700ms.
+const sentinelWatchCheck = 300 * time.Millisecond
+
+// sentinelPoll is how often the Sentinels are asked while the +switch-master
+// subscription is not known to be up (between Sentinels, or none answering): a
+// promotion is then seen within about this long instead of RefreshInterval.
+const sentinelPoll = time.Second
+
+// newSentinels builds the Sentinels' nodes (none dialed). An address listed twice is
+// refused: that Sentinel would vote twice, and a stale one could outvote the others.
+func (c *Engine) newSentinels() error {
 	sc := c.cfg.Sentinel
 	c.switched = make(chan struct{}, 1)
+	seen := map[string]bool{}
+	for _, a := range sc.Addrs {
+		if seen[a] {
+			return fmt.Errorf("redline: Sentinel %s is listed twice: each Sentinel has one vote", a)
+		}
+		seen[a] = true
+	}
 	for _, a := range sc.Addrs {
 		if sc.NewNode != nil {
 			c.sentinels = append(c.sentinels, sc.NewNode(a))
@@ -54,6 +87,7 @@ func (c *Engine) newSentinels() {
 		o := node.Options{Conn: sc.Conn, DialTimeout: c.cfg.DialTimeout, Logger: c.cfg.Logger}
 		c.sentinels = append(c.sentinels, realNode{node.New(a, o)})
 	}
+	return nil
 }
 
 // sentinelAnswer is one Sentinel's answer to GET-MASTER-ADDR-BY-NAME.
@@ -101,12 +135,31 @@ type verdict struct {
 	err  error
 }
 
+// discoverLimits bounds one discovery within its ctx: answers is how long it waits for
+// the Sentinels' answers (0: until ctx ends), role how long one candidate's ROLE check
+// may take (0: until ctx ends).
+type discoverLimits struct {
+	answers, role time.Duration
+}
+
+// newClientLimits are NewClient's: the Sentinels' answers are awaited for three
+// quarters of ctx at most, so that a share of it is left for the ROLE check and the
+// replicas when some Sentinels hang (a NewClient given less than CommandTimeout).
+func newClientLimits(ctx context.Context) discoverLimits {
+	if dl, ok := ctx.Deadline(); ok {
+		return discoverLimits{answers: time.Until(dl) * 3 / 4}
+	}
+	return discoverLimits{}
+}
+
 // discover asks every Sentinel for the primary, verifies it, and returns the table.
-// Each address named is checked (ROLE) as soon as it is named, all at once; once a
-// majority of the Sentinels has named a primary (or every one answered, or ctx ended),
-// the candidate named most that answered as a master is taken — without waiting for a
-// better-named one whose check is still pending longer than confirmGrace.
-func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
+// Each address named is checked (ROLE) as soon as it is named, all at once. A
+// candidate is taken once a strict majority of the Sentinels has named it and its ROLE
+// confirmed it; short of that (a tie, hung Sentinels), discovery waits for every
+// answer, or until lim.answers, and then takes the confirmed candidate named most (the
+// first named of equals) — without waiting for a better-named one whose check is
+// still pending longer than confirmGrace.
+func (c *Engine) discover(ctx context.Context, lim discoverLimits) (*topology.Table, error) {
 	n := len(c.sentinels)
 	actx, cancel := context.WithCancel(ctx)
 	answers := make(chan sentinelAnswer, n)
@@ -124,18 +177,34 @@ func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
 	checked := map[string]int{} // candidate → 0 pending, 1 a master, -1 not
 	var errs []error
 	got, named, unknown, pending := 0, 0, 0, 0
-	timedOut := false
+	timedOut := false // no more answers awaited (ctx or lim.answers ended)
+	var answersBy <-chan time.Time
+	if lim.answers > 0 {
+		t := time.NewTimer(lim.answers)
+		defer t.Stop()
+		answersBy = t.C
+	}
+	cur := "" // the primary in use: of equals, another one is taken (see below)
+	if t := c.topo.Load(); t != nil {
+		if s := t.Slot(0); s != nil {
+			cur = s.Primary.Addr
+		}
+	}
 	var grace <-chan time.Time
 	for {
-		// Enough answers: a majority named a primary, or no more will come.
-		enough := named >= majority || got == n || timedOut
+		// Of candidates named equally often, one other than the primary in use wins:
+		// a Sentinel names another primary only after a failover it accepted, so in a
+		// tie the one naming the primary in use is the likelier stale one.
 		best := ""
 		for _, a := range order {
-			if checked[a] == 1 && (best == "" || len(votes[a]) > len(votes[best])) {
+			if checked[a] == 1 && (best == "" || len(votes[a]) > len(votes[best]) ||
+				len(votes[a]) == len(votes[best]) && best == cur && a != cur) {
 				best = a
 			}
 		}
-		if enough && best != "" {
+		// Enough answers: the best confirmed candidate has a majority, or no more
+		// answers will come.
+		if best != "" && (len(votes[best]) >= majority || got == n || timedOut) {
 			better := false // a candidate named more often, still being checked
 			for _, a := range order {
 				if checked[a] == 0 && len(votes[a]) > len(votes[best]) {
@@ -155,11 +224,9 @@ func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
 			break
 		}
 		var answersCh <-chan sentinelAnswer
+		var done <-chan struct{}
 		if got < n && !timedOut {
 			answersCh = answers
-		}
-		var done <-chan struct{}
-		if !timedOut {
 			done = ctx.Done()
 		}
 		select {
@@ -174,7 +241,7 @@ func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						verdicts <- verdict{a.addr, c.verifyPrimary(actx, a.addr)}
+						verdicts <- verdict{a.addr, c.checkCandidate(actx, a.addr, lim.role)}
 					}()
 				}
 				votes[a.addr] = append(votes[a.addr], a.i)
@@ -197,6 +264,11 @@ func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
 		case <-done:
 			errs = append(errs, fmt.Errorf("%d of %d Sentinels did not answer in time: %w", n-got, n, ctx.Err()))
 			timedOut = true
+		case <-answersBy:
+			if got < n && !timedOut {
+				errs = append(errs, fmt.Errorf("%d of %d Sentinels did not answer within %v", n-got, n, lim.answers.Round(time.Millisecond)))
+				timedOut = true
+			}
 		case <-grace:
 			// The best confirmed candidate is taken, however the pending ones end.
 			for _, a := range order {
@@ -223,6 +295,17 @@ func (c *Engine) discover(ctx context.Context) (*topology.Table, error) {
 // sooner. A check cut short fails the asking, which keeps the primary in use: the next
 // one, triggered by the next failing call, comes after sentinelMinSpacing.
 const suspectCheck = 100 * time.Millisecond
+
+// checkCandidate is verifyPrimary under its own limit (0: ctx's alone): a hung
+// candidate cannot hold a discovery (and the +switch-master behind it) for long.
+func (c *Engine) checkCandidate(ctx context.Context, addr string, limit time.Duration) error {
+	if limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	return c.verifyPrimary(ctx, addr)
+}
 
 // verifyPrimary asks the node at addr its ROLE: nil when it says master.
 func (c *Engine) verifyPrimary(ctx context.Context, addr string) error {
@@ -313,6 +396,8 @@ func (c *Engine) sentinelLoop() {
 		defer t.Stop()
 		tick = t.C
 	}
+	poll := time.NewTicker(sentinelPoll)
+	defer poll.Stop()
 	var last time.Time
 	for {
 		select {
@@ -320,6 +405,10 @@ func (c *Engine) sentinelLoop() {
 			return
 		case <-c.refreshCh:
 		case <-tick:
+		case <-poll.C:
+			if c.watching.Load() || time.Since(last) < sentinelPoll/2 {
+				continue // the subscription reports switches, or it was just asked
+			}
 		case <-c.switched:
 			last = time.Time{} // not spaced
 		}
@@ -351,10 +440,11 @@ func (c *Engine) sentinelLoop() {
 func (c *Engine) rediscover() {
 	c.lastRefresh.Store(time.Now().UnixNano())
 	c.refreshes.Add(1)
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout+c.cfg.CommandTimeout)
+	limit := c.cfg.DialTimeout + c.cfg.CommandTimeout
+	ctx, cancel := context.WithTimeout(c.ctx, limit)
 	defer cancel()
 	base := c.topo.Load()
-	t, err := c.discover(ctx)
+	t, err := c.discover(ctx, discoverLimits{answers: min(sentinelAnswerWait, limit*3/4), role: min(sentinelRoleWait, limit)})
 	if err != nil {
 		if c.cfg.Logger != nil && c.ctx.Err() == nil {
 			c.cfg.Logger.Warn("redline: asking the Sentinels failed; keeping the primary in use", "err", err.Error())
@@ -367,22 +457,32 @@ func (c *Engine) rediscover() {
 // sentinelWatch keeps a subscription to +switch-master on one Sentinel at a time (the
 // next one when its connection fails, after a backoff) and asks the Sentinels again
 // when it reports a switch of the client's master, and after each reconnection (a
-// switch may have gone unseen). A Sentinel that does not speak RESP3 delivers no
-// messages: the triggers and the periodic asking remain.
+// switch may have gone unseen). The subscription's connection PINGs the Sentinel when
+// silent (sentinelWatchCheck): a hung Sentinel fails it like a closed one. While no
+// subscription is known up, sentinelLoop polls the Sentinels every sentinelPoll. A
+// Sentinel that does not speak RESP3 fails the subscription: the next one is tried, and
+// the polling and the triggers remain.
 func (c *Engine) sentinelWatch() {
 	defer c.wg.Done()
 	backoff := c.cfg.RetryBackoffMax
 	for i := 0; ; i++ {
 		s := c.sentinels[i%len(c.sentinels)]
 		if cn, err := c.watchOn(s); err == nil {
+			c.watching.Store(true)
 			if i > 0 {
 				c.TriggerRefresh()
 			}
 			select {
 			case <-c.ctx.Done():
+				c.watching.Store(false)
 				cn.Close()
 				return
 			case <-cn.Done():
+			}
+			c.watching.Store(false)
+			c.TriggerRefresh() // a switch may come unseen until the next subscription
+			if c.cfg.Logger != nil && c.ctx.Err() == nil {
+				c.cfg.Logger.Warn("redline: the +switch-master subscription failed; trying the next Sentinel", "sentinel", s.Addr(), "err", fmt.Sprint(cn.Err()))
 			}
 			cn.Close()
 			backoff = c.cfg.RetryBackoffMax
@@ -405,10 +505,18 @@ func (c *Engine) watchOn(s Node) (Conn, error) {
 	name := c.cfg.Sentinel.MasterName
 	cn, err := s.DialOwn(ctx, func(o *conn.Options) {
 		o.Protocol = 3
+		o.IdleCheck, o.ReplyTimeout = sentinelWatchCheck, sentinelWatchCheck
 		o.OnPush = func(v resp.Value) {
 			// ["message", "+switch-master", "<name> <old-ip> <old-port> <new-ip> <new-port>"]
-			if len(v.Elems) == 3 && string(v.Elems[0].Str) == "message" &&
-				strings.HasPrefix(string(v.Elems[2].Str), name+" ") {
+			// ["message", "+promoted-slave", "slave <ip>:<port> <ip> <port> @ <name> <ip> <port>"]:
+			// the failover's leader publishes +switch-master only once every replica is
+			// reconfigured (seconds later); +promoted-slave when the new primary is.
+			if len(v.Elems) != 3 || string(v.Elems[0].Str) != "message" {
+				return
+			}
+			ch, msg := string(v.Elems[1].Str), string(v.Elems[2].Str)
+			if ch == "+switch-master" && strings.HasPrefix(msg, name+" ") ||
+				ch == "+promoted-slave" && strings.Contains(msg, " @ "+name+" ") {
 				select {
 				case c.switched <- struct{}{}:
 				default:
@@ -421,7 +529,7 @@ func (c *Engine) watchOn(s Node) (Conn, error) {
 	}
 	w := conn.NewWaiter(ctx, time.Time{})
 	defer w.Release()
-	if err := cn.Send(&w, [][]any{{"SUBSCRIBE", "+switch-master"}}); err != nil {
+	if err := cn.Send(&w, [][]any{{"SUBSCRIBE", "+switch-master", "+promoted-slave"}}); err != nil {
 		cn.Close()
 		return nil, err
 	}

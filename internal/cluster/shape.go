@@ -78,7 +78,7 @@ func asNotCluster(err error) *notClusterError {
 func (c *Engine) connect(ctx context.Context) (*topology.Table, error) {
 	cfg := c.cfg
 	if cfg.Sentinel != nil {
-		t, err := c.discover(ctx)
+		t, err := c.discover(ctx, newClientLimits(ctx))
 		c.single = err == nil
 		return t, err
 	}
@@ -86,7 +86,7 @@ func (c *Engine) connect(ctx context.Context) (*topology.Table, error) {
 		if err := c.checkStandalone(ctx, cfg.Addrs); err != nil {
 			return nil, err
 		}
-		return c.standaloneTable()
+		return c.standaloneTable(ctx)
 	}
 	t, err := c.fetchFromAny(ctx, cfg.Addrs)
 	var nc *notClusterError
@@ -105,19 +105,24 @@ func (c *Engine) connect(ctx context.Context) (*topology.Table, error) {
 		if len(cfg.Addrs) > 1 {
 			return nil, fmt.Errorf("redline: %s is a standalone server (cluster support disabled), and Options.Addrs names %d addresses: a standalone client takes the server's address alone (its replicas go in Options.Replicas)", nc.addr, len(cfg.Addrs))
 		}
-		return c.standaloneTable()
+		return c.standaloneTable(ctx)
 	case cfg.DB != 0 && strings.Contains(err.Error(), "SELECT is not allowed in cluster mode"):
 		return nil, fmt.Errorf("redline: Options.DB is %d, but the server is a cluster node and a cluster has only database 0: %w", cfg.DB, err)
+	case cfg.Shape == ShapeAuto && strings.Contains(strings.ToLower(err.Error()), "unknown command"):
+		return nil, fmt.Errorf("redline: the server refuses the CLUSTER command (renamed or disabled?): for a standalone server set Options.Shape to ShapeStandalone: %w", err)
 	}
 	return nil, err
 }
 
 // standaloneTable makes the engine single and returns its table: the seed the primary,
-// cfg.Replicas its replicas.
-func (c *Engine) standaloneTable() (*topology.Table, error) {
+// cfg.Replicas its replicas, once their roles are checked (standalone_roles.go).
+func (c *Engine) standaloneTable(ctx context.Context) (*topology.Table, error) {
 	t, err := topology.Single(c.cfg.Addrs[0], c.cfg.Replicas)
 	if err != nil {
 		return nil, fmt.Errorf("redline: standalone server: %w", err)
+	}
+	if err := c.checkRoles(ctx, c.cfg.Addrs[0], c.cfg.Replicas); err != nil {
+		return nil, err
 	}
 	c.single = true
 	return t, nil

@@ -108,6 +108,7 @@ func (c *Engine) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 	batch = append(batch, body...)
 	batch = append(batch, end)
 	var target Node
+	backoff := c.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
 		n := target
 		if n == nil {
@@ -140,8 +141,43 @@ func (c *Engine) runTx(ctx context.Context, pre, body [][]any, end []any) ([]res
 				continue
 			}
 		}
+		if watchOnly && last != nil && last.Code == "EXECABORT" && c.refusedAsDemoted(vs[len(pre):len(vs)-1]) &&
+			attempt < c.cfg.MaxAttempts && sleepCtx(ctx, Jitter(backoff)) {
+			// The primary was demoted by a failover (READONLY): nothing ran; sent
+			// again once the Sentinels are asked, as Do would.
+			backoff = min(2*backoff, c.cfg.RetryBackoffMax)
+			target = nil
+			continue
+		}
 		return vs, nil
 	}
+}
+
+// demoted reports whether e is a Sentinel primary's READONLY: the server was demoted
+// by a failover and refused the command (nothing ran); the Sentinels are asked again
+// and the command retried.
+func (c *Engine) demoted(e *resp.Error) bool {
+	return e != nil && e.Code == "READONLY" && c.cfg.Sentinel != nil
+}
+
+// refusedAsDemoted reports whether one of a transaction's queued replies is a
+// demoted primary's READONLY (then EXEC aborted: nothing ran), and triggers the
+// Sentinels' asking if so.
+func (c *Engine) refusedAsDemoted(queued []resp.Value) bool {
+	for _, v := range queued {
+		if c.demoted(v.Err) {
+			c.TriggerRefresh()
+			return true
+		}
+	}
+	return false
+}
+
+// sleepCtx waits d unless ctx ends first or has less than d left (false then).
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	w := conn.NewWaiter(ctx, time.Time{})
+	defer w.Release()
+	return Sleep(&w, d)
 }
 
 // TxNotRunError is the result of the commands of a transaction in DoMulti (MULTI, its
