@@ -1,0 +1,282 @@
+package redline
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/redistest"
+)
+
+// Adversarial review of client-side caching (branch h-rcache). Each TestReviewCache…
+// is a reproducer: it fails while the defect it names is there.
+
+// TestReviewCacheReadYourOwnWrite: a client that writes a key and then reads it
+// through its own cache must see its write. Redis 7 sends a tracking client the
+// invalidation of a key it wrote itself after the write's reply, on the same
+// connection: the writer's caller returns on the reply and reads the cache before the
+// reader goroutine handled the push.
+func TestReviewCacheReadYourOwnWrite(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	ctx := t.Context()
+	key := "review:ryw:" + t.Name()
+	const rounds = 2000
+	stale := 0
+	for i := range rounds {
+		want := strconv.Itoa(i)
+		if err := a.Set(ctx, key, want, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := a.Cached(time.Hour).Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			stale++
+		}
+	}
+	if stale > 0 {
+		t.Fatalf("%d of %d cached reads right after the client's own acknowledged SET returned the previous value", stale, rounds)
+	}
+}
+
+// TestReviewCacheEvalROUndeclaredKey: EVAL_RO is accepted by DoCache, and a script may
+// read a key it did not declare (same slot): the server tracks it, but the entry is
+// indexed only by the declared keys, so the key's invalidation drops nothing.
+func TestReviewCacheEvalROUndeclaredKey(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	b := newTestClient(t, cl, Options{})
+	ctx := t.Context()
+	tag := "{review:evalro:" + t.Name() + "}"
+	other := tag + ":x"
+	if err := b.Set(ctx, other, "v1", nil); err != nil {
+		t.Fatal(err)
+	}
+	script := "return redis.call('GET', KEYS[1] .. ':x')"
+	read := func() Result { return a.DoCache(ctx, time.Hour, "EVAL_RO", script, 1, tag) }
+	r := read()
+	var nc *NotCacheableError
+	if errors.As(r.Err(), &nc) {
+		return // refused: fine
+	}
+	if v, err := r.Text(); err != nil || v != "v1" {
+		t.Fatalf("first read: %q %v", v, err)
+	}
+	if err := b.Set(ctx, other, "v2", nil); err != nil {
+		t.Fatal(err)
+	}
+	ok := redistest.Poll(time.Second, func() bool {
+		v, _ := read().Text()
+		return v == "v2"
+	})
+	if !ok {
+		v, _ := read().Text()
+		t.Fatalf("EVAL_RO cached: still %q 1s after another client's write of %s (hits %d)", v, other, a.Stats().Cache.Hits)
+	}
+}
+
+// TestReviewCacheEvalROTime: a script's reply need not be deterministic (TIME,
+// redis.call on a random command): DoCache caches it.
+func TestReviewCacheEvalROTime(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	ctx := t.Context()
+	tag := "{review:evaltime:" + t.Name() + "}"
+	script := "return redis.call('TIME')[2]"
+	first := a.DoCache(ctx, time.Hour, "EVAL_RO", script, 1, tag)
+	var nc *NotCacheableError
+	if errors.As(first.Err(), &nc) {
+		return
+	}
+	v1, err := first.Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	v2, _ := a.DoCache(ctx, time.Hour, "EVAL_RO", script, 1, tag).Text()
+	if v1 == v2 {
+		t.Fatalf("EVAL_RO calling TIME served from the cache: %s twice, 5 ms apart (want a *NotCacheableError)", v1)
+	}
+}
+
+// TestReviewCacheSortROPatterns: SORT_RO … BY/GET reads keys named by its patterns
+// (allowed in a cluster when they hash to the key's slot); the entry is indexed by
+// the sorted key only, so a write to a GET key is never seen.
+func TestReviewCacheSortROPatterns(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	b := newTestClient(t, cl, Options{})
+	ctx := t.Context()
+	tag := "{review:sort:" + t.Name() + "}"
+	list := tag + ":l"
+	b.Do(ctx, "DEL", list)
+	if err := b.Do(ctx, "RPUSH", list, "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	obj := tag + ":o_1"
+	if err := b.Set(ctx, obj, "v1", nil); err != nil {
+		t.Fatal(err)
+	}
+	read := func() ([]string, error) {
+		return a.DoCache(ctx, time.Hour, "SORT_RO", list, "GET", tag+":o_*").Strings()
+	}
+	r := a.DoCache(ctx, time.Hour, "SORT_RO", list, "GET", tag+":o_*")
+	var nc *NotCacheableError
+	if errors.As(r.Err(), &nc) {
+		return
+	}
+	got, err := r.Strings()
+	if err != nil {
+		t.Skipf("the server refuses SORT_RO GET in a cluster: %v", err)
+	}
+	if len(got) != 1 || got[0] != "v1" {
+		t.Fatalf("first read: %q", got)
+	}
+	if err := b.Set(ctx, obj, "v2", nil); err != nil {
+		t.Fatal(err)
+	}
+	ok := redistest.Poll(time.Second, func() bool {
+		got, _ = read()
+		return len(got) == 1 && got[0] == "v2"
+	})
+	if !ok {
+		t.Fatalf("SORT_RO GET pattern cached: still %q 1s after another client's write of %s", got, obj)
+	}
+}
+
+// TestReviewCacheFollowersCounted: concurrent misses of one key share one read; the
+// callers that waited for it are served from memory (the hooks say CacheHit) but
+// Stats.Cache counts them neither as hits nor as misses.
+func TestReviewCacheFollowersCounted(t *testing.T) {
+	cl := plain(t)
+	var hookHits, hookCalls atomic.Int64
+	a := newTestClient(t, cl, Options{Cache: CacheOptions{MaxBytes: 1 << 20},
+		Hooks: Hooks{AfterCommand: func(_ context.Context, e CommandEnd) {
+			hookCalls.Add(1)
+			if e.CacheHit {
+				hookHits.Add(1)
+			}
+		}}})
+	ctx := t.Context()
+	key := "review:follow:" + t.Name()
+	if err := a.Set(ctx, key, "v", nil); err != nil {
+		t.Fatal(err)
+	}
+	nd := keyOwner(t, cl, a, key)
+	nd.SetFault(redistest.Slow(100 * time.Millisecond))
+	hookHits.Store(0)
+	hookCalls.Store(0)
+	before := a.Stats().Cache
+	const n = 8
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if v, err := a.Cached(time.Hour).Get(ctx, key); err != nil || v != "v" {
+				t.Errorf("%q %v", v, err)
+			}
+		})
+	}
+	wg.Wait()
+	after := a.Stats().Cache
+	hits, misses := after.Hits-before.Hits, after.Misses-before.Misses
+	t.Logf("hooks: %d calls, %d hits; Stats: %d hits, %d misses", hookCalls.Load(), hookHits.Load(), hits, misses)
+	if hits+misses != n || int64(hits) != hookHits.Load() {
+		t.Fatalf("%d cached reads: Stats counted %d hits + %d misses, the hooks %d hits", n, hits, misses, hookHits.Load())
+	}
+}
+
+// TestReviewCacheBlackholeMissDeadline: a cached miss (and a caller waiting for it)
+// to a node whose connection must be dialed again into a blackhole returns by its
+// deadline.
+func TestReviewCacheBlackholeMissDeadline(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	key := "review:blackhole:" + t.Name()
+	nd := keyOwner(t, cl, a, key)
+	if err := a.Set(t.Context(), key, "v", nil); err != nil {
+		t.Fatal(err)
+	}
+	nd.SetFault(redistest.Blackhole)
+	nd.Proxy().ResetConns()
+	const timeout = 200 * time.Millisecond
+	for round := range 3 {
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range 3 {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(t.Context(), timeout)
+				defer cancel()
+				_, err := a.Cached(time.Hour).Get(ctx, key)
+				if err == nil {
+					t.Errorf("round %d: a read through a blackhole succeeded", round)
+				}
+				if el := time.Since(start); el > timeout+50*time.Millisecond {
+					t.Errorf("round %d: returned after %v (deadline %v): %v", round, el, timeout, err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+}
+
+// TestReviewCacheHitNotBlockedBySlowMiss: hits (of the same node) return at once
+// while misses hang on that node.
+func TestReviewCacheHitNotBlockedBySlowMiss(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	ctx := t.Context()
+	hot := "review:hot:" + t.Name()
+	cold := "{" + hot + "}:cold"
+	nd := keyOwner(t, cl, a, hot)
+	if err := a.Set(ctx, hot, "v", nil); err != nil {
+		t.Fatal(err)
+	}
+	mustCached(t, a, hot, "v")
+	nd.SetFault(redistest.Hang)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			c, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			defer cancel()
+			a.Cached(time.Hour).Get(c, cold)
+		})
+	}
+	time.Sleep(20 * time.Millisecond) // the misses are in flight (not synchronization: a window)
+	for i := range 1000 {
+		start := time.Now()
+		v, err := a.Cached(time.Hour).Get(ctx, hot)
+		if err != nil || v != "v" {
+			t.Fatalf("hit %d: %q %v", i, v, err)
+		}
+		if el := time.Since(start); el > 20*time.Millisecond {
+			t.Fatalf("hit %d took %v while misses hang", i, el)
+		}
+	}
+	wg.Wait()
+}
+
+// TestReviewCacheBroadcastOverlappingPrefixes: Redis refuses CLIENT TRACKING BCAST with
+// overlapping prefixes; the options are accepted and every connection's handshake
+// then fails. Expected: NewClient refuses the options with a clear error.
+func TestReviewCacheBroadcastOverlappingPrefixes(t *testing.T) {
+	cl := plain(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	c, err := NewClient(ctx, Options{Addrs: cl.Addrs(),
+		Cache: CacheOptions{MaxBytes: 1 << 20, Broadcast: true, Prefixes: []string{"a:", "a:b:"}}})
+	if err != nil {
+		t.Logf("refused: %v", err)
+		return
+	}
+	defer c.Close()
+	err = c.Do(ctx, "GET", "a:b:"+t.Name()).Err()
+	if err != nil && !errors.Is(err, Nil) {
+		t.Fatalf("NewClient accepted overlapping prefixes; then every call fails: %v", err)
+	}
+}
