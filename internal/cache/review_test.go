@@ -2,6 +2,8 @@ package cache_test
 
 import (
 	"context"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -69,4 +71,39 @@ func TestReviewCacheOwnWriteBeforeItsPush(t *testing.T) {
 	if st == cache.Hit {
 		t.Fatalf("after the client's own acknowledged SET k new, its cached GET k hit %q", v.Str)
 	}
+}
+
+// TestReviewCacheBudgetIsMemory (review): a flood of distinct small entries; the heap
+// the store keeps (after a GC) against the byte budget it says it holds to.
+func TestReviewCacheBudgetIsMemory(t *testing.T) {
+	const budget = 8 << 20
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	s := cache.New(budget)
+	tr := s.Tracker("fake:1")
+	val := fakeserver.Bulk("12345678")
+	var key []byte
+	for i := range 200_000 {
+		k := "key:" + strconv.Itoa(i)
+		key, _ = cache.AppendKey(key[:0], []any{"GET", k})
+		f, ok := s.Begin(key, []string{k}, 0, tr)
+		if !ok {
+			t.Fatal("not the leader")
+		}
+		s.Fill(f, val, time.Hour)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	k := s.Counters()
+	heap := int64(m1.HeapAlloc) - int64(m0.HeapAlloc)
+	t.Logf("budget %d, charged %d bytes for %d entries; heap kept %d bytes (%.2f× the budget, %d B/entry)",
+		budget, k.Bytes, k.Entries, heap, float64(heap)/budget, heap/max(k.Entries, 1))
+	if k.Bytes > budget {
+		t.Errorf("charged %d > budget %d", k.Bytes, budget)
+	}
+	if heap > budget*5/4 {
+		t.Errorf("the store keeps %.2f× its byte budget in heap", float64(heap)/budget)
+	}
+	runtime.KeepAlive(s)
 }
