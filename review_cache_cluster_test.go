@@ -89,6 +89,75 @@ func TestReviewCacheClusterEvents(t *testing.T) {
 		}
 	})
 
+	// A coordinated failover (CLUSTER FAILOVER): the old primary stays up as a
+	// replica of the new one; nothing tells a (no refresh, no MOVED of its own).
+	t.Run("coordinated failover", func(t *testing.T) {
+		key := "review:cfo"
+		missing := cacheBoth(t, a, key, "v1")
+		slot := hashslot.Key(key)
+		topo, err := cl.Topology(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reps := topo.ReplicasOf(topo.Owner(slot).ID)
+		if len(reps) == 0 {
+			t.Fatal("no replica")
+		}
+		if err := cl.Failover(ctx, reps[0].Node, redistest.FailoverDefault); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Set(ctx, key, "v2", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Set(ctx, missing, "created", nil); err != nil {
+			t.Fatal(err)
+		}
+		d1, ok1 := freshWithin(t, a, key, "v2", within)
+		d2, ok2 := freshWithin(t, a, missing, "created", within)
+		if !ok1 || !ok2 {
+			t.Errorf("after a coordinated failover and b's acknowledged writes: a served old values (key fresh: %v after %v; missing key fresh: %v after %v)", ok1, d1, ok2, d2)
+		}
+	})
+
+	// A primary killed (SIGKILL): its connection closes, the entries go with it.
+	t.Run("killed primary failed over", func(t *testing.T) {
+		key := "review:kill"
+		missing := cacheBoth(t, a, key, "v1")
+		slot := hashslot.Key(key)
+		topo, err := cl.Topology(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		master := topo.Owner(slot)
+		reps := topo.ReplicasOf(master.ID)
+		if len(reps) == 0 {
+			t.Fatal("no replica")
+		}
+		replica := reps[0].Node
+		if err := master.Node.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := master.Node.Restart(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		redistest.Eventually(t, 30*time.Second, func() bool {
+			r, err := replica.Role(ctx)
+			return err == nil && r == "master"
+		}, "the replica never took over")
+		redistest.Eventually(t, 30*time.Second, func() bool {
+			c, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			return b.Set(c, key, "v2", nil) == nil && b.Set(c, missing, "created", nil) == nil
+		}, "b's writes never succeeded on the new primary")
+		d1, ok1 := freshWithin(t, a, key, "v2", within)
+		d2, ok2 := freshWithin(t, a, missing, "created", within)
+		if !ok1 || !ok2 {
+			t.Errorf("after a failover of a killed primary: a served old values (key fresh: %v after %v; missing fresh: %v after %v)", ok1, d1, ok2, d2)
+		}
+	})
+
 	// A primary that stops answering (SIGSTOP) keeps its connection open and silent:
 	// the cluster fails over to its replica, b writes there, and a's entries read from
 	// the old primary keep hitting until a declares the connection dead or refreshes.
