@@ -3,6 +3,7 @@ package redline
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -290,5 +291,54 @@ func TestReviewCacheBroadcastOverlappingPrefixes(t *testing.T) {
 	err = c.Do(ctx, "GET", "a:b:"+t.Name()).Err()
 	if err != nil && !errors.Is(err, Nil) {
 		t.Fatalf("NewClient accepted overlapping prefixes; then every call fails: %v", err)
+	}
+}
+
+// TestReviewCacheClosedClientFreesEntries: a closed client, once unreachable, leaves
+// no cached entries in the heap (nothing global or in a leftover goroutine keeps its
+// store); Close itself empties the cache (a closed client that is still referenced
+// should not pin MaxBytes).
+func TestReviewCacheClosedClientFreesEntries(t *testing.T) {
+	cl := plain(t)
+	ctx := t.Context()
+	b := newTestClient(t, cl, Options{})
+	val := string(make([]byte, 64<<10))
+	const n = 256 // 16 MiB of values
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "review:closed:" + t.Name() + ":" + strconv.Itoa(i)
+		if err := b.Set(ctx, keys[i], val, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var m0, m1, m2 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	a, err := NewClient(ctx, Options{Addrs: cl.Addrs(), Cache: CacheOptions{MaxBytes: 64 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if _, err := a.Cached(time.Hour).Get(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := a.Stats().Cache
+	a.Close()
+	after := a.Stats().Cache
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	runtime.KeepAlive(a)
+	a = nil
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m2)
+	t.Logf("cached %d entries, %d bytes; after Close: %d entries, %d bytes; heap +%d KiB after Close, +%d KiB once unreachable",
+		st.Entries, st.Bytes, after.Entries, after.Bytes, (int64(m1.HeapAlloc)-int64(m0.HeapAlloc))>>10, (int64(m2.HeapAlloc)-int64(m0.HeapAlloc))>>10)
+	if int64(m2.HeapAlloc)-int64(m0.HeapAlloc) > 4<<20 {
+		t.Errorf("an unreachable closed client still holds %d KiB", (int64(m2.HeapAlloc)-int64(m0.HeapAlloc))>>10)
+	}
+	if after.Entries != 0 || int64(m1.HeapAlloc)-int64(m0.HeapAlloc) > 4<<20 {
+		t.Errorf("a closed (still referenced) client keeps its %d cached entries, %d bytes", after.Entries, after.Bytes)
 	}
 }
