@@ -342,3 +342,99 @@ func TestReviewCacheClosedClientFreesEntries(t *testing.T) {
 		t.Errorf("a closed (still referenced) client keeps its %d cached entries, %d bytes", after.Entries, after.Bytes)
 	}
 }
+
+// TestReviewCacheMultiKeyReadsInvalidated: every key of a multi-key read indexes its
+// entry: a write of its last key drops it.
+func TestReviewCacheMultiKeyReadsInvalidated(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	b := newTestClient(t, cl, Options{})
+	ctx := t.Context()
+	tag := "{review:multi:" + t.Name() + "}"
+	s1, s2, z1, z2, k1, k2 := tag+"s1", tag+"s2", tag+"z1", tag+"z2", tag+"k1", tag+"k2"
+	reset := func() {
+		b.Do(ctx, "DEL", s1, s2, z1, z2, k1, k2)
+		for _, c := range [][]any{{"SADD", s1, "a", "b"}, {"SADD", s2, "b"}, {"ZADD", z1, 1, "a", 2, "b"},
+			{"ZADD", z2, 1, "b"}, {"SET", k1, "abc"}, {"SET", k2, "abd"}} {
+			if err := b.Do(ctx, c...).Err(); err != nil {
+				t.Fatal(c, err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		write, args []any
+	}{
+		{[]any{"SADD", s2, "a"}, []any{"SINTER", s1, s2}}, {[]any{"SADD", s2, "c"}, []any{"SUNION", s1, s2}},
+		{[]any{"SADD", s2, "a"}, []any{"SDIFF", s1, s2}}, {[]any{"SADD", s2, "a"}, []any{"SINTERCARD", 2, s1, s2}},
+		{[]any{"ZADD", z2, 1, "c"}, []any{"ZUNION", 2, z1, z2}}, {[]any{"ZADD", z2, 1, "a"}, []any{"ZINTER", 2, z1, z2}},
+		{[]any{"ZADD", z2, 1, "a"}, []any{"ZDIFF", 2, z1, z2}}, {[]any{"ZADD", z2, 1, "a"}, []any{"ZINTERCARD", 2, z1, z2}},
+		{[]any{"SET", k2, "xyz"}, []any{"LCS", k1, k2}}, {[]any{"SET", k2, "xyz"}, []any{"MGET", k1, k2}},
+		{[]any{"DEL", k2}, []any{"EXISTS", k1, k2}}, {[]any{"SADD", s2, "a"}, []any{"SMISMEMBER", s2, "a"}},
+	} {
+		reset()
+		first := a.DoCache(ctx, time.Hour, tc.args...)
+		if first.Err() != nil {
+			t.Errorf("%v: %v", tc.args, first.Err())
+			continue
+		}
+		bv, _ := first.Value()
+		before := bv.String()
+		if err := b.Do(ctx, tc.write...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		var now string
+		if !redistest.Poll(time.Second, func() bool {
+			nv, _ := a.DoCache(ctx, time.Hour, tc.args...).Value()
+			now = nv.String()
+			return now != before
+		}) {
+			t.Errorf("%v still %s 1s after %v", tc.args, now, tc.write)
+		}
+	}
+}
+
+// TestReviewCacheSameKeyOtherArgs: entries of one key with other arguments, other
+// argument types, a binary key and keys built to look like another's lookup key
+// never answer for each other.
+func TestReviewCacheSameKeyOtherArgs(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	ctx := t.Context()
+	tag := "{review:args:" + t.Name() + "}"
+	h, z, s := tag+"h", tag+"z", tag+"s"
+	bin := tag + "\x00\xff;1:a;"
+	look := tag + "1:a;"
+	for _, c := range [][]any{{"DEL", h, z, s, bin, look}, {"HSET", h, "a", "A", "b", "B"}, {"ZADD", z, 1, "m1", 2, "m2"},
+		{"SET", s, "0123456789"}, {"SET", bin, "BIN"}, {"SET", look, "LOOK"}} {
+		if err := a.Do(ctx, c...).Err(); err != nil {
+			t.Fatal(c, err)
+		}
+	}
+	for range 2 { // a miss, then a hit, of each
+		for _, tc := range []struct {
+			args []any
+			want string
+		}{
+			{[]any{"HGET", h, "a"}, "A"}, {[]any{"HGET", h, "b"}, "B"},
+			{[]any{"GETRANGE", s, 0, 1}, "01"}, {[]any{"GETRANGE", s, 2, 3}, "23"}, {[]any{"GETRANGE", s, "2", "4"}, "234"},
+			{[]any{"GETRANGE", s, int64(5), int64(5)}, "5"}, {[]any{"GET", []byte(bin)}, "BIN"}, {[]any{"GET", look}, "LOOK"},
+			{[]any{"get", bin}, "BIN"},
+		} {
+			if got, err := a.DoCache(ctx, time.Hour, tc.args...).Text(); err != nil || got != tc.want {
+				t.Errorf("%q: %q %v, want %q", tc.args, got, err, tc.want)
+			}
+		}
+		plainR, err := a.DoCache(ctx, time.Hour, "ZRANGE", z, 0, -1).Strings()
+		if err != nil || len(plainR) != 2 {
+			t.Errorf("ZRANGE: %q %v", plainR, err)
+		}
+		ws, _ := a.DoCache(ctx, time.Hour, "ZRANGE", z, 0, -1, "WITHSCORES").Value()
+		if len(ws.Elems) != 2 || len(ws.Elems[0].Elems) != 2 {
+			t.Errorf("ZRANGE WITHSCORES: %s", ws.String())
+		}
+		rev, err := a.DoCache(ctx, time.Hour, "ZRANGE", z, 0, -1, "REV").Strings()
+		if err != nil || len(rev) != 2 || rev[0] != "m2" {
+			t.Errorf("ZRANGE REV: %q %v", rev, err)
+		}
+	}
+}
