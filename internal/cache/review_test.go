@@ -107,3 +107,33 @@ func TestReviewCacheBudgetIsMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(s)
 }
+
+// TestReviewCacheManyEntriesOfOneKey (review): entries of one key (HGET of many
+// fields of one hash) are listed in one index slice, and each one's drop searches it
+// linearly: invalidating the key (which runs on the connection's reader, holding up
+// every reply behind it) or evicting its entries is quadratic in their number.
+func TestReviewCacheManyEntriesOfOneKey(t *testing.T) {
+	const n = 40_000
+	s := cache.New(1 << 30)
+	tr := s.Tracker("fake:1")
+	val := fakeserver.Bulk("v")
+	var key []byte
+	for i := range n {
+		key, _ = cache.AppendKey(key[:0], []any{"HGET", "h", "f" + strconv.Itoa(i)})
+		f, ok := s.Begin(key, []string{"h"}, 0, tr)
+		if !ok {
+			t.Fatal("not the leader")
+		}
+		s.Fill(f, val, time.Hour)
+	}
+	start := time.Now()
+	s.Invalidate([]byte("h"))
+	el := time.Since(start)
+	t.Logf("invalidating a key with %d entries took %v", n, el)
+	if k := s.Counters(); k.Entries != 0 {
+		t.Fatalf("%d entries left", k.Entries)
+	}
+	if el > 100*time.Millisecond {
+		t.Fatalf("invalidating one key with %d entries took %v on the connection's reader", n, el)
+	}
+}
