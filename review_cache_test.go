@@ -438,3 +438,84 @@ func TestReviewCacheSameKeyOtherArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewCacheBigHashInvalidationStallsReader: a hash whose fields are cached one
+// HGET each; one write of the hash by another client makes a's connection reader drop
+// every entry, one linear search each (internal/cache TestReviewCacheManyEntriesOfOneKey):
+// meanwhile no reply on that connection is read, and a's plain GETs of another key of
+// the node miss their deadline.
+func TestReviewCacheBigHashInvalidationStallsReader(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 256<<20)
+	b := newTestClient(t, cl, Options{})
+	ctx := t.Context()
+	tag := "{review:bighash:" + t.Name() + "}"
+	h, probe := tag+"h", tag+"probe"
+	const fields = 80_000
+	b.Do(ctx, "DEL", h)
+	for i := 0; i < fields; i += 1000 {
+		args := []any{"HSET", h}
+		for j := i; j < i+1000; j++ {
+			args = append(args, "f"+strconv.Itoa(j), "v")
+		}
+		if err := b.Do(ctx, args...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { b.Do(context.Background(), "DEL", h) })
+	if err := b.Set(ctx, probe, "p", nil); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range 32 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < fields; i = next.Add(1) - 1 {
+				if _, err := a.Cached(time.Hour).HGet(ctx, h, "f"+strconv.Itoa(int(i))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("cached: %+v", a.Stats().Cache)
+	// Probe a's connection to the node with plain GETs (200 ms deadline) while b writes
+	// the hash once.
+	const timeout = 200 * time.Millisecond
+	stop := make(chan struct{})
+	var worst atomic.Int64
+	var failed atomic.Int64
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c, cancel := context.WithTimeout(ctx, timeout)
+			start := time.Now()
+			err := a.Do(c, "GET", probe).Err()
+			cancel()
+			if el := int64(time.Since(start)); el > worst.Load() {
+				worst.Store(el)
+			}
+			if err != nil {
+				failed.Add(1)
+			}
+		}
+	})
+	time.Sleep(50 * time.Millisecond)
+	if err := b.Do(ctx, "HSET", h, "f0", "w").Err(); err != nil {
+		t.Fatal(err)
+	}
+	redistest.Eventually(t, 30*time.Second, func() bool { return a.Stats().Cache.Entries == 0 }, "entries never dropped")
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("probe GETs on the node: slowest %v, %d failed", time.Duration(worst.Load()), failed.Load())
+	if failed.Load() > 0 {
+		t.Fatalf("%d plain GETs of another key failed (deadline %v) while the connection's reader dropped a hash's %d cached fields; slowest %v",
+			failed.Load(), timeout, fields, time.Duration(worst.Load()))
+	}
+}
