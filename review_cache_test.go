@@ -3,6 +3,7 @@ package redline
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"strconv"
 	"sync"
@@ -517,5 +518,26 @@ func TestReviewCacheBigHashInvalidationStallsReader(t *testing.T) {
 	if failed.Load() > 0 {
 		t.Fatalf("%d plain GETs of another key failed (deadline %v) while the connection's reader dropped a hash's %d cached fields; slowest %v",
 			failed.Load(), timeout, fields, time.Duration(worst.Load()))
+	}
+}
+
+// TestReviewCacheHugeTTL: a TTL meant as "until invalidated" (math.MaxInt64, the
+// largest time.Duration) overflows the entry's expiry: nothing is ever cached.
+func TestReviewCacheHugeTTL(t *testing.T) {
+	cl := plain(t)
+	a := cachedClient(t, cl, 1<<20)
+	ctx := t.Context()
+	key := "review:hugettl:" + t.Name()
+	if err := a.Set(ctx, key, "v", nil); err != nil {
+		t.Fatal(err)
+	}
+	forever := time.Duration(math.MaxInt64)
+	for range 3 {
+		if v, err := a.Cached(forever).Get(ctx, key); err != nil || v != "v" {
+			t.Fatalf("%q %v", v, err)
+		}
+	}
+	if st := a.Stats().Cache; st.Hits != 2 {
+		t.Fatalf("3 reads with TTL MaxInt64: %+v, want 1 miss and 2 hits", st)
 	}
 }
