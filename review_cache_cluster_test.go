@@ -26,6 +26,8 @@ func freshWithin(t *testing.T, a *Client, key, want string, within time.Duration
 	})
 	if !ok {
 		t.Logf("cached GET %s: still %q (%v) after %v; want %q", key, got, err, within, want)
+	} else {
+		t.Logf("cached GET %s: %q after %v", key, want, time.Since(start).Round(time.Millisecond))
 	}
 	return time.Since(start), ok
 }
