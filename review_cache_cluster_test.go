@@ -32,6 +32,26 @@ func freshWithin(t *testing.T, a *Client, key, want string, within time.Duration
 	return time.Since(start), ok
 }
 
+// keyOnFreshShard returns a key owned by a master that has a replica and is not in
+// used (each failover subtest takes a shard of its own), and that master.
+func keyOnFreshShard(t *testing.T, ctx context.Context, cl *redistest.Cluster, prefix string, used map[string]bool) (string, redistest.NodeInfo, *redistest.Node) {
+	t.Helper()
+	topo, err := cl.Topology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range topo.Masters() {
+		reps := topo.ReplicasOf(m.ID)
+		if used[m.ID] || m.Node == nil || len(m.Slots) == 0 || len(reps) == 0 || reps[0].Node == nil {
+			continue
+		}
+		used[m.ID] = true
+		return cl.KeyOn(t, m.Node, prefix), m, reps[0].Node
+	}
+	t.Fatal("no unused shard with a replica")
+	return "", redistest.NodeInfo{}, nil
+}
+
 // TestReviewCacheClusterEvents (review) changes a private cluster behind a caching
 // client a's back, with writes by another client b (which follows its redirects),
 // and never triggers a's own learning of the change (no uncached read of a's, no
@@ -43,6 +63,7 @@ func TestReviewCacheClusterEvents(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	const within = 3 * time.Second // the refresh interval is 30 s: a bound well below it
+	used := map[string]bool{}
 
 	// A key missing when cached is tracked by the slot's owner only: during a
 	// migration its creation goes (ASK) to the target, which never tracked a.
@@ -123,19 +144,8 @@ func TestReviewCacheClusterEvents(t *testing.T) {
 
 	// A primary killed (SIGKILL): its connection closes, the entries go with it.
 	t.Run("killed primary failed over", func(t *testing.T) {
-		key := "review:kill"
+		key, master, replica := keyOnFreshShard(t, ctx, cl, "review:kill:", used)
 		missing := cacheBoth(t, a, key, "v1")
-		slot := hashslot.Key(key)
-		topo, err := cl.Topology(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		master := topo.Owner(slot)
-		reps := topo.ReplicasOf(master.ID)
-		if len(reps) == 0 {
-			t.Fatal("no replica")
-		}
-		replica := reps[0].Node
 		if err := master.Node.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -164,19 +174,8 @@ func TestReviewCacheClusterEvents(t *testing.T) {
 	// the cluster fails over to its replica, b writes there, and a's entries read from
 	// the old primary keep hitting until a declares the connection dead or refreshes.
 	t.Run("paused primary failed over", func(t *testing.T) {
-		key := "review:pause"
+		key, master, replica := keyOnFreshShard(t, ctx, cl, "review:pause:", used)
 		missing := cacheBoth(t, a, key, "v1")
-		slot := hashslot.Key(key)
-		topo, err := cl.Topology(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		master := topo.Owner(slot)
-		reps := topo.ReplicasOf(master.ID)
-		if len(reps) == 0 {
-			t.Fatal("no replica")
-		}
-		replica := reps[0].Node
 		if err := master.Node.Pause(); err != nil {
 			t.Fatal(err)
 		}
