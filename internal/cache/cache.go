@@ -61,8 +61,8 @@ type shard struct {
 	mu      sync.RWMutex
 	entries map[string]*entry
 	kmu     sync.Mutex
-	byKey   map[string][]*entry
-	ring    []*entry // filled entries, for CLOCK
+	byKey   map[string]*keyLink // a key → the head of its entries' list (index.go)
+	ring    []*entry            // filled entries, for CLOCK
 	hand    int
 	hits    atomic.Uint64
 	_       [64]byte // keep shards' hot fields on separate cache lines
@@ -73,7 +73,7 @@ func New(maxBytes int64) *Store {
 	s := &Store{max: maxBytes, base: time.Now(), seed: maphash.MakeSeed()}
 	for i := range s.shards {
 		s.shards[i].entries = map[string]*entry{}
-		s.shards[i].byKey = map[string][]*entry{}
+		s.shards[i].byKey = map[string]*keyLink{}
 	}
 	return s
 }
@@ -187,15 +187,10 @@ func (s *Store) Begin(cmd []byte, keys []string, slot int, tr *Tracker) (*Flight
 		}
 	}
 	e.cmd = string(cmd)
-	e.keys = keys
+	e.links = linksOf(e, keys)
 	sh.entries[e.cmd] = e
 	sh.mu.Unlock()
-	for _, k := range keys {
-		ks := s.shardOfString(k)
-		ks.kmu.Lock()
-		ks.byKey[k] = append(ks.byKey[k], e)
-		ks.kmu.Unlock()
-	}
+	s.index(e)
 	s.misses.Add(1)
 	return (*Flight)(e), true
 }
@@ -215,8 +210,8 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 	}
 	val, size := cloneValue(v)
 	e.val, e.size = val, size+int64(entryOverhead+len(e.cmd))
-	for _, k := range e.keys {
-		e.size += int64(len(k))
+	for i := range e.links {
+		e.size += int64(len(e.links[i].key))
 	}
 	e.expires = s.now() + int64(ttl)
 	if e.size > s.max {
@@ -286,25 +281,7 @@ func (s *Store) drop(e *entry) {
 		s.bytes.Add(-e.size)
 		s.n.Add(-1)
 	}
-	for _, k := range e.keys {
-		ks := s.shardOfString(k)
-		ks.kmu.Lock()
-		list := ks.byKey[k]
-		for i, x := range list {
-			if x == e {
-				list[i] = list[len(list)-1]
-				list[len(list)-1] = nil
-				list = list[:len(list)-1]
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(ks.byKey, k)
-		} else {
-			ks.byKey[k] = list
-		}
-		ks.kmu.Unlock()
-	}
+	s.unindex(e)
 }
 
 // Invalidate drops every entry that read key (pending ones included: their read's
@@ -315,15 +292,10 @@ func (s *Store) Invalidate(key []byte) {
 
 // InvalidateString is Invalidate for a key held as a string.
 func (s *Store) InvalidateString(key string) {
-	ks := s.shardOfString(key)
-	ks.kmu.Lock()
-	list := ks.byKey[key]
-	if len(list) == 0 {
-		ks.kmu.Unlock()
+	victims := s.detach(key)
+	if len(victims) == 0 {
 		return
 	}
-	victims := append([]*entry(nil), list...)
-	ks.kmu.Unlock()
 	s.invalidations.Add(1)
 	for _, e := range victims {
 		s.kill(e)

@@ -20,10 +20,10 @@ const (
 // which read keys. It is valid while it is filled, its node's tracking epoch and its
 // slot's generation are those seen when its read was sent, and it has not expired.
 type entry struct {
-	cmd     string   // the lookup key (the command's arguments, see AppendKey)
-	keys    []string // the keys it read: an invalidation of any drops it
-	tr      *Tracker // the node it was read from
-	trEpoch uint64   // tr's epoch before the read was sent
+	cmd     string    // the lookup key (the command's arguments, see AppendKey)
+	links   []keyLink // the keys it read (index.go): an invalidation of any drops it
+	tr      *Tracker  // the node it was read from
+	trEpoch uint64    // tr's epoch before the read was sent
 	slot    int
 	slotGen uint64 // the slot's generation before the read was sent
 
