@@ -22,7 +22,8 @@ import (
 // was flushed (FLUSHALL, FLUSHDB); every entry of a slot whose primary changed (MOVED,
 // resharding, failover); an entry past its TTL, which is the caller's capped by the
 // key's own. A read and an invalidation that cross are resolved for the invalidation:
-// the reply is returned but not cached.
+// the reply is returned but not cached. A read of a key that does not exist is not
+// cached (its creation could happen on another node, during a slot migration).
 //
 // Caching needs RESP3 (Options.Protocol 3, the default): with Protocol 2, NewClient
 // fails; a server without HELLO (Redis < 6) fails the connection's handshake.

@@ -246,9 +246,16 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 		return c.doSlot(&w, info, slot, args, tr), false
 	}
 	for _, p := range vals[off+1:] {
-		if p.Err != nil || p.Type != resp.TypeInteger {
+		switch {
+		case p.Err != nil || p.Type != resp.TypeInteger:
 			ttl = 0 // the key's TTL is unknown (a slot moving between the two?): not cached
-		} else if p.Int >= 0 { // -1: no expiry; -2: no key (a null is cached too)
+		case p.Int == -2:
+			// No such key: not cached. Only this node tracks the name; if the slot
+			// migrates, the key is created on the target (ASK) and no invalidation
+			// would reach this client, which keeps routing to the old owner until a
+			// MOVED of its own. An existing key is safe: its migration deletes it here.
+			ttl = 0
+		case p.Int >= 0: // -1: no expiry
 			ttl = min(ttl, time.Duration(p.Int)*time.Millisecond)
 		}
 	}
