@@ -46,7 +46,8 @@ type CacheOptions struct {
 var ErrNoCache = cluster.ErrNoCache
 
 // NotCacheableError is DoCache's error for a command whose reply cannot be cached: not
-// read-only, nondeterministic (SRANDMEMBER, …), keyless, blocking, or unknown.
+// read-only, nondeterministic (SRANDMEMBER, …), a script (EVAL_RO, EVALSHA_RO,
+// FCALL_RO), keyless, blocking, or unknown.
 type NotCacheableError = cluster.NotCacheableError
 
 // validate checks the cache options against the protocol.

@@ -23,6 +23,7 @@ package cache
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -213,7 +214,7 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 	for i := range e.links {
 		e.size += int64(len(e.links[i].key))
 	}
-	e.expires = s.now() + int64(ttl)
+	e.expires = expiry(s.now(), ttl)
 	if e.size > s.max {
 		s.kill(e)
 		return false
@@ -233,6 +234,14 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 		s.evict()
 	}
 	return s.valid(e)
+}
+
+// expiry returns now+ttl, saturated (a TTL of math.MaxInt64 means "until invalidated").
+func expiry(now int64, ttl time.Duration) int64 {
+	if int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(ttl)
 }
 
 // Abort ends f's read without caching it.

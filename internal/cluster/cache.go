@@ -119,6 +119,8 @@ func cacheable(info *command.Info, args []any) error {
 		return &NotCacheableError{Command: info.Name, Reason: "its reply is nondeterministic"}
 	case info.Has(command.FlagBlocking), info.FansOut(), info.ConnState != command.ConnNone:
 		return &NotCacheableError{Command: info.Name, Reason: "not a plain keyed read"}
+	case scripts[info.Name]:
+		return &NotCacheableError{Command: info.Name, Reason: "a script may read keys it does not declare (never invalidated) and return what differs between runs"}
 	}
 	return nil
 }
@@ -129,6 +131,11 @@ func cacheable(info *command.Info, args []any) error {
 // are Redis 7's (COMMAND, read-only with that tip).
 var orderOnly = map[string]bool{"smembers": true, "hgetall": true, "hkeys": true, "hvals": true,
 	"sinter": true, "sunion": true, "sdiff": true}
+
+// scripts are the read-only script and function calls: the server tracks every key
+// they read, but the cache indexes only the declared ones, and nothing says their
+// reply is deterministic (TIME, SRANDMEMBER inside).
+var scripts = map[string]bool{"eval_ro": true, "evalsha_ro": true, "fcall_ro": true}
 
 // cachingYes makes the next command's keys tracked (OPTIN).
 var cachingYes = []any{"CLIENT", "CACHING", "yes"}
