@@ -230,6 +230,7 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 	sh.mu.Unlock()
 	close(e.done)
 	s.n.Add(1)
+	e.tr.n.Add(1)
 	if s.bytes.Add(e.size) > s.max {
 		s.evict()
 	}
@@ -289,6 +290,7 @@ func (s *Store) drop(e *entry) {
 	if filled {
 		s.bytes.Add(-e.size)
 		s.n.Add(-1)
+		e.tr.n.Add(-1)
 	}
 	s.unindex(e)
 }

@@ -109,6 +109,10 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	c.install(nil, t)
 	c.wg.Add(1)
 	go c.refreshLoop()
+	if cfg.Cache != nil {
+		c.wg.Add(1)
+		go c.cacheProbeLoop() // cacheprobe.go
+	}
 	if cfg.ReadFrom != ReadPrimary {
 		c.wg.Add(1)
 		go c.roleCheckLoop()
