@@ -51,6 +51,8 @@ type Store struct {
 	trackers sync.Map // node address → *Tracker
 
 	misses, evictions, invalidations, flushes atomic.Uint64
+
+	closed atomic.Bool // Close: nothing is cached any more
 }
 
 // shard holds the entries whose lookup key hashes to it (under mu, read-locked by
@@ -221,6 +223,11 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 	}
 	sh := s.shardOfString(e.cmd)
 	sh.mu.Lock()
+	if s.closed.Load() { // read under the lock Close takes to sweep the shard
+		sh.mu.Unlock()
+		s.kill(e)
+		return false
+	}
 	if !e.state.CompareAndSwap(statePending, stateFilled) {
 		sh.mu.Unlock()
 		return false // killed: its killer closed done and dropped it
@@ -320,6 +327,25 @@ func (s *Store) FlushAll() {
 		return true
 	})
 	s.flushes.Add(1)
+}
+
+// Close drops every entry, pending ones included, and caches nothing from then on
+// (the client closed: a closed client that is still referenced pins no memory).
+func (s *Store) Close() {
+	s.closed.Store(true)
+	var all []*entry
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for _, e := range sh.entries {
+			all = append(all, e)
+		}
+		sh.mu.Unlock()
+		for _, e := range all {
+			s.kill(e)
+		}
+		all = all[:0]
+	}
 }
 
 // MoveSlot makes every entry of slot stale: its primary changed.

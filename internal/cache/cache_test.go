@@ -295,3 +295,34 @@ func BenchmarkHit(b *testing.B) {
 		}
 	})
 }
+
+// TestCloseEmptiesTheStore: Close drops every entry (and wakes a pending read's
+// followers); a read in flight then caches nothing.
+func TestCloseEmptiesTheStore(t *testing.T) {
+	s := New(1 << 20)
+	tr := s.Tracker("n1")
+	for i := range 100 {
+		read(t, s, tr, "k"+strconv.Itoa(i), "v", time.Hour)
+	}
+	f, _ := s.Begin(lookupKey("GET", "pending"), []string{"pending"}, 0, tr)
+	s.Close()
+	select {
+	case <-f.Done():
+	default:
+		t.Fatal("a pending read's followers were not released")
+	}
+	if s.Fill(f, bulk("v"), time.Hour) {
+		t.Fatal("a read in flight at Close was cached")
+	}
+	if read(t, s, tr, "after", "v", time.Hour) {
+		t.Fatal("cached after Close")
+	}
+	if k := s.Counters(); k.Entries != 0 || k.Bytes != 0 {
+		t.Fatalf("after Close: %+v", k)
+	}
+	for i := range s.shards {
+		if len(s.shards[i].entries) != 0 || len(s.shards[i].byKey) != 0 || len(s.shards[i].ring) != 0 {
+			t.Fatalf("shard %d not empty", i)
+		}
+	}
+}

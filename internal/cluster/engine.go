@@ -307,6 +307,9 @@ func (c *Engine) Close() error {
 		n.Close()
 	}
 	wg.Wait()
+	if c.cfg.Cache != nil {
+		c.cfg.Cache.Store.Close() // a closed client still referenced pins no entries
+	}
 	return nil
 }
 
