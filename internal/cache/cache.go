@@ -149,13 +149,15 @@ type Flight entry
 func (f *Flight) Done() <-chan struct{} { return f.done }
 
 // Value returns the reply once Done is closed, if the read was cached and is still
-// valid (counted as a hit: the caller waited for another's read instead of reading).
+// valid (counted as a hit: the caller waited for another's read instead of reading);
+// otherwise the caller reads it itself, counted as a miss.
 func (s *Store) Value(f *Flight) (resp.Value, bool) {
 	e := (*entry)(f)
 	if e.state.Load() == stateFilled && s.valid(e) {
 		s.shardOfString(e.cmd).hits.Add(1)
 		return e.val, true
 	}
+	s.misses.Add(1)
 	return resp.Value{}, false
 }
 

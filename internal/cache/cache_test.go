@@ -326,3 +326,30 @@ func TestCloseEmptiesTheStore(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowersCounted: a caller that waited for another's read counts as a hit when
+// the reply was cached, as a miss when it must read it itself.
+func TestFollowersCounted(t *testing.T) {
+	s := New(1 << 20)
+	tr := s.Tracker("n1")
+	key := lookupKey("GET", "k")
+	f, _ := s.Begin(key, []string{"k"}, 0, tr)
+	g, leader := s.Begin(key, []string{"k"}, 0, tr)
+	if leader {
+		t.Fatal("two leaders")
+	}
+	s.Abort(f) // the leader's read failed
+	<-g.Done()
+	if _, ok := s.Value(g); ok {
+		t.Fatal("a value from an aborted read")
+	}
+	f, _ = s.Begin(key, []string{"k"}, 0, tr)
+	g, _ = s.Begin(key, []string{"k"}, 0, tr)
+	s.Fill(f, bulk("v"), time.Hour)
+	if v, ok := s.Value(g); !ok || string(v.Str) != "v" {
+		t.Fatalf("follower: %q %v", v.Str, ok)
+	}
+	if k := s.Counters(); k.Misses != 3 || k.Hits != 1 {
+		t.Fatalf("2 leaders and 2 followers (one served): %+v, want 3 misses and 1 hit", k)
+	}
+}
