@@ -214,9 +214,9 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 		return false
 	}
 	val, size := cloneValue(v)
-	e.val, e.size = val, size+int64(entryOverhead+len(e.cmd))
+	e.val, e.size = val, size+entryOverhead+allocSize(len(e.cmd))+allocSize(len(e.links)*linkBytes)
 	for i := range e.links {
-		e.size += int64(len(e.links[i].key))
+		e.size += allocSize(len(e.links[i].key))
 	}
 	e.expires = expiry(s.now(), ttl)
 	if e.size > s.max {
