@@ -76,3 +76,37 @@ func TestCacheHugeTTLSaturates(t *testing.T) {
 		t.Fatal("a reply with TTL MaxInt64 was not cached")
 	}
 }
+
+// TestCacheRefreshesWhileCaching: while the cache holds entries, the topology is
+// refreshed every cacheRefreshEvery (a slot's owner may change unheard of); not when
+// it is empty, nor when the periodic refresh is off or more frequent.
+func TestCacheRefreshesWhileCaching(t *testing.T) {
+	fc := newFakeCluster(t)
+	cfg := testConfig(fc)
+	cfg.RefreshInterval = 30 * time.Second
+	st := cache.New(1 << 20)
+	cfg.Cache = &CacheConfig{Store: st}
+	c := newEngine(t, cfg, threeShards)
+	start := time.Now()
+	last := start
+	c.cacheRefresh(&last, start.Add(cacheRefreshEvery/2))
+	if c.triggered() {
+		t.Fatal("refreshed before cacheRefreshEvery")
+	}
+	c.cacheRefresh(&last, start.Add(cacheRefreshEvery))
+	if c.triggered() || !last.Equal(start.Add(cacheRefreshEvery)) {
+		t.Fatal("refreshed with an empty cache")
+	}
+	cacheEntry(t, st, p1, "a", s1)
+	c.cacheRefresh(&last, last.Add(cacheRefreshEvery))
+	if !c.triggered() {
+		t.Fatal("no refresh while caching")
+	}
+	for _, every := range []time.Duration{-1, time.Second} {
+		c.cfg.RefreshInterval = every
+		c.cacheRefresh(&last, last.Add(cacheRefreshEvery))
+		if c.triggered() {
+			t.Fatalf("refreshed with RefreshInterval %v", every)
+		}
+	}
+}

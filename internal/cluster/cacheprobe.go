@@ -19,10 +19,18 @@ import (
 // stopped answering is therefore served for at most cacheProbeEvery + cacheProbeFresh
 // + cacheProbeTimeout (1.25 s) — well under the time a cluster takes to fail it over
 // (cluster-node-timeout, 15 s by default, plus an election).
+//
+// A slot's owner may also change without this client hearing of it on a connection
+// of its own: a failover that leaves the old primary answering but cut off from its
+// replicas (no replication, so no invalidations), keys moved with MIGRATE COPY. A
+// refresh that shows a slot's new owner drops the slot's entries (cacheMoved); so
+// while the cache holds entries, the topology is refreshed every cacheRefreshEvery
+// (unless the periodic refresh is off, or more frequent already).
 const (
 	cacheProbeEvery   = 500 * time.Millisecond
 	cacheProbeFresh   = 250 * time.Millisecond
 	cacheProbeTimeout = 500 * time.Millisecond
+	cacheRefreshEvery = 5 * time.Second
 )
 
 // cacheProbeLoop runs the probe until the engine closes.
@@ -30,13 +38,27 @@ func (c *Engine) cacheProbeLoop() {
 	defer c.wg.Done()
 	t := time.NewTicker(cacheProbeEvery)
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-c.ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
+			c.cacheProbe()
+			c.cacheRefresh(&last, now)
 		}
-		c.cacheProbe()
+	}
+}
+
+// cacheRefresh triggers a refresh when cacheRefreshEvery passed since *last and the
+// cache holds entries (and the periodic refresh is on, less often).
+func (c *Engine) cacheRefresh(last *time.Time, now time.Time) {
+	if c.cfg.RefreshInterval <= cacheRefreshEvery || now.Sub(*last) < cacheRefreshEvery {
+		return
+	}
+	*last = now
+	if c.cfg.Cache.Store.Counters().Entries > 0 {
+		c.TriggerRefresh()
 	}
 }
 
