@@ -18,10 +18,12 @@ import (
 //
 // What is dropped, and when: an entry whose key another client (or this one) writes,
 // expires or evicts, as soon as the server's invalidation arrives; every entry read
-// from a node whose connection closed (its invalidations may have been lost) or that
-// was flushed (FLUSHALL, FLUSHDB); every entry of a slot whose primary changed (MOVED,
-// resharding, failover); an entry past its TTL, which is the caller's capped by the
-// key's own. A read and an invalidation that cross are resolved for the invalidation:
+// from a node whose connection closed (its invalidations may have been lost), that
+// stopped answering (checked every 0.5 s while it has entries: dropped within about
+// 1.25 s) or that was flushed (FLUSHALL, FLUSHDB); every entry of a slot whose primary
+// changed (MOVED, resharding, failover; the topology is refreshed every 5 s while the
+// cache holds entries); an entry past its TTL, which is the caller's capped by the
+// key's own; every entry when the client closes. A read and an invalidation that cross are resolved for the invalidation:
 // the reply is returned but not cached. A read of a key that does not exist is not
 // cached (its creation could happen on another node, during a slot migration).
 //
