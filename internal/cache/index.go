@@ -26,12 +26,17 @@ func linksOf(e *entry, keys []string) []keyLink {
 	return links
 }
 
-// index adds e to the list of each of its keys.
+// index adds e to the list of each of its keys, unless it died meanwhile (Close): its
+// kill marks it dead before unindex takes the lock, so one of the two sees the other.
 func (s *Store) index(e *entry) {
 	for i := range e.links {
 		l := &e.links[i]
 		ks := s.shardOfString(l.key)
 		ks.kmu.Lock()
+		if e.state.Load() == stateDead {
+			ks.kmu.Unlock()
+			return
+		}
 		if head := ks.byKey[l.key]; head != nil {
 			l.next = head
 			head.prev = l
