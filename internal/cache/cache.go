@@ -260,6 +260,16 @@ func (s *Store) Abort(f *Flight) { s.kill((*entry)(f)) }
 // kill makes e dead and drops it from the maps, once; it reports whether this call
 // did.
 func (s *Store) kill(e *entry) bool {
+	if !e.die() {
+		return false
+	}
+	s.drop(e)
+	return true
+}
+
+// die makes e dead (and releases the followers of a pending read); it reports
+// whether this call did. Whoever did must drop it.
+func (e *entry) die() bool {
 	for {
 		st := e.state.Load()
 		if st == stateDead {
@@ -269,7 +279,6 @@ func (s *Store) kill(e *entry) bool {
 			if st == statePending {
 				close(e.done)
 			}
-			s.drop(e)
 			return true
 		}
 	}
@@ -312,13 +321,13 @@ func (s *Store) Invalidate(key []byte) {
 
 // InvalidateString is Invalidate for a key held as a string.
 func (s *Store) InvalidateString(key string) {
-	victims := s.detach(key)
-	if len(victims) == 0 {
+	victims, found := s.detach(key)
+	if !found {
 		return
 	}
 	s.invalidations.Add(1)
 	for _, e := range victims {
-		s.kill(e)
+		s.drop(e) // dead already (detach): no hit finds them once Invalidate returns
 	}
 }
 

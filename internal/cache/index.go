@@ -72,26 +72,33 @@ func (s *Store) unindex(e *entry) {
 	}
 }
 
-// detach removes key's list from the index and returns its entries (nil when none).
-func (s *Store) detach(key string) []*entry {
+// detach removes key's list from the index, makes its entries dead and returns those
+// this call killed, for the caller to drop; found reports whether the key had a list.
+// The entries die under the lock: a concurrent Invalidate of the key (the client's
+// own after its write returned, and the server's push of the same write on the
+// connection's reader) that finds the list gone must find them dead already, or it
+// would return while one still hits.
+func (s *Store) detach(key string) (victims []*entry, found bool) {
 	ks := s.shardOfString(key)
 	ks.kmu.Lock()
 	defer ks.kmu.Unlock()
 	head := ks.byKey[key]
 	if head == nil {
-		return nil
+		return nil, false
 	}
 	delete(ks.byKey, key)
 	n := 0
 	for l := head; l != nil; l = l.next {
 		n++
 	}
-	victims := make([]*entry, 0, n)
+	victims = make([]*entry, 0, n)
 	for l := head; l != nil; {
 		next := l.next
 		l.prev, l.next, l.on = nil, nil, false
-		victims = append(victims, l.e)
+		if l.e.die() {
+			victims = append(victims, l.e)
+		}
 		l = next
 	}
-	return victims
+	return victims, true
 }

@@ -87,3 +87,31 @@ func checkIndex(t *testing.T, s *Store) {
 		}
 	}
 }
+
+// TestInvalidateReturnsWhenDead: two invalidations of one key at once (the client's
+// own, after its write returned, and the server's push of the same write on the
+// reader): the one that finds the list detached by the other must still return only
+// once the key's entries no longer hit. Here the other has just detached the list
+// (and not dropped its entries yet).
+func TestInvalidateReturnsWhenDead(t *testing.T) {
+	s := New(1 << 20)
+	tr := s.Tracker("n1")
+	for i := range 4 {
+		f, _ := s.Begin(lookupKey("HGET", "h", i), []string{"h"}, 0, tr)
+		s.Fill(f, bulk("v"), time.Hour)
+	}
+	victims, _ := s.detach("h") // the other invalidation, midway
+	s.InvalidateString("h")     // finds no list
+	for i := range 4 {
+		if _, st, _ := s.Get(lookupKey("HGET", "h", i)); st == Hit {
+			t.Fatalf("HGET h %d hits after Invalidate(h) returned", i)
+		}
+	}
+	for _, e := range victims {
+		s.drop(e)
+	}
+	if k := s.Counters(); k.Entries != 0 {
+		t.Fatalf("%+v", k)
+	}
+	checkIndex(t, s)
+}
