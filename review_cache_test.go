@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redline-go/redline/internal/testkit"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -483,7 +484,10 @@ func TestReviewCacheBigHashInvalidationStallsReader(t *testing.T) {
 	t.Logf("cached: %+v", a.Stats().Cache)
 	// Probe a's connection to the node with plain GETs (200 ms deadline) while b writes
 	// the hash once.
-	const timeout = 200 * time.Millisecond
+	timeout := 200 * time.Millisecond
+	if testkit.Race {
+		timeout *= 5 // the race detector slows the reader's drops ~10×
+	}
 	stop := make(chan struct{})
 	var worst atomic.Int64
 	var failed atomic.Int64
