@@ -260,7 +260,8 @@ func (v Cached) LRange(ctx context.Context, key string, start, stop int64) ([]st
 
 // CacheStats are the client-side cache's figures (Stats.Cache).
 type CacheStats struct {
-	// Hits are reads served from memory; Misses reads sent to the server to be cached.
+	// Hits are cached reads served from memory (a caller that waited for another's
+	// read of the same command included); Misses those that went to the server.
 	Hits, Misses uint64
 	// Entries and Bytes are what the cache holds now (Bytes as charged to MaxBytes).
 	Entries, Bytes int64
