@@ -125,17 +125,17 @@ func cacheable(info *command.Info, args []any) error {
 	return nil
 }
 
+// scripts are the read-only script and function calls: the server tracks every key
+// they read, but the cache indexes only the declared ones, and nothing says their
+// reply is deterministic (TIME, SRANDMEMBER inside).
+var scripts = map[string]bool{"eval_ro": true, "evalsha_ro": true, "fcall_ro": true}
+
 // orderOnly are the read-only commands whose tip is nondeterministic_output_order: the
 // order of their reply may differ between runs, not its content, so a cached reply is
 // as good as a new one. The command table merges both tips into Nondeterministic; these
 // are Redis 7's (COMMAND, read-only with that tip).
 var orderOnly = map[string]bool{"smembers": true, "hgetall": true, "hkeys": true, "hvals": true,
 	"sinter": true, "sunion": true, "sdiff": true}
-
-// scripts are the read-only script and function calls: the server tracks every key
-// they read, but the cache indexes only the declared ones, and nothing says their
-// reply is deterministic (TIME, SRANDMEMBER inside).
-var scripts = map[string]bool{"eval_ro": true, "evalsha_ro": true, "fcall_ro": true}
 
 // cachingYes makes the next command's keys tracked (OPTIN).
 var cachingYes = []any{"CLIENT", "CACHING", "yes"}
