@@ -18,11 +18,14 @@ import (
 //
 // What is dropped, and when: an entry whose key another client (or this one) writes,
 // expires or evicts, as soon as the server's invalidation arrives; every entry read
-// from a node whose connection closed (its invalidations may have been lost) or that
-// was flushed (FLUSHALL, FLUSHDB); every entry of a slot whose primary changed (MOVED,
-// resharding, failover); an entry past its TTL, which is the caller's capped by the
-// key's own. A read and an invalidation that cross are resolved for the invalidation:
-// the reply is returned but not cached.
+// from a node whose connection closed (its invalidations may have been lost), that
+// stopped answering (checked every 0.5 s while it has entries: dropped within about
+// 1.25 s) or that was flushed (FLUSHALL, FLUSHDB); every entry of a slot whose primary
+// changed (MOVED, resharding, failover; the topology is refreshed every 5 s while the
+// cache holds entries); an entry past its TTL, which is the caller's capped by the
+// key's own; every entry when the client closes. A read and an invalidation that cross are resolved for the invalidation:
+// the reply is returned but not cached. A read of a key that does not exist is not
+// cached (its creation could happen on another node, during a slot migration).
 //
 // Caching needs RESP3 (Options.Protocol 3, the default): with Protocol 2, NewClient
 // fails; a server without HELLO (Redis < 6) fails the connection's handshake.
@@ -45,7 +48,8 @@ type CacheOptions struct {
 var ErrNoCache = cluster.ErrNoCache
 
 // NotCacheableError is DoCache's error for a command whose reply cannot be cached: not
-// read-only, nondeterministic (SRANDMEMBER, …), keyless, blocking, or unknown.
+// read-only, nondeterministic (SRANDMEMBER, …), a script (EVAL_RO, EVALSHA_RO,
+// FCALL_RO), keyless, blocking, or unknown.
 type NotCacheableError = cluster.NotCacheableError
 
 // validate checks the cache options against the protocol.
@@ -256,7 +260,8 @@ func (v Cached) LRange(ctx context.Context, key string, start, stop int64) ([]st
 
 // CacheStats are the client-side cache's figures (Stats.Cache).
 type CacheStats struct {
-	// Hits are reads served from memory; Misses reads sent to the server to be cached.
+	// Hits are cached reads served from memory (a caller that waited for another's
+	// read of the same command included); Misses those that went to the server.
 	Hits, Misses uint64
 	// Entries and Bytes are what the cache holds now (Bytes as charged to MaxBytes).
 	Entries, Bytes int64

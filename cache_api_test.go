@@ -187,8 +187,9 @@ func TestCachedMGetAcrossSlots(t *testing.T) {
 			}
 		}
 	}
-	if st := a.Stats().Cache; st.Misses != 40 || st.Hits < 40 {
-		t.Fatalf("%+v: want 40 misses then 40 hits", st)
+	// The 10 missing keys are read each round, never cached.
+	if st := a.Stats().Cache; st.Misses != 50 || st.Hits < 30 {
+		t.Fatalf("%+v: want 40 misses then 30 hits and 10 misses (missing keys)", st)
 	}
 }
 

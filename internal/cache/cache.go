@@ -23,6 +23,7 @@ package cache
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,8 @@ type Store struct {
 	trackers sync.Map // node address → *Tracker
 
 	misses, evictions, invalidations, flushes atomic.Uint64
+
+	closed atomic.Bool // Close: nothing is cached any more
 }
 
 // shard holds the entries whose lookup key hashes to it (under mu, read-locked by
@@ -61,8 +64,8 @@ type shard struct {
 	mu      sync.RWMutex
 	entries map[string]*entry
 	kmu     sync.Mutex
-	byKey   map[string][]*entry
-	ring    []*entry // filled entries, for CLOCK
+	byKey   map[string]*keyLink // a key → the head of its entries' list (index.go)
+	ring    []*entry            // filled entries, for CLOCK
 	hand    int
 	hits    atomic.Uint64
 	_       [64]byte // keep shards' hot fields on separate cache lines
@@ -73,7 +76,7 @@ func New(maxBytes int64) *Store {
 	s := &Store{max: maxBytes, base: time.Now(), seed: maphash.MakeSeed()}
 	for i := range s.shards {
 		s.shards[i].entries = map[string]*entry{}
-		s.shards[i].byKey = map[string][]*entry{}
+		s.shards[i].byKey = map[string]*keyLink{}
 	}
 	return s
 }
@@ -146,13 +149,15 @@ type Flight entry
 func (f *Flight) Done() <-chan struct{} { return f.done }
 
 // Value returns the reply once Done is closed, if the read was cached and is still
-// valid (counted as a hit: the caller waited for another's read instead of reading).
+// valid (counted as a hit: the caller waited for another's read instead of reading);
+// otherwise the caller reads it itself, counted as a miss.
 func (s *Store) Value(f *Flight) (resp.Value, bool) {
 	e := (*entry)(f)
 	if e.state.Load() == stateFilled && s.valid(e) {
 		s.shardOfString(e.cmd).hits.Add(1)
 		return e.val, true
 	}
+	s.misses.Add(1)
 	return resp.Value{}, false
 }
 
@@ -187,15 +192,10 @@ func (s *Store) Begin(cmd []byte, keys []string, slot int, tr *Tracker) (*Flight
 		}
 	}
 	e.cmd = string(cmd)
-	e.keys = keys
+	e.links = linksOf(e, keys)
 	sh.entries[e.cmd] = e
 	sh.mu.Unlock()
-	for _, k := range keys {
-		ks := s.shardOfString(k)
-		ks.kmu.Lock()
-		ks.byKey[k] = append(ks.byKey[k], e)
-		ks.kmu.Unlock()
-	}
+	s.index(e)
 	s.misses.Add(1)
 	return (*Flight)(e), true
 }
@@ -214,17 +214,22 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 		return false
 	}
 	val, size := cloneValue(v)
-	e.val, e.size = val, size+int64(entryOverhead+len(e.cmd))
-	for _, k := range e.keys {
-		e.size += int64(len(k))
+	e.val, e.size = val, size+entryOverhead+allocSize(len(e.cmd))+allocSize(len(e.links)*linkBytes)
+	for i := range e.links {
+		e.size += allocSize(len(e.links[i].key))
 	}
-	e.expires = s.now() + int64(ttl)
+	e.expires = expiry(s.now(), ttl)
 	if e.size > s.max {
 		s.kill(e)
 		return false
 	}
 	sh := s.shardOfString(e.cmd)
 	sh.mu.Lock()
+	if s.closed.Load() { // read under the lock Close takes to sweep the shard
+		sh.mu.Unlock()
+		s.kill(e)
+		return false
+	}
 	if !e.state.CompareAndSwap(statePending, stateFilled) {
 		sh.mu.Unlock()
 		return false // killed: its killer closed done and dropped it
@@ -234,10 +239,19 @@ func (s *Store) Fill(f *Flight, v resp.Value, ttl time.Duration) bool {
 	sh.mu.Unlock()
 	close(e.done)
 	s.n.Add(1)
+	e.tr.n.Add(1)
 	if s.bytes.Add(e.size) > s.max {
 		s.evict()
 	}
 	return s.valid(e)
+}
+
+// expiry returns now+ttl, saturated (a TTL of math.MaxInt64 means "until invalidated").
+func expiry(now int64, ttl time.Duration) int64 {
+	if int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(ttl)
 }
 
 // Abort ends f's read without caching it.
@@ -246,6 +260,16 @@ func (s *Store) Abort(f *Flight) { s.kill((*entry)(f)) }
 // kill makes e dead and drops it from the maps, once; it reports whether this call
 // did.
 func (s *Store) kill(e *entry) bool {
+	if !e.die() {
+		return false
+	}
+	s.drop(e)
+	return true
+}
+
+// die makes e dead (and releases the followers of a pending read); it reports
+// whether this call did. Whoever did must drop it.
+func (e *entry) die() bool {
 	for {
 		st := e.state.Load()
 		if st == stateDead {
@@ -255,7 +279,6 @@ func (s *Store) kill(e *entry) bool {
 			if st == statePending {
 				close(e.done)
 			}
-			s.drop(e)
 			return true
 		}
 	}
@@ -285,26 +308,9 @@ func (s *Store) drop(e *entry) {
 	if filled {
 		s.bytes.Add(-e.size)
 		s.n.Add(-1)
+		e.tr.n.Add(-1)
 	}
-	for _, k := range e.keys {
-		ks := s.shardOfString(k)
-		ks.kmu.Lock()
-		list := ks.byKey[k]
-		for i, x := range list {
-			if x == e {
-				list[i] = list[len(list)-1]
-				list[len(list)-1] = nil
-				list = list[:len(list)-1]
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(ks.byKey, k)
-		} else {
-			ks.byKey[k] = list
-		}
-		ks.kmu.Unlock()
-	}
+	s.unindex(e)
 }
 
 // Invalidate drops every entry that read key (pending ones included: their read's
@@ -315,18 +321,13 @@ func (s *Store) Invalidate(key []byte) {
 
 // InvalidateString is Invalidate for a key held as a string.
 func (s *Store) InvalidateString(key string) {
-	ks := s.shardOfString(key)
-	ks.kmu.Lock()
-	list := ks.byKey[key]
-	if len(list) == 0 {
-		ks.kmu.Unlock()
+	victims, found := s.detach(key)
+	if !found {
 		return
 	}
-	victims := append([]*entry(nil), list...)
-	ks.kmu.Unlock()
 	s.invalidations.Add(1)
 	for _, e := range victims {
-		s.kill(e)
+		s.drop(e) // dead already (detach): no hit finds them once Invalidate returns
 	}
 }
 
@@ -337,6 +338,25 @@ func (s *Store) FlushAll() {
 		return true
 	})
 	s.flushes.Add(1)
+}
+
+// Close drops every entry, pending ones included, and caches nothing from then on
+// (the client closed: a closed client that is still referenced pins no memory).
+func (s *Store) Close() {
+	s.closed.Store(true)
+	var all []*entry
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for _, e := range sh.entries {
+			all = append(all, e)
+		}
+		sh.mu.Unlock()
+		for _, e := range all {
+			s.kill(e)
+		}
+		all = all[:0]
+	}
 }
 
 // MoveSlot makes every entry of slot stale: its primary changed.

@@ -295,3 +295,61 @@ func BenchmarkHit(b *testing.B) {
 		}
 	})
 }
+
+// TestCloseEmptiesTheStore: Close drops every entry (and wakes a pending read's
+// followers); a read in flight then caches nothing.
+func TestCloseEmptiesTheStore(t *testing.T) {
+	s := New(1 << 20)
+	tr := s.Tracker("n1")
+	for i := range 100 {
+		read(t, s, tr, "k"+strconv.Itoa(i), "v", time.Hour)
+	}
+	f, _ := s.Begin(lookupKey("GET", "pending"), []string{"pending"}, 0, tr)
+	s.Close()
+	select {
+	case <-f.Done():
+	default:
+		t.Fatal("a pending read's followers were not released")
+	}
+	if s.Fill(f, bulk("v"), time.Hour) {
+		t.Fatal("a read in flight at Close was cached")
+	}
+	if read(t, s, tr, "after", "v", time.Hour) {
+		t.Fatal("cached after Close")
+	}
+	if k := s.Counters(); k.Entries != 0 || k.Bytes != 0 {
+		t.Fatalf("after Close: %+v", k)
+	}
+	for i := range s.shards {
+		if len(s.shards[i].entries) != 0 || len(s.shards[i].byKey) != 0 || len(s.shards[i].ring) != 0 {
+			t.Fatalf("shard %d not empty", i)
+		}
+	}
+}
+
+// TestFollowersCounted: a caller that waited for another's read counts as a hit when
+// the reply was cached, as a miss when it must read it itself.
+func TestFollowersCounted(t *testing.T) {
+	s := New(1 << 20)
+	tr := s.Tracker("n1")
+	key := lookupKey("GET", "k")
+	f, _ := s.Begin(key, []string{"k"}, 0, tr)
+	g, leader := s.Begin(key, []string{"k"}, 0, tr)
+	if leader {
+		t.Fatal("two leaders")
+	}
+	s.Abort(f) // the leader's read failed
+	<-g.Done()
+	if _, ok := s.Value(g); ok {
+		t.Fatal("a value from an aborted read")
+	}
+	f, _ = s.Begin(key, []string{"k"}, 0, tr)
+	g, _ = s.Begin(key, []string{"k"}, 0, tr)
+	s.Fill(f, bulk("v"), time.Hour)
+	if v, ok := s.Value(g); !ok || string(v.Str) != "v" {
+		t.Fatalf("follower: %q %v", v.Str, ok)
+	}
+	if k := s.Counters(); k.Misses != 3 || k.Hits != 1 {
+		t.Fatalf("2 leaders and 2 followers (one served): %+v, want 3 misses and 1 hit", k)
+	}
+}

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/redline-go/redline/resp"
 )
@@ -14,7 +15,12 @@ type Tracker struct {
 	s     *Store
 	addr  string
 	epoch atomicEpoch
+	n     atomic.Int64 // filled entries read from the node (valid or not)
 }
+
+// Entries returns how many entries read from the node the store holds (some may be
+// stale already: they are dropped when next looked up or evicted).
+func (t *Tracker) Entries() int64 { return t.n.Load() }
 
 // Tracker returns the tracker of the node at addr, made on first use: a node dropped
 // from the topology and added again keeps its tracker.

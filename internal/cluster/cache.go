@@ -119,9 +119,16 @@ func cacheable(info *command.Info, args []any) error {
 		return &NotCacheableError{Command: info.Name, Reason: "its reply is nondeterministic"}
 	case info.Has(command.FlagBlocking), info.FansOut(), info.ConnState != command.ConnNone:
 		return &NotCacheableError{Command: info.Name, Reason: "not a plain keyed read"}
+	case scripts[info.Name]:
+		return &NotCacheableError{Command: info.Name, Reason: "a script may read keys it does not declare (never invalidated) and return what differs between runs"}
 	}
 	return nil
 }
+
+// scripts are the read-only script and function calls: the server tracks every key
+// they read, but the cache indexes only the declared ones, and nothing says their
+// reply is deterministic (TIME, SRANDMEMBER inside).
+var scripts = map[string]bool{"eval_ro": true, "evalsha_ro": true, "fcall_ro": true}
 
 // orderOnly are the read-only commands whose tip is nondeterministic_output_order: the
 // order of their reply may differ between runs, not its content, so a cached reply is
@@ -255,9 +262,16 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 		return c.doSlot(&w, info, slot, args, tr), false
 	}
 	for _, p := range vals[off+1:] {
-		if p.Err != nil || p.Type != resp.TypeInteger {
+		switch {
+		case p.Err != nil || p.Type != resp.TypeInteger:
 			ttl = 0 // the key's TTL is unknown (a slot moving between the two?): not cached
-		} else if p.Int >= 0 { // -1: no expiry; -2: no key (a null is cached too)
+		case p.Int == -2:
+			// No such key: not cached. Only this node tracks the name; if the slot
+			// migrates, the key is created on the target (ASK) and no invalidation
+			// would reach this client, which keeps routing to the old owner until a
+			// MOVED of its own. An existing key is safe: its migration deletes it here.
+			ttl = 0
+		case p.Int >= 0: // -1: no expiry
 			ttl = min(ttl, time.Duration(p.Int)*time.Millisecond)
 		}
 	}

@@ -1,10 +1,12 @@
 package cluster
 
 import (
+	"math"
 	"testing"
 	"time"
 
 	"github.com/redline-go/redline/internal/cache"
+	"github.com/redline-go/redline/internal/command"
 	"github.com/redline-go/redline/resp"
 )
 
@@ -48,5 +50,63 @@ func TestCacheDropsMovedSlotsOnly(t *testing.T) {
 	c.install(c.Topology(), tableOf(t, threeShards)) // a refresh without change drops nothing
 	if !st.Has(kept) {
 		t.Fatal("a refresh that changed nothing dropped an entry")
+	}
+}
+
+// TestCacheRefusesScripts: the read-only script and function calls are not cacheable
+// (undeclared keys, nondeterministic replies); plain reads are.
+func TestCacheRefusesScripts(t *testing.T) {
+	for _, args := range [][]any{{"EVAL_RO", "return 1", 0}, {"evalsha_ro", "abc", 0}, {"FCALL_RO", "f", 0}} {
+		info := command.Lookup(args)
+		if err := cacheable(info, args); err == nil {
+			t.Errorf("%v: cacheable", args[0])
+		}
+	}
+	if err := cacheable(command.Lookup([]any{"GET", "k"}), []any{"GET", "k"}); err != nil {
+		t.Errorf("GET: %v", err)
+	}
+}
+
+// TestCacheHugeTTLSaturates: a TTL of math.MaxInt64 ("until invalidated") is cached.
+func TestCacheHugeTTLSaturates(t *testing.T) {
+	st := cache.New(1 << 20)
+	k, _ := cache.AppendKey(nil, []any{"GET", "k"})
+	f, _ := st.Begin(k, []string{"k"}, 0, st.Tracker("n"))
+	if !st.Fill(f, resp.Value{Type: resp.TypeBulkString, Str: []byte("v")}, time.Duration(math.MaxInt64)) || !st.Has(k) {
+		t.Fatal("a reply with TTL MaxInt64 was not cached")
+	}
+}
+
+// TestCacheRefreshesWhileCaching: while the cache holds entries, the topology is
+// refreshed every cacheRefreshEvery (a slot's owner may change unheard of); not when
+// it is empty, nor when the periodic refresh is off or more frequent.
+func TestCacheRefreshesWhileCaching(t *testing.T) {
+	fc := newFakeCluster(t)
+	cfg := testConfig(fc)
+	cfg.RefreshInterval = 30 * time.Second
+	st := cache.New(1 << 20)
+	cfg.Cache = &CacheConfig{Store: st}
+	c := newEngine(t, cfg, threeShards)
+	start := time.Now()
+	last := start
+	c.cacheRefresh(&last, start.Add(cacheRefreshEvery/2))
+	if c.triggered() {
+		t.Fatal("refreshed before cacheRefreshEvery")
+	}
+	c.cacheRefresh(&last, start.Add(cacheRefreshEvery))
+	if c.triggered() || !last.Equal(start.Add(cacheRefreshEvery)) {
+		t.Fatal("refreshed with an empty cache")
+	}
+	cacheEntry(t, st, p1, "a", s1)
+	c.cacheRefresh(&last, last.Add(cacheRefreshEvery))
+	if !c.triggered() {
+		t.Fatal("no refresh while caching")
+	}
+	for _, every := range []time.Duration{-1, time.Second} {
+		c.cfg.RefreshInterval = every
+		c.cacheRefresh(&last, last.Add(cacheRefreshEvery))
+		if c.triggered() {
+			t.Fatalf("refreshed with RefreshInterval %v", every)
+		}
 	}
 }

@@ -131,6 +131,10 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	c.wg.Add(1)
 	go c.refreshLoop()
+	if cfg.Cache != nil {
+		c.wg.Add(1)
+		go c.cacheProbeLoop() // cacheprobe.go
+	}
 	if cfg.ReadFrom != ReadPrimary {
 		c.wg.Add(1)
 		go c.roleCheckLoop()
@@ -331,6 +335,9 @@ func (c *Engine) Close() error {
 		n.Close()
 	}
 	wg.Wait()
+	if c.cfg.Cache != nil {
+		c.cfg.Cache.Store.Close() // a closed client still referenced pins no entries
+	}
 	return nil
 }
 
