@@ -37,7 +37,7 @@ type connFlags struct {
 	zone     string
 	json     bool
 
-	set map[string]bool // the flags given on the command line
+	set map[string]bool  // the flags given on the command line
 	u   *redline.Options // -u, parsed by redline.ParseURL
 }
 
