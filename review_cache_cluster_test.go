@@ -45,7 +45,13 @@ func keyOnFreshShard(t *testing.T, ctx context.Context, cl *redistest.Cluster, p
 		if used[m.ID] || m.Node == nil || len(m.Slots) == 0 || len(reps) == 0 || reps[0].Node == nil {
 			continue
 		}
+		// The whole shard is used: a replica promoted by an earlier subtest is a
+		// master with a replica still syncing (a restarted old primary), which may
+		// not fail over.
 		used[m.ID] = true
+		for _, r := range reps {
+			used[r.ID] = true
+		}
 		return cl.KeyOn(t, m.Node, prefix), m, reps[0].Node
 	}
 	t.Fatal("no unused shard with a replica")
