@@ -252,9 +252,8 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 	if c.e.Closed() {
 		return nil, ErrClosed
 	}
-	p := new(Pipe)
-	if err := fn(p); err != nil {
-		p.notSent(err)
+	p, err := fillPipe(fn)
+	if err != nil {
 		return nil, err
 	}
 	if p.n == 0 {
@@ -284,7 +283,6 @@ func (c *Client) TxPipelined(ctx context.Context, fn func(p *TxPipe) error) ([]R
 		return run()
 	}
 	var results []Result
-	var err error
 	c.aroundCommand(ctx, CommandStart{Name: "multi", Commands: len(body)}, func(end *CommandEnd) {
 		results, err = run()
 		end.Err = err

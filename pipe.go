@@ -251,6 +251,27 @@ func (p *Pipe) setResults(rs []Result, idx []int, err error) {
 	}
 }
 
+// fillPipe runs fn on a new Pipe; when fn fails, the pipe is marked run, nothing sent,
+// its Futures reporting fn's error.
+func fillPipe(fn func(p *Pipe) error) (*Pipe, error) {
+	p := new(Pipe)
+	if err := fn(p); err != nil {
+		p.notSent(err)
+		return nil, err
+	}
+	return p, nil
+}
+
+// firstFailure returns the first error among rs, in order, Nil not counting as one.
+func firstFailure(rs []Result) error {
+	for _, r := range rs {
+		if err := r.Err(); err != nil && !errors.Is(err, Nil) {
+			return err
+		}
+	}
+	return nil
+}
+
 // notSent marks p run without sending anything, because fn returned err.
 func (p *Pipe) notSent(err error) {
 	p.setResults(nil, nil, fmt.Errorf("redline: not sent: the pipe's function returned an error: %w", err))
@@ -286,9 +307,8 @@ func (c *Client) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 	if c.e.Closed() {
 		return ErrClosed
 	}
-	p := new(Pipe)
-	if err := fn(p); err != nil {
-		p.notSent(err)
+	p, err := fillPipe(fn)
+	if err != nil {
 		return err
 	}
 	if p.n == 0 {
@@ -308,12 +328,7 @@ func (c *Client) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 		rs = []Result{}
 	}
 	p.setResults(rs, idx, nil)
-	for _, r := range p.results {
-		if err := r.Err(); err != nil && !errors.Is(err, Nil) {
-			return err
-		}
-	}
-	return nil
+	return firstFailure(p.results)
 }
 
 // TxPipelined runs the commands fn queues on p as one transaction, as Exec runs its
@@ -325,9 +340,8 @@ func (c *Client) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 // Commands: MULTI, those queued, EXEC, written together on the transaction's dedicated
 // connection.
 func (tx *Tx) TxPipelined(ctx context.Context, fn func(p *Pipe) error) error {
-	p := new(Pipe)
-	if err := fn(p); err != nil {
-		p.notSent(err)
+	p, err := fillPipe(fn)
+	if err != nil {
 		return err
 	}
 	if err := p.firstRefused(); err != nil {
@@ -352,9 +366,8 @@ func (tx *Tx) TxPipelined(ctx context.Context, fn func(p *Pipe) error) error {
 //
 // Commands: those queued, on the transaction's dedicated connection.
 func (tx *Tx) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
-	p := new(Pipe)
-	if err := fn(p); err != nil {
-		p.notSent(err)
+	p, err := fillPipe(fn)
+	if err != nil {
 		return err
 	}
 	fail := func(err error) error {
@@ -398,17 +411,11 @@ func (tx *Tx) Pipelined(ctx context.Context, fn func(p *Pipe) error) error {
 			rs[i] = Result{val: v}
 		}
 		p.setResults(rs, nil, nil)
-		for _, r := range rs {
-			if err := r.Err(); err != nil && !errors.Is(err, Nil) {
-				return err
-			}
-		}
-		return nil
+		return firstFailure(rs)
 	}
 	if !tx.c.hooked {
 		return run()
 	}
-	var err error
 	tx.c.aroundCommand(ctx, CommandStart{Name: "pipeline", Commands: len(batch)}, func(end *CommandEnd) {
 		err = run()
 		end.Slot, end.Err = tx.slot, err
