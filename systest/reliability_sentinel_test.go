@@ -80,6 +80,7 @@ type sentinelLoad struct {
 	timeout time.Duration
 	prefix  string
 	stats   testkit.CallStats
+	probe   *lateProbe // REDLINE_LATEDEBUG: what the late calls waited on
 	log     ackLog
 	wrong   atomic.Int64
 	reads   atomic.Int64
@@ -112,7 +113,7 @@ func (l *sentinelLoad) start() {
 				var err error
 				if durable {
 					var replicas int64
-					err = l.stats.Timed(l.timeout, func(ctx context.Context) error {
+					err = l.probe.timed(&l.stats, "Watch SET WAIT "+key, l.timeout, func(ctx context.Context) error {
 						return l.c.Watch(ctx, func(tx *redline.Tx) error {
 							if err := tx.Do(ctx, "SET", key, i).Err(); err != nil {
 								return err
@@ -126,7 +127,7 @@ func (l *sentinelLoad) start() {
 						err = errors.New("not replicated within 100ms")
 					}
 				} else {
-					err = l.stats.Timed(l.timeout, func(ctx context.Context) error { return l.c.Do(ctx, "SET", key, i).Err() })
+					err = l.probe.timed(&l.stats, "SET "+key, l.timeout, func(ctx context.Context) error { return l.c.Do(ctx, "SET", key, i).Err() })
 				}
 				if err != nil {
 					time.Sleep(2 * time.Millisecond) // no hot loop on fast failures
@@ -158,7 +159,7 @@ func (l *sentinelLoad) start() {
 					continue
 				}
 				var got int64
-				err := l.stats.Timed(l.timeout, func(ctx context.Context) error {
+				err := l.probe.timed(&l.stats, "GET "+a.key, l.timeout, func(ctx context.Context) error {
 					var err error
 					got, err = l.c.Do(ctx, "GET", a.key).Int64()
 					return err
@@ -241,6 +242,10 @@ func sentinelFailoverRound(t *testing.T, s *redistest.SentinelSet, c *redline.Cl
 		t.Fatal(err)
 	}
 	l := &sentinelLoad{c: c, timeout: timeout, prefix: fmt.Sprintf("sen%d", n)}
+	if lateDebug {
+		l.probe = &lateProbe{}
+		defer l.probe.report(t)
+	}
 	l.start()
 	defer l.end() // on an early failure too
 	// Load before the faults.
