@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,5 +111,31 @@ func (p *lateProbe) report(t *testing.T) {
 			break
 		}
 		t.Logf("LATE %s: %v past the deadline: %s\n%s", c.what, c.over, c.err, c.stack)
+	}
+}
+
+// lateProfile (REDLINE_LATEPROF=file) writes a CPU profile of the test process from the
+// primary's fault until writes resume, to see what the process runs when its timers
+// are late. It returns the function that stops it.
+func lateProfile(t *testing.T, round int) func() {
+	path := os.Getenv("REDLINE_LATEPROF")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", path, round))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		t.Logf("no CPU profile: %v", err)
+		return func() {}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
 	}
 }
