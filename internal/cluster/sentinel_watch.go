@@ -29,8 +29,8 @@ import (
 // deadline, or with MayHaveExecuted when its connection goes).
 //
 // The Sentinels go on naming the old primary for a while after the switch; a
-// rediscovery in that time that would take it back is not installed while the
-// promoted replica still answers ROLE master (see keepPromoted).
+// rediscovery in that time (promotedHold) that would take it back is not installed
+// while the promoted replica still answers ROLE master (see keepPromoted).
 
 // promotePoll is how often the replica a failover's leader chose is asked its ROLE;
 // promoteWatch how long after the event, and promoteAsks how many times at most;
@@ -291,12 +291,19 @@ func (c *Engine) switchTo(master, replica string) {
 	c.install(cur, t)
 }
 
+// promotedHold is how long after following a promotion a rediscovery naming the
+// replaced master is checked against it (keepPromoted): the Sentinels name the promoted
+// replica within a few seconds (INFO every second during a failover, hellos every
+// 2s); past that, their confirmed answer is taken as at any other time.
+const promotedHold = 10 * time.Second
+
 // keepPromoted reports whether a rediscovery's table t must not be installed: it names
-// the master of the last promotion followed while the promoted replica still answers
-// ROLE master (the Sentinels have not all caught up). p is that promotion as loaded
-// before the asking.
+// the master of the last promotion followed, less than promotedHold ago, while the
+// promoted replica still answers ROLE master (the Sentinels have not all caught up;
+// the replaced master may still say master too until they demote it). p is that
+// promotion as loaded before the asking.
 func (c *Engine) keepPromoted(ctx context.Context, p *promotionSeen, t *topology.Table) bool {
-	if p == nil || t.Slot(0) == nil || t.Slot(0).Primary.Addr != p.from {
+	if p == nil || t.Slot(0) == nil || t.Slot(0).Primary.Addr != p.from || time.Since(p.at) >= promotedHold {
 		return false
 	}
 	return c.checkCandidate(ctx, p.to, sentinelRoleWait) == nil

@@ -78,6 +78,28 @@ func TestSentinelEventFollowedOnRole(t *testing.T) {
 	}
 }
 
+// The hold on the replaced master ends after promotedHold: then the Sentinels'
+// confirmed answer is taken even while the promoted replica says master.
+func TestSentinelPromotionHoldEnds(t *testing.T) {
+	s := newSentinelSetup(t, p1, p1, p2)
+	c, err := s.start(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.setRole(p2, "master")
+	c.sentinelEvent(0, "+failover-state-wait-promotion", selectedEvent(p2, p1))
+	if !waitFor(time.Second, func() bool { return primaryOf(c) == p2 }) {
+		t.Fatalf("not followed (primary %s)", primaryOf(c))
+	}
+	p := *c.follow.promoted.Load()
+	p.at = time.Now().Add(-promotedHold)
+	c.follow.promoted.Store(&p)
+	c.rediscover()
+	if got := primaryOf(c); got != p1 {
+		t.Fatalf("primary %s %v after the promotion, want the Sentinels' %s", got, promotedHold, p1)
+	}
+}
+
 // An event whose replica never answers ROLE master is not followed, and its poll ends
 // within its bounds (time and count).
 func TestSentinelEventNotFollowedWhileSlave(t *testing.T) {
