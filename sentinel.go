@@ -20,9 +20,13 @@ import (
 // failovers: it asks the Sentinels again when a call's connection to the primary fails
 // or the primary answers READONLY (the refused command, in Do, DoMulti or a
 // transaction, is retried within its deadline), when a Sentinel publishes
-// +switch-master or +promoted-slave (the Client keeps a subscription on one Sentinel
-// at a time, PINGed when silent: a hung Sentinel is left within a second), every
-// second while no subscription is up, and every Options.RefreshInterval.
+// +switch-master or +promoted-slave (the Client keeps a subscription on every
+// Sentinel, each PINGed when silent: a hung Sentinel's is redialed), every second
+// while no subscription is up, and every Options.RefreshInterval. The Sentinels name
+// a promoted replica up to a second after it was promoted, so the failover's leader's
+// own events that name the replica it chose (+selected-slave and the next states) make
+// the Client ask that replica its ROLE every 5ms for up to 2s, and move to it once it
+// answers master: one Sentinel's event is never followed without the server's word.
 // Subscriptions move to the new primary (a gap reported). Between a primary's failure
 // and its replacement's promotion, calls fail fast with the cause, as with any node
 // known down; a write whose reply was lost is reported (MayHaveExecuted), never

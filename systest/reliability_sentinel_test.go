@@ -35,10 +35,13 @@ func (r sentinelRound) String() string {
 // replicas, 3 Sentinels, down-after 1s) over while writers and readers with deadlines
 // run through a client that found it through the Sentinels, with a Sentinel down,
 // paused or answering a stale primary at the same time. It asserts, per round:
-//   - no call returns later than its deadline (beyond the scheduling slack; the
-//     FIGURE line gives the count past deadline + 2ms and the largest overshoot);
-//   - writes succeed again within 1s of the promotion (the replica answering ROLE
-//     master), with no help from the test;
+//   - no call returns later than its deadline + 2ms beyond the process's own timer
+//     delay (a plain timer armed for the same deadline, testkit.CallStats.AgainstTimer)
+//     and the scheduling stall the canary saw around it (without the race detector;
+//     with it, DeadlineSlack); the FIGURE line gives the count past deadline + 2ms,
+//     the count past it beyond the plain timer, and the largest overshoots;
+//   - writes succeed again within 1s (+ testkit.Slack) of the promotion — the
+//     replica answering ROLE master — with no help from the test;
 //   - no write a replica confirmed (WAIT 1 on the write's own connection) is lost, and
 //     no read returns another value than the one written;
 //   - with a Sentinel answering a stale primary, a new client still connects to the
@@ -46,7 +49,9 @@ func (r sentinelRound) String() string {
 //
 // and, at the end, that the client left no goroutine behind. `make test` runs two
 // rounds (SIGKILL with a Sentinel down, SIGSTOP with a stale Sentinel); `make soak`
-// eight, with longer load.
+// eight, with longer load. REDLINE_LATEDEBUG=1 logs what each call more than 1ms late
+// was doing (latecall_test.go); REDLINE_LATEPROF=file profiles the process's CPU
+// during each failover.
 func TestReliabilitySentinelFailover(t *testing.T) {
 	testkit.Alone(t)
 	s := redistest.RunSentinelSet(t, redistest.SentinelConfig{})
@@ -80,6 +85,7 @@ type sentinelLoad struct {
 	timeout time.Duration
 	prefix  string
 	stats   testkit.CallStats
+	probe   *lateProbe // REDLINE_LATEDEBUG: what the late calls waited on
 	log     ackLog
 	wrong   atomic.Int64
 	reads   atomic.Int64
@@ -112,7 +118,7 @@ func (l *sentinelLoad) start() {
 				var err error
 				if durable {
 					var replicas int64
-					err = l.stats.Timed(l.timeout, func(ctx context.Context) error {
+					err = l.probe.timed(&l.stats, "Watch SET WAIT "+key, l.timeout, func(ctx context.Context) error {
 						return l.c.Watch(ctx, func(tx *redline.Tx) error {
 							if err := tx.Do(ctx, "SET", key, i).Err(); err != nil {
 								return err
@@ -126,7 +132,7 @@ func (l *sentinelLoad) start() {
 						err = errors.New("not replicated within 100ms")
 					}
 				} else {
-					err = l.stats.Timed(l.timeout, func(ctx context.Context) error { return l.c.Do(ctx, "SET", key, i).Err() })
+					err = l.probe.timed(&l.stats, "SET "+key, l.timeout, func(ctx context.Context) error { return l.c.Do(ctx, "SET", key, i).Err() })
 				}
 				if err != nil {
 					time.Sleep(2 * time.Millisecond) // no hot loop on fast failures
@@ -158,7 +164,7 @@ func (l *sentinelLoad) start() {
 					continue
 				}
 				var got int64
-				err := l.stats.Timed(l.timeout, func(ctx context.Context) error {
+				err := l.probe.timed(&l.stats, "GET "+a.key, l.timeout, func(ctx context.Context) error {
 					var err error
 					got, err = l.c.Do(ctx, "GET", a.key).Int64()
 					return err
@@ -241,6 +247,11 @@ func sentinelFailoverRound(t *testing.T, s *redistest.SentinelSet, c *redline.Cl
 		t.Fatal(err)
 	}
 	l := &sentinelLoad{c: c, timeout: timeout, prefix: fmt.Sprintf("sen%d", n)}
+	l.stats.AgainstTimer = true
+	if lateDebug {
+		l.probe = &lateProbe{}
+		defer l.probe.report(t)
+	}
 	l.start()
 	defer l.end() // on an early failure too
 	// Load before the faults.
@@ -264,10 +275,9 @@ func sentinelFailoverRound(t *testing.T, s *redistest.SentinelSet, c *redline.Cl
 	}
 	time.Sleep(200 * time.Millisecond) // the client meets the Sentinel's fault first
 	promoted := watchPromotion(ctx, s, old, 60*time.Second)
-	l.mu.Lock()
-	l.faultAt = time.Now()
-	faultAt := l.faultAt
-	l.mu.Unlock()
+	stopProfile := lateProfile(t, n)
+	defer stopProfile()
+	faultAt := time.Now()
 	undoPrimary := func() error { return old.Restart(ctx) }
 	if r.primary == "stop" {
 		err = old.Pause()
@@ -278,6 +288,11 @@ func sentinelFailoverRound(t *testing.T, s *redistest.SentinelSet, c *redline.Cl
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Writes count as resumed from the first one begun once the fault is in place: one
+	// begun before may still have reached the old primary.
+	l.mu.Lock()
+	l.faultAt = time.Now()
+	l.mu.Unlock()
 	p := <-promoted
 	if p.node == nil || p.named.IsZero() {
 		t.Fatalf("no replica was promoted and named by a Sentinel within 60s (promoted %v at %v, named at %v)", p.node, p.at, p.named)
@@ -290,6 +305,7 @@ func sentinelFailoverRound(t *testing.T, s *redistest.SentinelSet, c *redline.Cl
 		}
 	}
 	recoveredAt := l.recovered()
+	stopProfile()
 	if recoveredAt.IsZero() {
 		t.Fatalf("writes did not resume within 30s of the promotion of %v", p.node)
 	}
@@ -338,19 +354,22 @@ func sentinelFailoverRound(t *testing.T, s *redistest.SentinelSet, c *redline.Cl
 	if w := l.wrong.Load(); w > 0 {
 		t.Errorf("%d reads returned another value than the one written", w)
 	}
-	// The client learns of a promotion from a Sentinel: "after the promotion" counts
-	// from the first Sentinel naming the new primary (the replica's own ROLE changes a
-	// little earlier; both are reported).
-	gap := max(0, recoveredAt.Sub(p.named))
+	// "After the promotion" counts from the replica's own ROLE change (the client
+	// follows the failover's leader's events and polls the chosen replica's ROLE; the
+	// Sentinels name it up to a second later). With the primary stopped, the writes
+	// already sent to it end at their 500ms deadline (MayHaveExecuted, never re-sent), so
+	// a writer's next write may start up to that long after the switch: 1s leaves
+	// about 450ms for a loaded machine (testkit.Slack more under the race detector).
+	gap := max(0, recoveredAt.Sub(p.at))
 	if gap > time.Second+testkit.Slack() {
-		t.Errorf("writes resumed %v after a Sentinel named the new primary (%v after its ROLE said master), want within 1s",
-			gap, recoveredAt.Sub(p.at))
+		t.Errorf("writes resumed %v after the promotion (the replica's ROLE said master; %v after a Sentinel named it), want within 1s",
+			gap, recoveredAt.Sub(p.named))
 	}
 	if plain < 100 || durable < 10 {
 		t.Errorf("too little load to mean anything: %d plain and %d confirmed writes", plain, durable)
 	}
-	testkit.Figure(t, "%v under load: fault → %v promoted (ROLE) %v, named by a Sentinel %v; writes resumed %v after it was named (%v after its ROLE changed); %d writes acknowledged (%d confirmed by WAIT 1), %d lost (%d confirmed); %d reads, 0 wrong; new client with the faulty Sentinel %v",
-		r, p.node, p.at.Sub(faultAt).Round(time.Millisecond), p.named.Sub(faultAt).Round(time.Millisecond), gap.Round(time.Millisecond), recoveredAt.Sub(p.at).Round(time.Millisecond), plain+durable, durable, lostPlain+lostDurable, lostDurable, l.reads.Load(), connect.Round(time.Millisecond))
+	testkit.Figure(t, "%v under load: fault → %v promoted (ROLE) %v, named by a Sentinel %v; writes resumed %v after its ROLE changed (%v after it was named); %d writes acknowledged (%d confirmed by WAIT 1), %d lost (%d confirmed); %d reads, 0 wrong; new client with the faulty Sentinel %v",
+		r, p.node, p.at.Sub(faultAt).Round(time.Millisecond), p.named.Sub(faultAt).Round(time.Millisecond), gap.Round(time.Millisecond), recoveredAt.Sub(p.named).Round(time.Millisecond), plain+durable, durable, lostPlain+lostDurable, lostDurable, l.reads.Load(), connect.Round(time.Millisecond))
 	testkit.Figure(t, "%v: %s", r, &l.stats)
 }
 

@@ -27,7 +27,8 @@ type Engine struct {
 	single    bool          // one shard serving every slot, not a cluster (shape.go); set by New
 	sentinels []Node        // Config.Sentinel's nodes (sentinel.go), outside the node map
 	switched  chan struct{} // a Sentinel published +switch-master (sentinel.go)
-	watching  atomic.Bool   // the +switch-master subscription is up and answering (sentinel.go)
+	watching  atomic.Int32  // Sentinel subscriptions up and answering (sentinel_watch.go)
+	follow    sentinelFollow
 
 	nodesMu sync.Mutex                      // serializes changes to nodes
 	nodes   atomic.Pointer[map[string]Node] // copy-on-write: lock-free lookups

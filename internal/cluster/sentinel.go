@@ -406,7 +406,7 @@ func (c *Engine) sentinelLoop() {
 		case <-c.refreshCh:
 		case <-tick:
 		case <-poll.C:
-			if c.watching.Load() || time.Since(last) < sentinelPoll/2 {
+			if c.watching.Load() > 0 || time.Since(last) < sentinelPoll/2 {
 				continue // the subscription reports switches, or it was just asked
 			}
 		case <-c.switched:
@@ -444,6 +444,7 @@ func (c *Engine) rediscover() {
 	ctx, cancel := context.WithTimeout(c.ctx, limit)
 	defer cancel()
 	base := c.topo.Load()
+	p := c.follow.promoted.Load()
 	t, err := c.discover(ctx, discoverLimits{answers: min(sentinelAnswerWait, limit*3/4), role: min(sentinelRoleWait, limit)})
 	if err != nil {
 		if c.cfg.Logger != nil && c.ctx.Err() == nil {
@@ -451,87 +452,13 @@ func (c *Engine) rediscover() {
 		}
 		return
 	}
+	if c.keepPromoted(ctx, p, t) {
+		return // the Sentinels still name the master a promotion this client followed replaced
+	}
+	c.follow.mu.Lock()
+	defer c.follow.mu.Unlock()
+	if c.follow.promoted.Load() != p {
+		return // a promotion was followed meanwhile: this asking began before it
+	}
 	c.install(base, t)
-}
-
-// sentinelWatch keeps a subscription to +switch-master on one Sentinel at a time (the
-// next one when its connection fails, after a backoff) and asks the Sentinels again
-// when it reports a switch of the client's master, and after each reconnection (a
-// switch may have gone unseen). The subscription's connection PINGs the Sentinel when
-// silent (sentinelWatchCheck): a hung Sentinel fails it like a closed one. While no
-// subscription is known up, sentinelLoop polls the Sentinels every sentinelPoll. A
-// Sentinel that does not speak RESP3 fails the subscription: the next one is tried, and
-// the polling and the triggers remain.
-func (c *Engine) sentinelWatch() {
-	defer c.wg.Done()
-	backoff := c.cfg.RetryBackoffMax
-	for i := 0; ; i++ {
-		s := c.sentinels[i%len(c.sentinels)]
-		if cn, err := c.watchOn(s); err == nil {
-			c.watching.Store(true)
-			if i > 0 {
-				c.TriggerRefresh()
-			}
-			select {
-			case <-c.ctx.Done():
-				c.watching.Store(false)
-				cn.Close()
-				return
-			case <-cn.Done():
-			}
-			c.watching.Store(false)
-			c.TriggerRefresh() // a switch may come unseen until the next subscription
-			if c.cfg.Logger != nil && c.ctx.Err() == nil {
-				c.cfg.Logger.Warn("redline: the +switch-master subscription failed; trying the next Sentinel", "sentinel", s.Addr(), "err", fmt.Sprint(cn.Err()))
-			}
-			cn.Close()
-			backoff = c.cfg.RetryBackoffMax
-		}
-		t := time.NewTimer(Jitter(backoff))
-		select {
-		case <-c.ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		backoff = min(2*backoff, time.Second)
-	}
-}
-
-// watchOn subscribes to +switch-master on Sentinel s.
-func (c *Engine) watchOn(s Node) (Conn, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DialTimeout+c.cfg.CommandTimeout)
-	defer cancel()
-	name := c.cfg.Sentinel.MasterName
-	cn, err := s.DialOwn(ctx, func(o *conn.Options) {
-		o.Protocol = 3
-		o.IdleCheck, o.ReplyTimeout = sentinelWatchCheck, sentinelWatchCheck
-		o.OnPush = func(v resp.Value) {
-			// ["message", "+switch-master", "<name> <old-ip> <old-port> <new-ip> <new-port>"]
-			// ["message", "+promoted-slave", "slave <ip>:<port> <ip> <port> @ <name> <ip> <port>"]:
-			// the failover's leader publishes +switch-master only once every replica is
-			// reconfigured (seconds later); +promoted-slave when the new primary is.
-			if len(v.Elems) != 3 || string(v.Elems[0].Str) != "message" {
-				return
-			}
-			ch, msg := string(v.Elems[1].Str), string(v.Elems[2].Str)
-			if ch == "+switch-master" && strings.HasPrefix(msg, name+" ") ||
-				ch == "+promoted-slave" && strings.Contains(msg, " @ "+name+" ") {
-				select {
-				case c.switched <- struct{}{}:
-				default:
-				}
-			}
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	w := conn.NewWaiter(ctx, time.Time{})
-	defer w.Release()
-	if err := cn.Send(&w, [][]any{{"SUBSCRIBE", "+switch-master", "+promoted-slave"}}); err != nil {
-		cn.Close()
-		return nil, err
-	}
-	return cn, nil
 }

@@ -68,29 +68,58 @@ func StallDuring(from, to time.Time) time.Duration {
 // CallStats counts the calls of a load phase and how far past its deadline each
 // returned.
 type CallStats struct {
+	// AgainstTimer, set before the first call, arms beside each call a plain timer
+	// (time.AfterFunc, as a context's deadline is) for the call's deadline and measures
+	// each call's lateness also from when that timer's function ran: the process's own
+	// timer and scheduling delay, which no client of the runtime beats, set apart from
+	// the client's. Check then also fails a call more than 2ms late beyond both that
+	// timer and the canary's stall around it (without the race detector).
+	AgainstTimer bool
+
 	calls, failed atomic.Int64
 	over2ms       atomic.Int64 // returned more than 2ms after the deadline (the contract)
 	maxOver       atomic.Int64 // nanoseconds
+	own2ms        atomic.Int64 // AgainstTimer: more than 2ms after the deadline and the plain timer
+	maxOwn        atomic.Int64 // nanoseconds
 	mu            sync.Mutex
-	late          []lateCall // returned more than DeadlineSlack after the deadline
+	late          []lateCall // returned more than DeadlineSlack (AgainstTimer: 2ms) after the deadline
 }
 
-// lateCall is a call that returned more than DeadlineSlack after its deadline.
+// lateCall is a call that returned more than DeadlineSlack after its deadline (with
+// AgainstTimer, more than 2ms).
 type lateCall struct {
 	end  time.Time
 	over time.Duration
+	own  time.Duration // past the deadline and the plain timer (AgainstTimer; else over)
 	err  string
 }
 
 // Timed runs fn with a context that ends after timeout and records how the call ended.
 func (s *CallStats) Timed(timeout time.Duration, fn func(ctx context.Context) error) error {
 	StartCanary()
+	var fired atomic.Int64 // unix nanoseconds when the plain timer's function ran
+	var plain *time.Timer
+	if s.AgainstTimer { // armed first: it can only be due earlier than the call's deadline
+		plain = time.AfterFunc(timeout, func() { fired.Store(time.Now().UnixNano()) })
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
 	err := fn(ctx)
 	end := time.Now()
 	over := end.Sub(start) - timeout
+	own := over
+	if plain != nil {
+		plain.Stop()
+		own = 0 // the plain timer had not run when the call returned: the runtime was later
+		if f := fired.Load(); f != 0 {
+			own = min(over, end.Sub(time.Unix(0, f)))
+		}
+		storeMax(&s.maxOwn, own)
+		if own > 2*time.Millisecond {
+			s.own2ms.Add(1)
+		}
+	}
 	s.calls.Add(1)
 	if err != nil {
 		s.failed.Add(1)
@@ -98,18 +127,23 @@ func (s *CallStats) Timed(timeout time.Duration, fn func(ctx context.Context) er
 	if over > 2*time.Millisecond {
 		s.over2ms.Add(1)
 	}
-	if over > DeadlineSlack {
+	if over > DeadlineSlack || s.AgainstTimer && over > 2*time.Millisecond {
 		s.mu.Lock()
-		s.late = append(s.late, lateCall{end, over, fmt.Sprint(err)})
+		s.late = append(s.late, lateCall{end, over, own, fmt.Sprint(err)})
 		s.mu.Unlock()
 	}
+	storeMax(&s.maxOver, over)
+	return err
+}
+
+// storeMax raises m to d.
+func storeMax(m *atomic.Int64, d time.Duration) {
 	for {
-		m := s.maxOver.Load()
-		if int64(over) <= m || s.maxOver.CompareAndSwap(m, int64(over)) {
-			break
+		v := m.Load()
+		if int64(d) <= v || m.CompareAndSwap(v, int64(d)) {
+			return
 		}
 	}
-	return err
 }
 
 // Check fails the test if a call went past its deadline by more than the slack plus
@@ -118,8 +152,8 @@ func (s *CallStats) Check(t testing.TB) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var bad int
-	var first string
+	var bad, badOwn int
+	var first, firstOwn string
 	for _, l := range s.late {
 		st := StallDuring(l.end.Add(-l.over-50*time.Millisecond), l.end.Add(50*time.Millisecond))
 		if l.over > DeadlineSlack+st {
@@ -128,18 +162,36 @@ func (s *CallStats) Check(t testing.TB) {
 				first = fmt.Sprintf("%v past the deadline (process stall around it: %v): %s", l.over, st, l.err)
 			}
 		}
+		if s.AgainstTimer && !Race && l.own > 2*time.Millisecond+st {
+			badOwn++
+			if firstOwn == "" {
+				firstOwn = fmt.Sprintf("%v past the deadline, %v past a plain timer for it (process stall around it: %v): %s", l.over, l.own, st, l.err)
+			}
+		}
 	}
 	if bad > 0 {
 		t.Errorf("%d calls returned more than %v after their deadline, beyond any scheduling stall of the process; first: %s", bad, DeadlineSlack, first)
+	}
+	if badOwn > 0 {
+		t.Errorf("%d calls returned more than 2ms after their deadline and after a plain timer set for it, beyond any scheduling stall of the process; first: %s", badOwn, firstOwn)
 	}
 }
 
 // String summarizes the calls for a FIGURE line.
 func (s *CallStats) String() string {
 	s.mu.Lock()
-	late := len(s.late)
+	late := 0
+	for _, l := range s.late {
+		if l.over > DeadlineSlack {
+			late++
+		}
+	}
 	s.mu.Unlock()
-	return fmt.Sprintf("%d calls, %d failed, %d past deadline+2ms (%d past deadline+%v), max past deadline %v, longest process stall seen by the canary %v",
-		s.calls.Load(), s.failed.Load(), s.over2ms.Load(), late, DeadlineSlack, max(0, time.Duration(s.maxOver.Load())).Round(10*time.Microsecond),
+	own := ""
+	if s.AgainstTimer {
+		own = fmt.Sprintf(" (%d past deadline+2ms and a plain timer set for it, max %v)", s.own2ms.Load(), max(0, time.Duration(s.maxOwn.Load())).Round(10*time.Microsecond))
+	}
+	return fmt.Sprintf("%d calls, %d failed, %d past deadline+2ms%s (%d past deadline+%v), max past deadline %v, longest process stall seen by the canary %v",
+		s.calls.Load(), s.failed.Load(), s.over2ms.Load(), own, late, DeadlineSlack, max(0, time.Duration(s.maxOver.Load())).Round(10*time.Microsecond),
 		time.Duration(canary.max.Load()).Round(100*time.Microsecond))
 }

@@ -79,3 +79,20 @@ func TestHeavyLockAcrossProcesses(t *testing.T) {
 		t.Fatal("the child did not get the lock within 10s of its release")
 	}
 }
+
+// With AgainstTimer, a call that returns when its context ends is not counted late
+// beyond the plain timer; one that lingers after it is.
+func TestCallStatsAgainstTimer(t *testing.T) {
+	s := CallStats{AgainstTimer: true}
+	s.Timed(10*time.Millisecond, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+	s.Timed(10*time.Millisecond, func(ctx context.Context) error { <-ctx.Done(); time.Sleep(40 * time.Millisecond); return nil })
+	if n := s.own2ms.Load(); n != 1 {
+		t.Fatalf("%d calls counted past deadline+2ms and the plain timer, want 1 (%s)", n, s.String())
+	}
+	if m := time.Duration(s.maxOwn.Load()); m < 30*time.Millisecond {
+		t.Fatalf("max past the plain timer %v, want about 40ms", m)
+	}
+	if str := s.String(); !strings.Contains(str, "(1 past deadline+2ms and a plain timer set for it") {
+		t.Fatalf("String() = %q", str)
+	}
+}
