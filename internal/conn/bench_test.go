@@ -2,8 +2,10 @@ package conn
 
 import (
 	"context"
+	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redline-go/redline/redistest"
 )
@@ -56,4 +58,33 @@ func benchName(par int) string {
 		return "goroutines=1"
 	}
 	return "goroutines=128"
+}
+
+// BenchmarkRawGET is the round-trip floor BenchmarkGET/goroutines=1 is held to: one
+// goroutine writing a GET to a plain socket and reading its reply itself, no client.
+func BenchmarkRawGET(b *testing.B) {
+	c := benchConn(b)
+	nc, err := net.Dial("tcp", c.Addr())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(time.Minute)) // a mistake fails, never hangs
+	req := []byte("*2\r\n$3\r\nGET\r\n$9\r\nbench:key\r\n")
+	const reply = "$16\r\n0123456789abcdef\r\n"
+	buf := make([]byte, 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := nc.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		for got := 0; got < len(reply); {
+			n, err := nc.Read(buf[got:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			got += n
+		}
+	}
 }
