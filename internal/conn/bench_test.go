@@ -11,7 +11,7 @@ import (
 )
 
 // benchConn dials one connection to a real single-node cluster (no proxy).
-func benchConn(b *testing.B) *Conn {
+func benchConn(b testing.TB) *Conn {
 	b.Helper()
 	cl := redistest.Run(b, redistest.Config{Masters: 1, NoProxy: true})
 	c, err := Dial(context.Background(), &Options{Addr: cl.Node(0).Addr()})
@@ -36,6 +36,7 @@ func BenchmarkGET(b *testing.B) {
 			var wg sync.WaitGroup
 			per := b.N/par + 1
 			b.ResetTimer()
+			u0 := startUsage()
 			for range par {
 				wg.Add(1)
 				go func() {
@@ -49,8 +50,29 @@ func BenchmarkGET(b *testing.B) {
 				}()
 			}
 			wg.Wait()
+			reportCPU(b, u0)
 		})
 	}
+}
+
+// usage is a benchmark's CPU time and context switches at its start.
+type usage struct {
+	cpu time.Duration
+	csw int64
+}
+
+func startUsage() usage {
+	cpu, csw := cpuNow()
+	return usage{cpu, csw}
+}
+
+// reportCPU adds the process's CPU time and context switches per operation since u0:
+// on a shared, busy machine the wall-clock time of a round trip is noisy, while what
+// a call costs the client's process (its goroutine hand-offs, thread wake-ups) is not.
+func reportCPU(b *testing.B, u0 usage) {
+	cpu, csw := cpuNow()
+	b.ReportMetric(float64(cpu-u0.cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(csw-u0.csw)/float64(b.N), "ctxsw/op")
 }
 
 func benchName(par int) string {
@@ -75,6 +97,8 @@ func BenchmarkRawGET(b *testing.B) {
 	buf := make([]byte, 64)
 	b.ReportAllocs()
 	b.ResetTimer()
+	u0 := startUsage()
+	defer reportCPU(b, u0)
 	for range b.N {
 		if _, err := nc.Write(req); err != nil {
 			b.Fatal(err)

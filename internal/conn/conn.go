@@ -64,6 +64,20 @@ type Conn struct {
 	// (unix nanos, batch seq at seq%writeEndSlots): a reply is owed from then.
 	writeEnds  [writeEndSlots]atomic.Int64
 	writeSizes [writeEndSlots]atomic.Int64 // and their sizes
+
+	// Writing (direct.go): wmu is held by whoever writes to the socket, the writer
+	// goroutine or a caller alone on the connection (direct), and guards the batch
+	// numbering (wseq, the last batch number used) and the rest of a direct write the
+	// socket did not take (rest, restTotal bytes in all, started at restStart), which
+	// the writer, woken by resume, writes before anything else.
+	wmu       sync.Mutex
+	wseq      uint64
+	rest      []byte
+	restTotal int
+	restStart time.Time
+	resume    chan struct{}
+	direct    *directWriter // nil: every caller queues for the writer
+	directs   uint64        // requests written directly (for tests)
 }
 
 // writeEndSlots is how many batches' write ends the reader can look up.
@@ -88,6 +102,8 @@ func newConn(nc net.Conn, o *Options, g greeting, rtt time.Duration) *Conn {
 		zone:   g.zone,
 		queue:  make(chan *request, o.QueueSize),
 		closed: make(chan struct{}),
+		resume: make(chan struct{}, 1),
+		direct: newDirectWriter(nc),
 		// Up to +25% jitter spreads the idle checks of many connections.
 		idleCheck:   o.IdleCheck + rand.N(o.IdleCheck/4+1),
 		markerToken: markerPrefix + strconv.FormatUint(rand.Uint64(), 36) + "-",
@@ -266,17 +282,19 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		putRequest(r)
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
-	select {
-	case c.queue <- r:
-	case <-c.closed:
-		putRequest(r)
-		return c.failedErr(false)
-	case <-ctx.Done():
-		putRequest(r)
-		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
-	case <-exp:
-		putRequest(r)
-		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+	if !c.tryDirect(r) {
+		select {
+		case c.queue <- r:
+		case <-c.closed:
+			putRequest(r)
+			return c.failedErr(false)
+		case <-ctx.Done():
+			putRequest(r)
+			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+		case <-exp:
+			putRequest(r)
+			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+		}
 	}
 	select {
 	case <-r.done:

@@ -27,6 +27,17 @@ func (q *inflight) push(reqs []*request) (wasEmpty bool) {
 	return wasEmpty
 }
 
+// push1 appends one request (the direct path's push, without a slice).
+func (q *inflight) push1(r *request) {
+	q.mu.Lock()
+	if q.n+1 > len(q.buf) {
+		q.grow(q.n + 1)
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = r
+	q.n++
+	q.mu.Unlock()
+}
+
 func (q *inflight) grow(need int) {
 	size := max(16, 2*len(q.buf))
 	for size < need {

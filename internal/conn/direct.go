@@ -1,0 +1,143 @@
+package conn
+
+import (
+	"errors"
+	"syscall"
+	"time"
+
+	"github.com/redline-go/redline/internal/rerr"
+)
+
+// The direct path. A caller alone on an idle connection (nothing in flight, nothing
+// queued, the writer not writing) writes its request to the socket itself instead of
+// waking the writer goroutine: one goroutine hand-off less per call, which is most of
+// what a lone caller pays above the round trip. As soon as a request is in flight,
+// callers queue for the writer again, and their commands share writes as before.
+//
+// The caller never blocks in the socket: it makes one non-blocking write. On an idle
+// connection the server has read everything sent to it (every request was answered),
+// so the socket takes a small request whole; should it take only part (or nothing),
+// the rest is handed to the writer goroutine, which writes it in chunks with its
+// health deadline (writeOut), while the caller waits for its reply or its deadline as
+// any queued caller does (errWriting until the write ends). Every write to the
+// socket, direct or the writer's, happens under wmu, in the order the requests enter
+// the in-flight queue, so replies still complete requests in order.
+
+// directMax is the largest request written directly: far below any socket buffer.
+const directMax = 16 << 10
+
+// directWriter makes non-blocking writes through the socket's raw descriptor. Its
+// fields are used under Conn.wmu only.
+type directWriter struct {
+	raw    syscall.RawConn
+	fn     func(uintptr) bool // write as a method value, made once: no allocation per call
+	p      []byte
+	n      int
+	err    error
+	called bool
+}
+
+// newDirectWriter returns a direct writer for nc, or nil when nc has no raw
+// descriptor to write to without blocking (TLS, net.Pipe): its callers queue.
+func newDirectWriter(nc any) *directWriter {
+	sc, ok := nc.(syscall.Conn)
+	if !ok || !directSupported {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	d := &directWriter{raw: raw}
+	d.fn = d.write
+	return d
+}
+
+// try writes as much of p as the socket takes now, without waiting: n bytes. A nil
+// error with n < len(p) means the socket buffer is full (or the write deadline the
+// writer armed has passed: the descriptor was not tried), never a broken connection.
+func (d *directWriter) try(p []byte) (n int, err error) {
+	d.p, d.n, d.err, d.called = p, 0, nil, false
+	err = d.raw.Write(d.fn)
+	n, werr, called := d.n, d.err, d.called
+	d.p, d.err = nil, nil
+	if err != nil && !called && rerr.IsTimeout(err) {
+		return 0, nil // an expired write deadline: the writer will write it
+	}
+	if err == nil {
+		err = werr
+	}
+	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
+		err = nil
+	}
+	return n, err
+}
+
+// tryDirect writes r itself if the connection is idle; it reports whether it took r.
+// When it did, r is in flight (or the connection died trying: the caller's wait sees
+// it closed) and the caller waits for r as a queued caller would.
+func (c *Conn) tryDirect(r *request) bool {
+	d := c.direct
+	if d == nil || r.n == 0 || len(r.buf) > directMax || len(c.queue) != 0 || c.inflight.len() != 0 || !c.wmu.TryLock() {
+		return false
+	}
+	// Under wmu: the writer is not writing, and no earlier direct write is unfinished.
+	if c.rest != nil || len(c.queue) != 0 || c.markerWanted.Load() || c.inflight.len() != 0 {
+		c.wmu.Unlock()
+		return false
+	}
+	seq := c.wseq + 1
+	now := time.Now()
+	r.seq, r.sentAt = seq, now
+	r.state.Store(stateSent) // the caller's own: nobody else has seen r
+	c.inflight.push1(r)
+	c.wseq = seq
+	c.directs++
+	c.writeStart.Store(now.UnixNano())
+	c.writing.Store(int64(len(r.buf)))
+	n, err := d.try(r.buf)
+	if err == nil && n == 0 {
+		// An expired write deadline left by the writer: clear it, try once more.
+		c.nc.SetWriteDeadline(time.Time{})
+		n, err = d.try(r.buf)
+	}
+	switch {
+	case err != nil:
+		c.wmu.Unlock()
+		c.die(c.nodeErr(rerr.PhaseWrite, err, true))
+	case n == len(r.buf):
+		c.wroteBatch(seq, len(r.buf))
+		c.wmu.Unlock()
+	default:
+		// The socket took part: the writer writes the rest before anything else.
+		c.rest = append([]byte(nil), r.buf[n:]...)
+		c.restTotal, c.restStart = len(r.buf), now
+		c.wmu.Unlock()
+		select {
+		case c.resume <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// finishRest writes what the socket did not take of a direct write (under wmu, by
+// the writer goroutine), with the writer's chunked health deadlines.
+func (c *Conn) finishRest() error {
+	p, total := c.rest, c.restTotal
+	c.rest = nil
+	if err := c.writeOut(p, c.restStart, total-len(p), total); err != nil {
+		return err
+	}
+	c.wroteBatch(c.wseq, total)
+	return nil
+}
+
+// wroteBatch records that batch seq, of size bytes, has been written in full: its
+// replies are owed from now (reader.go owedSince). Under wmu.
+func (c *Conn) wroteBatch(seq uint64, size int) {
+	c.writeEnds[seq%writeEndSlots].Store(time.Now().UnixNano())
+	c.writeSizes[seq%writeEndSlots].Store(int64(size))
+	c.written.Store(seq)
+	c.writing.Store(0)
+}

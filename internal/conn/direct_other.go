@@ -1,0 +1,8 @@
+//go:build !unix
+
+package conn
+
+// directSupported: elsewhere every caller queues for the writer (direct.go).
+const directSupported = false
+
+func (d *directWriter) write(fd uintptr) bool { return true }
