@@ -78,6 +78,13 @@ type Conn struct {
 	resume    chan struct{}
 	direct    *directWriter // nil: every caller queues for the writer
 	directs   uint64        // requests written directly (for tests)
+
+	// Reading (solo.go): who reads the socket, the wake-up of a parked reader
+	// goroutine, and the decoder and its source, used by whoever reads.
+	readState atomic.Int32
+	rwake     chan struct{}
+	rd        *resp.Reader
+	cr        *connReader
 }
 
 // writeEndSlots is how many batches' write ends the reader can look up.
@@ -103,6 +110,7 @@ func newConn(nc net.Conn, o *Options, g greeting, rtt time.Duration) *Conn {
 		queue:  make(chan *request, o.QueueSize),
 		closed: make(chan struct{}),
 		resume: make(chan struct{}, 1),
+		rwake:  make(chan struct{}, 1),
 		direct: newDirectWriter(nc),
 		// Up to +25% jitter spreads the idle checks of many connections.
 		idleCheck:   o.IdleCheck + rand.N(o.IdleCheck/4+1),
@@ -110,6 +118,9 @@ func newConn(nc net.Conn, o *Options, g greeting, rtt time.Duration) *Conn {
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	c.rtt.Store(int64(rtt))
+	c.cr = &connReader{c: c, floor: rttFloor{cur: rtt, last: rtt, since: time.Now()}} // floor seeded by the handshake
+	c.rd = resp.NewReaderSize(c.cr, readBufSmall, o.Limits)
+	c.cr.rd = c.rd
 	c.wg.Add(2)
 	go c.writeLoop()
 	go c.readLoop()
@@ -282,7 +293,11 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		putRequest(r)
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
-	if !c.tryDirect(r) {
+	if taken, wait := c.trySolo(w, r); taken {
+		if !wait {
+			return nil
+		}
+	} else if !c.tryDirect(r) {
 		select {
 		case c.queue <- r:
 		case <-c.closed:

@@ -35,6 +35,7 @@ type directWriter struct {
 	n      int
 	err    error
 	called bool
+	limit  int // test hook: offer the socket at most this many bytes per try (0: all)
 }
 
 // newDirectWriter returns a direct writer for nc, or nil when nc has no raw
@@ -57,6 +58,9 @@ func newDirectWriter(nc any) *directWriter {
 // error with n < len(p) means the socket buffer is full (or the write deadline the
 // writer armed has passed: the descriptor was not tried), never a broken connection.
 func (d *directWriter) try(p []byte) (n int, err error) {
+	if d.limit > 0 && len(p) > d.limit {
+		p = p[:d.limit]
+	}
 	d.p, d.n, d.err, d.called = p, 0, nil, false
 	err = d.raw.Write(d.fn)
 	n, werr, called := d.n, d.err, d.called
@@ -77,8 +81,18 @@ func (d *directWriter) try(p []byte) (n int, err error) {
 // When it did, r is in flight (or the connection died trying: the caller's wait sees
 // it closed) and the caller waits for r as a queued caller would.
 func (c *Conn) tryDirect(r *request) bool {
-	d := c.direct
-	if d == nil || r.n == 0 || len(r.buf) > directMax || len(c.queue) != 0 || c.inflight.len() != 0 || !c.wmu.TryLock() {
+	if !c.lockIdle(r) {
+		return false
+	}
+	c.sendDirect(r)
+	return true
+}
+
+// lockIdle takes wmu if r may be written directly: the connection has a direct
+// writer, r is small and expects replies, and nothing is queued, in flight or being
+// written. It reports whether it took wmu.
+func (c *Conn) lockIdle(r *request) bool {
+	if c.direct == nil || r.n == 0 || len(r.buf) > directMax || len(c.queue) != 0 || c.inflight.busy() || !c.wmu.TryLock() {
 		return false
 	}
 	// Under wmu: the writer is not writing, and no earlier direct write is unfinished.
@@ -86,39 +100,48 @@ func (c *Conn) tryDirect(r *request) bool {
 		c.wmu.Unlock()
 		return false
 	}
+	return true
+}
+
+// sendDirect writes r (under wmu, which it releases) and reports whether the socket
+// took all of it. If not, r is in flight all the same: its rest is the writer's, or
+// the connection died.
+func (c *Conn) sendDirect(r *request) bool {
 	seq := c.wseq + 1
 	now := time.Now()
-	r.seq, r.sentAt = seq, now
+	r.seq, r.sentAt, r.alone = seq, now, true
 	r.state.Store(stateSent) // the caller's own: nobody else has seen r
 	c.inflight.push1(r)
+	c.wakeReader() // a parked reader goroutine reads r's reply (none for a solo caller: it reads)
 	c.wseq = seq
 	c.directs++
 	c.writeStart.Store(now.UnixNano())
 	c.writing.Store(int64(len(r.buf)))
-	n, err := d.try(r.buf)
+	n, err := c.direct.try(r.buf)
 	if err == nil && n == 0 {
 		// An expired write deadline left by the writer: clear it, try once more.
 		c.nc.SetWriteDeadline(time.Time{})
-		n, err = d.try(r.buf)
+		n, err = c.direct.try(r.buf)
 	}
 	switch {
 	case err != nil:
 		c.wmu.Unlock()
 		c.die(c.nodeErr(rerr.PhaseWrite, err, true))
+		return false
 	case n == len(r.buf):
 		c.wroteBatch(seq, len(r.buf))
 		c.wmu.Unlock()
-	default:
-		// The socket took part: the writer writes the rest before anything else.
-		c.rest = append([]byte(nil), r.buf[n:]...)
-		c.restTotal, c.restStart = len(r.buf), now
-		c.wmu.Unlock()
-		select {
-		case c.resume <- struct{}{}:
-		default:
-		}
+		return true
 	}
-	return true
+	// The socket took part: the writer writes the rest before anything else.
+	c.rest = append([]byte(nil), r.buf[n:]...)
+	c.restTotal, c.restStart = len(r.buf), now
+	c.wmu.Unlock()
+	select {
+	case c.resume <- struct{}{}:
+	default:
+	}
+	return false
 }
 
 // finishRest writes what the socket did not take of a direct write (under wmu, by

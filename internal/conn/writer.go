@@ -127,6 +127,7 @@ func (c *Conn) writeLoop() {
 		// Requests enter the in-flight queue before their bytes leave, so a reply can
 		// never arrive for a request the reader does not know yet.
 		c.inflight.push(awaiting)
+		c.wakeReader()
 		clear(batch)
 		batch = batch[:0]
 		seq++
