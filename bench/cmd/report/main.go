@@ -275,6 +275,7 @@ func run(ctx context.Context, out, jsonOut, scaleJSON, repo, only string, tp TPC
 	} else {
 		md = spliceScale(md, scaleSection(string(old))) // carried over from its own run
 	}
+	md = spliceMarked(md, markedSection(string(old), notesBegin, notesEnd), notesBegin, notesEnd)
 	files[out] = []byte(md)
 	for path, data := range files {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

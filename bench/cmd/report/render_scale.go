@@ -15,27 +15,41 @@ const (
 )
 
 // scaleSection returns the marked section of doc, or "".
-func scaleSection(doc string) string {
-	i := strings.Index(doc, scaleBegin)
-	j := strings.Index(doc, scaleEnd)
-	if i < 0 || j < i {
-		return ""
-	}
-	return doc[i : j+len(scaleEnd)]
-}
+func scaleSection(doc string) string { return markedSection(doc, scaleBegin, scaleEnd) }
 
 // spliceScale puts section (markers included) into doc in place of the marked section,
 // or at the end when doc has none.
-func spliceScale(doc, section string) string {
+func spliceScale(doc, section string) string { return spliceMarked(doc, section, scaleBegin, scaleEnd) }
+
+// Hand-written measurements (focused A/B runs with their own commands, such as the
+// lone-caller section) sit between these markers; every run carries them over.
+const (
+	notesBegin = "<!-- notes:begin (hand-written from focused runs, each with its command; carried over by make bench) -->"
+	notesEnd   = "<!-- notes:end -->"
+)
+
+// markedSection returns the part of doc from begin to end (markers included), or "".
+func markedSection(doc, begin, end string) string {
+	i := strings.Index(doc, begin)
+	j := strings.Index(doc, end)
+	if i < 0 || j < i {
+		return ""
+	}
+	return doc[i : j+len(end)]
+}
+
+// spliceMarked puts section (markers included) into doc in place of its marked
+// section, or at the end when doc has none.
+func spliceMarked(doc, section, begin, end string) string {
 	if section == "" {
 		return doc
 	}
-	i := strings.Index(doc, scaleBegin)
-	j := strings.Index(doc, scaleEnd)
+	i := strings.Index(doc, begin)
+	j := strings.Index(doc, end)
 	if i < 0 || j < i {
 		return strings.TrimRight(doc, "\n") + "\n\n" + section + "\n"
 	}
-	return doc[:i] + section + doc[j+len(scaleEnd):]
+	return doc[:i] + section + doc[j+len(end):]
 }
 
 func renderScale(env Env, s *ScaleResult, load Load) string {
