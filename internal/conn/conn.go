@@ -1,7 +1,9 @@
 // Package conn is one connection to one Redis node: dialed in named phases (TCP, TLS,
 // HELLO/AUTH), then shared by any number of goroutines. One writer goroutine coalesces
 // whatever is queued into a single write; one reader goroutine decodes replies and
-// completes requests in order. No goroutine per call; request objects are pooled.
+// completes requests in order. No goroutine per call; request objects are pooled. A
+// caller alone on the connection writes its request and reads its reply itself
+// (direct.go, solo.go), as a client without a pipeline does, until others join it.
 //
 // A caller waits for its reply or its context, whichever comes first, and leaves at
 // once when the context ends; the late reply is discarded without disturbing others.
