@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -26,11 +27,11 @@ func benchConn(b testing.TB) *Conn {
 }
 
 // BenchmarkGET measures GET of a 16-byte value over one pipelined connection to a
-// real redis-server, with 1 and 128 goroutines sharing it.
+// real redis-server, with 1, 16 and 128 goroutines sharing it.
 func BenchmarkGET(b *testing.B) {
 	c := benchConn(b)
 	ctx := context.Background()
-	for _, par := range []int{1, 128} {
+	for _, par := range []int{1, 16, 128} {
 		b.Run(benchName(par), func(b *testing.B) {
 			b.ReportAllocs()
 			var wg sync.WaitGroup
@@ -75,12 +76,7 @@ func reportCPU(b *testing.B, u0 usage) {
 	b.ReportMetric(float64(csw-u0.csw)/float64(b.N), "ctxsw/op")
 }
 
-func benchName(par int) string {
-	if par == 1 {
-		return "goroutines=1"
-	}
-	return "goroutines=128"
-}
+func benchName(par int) string { return "goroutines=" + strconv.Itoa(par) }
 
 // BenchmarkRawGET is the round-trip floor BenchmarkGET/goroutines=1 is held to: one
 // goroutine writing a GET to a plain socket and reading its reply itself, no client.
