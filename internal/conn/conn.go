@@ -87,6 +87,10 @@ type Conn struct {
 	rwake     chan struct{}
 	rd        *resp.Reader
 	cr        *connReader
+
+	// failing is the cause of a death a caller found (solo.go teardown), for the
+	// writer goroutine to carry out: callers never run die (and OnClose) themselves.
+	failing atomic.Pointer[error]
 }
 
 // writeEndSlots is how many batches' write ends the reader can look up.
@@ -295,7 +299,11 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		putRequest(r)
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
-	if taken, wait := c.trySolo(w, r); taken {
+	if taken, wait, err := c.trySolo(w, r); taken {
+		if err != nil {
+			putRequest(r)
+			return err
+		}
 		if !wait {
 			return nil
 		}

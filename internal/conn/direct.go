@@ -38,6 +38,12 @@ type directWriter struct {
 	err    error
 	called bool
 	limit  int // test hook: offer the socket at most this many bytes per try (0: all)
+
+	// peek's (direct_unix.go), under Conn.wmu by a solo caller owning the socket's reads.
+	pfn  func(uintptr) bool
+	pbuf [1]byte
+	pn   int
+	perr error
 }
 
 // newDirectWriter returns a direct writer for nc, or nil when nc has no raw
@@ -53,6 +59,7 @@ func newDirectWriter(nc any) *directWriter {
 	}
 	d := &directWriter{raw: raw}
 	d.fn = d.write
+	d.pfn = d.peekFn
 	return d
 }
 
@@ -128,7 +135,7 @@ func (c *Conn) sendDirect(r *request) bool {
 	switch {
 	case err != nil:
 		c.wmu.Unlock()
-		c.die(c.nodeErr(rerr.PhaseWrite, err, true))
+		c.teardown(c.nodeErr(rerr.PhaseWrite, err, true)) // by the writer goroutine (solo.go)
 		return false
 	case n == len(r.buf):
 		c.wroteBatch(seq, len(r.buf))

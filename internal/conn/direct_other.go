@@ -6,3 +6,7 @@ package conn
 const directSupported = false
 
 func (d *directWriter) write(fd uintptr) bool { return true }
+
+func (d *directWriter) peek() error { return nil }
+
+func (d *directWriter) peekFn(fd uintptr) bool { return true }

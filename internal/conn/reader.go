@@ -190,11 +190,7 @@ const (
 func (cr *connReader) Read(p []byte) (int, error) {
 	c := cr.c
 	if cr.solo {
-		now := time.Now()
-		if !cr.deadline.After(now) || cr.deadline.After(cr.soloDL) || cr.soloDL.Sub(cr.deadline) > c.opts.ReplyTimeout/8 {
-			c.nc.SetReadDeadline(cr.soloDL)
-			cr.deadline = cr.soloDL
-		}
+		cr.armSolo(time.Now())
 		n, err := c.nc.Read(p)
 		cr.got(n, len(p))
 		return n, err
@@ -224,6 +220,15 @@ func (cr *connReader) Read(p []byte) (int, error) {
 			continue // re-evaluate: overdue, idle check or just re-arm
 		}
 		return n, err
+	}
+}
+
+// armSolo arms the socket's read deadline for a solo caller (soloDL), unless the one
+// armed is close enough: not passed, not later, and not much earlier.
+func (cr *connReader) armSolo(now time.Time) {
+	if !cr.deadline.After(now) || cr.deadline.After(cr.soloDL) || cr.soloDL.Sub(cr.deadline) > cr.c.opts.ReplyTimeout/8 {
+		cr.c.nc.SetReadDeadline(cr.soloDL)
+		cr.deadline = cr.soloDL
 	}
 }
 

@@ -3,6 +3,7 @@ package conn
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redline-go/redline/internal/rerr"
@@ -99,44 +100,56 @@ func (c *Conn) park(t *time.Timer) bool {
 // trySolo writes r and reads its reply itself if the reader goroutine is parked and
 // the connection idle. It reports whether r was taken: then r is done (nil error:
 // the reply is in r.reply), or in flight for the caller to wait on as usual
-// (waitAfter), its reading handed to the reader goroutine.
-func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool) {
+// (waitAfter), its reading handed to the reader goroutine, or not written at all
+// (err: the connection was found dead or out of step before the write; r is still
+// the caller's).
+func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error) {
 	if r.n != 1 || c.readState.Load() != readParked || !c.lockIdle(r) {
-		return false, false
+		return false, false, nil
 	}
 	if !c.readState.CompareAndSwap(readParked, readCaller) {
 		c.wmu.Unlock()
-		return false, false
+		return false, false, nil
 	}
-	if !c.sendDirect(r) {
-		c.handBack()
-		return true, true
-	}
-	want := r.sentAt.Add(c.opts.ReplyTimeout + r.extra)
+	// The read deadline, from now (a moment before the write), armed before the look
+	// at the socket: a deadline left by the previous call would fail the look.
+	now := time.Now()
+	want := now.Add(c.opts.ReplyTimeout + r.extra)
 	if dl, ok := w.Deadline(); ok && dl.Before(want) {
 		want = dl
 	}
 	if w.ctx.Done() != nil {
-		want = minTime(want, r.sentAt.Add(soloSlice))
+		want = minTime(want, now.Add(soloSlice))
 	}
 	cr, rd := c.cr, c.rd
-	cr.solo, cr.soloDL = true, want
+	cr.soloDL = want
+	cr.armSolo(now)
+	if cause := c.parkedCheck(); cause != nil {
+		c.wmu.Unlock()
+		return true, false, c.notWritten(w, cause)
+	}
+	if !c.sendDirect(r) {
+		if c.failing.Load() == nil { // the writer writes the rest: the reader reads
+			c.handBack()
+		}
+		return true, true, nil
+	}
+	cr.solo = true
 	for {
 		switch rd.Ready() {
 		case resp.Ready:
 			v, err := rd.ReadValue() // whole in the buffer: no read
 			if err != nil {
 				cr.solo = false
-				c.die(c.readErr(err))
-				c.handBack()
-				return true, true
+				c.teardown(c.readErr(err))
+				return true, true, nil
 			}
 			if v.Type == resp.TypePush {
 				continue // nobody takes pushes on a solo connection
 			}
 			cr.solo = false
 			c.soloDone(r, v)
-			return true, false
+			return true, false, nil
 		case resp.NotReady:
 			err := rd.Fill()
 			if err == nil {
@@ -147,15 +160,82 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool) {
 			}
 			if !rerr.IsTimeout(err) && !errors.Is(err, bufio.ErrBufferFull) {
 				cr.solo = false
-				c.die(c.readErr(err))
-				c.handBack()
-				return true, true
+				c.teardown(c.readErr(err))
+				return true, true, nil
 			}
 		}
 		// Out of time, or a reply to decode where blocking is allowed.
 		cr.solo = false
 		c.handBack()
-		return true, true
+		return true, true, nil
+	}
+}
+
+// errStray is the cause when bytes wait on a parked socket: nothing was asked.
+var errStray = errors.New("bytes arrived with no request waiting for them")
+
+// parkedCheck looks at the parked socket before a solo caller writes (under wmu, its
+// reads the caller's): nil if nothing is there, else the cause that kills the
+// connection. While the reader goroutine is parked nobody reads, so whatever the
+// server did since the last reply waits here: a close or reset (the end of the
+// stream: the connection is dead, and the call, not written, may be retried
+// elsewhere), or bytes nobody asked for (a stray reply: the stream is out of step,
+// and the next reply read would be taken for the call's).
+//
+// What arrives after the look and before the call's reply cannot be told from that
+// reply; the same holds on the pipeline, where the reader goroutine takes any reply
+// arriving while a request is in flight for that request's. So the look gives a lone
+// caller what the reader goroutine gave it: bytes that arrive while nothing is in
+// flight are caught, and the look comes last before the write, where the pipeline's
+// reader stops catching them (a request enters the in-flight queue before its bytes
+// leave). After the look, the stream's order is the server's: a server that sends a
+// reply for nothing while it holds a request is indistinguishable by any client.
+func (c *Conn) parkedCheck() *rerr.NodeError {
+	var cause error
+	if c.rd.Buffered() != 0 {
+		cause = errStray
+	} else if cause = c.direct.peek(); cause == nil {
+		return nil
+	} else if rerr.IsTimeout(cause) {
+		// The read deadline armed has passed already (the call's own, at its very
+		// end): the socket was not looked at. Clear it and look.
+		c.nc.SetReadDeadline(time.Time{})
+		c.cr.deadline = time.Time{}
+		if cause = c.direct.peek(); cause == nil {
+			return nil
+		}
+	}
+	if cause == errStray {
+		return c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %w", resp.ErrProtocol, errStray), false)
+	}
+	return c.nodeErr(rerr.PhaseRead, cause, false)
+}
+
+// notWritten hands the death found by parkedCheck to the connection's goroutines and
+// returns the call's error: not written, so retriable. It waits (bounded by the
+// call's deadline: microseconds) for the connection to be closed, so that the
+// caller's next call sees it closed.
+func (c *Conn) notWritten(w *Waiter, cause *rerr.NodeError) error {
+	c.teardown(cause)
+	exp, _ := w.expiry()
+	select {
+	case <-c.closed:
+		return c.failedErr(false)
+	case <-w.ctx.Done():
+	case <-exp:
+	}
+	return w.DeadlineErr(cause)
+}
+
+// teardown has the writer goroutine kill the connection with cause. A caller never
+// runs die itself: die runs OnClose, the node's hooks and through them the user's,
+// which must not delay the call (the caller waits for the connection's closed
+// signal, given before OnClose runs, or its deadline, as every queued caller does).
+func (c *Conn) teardown(cause error) {
+	c.failing.CompareAndSwap(nil, &cause)
+	select {
+	case c.resume <- struct{}{}:
+	default: // a token is there: the writer looks at failing when it takes it
 	}
 }
 
@@ -177,9 +257,15 @@ func (c *Conn) soloDone(r *request, v resp.Value) {
 	r.reply = v
 	r.state.Store(stateDone)
 	cr.solos++
-	more := c.rd.Buffered() != 0 // something else came: the reader goroutine decodes it
+	if c.rd.Buffered() != 0 || c.inflight.len() != 0 {
+		// Something else came (the reader goroutine decodes it, or kills the
+		// connection if nothing asked for it), or another caller wrote meanwhile:
+		// the socket goes straight back to the reader goroutine.
+		c.handBack()
+		return
+	}
 	c.readState.Store(readParked)
-	if more || c.inflight.len() != 0 {
+	if c.inflight.len() != 0 { // pushed since the look above: its wakeReader saw readCaller
 		c.wakeReader()
 	}
 }

@@ -26,8 +26,13 @@ func (c *Conn) writeLoop() {
 		var r *request
 		select {
 		case r = <-c.queue:
-		case <-c.resume: // a direct write left a rest (direct.go)
+		case <-c.resume: // a direct write left a rest (direct.go), or a caller found the connection dead (solo.go)
 			c.wmu.Lock()
+			if f := c.failing.Load(); f != nil {
+				c.wmu.Unlock()
+				c.die(*f)
+				return
+			}
 			if c.rest != nil {
 				if err := c.finishRest(); err != nil {
 					c.wmu.Unlock()
@@ -43,6 +48,11 @@ func (c *Conn) writeLoop() {
 		// Every write to the socket, direct or here, is made under wmu, in the order
 		// the requests enter the in-flight queue; batches are numbered under it too.
 		c.wmu.Lock()
+		if f := c.failing.Load(); f != nil { // r, not written, fails as its caller sees the connection closed
+			c.wmu.Unlock()
+			c.die(*f)
+			return
+		}
 		if c.rest != nil { // a direct write's rest goes before anything else
 			if err := c.finishRest(); err != nil {
 				c.wmu.Unlock()
