@@ -1,7 +1,9 @@
 // Package conn is one connection to one Redis node: dialed in named phases (TCP, TLS,
 // HELLO/AUTH), then shared by any number of goroutines. One writer goroutine coalesces
 // whatever is queued into a single write; one reader goroutine decodes replies and
-// completes requests in order. No goroutine per call; request objects are pooled.
+// completes requests in order. No goroutine per call; request objects are pooled. A
+// caller alone on the connection writes its request and reads its reply itself
+// (direct.go, solo.go), as a client without a pipeline does, until others join it.
 //
 // A caller waits for its reply or its context, whichever comes first, and leaves at
 // once when the context ends; the late reply is discarded without disturbing others.
@@ -64,6 +66,31 @@ type Conn struct {
 	// (unix nanos, batch seq at seq%writeEndSlots): a reply is owed from then.
 	writeEnds  [writeEndSlots]atomic.Int64
 	writeSizes [writeEndSlots]atomic.Int64 // and their sizes
+
+	// Writing (direct.go): wmu is held by whoever writes to the socket, the writer
+	// goroutine or a caller alone on the connection (direct), and guards the batch
+	// numbering (wseq, the last batch number used) and the rest of a direct write the
+	// socket did not take (rest, restTotal bytes in all, started at restStart), which
+	// the writer, woken by resume, writes before anything else.
+	wmu       sync.Mutex
+	wseq      uint64
+	rest      []byte
+	restTotal int
+	restStart time.Time
+	resume    chan struct{}
+	direct    *directWriter // nil: every caller queues for the writer
+	directs   uint64        // requests written directly (for tests)
+
+	// Reading (solo.go): who reads the socket, the wake-up of a parked reader
+	// goroutine, and the decoder and its source, used by whoever reads.
+	readState atomic.Int32
+	rwake     chan struct{}
+	rd        *resp.Reader
+	cr        *connReader
+
+	// failing is the cause of a death a caller found (solo.go teardown), for the
+	// writer goroutine to carry out: callers never run die (and OnClose) themselves.
+	failing atomic.Pointer[error]
 }
 
 // writeEndSlots is how many batches' write ends the reader can look up.
@@ -88,12 +115,18 @@ func newConn(nc net.Conn, o *Options, g greeting, rtt time.Duration) *Conn {
 		zone:   g.zone,
 		queue:  make(chan *request, o.QueueSize),
 		closed: make(chan struct{}),
+		resume: make(chan struct{}, 1),
+		rwake:  make(chan struct{}, 1),
+		direct: newDirectWriter(nc),
 		// Up to +25% jitter spreads the idle checks of many connections.
 		idleCheck:   o.IdleCheck + rand.N(o.IdleCheck/4+1),
 		markerToken: markerPrefix + strconv.FormatUint(rand.Uint64(), 36) + "-",
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	c.rtt.Store(int64(rtt))
+	c.cr = &connReader{c: c, floor: rttFloor{cur: rtt, last: rtt, since: time.Now()}} // floor seeded by the handshake
+	c.rd = resp.NewReaderSize(c.cr, readBufSmall, o.Limits)
+	c.cr.rd = c.rd
 	c.wg.Add(2)
 	go c.writeLoop()
 	go c.readLoop()
@@ -266,17 +299,27 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		putRequest(r)
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
-	select {
-	case c.queue <- r:
-	case <-c.closed:
-		putRequest(r)
-		return c.failedErr(false)
-	case <-ctx.Done():
-		putRequest(r)
-		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
-	case <-exp:
-		putRequest(r)
-		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+	if taken, wait, err := c.trySolo(w, r); taken {
+		if err != nil {
+			putRequest(r)
+			return err
+		}
+		if !wait {
+			return nil
+		}
+	} else if !c.tryDirect(r) {
+		select {
+		case c.queue <- r:
+		case <-c.closed:
+			putRequest(r)
+			return c.failedErr(false)
+		case <-ctx.Done():
+			putRequest(r)
+			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+		case <-exp:
+			putRequest(r)
+			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+		}
 	}
 	select {
 	case <-r.done:

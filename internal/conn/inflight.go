@@ -1,6 +1,9 @@
 package conn
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // inflight is the FIFO of written requests waiting for replies: the writer pushes in
 // write order, the reader completes from the front. A ring buffer under a mutex, so
@@ -10,6 +13,7 @@ type inflight struct {
 	buf  []*request
 	head int
 	n    int
+	size atomic.Int64 // n, for a look without the lock (busy)
 }
 
 // push appends reqs in order and reports whether the queue was empty before.
@@ -23,8 +27,21 @@ func (q *inflight) push(reqs []*request) (wasEmpty bool) {
 		q.buf[(q.head+q.n)%len(q.buf)] = r
 		q.n++
 	}
+	q.size.Store(int64(q.n))
 	q.mu.Unlock()
 	return wasEmpty
+}
+
+// push1 appends one request (the direct path's push, without a slice).
+func (q *inflight) push1(r *request) {
+	q.mu.Lock()
+	if q.n+1 > len(q.buf) {
+		q.grow(q.n + 1)
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = r
+	q.n++
+	q.size.Store(int64(q.n))
+	q.mu.Unlock()
 }
 
 func (q *inflight) grow(need int) {
@@ -55,8 +72,13 @@ func (q *inflight) pop() {
 	q.buf[q.head] = nil
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
+	q.size.Store(int64(q.n))
 	q.mu.Unlock()
 }
+
+// busy reports whether requests are waiting for replies, without the lock: a hint
+// for the direct path's first look (it looks again under the lock).
+func (q *inflight) busy() bool { return q.size.Load() != 0 }
 
 // len returns the number of requests waiting for replies.
 func (q *inflight) len() int {
@@ -76,5 +98,6 @@ func (q *inflight) drain() []*request {
 		q.head = (q.head + 1) % len(q.buf)
 		q.n--
 	}
+	q.size.Store(0)
 	return out
 }

@@ -14,14 +14,25 @@ import (
 // connection.
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
-	cr := &connReader{c: c}
-	floor := rttFloor{cur: c.RTT(), last: c.RTT(), since: time.Now()} // seeded by the handshake
 	// An idle connection keeps a small read buffer; once a read fills it (replies come
-	// in bulk), it takes a large one.
-	rd := resp.NewReaderSize(cr, readBufSmall, c.opts.Limits)
-	cr.rd = rd
+	// in bulk), it takes a large one. (The decoder is the connection's: solo callers
+	// use it too while the reader goroutine is parked, solo.go.)
+	cr := c.cr
+	solo := c.soloOK()
+	var park *time.Timer
+	if solo {
+		park = time.NewTimer(soloIdle)
+		park.Stop()
+	}
 	var verify syncState // sync markers (sync.go)
+	parked := false
 	for {
+		if parked {
+			if parked = false; !c.park(park) {
+				return // parked for solo callers, then closed
+			}
+		}
+		rd := c.rd
 		v, err := rd.ReadValue()
 		if err != nil {
 			c.die(c.readErr(err))
@@ -64,7 +75,7 @@ func (c *Conn) readLoop() {
 		if sample := cr.lastRead.Sub(r.sentAt); sample > 0 {
 			old := c.latency.Load()
 			c.latency.Store(old + (int64(sample)-old)/8)
-			c.sampleRTT(&floor, cr.lastRead, sample)
+			c.sampleRTT(&cr.floor, cr.lastRead, sample)
 		}
 		if verify.unverified && !r.health {
 			// Released when a marker verifies the stream; its caller, should it leave
@@ -73,8 +84,15 @@ func (c *Conn) readLoop() {
 			verify.held = append(verify.held, r)
 			continue
 		}
-		health := r.health // complete may recycle r: read it first
-		if !r.complete(nil) && !health {
+		health, alone := r.health, r.alone // complete may recycle r: read them first
+		if r.complete(nil) {
+			if solo && alone && !verify.unverified && rd.Buffered() == 0 && c.inflight.len() == 0 {
+				// Its caller was alone on the connection: leave the socket to its
+				// next call (solo.go). Nothing of cr or rd is touched from here on.
+				c.readState.Store(readParked)
+				parked = true
+			}
+		} else if !health {
 			// The reply went to a request its caller gave up: maybe not its own.
 			if c.looksLikeMarker(v) {
 				c.die(c.desyncErr("a sync marker's reply came in place of another", v))
@@ -144,6 +162,10 @@ var errReplyOverdue = errors.New("no reply within the health limit")
 type connReader struct {
 	c        *Conn
 	rd       *resp.Reader
+	floor    rttFloor // the round-trip floor's samples (rtt.go)
+	solo     bool     // a solo caller reads: soloDL armed, timeouts returned (solo.go)
+	soloDL   time.Time
+	solos    uint64    // replies read by solo callers (for tests)
 	deadline time.Time // the read deadline currently set on the socket
 	lastRead time.Time // when the last read returned data
 	filled   bool      // a read filled a small buffer: the reader should grow it
@@ -167,6 +189,12 @@ const (
 
 func (cr *connReader) Read(p []byte) (int, error) {
 	c := cr.c
+	if cr.solo {
+		cr.armSolo(time.Now())
+		n, err := c.nc.Read(p)
+		cr.got(n, len(p))
+		return n, err
+	}
 	for {
 		now := time.Now()
 		front := c.inflight.front()
@@ -184,21 +212,37 @@ func (cr *connReader) Read(p []byte) (int, error) {
 			cr.deadline = dl
 		}
 		n, err := c.nc.Read(p)
-		if n == len(p) && n < readBufLarge {
-			cr.filled = true
-		}
 		if n > 0 {
-			cr.lastRead = time.Now()
-			c.lastRead.Store(cr.lastRead.UnixNano())
-			if cr.window += n; cr.window >= minProgress {
-				cr.window, cr.progressAt = 0, cr.lastRead
-			}
+			cr.got(n, len(p))
 			return n, err
 		}
 		if err != nil && rerr.IsTimeout(err) && c.Err() == nil {
 			continue // re-evaluate: overdue, idle check or just re-arm
 		}
 		return n, err
+	}
+}
+
+// armSolo arms the socket's read deadline for a solo caller (soloDL), unless the one
+// armed is close enough: not passed, not later, and not much earlier.
+func (cr *connReader) armSolo(now time.Time) {
+	if !cr.deadline.After(now) || cr.deadline.After(cr.soloDL) || cr.soloDL.Sub(cr.deadline) > cr.c.opts.ReplyTimeout/8 {
+		cr.c.nc.SetReadDeadline(cr.soloDL)
+		cr.deadline = cr.soloDL
+	}
+}
+
+// got records a read of n bytes into a buffer of size.
+func (cr *connReader) got(n, size int) {
+	if n == size && n < readBufLarge {
+		cr.filled = true
+	}
+	if n > 0 {
+		cr.lastRead = time.Now()
+		cr.c.lastRead.Store(cr.lastRead.UnixNano())
+		if cr.window += n; cr.window >= minProgress {
+			cr.window, cr.progressAt = 0, cr.lastRead
+		}
 	}
 }
 

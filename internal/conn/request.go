@@ -36,6 +36,7 @@ type request struct {
 	seq     uint64        // the writer's batch number, set before the request is marked sent
 	extra   time.Duration // added to the reply timeout (blocking commands)
 	health  bool          // an internal PING: nobody waits for it
+	alone   bool          // written directly by its caller, alone on the connection (direct.go)
 	token   string        // a sync marker's token (sync.go); "" for every other request
 }
 
@@ -59,7 +60,7 @@ func putRequest(r *request) {
 		r.buf = nil
 	}
 	r.buf = r.buf[:0]
-	r.n, r.got, r.err, r.extra, r.health, r.token = 0, 0, nil, 0, false, ""
+	r.n, r.got, r.err, r.extra, r.health, r.alone, r.token = 0, 0, nil, 0, false, false, ""
 	r.reply = resp.Value{}
 	clear(r.replies)
 	r.replies = r.replies[:0]

@@ -17,7 +17,6 @@ func (c *Conn) writeLoop() {
 	var buf []byte
 	batch := make([]*request, 0, 64)
 	var sent []*request // send-only requests of the current batch (n == 0)
-	var seq uint64      // the number of the batch being gathered, less one
 	// A large request (maxBatch bytes or more) is written from its own buffer, not
 	// copied into buf: segs holds the batch's pieces in order when it has one, and
 	// mark is how much of buf they already cover.
@@ -27,9 +26,41 @@ func (c *Conn) writeLoop() {
 		var r *request
 		select {
 		case r = <-c.queue:
+		case <-c.resume: // a direct write left a rest (direct.go), or a caller found the connection dead (solo.go)
+			c.wmu.Lock()
+			if f := c.failing.Load(); f != nil {
+				c.wmu.Unlock()
+				c.die(*f)
+				return
+			}
+			if c.rest != nil {
+				if err := c.finishRest(); err != nil {
+					c.wmu.Unlock()
+					c.die(c.nodeErr(rerr.PhaseWrite, err, true))
+					return
+				}
+			}
+			c.wmu.Unlock()
+			continue
 		case <-c.closed:
 			return
 		}
+		// Every write to the socket, direct or here, is made under wmu, in the order
+		// the requests enter the in-flight queue; batches are numbered under it too.
+		c.wmu.Lock()
+		if f := c.failing.Load(); f != nil { // r, not written, fails as its caller sees the connection closed
+			c.wmu.Unlock()
+			c.die(*f)
+			return
+		}
+		if c.rest != nil { // a direct write's rest goes before anything else
+			if err := c.finishRest(); err != nil {
+				c.wmu.Unlock()
+				c.die(c.nodeErr(rerr.PhaseWrite, err, true))
+				return
+			}
+		}
+		seq := c.wseq // the number of the batch being gathered, less one
 		yielded := false
 	gather:
 		for {
@@ -84,6 +115,7 @@ func (c *Conn) writeLoop() {
 			size += len(m.buf)
 		}
 		if len(batch) == 0 {
+			c.wmu.Unlock()
 			continue
 		}
 		now := time.Now()
@@ -105,9 +137,11 @@ func (c *Conn) writeLoop() {
 		// Requests enter the in-flight queue before their bytes leave, so a reply can
 		// never arrive for a request the reader does not know yet.
 		c.inflight.push(awaiting)
+		c.wakeReader()
 		clear(batch)
 		batch = batch[:0]
 		seq++
+		c.wseq = seq
 		c.writeStart.Store(now.UnixNano())
 		c.writing.Store(int64(size))
 		var err error
@@ -128,15 +162,14 @@ func (c *Conn) writeLoop() {
 			segs = segs[:0]
 		}
 		if err != nil {
+			c.wmu.Unlock()
 			c.die(c.nodeErr(rerr.PhaseWrite, err, true))
 			return
 		}
 		// The batch's replies are owed from now (reader.go owedSince): record when it
 		// ended before publishing that it did.
-		c.writeEnds[seq%writeEndSlots].Store(time.Now().UnixNano())
-		c.writeSizes[seq%writeEndSlots].Store(int64(size))
-		c.written.Store(seq)
-		c.writing.Store(0)
+		c.wroteBatch(seq, size)
+		c.wmu.Unlock()
 		mark, size = 0, 0
 		for _, r := range sendOnly { // written: that is all they wait for
 			r.complete(nil)

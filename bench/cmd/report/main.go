@@ -90,6 +90,9 @@ func main() {
 	scaleIdle := flag.Duration("scale-idle", 40*time.Second, "scale: the idle window (longer than the clients' 30s periodic work)")
 	rounds := flag.Int("rounds", 3, "throughput rounds")
 	cell := flag.Duration("cell", 500*time.Millisecond, "throughput: duration of one client in one cell per round")
+	tpOps := flag.String("tp-ops", "GET,SET,MIXED", "throughput: the operations (GET, SET, MIXED); fewer for a focused run")
+	tpSizes := flag.String("tp-sizes", "16,1024", "throughput: the value sizes in bytes")
+	tpGoroutines := flag.String("tp-goroutines", "1,16,128,512", "throughput: the goroutine counts")
 	calls := flag.Int("seed-calls", 200, "seed scenario: calls to faulty nodes per cell")
 	par := flag.Int("seed-parallel", 67, "seed scenario: parallel callers")
 	seedTO := flag.String("seed-timeouts", "100ms,500ms,1s", "seed scenario: the call timeouts")
@@ -130,11 +133,13 @@ func main() {
 		}
 		scfg.Masters = append(scfg.Masters, n)
 	}
+	tp := TPConfig{Masters: 3, Keys: 10000, Rounds: *rounds, CellMS: ms(*cell), WarmupMS: 600,
+		Ops: strings.Split(*tpOps, ","), Sizes: intList("-tp-sizes", *tpSizes), Concurrency: intList("-tp-goroutines", *tpGoroutines)}
 	var err error
 	if *only == "sentinel" {
 		err = runSentinelOnly(ctx, *sentinelJSON, *repo)
 	} else {
-		err = run(ctx, *out, *jsonOut, *scaleJSON, *repo, *only, *rounds, *cell, *calls, *par, timeouts, scfg)
+		err = run(ctx, *out, *jsonOut, *scaleJSON, *repo, *only, tp, *calls, *par, timeouts, scfg)
 	}
 	closeClusters()
 	finished.Store(true)
@@ -144,7 +149,20 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, out, jsonOut, scaleJSON, repo, only string, rounds int, cell time.Duration, calls, par int, timeouts []float64, scfg ScaleConfig) error {
+// intList parses a flag's comma-separated positive integers.
+func intList(name, v string) []int {
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			log.Fatalf("%s: bad value %q", name, f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func run(ctx context.Context, out, jsonOut, scaleJSON, repo, only string, tp TPConfig, calls, par int, timeouts []float64, scfg ScaleConfig) error {
 	begin := time.Now()
 	asked := func(s string) bool { return strings.Contains(","+only+",", ","+s+",") }
 	want := func(s string) bool { return only == "" || asked(s) }
@@ -169,12 +187,10 @@ func run(ctx context.Context, out, jsonOut, scaleJSON, repo, only string, rounds
 		cl, err := startCluster(ctx, redistest.Config{Masters: 3, NoProxy: true})
 		problem("throughput cluster", err)
 		if err == nil {
-			cfg := TPConfig{Masters: 3, Keys: 10000, Rounds: rounds, CellMS: ms(cell), WarmupMS: 600,
-				Ops: []string{"GET", "SET", opMixed}, Sizes: []int{16, 1024}, Concurrency: []int{1, 16, 128, 512}}
-			rep.Throughput, err = runThroughput(ctx, cfg, cl)
+			rep.Throughput, err = runThroughput(ctx, tp, cl)
 			problem("throughput", err)
 			if ctx.Err() == nil {
-				rep.RedisBenchmark = runRedisBenchmark(ctx, cl.Addrs()[0], cfg.Keys)
+				rep.RedisBenchmark = runRedisBenchmark(ctx, cl.Addrs()[0], tp.Keys)
 				for _, r := range rep.RedisBenchmark {
 					log.Printf("redis-benchmark -P %d: %v", r.Pipeline, r.Results)
 				}

@@ -1,0 +1,12 @@
+//go:build !unix
+
+package conn
+
+// directSupported: elsewhere every caller queues for the writer (direct.go).
+const directSupported = false
+
+func (d *directWriter) write(fd uintptr) bool { return true }
+
+func (d *directWriter) peek() error { return nil }
+
+func (d *directWriter) peekFn(fd uintptr) bool { return true }
