@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/redline-go/redline/redistest"
@@ -54,6 +55,7 @@ func runParallel(b *testing.B, par int, call func(g, i int) error) {
 	b.ReportAllocs()
 	var wg sync.WaitGroup
 	per := b.N/par + 1
+	cpu0 := processCPU()
 	b.ResetTimer()
 	for g := range par {
 		wg.Add(1)
@@ -68,6 +70,19 @@ func runParallel(b *testing.B, par int, call func(g, i int) error) {
 		}()
 	}
 	wg.Wait()
+	b.StopTimer()
+	// The process's CPU time per call (the client's, since the servers are other
+	// processes): steadier than ns/op on a shared machine.
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU returns the CPU time this process has used (user and system), in ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // TestAllocsPerCall guards the allocation budget of the hot path: a GET allocates its

@@ -261,25 +261,51 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		return c.failedErr(false)
 	default:
 	}
-	exp, passed := w.expiry()
-	if passed || ctxDone(ctx) {
+	if ctxDone(ctx) || w.Done() {
 		putRequest(r)
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
+	// Queue r: at once when there is room (a send on the queue alone, no other channel
+	// locked), else wait for room, the connection's end or the caller's.
 	select {
 	case c.queue <- r:
-	case <-c.closed:
-		putRequest(r)
-		return c.failedErr(false)
-	case <-ctx.Done():
-		putRequest(r)
-		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
-	case <-exp:
-		putRequest(r)
-		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+	default:
+		exp, _ := w.expiry()
+		select {
+		case c.queue <- r:
+		case <-c.closed:
+			putRequest(r)
+			return c.failedErr(false)
+		case <-ctx.Done():
+			putRequest(r)
+			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+		case <-exp:
+			putRequest(r)
+			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
+		}
+	}
+	// Wait for the reply. The waiter's own deadline is kept by the request's timer
+	// unless an earlier wait armed the waiter's.
+	var exp <-chan time.Time
+	var t *time.Timer
+	if w.timer != nil || w.dl.IsZero() {
+		exp, _ = w.expiry()
+	} else if d := time.Until(w.dl); d <= 0 {
+		exp = expired
+	} else {
+		if r.timer == nil {
+			r.timer = time.NewTimer(d)
+		} else {
+			r.timer.Reset(d)
+		}
+		t = r.timer
+		exp = t.C
 	}
 	select {
 	case <-r.done:
+		if t != nil {
+			t.Stop()
+		}
 		if r.err != nil {
 			err := r.err
 			putRequest(r)
@@ -287,10 +313,16 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		}
 		return nil
 	case <-ctx.Done():
+		if t != nil {
+			t.Stop()
+		}
 		return c.abandon(w, r)
 	case <-exp:
 		return c.abandon(w, r)
 	case <-c.closed:
+		if t != nil {
+			t.Stop()
+		}
 		return c.abandon(nil, r)
 	}
 }

@@ -37,6 +37,9 @@ type request struct {
 	extra   time.Duration // added to the reply timeout (blocking commands)
 	health  bool          // an internal PING: nobody waits for it
 	token   string        // a sync marker's token (sync.go); "" for every other request
+	// timer is the caller's deadline while it waits (roundTrip), kept with the request
+	// so that a call needs no timer of its own; stopped before the request is handed on.
+	timer *time.Timer
 }
 
 var requests freeList[request]
