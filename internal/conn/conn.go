@@ -261,7 +261,11 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		return c.failedErr(false)
 	default:
 	}
-	if ctxDone(ctx) || w.Done() {
+	var left time.Duration // until the waiter's own deadline: one clock read per call
+	if !w.dl.IsZero() {
+		left = time.Until(w.dl)
+	}
+	if ctxDone(ctx) || !w.dl.IsZero() && left <= 0 {
 		putRequest(r)
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
@@ -290,13 +294,11 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	var t *time.Timer
 	if w.timer != nil || w.dl.IsZero() {
 		exp, _ = w.expiry()
-	} else if d := time.Until(w.dl); d <= 0 {
-		exp = expired
 	} else {
 		if r.timer == nil {
-			r.timer = time.NewTimer(d)
+			r.timer = time.NewTimer(left)
 		} else {
-			r.timer.Reset(d)
+			r.timer.Reset(left)
 		}
 		t = r.timer
 		exp = t.C
