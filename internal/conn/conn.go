@@ -34,12 +34,13 @@ type Conn struct {
 	info  resp.Value // the HELLO reply (RESP3), or zero
 	zone  string     // the server's availability zone, "" if unknown (zone.go)
 
-	queue    chan *request
-	inflight inflight
-	closed   chan struct{}
-	once     sync.Once
-	cause    error // why the connection died; set before closed is closed
-	wg       sync.WaitGroup
+	queue     chan *request
+	inflight  inflight
+	closed    chan struct{}
+	once      sync.Once
+	cause     error       // why the connection died; set before closed is closed
+	announced atomic.Bool // OnClose has been called (announce)
+	wg        sync.WaitGroup
 
 	idleCheck time.Duration // IdleCheck with this connection's jitter
 	lastRead  atomic.Int64  // unix nanos of the last successful read
@@ -140,23 +141,41 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// die records the cause and tears the connection down, once.
+// die records the cause, tears the connection down and tells OnClose (kill, then
+// announce).
 func (c *Conn) die(cause error) {
+	c.kill(cause)
+	c.announce()
+}
+
+// kill records the cause and tears the connection down, once: callers waiting for
+// replies are woken (the writer wakes those still queued as it ends).
+func (c *Conn) kill(cause error) {
 	c.once.Do(func() {
 		c.cause = cause
 		close(c.closed)
 		c.nc.Close()
-		if c.opts.Logger != nil && cause != rerr.ErrClosed {
-			c.opts.Logger.Debug("redline: connection closed", "addr", c.opts.Addr, "err", cause)
-		}
-		if c.opts.OnClose != nil {
-			if cause == rerr.ErrClosed {
-				c.opts.OnClose(c, nil)
-			} else {
-				c.opts.OnClose(c, cause)
-			}
-		}
+		c.inflight.wakeAll()
 	})
+}
+
+// announce logs the connection's end and runs OnClose, once, on the goroutine that
+// gets here first; the others go on at once. Call it after kill.
+func (c *Conn) announce() {
+	if !c.announced.CompareAndSwap(false, true) {
+		return
+	}
+	cause := c.cause
+	if c.opts.Logger != nil && cause != rerr.ErrClosed {
+		c.opts.Logger.Debug("redline: connection closed", "addr", c.opts.Addr, "err", cause)
+	}
+	if c.opts.OnClose != nil {
+		if cause == rerr.ErrClosed {
+			c.opts.OnClose(c, nil)
+		} else {
+			c.opts.OnClose(c, cause)
+		}
+	}
 }
 
 // nodeErr builds the connection's error for phase.
@@ -288,25 +307,60 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
 		}
 	}
-	// Wait for the reply. The waiter's own deadline is kept by the request's timer
-	// unless an earlier wait armed the waiter's.
-	var exp <-chan time.Time
+	// The connection may have ended while r went in: then nobody will take it from
+	// the queue (the writer drains it when it ends, before or after this send).
+	select {
+	case <-c.closed:
+		r.wakeUp()
+	default:
+	}
+	// Wait for the reply: on r.done alone, which the completion signals and which
+	// the deadline's timer and the connection's end wake (request.wakeUp). A context
+	// that can end, or a timer an earlier wait armed on the waiter, makes it a select.
+	var wexp <-chan time.Time
 	var t *time.Timer
-	if w.timer != nil || w.dl.IsZero() {
-		exp, _ = w.expiry()
-	} else {
+	if w.timer != nil {
+		wexp, _ = w.expiry()
+	} else if !w.dl.IsZero() {
 		if r.timer == nil {
-			r.timer = time.NewTimer(left)
+			r.timer = time.AfterFunc(left, r.wakeUp)
 		} else {
 			r.timer.Reset(left)
 		}
 		t = r.timer
-		exp = t.C
 	}
-	select {
-	case <-r.done:
-		if t != nil {
-			t.Stop()
+	got := 0 // tokens taken from r.done
+	if done := ctx.Done(); done == nil && wexp == nil {
+		<-r.done
+		got = 1
+	} else {
+		select {
+		case <-r.done:
+			got = 1
+		case <-done:
+		case <-wexp:
+		}
+	}
+	return c.settle(w, r, t, got)
+}
+
+// settle ends a caller's wait on r (roundTrip), got tokens taken from r.done so far:
+// it claims the wake-up so that none comes later, takes every token still owed (the
+// completion's, if r is done, and a wake-up's claimed by another), so that r goes
+// back to the pool empty, and returns the reply's outcome or why the wait ended.
+func (c *Conn) settle(w *Waiter, r *request, t *time.Timer, got int) error {
+	owed := 0
+	if !r.woken.CompareAndSwap(false, true) {
+		owed++ // a wake-up was claimed by the timer or the connection's end
+	}
+	if t != nil && !t.Stop() {
+		// The timer fired: its callback may not have finished with r (if it lost the
+		// claim, nothing waits for it to). Never reuse r.
+		r.keep = true
+	}
+	if r.state.Load() == stateDone {
+		for owed++; got < owed; got++ {
+			<-r.done
 		}
 		if r.err != nil {
 			err := r.err
@@ -314,19 +368,16 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 			return err
 		}
 		return nil
-	case <-ctx.Done():
-		if t != nil {
-			t.Stop()
-		}
-		return c.abandon(w, r)
-	case <-exp:
-		return c.abandon(w, r)
-	case <-c.closed:
-		if t != nil {
-			t.Stop()
-		}
+	}
+	for ; got < owed; got++ {
+		<-r.done
+	}
+	// Not done: the wait ended for the connection's end, the context or the
+	// deadline. abandon takes the completion's token if the reply wins the race.
+	if c.Err() != nil {
 		return c.abandon(nil, r)
 	}
+	return c.abandon(w, r)
 }
 
 // ctxDone reports whether ctx has ended (a non-blocking receive: no lock).
