@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/redline-go/redline/redistest"
@@ -54,6 +55,8 @@ func runParallel(b *testing.B, par int, call func(g, i int) error) {
 	b.ReportAllocs()
 	var wg sync.WaitGroup
 	per := b.N/par + 1
+	cpu0 := processCPU()
+	r0, w0 := sysIO()
 	b.ResetTimer()
 	for g := range par {
 		wg.Add(1)
@@ -68,6 +71,22 @@ func runParallel(b *testing.B, par int, call func(g, i int) error) {
 		}()
 	}
 	wg.Wait()
+	b.StopTimer()
+	// The process's CPU time per call (the client's, since the servers are other
+	// processes): steadier than ns/op on a shared machine.
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	r1, w1 := sysIO()
+	b.ReportMetric(float64(r1-r0)/float64(b.N), "reads/op")
+	b.ReportMetric(float64(w1-w0)/float64(b.N), "writes/op")
+}
+
+// processCPU returns the CPU time this process has used (user and system), in ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // TestAllocsPerCall guards the allocation budget of the hot path: a GET allocates its
@@ -132,4 +151,20 @@ func BenchmarkDoMulti(b *testing.B) {
 			}
 		})
 	}
+}
+
+// sysIO returns this process's read and write system calls so far (Linux's
+// /proc/self/io; zeros elsewhere): how well calls share them.
+func sysIO() (r, w int64) {
+	b, _ := os.ReadFile("/proc/self/io")
+	for _, l := range strings.Split(string(b), "\n") {
+		var v int64
+		if n, _ := fmt.Sscanf(l, "syscr: %d", &v); n == 1 {
+			r = v
+		}
+		if n, _ := fmt.Sscanf(l, "syscw: %d", &v); n == 1 {
+			w = v
+		}
+	}
+	return
 }

@@ -36,12 +36,13 @@ type Conn struct {
 	info  resp.Value // the HELLO reply (RESP3), or zero
 	zone  string     // the server's availability zone, "" if unknown (zone.go)
 
-	queue    chan *request
-	inflight inflight
-	closed   chan struct{}
-	once     sync.Once
-	cause    error // why the connection died; set before closed is closed
-	wg       sync.WaitGroup
+	queue     chan *request
+	inflight  inflight
+	closed    chan struct{}
+	once      sync.Once
+	cause     error       // why the connection died; set before closed is closed
+	announced atomic.Bool // OnClose has been called (announce)
+	wg        sync.WaitGroup
 
 	idleCheck time.Duration // IdleCheck with this connection's jitter
 	lastRead  atomic.Int64  // unix nanos of the last successful read
@@ -173,23 +174,41 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// die records the cause and tears the connection down, once.
+// die records the cause, tears the connection down and tells OnClose (kill, then
+// announce).
 func (c *Conn) die(cause error) {
+	c.kill(cause)
+	c.announce()
+}
+
+// kill records the cause and tears the connection down, once: callers waiting for
+// replies are woken (the writer wakes those still queued as it ends).
+func (c *Conn) kill(cause error) {
 	c.once.Do(func() {
 		c.cause = cause
 		close(c.closed)
 		c.nc.Close()
-		if c.opts.Logger != nil && cause != rerr.ErrClosed {
-			c.opts.Logger.Debug("redline: connection closed", "addr", c.opts.Addr, "err", cause)
-		}
-		if c.opts.OnClose != nil {
-			if cause == rerr.ErrClosed {
-				c.opts.OnClose(c, nil)
-			} else {
-				c.opts.OnClose(c, cause)
-			}
-		}
+		c.inflight.wakeAll()
 	})
+}
+
+// announce logs the connection's end and runs OnClose, once, on the goroutine that
+// gets here first; the others go on at once. Call it after kill.
+func (c *Conn) announce() {
+	if !c.announced.CompareAndSwap(false, true) {
+		return
+	}
+	cause := c.cause
+	if c.opts.Logger != nil && cause != rerr.ErrClosed {
+		c.opts.Logger.Debug("redline: connection closed", "addr", c.opts.Addr, "err", cause)
+	}
+	if c.opts.OnClose != nil {
+		if cause == rerr.ErrClosed {
+			c.opts.OnClose(c, nil)
+		} else {
+			c.opts.OnClose(c, cause)
+		}
+	}
 }
 
 // nodeErr builds the connection's error for phase.
@@ -294,26 +313,75 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		return c.failedErr(false)
 	default:
 	}
-	exp, passed := w.expiry()
-	if passed || ctxDone(ctx) {
+	var left time.Duration // until the waiter's own deadline: one clock read per call
+	if !w.dl.IsZero() {
+		left = time.Until(w.dl)
+	}
+	if ctxDone(ctx) || !w.dl.IsZero() && left <= 0 {
 		putRequest(r)
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, errNotSent, false))
 	}
 	if taken, wait, err := c.trySolo(w, r); taken {
-		if err != nil {
+		if err != nil { // not written: r was in no queue, nobody woke it
 			putRequest(r)
 			return err
 		}
 		if !wait {
+			r.unwake() // it was in flight: the connection's end may have woken it
 			return nil
 		}
+		if !w.dl.IsZero() {
+			left = time.Until(w.dl) // the lone read took some of it
+		}
 	} else if !c.tryDirect(r) {
+		if err := c.enqueue(w, r); err != nil {
+			return err
+		}
+	}
+	// Wait for the reply: on r.done alone, which the completion signals and which
+	// the deadline's timer and the connection's end wake (request.wakeUp). A context
+	// that can end, or a timer an earlier wait armed on the waiter, makes it a select.
+	var wexp <-chan time.Time
+	var t *time.Timer
+	if w.timer != nil {
+		wexp, _ = w.expiry()
+	} else if !w.dl.IsZero() {
+		if r.timer == nil {
+			r.timer = time.AfterFunc(left, r.wakeUp)
+		} else {
+			r.timer.Reset(left)
+		}
+		t = r.timer
+	}
+	got := 0 // tokens taken from r.done
+	if done := ctx.Done(); done == nil && wexp == nil {
+		<-r.done
+		got = 1
+	} else {
+		select {
+		case <-r.done:
+			got = 1
+		case <-done:
+		case <-wexp:
+		}
+	}
+	return c.settle(w, r, t, got)
+}
+
+// enqueue puts r in the writer's queue: at once when there is room (a send on the
+// queue alone, no other channel locked), else it waits for room, the connection's end
+// or the caller's; on an error r is recycled.
+func (c *Conn) enqueue(w *Waiter, r *request) error {
+	select {
+	case c.queue <- r:
+	default:
+		exp, _ := w.expiry()
 		select {
 		case c.queue <- r:
 		case <-c.closed:
 			putRequest(r)
 			return c.failedErr(false)
-		case <-ctx.Done():
+		case <-w.ctx.Done():
 			putRequest(r)
 			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
 		case <-exp:
@@ -321,21 +389,50 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 			return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errQueueFull), false))
 		}
 	}
+	// The connection may have ended while r went in: then nobody will take it from
+	// the queue (the writer drains it when it ends, before or after this send).
 	select {
-	case <-r.done:
+	case <-c.closed:
+		r.wakeUp()
+	default:
+	}
+	return nil
+}
+
+// settle ends a caller's wait on r (roundTrip), got tokens taken from r.done so far:
+// it claims the wake-up so that none comes later, takes every token still owed (the
+// completion's, if r is done, and a wake-up's claimed by another), so that r goes
+// back to the pool empty, and returns the reply's outcome or why the wait ended.
+func (c *Conn) settle(w *Waiter, r *request, t *time.Timer, got int) error {
+	owed := 0
+	if !r.woken.CompareAndSwap(false, true) {
+		owed++ // a wake-up was claimed by the timer or the connection's end
+	}
+	if t != nil && !t.Stop() {
+		// The timer fired: its callback may not have finished with r (if it lost the
+		// claim, nothing waits for it to). Never reuse r.
+		r.keep = true
+	}
+	if r.state.Load() == stateDone {
+		for owed++; got < owed; got++ {
+			<-r.done
+		}
 		if r.err != nil {
 			err := r.err
 			putRequest(r)
 			return err
 		}
 		return nil
-	case <-ctx.Done():
-		return c.abandon(w, r)
-	case <-exp:
-		return c.abandon(w, r)
-	case <-c.closed:
+	}
+	for ; got < owed; got++ {
+		<-r.done
+	}
+	// Not done: the wait ended for the connection's end, the context or the
+	// deadline. abandon takes the completion's token if the reply wins the race.
+	if c.Err() != nil {
 		return c.abandon(nil, r)
 	}
+	return c.abandon(w, r)
 }
 
 // ctxDone reports whether ctx has ended (a non-blocking receive: no lock).

@@ -14,11 +14,19 @@ type inflight struct {
 	head int
 	n    int
 	size atomic.Int64 // n, for a look without the lock (busy)
+	dead bool         // the connection ended: wakeAll ran, and push wakes what it is given
 }
 
 // push appends reqs in order and reports whether the queue was empty before.
 func (q *inflight) push(reqs []*request) (wasEmpty bool) {
 	q.mu.Lock()
+	if q.dead { // nobody will read their replies: their callers are told at once
+		q.mu.Unlock()
+		for _, r := range reqs {
+			r.wakeUp()
+		}
+		return false
+	}
 	wasEmpty = q.n == 0
 	if q.n+len(reqs) > len(q.buf) {
 		q.grow(q.n + len(reqs))
@@ -35,6 +43,11 @@ func (q *inflight) push(reqs []*request) (wasEmpty bool) {
 // push1 appends one request (the direct path's push, without a slice).
 func (q *inflight) push1(r *request) {
 	q.mu.Lock()
+	if q.dead {
+		q.mu.Unlock()
+		r.wakeUp()
+		return
+	}
 	if q.n+1 > len(q.buf) {
 		q.grow(q.n + 1)
 	}
@@ -100,4 +113,16 @@ func (q *inflight) drain() []*request {
 	}
 	q.size.Store(0)
 	return out
+}
+
+// wakeAll wakes the callers of every request in the queue, and of every request
+// pushed from now on: the connection ended (kill), so no reply will complete them.
+// Requests stay in the queue: the reader may still be looking at the front one.
+func (q *inflight) wakeAll() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.dead = true
+	for i := range q.n {
+		q.buf[(q.head+i)%len(q.buf)].wakeUp()
+	}
 }

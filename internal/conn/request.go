@@ -31,13 +31,22 @@ type request struct {
 	replies []resp.Value // the replies when n > 1
 	err     error        // set with stateDone when the connection died
 	state   atomic.Uint32
-	done    chan struct{} // capacity 1: signaled once when done
+	done    chan struct{} // capacity 2: the completion, and at most one wake-up (wake)
 	sentAt  time.Time     // when the writer wrote it
 	seq     uint64        // the writer's batch number, set before the request is marked sent
 	extra   time.Duration // added to the reply timeout (blocking commands)
 	health  bool          // an internal PING: nobody waits for it
 	alone   bool          // written directly by its caller, alone on the connection (direct.go)
 	token   string        // a sync marker's token (sync.go); "" for every other request
+	// The caller waits on done alone (roundTrip): what else may end its wait — its
+	// deadline (timer, kept with the request so that a call needs no timer of its own)
+	// or the connection's end — wakes it with a token on done, once: whoever claims
+	// woken first sends it (wakeUp); the caller claims it itself when it stops waiting,
+	// so that no token comes later. A request whose timer callback may still run
+	// (Stop came too late) is kept from reuse (keep): it goes to the collector.
+	woken atomic.Bool
+	timer *time.Timer
+	keep  bool
 }
 
 var requests freeList[request]
@@ -49,13 +58,17 @@ const maxPooledBuf = 4 << 10
 func getRequest() *request {
 	r := requests.get()
 	if r == nil {
-		r = &request{done: make(chan struct{}, 1)}
+		r = &request{done: make(chan struct{}, 2)}
 	}
 	r.state.Store(stateQueued)
+	r.woken.Store(false)
 	return r
 }
 
 func putRequest(r *request) {
+	if r.keep {
+		return // a timer callback may still touch it (see woken)
+	}
 	if cap(r.buf) > maxPooledBuf {
 		r.buf = nil
 	}
@@ -88,6 +101,24 @@ func (r *request) complete(err error) bool {
 	}
 	putRequest(r)
 	return false
+}
+
+// wakeUp ends the wait of r's caller, unless it was already ended or its caller has
+// stopped waiting: the deadline's timer and the connection's end call it. It never
+// blocks (done has room for the completion and one wake-up).
+func (r *request) wakeUp() {
+	if !r.health && r.woken.CompareAndSwap(false, true) {
+		r.done <- struct{}{}
+	}
+}
+
+// unwake claims r's wake-up for a caller that got its reply without waiting on done
+// (a lone caller that read it itself): none comes later, and one already sent is
+// taken, so that r goes back to the pool empty.
+func (r *request) unwake() {
+	if !r.woken.CompareAndSwap(false, true) {
+		<-r.done // claimed by another: its token is there or about to be
+	}
 }
 
 // deliver records one reply; it reports whether r now has all of them.

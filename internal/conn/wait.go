@@ -65,17 +65,19 @@ func newWaiter(ctx context.Context, now, dl time.Time) Waiter {
 		return w // the context ends first anyway
 	}
 	w.dl = dl
-	d := dl.Sub(now)
-	if t := timers.get(); t != nil {
-		t.Reset(d)
-		w.timer = t
-	} else {
-		w.timer = time.NewTimer(d)
-	}
 	return w
 }
 
-// Release returns the waiter's timer to the pool.
+// timerFor returns a running timer that fires at dl, recycled when one is free.
+func timerFor(d time.Duration) *time.Timer {
+	if t := timers.get(); t != nil {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// Release returns the waiter's timer, if a wait armed one, to the pool.
 func (w *Waiter) Release() {
 	if w.timer != nil {
 		w.timer.Stop() // Go ≥1.23: no stale tick survives Stop
@@ -106,13 +108,19 @@ func (w *Waiter) Expired() <-chan time.Time {
 	return ch
 }
 
-// expiry returns Expired's channel and whether the own deadline has passed.
+// expiry returns Expired's channel and whether the own deadline has passed. The timer
+// is armed by the first wait that needs it: a call whose only wait is for its reply
+// uses its request's timer instead (roundTrip), and never takes one here.
 func (w *Waiter) expiry() (<-chan time.Time, bool) {
-	if w.timer == nil {
+	if w.dl.IsZero() {
 		return nil, false
 	}
-	if !time.Now().Before(w.dl) {
+	d := time.Until(w.dl)
+	if d <= 0 {
 		return expired, true
+	}
+	if w.timer == nil {
+		w.timer = timerFor(d)
 	}
 	return w.timer.C, false
 }
@@ -122,8 +130,7 @@ func (w *Waiter) Done() bool {
 	if ctxDone(w.ctx) {
 		return true
 	}
-	_, passed := w.expiry()
-	return passed
+	return !w.dl.IsZero() && !time.Now().Before(w.dl)
 }
 
 // Err returns why the wait ended: the context's error, or context.DeadlineExceeded

@@ -14,6 +14,7 @@ import (
 // (auto-pipelining); alone, a command is written at once.
 func (c *Conn) writeLoop() {
 	defer c.wg.Done()
+	defer c.wakeQueued()
 	var buf []byte
 	batch := make([]*request, 0, 64)
 	var sent []*request // send-only requests of the current batch (n == 0)
@@ -50,13 +51,17 @@ func (c *Conn) writeLoop() {
 		c.wmu.Lock()
 		if f := c.failing.Load(); f != nil { // r, not written, fails as its caller sees the connection closed
 			c.wmu.Unlock()
-			c.die(*f)
+			c.kill(*f)
+			r.wakeUp() // in no queue now: woken here
+			c.announce()
 			return
 		}
 		if c.rest != nil { // a direct write's rest goes before anything else
 			if err := c.finishRest(); err != nil {
 				c.wmu.Unlock()
-				c.die(c.nodeErr(rerr.PhaseWrite, err, true))
+				c.kill(c.nodeErr(rerr.PhaseWrite, err, true))
+				r.wakeUp()
+				c.announce()
 				return
 			}
 		}
@@ -163,7 +168,12 @@ func (c *Conn) writeLoop() {
 		}
 		if err != nil {
 			c.wmu.Unlock()
-			c.die(c.nodeErr(rerr.PhaseWrite, err, true))
+			c.kill(c.nodeErr(rerr.PhaseWrite, err, true))
+			for _, r := range sendOnly { // in no queue: wake them here
+				r.wakeUp()
+			}
+			c.wakeQueued()
+			c.announce()
 			return
 		}
 		// The batch's replies are owed from now (reader.go owedSince): record when it
@@ -183,6 +193,20 @@ func (c *Conn) writeLoop() {
 			buf = nil
 		}
 		buf = buf[:0]
+	}
+}
+
+// wakeQueued wakes the callers of the requests still queued once the connection has
+// ended: nobody will write them. A caller whose request goes in after this wakes
+// itself (roundTrip).
+func (c *Conn) wakeQueued() {
+	for {
+		select {
+		case r := <-c.queue:
+			r.wakeUp()
+		default:
+			return
+		}
 	}
 }
 

@@ -29,11 +29,14 @@ type Node struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
-	mu        sync.Mutex
-	state     State
-	conn      *conn.Conn // the shared connection while up
-	installed uint64     // shared connections installed so far: conn's generation
-	dial      *dialCall  // the attempt in flight, if any
+	mu    sync.Mutex
+	state State
+	conn  *conn.Conn // the shared connection while up
+	// live mirrors conn (set and cleared under mu): callers take a live connection
+	// without the lock (Conn's fast path), so they never contend on it.
+	live      atomic.Pointer[conn.Conn]
+	installed uint64    // shared connections installed so far: conn's generation
+	dial      *dialCall // the attempt in flight, if any
 	lastErr   *rerr.NodeError
 	downSince time.Time
 	nextRetry time.Time
@@ -100,6 +103,9 @@ func (n *Node) State() State {
 // other caller — until its context ends (a *rerr.DeadlineError naming what it waited
 // for); the attempt goes on in the background under its own DialTimeout.
 func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
+	if c := n.live.Load(); c != nil && c.Err() == nil {
+		return c, nil
+	}
 	n.mu.Lock()
 	if c := n.conn; c != nil {
 		if c.Err() == nil {
@@ -187,6 +193,7 @@ func (n *Node) Close() error {
 	n.setStateLocked(StateClosed, nil)
 	c := n.conn
 	n.conn = nil
+	n.live.Store(nil)
 	idle := n.idle
 	n.idle = nil
 	if n.timer != nil {
@@ -293,6 +300,7 @@ func (n *Node) runDial(d *dialCall) {
 		// Installed under the lock: if it dies from now on, its OnClose (which takes
 		// the lock) finds it installed and replaces it.
 		n.conn, d.conn = c, c
+		n.live.Store(c)
 		n.installed++
 		n.learnZone(c)
 		n.failures = 0
@@ -363,6 +371,7 @@ func (n *Node) connClosed(c *conn.Conn, cause error) {
 // node (down, or reconnecting at once).
 func (n *Node) lostLocked(cause error) {
 	n.conn = nil
+	n.live.Store(nil)
 	ne := asNodeError(n.addr, cause)
 	if ne == nil {
 		ne = &rerr.NodeError{Addr: n.addr, Phase: rerr.PhaseRead, Err: errors.New("connection closed")}
