@@ -104,8 +104,10 @@ func (c *Conn) lockIdle(r *request) bool {
 	if c.direct == nil || r.n == 0 || len(r.buf) > directMax || len(c.queue) != 0 || c.inflight.busy() || !c.wmu.TryLock() {
 		return false
 	}
-	// Under wmu: the writer is not writing, and no earlier direct write is unfinished.
-	if c.rest != nil || len(c.queue) != 0 || c.markerWanted.Load() || c.inflight.len() != 0 {
+	// Under wmu: the writer is not writing, and no earlier direct write is unfinished;
+	// nor has a caller found the connection dead, its teardown not done yet (solo.go):
+	// the call queues, and fails not written when the writer carries the teardown out.
+	if c.rest != nil || len(c.queue) != 0 || c.markerWanted.Load() || c.inflight.len() != 0 || c.failing.Load() != nil {
 		c.wmu.Unlock()
 		return false
 	}

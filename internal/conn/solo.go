@@ -35,6 +35,13 @@ import (
 // reply larger than the read buffer, or one that cannot be delimited before decoding
 // (streamed RESP3), is handed over the same way.
 //
+// Nobody reads a parked socket, so before writing a solo caller looks at it
+// (parkedCheck): a close, a reset or bytes nobody asked for, come meanwhile, kill the
+// connection and fail the call not written. A caller that finds the connection dead
+// never tears it down itself (die runs OnClose and through it the node's and the
+// user's hooks): it hands the teardown to the writer goroutine (teardown) and leaves
+// on the closed signal, as a queued caller does.
+//
 // The reader goroutine takes the socket back once nothing has been read for
 // soloIdle, so an idle connection's death, and its idle check, are noticed as before,
 // soloIdle late at most. Connections with push or unsolicited-reply handlers
