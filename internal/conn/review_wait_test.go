@@ -45,11 +45,11 @@ func reviewHandler(c *fakeserver.Conn, args []string) bool {
 type waitMode int
 
 const (
-	modeNone   waitMode = iota // context.Background, no waiter deadline: only the end wakes it
-	modeDL                     // the waiter's own deadline (request timer)
-	modeCtx                    // a context deadline
-	modeArmed                  // the waiter's deadline with its timer armed by an earlier wait
-	modeMixed                  // any of the above, per call
+	modeNone  waitMode = iota // context.Background, no waiter deadline: only the end wakes it
+	modeDL                    // the waiter's own deadline (request timer)
+	modeCtx                   // a context deadline
+	modeArmed                 // the waiter's deadline with its timer armed by an earlier wait
+	modeMixed                 // any of the above, per call
 )
 
 // poolCheck drains the request free list and reports any request with a token left
