@@ -2,7 +2,10 @@ package node
 
 import (
 	"context"
+	"github.com/redline-go/redline/redistest"
+	"github.com/redline-go/redline/resp"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -91,5 +94,127 @@ func TestReviewWaitNodeDeathsAndClose(t *testing.T) {
 		}
 		s.Close()
 		t.Logf("iteration %d: %d ok, %d failed, %d wrong, %d OnClose", iter, ok.Load(), failed.Load(), wrong.Load(), lateOnClose.Load())
+	}
+}
+
+// TestReviewWaitRedisFaultStorm: a real redis-server behind the fault proxy; 128
+// callers (a third with no deadline at all, the rest with a 3–20 ms waiter deadline)
+// loop SET/GET-free ECHOs while the proxy switches at random between pass, reset,
+// hang, stall, slow, reset-mid-reply and close-after-request. Every call must return
+// its own reply or an error, within its deadline + 50 ms, or (no deadline) within the
+// health limit plus a bound; REVIEW_REDIS=1 runs it.
+func TestReviewWaitRedisFaultStorm(t *testing.T) {
+	if os.Getenv("REVIEW_REDIS") == "" {
+		t.Skip("REVIEW_REDIS not set")
+	}
+	sa := redistest.RunStandalone(t, redistest.StandaloneConfig{})
+	rn := sa.Primary()
+	defer rn.SetFault(redistest.Pass)
+	replyTimeout := 300 * time.Millisecond
+	n := New(rn.Addr(), Options{
+		BackoffBase: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond, DialTimeout: 200 * time.Millisecond,
+		Conn: conn.Options{ReplyTimeout: replyTimeout, Protocol: 2},
+	})
+	defer n.Close()
+	var ok, failed, wrong, late atomic.Int64
+	var maxLate atomic.Int64
+	var lateNoDL atomic.Int64
+	var worstMu sync.Mutex
+	var worstErr error
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 128 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 1_000_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				want := strconv.Itoa(g) + "-" + strconv.Itoa(i)
+				var w conn.Waiter
+				var bound time.Time
+				start := time.Now()
+				if g%3 == 0 {
+					w = conn.NewWaiter(context.Background(), time.Time{})
+					bound = start.Add(2*replyTimeout + time.Second)
+				} else {
+					w = conn.NewWaiterTimeout(context.Background(), time.Duration(3+rand.IntN(18))*time.Millisecond)
+					dl, _ := w.Deadline()
+					bound = dl.Add(50 * time.Millisecond)
+				}
+				var v resp.Value
+				var err error
+				if i%4 == 3 {
+					var vs []resp.Value
+					var c *conn.Conn
+					if c, err = n.Conn(&w); err == nil {
+						vs, err = c.ExecMulti(&w, [][]any{{"ECHO", want}, {"ECHO", want + "b"}})
+					}
+					if err == nil {
+						if string(vs[1].Str) != want+"b" {
+							wrong.Add(1)
+							t.Errorf("multi got %q, want %q", vs[1].Str, want+"b")
+						}
+						v = vs[0]
+					}
+				} else {
+					v, err = n.Exec(&w, []any{"ECHO", want})
+				}
+				end := time.Now()
+				w.Release()
+				if d := end.Sub(bound); d > 0 {
+					late.Add(1)
+					if g%3 == 0 {
+						lateNoDL.Add(1)
+					}
+					worstMu.Lock()
+					if int64(d) > maxLate.Load() {
+						maxLate.Store(int64(d))
+						worstErr = err
+					}
+					worstMu.Unlock()
+				}
+				switch {
+				case err != nil:
+					failed.Add(1)
+				case string(v.Str) != want:
+					wrong.Add(1)
+					t.Errorf("got %q, want %q", v.Str, want)
+				default:
+					ok.Add(1)
+				}
+				if err != nil {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}()
+	}
+	modes := []redistest.Mode{redistest.Pass, redistest.Reset, redistest.Hang, redistest.Stall(30 * time.Millisecond),
+		redistest.Slow(10 * time.Millisecond), redistest.ResetMidReply(3), redistest.CloseAfterRequest, redistest.Pass}
+	end := time.Now().Add(12 * time.Second)
+	for time.Now().Before(end) {
+		m := modes[rand.IntN(len(modes))]
+		if err := rn.SetFault(m); err != nil {
+			t.Errorf("SetFault %v: %v", m, err)
+		}
+		time.Sleep(time.Duration(20+rand.IntN(400)) * time.Millisecond)
+	}
+	rn.SetFault(redistest.Pass)
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	fin := make(chan struct{})
+	go func() { wg.Wait(); close(fin) }()
+	select {
+	case <-fin:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("callers still running 5s after the storm")
+	}
+	t.Logf("%d ok, %d failed, %d wrong, %d past their bound (max %v)", ok.Load(), failed.Load(), wrong.Load(), late.Load(), time.Duration(maxLate.Load()))
+	t.Logf("late without a deadline: %d; worst call's error: %v", lateNoDL.Load(), worstErr)
+	if late.Load() > 0 {
+		t.Errorf("%d calls returned past deadline+50ms (or, without a deadline, 2×ReplyTimeout+1s); worst by %v", late.Load(), time.Duration(maxLate.Load()))
 	}
 }
