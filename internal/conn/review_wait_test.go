@@ -412,3 +412,42 @@ func stuckServerOpts(t *testing.T, o Options) *Conn {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// TestReviewWaitOnCloseAfterWakes checks the commit's claim that the connection's end
+// wakes every caller "before OnClose runs": Close() kills the connection and runs
+// OnClose on its own goroutine at once (announce), while the callers still queued are
+// woken only when the writer, blocked in a write, sees its error and ends
+// (wakeQueued). OnClose can thus run while callers are still queued and unwoken.
+// Nothing in the node or cache layer depends on that order (connClosed and
+// Tracker.Lost do not look at callers), so this is a documentation finding.
+func TestReviewWaitOnCloseAfterWakes(t *testing.T) {
+	var queuedAtOnClose atomic.Int64
+	queuedAtOnClose.Store(-1)
+	var c *Conn
+	ready := make(chan struct{})
+	c = stuckServerOpts(t, Options{QueueSize: 64, ReplyTimeout: 10 * time.Second, OnClose: func(cc *Conn, _ error) {
+		<-ready
+		queuedAtOnClose.Store(int64(len(cc.queue)))
+	}})
+	close(ready)
+	big := make([]byte, 8<<20) // fills the socket buffers: the writer blocks in its write
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.Do(context.Background(), "SET", "k", big) }()
+	for end := time.Now().Add(2 * time.Second); c.writing.Load() == 0 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	for range 10 {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Do(context.Background(), "PING") }()
+	}
+	for end := time.Now().Add(2 * time.Second); len(c.queue) < 10 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	c.Close()
+	wg.Wait()
+	if n := queuedAtOnClose.Load(); n != 0 {
+		t.Errorf("OnClose ran with %d requests still queued, their callers not yet woken (the commit says the end wakes every caller before OnClose runs)", n)
+	}
+}
