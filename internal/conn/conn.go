@@ -174,15 +174,18 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// die records the cause, tears the connection down and tells OnClose (kill, then
-// announce).
+// die records the cause, tears the connection down, wakes the callers still queued
+// (the writer does too as it ends, but it may be stuck in a write until the socket's
+// close reaches it) and tells OnClose (kill, then announce).
 func (c *Conn) die(cause error) {
 	c.kill(cause)
+	c.wakeQueued()
 	c.announce()
 }
 
 // kill records the cause and tears the connection down, once: callers waiting for
-// replies are woken (the writer wakes those still queued as it ends).
+// replies are woken. Those still queued are woken by wakeQueued (the writer calls it
+// as it ends; so does whoever calls die), those the writer holds as it pushes them.
 func (c *Conn) kill(cause error) {
 	c.once.Do(func() {
 		c.cause = cause

@@ -105,12 +105,14 @@ func (c *Conn) readLoop() {
 
 // readerDie ends the connection from the reader goroutine: the callers of requests
 // held for verification (sync.go), which only this goroutine knows, are woken with the
-// others, before OnClose runs.
+// others in flight and queued, before OnClose runs (a request the writer holds is
+// woken as it pushes it).
 func (c *Conn) readerDie(s *syncState, cause error) {
 	c.kill(cause)
 	for _, r := range s.held {
 		r.wakeUp()
 	}
+	c.wakeQueued()
 	c.announce()
 }
 

@@ -23,7 +23,7 @@ func TestReviewWaitLateness(t *testing.T) {
 	if os.Getenv("REVIEW_LATE") == "" {
 		t.Skip("REVIEW_LATE not set")
 	}
-	s := fakeserver.New(reviewHandler)
+	s := fakeserver.New(waitHandler)
 	addr, err := s.Listen()
 	if err != nil {
 		t.Fatal(err)

@@ -20,10 +20,10 @@ import (
 	"github.com/redline-go/redline/internal/rerr"
 )
 
-// reviewHandler: "DECHO us v" answers v after us microseconds (the server's loop
+// waitHandler: "DECHO us v" answers v after us microseconds (the server's loop
 // sleeps: replies stay in order), "NOREPLY" answers nothing (for Send), "BOOM" writes
 // a malformed frame (the reader dies), "HANG" never answers.
-func reviewHandler(c *fakeserver.Conn, args []string) bool {
+func waitHandler(c *fakeserver.Conn, args []string) bool {
 	switch args[0] {
 	case "DECHO":
 		us, _ := strconv.Atoi(args[1])
@@ -220,7 +220,7 @@ func reviewDial(t *testing.T, addr string, o Options) *Conn {
 // socket), with callers in every wait mode and a small or large queue, and checks that
 // everyone returns, nobody gets another's reply, and the pool stays clean.
 func TestReviewWaitDeathStorm(t *testing.T) {
-	s := fakeserver.New(reviewHandler)
+	s := fakeserver.New(waitHandler)
 	addr, err := s.Listen()
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +280,7 @@ func TestReviewWaitDeathStorm(t *testing.T) {
 // wake-up and the completion arrive together. Every call gets its own reply or a
 // deadline error; the pool stays clean.
 func TestReviewWaitTimerRace(t *testing.T) {
-	s := fakeserver.New(reviewHandler)
+	s := fakeserver.New(waitHandler)
 	addr, err := s.Listen()
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func TestReviewWaitTimerRace(t *testing.T) {
 // deadline wait for held replies: readerDie must wake them.
 func TestReviewWaitHeldThenDeath(t *testing.T) {
 	for i := range 20 {
-		s := fakeserver.New(reviewHandler)
+		s := fakeserver.New(waitHandler)
 		addr, err := s.Listen()
 		if err != nil {
 			t.Fatal(err)
