@@ -99,11 +99,13 @@ const writeEndSlots = 32
 
 // maxBatch is the number of bytes after which the writer flushes even if more requests
 // are queued; wbufKeep is the largest write buffer kept between flushes, and
-// wbufIdleKeep the largest kept after a batch that used less than a quarter of it.
+// wbufIdleKeep the largest kept after wbufSmallRun batches in a row that used less
+// than a quarter of it.
 const (
 	maxBatch     = 256 << 10
 	wbufKeep     = 1 << 20
 	wbufIdleKeep = 16 << 10
+	wbufSmallRun = 64
 )
 
 // newConn starts the reader and writer on an established, handshaken connection.

@@ -197,7 +197,7 @@ const minProgress = 64 << 10
 // The read buffer: small while replies are small and few, large once a read fills it.
 const (
 	readBufSmall = 4 << 10
-	readBufLarge = 16 << 10
+	readBufLarge = 64 << 10
 )
 
 func (cr *connReader) Read(p []byte) (int, error) {
