@@ -67,7 +67,7 @@ func (c *Conn) writeLoop() {
 			}
 		}
 		seq := c.wseq // the number of the batch being gathered, less one
-		yielded := false
+		yields := 0
 	gather:
 		for {
 			// A request its caller gave up before it was written is never written.
@@ -99,10 +99,10 @@ func (c *Conn) writeLoop() {
 			// with earlier commands anyway: let other goroutines run once so their
 			// commands join this write (fewer, larger writes under load). An idle
 			// connection writes at once.
-			if yielded || c.inflight.len() == 0 {
+			if yields >= maxYields || c.inflight.len() == 0 {
 				break gather
 			}
-			yielded = true
+			yields++
 			runtime.Gosched()
 			select {
 			case r = <-c.queue:
@@ -218,6 +218,10 @@ func (c *Conn) wakeQueued() {
 		}
 	}
 }
+
+// maxYields is how many times the writer lets other goroutines run before a write,
+// while each time brought more requests.
+const maxYields = 4
 
 // A large request's buffer is written in place, so it must never be recycled while
 // the writer may still hold it: buffers above maxPooledBuf are not (putRequest).
