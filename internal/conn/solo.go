@@ -178,6 +178,36 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 	}
 }
 
+// Usable reports whether the connection may be handed to a caller: alive, and, when
+// its reader goroutine has left the socket to lone callers, nothing waiting there (a
+// close, reset or stray bytes found by one non-blocking look end it: parkedCheck).
+// A pool checks it before it hands out an idle connection: a server that closed the
+// connection while nobody read it would otherwise fail the caller's first command.
+func (c *Conn) Usable() bool {
+	if c.Err() != nil {
+		return false
+	}
+	if c.readState.Load() != readParked || !c.wmu.TryLock() {
+		return true // being read, or in use: the reader or the user sees what comes
+	}
+	if !c.readState.CompareAndSwap(readParked, readCaller) {
+		c.wmu.Unlock()
+		return true
+	}
+	cause := c.parkedCheck()
+	if cause == nil {
+		c.readState.Store(readParked)
+		c.wmu.Unlock()
+		if c.inflight.len() != 0 { // pushed meanwhile: its wakeReader saw readCaller
+			c.wakeReader()
+		}
+		return true
+	}
+	c.wmu.Unlock()
+	c.teardown(cause)
+	return false
+}
+
 // errStray is the cause when bytes wait on a parked socket: nothing was asked.
 var errStray = errors.New("bytes arrived with no request waiting for them")
 

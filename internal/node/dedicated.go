@@ -38,7 +38,7 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 	for len(n.idle) > 0 {
 		c := n.idle[len(n.idle)-1]
 		n.idle = n.idle[:len(n.idle)-1]
-		if c.Err() == nil {
+		if c.Usable() { // alive, and nothing came while it was idle (a close, say)
 			n.mu.Unlock()
 			return c, nil
 		}
