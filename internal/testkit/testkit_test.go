@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -81,18 +82,24 @@ func TestHeavyLockAcrossProcesses(t *testing.T) {
 }
 
 // With AgainstTimer, a call that returns when its context ends is not counted late
-// beyond the plain timer; one that lingers after it is.
+// beyond the plain timer; one that lingers after it is. The first call's return and
+// the plain timer are two wake-ups of the scheduler: on a loaded machine they can be
+// more than 2ms apart, so the check gets three tries.
 func TestCallStatsAgainstTimer(t *testing.T) {
-	s := CallStats{AgainstTimer: true}
-	s.Timed(10*time.Millisecond, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
-	s.Timed(10*time.Millisecond, func(ctx context.Context) error { <-ctx.Done(); time.Sleep(40 * time.Millisecond); return nil })
-	if n := s.own2ms.Load(); n != 1 {
-		t.Fatalf("%d calls counted past deadline+2ms and the plain timer, want 1 (%s)", n, s.String())
+	var last string
+	for range 3 {
+		s := CallStats{AgainstTimer: true}
+		s.Timed(10*time.Millisecond, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		s.Timed(10*time.Millisecond, func(ctx context.Context) error { <-ctx.Done(); time.Sleep(40 * time.Millisecond); return nil })
+		n, m := s.own2ms.Load(), time.Duration(s.maxOwn.Load())
+		if n == 1 && m >= 30*time.Millisecond {
+			if str := s.String(); !strings.Contains(str, "(1 past deadline+2ms and a plain timer set for it") {
+				t.Fatalf("String() = %q", str)
+			}
+			return
+		}
+		last = fmt.Sprintf("%d calls counted past deadline+2ms and the plain timer, want 1; max past the plain timer %v, want about 40ms (%s)", n, m, s.String())
+		t.Log(last)
 	}
-	if m := time.Duration(s.maxOwn.Load()); m < 30*time.Millisecond {
-		t.Fatalf("max past the plain timer %v, want about 40ms", m)
-	}
-	if str := s.String(); !strings.Contains(str, "(1 past deadline+2ms and a plain timer set for it") {
-		t.Fatalf("String() = %q", str)
-	}
+	t.Fatal(last)
 }
