@@ -1,0 +1,179 @@
+package conn
+
+// Adversarial review of the merged connection layer: the lone-caller path (solo.go,
+// direct.go) together with the single-channel wait (request.go, settle) and the glue
+// written at the merge (roundTrip's unwake, push1 on a dead queue, the writer waking
+// what it took when it finds the connection failing). Death storms with one to three
+// callers (so that calls go through the lone path, the direct write and the pipeline
+// in turn), partial direct writes, every way to die, every wait mode.
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/internal/fakeserver"
+	"github.com/redline-go/redline/resp"
+)
+
+// TestReviewFinalLoneDeathStorm: few callers (lone reads, direct writes, a joined
+// pipeline), the connection killed at a random moment every way, direct writes that
+// the socket takes in part (the writer writes the rest) or whole: everyone returns
+// within 2 s of the kill (no deadline) or by its deadline, nobody gets another's
+// reply, the pool stays clean.
+func TestReviewFinalLoneDeathStorm(t *testing.T) {
+	s := fakeserver.New(waitHandler)
+	addr, err := s.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	iters := 120
+	if testing.Short() {
+		iters = 20
+	}
+	kills := []string{"close", "server", "boom", "closeconns-then-close"}
+	modes := []waitMode{modeNone, modeDL, modeCtx, modeArmed, modeMixed}
+	deadline := time.Now().Add(90 * time.Second)
+	var total stormResult
+	var solos, directs uint64
+	for i := 0; i < iters && time.Now().Before(deadline); i++ {
+		kind := kills[i%len(kills)]
+		mode := modes[(i/len(kills))%len(modes)]
+		callers := 1 + i%3
+		limit := 0
+		if i%2 == 1 {
+			limit = 1 + rand.IntN(8) // the socket takes a few bytes of each direct write
+		}
+		c := reviewDial(t, addr, Options{ReplyTimeout: 5 * time.Second, Protocol: 2 + i%2})
+		c.wmu.Lock()
+		if c.direct != nil {
+			c.direct.limit = limit
+		}
+		c.wmu.Unlock()
+		kill := func() {
+			switch kind {
+			case "close":
+				c.Close()
+			case "server":
+				s.CloseConns()
+			case "boom":
+				w := NewWaiter(context.Background(), time.Time{})
+				c.Exec(&w, 0, []any{"BOOM"})
+			case "closeconns-then-close":
+				s.CloseConns()
+				c.Close()
+			}
+		}
+		r := storm(t, c, callers, mode, time.Duration(1+rand.IntN(3))*time.Millisecond, 300, time.Duration(rand.IntN(15000))*time.Microsecond, kill)
+		c.Close()
+		solos += c.cr.solos
+		directs += c.directs
+		total.wrong += r.wrong
+		total.errs += r.errs
+		total.ok += r.ok
+		total.late += r.late
+		total.stuck += r.stuck
+		total.maxLate = max(total.maxLate, r.maxLate)
+		if r.stuck > 0 || r.wrong > 0 {
+			t.Errorf("iteration %d (kill %s, mode %d, callers %d, limit %d): %+v", i, kind, mode, callers, limit, r)
+		}
+		poolCheck(t)
+		if t.Failed() {
+			break
+		}
+	}
+	t.Logf("%d replies read by lone callers, %d direct writes", solos, directs)
+	t.Logf("total: %d ok, %d errors, %d wrong, %d stuck, %d late >50ms, max lateness %v", total.ok, total.errs, total.wrong, total.stuck, total.late, total.maxLate)
+}
+
+// A death found by a lone caller is carried out by the writer goroutine (teardown),
+// which may be blocked in a write: here a large request another caller queued while
+// the lone caller read, to a server that stopped reading. The lone caller finds a
+// malformed reply (":abc", whole in the buffer, so it decodes it itself) and hands
+// the death over; nothing kills the connection until the writer's blocked write gives
+// up after ReplyTimeout. Meanwhile the connection looks alive (Done open, Err nil),
+// the lone caller itself — which found the cause — waits without a deadline until the
+// write stall, and gets the stall's error, not the malformed reply. When the reader
+// goroutine finds the same reply (readerDie), kill closes the socket, the blocked write
+// fails at once and everyone learns the cause at once.
+func TestReviewFinalLoneFoundDeathWaitsForStuckWriter(t *testing.T) {
+	for _, lone := range []bool{true, false} {
+		name := "reader-goroutine"
+		if lone {
+			name = "lone-caller"
+		}
+		t.Run(name, func(t *testing.T) {
+			const rt = 2 * time.Second
+			release := make(chan struct{})
+			garbled := make(chan time.Time, 1)
+			h := func(c *fakeserver.Conn, args []string) bool {
+				if args[0] != "GARBLE" {
+					return false
+				}
+				time.Sleep(300 * time.Millisecond) // not reading: the large write fills the buffers
+				c.WriteRaw([]byte(":abc\r\n"))     // Ready (an integer line), fails to decode
+				garbled <- time.Now()
+				<-release // still not reading
+				return true
+			}
+			o := Options{ReplyTimeout: rt, Protocol: 2}
+			if !lone {
+				o.OnUnsolicited = func(resp.Value) bool { return false } // no parking: the reader goroutine reads
+			}
+			_, c := serve(t, h, o)
+			defer close(release)
+			if lone {
+				warmSolo(t, c)
+			}
+			aDone := make(chan error, 1)
+			go func() {
+				w := NewWaiter(context.Background(), time.Time{})
+				_, err := c.Exec(&w, 0, []any{"GARBLE"})
+				aDone <- err
+			}()
+			if lone {
+				for end := time.Now().Add(2 * time.Second); c.readState.Load() != readCaller; {
+					if time.Now().After(end) {
+						t.Fatal("the lone caller did not take the socket")
+					}
+					time.Sleep(100 * time.Microsecond)
+				}
+			} else {
+				time.Sleep(20 * time.Millisecond)
+			}
+			big := make([]byte, 32<<20)
+			go func() {
+				w := NewWaiter(context.Background(), time.Time{})
+				c.Exec(&w, 0, []any{"SET", "k", big})
+			}()
+			var at time.Time
+			select {
+			case at = <-garbled:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the server did not send the malformed reply")
+			}
+			select {
+			case <-c.Done():
+				if el := time.Since(at); el > 100*time.Millisecond {
+					t.Errorf("the connection died %v after the malformed reply (the writer's stall: %v)", el.Round(time.Millisecond), c.Err())
+				}
+			case <-time.After(rt + 3*time.Second):
+				t.Fatal("the connection never died")
+			}
+			select {
+			case err := <-aDone:
+				if el := time.Since(at); el > 100*time.Millisecond {
+					t.Errorf("the caller that got the malformed reply returned %v after it: %v", el.Round(time.Millisecond), err)
+				}
+				if !errors.Is(err, resp.ErrProtocol) {
+					t.Errorf("the caller that got the malformed reply: %v; want the protocol error", err)
+				}
+			case <-time.After(time.Second):
+				t.Fatal("the caller never returned")
+			}
+		})
+	}
+}
