@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -173,6 +175,83 @@ func TestReviewFinalLoneFoundDeathWaitsForStuckWriter(t *testing.T) {
 				}
 			case <-time.After(time.Second):
 				t.Fatal("the caller never returned")
+			}
+		})
+	}
+}
+
+// TestReviewFinalLoneLateness measures how late a lone caller returns past its
+// deadline (1 ms; the reply takes 3 ms) — its own read up to the deadline, then the
+// hand-back and the re-armed timer — beside a caller on a connection that never
+// parks (the reader goroutine reads). Reports the distribution; fails only past 50 ms.
+func TestReviewFinalLoneLateness(t *testing.T) {
+	for _, kind := range []string{"lone-waiter", "lone-ctx", "pipeline-waiter", "pipeline-ctx"} {
+		t.Run(kind, func(t *testing.T) {
+			o := Options{ReplyTimeout: 5 * time.Second, Protocol: 2}
+			lone := kind[:4] == "lone"
+			if !lone {
+				o.OnUnsolicited = func(resp.Value) bool { return false }
+			}
+			_, c := serve(t, waitHandler, o)
+			var lates []time.Duration
+			won := 0
+			for i := 0; i < 60; i++ {
+				// Lone again: a PING written directly while nothing is in flight parks the
+				// reader goroutine (one queued behind the last call's late reply does not).
+				for end := time.Now().Add(2 * time.Second); ; {
+					if _, err := c.Do(ctxWithTimeout(t, 2*time.Second), "PING"); err != nil {
+						t.Fatal(err)
+					}
+					if !lone || c.readState.Load() == readParked {
+						break
+					}
+					if time.Now().After(end) {
+						t.Fatal("the reader goroutine did not park")
+					}
+					time.Sleep(time.Millisecond)
+				}
+				const d = time.Millisecond
+				var w Waiter
+				var dl time.Time
+				var cancel context.CancelFunc = func() {}
+				if kind[len(kind)-3:] == "ctx" {
+					var ctx context.Context
+					ctx, cancel = context.WithTimeout(context.Background(), d)
+					w = NewWaiter(ctx, time.Time{})
+					dl, _ = ctx.Deadline()
+				} else {
+					w = NewWaiterTimeout(context.Background(), d)
+					dl = w.dl
+				}
+				want := "x" + strconv.Itoa(i)
+				v, err := c.Exec(&w, 0, []any{"DECHO", "3000", want})
+				end := time.Now()
+				w.Release()
+				cancel()
+				if err == nil { // the reply won: it came before the caller looked (a stalled machine)
+					if string(v.Str) != want {
+						t.Errorf("call %d got %q, want %q", i, v.Str, want)
+					}
+					won++
+					continue
+				}
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("call %d: %v; want a deadline error", i, err)
+				}
+				lates = append(lates, end.Sub(dl))
+				time.Sleep(4 * time.Millisecond) // the late reply arrives and is discarded
+			}
+			slices.Sort(lates)
+			n := len(lates)
+			over := 0
+			for _, l := range lates {
+				if l > 2*time.Millisecond {
+					over++
+				}
+			}
+			t.Logf("past deadline: p50 %v p90 %v max %v; %d/%d past 2ms; %d replies won", lates[n/2], lates[n*9/10], lates[n-1], over, n, won)
+			if lates[n-1] > 50*time.Millisecond {
+				t.Errorf("a call returned %v past its deadline", lates[n-1])
 			}
 		})
 	}
