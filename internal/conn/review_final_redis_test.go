@@ -149,3 +149,59 @@ func TestReviewFinalRealServerDeathStorm(t *testing.T) {
 	}
 	t.Logf("%d ok, %d errors; %d replies read by lone callers, %d direct writes", ok, errs, solos, directs)
 }
+
+// TestReviewFinalWriterBufferIntegrity: the writer's kept batch buffer, large requests
+// written from their own buffers between pieces of it, and callers that give up at
+// random moments (markers joining batches): 48 goroutines SET values of random sizes
+// (16 B – 400 KiB, so batches below, around and above maxBatch) and read each back at
+// once; every value read must be the one written (a buffer reused while a batch still
+// pointed into it would corrupt or swap values). Bounded to 4 s.
+func TestReviewFinalWriterBufferIntegrity(t *testing.T) {
+	cl := redistest.Run(t, redistest.Config{Masters: 1, NoProxy: true})
+	c := reviewDial(t, cl.Node(0).Addr(), Options{})
+	defer c.Close()
+	end := time.Now().Add(4 * time.Second)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	calls, gaveUp := 0, 0
+	for g := range 48 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), uint64(time.Now().UnixNano())))
+			for j := 0; time.Now().Before(end) && j < 5000; j++ {
+				size := 16 << rng.IntN(15) // 16 B … 256 KiB
+				size += rng.IntN(size)
+				b := make([]byte, size)
+				for k := range b {
+					b[k] = byte('a' + (g+j+k)%26)
+				}
+				key := "review:final:buf:" + strconv.Itoa(g)
+				w := NewWaiterTimeout(context.Background(), 5*time.Second)
+				if rng.IntN(8) == 0 { // a call given up at once: a marker joins a batch
+					w2 := NewWaiterTimeout(context.Background(), time.Duration(rng.IntN(200))*time.Microsecond)
+					c.Exec(&w2, 0, []any{"SET", key + ":x", b})
+					w2.Release()
+					mu.Lock()
+					gaveUp++
+					mu.Unlock()
+				}
+				vs, err := c.ExecMulti(&w, [][]any{{"SET", key, b}, {"GET", key}})
+				w.Release()
+				if err != nil {
+					t.Errorf("SET/GET %d B: %v", size, err)
+					return
+				}
+				if len(vs) != 2 || string(vs[1].Str) != string(b) {
+					t.Errorf("GET after SET of %d B: got %d B, not the value written", size, len(vs[1].Str))
+					return
+				}
+				mu.Lock()
+				calls++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d SET+GET pairs checked, %d calls given up", calls, gaveUp)
+}
