@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -272,5 +273,96 @@ func TestReviewFinalLoneLateness(t *testing.T) {
 				t.Errorf("a call returned %v past its deadline", lates[n-1])
 			}
 		})
+	}
+}
+
+// When a lone caller has handed a death to the writer (failing) and the writer takes
+// a request from the queue before the resume token, it kills the connection, wakes
+// that request and runs OnClose (announce) before it returns and its deferred
+// wakeQueued wakes the callers still queued: they wait for OnClose (the node's hooks,
+// the user's), though the merge's own rule is that the end wakes every caller before
+// OnClose runs (die, readerDie, the writer's write error all do). Here the writer is
+// blocked in a large write while callers queue behind it; the lone caller reads a
+// malformed reply; the server then reads again, the write ends, and the writer picks
+// the queue or the token (at random): in the first case OnClose sees the callers
+// still queued and unwoken.
+func TestReviewFinalFailingWakesQueuedAfterOnClose(t *testing.T) {
+	bad := 0
+	runs := 0
+	for i := 0; i < 12 && (bad == 0 || runs < 4); i++ {
+		runs++
+		send := make(chan struct{})
+		h := func(c *fakeserver.Conn, args []string) bool {
+			if args[0] != "GARBLE" {
+				return false
+			}
+			<-send
+			c.WriteRaw([]byte(":abc\r\n"))
+			return true // reads again: the large write ends
+		}
+		queuedAtOnClose := make(chan int, 1)
+		var c *Conn
+		_, c = serve(t, h, Options{ReplyTimeout: 5 * time.Second, QueueSize: 64, Protocol: 2, OnClose: func(cc *Conn, _ error) {
+			queuedAtOnClose <- len(cc.queue)
+			time.Sleep(200 * time.Millisecond) // a slow hook
+		}})
+		warmSolo(t, c)
+		go func() {
+			w := NewWaiter(context.Background(), time.Time{})
+			c.Exec(&w, 0, []any{"GARBLE"})
+		}()
+		solo := false
+		for end := time.Now().Add(200 * time.Millisecond); time.Now().Before(end); time.Sleep(100 * time.Microsecond) {
+			if c.readState.Load() == readCaller {
+				solo = true
+				break
+			}
+		}
+		if !solo {
+			close(send)
+			continue
+		}
+		go func() {
+			w := NewWaiter(context.Background(), time.Time{})
+			c.Exec(&w, 0, []any{"SET", "k", make([]byte, 32<<20)})
+		}()
+		for end := time.Now().Add(5 * time.Second); c.writing.Load() < 1<<20; time.Sleep(time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatal("the writer never started the large write")
+			}
+		}
+		var wg sync.WaitGroup
+		var lateMu sync.Mutex
+		var slowest time.Duration
+		start := time.Now()
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w := NewWaiter(context.Background(), time.Time{})
+				c.Exec(&w, 0, []any{"PING"})
+				lateMu.Lock()
+				slowest = max(slowest, time.Since(start))
+				lateMu.Unlock()
+			}()
+		}
+		for end := time.Now().Add(2 * time.Second); len(c.queue) < 8 && time.Now().Before(end); {
+			time.Sleep(time.Millisecond)
+		}
+		close(send)
+		var n int
+		select {
+		case n = <-queuedAtOnClose:
+		case <-time.After(10 * time.Second):
+			t.Fatal("OnClose never ran")
+		}
+		wg.Wait()
+		if n != 0 {
+			bad++
+			t.Logf("run %d: OnClose ran with %d callers queued and unwoken; the slowest returned %v after its call", i, n, slowest.Round(time.Millisecond))
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d runs: OnClose ran before the queued callers were woken (they waited for it)", bad, runs)
 	}
 }
