@@ -264,12 +264,17 @@ func (c *Conn) notWritten(w *Waiter, cause *rerr.NodeError) error {
 	return w.DeadlineErr(cause)
 }
 
-// teardown has the writer goroutine kill the connection with cause. A caller never
-// runs die itself: die runs OnClose, the node's hooks and through them the user's,
-// which must not delay the call (the caller waits for the connection's closed
-// signal, given before OnClose runs, or its deadline, as every queued caller does).
+// teardown ends the connection with cause for a caller that found it dead: it kills
+// it (the socket closed, the closed signal given, the callers in flight woken) and has
+// the writer goroutine do the rest (wake the callers queued, run OnClose). A caller
+// never runs OnClose itself: it runs the node's hooks and through them the user's,
+// which must not delay the call.
 func (c *Conn) teardown(cause error) {
 	c.failing.CompareAndSwap(nil, &cause)
+	// kill runs no hook: it closes the socket (a writer stuck in a write to a server
+	// that stopped reading is freed at once) and wakes the callers in flight; the
+	// writer wakes those queued and runs OnClose (announce).
+	c.kill(cause)
 	select {
 	case c.resume <- struct{}{}:
 	default: // a token is there: the writer looks at failing when it takes it

@@ -44,7 +44,9 @@ func (c *Conn) writeLoop() {
 			}
 			c.wmu.Unlock()
 			continue
-		case <-c.closed:
+		case <-c.closed: // Close, the reader's end, or a lone caller's teardown
+			c.wakeQueued()
+			c.announce()
 			return
 		}
 		// Every write to the socket, direct or here, is made under wmu, in the order
@@ -54,6 +56,7 @@ func (c *Conn) writeLoop() {
 			c.wmu.Unlock()
 			c.kill(*f)
 			r.wakeUp() // in no queue now: woken here
+			c.wakeQueued()
 			c.announce()
 			return
 		}
@@ -62,6 +65,7 @@ func (c *Conn) writeLoop() {
 				c.wmu.Unlock()
 				c.kill(c.nodeErr(rerr.PhaseWrite, err, true))
 				r.wakeUp()
+				c.wakeQueued()
 				c.announce()
 				return
 			}
