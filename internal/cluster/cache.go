@@ -218,7 +218,11 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 				tr.Attempts = 0
 				return Reply{val: v}, true
 			}
-			return c.doSlot(&w, info, slot, args, tr), false
+			if !w.Done() {
+				return c.doSlot(&w, info, slot, args, tr), false
+			}
+			// The other caller's read ended with this call's deadline (theirs came a
+			// moment before): what this call waited for was that read's reply.
 		case <-w.Ctx().Done():
 		case <-w.Expired():
 		}
