@@ -139,6 +139,17 @@ var orderOnly = map[string]bool{"smembers": true, "hgetall": true, "hkeys": true
 
 // errWaitedForFlight is what a cached read that ended waiting for another caller's
 // read of the same command waited for.
+// sentNothingByDeadline reports whether err is a deadline that ended a call before it
+// sent anything (its time was spent before: waiting for another caller's read).
+func sentNothingByDeadline(err error) bool {
+	de, ok := errors.AsType[*rerr.DeadlineError](err)
+	if !ok {
+		return false
+	}
+	ne, ok := errors.AsType[*rerr.NodeError](de)
+	return ok && ne.Phase == rerr.PhaseWrite && !ne.Written
+}
+
 var errWaitedForFlight = errors.New("no reply yet to another caller's read of the same command, which this one waited for (a cached read in flight)")
 
 // cachingYes makes the next command's keys tracked (OPTIN).
@@ -219,7 +230,10 @@ func (c *Engine) doCacheMiss(ctx context.Context, cc *CacheConfig, ttl time.Dura
 				return Reply{val: v}, true
 			}
 			if !w.Done() {
-				return c.doSlot(&w, info, slot, args, tr), false
+				rep := c.doSlot(&w, info, slot, args, tr)
+				if !sentNothingByDeadline(rep.err) {
+					return rep, false
+				}
 			}
 			// The other caller's read ended with this call's deadline (theirs came a
 			// moment before): what this call waited for was that read's reply.
