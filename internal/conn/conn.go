@@ -176,11 +176,16 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// die records the cause, tears the connection down, wakes the callers still queued
-// (the writer does too as it ends, but it may be stuck in a write until the socket's
-// close reaches it) and tells OnClose (kill, then announce).
-func (c *Conn) die(cause error) {
+// die records the cause and tears the connection down (kill), wakes the callers of
+// pending — requests in no queue, known only to the goroutine calling: the writer's
+// batch in hand, the reader's held ones — and those still queued (the writer does too
+// as it ends, but it may be stuck in a write until the socket's close reaches it), and
+// then tells OnClose (announce): every caller it can reach is woken first.
+func (c *Conn) die(cause error, pending ...*request) {
 	c.kill(cause)
+	for _, r := range pending {
+		r.wakeUp()
+	}
 	c.wakeQueued()
 	c.announce()
 }

@@ -35,7 +35,7 @@ func (c *Conn) readLoop() {
 		rd := c.rd
 		v, err := rd.ReadValue()
 		if err != nil {
-			c.readerDie(&verify, c.readErr(err))
+			c.die(c.readErr(err), verify.held...) // the held ones (sync.go) are known only here
 			return
 		}
 		if cr.filled && rd.SetBufferSize(readBufLarge) {
@@ -55,12 +55,12 @@ func (c *Conn) readLoop() {
 			continue
 		}
 		if r == nil {
-			c.readerDie(&verify, c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: a reply arrived with no request waiting for it (%.40s)", resp.ErrProtocol, v.String()), true))
+			c.die(c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: a reply arrived with no request waiting for it (%.40s)", resp.ErrProtocol, v.String()), true), verify.held...)
 			return
 		}
 		if marker := r.token != ""; marker || verify.unverified {
 			if err := c.checkSync(&verify, r, v); err != nil {
-				c.readerDie(&verify, err)
+				c.die(err, verify.held...)
 				return
 			}
 			if marker { // consumed (and recycled) by checkSync
@@ -95,25 +95,12 @@ func (c *Conn) readLoop() {
 		} else if !health {
 			// The reply went to a request its caller gave up: maybe not its own.
 			if c.looksLikeMarker(v) {
-				c.readerDie(&verify, c.desyncErr("a sync marker's reply came in place of another", v))
+				c.die(c.desyncErr("a sync marker's reply came in place of another", v), verify.held...)
 				return
 			}
 			verify.unverified = true
 		}
 	}
-}
-
-// readerDie ends the connection from the reader goroutine: the callers of requests
-// held for verification (sync.go), which only this goroutine knows, are woken with the
-// others in flight and queued, before OnClose runs (a request the writer holds is
-// woken as it pushes it).
-func (c *Conn) readerDie(s *syncState, cause error) {
-	c.kill(cause)
-	for _, r := range s.held {
-		r.wakeUp()
-	}
-	c.wakeQueued()
-	c.announce()
 }
 
 // markFrom records the node's address on a server error reply, and on the errors

@@ -54,19 +54,13 @@ func (c *Conn) writeLoop() {
 		c.wmu.Lock()
 		if f := c.failing.Load(); f != nil { // r, not written, fails as its caller sees the connection closed
 			c.wmu.Unlock()
-			c.kill(*f)
-			r.wakeUp() // in no queue now: woken here
-			c.wakeQueued()
-			c.announce()
+			c.die(*f, r) // r is in no queue now: woken here
 			return
 		}
 		if c.rest != nil { // a direct write's rest goes before anything else
 			if err := c.finishRest(); err != nil {
 				c.wmu.Unlock()
-				c.kill(c.nodeErr(rerr.PhaseWrite, err, true))
-				r.wakeUp()
-				c.wakeQueued()
-				c.announce()
+				c.die(c.nodeErr(rerr.PhaseWrite, err, true), r)
 				return
 			}
 		}
@@ -173,12 +167,7 @@ func (c *Conn) writeLoop() {
 		}
 		if err != nil {
 			c.wmu.Unlock()
-			c.kill(c.nodeErr(rerr.PhaseWrite, err, true))
-			for _, r := range sendOnly { // in no queue: wake them here
-				r.wakeUp()
-			}
-			c.wakeQueued()
-			c.announce()
+			c.die(c.nodeErr(rerr.PhaseWrite, err, true), sendOnly...) // send-only: in no queue
 			return
 		}
 		// The batch's replies are owed from now (reader.go owedSince): record when it
