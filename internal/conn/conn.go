@@ -125,6 +125,9 @@ func newConn(nc net.Conn, o *Options, g greeting, rtt time.Duration) *Conn {
 		idleCheck:   o.IdleCheck + rand.N(o.IdleCheck/4+1),
 		markerToken: markerPrefix + strconv.FormatUint(rand.Uint64(), 36) + "-",
 	}
+	if c.direct != nil {
+		c.direct.wrote = c.wroteDirect
+	}
 	c.lastRead.Store(time.Now().UnixNano())
 	c.rtt.Store(int64(rtt))
 	c.cr = &connReader{c: c, floor: rttFloor{cur: rtt, last: rtt, since: time.Now()}} // floor seeded by the handshake

@@ -38,12 +38,24 @@ type directWriter struct {
 	err    error
 	called bool
 	limit  int // test hook: offer the socket at most this many bytes per try (0: all)
+	// untried is a test hook: writeRead returns as if the descriptor was not tried
+	// (its read deadline passed, or it was closed, just before).
+	untried bool
 
 	// peek's (direct_unix.go), under Conn.wmu by a solo caller owning the socket's reads.
 	pfn  func(uintptr) bool
 	pbuf [1]byte
 	pn   int
 	perr error
+
+	// writeRead's (direct_unix.go), by a solo caller owning the socket's reads: wmu is
+	// held until the request is written whole, then released by wrote.
+	wrfn  func(uintptr) bool
+	wrote func() // after the whole request left: the write's bookkeeping, wmu released
+	rp    []byte
+	rn    int
+	rerr  error
+	sent  bool // the request left whole: what follows is the read
 }
 
 // newDirectWriter returns a direct writer for nc, or nil when nc has no raw
@@ -60,6 +72,7 @@ func newDirectWriter(nc any) *directWriter {
 	d := &directWriter{raw: raw}
 	d.fn = d.write
 	d.pfn = d.peekFn
+	d.wrfn = d.writeReadFn
 	return d
 }
 
@@ -118,6 +131,19 @@ func (c *Conn) lockIdle(r *request) bool {
 // took all of it. If not, r is in flight all the same: its rest is the writer's, or
 // the connection died.
 func (c *Conn) sendDirect(r *request) bool {
+	now := c.beginDirect(r)
+	n, err := c.direct.try(r.buf)
+	if err == nil && n == 0 {
+		// An expired write deadline left by the writer: clear it, try once more.
+		c.nc.SetWriteDeadline(time.Time{})
+		n, err = c.direct.try(r.buf)
+	}
+	return c.endDirect(r, now, n, err)
+}
+
+// beginDirect puts r in flight as the next write (under wmu) and returns the write's
+// start.
+func (c *Conn) beginDirect(r *request) time.Time {
 	seq := c.wseq + 1
 	now := time.Now()
 	r.seq, r.sentAt, r.alone = seq, now, true
@@ -128,25 +154,32 @@ func (c *Conn) sendDirect(r *request) bool {
 	c.directs++
 	c.writeStart.Store(now.UnixNano())
 	c.writing.Store(int64(len(r.buf)))
-	n, err := c.direct.try(r.buf)
-	if err == nil && n == 0 {
-		// An expired write deadline left by the writer: clear it, try once more.
-		c.nc.SetWriteDeadline(time.Time{})
-		n, err = c.direct.try(r.buf)
-	}
+	return now
+}
+
+// wroteDirect records the direct write of the latest request as whole and releases
+// wmu.
+func (c *Conn) wroteDirect() {
+	c.wroteBatch(c.wseq, int(c.writing.Load()))
+	c.wmu.Unlock()
+}
+
+// endDirect completes a direct write of r begun at start, of which the socket took n
+// bytes (err: the socket failed), under wmu, which it releases; it reports whether
+// r left whole (see sendDirect).
+func (c *Conn) endDirect(r *request, start time.Time, n int, err error) bool {
 	switch {
 	case err != nil:
 		c.wmu.Unlock()
 		c.teardown(c.nodeErr(rerr.PhaseWrite, err, true)) // by the writer goroutine (solo.go)
 		return false
 	case n == len(r.buf):
-		c.wroteBatch(seq, len(r.buf))
-		c.wmu.Unlock()
+		c.wroteDirect()
 		return true
 	}
 	// The socket took part: the writer writes the rest before anything else.
 	c.rest = append([]byte(nil), r.buf[n:]...)
-	c.restTotal, c.restStart = len(r.buf), now
+	c.restTotal, c.restStart = len(r.buf), start
 	c.wmu.Unlock()
 	select {
 	case c.resume <- struct{}{}:

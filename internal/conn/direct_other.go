@@ -10,3 +10,7 @@ func (d *directWriter) write(fd uintptr) bool { return true }
 func (d *directWriter) peek() error { return nil }
 
 func (d *directWriter) peekFn(fd uintptr) bool { return true }
+
+func (d *directWriter) writeRead(req, p []byte) (int, error, int, error) { return -1, nil, 0, nil }
+
+func (d *directWriter) writeReadFn(fd uintptr) bool { return true }

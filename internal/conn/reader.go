@@ -160,11 +160,18 @@ var errReplyOverdue = errors.New("no reply within the health limit")
 // given up by its caller, it tells the decoder to discard the rest of the value
 // instead of building it: a huge reply nobody waits for costs no memory.
 type connReader struct {
-	c        *Conn
-	rd       *resp.Reader
-	floor    rttFloor // the round-trip floor's samples (rtt.go)
-	solo     bool     // a solo caller reads: soloDL armed, timeouts returned (solo.go)
-	soloDL   time.Time
+	c      *Conn
+	rd     *resp.Reader
+	floor  rttFloor // the round-trip floor's samples (rtt.go)
+	solo   bool     // a solo caller reads: soloDL armed, timeouts returned (solo.go)
+	soloDL time.Time
+	// send is a solo caller's request, not written yet: the first read writes it and
+	// waits for the reply in one raw read (directWriter.writeRead). unsent is what
+	// the socket did not take of it (-1: nothing tried), for the caller to finish.
+	send     *request
+	sendAt   time.Time
+	unsent   int
+	sendErr  error
 	solos    uint64    // replies read by solo callers (for tests)
 	deadline time.Time // the read deadline currently set on the socket
 	lastRead time.Time // when the last read returned data
@@ -190,6 +197,19 @@ const (
 func (cr *connReader) Read(p []byte) (int, error) {
 	c := cr.c
 	if cr.solo {
+		if r := cr.send; r != nil {
+			cr.send = nil
+			wrote, werr, n, err := c.direct.writeRead(r.buf, p)
+			if wrote < len(r.buf) {
+				cr.unsent, cr.sendErr = wrote, werr
+				if wrote < 0 {
+					cr.sendErr = nil // not tried: the writer writes it, or finds the end
+				}
+				return 0, errUnsent
+			}
+			cr.got(n, len(p))
+			return n, err
+		}
 		cr.armSolo(time.Now())
 		n, err := c.nc.Read(p)
 		cr.got(n, len(p))

@@ -11,7 +11,7 @@ import (
 // BenchmarkReviewSoloSlowReply: one goroutine, a reply that takes about 1 ms (a scripted
 // server in the same process sleeping 1 ms: its cost is the same on main), as from a
 // server a network hop away, with a per-call context deadline (cancelable: the lone caller
-// reads for 500 µs, then hands the socket to the reader goroutine) and without. What a
+// reads for soloSlice, then hands the socket to the reader goroutine) and without. What a
 // call costs the client process: cpu-ns/op and ctxsw/op. Compare with main.
 func BenchmarkReviewSoloSlowReply(b *testing.B) {
 	s := fakeserver.New(reviewHandler)

@@ -299,3 +299,63 @@ func TestSoloParkedReaderWokenByDirectWrite(t *testing.T) {
 		t.Fatalf("a lone call and a DoMulti took %v on average: the DoMulti waited for the parked reader", avg)
 	}
 }
+
+// A lone caller's first read writes its request and waits for the reply in one raw
+// read. When that read does not even try the descriptor (its deadline passed, or it
+// was closed, in between), the request is the writer goroutine's to write and the
+// caller waits as a queued caller does: every reply still goes to its own call.
+func TestSoloUntriedGoesToWriter(t *testing.T) {
+	_, c := serve(t, nil, Options{})
+	if _, err := c.Do(ctxWithTimeout(t, 2*time.Second), "PING"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		awaitParked(t, c)
+		c.wmu.Lock()
+		c.direct.untried = i%2 == 0
+		c.wmu.Unlock()
+		want := fmt.Sprintf("payload-%d", i)
+		if v, err := c.Do(ctxWithTimeout(t, 2*time.Second), "ECHO", want); err != nil || string(v.Str) != want {
+			t.Fatalf("ECHO %s: %q, %v", want, v.Str, err)
+		}
+	}
+	if c.Err() != nil {
+		t.Fatalf("connection died: %v", c.Err())
+	}
+}
+
+// Against a hung server, a lone caller whose request the raw read left untried still
+// returns by its deadline, as one the writer wrote.
+func TestSoloUntriedKeepsDeadline(t *testing.T) {
+	_, c := serve(t, slowHandler, Options{ReplyTimeout: 5 * time.Second})
+	if v, err := c.Do(ctxWithTimeout(t, 2*time.Second), "ECHO", "a"); err != nil || string(v.Str) != "a" {
+		t.Fatalf("ECHO: %q, %v", v.Str, err)
+	}
+	awaitParked(t, c)
+	c.wmu.Lock()
+	c.direct.untried = true
+	c.wmu.Unlock()
+	start := time.Now()
+	_, err := c.Do(ctxWithTimeout(t, 100*time.Millisecond), "HANG")
+	if el := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || el > 600*time.Millisecond {
+		t.Fatalf("HANG: %v after %v; want the 100ms deadline", err, el)
+	}
+}
+
+// A lone call whose reply comes after the first read's wait (the server answers after
+// a while) is still answered, and by the caller itself when it arrives in time.
+func TestSoloFusedReadWaitsForReply(t *testing.T) {
+	_, c := serve(t, slowHandler, Options{})
+	if _, err := c.Do(ctxWithTimeout(t, 2*time.Second), "PING"); err != nil {
+		t.Fatal(err)
+	}
+	awaitParked(t, c)
+	before := c.cr.solos
+	v, err := c.Do(context.Background(), "SLOW", "2", "late")
+	if err != nil || string(v.Str) != "late" {
+		t.Fatalf("SLOW: %q, %v", v.Str, err)
+	}
+	if c.cr.solos != before+1 {
+		t.Fatalf("the reply was not read by its caller (solos %d → %d)", before, c.cr.solos)
+	}
+}
