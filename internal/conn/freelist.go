@@ -5,11 +5,9 @@ import (
 	"sync"
 )
 
-// freeList recycles objects across garbage collections. A sync.Pool drops what it
-// holds at every collection; with hundreds of calls in flight that means hundreds of
-// requests and timers allocated again after each cycle, an allocation per call's worth
-// at high concurrency (measured: 1.04–1.07 allocs per GET at 512 goroutines with
-// sync.Pool, 1.00 with this list). The list keeps at most freeListShards·perShard
+// freeList recycles objects across garbage collections (the Waiters' timers): a
+// sync.Pool drops what it has not handed out again within two collections, and timers
+// are taken rarely (a wait that needs one). The list keeps at most freeListShards·perShard
 // objects, spread over shards picked at random so that concurrent callers rarely share
 // a lock; beyond that, objects are left to the collector.
 type freeList[T any] struct {
