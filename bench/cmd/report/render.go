@@ -312,8 +312,9 @@ func renderThroughput(b *strings.Builder, r *Report) {
 		}
 	}
 	p("\nEach ops/s figure: median of %d rounds (min–max). At 1 goroutine every client waits for one round trip per\n", cfg.Rounds)
-	p("call; on this VM that is dominated by how fast an idle vCPU wakes up (see `redis-benchmark -c 1` below), so the\n")
-	p("three clients are expected to tie there.\n\n")
+	p("call; on this VM that is dominated by how fast an idle vCPU wakes up (see `redis-benchmark -c 1` below), which\n")
+	p("jitters by more than the clients differ: there, within a round, the clients take %d turns of a third of the\n", loneTurns)
+	p("cell's time each (the order rotating), and a round's figure is a client's calls over its turns' time.\n\n")
 
 	p("### Latency and allocations\n\n")
 	p("Latency over every call of every round; allocs and bytes per operation, median of the rounds.\n\n")

@@ -133,14 +133,36 @@ func runThroughput(ctx context.Context, cfg TPConfig, cl *redistest.Cluster) (*T
 		for _, op := range cfg.Ops {
 			for _, size := range cfg.Sizes {
 				for _, g := range cfg.Concurrency {
-					for _, spec := range order {
-						if ctx.Err() != nil {
-							return res, ctx.Err()
+					// At 1 goroutine a client's rate is the round trip, which jitters with
+					// the machine by more than the clients differ: the clients take
+					// loneTurns turns of a third of the cell each (three cells' time), so
+					// that each round compares them over more, and the same, time.
+					slices, length := 1, cell
+					if g == 1 {
+						slices, length = loneTurns, cell/3
+					}
+					results := map[string]*loadResult{}
+					calls := map[string]int64{}
+					for sl := range slices {
+						for i := range order {
+							spec := order[(i+sl)%len(order)]
+							if ctx.Err() != nil {
+								return res, ctx.Err()
+							}
+							b := serverCalls(ctx, cl)
+							r := runLoad(ctx, kvs[spec.Name], op, keys[size], vals[size], g, length)
+							calls[spec.Name] += serverCalls(ctx, cl) - b
+							if acc := results[spec.Name]; acc != nil {
+								acc.add(r)
+							} else {
+								results[spec.Name] = &r
+							}
 						}
-						before := serverCalls(ctx, cl)
-						r := runLoad(ctx, kvs[spec.Name], op, keys[size], vals[size], g, cell)
+					}
+					for _, spec := range order {
+						r := *results[spec.Name]
 						c := res.cell(op, size, g, spec.Name)
-						c.ServerCalls += serverCalls(ctx, cl) - before
+						c.ServerCalls += calls[spec.Name]
 						c.OpsPerSec = append(c.OpsPerSec, r.opsPerSec)
 						c.AllocsPerOp = append(c.AllocsPerOp, r.allocsPerOp)
 						c.bpo = append(c.bpo, r.bytesPerOp)
@@ -217,6 +239,33 @@ type loadResult struct {
 	bytesPerOp  float64
 	firstErr    string
 	hist        hist
+	secs        float64 // the run's length
+	window      int64   // operations in the allocation window
+}
+
+// loneTurns is how many turns each client takes in a 1-goroutine cell's round, each a
+// third of the cell.
+const loneTurns = 9
+
+// add merges the result of another run of the same client and cell: rates over the
+// runs' total time, allocations over their windows' total operations.
+func (r *loadResult) add(o loadResult) {
+	ok, ook := float64(r.ops-r.errors), float64(o.ops-o.errors)
+	if secs := r.secs + o.secs; secs > 0 {
+		r.opsPerSec = (ok + ook) / secs
+	}
+	if w := r.window + o.window; w > 0 {
+		r.allocsPerOp = (r.allocsPerOp*float64(r.window) + o.allocsPerOp*float64(o.window)) / float64(w)
+		r.bytesPerOp = (r.bytesPerOp*float64(r.window) + o.bytesPerOp*float64(o.window)) / float64(w)
+	}
+	r.ops += o.ops
+	r.errors += o.errors
+	r.secs += o.secs
+	r.window += o.window
+	r.hist.merge(&o.hist)
+	if r.firstErr == "" {
+		r.firstErr = o.firstErr
+	}
 }
 
 // worker is one goroutine's state, padded apart from its neighbours.
@@ -317,9 +366,11 @@ func runLoad(ctx context.Context, c kv, op string, keys []string, val string, g 
 			r.firstErr = w.errTxt
 		}
 	}
+	r.secs = el.Seconds()
 	if r.ops > 0 {
 		r.opsPerSec = float64(r.ops-r.errors) / el.Seconds()
 		if n := ops1 - ops0; n > 0 {
+			r.window = n
 			r.allocsPerOp = float64(m1.Mallocs-m0.Mallocs) / float64(n)
 			r.bytesPerOp = float64(m1.TotalAlloc-m0.TotalAlloc) / float64(n)
 		}
