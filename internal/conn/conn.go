@@ -450,12 +450,17 @@ func (c *Conn) settle(w *Waiter, r *request, t *time.Timer, got int) error {
 
 // ctxDone reports whether ctx has ended (a non-blocking receive: no lock).
 func ctxDone(ctx context.Context) bool {
-	select {
-	case <-ctx.Done():
+	return ctx.Err() != nil // not Done: a deadline context makes its channel on first ask
+}
+
+// cancelable reports whether ctx can end, without asking for its Done channel where
+// its deadline says so (a context.WithTimeout makes the channel when first asked: an
+// allocation per call).
+func cancelable(ctx context.Context) bool {
+	if _, ok := ctx.Deadline(); ok {
 		return true
-	default:
-		return false
 	}
+	return ctx.Done() != nil
 }
 
 var (

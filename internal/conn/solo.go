@@ -29,11 +29,13 @@ import (
 // (ReplyTimeout after the write, plus a blocking command's time), and, when its
 // context can be canceled, soloSlice from the write: a reply later than that is
 // waited for as a queued caller waits, which sees a cancellation at once, so a lone
-// caller is blind to a cancellation (not to its deadline) for soloSlice at most. The
-// slice is not shorter because moving a socket deadline earlier costs the runtime a
-// thread wake-up (its timer may be the next to fire), as does the deadline's firing:
-// at 500µs, in a profile of 1-goroutine GETs with a per-call context deadline, those
-// wake-ups were the largest cost after the system calls themselves.
+// caller is blind to a cancellation (not to its deadline, which the socket deadline
+// carries exactly) for soloSlice at most, and only while its reply is late. The slice
+// is not shorter because a socket deadline costs the runtime a thread wake-up when it
+// is armed (its timer may be the next to fire) and another when it fires, which it
+// does (connReader re-arms only once the armed one has passed): at 500µs, in a profile
+// of 1-goroutine GETs with a per-call context deadline, those wake-ups were the
+// largest cost after the system calls themselves, and still visible at 2ms.
 // The first read of a call writes the request and waits for the reply in one raw read
 // of the descriptor (directWriter.writeRead): no read that finds nothing. A value is decoded only once whole, so a timeout never cuts one: the caller
 // hands the socket, and whatever is buffered, to the reader goroutine, and waits for
@@ -62,7 +64,7 @@ const (
 )
 
 // soloSlice bounds a solo read for a caller whose context can be canceled (see above).
-const soloSlice = 2 * time.Millisecond
+const soloSlice = 10 * time.Millisecond
 
 // soloIdle is how long the reader goroutine leaves the socket to solo callers after
 // the last read before it takes it back.
@@ -132,7 +134,7 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 	if dl, ok := w.Deadline(); ok && dl.Before(want) {
 		want = dl
 	}
-	if w.ctx.Done() != nil {
+	if cancelable(w.ctx) {
 		want = minTime(want, now.Add(soloSlice))
 	}
 	cr, rd := c.cr, c.rd

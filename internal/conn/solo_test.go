@@ -359,3 +359,35 @@ func TestSoloFusedReadWaitsForReply(t *testing.T) {
 		t.Fatalf("the reply was not read by its caller (solos %d → %d)", before, c.cr.solos)
 	}
 }
+
+// A call with a per-call deadline context costs what the same call with none does: the
+// call path does not ask a context.WithTimeout for its Done channel (made when first
+// asked: an allocation per call), nor arm a timer of its own.
+func TestDeadlineContextAddsNoAllocation(t *testing.T) {
+	_, c := serve(t, nil, Options{})
+	if _, err := c.Do(ctxWithTimeout(t, 2*time.Second), "PING"); err != nil {
+		t.Fatal(err)
+	}
+	bg := context.Background()
+	base := testing.AllocsPerRun(200, func() {
+		ctx, cancel := context.WithTimeout(bg, time.Second)
+		cancel()
+		_ = ctx
+	})
+	withCall := testing.AllocsPerRun(200, func() {
+		ctx, cancel := context.WithTimeout(bg, time.Second)
+		if _, err := c.Do(ctx, "PING"); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	})
+	plain := testing.AllocsPerRun(200, func() {
+		if _, err := c.Do(bg, "PING"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if extra := withCall - base - plain; extra > 0.05 {
+		t.Fatalf("a call with a deadline context allocates %.2f more than one without (%.2f with, %.2f the context alone, %.2f without)",
+			extra, withCall, base, plain)
+	}
+}
