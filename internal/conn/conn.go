@@ -448,7 +448,7 @@ func (c *Conn) settle(w *Waiter, r *request, t *time.Timer, got int) error {
 	return c.abandon(w, r)
 }
 
-// ctxDone reports whether ctx has ended (a non-blocking receive: no lock).
+// ctxDone reports whether ctx has ended.
 func ctxDone(ctx context.Context) bool {
 	return ctx.Err() != nil // not Done: a deadline context makes its channel on first ask
 }
