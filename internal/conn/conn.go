@@ -485,13 +485,17 @@ func (c *Conn) abandon(w *Waiter, r *request) error {
 		return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errNotWritten), false))
 	}
 	if r.state.Load() == stateSent {
-		seq, n := r.seq, r.n // set before r was marked sent; r is not recycled while sent
+		seq, n, alone := r.seq, r.n, r.alone // set before r was marked sent; r is not recycled while sent
 		if r.state.CompareAndSwap(stateSent, stateAbandoned) {
 			if n > 0 {
 				c.wantMarker() // its reply may never come, or come twice: verify (sync.go)
 			}
 			if w == nil {
-				return c.failedErr(true)
+				// The connection ended. A request written directly (alone: its own
+				// write) that had not left whole cannot have run: a server runs no
+				// part of a command. (A batch's request may have left whole before
+				// its batch failed: it may have run.)
+				return c.failedErr(!alone || seq <= c.written.Load())
 			}
 			if seq > c.written.Load() {
 				return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errWriting), true))

@@ -170,8 +170,10 @@ func (c *Conn) wroteDirect() {
 func (c *Conn) endDirect(r *request, start time.Time, n int, err error) bool {
 	switch {
 	case err != nil:
+		cause := c.nodeErr(rerr.PhaseWrite, err, true)
+		c.markFailing(cause) // before wmu goes: the writer must not write on this socket
 		c.wmu.Unlock()
-		c.teardown(c.nodeErr(rerr.PhaseWrite, err, true)) // by the writer goroutine (solo.go)
+		c.teardown(cause) // by the writer goroutine (solo.go)
 		return false
 	case n == len(r.buf):
 		c.wroteDirect()

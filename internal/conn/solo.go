@@ -141,6 +141,7 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 	cr.soloDL = want
 	cr.armSolo(now)
 	if cause := c.parkedCheck(); cause != nil {
+		c.markFailing(cause)
 		c.wmu.Unlock()
 		return true, false, c.notWritten(w, cause)
 	}
@@ -225,6 +226,7 @@ func (c *Conn) Usable() bool {
 		}
 		return true
 	}
+	c.markFailing(cause)
 	c.wmu.Unlock()
 	c.teardown(cause)
 	return false
@@ -290,13 +292,20 @@ func (c *Conn) notWritten(w *Waiter, cause *rerr.NodeError) error {
 	return w.DeadlineErr(cause)
 }
 
+// markFailing records cause as the death a caller found, unless one was recorded
+// first. Under wmu it keeps the writer from writing on the socket: the writer looks
+// at it under wmu before every write.
+func (c *Conn) markFailing(cause error) {
+	c.failing.CompareAndSwap(nil, &cause)
+}
+
 // teardown ends the connection with cause for a caller that found it dead: it kills
 // it (the socket closed, the closed signal given, the callers in flight woken) and has
 // the writer goroutine do the rest (wake the callers queued, run OnClose). A caller
 // never runs OnClose itself: it runs the node's hooks and through them the user's,
 // which must not delay the call.
 func (c *Conn) teardown(cause error) {
-	c.failing.CompareAndSwap(nil, &cause)
+	c.markFailing(cause)
 	// kill runs no hook: it closes the socket (a writer stuck in a write to a server
 	// that stopped reading is freed at once) and wakes the callers in flight; the
 	// writer wakes those queued and runs OnClose (announce).
