@@ -1,0 +1,372 @@
+//go:build unix
+
+package conn
+
+import (
+	"context"
+	"errors"
+	"net"
+	"reflect"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/internal/fakeserver"
+	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/resp"
+)
+
+// Review of the lone caller's fused write-and-read (commit 1dc27ac: solo.go trySolo →
+// connReader.Read → directWriter.writeRead). The connection is dialed through
+// fusedConn, whose raw descriptor (the direct writer's) runs test hooks around the
+// raw read that writes the request and waits for its reply: before it (wmu held, the
+// descriptor not tried yet), and before and after each call of its callback (the
+// first call writes; the later ones read). The hooks force the orders the runtime
+// allows but rarely shows: a reply in the socket before the wait, a wake-up that
+// finds nothing, a write that fails, a close before the write or during the wait, a
+// second caller while the first waits.
+
+// fusedHooks are the hooks of one raw read that writes and reads (writeRead).
+type fusedHooks struct {
+	before func()                                                       // before the raw read: wmu held
+	pre    func(call int, fd uintptr)                                   // before the callback's call (1: the write)
+	after  func(call int, fd uintptr, ret bool, f func(uintptr) bool) bool // after it: its return, which it may change
+}
+
+// fusedRaw is a raw connection that runs the hooks stored around writeRead's raw
+// reads (and nothing around the others: peek's).
+type fusedRaw struct {
+	syscall.RawConn
+	hooks atomic.Pointer[fusedHooks]
+}
+
+// writeReadPC is the code of directWriter.writeReadFn's method value: writeRead's
+// callback (every method value of it shares its code).
+var writeReadPC = reflect.ValueOf((&directWriter{}).writeReadFn).Pointer()
+
+func (r *fusedRaw) Read(f func(uintptr) bool) error {
+	h := r.hooks.Load()
+	if h == nil || reflect.ValueOf(f).Pointer() != writeReadPC {
+		return r.RawConn.Read(f)
+	}
+	if h.before != nil {
+		h.before()
+	}
+	call := 0
+	return r.RawConn.Read(func(fd uintptr) bool {
+		call++
+		if h.pre != nil {
+			h.pre(call, fd)
+		}
+		ret := f(fd)
+		if h.after != nil {
+			ret = h.after(call, fd, ret, f)
+		}
+		return ret
+	})
+}
+
+// fusedConn is a TCP connection whose raw descriptor is a fusedRaw.
+type fusedConn struct {
+	*net.TCPConn
+	raw *fusedRaw
+}
+
+func (c *fusedConn) SyscallConn() (syscall.RawConn, error) { return c.raw, nil }
+
+// fusedServe is serve with the connection dialed through a fusedConn.
+func fusedServe(t *testing.T, h fakeserver.Handler, o Options) (*fakeserver.Server, *Conn, *fusedRaw) {
+	t.Helper()
+	var raw *fusedRaw
+	o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := nc.(*net.TCPConn)
+		rc, err := tc.SyscallConn()
+		if err != nil {
+			tc.Close()
+			return nil, err
+		}
+		raw = &fusedRaw{RawConn: rc}
+		return &fusedConn{TCPConn: tc, raw: raw}, nil
+	}
+	s, c := serve(t, h, o)
+	if c.direct == nil {
+		t.Fatal("no direct writer on the hooked TCP connection")
+	}
+	return s, c, raw
+}
+
+// awaitBytes waits (bounded) until the socket fd holds at least one byte to read,
+// without consuming it; it reports whether it did.
+func awaitBytes(fd uintptr, d time.Duration) bool {
+	var b [1]byte
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		if n, _, _ := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); n > 0 {
+			return true
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return false
+}
+
+// awaitWmuFree fails the test unless c's write lock can be taken within d: nobody
+// holds it once every call has returned.
+func awaitWmuFree(t *testing.T, c *Conn, d time.Duration) {
+	t.Helper()
+	for end := time.Now().Add(d); ; {
+		if c.wmu.TryLock() {
+			c.wmu.Unlock()
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("wmu still held %v after the calls returned", d)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// closeWithin closes c and fails the test unless Close returns within d (its
+// goroutines ended: none is stuck on wmu or in a write).
+func closeWithin(t *testing.T, c *Conn, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		c.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("Close did not return within %v: a connection goroutine is stuck", d)
+	}
+}
+
+// execWithin runs one call with its own deadline dl (no cancelable context: the
+// caller reads until dl) and returns its reply, error and duration.
+func execWithin(c *Conn, dl time.Duration, args ...any) (resp.Value, error, time.Duration) {
+	w := NewWaiterTimeout(context.Background(), dl)
+	defer w.Release()
+	start := time.Now()
+	v, err := c.Exec(&w, 0, args)
+	return v, err, time.Since(start)
+}
+
+// The reply is in the socket before the fused read waits for it (a server faster than
+// the runtime's path from the write to the park): the runtime's readiness, reset
+// before the write, records its arrival, and the wait ends at once with the reply,
+// read by its caller. A missed wake-up would hold the caller until its deadline (2s).
+func TestReviewFusedReplyBeforeWait(t *testing.T) {
+	_, c, raw := fusedServe(t, nil, Options{})
+	warmSolo(t, c)
+	for i := range 20 {
+		var inSocket atomic.Bool
+		raw.hooks.Store(&fusedHooks{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
+			if call == 1 && !ret { // the request left whole: let the reply arrive first
+				inSocket.Store(awaitBytes(fd, time.Second))
+			}
+			return ret
+		}})
+		before := c.cr.solos
+		want := "r" + string(rune('a'+i))
+		v, err, el := execWithin(c, 2*time.Second, "ECHO", want)
+		raw.hooks.Store(nil)
+		if err != nil || string(v.Str) != want {
+			t.Fatalf("call %d: %q, %v", i, v.Str, err)
+		}
+		if !inSocket.Load() {
+			t.Fatalf("call %d: the reply never reached the socket before the wait", i)
+		}
+		if el > 500*time.Millisecond {
+			t.Fatalf("call %d took %v: the reply that arrived before the wait was not seen", i, el)
+		}
+		if c.cr.solos != before+1 {
+			t.Fatalf("call %d: the reply was not read by its caller", i)
+		}
+		awaitParked(t, c)
+	}
+}
+
+// A wake-up of the fused read that finds nothing (a readiness from before, or the
+// runtime's spurious one: the callback's read gets EAGAIN) waits again: the reply,
+// 5ms later, still goes to its caller at once, not at its deadline.
+func TestReviewFusedSpuriousWake(t *testing.T) {
+	_, c, raw := fusedServe(t, slowHandler, Options{})
+	warmSolo(t, c)
+	for i := range 10 {
+		var again atomic.Int32
+		raw.hooks.Store(&fusedHooks{after: func(call int, fd uintptr, ret bool, f func(uintptr) bool) bool {
+			if call == 1 && !ret {
+				// As the runtime would on a wake-up with nothing to read.
+				for range 3 {
+					if f(fd) {
+						return true // the reply came already: a read that found it
+					}
+					again.Add(1)
+				}
+			}
+			return ret
+		}})
+		before := c.cr.solos
+		want := "s" + string(rune('a'+i))
+		v, err, el := execWithin(c, 2*time.Second, "SLOW", "5", want)
+		raw.hooks.Store(nil)
+		if err != nil || string(v.Str) != want {
+			t.Fatalf("call %d: %q, %v", i, v.Str, err)
+		}
+		if el > 500*time.Millisecond {
+			t.Fatalf("call %d took %v after %d empty wake-ups: the reply was missed", i, el, again.Load())
+		}
+		if c.cr.solos != before+1 {
+			t.Fatalf("call %d: the reply was not read by its caller", i)
+		}
+		awaitParked(t, c)
+	}
+}
+
+// A server that closes the connection once it has read the request: the caller learns
+// at once (not at its deadline) that the connection died in the read phase after its
+// request was written (it may have executed), and nothing is left holding wmu.
+func TestReviewFusedEOFAfterWrite(t *testing.T) {
+	h := func(c *fakeserver.Conn, args []string) bool {
+		if args[0] != "KILLME" {
+			return false
+		}
+		c.Close()
+		return true
+	}
+	_, c, _ := fusedServe(t, h, Options{})
+	warmSolo(t, c)
+	directs := c.directs
+	_, err, el := execWithin(c, 2*time.Second, "KILLME")
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || ne.Phase != rerr.PhaseRead || !ne.Written {
+		t.Fatalf("KILLME: %v; want a read-phase NodeError, written", err)
+	}
+	if el > 500*time.Millisecond {
+		t.Fatalf("KILLME returned after %v: the EOF was not seen at once", el)
+	}
+	if c.directs != directs+1 {
+		t.Fatal("KILLME was not written by its caller")
+	}
+	awaitWmuFree(t, c, time.Second)
+	closeWithin(t, c, 2*time.Second)
+}
+
+// A write that fails outright (the socket refuses it: EPIPE here, as after a reset
+// the client has not read yet) left not a byte of the request: the caller's error
+// should say so (write phase, not written: safe to retry elsewhere), at once, and the
+// connection ends with nothing left holding wmu.
+func TestReviewFusedWriteErrorNotWritten(t *testing.T) {
+	_, c, raw := fusedServe(t, nil, Options{})
+	warmSolo(t, c)
+	raw.hooks.Store(&fusedHooks{pre: func(call int, fd uintptr) {
+		if call == 1 {
+			syscall.Shutdown(int(fd), syscall.SHUT_WR) // the write that follows fails: EPIPE
+		}
+	}})
+	_, err, el := execWithin(c, 2*time.Second, "ECHO", "x")
+	raw.hooks.Store(nil)
+	if err == nil {
+		t.Fatal("ECHO answered through a socket that cannot write")
+	}
+	if el > 500*time.Millisecond {
+		t.Fatalf("ECHO returned after %v", el)
+	}
+	if !errors.Is(err, syscall.EPIPE) {
+		t.Fatalf("ECHO: %v; want the write's EPIPE", err)
+	}
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || ne.Phase != rerr.PhaseWrite || ne.Written {
+		t.Errorf("ECHO whose write failed with nothing written: %v (phase %v, written %v); want write phase, not written", err, phaseOf(ne), ne != nil && ne.Written)
+	}
+	if c.Err() == nil {
+		t.Error("the connection lives on after its write failed")
+	}
+	awaitWmuFree(t, c, time.Second)
+	closeWithin(t, c, 2*time.Second)
+}
+
+func phaseOf(ne *rerr.NodeError) any {
+	if ne == nil {
+		return nil
+	}
+	return ne.Phase
+}
+
+// Close just before the fused read tries the descriptor (wmu held by the caller):
+// the read does not try it (closed), the request never left. The caller returns at
+// once, Close returns, and the error should say the request was not written.
+func TestReviewFusedClosedBeforeWrite(t *testing.T) {
+	_, c, raw := fusedServe(t, nil, Options{})
+	warmSolo(t, c)
+	closed := make(chan struct{})
+	raw.hooks.Store(&fusedHooks{before: func() {
+		go func() {
+			c.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+		case <-time.After(2 * time.Second):
+			// Close waits for the connection's goroutines: one is stuck (on wmu?).
+		}
+	}})
+	_, err, el := execWithin(c, 2*time.Second, "ECHO", "x")
+	raw.hooks.Store(nil)
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if err == nil {
+		t.Fatal("ECHO answered on a closed connection")
+	}
+	if el > 500*time.Millisecond+2*time.Second {
+		t.Fatalf("ECHO returned after %v", el)
+	}
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || ne.Written {
+		t.Errorf("ECHO never written (Close came before the write): %v (phase %v, written %v); want not written", err, phaseOf(ne), ne != nil && ne.Written)
+	}
+	awaitWmuFree(t, c, time.Second)
+}
+
+// Close while the fused read waits for the reply (after the write; wmu released): the
+// caller leaves at once (read phase, written) and Close returns.
+func TestReviewFusedCloseDuringWait(t *testing.T) {
+	_, c, raw := fusedServe(t, slowHandler, Options{})
+	warmSolo(t, c)
+	closed := make(chan struct{})
+	raw.hooks.Store(&fusedHooks{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
+		if call == 1 && !ret {
+			go func() {
+				c.Close() // returns once the raw read lets go of the descriptor
+				close(closed)
+			}()
+			select {
+			case <-c.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+		return ret
+	}})
+	_, err, el := execWithin(c, 2*time.Second, "HANG")
+	raw.hooks.Store(nil)
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || !ne.Written {
+		t.Fatalf("HANG closed while waiting: %v; want a NodeError, written", err)
+	}
+	if el > 500*time.Millisecond {
+		t.Fatalf("HANG returned %v after its call: Close did not end the wait", el)
+	}
+	awaitWmuFree(t, c, time.Second)
+}
