@@ -29,8 +29,8 @@ import (
 
 // fusedHooks are the hooks of one raw read that writes and reads (writeRead).
 type fusedHooks struct {
-	before func()                                                       // before the raw read: wmu held
-	pre    func(call int, fd uintptr)                                   // before the callback's call (1: the write)
+	before func()                                                          // before the raw read: wmu held
+	pre    func(call int, fd uintptr)                                      // before the callback's call (1: the write)
 	after  func(call int, fd uintptr, ret bool, f func(uintptr) bool) bool // after it: its return, which it may change
 }
 
