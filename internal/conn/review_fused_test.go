@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"reflect"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -369,4 +370,230 @@ func TestReviewFusedCloseDuringWait(t *testing.T) {
 		t.Fatalf("HANG returned %v after its call: Close did not end the wait", el)
 	}
 	awaitWmuFree(t, c, time.Second)
+}
+
+// secondCall is the call a second caller makes while the first is inside its fused
+// read: a Do or a DoMulti tagged tag, checked.
+func secondCall(c *Conn, multi bool, tag string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if multi {
+		vs, err := c.DoMulti(ctx, []any{"ECHO", tag}, []any{"ECHO", tag + "/2"})
+		if err != nil {
+			return err
+		}
+		if len(vs) != 2 || string(vs[0].Str) != tag || string(vs[1].Str) != tag+"/2" {
+			return errors.New("second DoMulti " + tag + " got another's replies")
+		}
+		return nil
+	}
+	v, err := c.Do(ctx, "ECHO", tag)
+	if err != nil {
+		return err
+	}
+	if string(v.Str) != tag {
+		return errors.New("second call " + tag + " got " + string(v.Str))
+	}
+	return nil
+}
+
+// firstCall is the lone caller's call: SLOW ms tag, with a cancelable context (read
+// for soloSlice, then handed to the reader goroutine) or its own deadline (read
+// until the reply).
+func firstCall(c *Conn, cancelable bool, ms string, tag string) error {
+	var w Waiter
+	if cancelable {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		w = NewWaiter(ctx, time.Time{})
+	} else {
+		w = NewWaiterTimeout(context.Background(), 2*time.Second)
+	}
+	defer w.Release()
+	v, err := c.Exec(&w, 0, []any{"SLOW", ms, tag})
+	if err != nil {
+		return err
+	}
+	if string(v.Str) != tag {
+		return errors.New("first call " + tag + " got " + string(v.Str))
+	}
+	return nil
+}
+
+// awaitSecond waits (bounded) for the second caller's result, if the hook started it
+// (it does not when the lone call did not take the fused read: the reader goroutine
+// had taken the socket back, or wmu was briefly the writer's, taking a stale resume
+// token); it reports whether it had.
+func awaitSecond(t *testing.T, ch chan error, started *atomic.Bool) bool {
+	t.Helper()
+	if !started.Load() {
+		return false
+	}
+	select {
+	case err := <-ch:
+		if err != nil {
+			t.Fatal(err)
+		}
+		return true
+	case <-time.After(3 * time.Second):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("the second caller did not return (its deadline: 2s)\n%s", buf[:runtime.Stack(buf, true)])
+	}
+	return false
+}
+
+// A second caller arrives while the first waits in its fused read (after the write:
+// wmu released, the reader goroutine parked with the socket the first caller's): it
+// queues, the writer writes it, and its reply, read by the first caller along with
+// its own or after the first handed the socket back, is its own. Its write is
+// complete before the first caller's wait begins. The first reads until its reply, or
+// for soloSlice only (cancelable), with a reply 1ms or 3ms away.
+func TestReviewFusedSecondCallerDuringWait(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		multi, cancelable bool
+		ms                string
+	}{
+		{"do", false, false, "1"},
+		{"domulti", true, false, "1"},
+		{"do-slice", false, true, "3"},
+		{"domulti-slice", true, true, "3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c, raw := fusedServe(t, slowHandler, Options{})
+			warmSolo(t, c)
+			fired := 0
+			for i := range 10 {
+				second := make(chan error, 1)
+				var started atomic.Bool
+				tag := tc.name + "-" + string(rune('a'+i))
+				raw.hooks.Store(&fusedHooks{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
+					if call == 1 && !ret {
+						w0 := c.written.Load()
+						started.Store(true)
+						go func() { second <- secondCall(c, tc.multi, tag+"/b") }()
+						for end := time.Now().Add(time.Second); c.written.Load() <= w0 && time.Now().Before(end); {
+							time.Sleep(50 * time.Microsecond)
+						}
+					}
+					return ret
+				}})
+				err := firstCall(c, tc.cancelable, tc.ms, tag)
+				raw.hooks.Store(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if awaitSecond(t, second, &started) {
+					fired++
+				}
+				awaitWmuFree(t, c, time.Second)
+				if c.Err() != nil {
+					t.Fatalf("connection died: %v", c.Err())
+				}
+				warmSolo(t, c)
+			}
+			if fired < 3 {
+				t.Fatalf("the hook started the second caller in %d of 10 rounds", fired)
+			}
+			t.Logf("the second caller joined %d of 10 lone calls", fired)
+		})
+	}
+}
+
+// The socket takes part of the lone caller's request (d.limit), and a second caller
+// arrives before the first has handed the rest to the writer (wmu still held by the
+// first): the writer writes the rest first, then the second's request; both get their
+// own replies, and wmu is free after.
+func TestReviewFusedPartialWithQueued(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		_, c, raw := fusedServe(t, slowHandler, Options{})
+		warmSolo(t, c)
+		c.wmu.Lock()
+		c.direct.limit = 3
+		c.wmu.Unlock()
+		fired := 0
+		for i := range 10 {
+			second := make(chan error, 1)
+			var started atomic.Bool
+			tag := "p-" + string(rune('a'+i))
+			raw.hooks.Store(&fusedHooks{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
+				if call == 1 && ret { // a part left, wmu held
+					started.Store(true)
+					go func() { second <- secondCall(c, multi, tag+"/b") }()
+					// Best effort: let it queue (the writer then blocks on wmu).
+					for end := time.Now().Add(20 * time.Millisecond); len(c.queue) == 0 && time.Now().Before(end); {
+						time.Sleep(50 * time.Microsecond)
+					}
+					time.Sleep(time.Millisecond)
+				}
+				return ret
+			}})
+			err := firstCall(c, false, "0", tag)
+			raw.hooks.Store(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if awaitSecond(t, second, &started) {
+				fired++
+			}
+			awaitWmuFree(t, c, time.Second)
+			if c.Err() != nil {
+				t.Fatalf("connection died: %v", c.Err())
+			}
+			warmSolo(t, c)
+		}
+		if fired < 3 {
+			t.Fatalf("the hook started the second caller in %d of 10 rounds", fired)
+		}
+		t.Logf("the second caller joined %d of 10 lone calls", fired)
+	}
+}
+
+// The fused read finds its deadline passed before it tries the descriptor (the real
+// path: the runtime refuses the read; the deadline armed is made to have passed just
+// then), with a second caller queued meanwhile: the writer writes the first request,
+// then the second; both get their own replies.
+func TestReviewFusedUntriedWithQueued(t *testing.T) {
+	_, c, raw := fusedServe(t, slowHandler, Options{})
+	warmSolo(t, c)
+	fired := 0
+	for i := range 10 {
+		second := make(chan error, 1)
+		var started atomic.Bool
+		tag := "u-" + string(rune('a'+i))
+		var tried atomic.Bool
+		raw.hooks.Store(&fusedHooks{
+			before: func() {
+				past := time.Now().Add(-time.Millisecond)
+				c.nc.SetReadDeadline(past) // on the caller's goroutine, as armSolo does
+				c.cr.deadline = past
+				started.Store(true)
+				go func() { second <- secondCall(c, i%2 == 1, tag+"/b") }()
+				for end := time.Now().Add(20 * time.Millisecond); len(c.queue) == 0 && time.Now().Before(end); {
+					time.Sleep(50 * time.Microsecond)
+				}
+			},
+			pre: func(int, uintptr) { tried.Store(true) },
+		})
+		err := firstCall(c, false, "0", tag)
+		raw.hooks.Store(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tried.Load() {
+			t.Fatal("the raw read tried the descriptor past its deadline")
+		}
+		if awaitSecond(t, second, &started) {
+			fired++
+		}
+		awaitWmuFree(t, c, time.Second)
+		if c.Err() != nil {
+			t.Fatalf("connection died: %v", c.Err())
+		}
+		warmSolo(t, c)
+	}
+	if fired < 3 {
+		t.Fatalf("the hook started the second caller in %d of 10 rounds", fired)
+	}
+	t.Logf("the second caller joined %d of 10 lone calls", fired)
 }
