@@ -5,9 +5,14 @@ package conn
 import (
 	"context"
 	"errors"
+	"fmt"
+	mrand "math/rand/v2"
 	"net"
+	"os"
 	"reflect"
 	"runtime"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -596,4 +601,106 @@ func TestReviewFusedUntriedWithQueued(t *testing.T) {
 		t.Fatalf("the hook started the second caller in %d of 10 rounds", fired)
 	}
 	t.Logf("the second caller joined %d of 10 lone calls", fired)
+}
+
+// Random hooks under the review's stress load (reviewCall: split, error, push,
+// delayed and large replies, DoMulti, deadlines that give calls up mid-read; a lone
+// caller back to back, one joining at random moments, one now and then): the fused
+// read sees replies arrive before its wait, empty wake-ups, a slow start of its
+// write and yields after it, and, toggled under wmu, partial writes (d.limit) and
+// untried reads (d.untried). Every caller gets its own reply or its deadline, in time;
+// the connection stays healthy and wmu free. Runs for REVIEW_STRESS (default 2s).
+func TestReviewFusedStressHooks(t *testing.T) {
+	dur := 2 * time.Second
+	if s, err := time.ParseDuration(os.Getenv("REVIEW_STRESS")); err == nil {
+		dur = s
+	}
+	hooks := []*fusedHooks{
+		nil,
+		{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
+			if call == 1 && !ret {
+				awaitBytes(fd, 2*time.Millisecond) // the reply (if quick) before the wait
+			}
+			return ret
+		}},
+		{after: func(call int, fd uintptr, ret bool, f func(uintptr) bool) bool {
+			if call == 1 && !ret {
+				return f(fd) // an immediate wake-up: usually EAGAIN
+			}
+			return ret
+		}},
+		{pre: func(call int, _ uintptr) {
+			if call == 1 {
+				time.Sleep(time.Duration(mrand.IntN(300)) * time.Microsecond)
+			}
+		}},
+		{after: func(call int, _ uintptr, ret bool, _ func(uintptr) bool) bool {
+			runtime.Gosched()
+			return ret
+		}},
+	}
+	for _, proto := range []int{2, 3} {
+		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) {
+			_, c, raw := fusedServe(t, reviewHandler, Options{Protocol: proto, ReplyTimeout: 5 * time.Second})
+			end := time.Now().Add(dur)
+			var calls, late atomic.Int64
+			errs := make(chan error, 8)
+			var wg sync.WaitGroup
+			run := func(id int, pause func(*mrand.Rand)) {
+				defer wg.Done()
+				rng := mrand.New(mrand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
+				for i := 0; time.Now().Before(end) && i < 1_000_000; i++ {
+					if err := reviewCall(c, rng, fmt.Sprintf("g%d-%d", id, i), &late); err != nil {
+						errs <- err
+						return
+					}
+					calls.Add(1)
+					pause(rng)
+				}
+			}
+			stop := make(chan struct{})
+			chooser := make(chan struct{})
+			go func() { // the hooks, changed every 0-2ms
+				defer close(chooser)
+				rng := mrand.New(mrand.NewPCG(99, uint64(time.Now().UnixNano())))
+				for {
+					select {
+					case <-stop:
+						raw.hooks.Store(nil)
+						c.wmu.Lock()
+						c.direct.limit, c.direct.untried = 0, false
+						c.wmu.Unlock()
+						return
+					case <-time.After(time.Duration(rng.IntN(2000)) * time.Microsecond):
+					}
+					raw.hooks.Store(hooks[rng.IntN(len(hooks))])
+					c.wmu.Lock()
+					c.direct.limit, c.direct.untried = 0, false
+					switch rng.IntN(6) {
+					case 0:
+						c.direct.limit = 1 + rng.IntN(8)
+					case 1:
+						c.direct.untried = true
+					}
+					c.wmu.Unlock()
+				}
+			}()
+			wg.Add(3)
+			go run(0, func(*mrand.Rand) {})
+			go run(1, func(rng *mrand.Rand) { time.Sleep(time.Duration(rng.IntN(300)) * time.Microsecond) })
+			go run(2, func(rng *mrand.Rand) { time.Sleep(time.Duration(rng.IntN(15)) * time.Millisecond) })
+			wg.Wait()
+			close(stop)
+			<-chooser
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			if err := c.Err(); err != nil {
+				t.Errorf("the connection died: %v", err)
+			}
+			awaitWmuFree(t, c, time.Second)
+			t.Logf("%d calls, %d read by their callers, %d direct, %d more than 50ms late", calls.Load(), c.cr.solos, c.directs, late.Load())
+		})
+	}
 }
