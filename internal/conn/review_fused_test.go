@@ -11,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -701,6 +702,85 @@ func TestReviewFusedStressHooks(t *testing.T) {
 			}
 			awaitWmuFree(t, c, time.Second)
 			t.Logf("%d calls, %d read by their callers, %d direct, %d more than 50ms late", calls.Load(), c.cr.solos, c.directs, late.Load())
+		})
+	}
+}
+
+// parkSolo makes lone calls until the reader goroutine leaves the socket to lone
+// callers (bounded): after a call given up, the next is queued behind the sync marker
+// (sync.go) and does not park it; the one after, written directly, does.
+func parkSolo(t *testing.T, c *Conn) {
+	t.Helper()
+	for end := time.Now().Add(2 * time.Second); ; {
+		if _, err := c.Do(ctxWithTimeout(t, 2*time.Second), "PING"); err != nil {
+			t.Fatal(err)
+		}
+		if c.readState.Load() == readParked {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatal("the reader goroutine did not park")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// How late a lone caller in its fused read returns past its end (its own deadline,
+// its context's, or its context's cancellation, blind for soloSlice at most) when the
+// reply comes 20ms after that end: the distribution is logged; the test fails only
+// past 50ms (the machine is shared), or when more than a tenth of the calls are over
+// 2ms late (deadlines) or soloSlice + 2ms (cancellation).
+func TestReviewFusedLateness(t *testing.T) {
+	const d = 20 * time.Millisecond
+	for _, kind := range []string{"waiter", "ctx", "cancel"} {
+		t.Run(kind, func(t *testing.T) {
+			_, c := serve(t, slowHandler, Options{ReplyTimeout: 5 * time.Second})
+			var lates []time.Duration
+			for i := range 40 {
+				parkSolo(t, c)
+				var w Waiter
+				var end time.Time
+				cancel := func() {}
+				switch kind {
+				case "waiter":
+					w = NewWaiterTimeout(context.Background(), d)
+					end = w.dl
+				case "ctx":
+					ctx, cf := context.WithTimeout(context.Background(), d)
+					w, cancel = NewWaiter(ctx, time.Time{}), cf
+					end, _ = ctx.Deadline()
+				case "cancel":
+					ctx, cf := context.WithCancel(context.Background())
+					w, cancel = NewWaiter(ctx, time.Time{}), cf
+					end = time.Now().Add(d)
+					time.AfterFunc(d, cf)
+				}
+				_, err := c.Exec(&w, 0, []any{"SLOW", "40", strconv.Itoa(i)})
+				ret := time.Now()
+				w.Release()
+				cancel()
+				if err == nil {
+					t.Fatalf("call %d answered before its end", i)
+				}
+				lates = append(lates, ret.Sub(end))
+				time.Sleep(25 * time.Millisecond) // the late reply is discarded
+			}
+			slices.Sort(lates)
+			n := len(lates)
+			bound := 2 * time.Millisecond
+			if kind == "cancel" {
+				bound += soloSlice
+			}
+			over := 0
+			for _, l := range lates {
+				if l > bound {
+					over++
+				}
+			}
+			t.Logf("%s: past the end: p50 %v p90 %v max %v; %d/%d over %v", kind, lates[n/2], lates[n*9/10], lates[n-1], over, n, bound)
+			if lates[n-1] > 50*time.Millisecond || over > n/10 {
+				t.Errorf("%s: %d/%d calls over %v past their end, max %v", kind, over, n, bound, lates[n-1])
+			}
 		})
 	}
 }
