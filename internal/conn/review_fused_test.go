@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -783,4 +784,155 @@ func TestReviewFusedLateness(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rstServer is a loopback server for RESP2 connections without a handshake: it
+// answers each request (one write from the client) with +OK, and resets the
+// connection (SO_LINGER 0) when told to (rst), or once it has read a request whose
+// text contains "RST".
+type rstServer struct {
+	ln  net.Listener
+	rst chan struct{}
+}
+
+func newRSTServer(t *testing.T) *rstServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rstServer{ln: ln, rst: make(chan struct{}, 1)}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		tc := nc.(*net.TCPConn)
+		defer tc.Close()
+		reqs := make(chan []byte)
+		go func() {
+			defer close(reqs)
+			for {
+				b := make([]byte, 4096)
+				n, err := tc.Read(b)
+				if err != nil {
+					return
+				}
+				reqs <- b[:n]
+			}
+		}()
+		for {
+			select {
+			case b, ok := <-reqs:
+				if !ok {
+					return
+				}
+				if strings.Contains(string(b), "RST") {
+					tc.SetLinger(0)
+					return
+				}
+				if _, err := tc.Write([]byte("+OK\r\n")); err != nil {
+					return
+				}
+			case <-s.rst:
+				tc.SetLinger(0)
+				return
+			case <-time.After(10 * time.Second):
+				return
+			}
+		}
+	}()
+	return s
+}
+
+// A server that resets the connection once it has read the request: the caller
+// learns at once, read phase, written (it may have executed).
+func TestReviewFusedResetAfterWrite(t *testing.T) {
+	s := newRSTServer(t)
+	o := Options{Protocol: 2}
+	var raw *fusedRaw
+	o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := nc.(*net.TCPConn)
+		rc, _ := tc.SyscallConn()
+		raw = &fusedRaw{RawConn: rc}
+		return &fusedConn{TCPConn: tc, raw: raw}, nil
+	}
+	o.Addr = s.ln.Addr().String()
+	c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	warmSolo(t, c)
+	var wrote atomic.Bool
+	raw.hooks.Store(&fusedHooks{after: func(call int, _ uintptr, ret bool, _ func(uintptr) bool) bool {
+		if call == 1 && !ret {
+			wrote.Store(true)
+		}
+		return ret
+	}})
+	_, err, el := execWithin(c, 2*time.Second, "RST")
+	var ne *rerr.NodeError
+	if !wrote.Load() {
+		t.Fatal("RST was not written by the fused read")
+	}
+	if !errors.As(err, &ne) || ne.Phase != rerr.PhaseRead || !ne.Written || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("RST: %v; want a read-phase NodeError, written, connection reset", err)
+	}
+	if el > 500*time.Millisecond {
+		t.Fatalf("RST returned after %v", el)
+	}
+	awaitWmuFree(t, c, time.Second)
+	closeWithin(t, c, 2*time.Second)
+}
+
+// The server resets the connection after the caller's look at the parked socket
+// (parkedCheck) and before its write (a crash or a kill between two commands, seen a
+// moment late): the write fails (reset / broken pipe), not a byte left. The caller
+// should learn that its request was not written (safe to retry elsewhere): it is told
+// it may have executed.
+func TestReviewFusedResetBeforeWrite(t *testing.T) {
+	s := newRSTServer(t)
+	o := Options{Protocol: 2}
+	var raw *fusedRaw
+	o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := nc.(*net.TCPConn)
+		rc, _ := tc.SyscallConn()
+		raw = &fusedRaw{RawConn: rc}
+		return &fusedConn{TCPConn: tc, raw: raw}, nil
+	}
+	o.Addr = s.ln.Addr().String()
+	c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	warmSolo(t, c)
+	raw.hooks.Store(&fusedHooks{before: func() {
+		s.rst <- struct{}{}
+		time.Sleep(20 * time.Millisecond) // the reset arrives
+	}})
+	_, err, el := execWithin(c, 2*time.Second, "GET", "k")
+	raw.hooks.Store(nil)
+	if err == nil {
+		t.Fatal("GET answered on a reset connection")
+	}
+	if el > 500*time.Millisecond {
+		t.Fatalf("GET returned after %v", el)
+	}
+	var ne *rerr.NodeError
+	if !errors.As(err, &ne) || ne.Written {
+		t.Errorf("GET refused by a reset socket before a byte left: %v (phase %v, written %v); want not written", err, phaseOf(ne), ne != nil && ne.Written)
+	}
+	awaitWmuFree(t, c, time.Second)
+	closeWithin(t, c, 2*time.Second)
 }
