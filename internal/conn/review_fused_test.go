@@ -936,3 +936,42 @@ func TestReviewFusedResetBeforeWrite(t *testing.T) {
 	awaitWmuFree(t, c, time.Second)
 	closeWithin(t, c, 2*time.Second)
 }
+
+// A write refused outright (EPIPE) while a second caller is queued behind the lone
+// caller (the writer waits for wmu, which the lone caller holds until its write's
+// outcome is known): the second fails at once, not written; nothing hangs.
+func TestReviewFusedWriteErrorWithQueued(t *testing.T) {
+	_, c, raw := fusedServe(t, nil, Options{})
+	warmSolo(t, c)
+	second := make(chan error, 1)
+	raw.hooks.Store(&fusedHooks{pre: func(call int, fd uintptr) {
+		if call != 1 {
+			return
+		}
+		go func() {
+			_, err, _ := execWithin(c, 2*time.Second, "ECHO", "second")
+			second <- err
+		}()
+		for end := time.Now().Add(20 * time.Millisecond); len(c.queue) == 0 && time.Now().Before(end); {
+			time.Sleep(50 * time.Microsecond)
+		}
+		time.Sleep(time.Millisecond) // the writer takes it and waits for wmu
+		syscall.Shutdown(int(fd), syscall.SHUT_WR)
+	}})
+	_, err, el := execWithin(c, 2*time.Second, "ECHO", "first")
+	raw.hooks.Store(nil)
+	if err == nil || el > 500*time.Millisecond {
+		t.Fatalf("first: %v after %v; want an error at once", err, el)
+	}
+	select {
+	case err := <-second:
+		var ne *rerr.NodeError
+		if err == nil || !errors.As(err, &ne) || ne.Written {
+			t.Fatalf("second, queued behind a refused write: %v (phase %v, written %v); want a NodeError, not written", err, phaseOf(ne), ne != nil && ne.Written)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the queued caller did not return")
+	}
+	awaitWmuFree(t, c, time.Second)
+	closeWithin(t, c, 2*time.Second)
+}
