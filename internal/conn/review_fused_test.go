@@ -611,7 +611,8 @@ func TestReviewFusedUntriedWithQueued(t *testing.T) {
 // read sees replies arrive before its wait, empty wake-ups, a slow start of its
 // write and yields after it, and, toggled under wmu, partial writes (d.limit) and
 // untried reads (d.untried). Every caller gets its own reply or its deadline, in time;
-// the connection stays healthy and wmu free. Runs for REVIEW_STRESS (default 2s).
+// the connection stays healthy and wmu free. Also with the lone caller alone. Runs
+// for REVIEW_STRESS (default 2s) each.
 func TestReviewFusedStressHooks(t *testing.T) {
 	dur := 2 * time.Second
 	if s, err := time.ParseDuration(os.Getenv("REVIEW_STRESS")); err == nil {
@@ -641,8 +642,16 @@ func TestReviewFusedStressHooks(t *testing.T) {
 			return ret
 		}},
 	}
-	for _, proto := range []int{2, 3} {
-		t.Run("RESP"+strconv.Itoa(proto), func(t *testing.T) {
+	for _, tc := range []struct {
+		proto int
+		lone  bool
+	}{{2, false}, {3, false}, {2, true}, {3, true}} {
+		name := "RESP" + strconv.Itoa(tc.proto)
+		if tc.lone {
+			name += "-lone"
+		}
+		proto := tc.proto
+		t.Run(name, func(t *testing.T) {
 			_, c, raw := fusedServe(t, reviewHandler, Options{Protocol: proto, ReplyTimeout: 5 * time.Second})
 			end := time.Now().Add(dur)
 			var calls, late atomic.Int64
@@ -687,10 +696,15 @@ func TestReviewFusedStressHooks(t *testing.T) {
 					c.wmu.Unlock()
 				}
 			}()
-			wg.Add(3)
-			go run(0, func(*mrand.Rand) {})
-			go run(1, func(rng *mrand.Rand) { time.Sleep(time.Duration(rng.IntN(300)) * time.Microsecond) })
-			go run(2, func(rng *mrand.Rand) { time.Sleep(time.Duration(rng.IntN(15)) * time.Millisecond) })
+			if tc.lone { // the lone caller only: most calls take the fused read
+				wg.Add(1)
+				go run(0, func(*mrand.Rand) {})
+			} else {
+				wg.Add(3)
+				go run(0, func(*mrand.Rand) {})
+				go run(1, func(rng *mrand.Rand) { time.Sleep(time.Duration(rng.IntN(300)) * time.Microsecond) })
+				go run(2, func(rng *mrand.Rand) { time.Sleep(time.Duration(rng.IntN(15)) * time.Millisecond) })
+			}
 			wg.Wait()
 			close(stop)
 			<-chooser
