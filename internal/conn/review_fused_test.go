@@ -37,9 +37,10 @@ import (
 
 // fusedHooks are the hooks of one raw read that writes and reads (writeRead).
 type fusedHooks struct {
-	before func()                                                          // before the raw read: wmu held
-	pre    func(call int, fd uintptr)                                      // before the callback's call (1: the write)
-	after  func(call int, fd uintptr, ret bool, f func(uintptr) bool) bool // after it: its return, which it may change
+	before     func()                                                          // before the raw read: wmu held
+	beforePeek func()                                                          // before a look at the parked socket (parkedCheck's peek): wmu held
+	pre        func(call int, fd uintptr)                                      // before the callback's call (1: the write)
+	after      func(call int, fd uintptr, ret bool, f func(uintptr) bool) bool // after it: its return, which it may change
 }
 
 // fusedRaw is a raw connection that runs the hooks stored around writeRead's raw
@@ -53,8 +54,14 @@ type fusedRaw struct {
 // callback (every method value of it shares its code).
 var writeReadPC = reflect.ValueOf((&directWriter{}).writeReadFn).Pointer()
 
+// peekPC is the code of directWriter.peekFn's method value: peek's callback.
+var peekPC = reflect.ValueOf((&directWriter{}).peekFn).Pointer()
+
 func (r *fusedRaw) Read(f func(uintptr) bool) error {
 	h := r.hooks.Load()
+	if h != nil && h.beforePeek != nil && reflect.ValueOf(f).Pointer() == peekPC {
+		h.beforePeek()
+	}
 	if h == nil || reflect.ValueOf(f).Pointer() != writeReadPC {
 		return r.RawConn.Read(f)
 	}
@@ -988,4 +995,60 @@ func TestReviewFusedWriteErrorWithQueued(t *testing.T) {
 	}
 	awaitWmuFree(t, c, time.Second)
 	closeWithin(t, c, 2*time.Second)
+}
+
+// The server closes the idle connection while the reader goroutine is parked; a lone
+// caller's look (parkedCheck) finds the end and fails its call not written, while a
+// second caller is queued behind it (the writer waiting for wmu). The second's
+// request is never written either — but parkedCheck's path lets wmu go before
+// teardown records the death (failing), so the writer may take wmu first and write
+// it on the dead socket (the peer closed: the write succeeds): it is then reported
+// written (may have executed) though the server never read it. Same order as
+// endDirect's write error (TestReviewFusedWriteErrorWithQueued). Counted over rounds.
+func TestReviewFusedPeerCloseWithQueued(t *testing.T) {
+	rounds, bad := 30, 0
+	for i := 0; i < rounds; i++ {
+		s, c, raw := fusedServe(t, nil, Options{})
+		warmSolo(t, c)
+		s.CloseConns()
+		second := make(chan error, 1)
+		var once atomic.Bool
+		raw.hooks.Store(&fusedHooks{beforePeek: func() {
+			if once.Swap(true) {
+				return
+			}
+			go func() {
+				_, err, _ := execWithin(c, 2*time.Second, "ECHO", "second")
+				second <- err
+			}()
+			for end := time.Now().Add(20 * time.Millisecond); len(c.queue) == 0 && time.Now().Before(end); {
+				time.Sleep(50 * time.Microsecond)
+			}
+			time.Sleep(time.Millisecond)     // the writer takes it and waits for wmu
+			time.Sleep(5 * time.Millisecond) // the server's close has arrived
+		}})
+		_, err, _ := execWithin(c, 2*time.Second, "ECHO", "first")
+		raw.hooks.Store(nil)
+		var ne *rerr.NodeError
+		if !errors.As(err, &ne) || ne.Written {
+			t.Fatalf("first, on a connection the server closed: %v; want not written", err)
+		}
+		select {
+		case err := <-second:
+			if !errors.As(err, &ne) {
+				t.Fatalf("second: %v; want a NodeError", err)
+			}
+			if ne.Written {
+				bad++
+				t.Logf("round %d: second, never read by the server: %v (phase %v, written)", i, err, ne.Phase)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("the queued caller did not return")
+		}
+		awaitWmuFree(t, c, time.Second)
+		closeWithin(t, c, 2*time.Second)
+	}
+	if bad > 0 {
+		t.Errorf("%d/%d queued requests the server never read were reported written", bad, rounds)
+	}
 }
