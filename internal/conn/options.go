@@ -24,7 +24,9 @@ type Options struct {
 	// TLS, when set, makes the connection speak TLS. When its ServerName is empty, the
 	// host of Addr is used (as tls.Dial does).
 	TLS *tls.Config
-	// DialContext opens the TCP connection. nil means a net.Dialer.
+	// DialContext opens the TCP connection. nil means a net.Dialer. A lone caller
+	// writes and reads through the connection's raw descriptor (syscall.Conn) when it
+	// has one, bypassing a wrapper's Write and Read (direct.go, solo.go).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Protocol is the RESP version to negotiate: 3 (HELLO 3, falling back to RESP2 when
 	// the server does not know HELLO) or 2. The engine passes redline.Options.Protocol;

@@ -29,16 +29,19 @@ func TestReviewSoloCloseDuringLoneRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		warmSolo(t, c)
+		written := c.written.Load()
 		done := make(chan error, 1)
 		go func() {
-			w := NewWaiterTimeout(context.Background(), 5*time.Second) // no 500µs slice
+			w := NewWaiterTimeout(context.Background(), 5*time.Second) // no soloSlice
 			defer w.Release()
 			_, err := c.Exec(&w, 0, []any{"HANG"})
 			done <- err
 		}()
-		for end := time.Now().Add(2 * time.Second); c.readState.Load() != readCaller; {
+		// The socket the caller's and its request written (a Close before the write
+		// is answered "not written", rightly: TestReviewFusedClosedBeforeWrite).
+		for end := time.Now().Add(2 * time.Second); c.readState.Load() != readCaller || c.written.Load() == written; {
 			if time.Now().After(end) {
-				t.Fatal("the lone caller did not take the socket")
+				t.Fatal("the lone caller did not take the socket and write")
 			}
 			time.Sleep(100 * time.Microsecond)
 		}

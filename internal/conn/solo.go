@@ -36,8 +36,11 @@ import (
 // does (connReader re-arms only once the armed one has passed): at 500µs, in a profile
 // of 1-goroutine GETs with a per-call context deadline, those wake-ups were the
 // largest cost after the system calls themselves, and still visible at 2ms.
+//
 // The first read of a call writes the request and waits for the reply in one raw read
-// of the descriptor (directWriter.writeRead): no read that finds nothing. A value is decoded only once whole, so a timeout never cuts one: the caller
+// of the descriptor (directWriter.writeRead): no read that finds nothing. (A net.Conn
+// wrapper's Read is bypassed there: its Write and Read are not called for that call.)
+// A value is decoded only once whole, so a timeout never cuts one: the caller
 // hands the socket, and whatever is buffered, to the reader goroutine, and waits for
 // its reply, its deadline or its context as every queued caller does (the reader
 // goroutine judges the health limit and discards a reply whose caller left). A
