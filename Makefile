@@ -49,7 +49,8 @@ unit:
 	$(GO) test -race -count=1 -timeout 14m . ./systest/ && \
 	(cd redlineotel && $(GO) test -race -count=1 -timeout 5m ./...) && \
 	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$|TestReliabilitySentinel' ./systest/ && \
-	$(GO) test -count=1 -timeout 5m -run 'TestFault|TestSingleFlightDial' ./internal/node/
+	$(GO) test -count=1 -timeout 5m -run 'TestFault|TestSingleFlightDial' ./internal/node/ && \
+	$(GO) test -count=1 -timeout 5m -run 'Allocs' . ./internal/conn/
 
 ## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=50000000x` (or a duration, e.g. 5m) for longer runs
 fuzz-short fuzz:

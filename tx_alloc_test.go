@@ -12,6 +12,7 @@ import (
 // per Tx.Do instead of 2). Tx.Exec, TxPipelined, blocking calls, pub/sub and SCAN go
 // through the same helpers.
 func TestTxDoAllocs(t *testing.T) {
+	skipAllocsUnderRace(t)
 	c := newTestClient(t, plain(t), Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -19,6 +19,7 @@ import (
 // are variables, as in real code: a key or value boxed into an escaping []any costs one
 // allocation each here.
 func TestTypedAllocsPerCall(t *testing.T) {
+	skipAllocsUnderRace(t)
 	cl := redistest.Shared(t, "bench", redistest.Config{Masters: 3, NoProxy: true})
 	c := newTestClient(t, cl, Options{})
 	ctx := context.Background()
