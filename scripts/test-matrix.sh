@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-full='TestSeedScenario|TestLiveSlotMigration|TestFailover$|TestDoBasics|TestMultiKeySplit|TestDoMulti$|TestFanout|TestReplicaReads|TestSubscribe|TestShardedSubscriptionFollowsSlot|TestScanEveryKeyOnce|TestTransactions|TestScriptFallsBackAfterFlush|TestBlockingCommandsHonorDeadline|TestReliabilitySecurity|TestManagedService|TestMatrixProtocols|TestReadLocalZone|TestClusterSlotStats|TestClusterSlotStatsOnRedis|TestShapesSameProgram|TestStandaloneDB|TestSentinelReal|TestCacheHitMissAndInvalidationByAnotherClient|TestCacheSlotMoveAndFailover|TestPipelinedTyped|TestTxPipelinedTyped'
+full='TestSeedScenario|TestLiveSlotMigration|TestFailover$|TestDoBasics|TestMultiKeySplit|TestDoMulti$|TestFanout|TestReplicaReads|TestSubscribe|TestShardedSubscriptionFollowsSlot|TestScanEveryKeyOnce|TestTransactions|TestScriptFallsBackAfterFlush|TestBlockingCommandsHonorDeadline|TestReliabilitySecurity|TestManagedService|TestMatrixProtocols|TestReadLocalZone|TestClusterSlotStats|TestClusterSlotStatsOnRedis|TestShapesSameProgram|TestStandaloneDB|TestSentinelReal|TestSentinelKillPrimary|TestCacheHitMissAndInvalidationByAnotherClient|TestCacheSlotMoveAndFailover|TestPipelinedTyped|TestTxPipelinedTyped'
 short='TestSeedScenario|TestDoBasics|TestMatrixProtocols'
 tests="$full"; mode=full
 if [ "${1:-}" = "-short" ]; then tests="$short"; mode=short; fi
