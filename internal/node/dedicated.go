@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/redline-go/redline/internal/conn"
@@ -65,10 +66,13 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 	// slot) in this same goroutine, which Close waits for: no goroutine is started
 	// once the caller has left, when Close may already be waiting.
 	dctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
+	o := n.connOptions()
+	var at attempt // its own phase and start, for the caller that leaves (not the shared dial's)
+	at.track(o)
 	go func() {
 		defer n.wg.Done()
 		t0 := time.Now()
-		c, err := conn.Dial(dctx, n.connOptions())
+		c, err := conn.Dial(dctx, o)
 		cancel()
 		n.dials.Add(1)
 		if err != nil {
@@ -111,8 +115,33 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 		n.mu.Lock()
 		last := n.lastErr
 		n.mu.Unlock()
-		return nil, rerr.Deadline(ctx, time.Since(start), n.connectingErr(last))
+		return nil, rerr.Deadline(ctx, time.Since(start), at.err(n, last))
 	}
+}
+
+// attempt follows one dial made for one caller (Dedicated, DialOwn): the phase it is
+// in and when it started, which a caller leaving before it ends is told.
+type attempt struct {
+	phase atomic.Value // rerr.Phase
+	start atomic.Int64 // unix nanos
+}
+
+// track has o's dial report its phases to a and marks its start (now).
+func (a *attempt) track(o *conn.Options) {
+	a.start.Store(time.Now().UnixNano())
+	prev := o.OnPhase
+	o.OnPhase = func(p rerr.Phase) {
+		a.phase.Store(p)
+		if prev != nil {
+			prev(p)
+		}
+	}
+}
+
+// err is the error for a caller that left while the attempt was in flight.
+func (a *attempt) err(n *Node, last *rerr.NodeError) *rerr.NodeError {
+	phase, _ := a.phase.Load().(rerr.Phase)
+	return n.attemptErr(phase, a.start.Load(), last)
 }
 
 // Release returns a dedicated connection. With reuse false (or a dead connection, or
@@ -150,6 +179,8 @@ func (n *Node) DialOwn(ctx context.Context, tweak func(*conn.Options)) (*conn.Co
 	if tweak != nil {
 		tweak(o)
 	}
+	var at attempt
+	at.track(o)
 	type result struct {
 		c   *conn.Conn
 		err error
@@ -191,7 +222,7 @@ func (n *Node) DialOwn(ctx context.Context, tweak func(*conn.Options)) (*conn.Co
 		n.mu.Lock()
 		last := n.lastErr
 		n.mu.Unlock()
-		return nil, rerr.Deadline(ctx, time.Since(start), n.connectingErr(last))
+		return nil, rerr.Deadline(ctx, time.Since(start), at.err(n, last))
 	}
 }
 

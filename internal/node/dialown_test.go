@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +91,27 @@ func TestAbandonedOwnDialEnds(t *testing.T) {
 	if errors.Is(err, errTooManyDedicated) || !errors.Is(err, rerr.ErrConnecting) {
 		t.Errorf("second Dedicated: %v; want its own attempt, not a slot held by the abandoned one", err)
 	}
+}
+
+// A caller that leaves its own attempt (Dedicated, DialOwn) is told that attempt's
+// phase and age, not the shared connection's (here there is none: before, the error
+// said "dial" with no age while the attempt hung in the handshake).
+func TestAbandonedOwnDialSaysItsPhase(t *testing.T) {
+	addr, _ := hangListener(t)
+	n := New(addr, Options{DialTimeout: 5 * time.Second, MaxDedicated: 2})
+	defer n.Close()
+	check := func(what string, err error) {
+		t.Helper()
+		var ne *rerr.NodeError
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ne) {
+			t.Fatalf("%s: %v; want a deadline NodeError", what, err)
+		}
+		if ne.Phase != rerr.PhaseHandshake || !strings.Contains(err.Error(), "no answer for") {
+			t.Errorf("%s: %v (phase %s); want the handshake phase and the attempt's age", what, err, ne.Phase)
+		}
+	}
+	_, err := n.Dedicated(ctxT(t, 100*time.Millisecond))
+	check("Dedicated", err)
+	_, err = n.DialOwn(ctxT(t, 100*time.Millisecond), nil)
+	check("DialOwn", err)
 }

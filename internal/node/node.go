@@ -154,12 +154,18 @@ var errNotConnected = errors.New("not connected, and the call had already ended"
 // when there was one.
 func (n *Node) connectingErr(last *rerr.NodeError) *rerr.NodeError {
 	phase, _ := n.dialPhase.Load().(rerr.Phase)
+	return n.attemptErr(phase, n.dialStart.Load(), last)
+}
+
+// attemptErr is connectingErr for an attempt in phase (PhaseDial when none was
+// reported yet) started at start (unix nanos; 0: unknown).
+func (n *Node) attemptErr(phase rerr.Phase, start int64, last *rerr.NodeError) *rerr.NodeError {
 	if phase == "" {
 		phase = rerr.PhaseDial
 	}
 	err := rerr.ErrConnecting
-	if t := n.dialStart.Load(); t != 0 {
-		err = fmt.Errorf("%w, no answer for %v", rerr.ErrConnecting, time.Since(time.Unix(0, t)).Round(time.Millisecond))
+	if start != 0 {
+		err = fmt.Errorf("%w, no answer for %v", rerr.ErrConnecting, time.Since(time.Unix(0, start)).Round(time.Millisecond))
 	}
 	if last != nil {
 		err = fmt.Errorf("%w; last failure: %s: %w", err, last.Phase, last.Err)
