@@ -166,11 +166,12 @@ type connReader struct {
 	solo   bool     // a solo caller reads: soloDL armed, timeouts returned (solo.go)
 	soloDL time.Time
 	// send is a solo caller's request, not written yet: the first read writes it and
-	// waits for the reply in one raw read (directWriter.writeRead). unsent is what
-	// the socket did not take of it (-1: nothing tried), for the caller to finish.
+	// waits for the reply in one raw read (directWriter.writeRead). When the socket
+	// did not take it whole, took is how much it took (-1: nothing tried) and sendErr
+	// why, for the caller to finish the write's bookkeeping (trySolo).
 	send     *request
 	sendAt   time.Time
-	unsent   int
+	took     int
 	sendErr  error
 	solos    uint64    // replies read by solo callers (for tests)
 	deadline time.Time // the read deadline currently set on the socket
@@ -201,7 +202,7 @@ func (cr *connReader) Read(p []byte) (int, error) {
 			cr.send = nil
 			wrote, werr, n, err := c.direct.writeRead(r.buf, p)
 			if wrote < len(r.buf) {
-				cr.unsent, cr.sendErr = wrote, werr
+				cr.took, cr.sendErr = wrote, werr
 				if wrote < 0 {
 					cr.sendErr = nil // not tried: the writer writes it, or finds the end
 				}

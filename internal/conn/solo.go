@@ -180,7 +180,7 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 			}
 			if err == errUnsent { // the socket did not take r whole (under wmu still)
 				cr.solo = false
-				n := max(cr.unsent, 0)
+				n := max(cr.took, 0)
 				c.endDirect(r, cr.sendAt, n, cr.sendErr)
 				cr.sendErr = nil
 				if c.failing.Load() == nil { // the writer writes the rest: the reader reads
