@@ -395,3 +395,26 @@ func TestDeadlineContextAllocs(t *testing.T) {
 			extra, withCall, base, plain)
 	}
 }
+
+// A lone caller whose context is canceled while it reads its own reply (before
+// soloSlice has passed) leaves within soloSlice of the write: the slice bounds how long
+// a late reply hides a cancellation (its deadline it carries exactly).
+func TestSoloCancelWithinSlice(t *testing.T) {
+	_, c := serve(t, slowHandler, Options{ReplyTimeout: 5 * time.Second})
+	if v, err := c.Do(ctxWithTimeout(t, 2*time.Second), "ECHO", "a"); err != nil || string(v.Str) != "a" {
+		t.Fatalf("ECHO: %q, %v", v.Str, err)
+	}
+	awaitParked(t, c)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.Do(ctx, "HANG")
+	el := time.Since(start)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("HANG: %v; want context.Canceled", err)
+	}
+	if limit := soloSlice + 2*time.Millisecond + testkit.Slack(); el > limit {
+		t.Fatalf("HANG returned %v after the write; canceled at 1ms, the slice is %v", el, soloSlice)
+	}
+}
