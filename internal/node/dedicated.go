@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"github.com/redline-go/redline/internal/conn"
@@ -117,31 +116,6 @@ func (n *Node) Dedicated(ctx context.Context) (*conn.Conn, error) {
 		n.mu.Unlock()
 		return nil, rerr.Deadline(ctx, time.Since(start), at.err(n, last))
 	}
-}
-
-// attempt follows one dial made for one caller (Dedicated, DialOwn): the phase it is
-// in and when it started, which a caller leaving before it ends is told.
-type attempt struct {
-	phase atomic.Value // rerr.Phase
-	start atomic.Int64 // unix nanos
-}
-
-// track has o's dial report its phases to a and marks its start (now).
-func (a *attempt) track(o *conn.Options) {
-	a.start.Store(time.Now().UnixNano())
-	prev := o.OnPhase
-	o.OnPhase = func(p rerr.Phase) {
-		a.phase.Store(p)
-		if prev != nil {
-			prev(p)
-		}
-	}
-}
-
-// err is the error for a caller that left while the attempt was in flight.
-func (a *attempt) err(n *Node, last *rerr.NodeError) *rerr.NodeError {
-	phase, _ := a.phase.Load().(rerr.Phase)
-	return n.attemptErr(phase, a.start.Load(), last)
 }
 
 // Release returns a dedicated connection. With reuse false (or a dead connection, or

@@ -48,8 +48,7 @@ type Node struct {
 	sem  chan struct{}
 	idle []*conn.Conn
 
-	dialPhase    atomic.Value // rerr.Phase the attempt in flight is in
-	dialStart    atomic.Int64 // unix nanos the attempt in flight started
+	dialing      attempt // the shared connection's attempt in flight (runDial)
 	dials        atomic.Uint64
 	dialFailures atomic.Uint64
 	lastErrAt    atomic.Int64
@@ -142,29 +141,43 @@ func (n *Node) Conn(w *conn.Waiter) (*conn.Conn, error) {
 	case <-w.Ctx().Done():
 	case <-w.Expired():
 	}
-	return nil, w.DeadlineErr(n.connectingErr(last))
+	return nil, w.DeadlineErr(n.dialing.err(n, last))
 }
 
 // errNotConnected is the cause for a call that reached an unconnected node after it
 // had ended (deadline or cancellation).
 var errNotConnected = errors.New("not connected, and the call had already ended")
 
-// connectingErr is what a caller that left while an attempt was in flight waited
-// for: the phase the attempt is in and for how long, with the node's last failure
-// when there was one.
-func (n *Node) connectingErr(last *rerr.NodeError) *rerr.NodeError {
-	phase, _ := n.dialPhase.Load().(rerr.Phase)
-	return n.attemptErr(phase, n.dialStart.Load(), last)
+// attempt follows one dial: the phase it is in and when it started, which a caller
+// that leaves before it ends is told (Node.dialing for the shared connection's; each
+// Dedicated and DialOwn caller follows its own).
+type attempt struct {
+	phase atomic.Value // rerr.Phase
+	start atomic.Int64 // unix nanos
 }
 
-// attemptErr is connectingErr for an attempt in phase (PhaseDial when none was
-// reported yet) started at start (unix nanos; 0: unknown).
-func (n *Node) attemptErr(phase rerr.Phase, start int64, last *rerr.NodeError) *rerr.NodeError {
+// track has o's dial report its phases to a and marks its start (now).
+func (a *attempt) track(o *conn.Options) {
+	a.start.Store(time.Now().UnixNano())
+	prev := o.OnPhase
+	o.OnPhase = func(p rerr.Phase) {
+		a.phase.Store(p)
+		if prev != nil {
+			prev(p)
+		}
+	}
+}
+
+// err is what a caller that left while the attempt was in flight waited for: the
+// phase it is in (PhaseDial when none was reported yet) and for how long, with the
+// node's last failure when there was one.
+func (a *attempt) err(n *Node, last *rerr.NodeError) *rerr.NodeError {
+	phase, _ := a.phase.Load().(rerr.Phase)
 	if phase == "" {
 		phase = rerr.PhaseDial
 	}
 	err := rerr.ErrConnecting
-	if start != 0 {
+	if start := a.start.Load(); start != 0 {
 		err = fmt.Errorf("%w, no answer for %v", rerr.ErrConnecting, time.Since(time.Unix(0, start)).Round(time.Millisecond))
 	}
 	if last != nil {
@@ -262,13 +275,12 @@ func (n *Node) runDial(d *dialCall) {
 	defer n.wg.Done()
 	o := n.connOptions()
 	o.OnClose = n.connClosed
-	o.OnPhase = func(p rerr.Phase) { n.dialPhase.Store(p) }
+	n.dialing.track(o)
 	if n.opts.Shared != nil {
 		n.opts.Shared(o)
 	}
 	ctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
 	start := time.Now()
-	n.dialStart.Store(start.UnixNano())
 	c, err := conn.Dial(ctx, o)
 	cancel()
 	n.dials.Add(1)
