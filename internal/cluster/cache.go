@@ -137,8 +137,6 @@ var scripts = map[string]bool{"eval_ro": true, "evalsha_ro": true, "fcall_ro": t
 var orderOnly = map[string]bool{"smembers": true, "hgetall": true, "hkeys": true, "hvals": true,
 	"sinter": true, "sunion": true, "sdiff": true}
 
-// errWaitedForFlight is what a cached read that ended waiting for another caller's
-// read of the same command waited for.
 // sentNothingByDeadline reports whether err is a deadline that ended a call before it
 // sent anything (its time was spent before: waiting for another caller's read).
 func sentNothingByDeadline(err error) bool {
@@ -150,6 +148,8 @@ func sentNothingByDeadline(err error) bool {
 	return ok && ne.Phase == rerr.PhaseWrite && !ne.Written
 }
 
+// errWaitedForFlight is what a cached read that ended waiting for another caller's
+// read of the same command waited for.
 var errWaitedForFlight = errors.New("no reply yet to another caller's read of the same command, which this one waited for (a cached read in flight)")
 
 // cachingYes makes the next command's keys tracked (OPTIN).
