@@ -170,10 +170,7 @@ func (c *Conn) wroteDirect() {
 func (c *Conn) endDirect(r *request, start time.Time, n int, err error) bool {
 	switch {
 	case err != nil:
-		cause := c.nodeErr(rerr.PhaseWrite, err, true)
-		c.markFailing(cause) // before wmu goes: the writer must not write on this socket
-		c.wmu.Unlock()
-		c.teardown(cause) // by the writer goroutine (solo.go)
+		c.teardownLocked(c.nodeErr(rerr.PhaseWrite, err, true)) // OnClose by the writer goroutine (solo.go)
 		return false
 	case n == len(r.buf):
 		c.wroteDirect()

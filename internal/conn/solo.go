@@ -144,8 +144,7 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 	cr.soloDL = want
 	cr.armSolo(now)
 	if cause := c.parkedCheck(); cause != nil {
-		c.markFailing(cause)
-		c.wmu.Unlock()
+		c.teardownLocked(cause)
 		return true, false, c.notWritten(w, cause)
 	}
 	if cr.deadline.After(time.Now()) {
@@ -229,9 +228,7 @@ func (c *Conn) Usable() bool {
 		}
 		return true
 	}
-	c.markFailing(cause)
-	c.wmu.Unlock()
-	c.teardown(cause)
+	c.teardownLocked(cause)
 	return false
 }
 
@@ -279,12 +276,11 @@ func (c *Conn) parkedCheck() *rerr.NodeError {
 	return c.nodeErr(rerr.PhaseRead, cause, false)
 }
 
-// notWritten hands the death found by parkedCheck to the connection's goroutines and
-// returns the call's error: not written, so retriable. It waits (bounded by the
-// call's deadline: microseconds) for the connection to be closed, so that the
-// caller's next call sees it closed.
+// notWritten returns the error of a call not written because the caller found the
+// connection dead (cause, handed to teardown already): not written, so retriable. It
+// waits (bounded by the call's deadline: microseconds) for the connection to be
+// closed, so that the caller's next call sees it closed.
 func (c *Conn) notWritten(w *Waiter, cause *rerr.NodeError) error {
-	c.teardown(cause)
 	exp, _ := w.expiry()
 	select {
 	case <-c.closed:
@@ -300,6 +296,15 @@ func (c *Conn) notWritten(w *Waiter, cause *rerr.NodeError) error {
 // at it under wmu before every write.
 func (c *Conn) markFailing(cause error) {
 	c.failing.CompareAndSwap(nil, &cause)
+}
+
+// teardownLocked is teardown for a caller that holds wmu and found the socket dead:
+// the death is recorded before wmu is let go, so the writer writes nothing more on
+// the socket (a queued request it wrote there would be reported written).
+func (c *Conn) teardownLocked(cause error) {
+	c.markFailing(cause)
+	c.wmu.Unlock()
+	c.teardown(cause)
 }
 
 // teardown ends the connection with cause for a caller that found it dead: it kills
