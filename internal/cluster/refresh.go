@@ -138,7 +138,7 @@ collect:
 	if agreeing < countNonNil(views) && c.cfg.Logger != nil {
 		c.cfg.Logger.Info("redline: nodes disagree on the topology; using the majority view", "agreeing", agreeing, "asked", len(cands))
 	}
-	c.install(base, best)
+	c.install(base, c.placeSlotless(ctx, best))
 }
 
 func countNonNil(ts []*topology.Table) int {

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,11 @@ import (
 const (
 	roleCheckEvery    = 500 * time.Millisecond
 	roleChecksPerTick = 25
+	// slotlessChecks bounds how many slotless primaries of a view one refresh asks for
+	// their ROLE, each for at most slotlessCheckTimeout (see placeSlotless).
+	slotlessChecks       = 3
+	slotlessCheckTimeout = 250 * time.Millisecond
+	slotlessRetry        = 20 * time.Millisecond
 )
 
 // roleCheckLoop runs the replica role checks until Close.
@@ -84,4 +91,80 @@ func (c *Engine) isPrimaryNow(n Node) bool {
 		return false
 	}
 	return strings.EqualFold(string(v.Elems[0].Str), "master")
+}
+
+// placeSlotless returns view with each live primary that serves no slot and says, by
+// ROLE, that it is a replica of a primary of the view, listed as that primary's replica.
+// A master demoted by a failover stays a slotless master in Redis 7.0's CLUSTER SHARDS
+// (and out of CLUSTER SLOTS) on every node that has not yet heard of the demotion, for up
+// to a second or so: a refresh in that window would leave its shard without the replica,
+// and a client reading only from replicas without a node to read from until the next
+// refresh. The node's own word settles it; a client reading from replicas may never
+// have connected to the old primary, so it may be dialed (within the same bound). A node
+// the table in use lists as a replica (a promotion the client just applied) that still
+// says master — the refresh can come milliseconds after the promotion, before the
+// demoted node heard of it — is asked again, every slotlessRetry, for
+// slotlessCheckTimeout at most. Only a client that reads from replicas asks, nodes known
+// down are not asked, and at most slotlessChecks of them per refresh.
+func (c *Engine) placeSlotless(ctx context.Context, view *topology.Table) *topology.Table {
+	if c.cfg.ReadFrom == ReadPrimary {
+		return view
+	}
+	nodes := *c.nodes.Load()
+	cur := c.topo.Load()
+	asked := 0
+	for _, s := range view.Shards() {
+		if asked == slotlessChecks {
+			break
+		}
+		if len(s.Ranges) != 0 || s.Primary.Failed() {
+			continue
+		}
+		addr := s.Primary.Addr
+		n := nodes[addr]
+		if n == nil || n.State() == StateDown || n.State() == StateClosed {
+			continue
+		}
+		asked++
+		wasReplica := false
+		if k := cur.NodeByAddr(addr); k != nil && k.Role == topology.RoleReplica {
+			wasReplica = true
+		}
+		if primary, ok := c.replicaOf(ctx, n, wasReplica); ok {
+			view = view.WithReplicaOf(addr, primary)
+		}
+	}
+	return view
+}
+
+// replicaOf asks n for its ROLE and returns the address of its primary when it says it
+// is a replica. When it says master and wait is set, it asks again every slotlessRetry,
+// for slotlessCheckTimeout in all.
+func (c *Engine) replicaOf(ctx context.Context, n Node, wait bool) (string, bool) {
+	ctx, cancel := context.WithTimeout(ctx, min(c.cfg.CommandTimeout, slotlessCheckTimeout))
+	defer cancel()
+	for {
+		v, err := DoOn(ctx, n, "ROLE")
+		if err != nil || v.Err != nil || len(v.Elems) == 0 {
+			return "", false
+		}
+		switch role := strings.ToLower(string(v.Elems[0].Str)); {
+		case role == "slave" && len(v.Elems) >= 3:
+			host, port := string(v.Elems[1].Str), v.Elems[2].Int
+			if host == "" || port <= 0 || port > 65535 {
+				return "", false
+			}
+			return net.JoinHostPort(host, strconv.FormatInt(port, 10)), true
+		case role == "master" && wait:
+			t := time.NewTimer(slotlessRetry)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return "", false
+			case <-t.C:
+			}
+		default:
+			return "", false
+		}
+	}
 }

@@ -108,6 +108,59 @@ func (t *Table) WithPromoted(addr string) *Table {
 	return t
 }
 
+// WithReplicaOf returns a copy of t in which the node at addr, listed as the primary of a
+// shard serving no slot, is a replica of the shard whose primary is at primary instead:
+// what the node itself says (ROLE) while the node asked for the topology still lists it
+// as a master — Redis 7.0's CLUSTER SHARDS keeps a master demoted by a failover as the
+// master of a slotless shard of its own until every node has heard of the demotion. It
+// returns t itself when addr is not the primary of a slotless shard of t, or primary is
+// not the primary of another shard.
+func (t *Table) WithReplicaOf(addr, primary string) *Table {
+	from, to := -1, -1
+	for i, s := range t.shards {
+		switch s.Primary.Addr {
+		case addr:
+			if len(s.Ranges) == 0 {
+				from = i
+			}
+		case primary:
+			to = i
+		}
+	}
+	if from < 0 || to < 0 {
+		return t
+	}
+	n := *t.shards[from].Primary
+	n.Role = RoleReplica
+	moved := *t.shards[to]
+	moved.Replicas = append(slices.Clip(moved.Replicas), &n)
+	for _, r := range t.shards[from].Replicas { // its own replicas follow it
+		if r.Addr != primary && !slices.ContainsFunc(moved.Replicas, func(o *Node) bool { return o.Addr == r.Addr }) {
+			moved.Replicas = append(moved.Replicas, r)
+		}
+	}
+
+	nt := new(Table)
+	*nt = *t
+	nt.shards = make([]*Shard, 0, len(t.shards)-1)
+	for i, s := range t.shards {
+		switch i {
+		case from:
+		case to:
+			nt.shards = append(nt.shards, &moved)
+		default:
+			nt.shards = append(nt.shards, s)
+		}
+	}
+	for slot, v := range nt.slots { // the slotless shard's index is gone: the later ones shift
+		if int(v) > from+1 {
+			nt.slots[slot] = v - 1
+		}
+	}
+	nt.index()
+	return nt
+}
+
 // withPromoted returns a copy of t in which replica r of shard i has taken the shard over,
 // as a MOVED to a replica of the slot's own shard says (a failover): it serves every slot
 // of the shard, and the old primary is listed among its replicas until a refresh says

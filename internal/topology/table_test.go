@@ -325,3 +325,46 @@ func TestTooManyShards(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestWithReplicaOf: a slotless primary that says it replicates another shard's primary
+// joins that shard as a replica; the shards after it keep their slots; anything else
+// leaves the table as it is.
+func TestWithReplicaOf(t *testing.T) {
+	nC := tNode{id: "c", endpoint: "10.0.0.3", port: 7000}
+	tab := mustShards(t,
+		tShard{slots: []int64{0, 8191}, nodes: []tNode{nA, nA2}},
+		tShard{nodes: []tNode{nB}}, // the demoted master, listed as a master of no slot
+		tShard{slots: []int64{8192, 16383}, nodes: []tNode{nC}},
+	)
+	got := tab.WithReplicaOf("10.0.0.2:7000", "10.0.0.1:7000")
+	if got == tab {
+		t.Fatal("nothing changed")
+	}
+	checkInvariants(t, got)
+	if n := len(got.Shards()); n != 2 {
+		t.Fatalf("%d shards, want 2", n)
+	}
+	s := got.Slot(0)
+	if s.Primary.Addr != "10.0.0.1:7000" || len(s.Replicas) != 2 || s.Replicas[1].Addr != "10.0.0.2:7000" || s.Replicas[1].Role != RoleReplica {
+		t.Fatalf("shard of slot 0: %+v", s)
+	}
+	if s := got.Slot(16383); s == nil || s.Primary.Addr != "10.0.0.3:7000" {
+		t.Fatalf("slot 16383 served by %+v, want 10.0.0.3:7000", s)
+	}
+	if got.Covered() != 16384 || got.NodeByAddr("10.0.0.2:7000").Role != RoleReplica {
+		t.Fatalf("covered %d, node %+v", got.Covered(), got.NodeByAddr("10.0.0.2:7000"))
+	}
+	if tab.NodeByAddr("10.0.0.2:7000").Role != RolePrimary || len(tab.Shards()) != 3 {
+		t.Fatal("the original table changed")
+	}
+	for _, tc := range [][2]string{
+		{"10.0.0.1:7000", "10.0.0.3:7000"}, // a primary serving slots stays one
+		{"10.0.0.2:7000", "10.0.0.9:7000"}, // no such primary
+		{"10.0.0.1:7001", "10.0.0.1:7000"}, // already a replica
+		{"10.0.0.2:7000", "10.0.0.2:7000"}, // itself
+	} {
+		if tab.WithReplicaOf(tc[0], tc[1]) != tab {
+			t.Errorf("WithReplicaOf(%s, %s) changed the table", tc[0], tc[1])
+		}
+	}
+}
