@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"syscall"
 )
 
@@ -42,6 +43,23 @@ func (d *directWriter) peek() error {
 		return nil
 	}
 	return d.perr
+}
+
+// refused reports whether the peer refused bytes it got after closing its end: the
+// pending socket error is EPIPE, which Linux records when a reset arrives after the
+// peer's FIN, that is, for bytes that reached a socket already closed. Asked once a read
+// found the end of the stream with nothing of a lone request's reply: that request
+// never reached the server, which closed first (solo.go). Reading the error clears it;
+// false on other systems, and when the error cannot be read.
+func (d *directWriter) refused() bool {
+	if runtime.GOOS != "linux" {
+		return false
+	}
+	v := 0
+	err := d.raw.Control(func(fd uintptr) {
+		v, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+	})
+	return err == nil && syscall.Errno(v) == syscall.EPIPE
 }
 
 // peekFn is the raw read callback of peek: one non-blocking peek, never a wait.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/redline-go/redline/internal/rerr"
@@ -49,7 +50,15 @@ import (
 //
 // Nobody reads a parked socket, so before writing a solo caller looks at it
 // (parkedCheck): a close, a reset or bytes nobody asked for, come meanwhile, kill the
-// connection and fail the call not written. A caller that finds the connection dead
+// connection and fail the call not written — unless the connection's last read returned
+// less than soloFresh ago (a caller in a loop: the look is a system call, a few per
+// cent of a lone call). Then what came in that millisecond is met after the write: a
+// close, by the read's end of stream, with the socket's error saying whether the
+// request reached a socket the server had closed already (not run: not written, as the
+// look would have said; directWriter.refused); bytes nobody asked for, by the read that
+// finds more than one reply (the call fails, written), or not at all when they are
+// read alone before the call's reply — the reader goroutine misses those too when a
+// request enters its queue before it is scheduled to read them. A caller that finds the connection dead
 // never tears it down itself (die runs OnClose and through it the node's and the
 // user's hooks): it hands the teardown to the writer goroutine (teardown) and leaves
 // on the closed signal, as a queued caller does.
@@ -68,6 +77,10 @@ const (
 
 // soloSlice bounds a solo read for a caller whose context can be canceled (see above).
 const soloSlice = 10 * time.Millisecond
+
+// soloFresh: a solo caller looks at the parked socket before its write only when the
+// connection's last read returned soloFresh ago or more (see above and parkedCheck).
+const soloFresh = 1 * time.Millisecond
 
 // soloIdle is how long the reader goroutine leaves the socket to solo callers after
 // the last read before it takes it back.
@@ -143,9 +156,11 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 	cr, rd := c.cr, c.rd
 	cr.soloDL = want
 	cr.armSolo(now)
-	if cause := c.parkedCheck(); cause != nil {
-		c.teardownLocked(cause)
-		return true, false, c.notWritten(w, cause)
+	if c.rd.Buffered() != 0 || now.Sub(cr.lastRead) >= soloFresh {
+		if cause := c.parkedCheck(); cause != nil {
+			c.teardownLocked(cause)
+			return true, false, c.notWritten(w, cause)
+		}
 	}
 	if cr.deadline.After(time.Now()) {
 		// The first read writes r and waits for its reply (connReader.Read).
@@ -170,6 +185,12 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 				continue // nobody takes pushes on a solo connection
 			}
 			cr.solo = false
+			if c.rd.Buffered() != 0 && c.inflight.len() == 1 {
+				// More came than the one reply asked for (see parkedCheck): which of
+				// them is r's cannot be told. r was written: it may have executed.
+				c.teardown(c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %w", resp.ErrProtocol, errStray), true))
+				return true, true, nil
+			}
 			c.soloDone(r, v)
 			return true, false, nil
 		case resp.NotReady:
@@ -192,6 +213,12 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 			}
 			if !rerr.IsTimeout(err) && !errors.Is(err, bufio.ErrBufferFull) {
 				cr.solo = false
+				if errors.Is(err, io.EOF) && rd.Buffered() == 0 && c.inflight.len() == 1 && c.direct.refused() {
+					// The server had closed the connection when r reached it: r did
+					// not run (see directWriter.refused), wherever the close fell.
+					c.refusedLone.Store(true)
+					err = c.nodeErr(rerr.PhaseRead, errClosedFirst, false)
+				}
 				c.teardown(c.readErr(err))
 				return true, true, nil
 			}
@@ -236,6 +263,10 @@ func (c *Conn) Usable() bool {
 // whole: the caller finishes the write's bookkeeping (trySolo).
 var errUnsent = errors.New("request not written whole")
 
+// errClosedFirst is the cause when a lone request reached a socket the server had
+// closed already.
+var errClosedFirst = fmt.Errorf("%w: the server had closed the connection before the request reached it (it did not run)", io.EOF)
+
 // errStray is the cause when bytes wait on a parked socket: nothing was asked.
 var errStray = errors.New("bytes arrived with no request waiting for them")
 
@@ -247,8 +278,9 @@ var errStray = errors.New("bytes arrived with no request waiting for them")
 // elsewhere), or bytes nobody asked for (a stray reply: the stream is out of step,
 // and the next reply read would be taken for the call's).
 //
-// What arrives after the look and before the call's reply cannot be told from that
-// reply; the same holds on the pipeline, where the reader goroutine takes any reply
+// A caller within soloFresh of the connection's last read does not look (see the
+// top of this file). What arrives after the look and before the call's reply cannot
+// be told from that reply; the same holds on the pipeline, where the reader goroutine takes any reply
 // arriving while a request is in flight for that request's. So the look gives a lone
 // caller what the reader goroutine gave it: bytes that arrive while nothing is in
 // flight are caught, and the look comes last before the write, where the pipeline's
