@@ -130,12 +130,18 @@ func (t *Table) WithReplicaOf(addr, primary string) *Table {
 	if from < 0 || to < 0 {
 		return t
 	}
-	n := *t.shards[from].Primary
-	n.Role = RoleReplica
 	moved := *t.shards[to]
-	moved.Replicas = append(slices.Clip(moved.Replicas), &n)
+	moved.Replicas = slices.Clip(moved.Replicas)
+	listed := func(a string) bool {
+		return slices.ContainsFunc(moved.Replicas, func(o *Node) bool { return o.Addr == a })
+	}
+	if !listed(addr) { // a node restarted with a new ID can be listed both ways
+		n := *t.shards[from].Primary
+		n.Role = RoleReplica
+		moved.Replicas = append(moved.Replicas, &n)
+	}
 	for _, r := range t.shards[from].Replicas { // its own replicas follow it
-		if r.Addr != primary && !slices.ContainsFunc(moved.Replicas, func(o *Node) bool { return o.Addr == r.Addr }) {
+		if r.Addr != primary && !listed(r.Addr) {
 			moved.Replicas = append(moved.Replicas, r)
 		}
 	}

@@ -1,0 +1,101 @@
+package topology
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestWithReplicaOfRandom: WithReplicaOf on random tables (slotless shards, replicas
+// sharing addresses with primaries or with each other) keeps every invariant, routes every
+// slot to the same primary, leaves the original alone, and lists the placed node once, as
+// a replica of the primary it named, with no replica at its own shard's primary address.
+func TestWithReplicaOfRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pool := make([]tNode, 0, 6)
+	for i := range 6 {
+		pool = append(pool, tNode{id: fmt.Sprint("n", i), endpoint: fmt.Sprintf("10.0.0.%d", 1+i/2), port: int64(7000 + i%2)})
+	}
+	addr := func(n tNode) string { return fmt.Sprintf("%s:%d", n.endpoint, n.port) }
+	built, changed := 0, 0
+	for range 600 {
+		nShards := 1 + rng.IntN(4)
+		perm := rng.Perm(len(pool))
+		var shards []tShard
+		next := 0 // slot ranges in order
+		for i := range nShards {
+			s := tShard{nodes: []tNode{pool[perm[i]]}}
+			if rng.IntN(3) != 0 && next < 16384 {
+				end := min(16383, next+rng.IntN(6000))
+				s.slots = []int64{int64(next), int64(end)}
+				next = end + 1
+			}
+			for range rng.IntN(3) {
+				r := pool[rng.IntN(len(pool))]
+				r.replica = true
+				r.id += "r"
+				s.nodes = append(s.nodes, r)
+			}
+			shards = append(shards, s)
+		}
+		tab, err := ParseShards(shardsReply(rng.IntN(2) == 0, shards...), "10.0.0.1:7000", false)
+		if err != nil {
+			continue
+		}
+		built++
+		before := describe(tab)
+		for _, a := range pool {
+			for _, p := range pool {
+				got := tab.WithReplicaOf(addr(a), addr(p))
+				checkInvariants(t, got)
+				if describe(tab) != before {
+					t.Fatalf("the original changed:\n%s\nnow\n%s", before, describe(tab))
+				}
+				for slot := range 16384 {
+					x, y := tab.Slot(slot), got.Slot(slot)
+					if (x == nil) != (y == nil) || (x != nil && x.Primary.Addr != y.Primary.Addr) {
+						t.Fatalf("slot %d moved:\n%s\n->\n%s", slot, before, describe(got))
+					}
+				}
+				for _, s := range got.Shards() {
+					seen := map[string]bool{s.Primary.Addr: true}
+					for _, r := range s.Replicas {
+						if seen[r.Addr] && !dupIn(tab, s.Primary.Addr, r.Addr) {
+							t.Fatalf("WithReplicaOf(%s, %s): %s listed twice in the shard of %s:\n%s\n->\n%s",
+								addr(a), addr(p), r.Addr, s.Primary.Addr, before, describe(got))
+						}
+						seen[r.Addr] = true
+					}
+				}
+				if got == tab {
+					continue
+				}
+				changed++
+				if n := got.NodeByAddr(addr(a)); n == nil || n.Role != RoleReplica {
+					t.Fatalf("WithReplicaOf(%s, %s): node %+v:\n%s\n->\n%s", addr(a), addr(p), n, before, describe(got))
+				}
+			}
+		}
+	}
+	if built < 100 || changed < 100 {
+		t.Fatalf("only %d tables built, %d changed", built, changed)
+	}
+	t.Logf("%d tables, %d placements", built, changed)
+}
+
+// dupIn reports whether tab already lists r twice (or as its primary) in the shard of primary.
+func dupIn(tab *Table, primary, r string) bool {
+	for _, s := range tab.Shards() {
+		if s.Primary.Addr != primary {
+			continue
+		}
+		n := 0
+		for _, x := range s.Replicas {
+			if x.Addr == r {
+				n++
+			}
+		}
+		return n > 1 || primary == r
+	}
+	return false
+}
