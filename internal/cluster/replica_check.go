@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redline-go/redline/internal/topology"
@@ -105,16 +106,23 @@ func (c *Engine) isPrimaryNow(n Node) bool {
 // says master — the refresh can come milliseconds after the promotion, before the
 // demoted node heard of it — is asked again, every slotlessRetry, for
 // slotlessCheckTimeout at most. Only a client that reads from replicas asks, nodes known
-// down are not asked, and at most slotlessChecks of them per refresh.
+// down are not asked, and at most slotlessChecks of them per refresh, at the same time:
+// nodes that do not answer hold the view (a failover, say) up by slotlessCheckTimeout,
+// not by that once per node.
 func (c *Engine) placeSlotless(ctx context.Context, view *topology.Table) *topology.Table {
 	if c.cfg.ReadFrom == ReadPrimary {
 		return view
 	}
 	nodes := *c.nodes.Load()
 	cur := c.topo.Load()
-	asked := 0
+	type check struct {
+		addr, primary string
+		n             Node
+		wait, ok      bool
+	}
+	var checks []check
 	for _, s := range view.Shards() {
-		if asked == slotlessChecks {
+		if len(checks) == slotlessChecks {
 			break
 		}
 		if len(s.Ranges) != 0 || s.Primary.Failed() {
@@ -125,13 +133,23 @@ func (c *Engine) placeSlotless(ctx context.Context, view *topology.Table) *topol
 		if n == nil || n.State() == StateDown || n.State() == StateClosed {
 			continue
 		}
-		asked++
-		wasReplica := false
-		if k := cur.NodeByAddr(addr); k != nil && k.Role == topology.RoleReplica {
-			wasReplica = true
+		k := cur.NodeByAddr(addr)
+		checks = append(checks, check{addr: addr, n: n, wait: k != nil && k.Role == topology.RoleReplica})
+	}
+	ask := func(k *check) { k.primary, k.ok = c.replicaOf(ctx, k.n, k.wait) }
+	if len(checks) == 1 {
+		ask(&checks[0])
+	} else {
+		var wg sync.WaitGroup
+		for i := range checks {
+			wg.Add(1)
+			go func() { defer wg.Done(); ask(&checks[i]) }()
 		}
-		if primary, ok := c.replicaOf(ctx, n, wasReplica); ok {
-			view = view.WithReplicaOf(addr, primary)
+		wg.Wait()
+	}
+	for _, k := range checks {
+		if k.ok {
+			view = view.WithReplicaOf(k.addr, k.primary)
 		}
 	}
 	return view
