@@ -179,3 +179,54 @@ func TestSlotlessHungNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestSlotlessSlotsPath: Redis 6.0 (CLUSTER SLOTS, no SHARDS) leaves a master demoted by
+// a failover out of a stale node's reply altogether (SLOTS lists masters serving slots
+// and their replicas; it is still a master of no slot there). A refresh in that window,
+// before or right after the client applied the promotion, dropped the demoted master
+// from the table: a replica-only client had no replica for the shard until the next
+// refresh. Now it is asked and placed; a replica the view leaves out (r2, removed) that
+// says master is left out, asked by the refresh that left it out only (for
+// slotlessCheckTimeout, as it might be the demoted master not yet told).
+func TestSlotlessSlotsPath(t *testing.T) {
+	stale := append([]shardSpec(nil), failedOver1...)
+	stale[2].replicas = nil // r2 left the cluster
+	for _, promoted := range []bool{false, true} {
+		fc := newFakeCluster(t)
+		cfg := testConfig(fc)
+		cfg.ReadFrom = ReadReplicaOnly
+		c := newEngine(t, cfg, threeShards)
+		if promoted {
+			c.applyPromoted(r1) // the role check saw r1 answer master: p1 is r1's replica now
+		}
+		for _, a := range []string{p1, p2, p3, r1, r2, r3} {
+			fc.handle(a, func(_ *Waiter, ws []string, _ bool) (resp.Value, error) {
+				switch {
+				case strings.EqualFold(ws[0], "ROLE") && a == p1:
+					return roleReplicaOf("127.0.0.1", 7101), nil
+				case strings.EqualFold(ws[0], "ROLE"):
+					return roleMaster(), nil
+				case len(ws) == 2 && strings.EqualFold(ws[1], "SHARDS"):
+					return errV("ERR Unknown subcommand or wrong number of arguments for 'SHARDS'. Try CLUSTER HELP."), nil
+				case len(ws) == 2 && strings.EqualFold(ws[1], "SLOTS"):
+					return slotsValue(stale), nil
+				}
+				return okValue(), nil
+			})
+		}
+		c.refresh()
+		tab := c.topo.Load()
+		if s := tab.Slot(s1); s.Primary.Addr != r1 || len(s.Replicas) != 1 || s.Replicas[0].Addr != p1 {
+			t.Fatalf("promoted %v: after the refresh, the shard of slot %d: primary %s, replicas %v (ROLEs asked of %s: %d)",
+				promoted, s1, s.Primary.Addr, s.Replicas, p1, rolesSent(fc, p1))
+		}
+		asked := rolesSent(fc, r2)
+		if tab.NodeByAddr(r2) != nil || asked == 0 || rolesSent(fc, r3) != 0 {
+			t.Fatalf("promoted %v: r2 %+v, ROLEs asked of r2 %d, of r3 %d", promoted, tab.NodeByAddr(r2), rolesSent(fc, r2), rolesSent(fc, r3))
+		}
+		c.refresh() // the same stale view again: the table stays, r2 is not asked again
+		if s := c.topo.Load().Slot(s1); len(s.Replicas) != 1 || s.Replicas[0].Addr != p1 || rolesSent(fc, r2) != asked {
+			t.Fatalf("promoted %v: second refresh: replicas %v, ROLEs asked of r2 %d", promoted, s.Replicas, rolesSent(fc, r2))
+		}
+	}
+}

@@ -67,6 +67,11 @@ func TestWithReplicaOfRandom(t *testing.T) {
 						seen[r.Addr] = true
 					}
 				}
+				if n := got.NodeByAddr(addr(a)); n != nil {
+					if w := got.WithReplica(n, addr(p)); w != got {
+						t.Fatalf("WithReplica(%s, %s) changed a table listing it", addr(a), addr(p))
+					}
+				}
 				if got == tab {
 					continue
 				}
@@ -98,4 +103,41 @@ func dupIn(tab *Table, primary, r string) bool {
 		return n > 1 || primary == r
 	}
 	return false
+}
+
+// TestWithReplica: a node the table does not list joins the shard of the primary it
+// names as a replica, nothing else changes; a node it lists, or an unknown primary,
+// leaves the table as it is.
+func TestWithReplica(t *testing.T) {
+	nC := tNode{id: "c", endpoint: "10.0.0.3", port: 7000}
+	tab := mustShards(t,
+		tShard{slots: []int64{0, 8191}, nodes: []tNode{nA, nA2}},
+		tShard{slots: []int64{8192, 16383}, nodes: []tNode{nC}},
+	)
+	x := &Node{ID: "x", Addr: "10.0.0.2:7000", Role: RolePrimary}
+	got := tab.WithReplica(x, "10.0.0.3:7000")
+	checkInvariants(t, got)
+	want := "10.0.0.1:7000[online] 0-8191 <- 10.0.0.1:7001[online]\n10.0.0.3:7000[online] 8192-16383 <- 10.0.0.2:7000\n"
+	if d := describe(got); d != want {
+		t.Fatalf("got\n%s\nwant\n%s", d, want)
+	}
+	if n := got.NodeByAddr(x.Addr); n == nil || n.Role != RoleReplica || x.Role != RolePrimary || tab.NodeByAddr(x.Addr) != nil {
+		t.Fatalf("placed %+v, given %+v", n, x)
+	}
+	if !got.Equal(got) || got.Equal(tab) {
+		t.Fatal("Equal")
+	}
+	for _, tc := range []struct {
+		n       *Node
+		primary string
+	}{
+		{&Node{Addr: "10.0.0.1:7001"}, "10.0.0.3:7000"}, // listed already
+		{&Node{Addr: "10.0.0.3:7000"}, "10.0.0.1:7000"}, // a primary
+		{x, "10.0.0.1:7001"},                            // a replica, not a primary
+		{x, "10.0.0.9:7000"},                            // nobody
+	} {
+		if tab.WithReplica(tc.n, tc.primary) != tab {
+			t.Errorf("WithReplica(%s, %s) changed the table", tc.n.Addr, tc.primary)
+		}
+	}
 }
