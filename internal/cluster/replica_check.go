@@ -168,8 +168,9 @@ func (c *Engine) slotlessChecks(view *topology.Table) []slotlessCheck {
 		if absent {
 			k.node, k.absent = nil, tn
 		}
-		if was := cur.NodeByAddr(tn.Addr); was != nil && was.Role == topology.RoleReplica {
-			k.wait = true
+		if cur != nil {
+			was := cur.NodeByAddr(tn.Addr)
+			k.wait = was != nil && was.Role == topology.RoleReplica
 		}
 		checks = append(checks, k)
 	}
