@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -70,6 +71,12 @@ func TestWithReplicaOfRandom(t *testing.T) {
 				if n := got.NodeByAddr(addr(a)); n != nil {
 					if w := got.WithReplica(n, addr(p)); w != got {
 						t.Fatalf("WithReplica(%s, %s) changed a table listing it", addr(a), addr(p))
+					}
+				} else if w := got.WithReplica(&Node{Addr: addr(a)}, addr(p)); w != got {
+					checkInvariants(t, w)
+					if n := w.NodeByAddr(addr(a)); n == nil || n.Role != RoleReplica || w.Covered() != got.Covered() ||
+						len(w.Shards()) != len(got.Shards()) || !slices.Equal(w.slots[:], got.slots[:]) {
+						t.Fatalf("WithReplica(%s, %s):\n%s\n->\n%s", addr(a), addr(p), describe(got), describe(w))
 					}
 				}
 				if got == tab {
