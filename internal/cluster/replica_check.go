@@ -3,8 +3,10 @@ package cluster
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redline-go/redline/internal/topology"
@@ -104,37 +106,102 @@ func (c *Engine) isPrimaryNow(n Node) bool {
 // the table in use lists as a replica (a promotion the client just applied) that still
 // says master — the refresh can come milliseconds after the promotion, before the
 // demoted node heard of it — is asked again, every slotlessRetry, for
-// slotlessCheckTimeout at most. Only a client that reads from replicas asks, nodes known
-// down are not asked, and at most slotlessChecks of them per refresh.
+// slotlessCheckTimeout at most. Redis 6.0 has only CLUSTER SLOTS, which leaves such a
+// node out: a node of the table in use that the view leaves out, from a shard whose
+// slots the view gives to a node of that same shard (a failover in it), is asked too,
+// and added as the replica it says it is (a replica removed from the cluster is asked
+// by the one refresh that drops it). Only a client that reads from replicas asks,
+// nodes known down are not asked, and at most slotlessChecks of them per refresh, at the
+// same time: nodes that do not answer hold the view (a failover, say) up by
+// slotlessCheckTimeout, not by that once per node.
 func (c *Engine) placeSlotless(ctx context.Context, view *topology.Table) *topology.Table {
 	if c.cfg.ReadFrom == ReadPrimary {
 		return view
 	}
-	nodes := *c.nodes.Load()
-	cur := c.topo.Load()
-	asked := 0
-	for _, s := range view.Shards() {
-		if asked == slotlessChecks {
-			break
+	checks := c.slotlessChecks(view)
+	ask := func(k *slotlessCheck) { k.primary, k.ok = c.replicaOf(ctx, k.n, k.wait) }
+	if len(checks) == 1 {
+		ask(&checks[0])
+	} else {
+		var wg sync.WaitGroup
+		for i := range checks {
+			wg.Add(1)
+			go func() { defer wg.Done(); ask(&checks[i]) }()
 		}
-		if len(s.Ranges) != 0 || s.Primary.Failed() {
-			continue
-		}
-		addr := s.Primary.Addr
-		n := nodes[addr]
-		if n == nil || n.State() == StateDown || n.State() == StateClosed {
-			continue
-		}
-		asked++
-		wasReplica := false
-		if k := cur.NodeByAddr(addr); k != nil && k.Role == topology.RoleReplica {
-			wasReplica = true
-		}
-		if primary, ok := c.replicaOf(ctx, n, wasReplica); ok {
-			view = view.WithReplicaOf(addr, primary)
+		wg.Wait()
+	}
+	for _, k := range checks {
+		switch {
+		case !k.ok:
+		case k.absent != nil:
+			view = view.WithReplica(k.absent, k.primary)
+		default:
+			view = view.WithReplicaOf(k.node.Addr, k.primary)
 		}
 	}
 	return view
+}
+
+// slotlessCheck is a node placeSlotless asks for its ROLE, and the answer.
+type slotlessCheck struct {
+	node    *topology.Node // as the view lists it (a slotless primary)
+	absent  *topology.Node // or as the table in use lists it, when the view does not
+	n       Node
+	wait    bool // the table in use has it as a replica: ask again while it says master
+	primary string
+	ok      bool
+}
+
+// slotlessChecks returns the nodes placeSlotless asks (see there), slotlessChecks at
+// most: the live slotless primaries of view, then the nodes the table in use has in a
+// shard whose slots view gives to a node of that shard, and view leaves out.
+func (c *Engine) slotlessChecks(view *topology.Table) []slotlessCheck {
+	nodes := *c.nodes.Load()
+	cur := c.topo.Load()
+	var checks []slotlessCheck
+	add := func(tn *topology.Node, absent bool) {
+		n := nodes[tn.Addr]
+		if len(checks) == slotlessChecks || tn.Failed() || n == nil || n.State() == StateDown || n.State() == StateClosed {
+			return
+		}
+		k := slotlessCheck{node: tn, n: n}
+		if absent {
+			k.node, k.absent = nil, tn
+		}
+		if cur != nil {
+			was := cur.NodeByAddr(tn.Addr)
+			k.wait = was != nil && was.Role == topology.RoleReplica
+		}
+		checks = append(checks, k)
+	}
+	for _, s := range view.Shards() {
+		if len(s.Ranges) == 0 {
+			add(s.Primary, false)
+		}
+	}
+	if cur == nil {
+		return checks
+	}
+	for _, s := range cur.Shards() {
+		if len(s.Ranges) == 0 {
+			continue
+		}
+		vs := view.Slot(s.Ranges[0][0])
+		if vs == nil || !inShard(s, vs.Primary.Addr) {
+			continue
+		}
+		for _, tn := range append([]*topology.Node{s.Primary}, s.Replicas...) {
+			if view.NodeByAddr(tn.Addr) == nil {
+				add(tn, true)
+			}
+		}
+	}
+	return checks
+}
+
+// inShard reports whether addr is the primary or a replica of s.
+func inShard(s *topology.Shard, addr string) bool {
+	return s.Primary.Addr == addr || slices.ContainsFunc(s.Replicas, func(n *topology.Node) bool { return n.Addr == addr })
 }
 
 // replicaOf asks n for its ROLE and returns the address of its primary when it says it

@@ -130,12 +130,18 @@ func (t *Table) WithReplicaOf(addr, primary string) *Table {
 	if from < 0 || to < 0 {
 		return t
 	}
-	n := *t.shards[from].Primary
-	n.Role = RoleReplica
 	moved := *t.shards[to]
-	moved.Replicas = append(slices.Clip(moved.Replicas), &n)
+	moved.Replicas = slices.Clip(moved.Replicas)
+	listed := func(a string) bool {
+		return slices.ContainsFunc(moved.Replicas, func(o *Node) bool { return o.Addr == a })
+	}
+	if !listed(addr) { // a node restarted with a new ID can be listed both ways
+		n := *t.shards[from].Primary
+		n.Role = RoleReplica
+		moved.Replicas = append(moved.Replicas, &n)
+	}
 	for _, r := range t.shards[from].Replicas { // its own replicas follow it
-		if r.Addr != primary && !slices.ContainsFunc(moved.Replicas, func(o *Node) bool { return o.Addr == r.Addr }) {
+		if r.Addr != primary && !listed(r.Addr) {
 			moved.Replicas = append(moved.Replicas, r)
 		}
 	}
@@ -269,4 +275,30 @@ func appendMerged(out [][2]int, r [2]int) [][2]int {
 		return out
 	}
 	return append(out, r)
+}
+
+// WithReplica returns a copy of t in which a copy of n, a node t does not list, is a
+// replica of the shard whose primary is at primary: a master demoted by a failover, which
+// CLUSTER SLOTS (Redis 6.0) leaves out of a node's reply until that node has heard of the
+// demotion — it is still a master of no slot there — and which says, by ROLE, that it
+// replicates primary. It returns t itself when t lists n's address, or no shard has
+// primary as its primary.
+func (t *Table) WithReplica(n *Node, primary string) *Table {
+	if t.byAddr[n.Addr] != nil {
+		return t
+	}
+	to := slices.IndexFunc(t.shards, func(s *Shard) bool { return s.Primary.Addr == primary })
+	if to < 0 {
+		return t
+	}
+	r := *n
+	r.Role = RoleReplica
+	moved := *t.shards[to]
+	moved.Replicas = append(slices.Clip(moved.Replicas), &r)
+	nt := new(Table)
+	*nt = *t
+	nt.shards = slices.Clone(t.shards)
+	nt.shards[to] = &moved
+	nt.index()
+	return nt
 }
