@@ -28,6 +28,11 @@ const (
 	slotlessChecks       = 3
 	slotlessCheckTimeout = 250 * time.Millisecond
 	slotlessRetry        = 20 * time.Millisecond
+	// slotlessWindow is how long after a promotion the client applied (ROLE, MOVED, or
+	// a refresh's view in which a shard's slots went to another node of the shard) a
+	// node the table has and a refresh's view leaves out is asked (Redis 6.0's CLUSTER
+	// SLOTS leaves a just-demoted master out until the node asked has heard of it).
+	slotlessWindow = 10 * time.Second
 )
 
 // roleCheckLoop runs the replica role checks until Close.
@@ -81,6 +86,7 @@ func (c *Engine) checkReplicaRoles(start int) int {
 // applyPromoted makes the replica at addr its shard's primary in the table at once (the
 // refresh that follows learns the rest), so reads stop going to it now.
 func (c *Engine) applyPromoted(addr string) {
+	c.promotedAt.Store(time.Now().UnixNano())
 	c.swapTable(CauseRole, addr, func(t *topology.Table) *topology.Table { return t.WithPromoted(addr) })
 }
 
@@ -108,9 +114,11 @@ func (c *Engine) isPrimaryNow(n Node) bool {
 // demoted node heard of it — is asked again, every slotlessRetry, for
 // slotlessCheckTimeout at most. Redis 6.0 has only CLUSTER SLOTS, which leaves such a
 // node out: a node of the table in use that the view leaves out, from a shard whose
-// slots the view gives to a node of that same shard (a failover in it), is asked too,
-// and added as the replica it says it is (a replica removed from the cluster is asked
-// by the one refresh that drops it). Only a client that reads from replicas asks,
+// slots the view gives to a node of that same shard — another one (a failover in the
+// view), or the same within slotlessWindow of a promotion the client applied or saw — is
+// asked too, and added as the replica it says it is (a replica removed from the cluster
+// is asked by the one refresh that drops it; one forgotten by the cluster but still
+// replicating is kept no longer than slotlessWindow). Only a client that reads from replicas asks,
 // nodes known down are not asked, and at most slotlessChecks of them per refresh, at the
 // same time: nodes that do not answer hold the view (a failover, say) up by
 // slotlessCheckTimeout, not by that once per node.
@@ -188,6 +196,14 @@ func (c *Engine) slotlessChecks(view *topology.Table) []slotlessCheck {
 		}
 		vs := view.Slot(s.Ranges[0][0])
 		if vs == nil || !inShard(s, vs.Primary.Addr) {
+			continue
+		}
+		if vs.Primary.Addr != s.Primary.Addr {
+			c.promotedAt.Store(time.Now().UnixNano()) // a failover in the view: the window opens
+		} else if time.Since(time.Unix(0, c.promotedAt.Load())) > slotlessWindow {
+			// Neither a failover in this view nor one applied lately: a node the view
+			// leaves out has left (or was forgotten while it still replicates): it is
+			// not kept by its own word.
 			continue
 		}
 		for _, tn := range append([]*topology.Node{s.Primary}, s.Replicas...) {

@@ -220,6 +220,8 @@ func TestSlotlessSlotsPath(t *testing.T) {
 			t.Fatalf("promoted %v: after the refresh, the shard of slot %d: primary %s, replicas %v (ROLEs asked of %s: %d)",
 				promoted, s1, s.Primary.Addr, s.Replicas, p1, rolesSent(fc, p1))
 		}
+		// r2, out of shard 2, is asked too: within slotlessWindow of a failover the
+		// client applied or saw (TestSlotlessForgottenReplica: not otherwise).
 		asked := rolesSent(fc, r2)
 		if tab.NodeByAddr(r2) != nil || asked == 0 || rolesSent(fc, r3) != 0 {
 			t.Fatalf("promoted %v: r2 %+v, ROLEs asked of r2 %d, of r3 %d", promoted, tab.NodeByAddr(r2), rolesSent(fc, r2), rolesSent(fc, r3))
@@ -228,5 +230,23 @@ func TestSlotlessSlotsPath(t *testing.T) {
 		if s := c.topo.Load().Slot(s1); len(s.Replicas) != 1 || s.Replicas[0].Addr != p1 || rolesSent(fc, r2) != asked {
 			t.Fatalf("promoted %v: second refresh: replicas %v, ROLEs asked of r2 %d", promoted, s.Replicas, rolesSent(fc, r2))
 		}
+	}
+}
+
+// TestSlotlessForgottenReplica: a replica the cluster forgot that still replicates (it
+// answers ROLE slave of its primary) is left out of every view; with no failover in the
+// view nor a promotion applied within slotlessWindow, it is neither asked nor kept.
+func TestSlotlessForgottenReplica(t *testing.T) {
+	forgot := append([]shardSpec(nil), threeShards...)
+	forgot[0].replicas = nil // r1 forgotten
+	fc := newFakeCluster(t)
+	cfg := testConfig(fc)
+	cfg.ReadFrom = ReadReplicaOnly
+	c := newEngine(t, cfg, threeShards)
+	fc.handle(r1, roleAnswer(roleReplicaOf("127.0.0.1", 7001)))
+	fc.setTopo(forgot)
+	c.refresh()
+	if n := c.topo.Load().NodeByAddr(r1); n != nil || rolesSent(fc, r1) != 0 {
+		t.Fatalf("r1 kept (%+v) or asked (%d ROLEs) though no failover was seen", n, rolesSent(fc, r1))
 	}
 }
