@@ -34,13 +34,14 @@ type Engine struct {
 	nodes   atomic.Pointer[map[string]Node] // copy-on-write: lock-free lookups
 	retired []Node                          // no longer in the topology; closed at the next refresh
 
-	refreshCh   chan struct{}
-	refreshes   atomic.Uint64
-	lastRefresh atomic.Int64 // unix nanos
-	promotedAt  atomic.Int64 // unix nanos of the last promotion applied or seen (ROLE, MOVED, a view): see slotlessChecks
-	timedOut    atomic.Value // string: the last node a call timed out waiting on; refreshes ask it last
-	moved, ask  atomic.Uint64
-	epoch       atomic.Uint64 // topology changes installed
+	refreshCh    chan struct{}
+	refreshes    atomic.Uint64
+	lastRefresh  atomic.Int64             // unix nanos
+	promotedAt   atomic.Int64             // unix nanos of the last promotion applied or seen (ROLE, MOVED, a view): see slotlessChecks
+	lastDemotion atomic.Pointer[demotion] // the primary the last ROLE promotion demoted (replica_check.go)
+	timedOut     atomic.Value             // string: the last node a call timed out waiting on; refreshes ask it last
+	moved, ask   atomic.Uint64
+	epoch        atomic.Uint64 // topology changes installed
 
 	cmds cmdCache // command infos learned from servers (module commands)
 

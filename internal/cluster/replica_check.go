@@ -71,6 +71,9 @@ func (c *Engine) checkReplicaRoles(start int) int {
 		if n == nil || n.State() != StateUp { // not used for reads, or known down: nothing to ask
 			continue
 		}
+		if d := c.lastDemotion.Load(); d != nil && d.addr == r.Addr && time.Since(d.at) < demotionGrace {
+			continue // the primary a promotion just demoted may not know it yet: no flip back
+		}
 		if c.isPrimaryNow(n) {
 			if c.cfg.Logger != nil {
 				c.cfg.Logger.Info("redline: a replica answers as a primary; refreshing the topology", "addr", r.Addr)
@@ -83,10 +86,27 @@ func (c *Engine) checkReplicaRoles(start int) int {
 	return (start + roleChecksPerTick) % len(replicas)
 }
 
+// demotion is the primary the last promotion applied demoted, and when.
+type demotion struct {
+	addr string
+	at   time.Time
+}
+
+// demotionGrace is how long the role check leaves the primary a promotion demoted
+// alone: until it has heard of the failover it still answers ROLE master, and asking
+// it would promote it back, the reads of its shard going back and forth.
+const demotionGrace = 2 * time.Second
+
 // applyPromoted makes the replica at addr its shard's primary in the table at once (the
 // refresh that follows learns the rest), so reads stop going to it now.
 func (c *Engine) applyPromoted(addr string) {
-	c.promotedAt.Store(time.Now().UnixNano())
+	now := time.Now()
+	c.promotedAt.Store(now.UnixNano())
+	for _, s := range c.topo.Load().Shards() {
+		if inShard(s, addr) && s.Primary.Addr != addr {
+			c.lastDemotion.Store(&demotion{addr: s.Primary.Addr, at: now})
+		}
+	}
 	c.swapTable(CauseRole, addr, func(t *topology.Table) *topology.Table { return t.WithPromoted(addr) })
 }
 

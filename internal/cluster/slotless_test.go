@@ -250,3 +250,20 @@ func TestSlotlessForgottenReplica(t *testing.T) {
 		t.Fatalf("r1 kept (%+v) or asked (%d ROLEs) though no failover was seen", n, rolesSent(fc, r1))
 	}
 }
+
+// TestRoleCheckNoFlipBack: after the role check promoted r1, the demoted p1 still
+// answers ROLE master until it hears of the failover; the next tick must not promote it
+// back (reads of the shard would go back and forth).
+func TestRoleCheckNoFlipBack(t *testing.T) {
+	fc := newFakeCluster(t)
+	cfg := testConfig(fc)
+	cfg.ReadFrom = ReadReplicaOnly
+	c := newEngine(t, cfg, threeShards)
+	fc.handle(p1, roleAnswer(roleMaster()))
+	DoOn(t.Context(), c.NodeAt(p1), "PING") // connected: the check asks only nodes that are up
+	c.applyPromoted(r1)
+	c.checkReplicaRoles(0)
+	if s := c.topo.Load().Slot(s1); s.Primary.Addr != r1 {
+		t.Fatalf("the shard's primary is %s again, want r1 %s (ROLEs asked of p1: %d)", s.Primary.Addr, r1, rolesSent(fc, p1))
+	}
+}
