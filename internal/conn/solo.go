@@ -213,9 +213,12 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 			}
 			if !rerr.IsTimeout(err) && !errors.Is(err, bufio.ErrBufferFull) {
 				cr.solo = false
-				if errors.Is(err, io.EOF) && rd.Buffered() == 0 && c.inflight.len() == 1 && c.direct.refused() {
+				if errors.Is(err, io.EOF) && rd.Buffered() == 0 && c.direct.refused() && c.inflight.len() == 1 {
 					// The server had closed the connection when r reached it: r did
 					// not run (see directWriter.refused), wherever the close fell.
+					// Only r in flight once the error is read, not only before: a
+					// request written after r (the writer's; it enters the in-flight
+					// queue before it leaves) draws the same reset when r ran.
 					c.refusedLone.Store(true)
 					err = c.nodeErr(rerr.PhaseRead, errClosedFirst, false)
 				}
