@@ -47,19 +47,27 @@ func (d *directWriter) peek() error {
 
 // refused reports whether the peer refused bytes it got after closing its end: the
 // pending socket error is EPIPE, which Linux records when a reset arrives after the
-// peer's FIN, that is, for bytes that reached a socket already closed. Asked once a read
-// found the end of the stream with nothing of a lone request's reply: that request
-// never reached the server, which closed first (solo.go). Reading the error clears it;
-// false on other systems, and when the error cannot be read.
+// peer's FIN, and the peer never acknowledged all that was sent (the socket's send
+// queue, unacknowledged bytes included, is not empty): the reset answered bytes that
+// reached a socket already closed. Asked once a read found the end of the stream with
+// nothing of a lone request's reply: that request never reached the server whole,
+// which closed first (solo.go). A peer that acknowledged every byte had the request
+// in its socket before it closed (a FIN carries the acknowledgement of what was read):
+// a reset after that FIN (a proxy closing without lingering, after relaying its node's
+// end) says nothing of whether the request ran. Reading the error clears it; false on
+// other systems, and when the error cannot be read.
 func (d *directWriter) refused() bool {
 	if runtime.GOOS != "linux" {
 		return false
 	}
-	v := 0
+	v, outq := 0, 0
 	err := d.raw.Control(func(fd uintptr) {
 		v, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if syscall.Errno(v) == syscall.EPIPE {
+			outq = sendQueued(fd)
+		}
 	})
-	return err == nil && syscall.Errno(v) == syscall.EPIPE
+	return err == nil && syscall.Errno(v) == syscall.EPIPE && outq > 0
 }
 
 // peekFn is the raw read callback of peek: one non-blocking peek, never a wait.

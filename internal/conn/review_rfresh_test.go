@@ -4,6 +4,8 @@ package conn
 
 import (
 	"errors"
+	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,6 +82,97 @@ func TestReviewRefusedOtherCallersReset(t *testing.T) {
 		case <-second:
 		case <-time.After(3 * time.Second):
 			t.Fatal("the second caller did not return")
+		}
+		closeWithin(t, c, 2*time.Second)
+	}
+	if bad > 0 {
+		t.Errorf("%d/%d RUNs that ran were reported not written (retriable)", bad, rounds)
+	}
+}
+
+// abortServer is a loopback server for RESP2 connections without a handshake: it
+// answers each request (one read) with +OK, except RUN, which it counts and then
+// ends the connection the way a proxy relaying its node's end does when it closes
+// without lingering (HAProxy's nolinger, a Go proxy's CloseWrite then SetLinger(0)):
+// a FIN, then a reset. RUN had been read, and ran, before either.
+type abortServer struct {
+	ln   net.Listener
+	runs atomic.Int64
+}
+
+func newAbortServer(t *testing.T) *abortServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &abortServer{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(nc.(*net.TCPConn))
+		}
+	}()
+	return s
+}
+
+func (s *abortServer) serve(tc *net.TCPConn) {
+	defer tc.Close()
+	tc.SetDeadline(time.Now().Add(10 * time.Second))
+	b := make([]byte, 4096)
+	for {
+		n, err := tc.Read(b)
+		if err != nil {
+			return
+		}
+		if strings.Contains(string(b[:n]), "RUN") {
+			s.runs.Add(1)
+			tc.CloseWrite()
+			tc.SetLinger(0)
+			return
+		}
+		if _, err := tc.Write([]byte("+OK\r\n")); err != nil {
+			return
+		}
+	}
+}
+
+// A peer that ran the lone caller's request ends the connection with a FIN and then a
+// reset (a proxy whose node died after running the command, relaying the end and
+// closing without lingering): the socket's error is EPIPE, as when the request
+// reached a socket closed before it — but this one was read, and ran. It must be
+// reported written (it may have executed), never not written (retried: run twice).
+// The FIN acknowledged the request: the server's end had it.
+func TestReviewRefusedFinThenReset(t *testing.T) {
+	s := newAbortServer(t)
+	const rounds = 10
+	bad := 0
+	for i := range rounds {
+		o := Options{Protocol: 2, Addr: s.ln.Addr().String()}
+		c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.direct == nil {
+			t.Fatal("no direct writer")
+		}
+		warmSolo(t, c)
+		before := s.runs.Load()
+		_, err, _ = execWithin(c, 2*time.Second, "RUN")
+		if s.runs.Load() != before+1 {
+			t.Fatalf("round %d: RUN did not run", i)
+		}
+		var ne *rerr.NodeError
+		if !errors.As(err, &ne) {
+			t.Fatalf("round %d: RUN: %v, want a NodeError", i, err)
+		}
+		if !ne.Written {
+			bad++
+			t.Logf("round %d: RUN ran, reported not written: %v", i, err)
 		}
 		closeWithin(t, c, 2*time.Second)
 	}

@@ -53,9 +53,10 @@ import (
 // connection and fail the call not written — unless the connection's last read returned
 // less than soloFresh ago (a caller in a loop: the look is a system call, a few per
 // cent of a lone call). Then what came in that millisecond is met after the write: a
-// close, by the read's end of stream, with the socket's error saying whether the
-// request reached a socket the server had closed already (not run: not written, as the
-// look would have said; directWriter.refused); bytes nobody asked for, by the read that
+// close, by the read's end of stream, with the socket's error and send queue saying
+// whether the request reached a socket the server had closed already (a reset after
+// the FIN, for bytes never acknowledged: not run, not written, as the look would have
+// said; directWriter.refused); bytes nobody asked for, by the read that
 // finds more than one reply (the call fails, written), or not at all when they are
 // read alone before the call's reply — the reader goroutine misses those too when a
 // request enters its queue before it is scheduled to read them. A caller that finds the connection dead
