@@ -5,6 +5,7 @@ package conn
 import (
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -129,6 +130,11 @@ func (s *abortServer) serve(tc *net.TCPConn) {
 		if err != nil {
 			return
 		}
+		if strings.Contains(string(b[:n]), "HALF") { // answer, then stop sending (keep reading)
+			tc.Write([]byte("+OK\r\n"))
+			tc.CloseWrite()
+			continue
+		}
 		if strings.Contains(string(b[:n]), "RUN") {
 			s.runs.Add(1)
 			tc.CloseWrite()
@@ -178,5 +184,51 @@ func TestReviewRefusedFinThenReset(t *testing.T) {
 	}
 	if bad > 0 {
 		t.Errorf("%d/%d RUNs that ran were reported not written (retriable)", bad, rounds)
+	}
+}
+
+// The residue of TestReviewRefusedFinThenReset: a peer that half-closed first (its
+// FIN came before the request was written: the look, skipped within soloFresh, would
+// have failed the call unwritten), then read the request, ran it and reset before its
+// delayed acknowledgement of the request left (a reset's acknowledgement is not
+// taken). Nothing on the client's side tells that from a request reaching a socket
+// closed before it: the request that ran is reported not written (20/20 rounds on
+// loopback). Not fixed: Redis, Valkey and the proxies in front of them do not keep
+// running commands after their FIN; skipped unless REVIEW_RESIDUAL is set.
+func TestReviewRefusedHalfClosedPeer(t *testing.T) {
+	if os.Getenv("REVIEW_RESIDUAL") == "" {
+		t.Skip("known residual (see the comment): a half-closed peer that runs the request and resets; set REVIEW_RESIDUAL=1 to run")
+	}
+	s := newAbortServer(t)
+	const rounds = 20
+	bad, ran := 0, 0
+	for i := range rounds {
+		o := Options{Protocol: 2, Addr: s.ln.Addr().String()}
+		c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warmSolo(t, c)
+		if _, err, _ := execWithin(c, 2*time.Second, "HALF"); err != nil {
+			t.Fatalf("round %d: HALF: %v", i, err)
+		}
+		before := s.runs.Load()
+		_, err, _ = execWithin(c, 2*time.Second, "RUN")
+		var ne *rerr.NodeError
+		if !errors.As(err, &ne) {
+			t.Fatalf("round %d: RUN: %v, want a NodeError", i, err)
+		}
+		if s.runs.Load() != before {
+			ran++
+			if !ne.Written {
+				bad++
+				t.Logf("round %d: RUN ran, reported not written: %v", i, err)
+			}
+		}
+		closeWithin(t, c, 2*time.Second)
+	}
+	t.Logf("%d/%d RUNs ran; %d of them reported not written", ran, rounds, bad)
+	if bad > 0 {
+		t.Errorf("%d RUNs that ran were reported not written (retriable)", bad)
 	}
 }
