@@ -232,3 +232,42 @@ func TestReviewRefusedHalfClosedPeer(t *testing.T) {
 		t.Errorf("%d RUNs that ran were reported not written (retriable)", bad)
 	}
 }
+
+// A RESP3 push right behind a lone call's reply, in the same read (an invalidation or
+// a message the connection has no handler for: nobody takes pushes on a solo
+// connection, solo.go). The reply is the call's own — a push is never a reply — so the
+// call must get it: the check for more than one reply in a solo read must not count
+// a push. (Before f88c351, the reply was delivered and the push handed to the reader
+// goroutine, which drops it.)
+func TestReviewSoloPushAfterReply(t *testing.T) {
+	const push = ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nx\r\n"
+	h := func(c *fakeserver.Conn, args []string) bool {
+		switch args[0] {
+		case "PUSHAFTER":
+			c.WriteRaw([]byte("$4\r\nmine\r\n" + push))
+		case "PUSHSPLIT": // the push's rest in a later segment
+			c.WriteRaw([]byte("$4\r\nmine\r\n" + push[:12]))
+			time.Sleep(time.Millisecond)
+			c.WriteRaw([]byte(push[12:]))
+		default:
+			return false
+		}
+		return true
+	}
+	_, c := serve(t, h, Options{})
+	if c.Protocol() != 3 {
+		t.Fatalf("protocol %d, want 3", c.Protocol())
+	}
+	for i := range 10 {
+		warmSolo(t, c)
+		before := c.cr.solos
+		cmd := []string{"PUSHAFTER", "PUSHSPLIT"}[i%2]
+		v, err, _ := execWithin(c, 2*time.Second, cmd)
+		if err != nil || string(v.Str) != "mine" {
+			t.Fatalf("round %d: %s: %q, %v; want mine (solo reads %d)", i, cmd, v.Str, err, c.cr.solos-before)
+		}
+		if c.Err() != nil {
+			t.Fatalf("round %d: the connection ended: %v", i, c.Err())
+		}
+	}
+}

@@ -186,7 +186,7 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 				continue // nobody takes pushes on a solo connection
 			}
 			cr.solo = false
-			if c.rd.Buffered() != 0 && c.inflight.len() == 1 {
+			if c.rd.Buffered() != 0 && c.inflight.len() == 1 && !c.pushesOnly() {
 				// More came than the one reply asked for (see parkedCheck): which of
 				// them is r's cannot be told. r was written: it may have executed.
 				c.teardown(c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %w", resp.ErrProtocol, errStray), true))
@@ -388,6 +388,29 @@ func (c *Conn) soloDone(r *request, v resp.Value) {
 	c.readState.Store(readParked)
 	if c.inflight.len() != 0 { // pushed since the look above: its wakeReader saw readCaller
 		c.wakeReader()
+	}
+}
+
+// pushesOnly reports whether what is buffered behind a solo caller's reply is RESP3
+// pushes only (a push is never a reply: the reply was the caller's): those whole are
+// dropped (nobody takes pushes on a solo connection), one arriving is left for the
+// reader goroutine, which drops it. Anything else is more than the one reply asked
+// for.
+func (c *Conn) pushesOnly() bool {
+	rd := c.rd
+	for {
+		t, ok := rd.NextType()
+		switch {
+		case !ok:
+			return true
+		case t != resp.TypePush:
+			return false
+		case rd.Ready() != resp.Ready:
+			return true
+		}
+		if _, err := rd.ReadValue(); err != nil {
+			return false
+		}
 	}
 }
 
