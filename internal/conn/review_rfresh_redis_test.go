@@ -1,0 +1,109 @@
+//go:build unix
+
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redline-go/redline/internal/rerr"
+	"github.com/redline-go/redline/redistest"
+)
+
+// A real redis-server kills a lone caller's connection (CLIENT KILL from another
+// connection) at a random moment while the caller runs INCR back to back (each within
+// soloFresh of the last reply: no look before the write). Whatever the moment — before
+// an INCR arrives (refused: EPIPE), while it waits unread (a reset), after it ran and
+// before its reply (a FIN) — the failed call's report must match the counter: not
+// written only if it did not run. Every call returns by its deadline.
+func TestReviewRefusedClientKillRealServer(t *testing.T) {
+	s := redistest.RunStandalone(t, redistest.StandaloneConfig{NoProxy: true})
+	ctx := ctxWithTimeout(t, 60*time.Second)
+	admin, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const rounds = 150
+	var refused, written, ranLost, unwrittenOther int
+	end := time.Now().Add(20 * time.Second)
+	for i := 0; i < rounds && time.Now().Before(end); i++ {
+		c, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 2 + i%2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.direct == nil {
+			t.Fatal("no direct writer")
+		}
+		w := NewWaiterTimeout(context.Background(), 2*time.Second)
+		id, err := c.ClientID(&w)
+		w.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := fmt.Sprintf("review:kill:%d", i)
+		warmSolo(t, c)
+		killed := make(chan error, 1)
+		delay := time.Duration(rng.IntN(400)) * time.Microsecond
+		go func() {
+			time.Sleep(delay)
+			_, err := admin.Do(context.Background(), "CLIENT", "KILL", "ID", strconv.FormatInt(id, 10))
+			killed <- err
+		}()
+		ok := 0
+		var ferr error
+		for j := 0; j < 100000; j++ {
+			_, err, el := execWithin(c, 500*time.Millisecond, "INCR", key)
+			if el > 500*time.Millisecond+50*time.Millisecond {
+				t.Fatalf("round %d: INCR returned after %v", i, el)
+			}
+			if err != nil {
+				ferr = err
+				break
+			}
+			ok++
+		}
+		if err := <-killed; err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if ferr == nil {
+			t.Fatalf("round %d: no INCR failed", i)
+		}
+		v, err := admin.Do(context.Background(), "GET", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		if v.Str != nil {
+			got, _ = strconv.Atoi(string(v.Str))
+		}
+		var ne *rerr.NodeError
+		if !errors.As(ferr, &ne) {
+			t.Fatalf("round %d: INCR failed with %v, want a NodeError", i, ferr)
+		}
+		switch {
+		case ne.Written:
+			written++
+			if got != ok && got != ok+1 {
+				t.Fatalf("round %d: %d INCRs answered, counter %d", i, ok, got)
+			}
+			if got == ok+1 {
+				ranLost++
+			}
+		case got != ok:
+			t.Fatalf("round %d: an INCR that ran was reported not written: %v (%d answered, counter %d)", i, ferr, ok, got)
+		case errors.Is(ferr, errClosedFirst):
+			refused++
+		default:
+			unwrittenOther++
+		}
+	}
+	t.Logf("failed INCR reported written %d (of which it ran %d), refused (EPIPE) %d, not written otherwise %d", written, ranLost, refused, unwrittenOther)
+}
