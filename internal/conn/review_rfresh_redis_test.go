@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,17 @@ import (
 // an INCR arrives (refused: EPIPE), while it waits unread (a reset), after it ran and
 // before its reply (a FIN) — the failed call's report must match the counter: not
 // written only if it did not run. Every call returns by its deadline.
+//
+// With a fork child alive (a BGSAVE kept running by rdb-key-save-delay), the child
+// holds every client socket too: Redis 7 shuts a killed client's socket down
+// (shutdown) before closing it, and the socket lingers in the child.
 func TestReviewRefusedClientKillRealServer(t *testing.T) {
+	for _, fork := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fork=%v", fork), func(t *testing.T) { reviewClientKill(t, fork) })
+	}
+}
+
+func reviewClientKill(t *testing.T, fork bool) {
 	s := redistest.RunStandalone(t, redistest.StandaloneConfig{NoProxy: true})
 	ctx := ctxWithTimeout(t, 60*time.Second)
 	admin, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 2})
@@ -29,6 +40,23 @@ func TestReviewRefusedClientKillRealServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	if fork {
+		for i := range 100 {
+			if _, err := admin.Do(ctx, "SET", fmt.Sprintf("review:fill:%d", i), "x"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, cmd := range [][]any{{"CONFIG", "SET", "rdb-key-save-delay", "200000"}, {"BGSAVE"}} {
+			if v, err := admin.Do(ctx, cmd...); err != nil || v.Err != nil {
+				t.Fatalf("%v: %v %v", cmd, err, v.Err)
+			}
+		}
+		defer func() {
+			v, _ := admin.Do(context.Background(), "INFO", "persistence")
+			t.Logf("rdb_bgsave_in_progress:1 at the end: %v", strings.Contains(string(v.Str), "rdb_bgsave_in_progress:1"))
+			admin.Do(context.Background(), "FLUSHALL") // kills the child
+		}()
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	const rounds = 150
 	var refused, written, ranLost, unwrittenOther int
