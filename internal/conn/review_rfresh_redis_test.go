@@ -135,3 +135,79 @@ func reviewClientKill(t *testing.T, fork bool) {
 	}
 	t.Logf("failed INCR reported written %d (of which it ran %d), refused (EPIPE) %d, not written otherwise %d", written, ranLost, refused, unwrittenOther)
 }
+
+// kill -9 of a real redis-server (AOF, fsync always: an INCR answered is on disk)
+// at a random moment while a lone caller runs INCR back to back (no look). After the
+// restart the counter says what ran and stayed: the failed call may be reported not
+// written only if the counter did not count it.
+func TestReviewRefusedKill9RealServer(t *testing.T) {
+	s := redistest.RunStandalone(t, redistest.StandaloneConfig{NoProxy: true,
+		ServerArgs: []string{"--appendonly", "yes", "--appendfsync", "always"}})
+	n := s.Primary()
+	rng := rand.New(rand.NewPCG(3, 4))
+	const rounds = 15
+	var written, ranLost, refused, other int
+	for i := range rounds {
+		ctx := ctxWithTimeout(t, 30*time.Second)
+		c, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 2 + i%2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := fmt.Sprintf("review:kill9:%d", i)
+		warmSolo(t, c)
+		killed := make(chan error, 1)
+		delay := time.Duration(rng.IntN(2000)) * time.Microsecond
+		go func() {
+			time.Sleep(delay)
+			killed <- n.Kill()
+		}()
+		ok := 0
+		var ferr error
+		for j := 0; j < 100000; j++ {
+			_, err, el := execWithin(c, 500*time.Millisecond, "INCR", key)
+			if el > 550*time.Millisecond {
+				t.Fatalf("round %d: INCR returned after %v", i, el)
+			}
+			if err != nil {
+				ferr = err
+				break
+			}
+			ok++
+		}
+		if err := <-killed; err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if err := n.Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v, err := n.Do(ctx, "GET", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		if v.Str != nil {
+			got, _ = strconv.Atoi(string(v.Str))
+		}
+		var ne *rerr.NodeError
+		if !errors.As(ferr, &ne) {
+			t.Fatalf("round %d: INCR failed with %v, want a NodeError", i, ferr)
+		}
+		switch {
+		case got != ok && got != ok+1:
+			t.Fatalf("round %d: %d INCRs answered, counter %d after the restart", i, ok, got)
+		case ne.Written:
+			written++
+			if got == ok+1 {
+				ranLost++
+			}
+		case got != ok:
+			t.Fatalf("round %d: an INCR that ran was reported not written: %v (%d answered, counter %d)", i, ferr, ok, got)
+		case errors.Is(ferr, errClosedFirst):
+			refused++
+		default:
+			other++
+		}
+	}
+	t.Logf("failed INCR reported written %d (of which it ran %d), refused (EPIPE) %d, not written otherwise %d", written, ranLost, refused, other)
+}
