@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -269,5 +270,74 @@ func TestReviewSoloPushAfterReply(t *testing.T) {
 		if c.Err() != nil {
 			t.Fatalf("round %d: the connection ended: %v", i, c.Err())
 		}
+	}
+}
+
+// A stray reply already in the parked socket when a lone call writes (sent after the
+// previous reply): the call's fused read waits for new bytes (readiness reset before
+// the write), gets the stray and its reply together and fails; no call takes another's
+// reply. Holds.
+//
+// Logged, not failed: a stray read alone in place of a call's reply (STRAYFIRST's
+// server sends one, then the reply 1ms later) is not caught (documented), and while
+// the server lags the calls that follow back to back each read the previous call's
+// reply alone, before their own arrives: 1 to 9 calls in a row took another call's
+// reply before one read two and ended the connection. Not from f88c351: the same with
+// the look forced on every call (the look comes before the late reply arrives), and
+// the reader goroutine shifts a pipeline the same way.
+func TestReviewSoloStrayNoCascade(t *testing.T) {
+	strays := make(chan *fakeserver.Conn, 1)
+	h := func(c *fakeserver.Conn, args []string) bool {
+		switch args[0] {
+		case "STRAYNEXT":
+			c.Reply(fakeserver.Bulk("held"))
+			strays <- c
+		case "STRAYFIRST":
+			c.Reply(fakeserver.Bulk("stray"))
+			time.Sleep(time.Millisecond)
+			c.Reply(fakeserver.Bulk("first"))
+		default:
+			return false
+		}
+		return true
+	}
+	for round := range 20 {
+		_, c, raw := fusedServe(t, h, Options{})
+		warmSolo(t, c)
+		first := round%2 == 1
+		if first {
+			// Documented: the stray may be taken for STRAYFIRST's reply.
+			if _, err, _ := execWithin(c, 2*time.Second, "STRAYFIRST"); err != nil {
+				t.Logf("round %d: STRAYFIRST failed: %v", round, err)
+			}
+		} else {
+			if v, err := c.Do(ctxWithTimeout(t, 2*time.Second), "STRAYNEXT"); err != nil || string(v.Str) != "held" {
+				t.Fatalf("STRAYNEXT: %q, %v", v.Str, err)
+			}
+			(<-strays).Reply(fakeserver.Bulk("stray"))
+			arrived := false
+			raw.Control(func(fd uintptr) { arrived = awaitBytes(fd, 2*time.Second) })
+			if !arrived {
+				t.Fatal("the stray did not arrive")
+			}
+		}
+		wrong, failed := 0, 0
+		for i := range 50 {
+			want := "e" + strconv.Itoa(i)
+			v, err, _ := execWithin(c, 2*time.Second, "ECHO", want)
+			if err != nil {
+				failed++
+				break
+			}
+			if string(v.Str) != want {
+				wrong++
+			}
+		}
+		if first {
+			t.Logf("round %d (stray before the reply): %d calls took another call's reply, %d failed", round, wrong, failed)
+		} else if wrong > 0 || failed == 0 {
+			t.Errorf("round %d (stray before the reply: %v): %d calls took another call's reply, %d failed", round, first, wrong, failed)
+		}
+		closeWithin(t, c, 2*time.Second)
 	}
 }
