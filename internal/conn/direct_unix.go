@@ -78,9 +78,10 @@ func (d *directWriter) peekFn(fd uintptr) bool {
 }
 
 // writeRead writes req and reads what the socket then holds into p, in one raw read
-// of the descriptor: the runtime's readiness is reset before the write, so the reply
-// it waits for cannot have come before, and the read that would find nothing right
-// after the write is not made. Once req left whole, d.wrote runs (releasing wmu) and
+// of the descriptor: the runtime's readiness is reset before the write, so the wait
+// is for bytes that come after it (mostly: an event for earlier bytes that the
+// netpoller harvests after the reset ends it at once; solo.go), and the read that
+// would find nothing right after the write is not made. Once req left whole, d.wrote runs (releasing wmu) and
 // the caller waits until the socket is readable or the read deadline armed passes.
 //
 // wrote is how much of req the socket took: less than all (EAGAIN, or werr) and
