@@ -54,8 +54,11 @@ func (d *directWriter) peek() error {
 // which closed first (solo.go). A peer that acknowledged every byte had the request
 // in its socket before it closed (a FIN carries the acknowledgement of what was read):
 // a reset after that FIN (a proxy closing without lingering, after relaying its node's
-// end) says nothing of whether the request ran. Reading the error clears it; false on
-// other systems, and when the error cannot be read.
+// end) says nothing of whether the request ran. Not told apart: a peer that sent its
+// FIN first (shutdown of its sending side), then read the request, ran it, and reset
+// before acknowledging it (TestReviewRefusedHalfClosedPeer; no Redis-protocol server
+// runs commands after its FIN). Reading the error clears it; false on other systems,
+// and when the error cannot be read.
 func (d *directWriter) refused() bool {
 	if runtime.GOOS != "linux" {
 		return false
