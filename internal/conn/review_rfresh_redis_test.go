@@ -211,3 +211,31 @@ func TestReviewRefusedKill9RealServer(t *testing.T) {
 	}
 	t.Logf("failed INCR reported written %d (of which it ran %d), refused (EPIPE) %d, not written otherwise %d", written, ranLost, refused, other)
 }
+
+// A real redis-server with client tracking on a RESP3 connection that has no push
+// handler (turned on by the caller's own command): a SET of a key the connection read
+// sends the invalidation push right behind the SET's reply, in the same write. Each
+// SET gets its +OK; the connection stays up.
+func TestReviewSoloTrackingPushRealServer(t *testing.T) {
+	s := redistest.RunStandalone(t, redistest.StandaloneConfig{NoProxy: true})
+	ctx := ctxWithTimeout(t, 30*time.Second)
+	c, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v, err := c.Do(ctx, "CLIENT", "TRACKING", "ON"); err != nil || v.Err != nil {
+		t.Fatalf("CLIENT TRACKING ON: %v %v", err, v.Err)
+	}
+	solos := c.cr.solos
+	for i := range 200 {
+		if _, err := c.Do(ctx, "GET", "review:tracked"); err != nil {
+			t.Fatalf("%d: GET: %v", i, err)
+		}
+		v, err := c.Do(ctx, "SET", "review:tracked", strconv.Itoa(i))
+		if err != nil || string(v.Str) != "OK" {
+			t.Fatalf("%d: SET: %q, %v", i, v.Str, err)
+		}
+	}
+	t.Logf("solo reads: %d", c.cr.solos-solos)
+}
