@@ -365,3 +365,29 @@ func TestReviewSoloStrayCascade(t *testing.T) {
 		closeWithin(t, c, 2*time.Second)
 	}
 }
+
+// A peer that sent its FIN right behind a reply (HALF) and then reads the next
+// request, which it cannot answer, and closes quietly (everything read: no reset).
+// The next lone call comes within soloFresh (no look): its fused read waits for bytes
+// after its write, and the end of the stream was there before it: how long does the
+// call take? Until its deadline (300ms of 300ms, every round), no reset coming to end
+// the wait; with the look it fails at once, not written. Logged.
+func TestReviewSoloFreshHalfClosedWait(t *testing.T) {
+	s := newAbortServer(t)
+	for i := range 3 {
+		o := Options{Protocol: 2, Addr: s.ln.Addr().String()}
+		c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warmSolo(t, c)
+		if _, err, _ := execWithin(c, 2*time.Second, "HALF"); err != nil {
+			t.Fatalf("HALF: %v", err)
+		}
+		_, err, el := execWithin(c, 300*time.Millisecond, "PING")
+		var ne *rerr.NodeError
+		errors.As(err, &ne)
+		t.Logf("round %d: PING after the peer's FIN took %v: %v (written %v)", i, el.Round(time.Millisecond), err, ne != nil && ne.Written)
+		closeWithin(t, c, 2*time.Second)
+	}
+}
