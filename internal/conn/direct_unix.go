@@ -82,8 +82,9 @@ func (d *directWriter) peekFn(fd uintptr) bool {
 
 // writeRead writes req and reads what the socket then holds into p, in one raw read
 // of the descriptor: the runtime's readiness is reset before the write, so the wait
-// is for bytes that come after it (mostly: an event for earlier bytes that the
-// netpoller harvests after the reset ends it at once; solo.go), and the read that
+// is for bytes that come after it (mostly: any later wake-up of the descriptor, e.g.
+// the request's acknowledgement freeing send space, ends it too, and the read then
+// returns what was there before; solo.go), and the read that
 // would find nothing right after the write is not made. Once req left whole, d.wrote runs (releasing wmu) and
 // the caller waits until the socket is readable or the read deadline armed passes.
 //

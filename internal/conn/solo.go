@@ -60,11 +60,12 @@ import (
 // finds more than one reply (the call fails, written), or not at all when they are
 // read alone before the call's reply — the reader goroutine misses those too when a
 // request enters its queue before it is scheduled to read them. Bytes in the socket
-// before the write are usually read with the reply (the fused read waits for new
-// ones), but not always: the readiness they raised can reach the runtime after
-// writeRead's reset (an epoll event harvested late), and the read returns them alone,
-// taken for the call's reply (TestReviewSoloFreshStrayBeforeWrite: 12 of 200 strays
-// on loopback; the look caught them all). A caller that finds the connection dead
+// before the write are often read with the reply (the fused read waits for new
+// ones), but not always: any wake-up of the descriptor after writeRead's reset (the
+// request's acknowledgement freeing send space, an event harvested late) ends the
+// wait, and the read returns them alone, taken for the call's reply — the more often
+// the longer the server takes (TestReviewSoloFreshStrayBeforeWrite on loopback: 1-2 of
+// 100 strays for ECHO, 21-43 of 100 for a reply after 2ms; the look caught them all). A caller that finds the connection dead
 // never tears it down itself (die runs OnClose and through it the node's and the
 // user's hooks): it hands the teardown to the writer goroutine (teardown) and leaves
 // on the closed signal, as a queued caller does.
