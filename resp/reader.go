@@ -88,6 +88,16 @@ func (r *Reader) Reset(rd io.Reader) {
 // not yet decoded.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
 
+// NextType returns the type of the next buffered value (its first byte), without
+// reading or decoding anything; false when nothing is buffered.
+func (r *Reader) NextType() (Type, bool) {
+	if r.br.Buffered() == 0 {
+		return 0, false
+	}
+	b, _ := r.br.Peek(1)
+	return Type(b[0]), true
+}
+
 // Limits returns the limits in force, with defaults applied.
 func (r *Reader) Limits() Limits { return r.lim }
 

@@ -66,3 +66,23 @@ func TestReady(t *testing.T) {
 		t.Errorf("a value larger than the buffer: Fill %v, Ready %d", err, rd.Ready())
 	}
 }
+
+// NextType names the next buffered value's type without consuming it; nothing
+// buffered: false.
+func TestNextType(t *testing.T) {
+	rd := NewReaderSize(strings.NewReader(">1\r\n+x\r\n$1\r\na"), 64, Limits{})
+	if _, ok := rd.NextType(); ok {
+		t.Fatal("NextType with nothing buffered: ok")
+	}
+	for rd.Fill() == nil {
+	}
+	if typ, ok := rd.NextType(); !ok || typ != TypePush {
+		t.Fatalf("NextType = %q, %v; want a push", typ, ok)
+	}
+	if _, err := rd.ReadValue(); err != nil {
+		t.Fatal(err)
+	}
+	if typ, ok := rd.NextType(); !ok || typ != TypeBulkString || rd.Buffered() != 5 {
+		t.Fatalf("NextType = %q, %v (%d buffered); want a bulk string, 5 buffered", typ, ok, rd.Buffered())
+	}
+}

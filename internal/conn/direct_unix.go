@@ -47,19 +47,30 @@ func (d *directWriter) peek() error {
 
 // refused reports whether the peer refused bytes it got after closing its end: the
 // pending socket error is EPIPE, which Linux records when a reset arrives after the
-// peer's FIN, that is, for bytes that reached a socket already closed. Asked once a read
-// found the end of the stream with nothing of a lone request's reply: that request
-// never reached the server, which closed first (solo.go). Reading the error clears it;
-// false on other systems, and when the error cannot be read.
+// peer's FIN, and the peer never acknowledged all that was sent (the socket's send
+// queue, unacknowledged bytes included, is not empty): the reset answered bytes that
+// reached a socket already closed. Asked once a read found the end of the stream with
+// nothing of a lone request's reply: that request never reached the server whole,
+// which closed first (solo.go). A peer that acknowledged every byte had the request
+// in its socket before it closed (a FIN carries the acknowledgement of what was read):
+// a reset after that FIN (a proxy closing without lingering, after relaying its node's
+// end) says nothing of whether the request ran. Not told apart: a peer that sent its
+// FIN first (shutdown of its sending side), then read the request, ran it, and reset
+// before acknowledging it (TestReviewRefusedHalfClosedPeer; no Redis-protocol server
+// runs commands after its FIN). Reading the error clears it; false on other systems,
+// and when the error cannot be read.
 func (d *directWriter) refused() bool {
 	if runtime.GOOS != "linux" {
 		return false
 	}
-	v := 0
+	v, outq := 0, 0
 	err := d.raw.Control(func(fd uintptr) {
 		v, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if syscall.Errno(v) == syscall.EPIPE {
+			outq = sendQueued(fd)
+		}
 	})
-	return err == nil && syscall.Errno(v) == syscall.EPIPE
+	return err == nil && syscall.Errno(v) == syscall.EPIPE && outq > 0
 }
 
 // peekFn is the raw read callback of peek: one non-blocking peek, never a wait.
@@ -70,9 +81,11 @@ func (d *directWriter) peekFn(fd uintptr) bool {
 }
 
 // writeRead writes req and reads what the socket then holds into p, in one raw read
-// of the descriptor: the runtime's readiness is reset before the write, so the reply
-// it waits for cannot have come before, and the read that would find nothing right
-// after the write is not made. Once req left whole, d.wrote runs (releasing wmu) and
+// of the descriptor: the runtime's readiness is reset before the write, so the wait
+// is for bytes that come after it (mostly: any later wake-up of the descriptor, e.g.
+// the request's acknowledgement freeing send space, ends it too, and the read then
+// returns what was there before; solo.go), and the read that
+// would find nothing right after the write is not made. Once req left whole, d.wrote runs (releasing wmu) and
 // the caller waits until the socket is readable or the read deadline armed passes.
 //
 // wrote is how much of req the socket took: less than all (EAGAIN, or werr) and
