@@ -46,13 +46,10 @@ type Conn struct {
 
 	idleCheck time.Duration // IdleCheck with this connection's jitter
 	lastRead  atomic.Int64  // unix nanos of the last successful read
-	// refusedLone: the connection ended because a lone request reached a socket the
-	// server had closed (solo.go): that request did not run.
-	refusedLone atomic.Bool
-	latency     atomic.Int64 // moving average of round-trip time, nanos
-	rtt         atomic.Int64 // round-trip floor, nanos (see rtt.go)
-	clientID    atomic.Int64 // the server's id of a RESP2 connection, once asked; 0 = not yet
-	completed   atomic.Uint64
+	latency   atomic.Int64  // moving average of round-trip time, nanos
+	rtt       atomic.Int64  // round-trip floor, nanos (see rtt.go)
+	clientID  atomic.Int64  // the server's id of a RESP2 connection, once asked; 0 = not yet
+	completed atomic.Uint64
 
 	// Sync markers (sync.go): the token prefix unique to this connection, the last
 	// sequence number used, and whether the writer must add a marker to its next batch.
@@ -496,10 +493,9 @@ func (c *Conn) abandon(w *Waiter, r *request) error {
 			if w == nil {
 				// The connection ended. A request written directly (alone: its own
 				// write) that had not left whole cannot have run: a server runs no
-				// part of a command. Nor one the server had closed the connection
-				// before (refusedLone). (A batch's request may have left whole before
+				// part of a command. (A batch's request may have left whole before
 				// its batch failed: it may have run.)
-				return c.failedErr(!alone || seq <= c.written.Load() && !c.refusedLone.Load())
+				return c.failedErr(!alone || seq <= c.written.Load())
 			}
 			if seq > c.written.Load() {
 				return w.DeadlineErr(c.nodeErr(rerr.PhaseWrite, c.waitingErr(errWriting), true))

@@ -9,8 +9,6 @@ func (d *directWriter) write(fd uintptr) bool { return true }
 
 func (d *directWriter) peek() error { return nil }
 
-func (d *directWriter) refused() bool { return false }
-
 func (d *directWriter) peekFn(fd uintptr) bool { return true }
 
 func (d *directWriter) writeRead(req, p []byte) (int, error, int, error) { return -1, nil, 0, nil }

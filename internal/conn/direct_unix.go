@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"runtime"
 	"syscall"
 )
 
@@ -43,34 +42,6 @@ func (d *directWriter) peek() error {
 		return nil
 	}
 	return d.perr
-}
-
-// refused reports whether the peer refused bytes it got after closing its end: the
-// pending socket error is EPIPE, which Linux records when a reset arrives after the
-// peer's FIN, and the peer never acknowledged all that was sent (the socket's send
-// queue, unacknowledged bytes included, is not empty): the reset answered bytes that
-// reached a socket already closed. Asked once a read found the end of the stream with
-// nothing of a lone request's reply: that request never reached the server whole,
-// which closed first (solo.go). A peer that acknowledged every byte had the request
-// in its socket before it closed (a FIN carries the acknowledgement of what was read):
-// a reset after that FIN (a proxy closing without lingering, after relaying its node's
-// end) says nothing of whether the request ran. Not told apart: a peer that sent its
-// FIN first (shutdown of its sending side), then read the request, ran it, and reset
-// before acknowledging it (TestReviewRefusedHalfClosedPeer; no Redis-protocol server
-// runs commands after its FIN). Reading the error clears it; false on other systems,
-// and when the error cannot be read.
-func (d *directWriter) refused() bool {
-	if runtime.GOOS != "linux" {
-		return false
-	}
-	v, outq := 0, 0
-	err := d.raw.Control(func(fd uintptr) {
-		v, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
-		if syscall.Errno(v) == syscall.EPIPE {
-			outq = sendQueued(fd)
-		}
-	})
-	return err == nil && syscall.Errno(v) == syscall.EPIPE && outq > 0
 }
 
 // peekFn is the raw read callback of peek: one non-blocking peek, never a wait.

@@ -41,7 +41,6 @@ type fusedHooks struct {
 	beforePeek func()                                                          // before a look at the parked socket (parkedCheck's peek): wmu held
 	pre        func(call int, fd uintptr)                                      // before the callback's call (1: the write)
 	after      func(call int, fd uintptr, ret bool, f func(uintptr) bool) bool // after it: its return, which it may change
-	control    func()                                                          // before a raw Control (directWriter.refused's look at the socket's error)
 }
 
 // fusedRaw is a raw connection that runs the hooks stored around writeRead's raw
@@ -81,13 +80,6 @@ func (r *fusedRaw) Read(f func(uintptr) bool) error {
 		}
 		return ret
 	})
-}
-
-func (r *fusedRaw) Control(f func(uintptr)) error {
-	if h := r.hooks.Load(); h != nil && h.control != nil {
-		h.control()
-	}
-	return r.RawConn.Control(f)
 }
 
 // fusedConn is a TCP connection whose raw descriptor is a fusedRaw.

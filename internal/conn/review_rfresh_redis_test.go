@@ -17,16 +17,17 @@ import (
 )
 
 // A real redis-server kills a lone caller's connection (CLIENT KILL from another
-// connection) at a random moment while the caller runs INCR back to back (each within
-// soloFresh of the last reply: no look before the write). Whatever the moment — before
-// an INCR arrives (refused: EPIPE), while it waits unread (a reset), after it ran and
-// before its reply (a FIN) — the failed call's report must match the counter: not
-// written only if it did not run. Every call returns by its deadline.
+// connection) at a random moment while the caller runs INCR back to back. Whatever the
+// moment — before an INCR is written (the look finds the close), while it waits unread
+// (a reset), after it ran and before its reply (a FIN) — the failed call's report must
+// match the counter: not written only if it did not run. Every call returns by its
+// deadline. (Written for the review of a look-skip since withdrawn; kept: it holds the
+// lone path's reports to the counter.)
 //
 // With a fork child alive (a BGSAVE kept running by rdb-key-save-delay), the child
 // holds every client socket too: Redis 7 shuts a killed client's socket down
 // (shutdown) before closing it, and the socket lingers in the child.
-func TestReviewRefusedClientKillRealServer(t *testing.T) {
+func TestReviewLoneClientKillRealServer(t *testing.T) {
 	for _, fork := range []bool{false, true} {
 		t.Run(fmt.Sprintf("fork=%v", fork), func(t *testing.T) { reviewClientKill(t, fork) })
 	}
@@ -59,7 +60,7 @@ func reviewClientKill(t *testing.T, fork bool) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	const rounds = 150
-	var refused, written, ranLost, unwrittenOther int
+	var written, ranLost, unwritten int
 	end := time.Now().Add(20 * time.Second)
 	for i := 0; i < rounds && time.Now().Before(end); i++ {
 		c, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 2 + i%2})
@@ -127,26 +128,24 @@ func reviewClientKill(t *testing.T, fork bool) {
 			}
 		case got != ok:
 			t.Fatalf("round %d: an INCR that ran was reported not written: %v (%d answered, counter %d)", i, ferr, ok, got)
-		case errors.Is(ferr, errClosedFirst):
-			refused++
 		default:
-			unwrittenOther++
+			unwritten++
 		}
 	}
-	t.Logf("failed INCR reported written %d (of which it ran %d), refused (EPIPE) %d, not written otherwise %d", written, ranLost, refused, unwrittenOther)
+	t.Logf("failed INCR reported written %d (of which it ran %d), not written %d", written, ranLost, unwritten)
 }
 
 // kill -9 of a real redis-server (AOF, fsync always: an INCR answered is on disk)
-// at a random moment while a lone caller runs INCR back to back (no look). After the
+// at a random moment while a lone caller runs INCR back to back. After the
 // restart the counter says what ran and stayed: the failed call may be reported not
 // written only if the counter did not count it.
-func TestReviewRefusedKill9RealServer(t *testing.T) {
+func TestReviewLoneKill9RealServer(t *testing.T) {
 	s := redistest.RunStandalone(t, redistest.StandaloneConfig{NoProxy: true,
 		ServerArgs: []string{"--appendonly", "yes", "--appendfsync", "always"}})
 	n := s.Primary()
 	rng := rand.New(rand.NewPCG(3, 4))
 	const rounds = 15
-	var written, ranLost, refused, other int
+	var written, ranLost, unwritten int
 	for i := range rounds {
 		ctx := ctxWithTimeout(t, 30*time.Second)
 		c, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 2 + i%2})
@@ -203,13 +202,11 @@ func TestReviewRefusedKill9RealServer(t *testing.T) {
 			}
 		case got != ok:
 			t.Fatalf("round %d: an INCR that ran was reported not written: %v (%d answered, counter %d)", i, ferr, ok, got)
-		case errors.Is(ferr, errClosedFirst):
-			refused++
 		default:
-			other++
+			unwritten++
 		}
 	}
-	t.Logf("failed INCR reported written %d (of which it ran %d), refused (EPIPE) %d, not written otherwise %d", written, ranLost, refused, other)
+	t.Logf("failed INCR reported written %d (of which it ran %d), not written %d", written, ranLost, unwritten)
 }
 
 // A real redis-server with client tracking on a RESP3 connection that has no push

@@ -23,19 +23,6 @@ func warmSolo(t *testing.T, c *Conn) {
 		t.Fatal(err)
 	}
 	awaitParked(t, c)
-	awaitStale(t, c)
-}
-
-// awaitStale returns once the connection's last read is soloFresh old, so that a solo
-// caller's next call looks at the socket before its write (parkedCheck).
-func awaitStale(t testing.TB, c *Conn) {
-	t.Helper()
-	for end := time.Now().Add(time.Second); time.Since(c.LastRead()) < soloFresh; {
-		if time.Now().After(end) {
-			t.Fatal("the connection's last read stays fresh")
-		}
-		time.Sleep(soloFresh / 4)
-	}
 }
 
 // A connection that dies under a lone caller's read is killed on the caller's

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/redline-go/redline/internal/rerr"
@@ -50,25 +49,17 @@ import (
 //
 // Nobody reads a parked socket, so before writing a solo caller looks at it
 // (parkedCheck): a close, a reset or bytes nobody asked for, come meanwhile, kill the
-// connection and fail the call not written — unless the connection's last read returned
-// less than soloFresh ago (a caller in a loop: the look is a system call, a few per
-// cent of a lone call). Then what came in that millisecond is met after the write: a
-// close, by the read's end of stream, with the socket's error and send queue saying
-// whether the request reached a socket the server had closed already (a reset after
-// the FIN, for bytes never acknowledged: not run, not written, as the look would have
-// said; directWriter.refused); bytes nobody asked for, by the read that
-// finds more than one reply (the call fails, written), or not at all when they are
-// read alone before the call's reply — the reader goroutine misses those too when a
-// request enters its queue before it is scheduled to read them. Bytes in the socket
-// before the write are often read with the reply (the fused read waits for new
-// ones), but not always: any wake-up of the descriptor after writeRead's reset (the
-// request's acknowledgement freeing send space, an event harvested late) ends the
-// wait, and the read returns them alone, taken for the call's reply — the more often
-// the longer the server takes (TestReviewSoloFreshStrayBeforeWrite on loopback: 1-2 of
-// 100 strays for ECHO, 21-43 of 100 for a reply after 2ms; the look caught them all). A caller that finds the connection dead
-// never tears it down itself (die runs OnClose and through it the node's and the
-// user's hooks): it hands the teardown to the writer goroutine (teardown) and leaves
-// on the closed signal, as a queued caller does.
+// connection and fail the call not written. (Skipping the look for a caller within a
+// millisecond of the connection's last read — a few per cent of a lone call — was
+// tried and withdrawn: bytes already in the socket before the write were then often
+// read alone, before the call's reply, and taken for it, and a peer's FIN with no reset
+// behind it left the call waiting for its whole deadline.) A read that finds more than
+// the one reply behind the look (come after it, with the reply) fails the call,
+// written, and ends the connection: which one is the call's cannot be told (RESP3
+// pushes behind the reply are dropped: a push is never a reply). A caller that finds
+// the connection dead never tears it down itself (die runs OnClose and through it the
+// node's and the user's hooks): it hands the teardown to the writer goroutine
+// (teardown) and leaves on the closed signal, as a queued caller does.
 //
 // The reader goroutine takes the socket back once nothing has been read for
 // soloIdle, so an idle connection's death, and its idle check, are noticed as before,
@@ -84,10 +75,6 @@ const (
 
 // soloSlice bounds a solo read for a caller whose context can be canceled (see above).
 const soloSlice = 10 * time.Millisecond
-
-// soloFresh: a solo caller looks at the parked socket before its write only when the
-// connection's last read returned soloFresh ago or more (see above and parkedCheck).
-const soloFresh = 1 * time.Millisecond
 
 // soloIdle is how long the reader goroutine leaves the socket to solo callers after
 // the last read before it takes it back.
@@ -163,11 +150,9 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 	cr, rd := c.cr, c.rd
 	cr.soloDL = want
 	cr.armSolo(now)
-	if c.rd.Buffered() != 0 || now.Sub(cr.lastRead) >= soloFresh {
-		if cause := c.parkedCheck(); cause != nil {
-			c.teardownLocked(cause)
-			return true, false, c.notWritten(w, cause)
-		}
+	if cause := c.parkedCheck(); cause != nil {
+		c.teardownLocked(cause)
+		return true, false, c.notWritten(w, cause)
 	}
 	if cr.deadline.After(time.Now()) {
 		// The first read writes r and waits for its reply (connReader.Read).
@@ -193,8 +178,9 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 			}
 			cr.solo = false
 			if c.rd.Buffered() != 0 && c.inflight.len() == 1 && !c.pushesOnly() {
-				// More came than the one reply asked for (see parkedCheck): which of
-				// them is r's cannot be told. r was written: it may have executed.
+				// More came than the one reply asked for, after the look (see
+				// parkedCheck): which of them is r's cannot be told. r was written:
+				// it may have executed.
 				c.teardown(c.nodeErr(rerr.PhaseRead, fmt.Errorf("%w: %w", resp.ErrProtocol, errStray), true))
 				return true, true, nil
 			}
@@ -220,15 +206,6 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 			}
 			if !rerr.IsTimeout(err) && !errors.Is(err, bufio.ErrBufferFull) {
 				cr.solo = false
-				if errors.Is(err, io.EOF) && rd.Buffered() == 0 && c.direct.refused() && c.inflight.len() == 1 {
-					// The server had closed the connection when r reached it: r did
-					// not run (see directWriter.refused), wherever the close fell.
-					// Only r in flight once the error is read, not only before: a
-					// request written after r (the writer's; it enters the in-flight
-					// queue before it leaves) draws the same reset when r ran.
-					c.refusedLone.Store(true)
-					err = c.nodeErr(rerr.PhaseRead, errClosedFirst, false)
-				}
 				c.teardown(c.readErr(err))
 				return true, true, nil
 			}
@@ -273,10 +250,6 @@ func (c *Conn) Usable() bool {
 // whole: the caller finishes the write's bookkeeping (trySolo).
 var errUnsent = errors.New("request not written whole")
 
-// errClosedFirst is the cause when a lone request reached a socket the server had
-// closed already.
-var errClosedFirst = fmt.Errorf("%w: the server had closed the connection before the request reached it (it did not run)", io.EOF)
-
 // errStray is the cause when bytes wait on a parked socket: nothing was asked.
 var errStray = errors.New("bytes arrived with no request waiting for them")
 
@@ -288,9 +261,8 @@ var errStray = errors.New("bytes arrived with no request waiting for them")
 // elsewhere), or bytes nobody asked for (a stray reply: the stream is out of step,
 // and the next reply read would be taken for the call's).
 //
-// A caller within soloFresh of the connection's last read does not look (see the
-// top of this file). What arrives after the look and before the call's reply cannot
-// be told from that reply; the same holds on the pipeline, where the reader goroutine takes any reply
+// What arrives after the look and before the call's reply cannot be told from that
+// reply (unless read with it: trySolo fails the call then); the same holds on the pipeline, where the reader goroutine takes any reply
 // arriving while a request is in flight for that request's. So the look gives a lone
 // caller what the reader goroutine gave it: bytes that arrive while nothing is in
 // flight are caught, and the look comes last before the write, where the pipeline's
