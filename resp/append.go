@@ -95,6 +95,12 @@ func AppendNull(dst []byte, proto int) []byte {
 
 // appendHeader appends a type byte, a decimal number and CRLF.
 func appendHeader(dst []byte, t byte, n int64) []byte {
+	switch {
+	case 0 <= n && n < 10: // the counts and the lengths of most commands' names and keys
+		return append(dst, t, byte('0'+n), '\r', '\n')
+	case 10 <= n && n < 100:
+		return append(dst, t, byte('0'+n/10), byte('0'+n%10), '\r', '\n')
+	}
 	dst = append(dst, t)
 	dst = strconv.AppendInt(dst, n, 10)
 	return append(dst, '\r', '\n')

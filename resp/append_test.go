@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +156,17 @@ func TestAppendKeepsPrefix(t *testing.T) {
 	dst = AppendValue(dst, agg(TypeArray, simple("a\nb")))
 	if !strings.HasPrefix(string(dst), "xyz*1\r\n+a b\r\n") {
 		t.Fatalf("%q", dst)
+	}
+}
+
+// TestAppendHeaderNumbers: the header's number is the decimal of n for every n, the
+// one- and two-digit fast paths included.
+func TestAppendHeaderNumbers(t *testing.T) {
+	for _, n := range []int64{-1, 0, 1, 9, 10, 11, 42, 99, 100, 101, 999, 1024, 1 << 40, -100} {
+		got := string(appendHeader(nil, '$', n))
+		want := "$" + strconv.FormatInt(n, 10) + "\r\n"
+		if got != want {
+			t.Errorf("appendHeader(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
