@@ -210,12 +210,14 @@ func TestReliabilityBlockingTinyDeadlines(t *testing.T) {
 			at = budget / 3
 		}
 		done := make(chan struct{})
+		start := time.Now()
+		var acked time.Duration // when the RPUSH's reply came, from start
 		go func() {
 			defer close(done)
 			time.Sleep(at)
 			pusher.Do(ctx, "RPUSH", key, "e")
+			acked = time.Since(start)
 		}()
-		start := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, budget)
 		vals, err := c.Do(cctx, "BLPOP", key, 5).Strings()
 		el := time.Since(start)
@@ -242,11 +244,15 @@ func TestReliabilityBlockingTinyDeadlines(t *testing.T) {
 		left += int(n)
 		if n == 0 && !(err == nil && len(vals) == 2) {
 			lost++
-			t.Logf("trial %d: deadline %v, pushed at %v: the element is lost; the call said %v", i, budget, at, err)
+			t.Logf("trial %d: deadline %v, pushed at %v (acknowledged at %v): the element is lost; the call said %v",
+				i, budget, at, acked.Round(10*time.Microsecond), err)
 			switch stalled := testkit.StallDuring(start, time.Now()); {
 			case !redline.MayHaveExecuted(err):
 				t.Errorf("trial %d: an element lost silently: the call said %v", i, err)
-			case budget >= 8*time.Millisecond && stalled == 0:
+			case budget >= 8*time.Millisecond && stalled == 0 && acked <= budget-2*time.Millisecond:
+				// The server answered the RPUSH, and with it the waiting BLPOP, 2ms or
+				// more before the deadline (a push landing later, behind a busy
+				// server, is lost to a deadline like any short one).
 				lostLonger++
 			case stalled > 0:
 				t.Logf("trial %d: the process stalled for %v during the call", i, stalled)
@@ -254,7 +260,7 @@ func TestReliabilityBlockingTinyDeadlines(t *testing.T) {
 		}
 	}
 	if lostLonger != 0 {
-		t.Errorf("%d of %d elements lost with deadlines of 8ms or more, with no process stall over 2ms during the call", lostLonger, trials)
+		t.Errorf("%d of %d elements lost with deadlines of 8ms or more, pushed 2ms or more before them, with no process stall over 2ms during the call", lostLonger, trials)
 	}
 	if late > trials/50 {
 		t.Errorf("%d of %d calls returned later than deadline+%v", late, trials, testkit.DeadlineSlack)

@@ -151,6 +151,12 @@ func seedScenarioFault(t *testing.T, cl *redistest.Cluster, mode redistest.Mode,
 		"tls-bad": "x509: certificate signed by unknown authority", "refuse": "connection refused",
 		"blackhole": "deadline exceeded|i/o timeout", "hang": "deadline exceeded|i/o timeout",
 	}[mode.String()]
+	if mode.String() == "tls-bad" && testkit.Race && to <= 100*time.Millisecond {
+		// Under the race detector a TLS handshake can take longer than 100ms on a
+		// loaded machine: the call ends with the attempt still under way, which it
+		// must say. (make test runs this test again without it, strict.)
+		wantCause += "|tls: connection attempt in progress"
+	}
 	if !slices.ContainsFunc(strings.Split(wantCause, "|"), func(w string) bool { return strings.Contains(err.Error(), w) }) {
 		fail("error %q lacks %q", err, wantCause)
 	}
