@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redline-go/redline/internal/topology"
+	"github.com/redline-go/redline/resp"
 )
 
 // Reads sent to replicas get no MOVED when the replica has been promoted (a coordinated
@@ -23,9 +24,9 @@ import (
 const (
 	roleCheckEvery    = 500 * time.Millisecond
 	roleChecksPerTick = 25
-	// slotlessChecks bounds how many slotless primaries of a view one refresh asks for
-	// their ROLE, each for at most slotlessCheckTimeout (see placeSlotless).
-	slotlessChecks       = 3
+	// maxSlotlessChecks bounds how many nodes one refresh asks for their ROLE, each for
+	// at most slotlessCheckTimeout (see placeSlotless).
+	maxSlotlessChecks    = 3
 	slotlessCheckTimeout = 250 * time.Millisecond
 	slotlessRetry        = 20 * time.Millisecond
 	// slotlessWindow is how long after a promotion the client applied (ROLE, MOVED, or
@@ -115,10 +116,16 @@ func (c *Engine) isPrimaryNow(n Node) bool {
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.CommandTimeout)
 	defer cancel()
 	v, err := DoOn(ctx, n, "ROLE")
-	if err != nil || v.Err != nil || len(v.Elems) == 0 {
-		return false
+	return err == nil && roleOf(v) == "master"
+}
+
+// roleOf returns the role a ROLE reply names, lower-cased ("master", "slave",
+// "sentinel"); "" for a reply that is not ROLE's (an error, say).
+func roleOf(v resp.Value) string {
+	if v.Err != nil || !v.IsList() || len(v.Elems) == 0 {
+		return ""
 	}
-	return strings.EqualFold(string(v.Elems[0].Str), "master")
+	return strings.ToLower(string(v.Elems[0].Str))
 }
 
 // placeSlotless returns view with each live primary that serves no slot and says, by
@@ -138,10 +145,10 @@ func (c *Engine) isPrimaryNow(n Node) bool {
 // view), or the same within slotlessWindow of a promotion the client applied or saw — is
 // asked too, and added as the replica it says it is (a replica removed from the cluster
 // is asked by the one refresh that drops it; one forgotten by the cluster but still
-// replicating is kept no longer than slotlessWindow). Only a client that reads from replicas asks,
-// nodes known down are not asked, and at most slotlessChecks of them per refresh, at the
-// same time: nodes that do not answer hold the view (a failover, say) up by
-// slotlessCheckTimeout, not by that once per node.
+// replicating is kept no longer than slotlessWindow). Only a client that reads from
+// replicas asks, nodes known down are not asked, and at most maxSlotlessChecks of them
+// per refresh, at the same time: nodes that do not answer hold the view (a failover,
+// say) up by slotlessCheckTimeout, not by that once per node.
 func (c *Engine) placeSlotless(ctx context.Context, view *topology.Table) *topology.Table {
 	if c.cfg.ReadFrom == ReadPrimary {
 		return view
@@ -180,7 +187,7 @@ type slotlessCheck struct {
 	ok      bool
 }
 
-// slotlessChecks returns the nodes placeSlotless asks (see there), slotlessChecks at
+// slotlessChecks returns the nodes placeSlotless asks (see there), maxSlotlessChecks at
 // most: the live slotless primaries of view, then the nodes the table in use has in a
 // shard whose slots view gives to a node of that shard, and view leaves out.
 func (c *Engine) slotlessChecks(view *topology.Table) []slotlessCheck {
@@ -189,7 +196,7 @@ func (c *Engine) slotlessChecks(view *topology.Table) []slotlessCheck {
 	var checks []slotlessCheck
 	add := func(tn *topology.Node, absent bool) {
 		n := nodes[tn.Addr]
-		if len(checks) == slotlessChecks || tn.Failed() || n == nil || n.State() == StateDown || n.State() == StateClosed {
+		if len(checks) == maxSlotlessChecks || tn.Failed() || n == nil || n.State() == StateDown || n.State() == StateClosed {
 			return
 		}
 		k := slotlessCheck{node: tn, n: n}
@@ -248,10 +255,10 @@ func (c *Engine) replicaOf(ctx context.Context, n Node, wait bool) (string, bool
 	defer cancel()
 	for {
 		v, err := DoOn(ctx, n, "ROLE")
-		if err != nil || v.Err != nil || len(v.Elems) == 0 {
+		if err != nil {
 			return "", false
 		}
-		switch role := strings.ToLower(string(v.Elems[0].Str)); {
+		switch role := roleOf(v); {
 		case role == "slave" && len(v.Elems) >= 3:
 			host, port := string(v.Elems[1].Str), v.Elems[2].Int
 			if host == "" || port <= 0 || port > 65535 {

@@ -248,7 +248,7 @@ func (c *Engine) awaitMaster(replica string) bool {
 		v, err := DoOn(ctx, n, "ROLE")
 		cancel()
 		c.follow.asks.Add(1)
-		if err == nil && v.Err == nil && v.IsList() && len(v.Elems) > 0 && strings.EqualFold(string(v.Elems[0].Str), "master") {
+		if err == nil && roleOf(v) == "master" {
 			return true
 		}
 		if !time.Now().Before(end) {
