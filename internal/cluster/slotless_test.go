@@ -254,16 +254,23 @@ func TestSlotlessForgottenReplica(t *testing.T) {
 // TestRoleCheckNoFlipBack: after the role check promoted r1, the demoted p1 still
 // answers ROLE master until it hears of the failover; the next tick must not promote it
 // back (reads of the shard would go back and forth).
+// The same after a MOVED to r1 (a write redirected by the failover) made it the primary.
 func TestRoleCheckNoFlipBack(t *testing.T) {
-	fc := newFakeCluster(t)
-	cfg := testConfig(fc)
-	cfg.ReadFrom = ReadReplicaOnly
-	c := newEngine(t, cfg, threeShards)
-	fc.handle(p1, roleAnswer(roleMaster()))
-	DoOn(t.Context(), c.NodeAt(p1), "PING") // connected: the check asks only nodes that are up
-	c.applyPromoted(r1)
-	c.checkReplicaRoles(0)
-	if s := c.topo.Load().Slot(s1); s.Primary.Addr != r1 {
-		t.Fatalf("the shard's primary is %s again, want r1 %s (ROLEs asked of p1: %d)", s.Primary.Addr, r1, rolesSent(fc, p1))
+	for _, how := range []string{"ROLE", "MOVED"} {
+		fc := newFakeCluster(t)
+		cfg := testConfig(fc)
+		cfg.ReadFrom = ReadReplicaOnly
+		c := newEngine(t, cfg, threeShards)
+		fc.handle(p1, roleAnswer(roleMaster()))
+		DoOn(t.Context(), c.NodeAt(p1), "PING") // connected: the check asks only nodes that are up
+		if how == "ROLE" {
+			c.applyPromoted(r1)
+		} else {
+			c.ApplyMoved(s1, r1)
+		}
+		c.checkReplicaRoles(0)
+		if s := c.topo.Load().Slot(s1); s.Primary.Addr != r1 {
+			t.Fatalf("%s: the shard's primary is %s again, want r1 %s (ROLEs asked of p1: %d)", how, s.Primary.Addr, r1, rolesSent(fc, p1))
+		}
 	}
 }
