@@ -37,8 +37,8 @@ type Engine struct {
 	refreshCh    chan struct{}
 	refreshes    atomic.Uint64
 	lastRefresh  atomic.Int64             // unix nanos
-	promotedAt   atomic.Int64             // unix nanos of the last promotion applied or seen (ROLE, MOVED, a view): see slotlessChecks
-	lastDemotion atomic.Pointer[demotion] // the primary the last ROLE promotion demoted (replica_check.go)
+	promotedAt   atomic.Int64             // unix nanos of the last promotion applied or seen (notePromotion, slotlessChecks)
+	lastDemotion atomic.Pointer[demotion] // the primary the last promotion applied demoted (notePromotion)
 	timedOut     atomic.Value             // string: the last node a call timed out waiting on; refreshes ask it last
 	moved, ask   atomic.Uint64
 	epoch        atomic.Uint64 // topology changes installed

@@ -332,9 +332,7 @@ func (c *Engine) ApplyMoved(slot int, addr string) {
 		return // a standalone server's one shard serves every slot (see redirectOnSingle)
 	}
 	c.moved.Add(1)
-	if s := c.topo.Load().Slot(slot); s != nil && inShard(s, addr) && s.Primary.Addr != addr {
-		c.promotedAt.Store(time.Now().UnixNano()) // a replica took its shard over (WithMoved)
-	}
+	c.notePromotion(c.topo.Load().Slot(slot), addr) // a replica of the slot's shard takes it over (WithMoved)
 	c.swapTable(CauseMoved, addr, func(t *topology.Table) *topology.Table { return t.WithMoved(slot, addr) })
 	c.NodeAt(addr)
 	c.TriggerRefresh()

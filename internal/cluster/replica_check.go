@@ -87,7 +87,7 @@ func (c *Engine) checkReplicaRoles(start int) int {
 	return (start + roleChecksPerTick) % len(replicas)
 }
 
-// demotion is the primary the last promotion applied demoted, and when.
+// demotion is the primary the last promotion applied (ROLE, MOVED) demoted, and when.
 type demotion struct {
 	addr string
 	at   time.Time
@@ -101,14 +101,23 @@ const demotionGrace = 2 * time.Second
 // applyPromoted makes the replica at addr its shard's primary in the table at once (the
 // refresh that follows learns the rest), so reads stop going to it now.
 func (c *Engine) applyPromoted(addr string) {
-	now := time.Now()
-	c.promotedAt.Store(now.UnixNano())
 	for _, s := range c.topo.Load().Shards() {
-		if inShard(s, addr) && s.Primary.Addr != addr {
-			c.lastDemotion.Store(&demotion{addr: s.Primary.Addr, at: now})
-		}
+		c.notePromotion(s, addr)
 	}
 	c.swapTable(CauseRole, addr, func(t *topology.Table) *topology.Table { return t.WithPromoted(addr) })
+}
+
+// notePromotion records that addr, a replica of s in the table in use, takes s over
+// (its ROLE says so, or a MOVED sends its slots there): the window in which a refresh
+// asks nodes its view leaves out opens (slotlessWindow), and the role check leaves
+// s's primary, demoted, alone for demotionGrace. Nothing when addr is not a replica of s.
+func (c *Engine) notePromotion(s *topology.Shard, addr string) {
+	if s == nil || s.Primary.Addr == addr || !inShard(s, addr) {
+		return
+	}
+	now := time.Now()
+	c.promotedAt.Store(now.UnixNano())
+	c.lastDemotion.Store(&demotion{addr: s.Primary.Addr, at: now})
 }
 
 // isPrimaryNow reports whether n says, by ROLE, that it is a primary.
