@@ -55,8 +55,8 @@ func (d *directWriter) peekFn(fd uintptr) bool {
 // of the descriptor: the runtime's readiness is reset before the write, so the wait
 // is for bytes that come after it (mostly: any later wake-up of the descriptor, e.g.
 // the request's acknowledgement freeing send space, ends it too, and the read then
-// returns what was there before; solo.go), and the read that
-// would find nothing right after the write is not made. Once req left whole, d.wrote runs (releasing wmu) and
+// returns what was there before; solo.go), and the read that would find nothing right
+// after the write is not made. Once req left whole, d.wrote runs (releasing wmu) and
 // the caller waits until the socket is readable or the read deadline armed passes.
 //
 // wrote is how much of req the socket took: less than all (EAGAIN, or werr) and

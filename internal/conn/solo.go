@@ -177,7 +177,7 @@ func (c *Conn) trySolo(w *Waiter, r *request) (taken, waitAfter bool, err error)
 				continue // nobody takes pushes on a solo connection
 			}
 			cr.solo = false
-			if c.rd.Buffered() != 0 && c.inflight.len() == 1 && !c.pushesOnly() {
+			if rd.Buffered() != 0 && c.inflight.len() == 1 && !c.pushesOnly() {
 				// More came than the one reply asked for, after the look (see
 				// parkedCheck): which of them is r's cannot be told. r was written:
 				// it may have executed.
@@ -262,12 +262,12 @@ var errStray = errors.New("bytes arrived with no request waiting for them")
 // and the next reply read would be taken for the call's).
 //
 // What arrives after the look and before the call's reply cannot be told from that
-// reply (unless read with it: trySolo fails the call then); the same holds on the pipeline, where the reader goroutine takes any reply
-// arriving while a request is in flight for that request's. So the look gives a lone
-// caller what the reader goroutine gave it: bytes that arrive while nothing is in
-// flight are caught, and the look comes last before the write, where the pipeline's
-// reader stops catching them (a request enters the in-flight queue before its bytes
-// leave). After the look, the stream's order is the server's: a server that sends a
+// reply (unless read with it: trySolo fails the call then); the same holds on the
+// pipeline, where the reader goroutine takes any reply arriving while a request is in
+// flight for that request's. So the look gives a lone caller what the reader goroutine
+// gave it: bytes that arrive while nothing is in flight are caught, and the look comes
+// last before the write, where the pipeline's reader stops catching them (a request
+// enters the in-flight queue before its bytes leave). After the look, the stream's order is the server's: a server that sends a
 // reply for nothing while it holds a request is indistinguishable by any client.
 func (c *Conn) parkedCheck() *rerr.NodeError {
 	var cause error
