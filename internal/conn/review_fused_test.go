@@ -476,40 +476,19 @@ func TestReviewFusedSecondCallerDuringWait(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, c, raw := fusedServe(t, slowHandler, Options{})
 			warmSolo(t, c)
-			fired := 0
-			for i := range 10 {
-				second := make(chan error, 1)
-				var started atomic.Bool
-				tag := tc.name + "-" + string(rune('a'+i))
-				raw.hooks.Store(&fusedHooks{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
-					if call == 1 && !ret {
-						w0 := c.written.Load()
-						started.Store(true)
-						go func() { second <- secondCall(c, tc.multi, tag+"/b") }()
-						for end := time.Now().Add(time.Second); c.written.Load() <= w0 && time.Now().Before(end); {
-							time.Sleep(50 * time.Microsecond)
+			joinRounds(t, c, raw, tc.name+"-", func(int) bool { return tc.multi },
+				func(tag string, join func()) (*fusedHooks, func() error) {
+					return &fusedHooks{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
+						if call == 1 && !ret {
+							w0 := c.written.Load()
+							join()
+							for end := time.Now().Add(time.Second); c.written.Load() <= w0 && time.Now().Before(end); {
+								time.Sleep(50 * time.Microsecond)
+							}
 						}
-					}
-					return ret
-				}})
-				err := firstCall(c, tc.cancelable, tc.ms, tag)
-				raw.hooks.Store(nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if awaitSecond(t, second, &started) {
-					fired++
-				}
-				awaitWmuFree(t, c, time.Second)
-				if c.Err() != nil {
-					t.Fatalf("connection died: %v", c.Err())
-				}
-				warmSolo(t, c)
-			}
-			if fired < 3 {
-				t.Fatalf("the hook started the second caller in %d of 10 rounds", fired)
-			}
-			t.Logf("the second caller joined %d of 10 lone calls", fired)
+						return ret
+					}}, func() error { return firstCall(c, tc.cancelable, tc.ms, tag) }
+				})
 		})
 	}
 }
@@ -525,41 +504,20 @@ func TestReviewFusedPartialWithQueued(t *testing.T) {
 		c.wmu.Lock()
 		c.direct.limit = 3
 		c.wmu.Unlock()
-		fired := 0
-		for i := range 10 {
-			second := make(chan error, 1)
-			var started atomic.Bool
-			tag := "p-" + string(rune('a'+i))
-			raw.hooks.Store(&fusedHooks{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
-				if call == 1 && ret { // a part left, wmu held
-					started.Store(true)
-					go func() { second <- secondCall(c, multi, tag+"/b") }()
-					// Best effort: let it queue (the writer then blocks on wmu).
-					for end := time.Now().Add(20 * time.Millisecond); len(c.queue) == 0 && time.Now().Before(end); {
-						time.Sleep(50 * time.Microsecond)
+		joinRounds(t, c, raw, "p-", func(int) bool { return multi },
+			func(tag string, join func()) (*fusedHooks, func() error) {
+				return &fusedHooks{after: func(call int, fd uintptr, ret bool, _ func(uintptr) bool) bool {
+					if call == 1 && ret { // a part left, wmu held
+						join()
+						// Best effort: let it queue (the writer then blocks on wmu).
+						for end := time.Now().Add(20 * time.Millisecond); len(c.queue) == 0 && time.Now().Before(end); {
+							time.Sleep(50 * time.Microsecond)
+						}
+						time.Sleep(time.Millisecond)
 					}
-					time.Sleep(time.Millisecond)
-				}
-				return ret
-			}})
-			err := firstCall(c, false, "0", tag)
-			raw.hooks.Store(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if awaitSecond(t, second, &started) {
-				fired++
-			}
-			awaitWmuFree(t, c, time.Second)
-			if c.Err() != nil {
-				t.Fatalf("connection died: %v", c.Err())
-			}
-			warmSolo(t, c)
-		}
-		if fired < 3 {
-			t.Fatalf("the hook started the second caller in %d of 10 rounds", fired)
-		}
-		t.Logf("the second caller joined %d of 10 lone calls", fired)
+					return ret
+				}}, func() error { return firstCall(c, false, "0", tag) }
+			})
 	}
 }
 
@@ -570,32 +528,54 @@ func TestReviewFusedPartialWithQueued(t *testing.T) {
 func TestReviewFusedUntriedWithQueued(t *testing.T) {
 	_, c, raw := fusedServe(t, slowHandler, Options{})
 	warmSolo(t, c)
+	joinRounds(t, c, raw, "u-", func(i int) bool { return i%2 == 1 },
+		func(tag string, join func()) (*fusedHooks, func() error) {
+			var tried atomic.Bool
+			return &fusedHooks{
+					before: func() {
+						past := time.Now().Add(-time.Millisecond)
+						c.nc.SetReadDeadline(past) // on the caller's goroutine, as armSolo does
+						c.cr.deadline = past
+						join()
+						for end := time.Now().Add(20 * time.Millisecond); len(c.queue) == 0 && time.Now().Before(end); {
+							time.Sleep(50 * time.Microsecond)
+						}
+					},
+					pre: func(int, uintptr) { tried.Store(true) },
+				}, func() error {
+					err := firstCall(c, false, "0", tag)
+					if tried.Load() {
+						t.Fatal("the raw read tried the descriptor past its deadline")
+					}
+					return err
+				}
+		})
+}
+
+// joinRounds runs 10 rounds in which a second caller joins a lone call on c. round
+// returns, for the round's tag, the hooks that call join (which starts the second
+// caller, multi(i): a DoMulti) at the moment under test, and the first call. Each
+// round checks the first call's outcome, the second's reply (awaitSecond), wmu free
+// and the connection alive, then parks the socket again; the hooks must have started
+// the second caller in 3 rounds at least.
+func joinRounds(t *testing.T, c *Conn, raw *fusedRaw, prefix string, multi func(i int) bool,
+	round func(tag string, join func()) (*fusedHooks, func() error)) {
+	t.Helper()
 	fired := 0
 	for i := range 10 {
 		second := make(chan error, 1)
 		var started atomic.Bool
-		tag := "u-" + string(rune('a'+i))
-		var tried atomic.Bool
-		raw.hooks.Store(&fusedHooks{
-			before: func() {
-				past := time.Now().Add(-time.Millisecond)
-				c.nc.SetReadDeadline(past) // on the caller's goroutine, as armSolo does
-				c.cr.deadline = past
-				started.Store(true)
-				go func() { second <- secondCall(c, i%2 == 1, tag+"/b") }()
-				for end := time.Now().Add(20 * time.Millisecond); len(c.queue) == 0 && time.Now().Before(end); {
-					time.Sleep(50 * time.Microsecond)
-				}
-			},
-			pre: func(int, uintptr) { tried.Store(true) },
-		})
-		err := firstCall(c, false, "0", tag)
+		tag := prefix + string(rune('a'+i))
+		join := func() {
+			started.Store(true)
+			go func() { second <- secondCall(c, multi(i), tag+"/b") }()
+		}
+		hooks, first := round(tag, join)
+		raw.hooks.Store(hooks)
+		err := first()
 		raw.hooks.Store(nil)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if tried.Load() {
-			t.Fatal("the raw read tried the descriptor past its deadline")
 		}
 		if awaitSecond(t, second, &started) {
 			fired++
