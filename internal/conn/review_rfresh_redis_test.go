@@ -14,6 +14,7 @@ import (
 
 	"github.com/redline-go/redline/internal/rerr"
 	"github.com/redline-go/redline/redistest"
+	"github.com/redline-go/redline/resp"
 )
 
 // A real redis-server kills a lone caller's connection (CLIENT KILL from another
@@ -60,7 +61,7 @@ func reviewClientKill(t *testing.T, fork bool) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	const rounds = 150
-	var written, ranLost, unwritten int
+	var tally incrReports
 	end := time.Now().Add(20 * time.Second)
 	for i := 0; i < rounds && time.Now().Before(end); i++ {
 		c, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 2 + i%2})
@@ -85,19 +86,7 @@ func reviewClientKill(t *testing.T, fork bool) {
 			_, err := admin.Do(context.Background(), "CLIENT", "KILL", "ID", strconv.FormatInt(id, 10))
 			killed <- err
 		}()
-		ok := 0
-		var ferr error
-		for j := 0; j < 100000; j++ {
-			_, err, el := execWithin(c, 500*time.Millisecond, "INCR", key)
-			if el > 500*time.Millisecond+50*time.Millisecond {
-				t.Fatalf("round %d: INCR returned after %v", i, el)
-			}
-			if err != nil {
-				ferr = err
-				break
-			}
-			ok++
-		}
+		ok, ferr := incrUntilFailure(t, c, i, key)
 		if err := <-killed; err != nil {
 			t.Fatal(err)
 		}
@@ -109,30 +98,9 @@ func reviewClientKill(t *testing.T, fork bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := 0
-		if v.Str != nil {
-			got, _ = strconv.Atoi(string(v.Str))
-		}
-		var ne *rerr.NodeError
-		if !errors.As(ferr, &ne) {
-			t.Fatalf("round %d: INCR failed with %v, want a NodeError", i, ferr)
-		}
-		switch {
-		case ne.Written:
-			written++
-			if got != ok && got != ok+1 {
-				t.Fatalf("round %d: %d INCRs answered, counter %d", i, ok, got)
-			}
-			if got == ok+1 {
-				ranLost++
-			}
-		case got != ok:
-			t.Fatalf("round %d: an INCR that ran was reported not written: %v (%d answered, counter %d)", i, ferr, ok, got)
-		default:
-			unwritten++
-		}
+		tally.add(t, i, ok, v, ferr)
 	}
-	t.Logf("failed INCR reported written %d (of which it ran %d), not written %d", written, ranLost, unwritten)
+	tally.log(t)
 }
 
 // kill -9 of a real redis-server (AOF, fsync always: an INCR answered is on disk)
@@ -145,7 +113,7 @@ func TestReviewLoneKill9RealServer(t *testing.T) {
 	n := s.Primary()
 	rng := rand.New(rand.NewPCG(3, 4))
 	const rounds = 15
-	var written, ranLost, unwritten int
+	var tally incrReports
 	for i := range rounds {
 		ctx := ctxWithTimeout(t, 30*time.Second)
 		c, err := Dial(ctx, &Options{Addr: s.Addr(), Protocol: 2 + i%2})
@@ -160,19 +128,7 @@ func TestReviewLoneKill9RealServer(t *testing.T) {
 			time.Sleep(delay)
 			killed <- n.Kill()
 		}()
-		ok := 0
-		var ferr error
-		for j := 0; j < 100000; j++ {
-			_, err, el := execWithin(c, 500*time.Millisecond, "INCR", key)
-			if el > 550*time.Millisecond {
-				t.Fatalf("round %d: INCR returned after %v", i, el)
-			}
-			if err != nil {
-				ferr = err
-				break
-			}
-			ok++
-		}
+		ok, ferr := incrUntilFailure(t, c, i, key)
 		if err := <-killed; err != nil {
 			t.Fatal(err)
 		}
@@ -184,29 +140,9 @@ func TestReviewLoneKill9RealServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := 0
-		if v.Str != nil {
-			got, _ = strconv.Atoi(string(v.Str))
-		}
-		var ne *rerr.NodeError
-		if !errors.As(ferr, &ne) {
-			t.Fatalf("round %d: INCR failed with %v, want a NodeError", i, ferr)
-		}
-		switch {
-		case got != ok && got != ok+1:
-			t.Fatalf("round %d: %d INCRs answered, counter %d after the restart", i, ok, got)
-		case ne.Written:
-			written++
-			if got == ok+1 {
-				ranLost++
-			}
-		case got != ok:
-			t.Fatalf("round %d: an INCR that ran was reported not written: %v (%d answered, counter %d)", i, ferr, ok, got)
-		default:
-			unwritten++
-		}
+		tally.add(t, i, ok, v, ferr)
 	}
-	t.Logf("failed INCR reported written %d (of which it ran %d), not written %d", written, ranLost, unwritten)
+	tally.log(t)
 }
 
 // A real redis-server with client tracking on a RESP3 connection that has no push
@@ -235,4 +171,56 @@ func TestReviewSoloTrackingPushRealServer(t *testing.T) {
 		}
 	}
 	t.Logf("solo reads: %d", c.cr.solos-solos)
+}
+
+// incrUntilFailure runs INCR key on c, a lone caller, back to back until one fails
+// (the server's end), each within its 500ms deadline; it returns how many were
+// answered and the failure.
+func incrUntilFailure(t *testing.T, c *Conn, round int, key string) (ok int, ferr error) {
+	t.Helper()
+	for j := 0; j < 100000; j++ {
+		_, err, el := execWithin(c, 500*time.Millisecond, "INCR", key)
+		if el > 550*time.Millisecond {
+			t.Fatalf("round %d: INCR returned after %v", round, el)
+		}
+		if err != nil {
+			return ok, err
+		}
+		ok++
+	}
+	return ok, nil
+}
+
+// incrReports holds a failed INCR's report to the counter the server kept: v, GET's
+// reply after the end; ok INCRs were answered. Reported not written, it must not have
+// counted; written, it may have (ranLost: it did, its reply lost).
+type incrReports struct{ written, ranLost, unwritten int }
+
+func (r *incrReports) add(t *testing.T, round, ok int, v resp.Value, ferr error) {
+	t.Helper()
+	got := 0
+	if v.Str != nil {
+		got, _ = strconv.Atoi(string(v.Str))
+	}
+	var ne *rerr.NodeError
+	if !errors.As(ferr, &ne) {
+		t.Fatalf("round %d: INCR failed with %v, want a NodeError", round, ferr)
+	}
+	switch {
+	case got != ok && got != ok+1:
+		t.Fatalf("round %d: %d INCRs answered, counter %d", round, ok, got)
+	case ne.Written:
+		r.written++
+		if got == ok+1 {
+			r.ranLost++
+		}
+	case got != ok:
+		t.Fatalf("round %d: an INCR that ran was reported not written: %v (%d answered, counter %d)", round, ferr, ok, got)
+	default:
+		r.unwritten++
+	}
+}
+
+func (r *incrReports) log(t *testing.T) {
+	t.Logf("failed INCR reported written %d (of which it ran %d), not written %d", r.written, r.ranLost, r.unwritten)
 }
