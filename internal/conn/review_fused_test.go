@@ -90,11 +90,10 @@ type fusedConn struct {
 
 func (c *fusedConn) SyscallConn() (syscall.RawConn, error) { return c.raw, nil }
 
-// fusedServe is serve with the connection dialed through a fusedConn.
-func fusedServe(t *testing.T, h fakeserver.Handler, o Options) (*fakeserver.Server, *Conn, *fusedRaw) {
-	t.Helper()
-	var raw *fusedRaw
-	o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+// fusedDialer returns a DialContext that dials TCP through a fusedConn, whose raw
+// descriptor it stores in *raw.
+func fusedDialer(raw **fusedRaw) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
@@ -105,9 +104,16 @@ func fusedServe(t *testing.T, h fakeserver.Handler, o Options) (*fakeserver.Serv
 			tc.Close()
 			return nil, err
 		}
-		raw = &fusedRaw{RawConn: rc}
-		return &fusedConn{TCPConn: tc, raw: raw}, nil
+		*raw = &fusedRaw{RawConn: rc}
+		return &fusedConn{TCPConn: tc, raw: *raw}, nil
 	}
+}
+
+// fusedServe is serve with the connection dialed through a fusedConn.
+func fusedServe(t *testing.T, h fakeserver.Handler, o Options) (*fakeserver.Server, *Conn, *fusedRaw) {
+	t.Helper()
+	var raw *fusedRaw
+	o.DialContext = fusedDialer(&raw)
 	s, c := serve(t, h, o)
 	if c.direct == nil {
 		t.Fatal("no direct writer on the hooked TCP connection")
@@ -853,19 +859,8 @@ func newRSTServer(t *testing.T) *rstServer {
 // learns at once, read phase, written (it may have executed).
 func TestReviewFusedResetAfterWrite(t *testing.T) {
 	s := newRSTServer(t)
-	o := Options{Protocol: 2}
 	var raw *fusedRaw
-	o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		tc := nc.(*net.TCPConn)
-		rc, _ := tc.SyscallConn()
-		raw = &fusedRaw{RawConn: rc}
-		return &fusedConn{TCPConn: tc, raw: raw}, nil
-	}
-	o.Addr = s.ln.Addr().String()
+	o := Options{Protocol: 2, DialContext: fusedDialer(&raw), Addr: s.ln.Addr().String()}
 	c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
 	if err != nil {
 		t.Fatal(err)
@@ -901,19 +896,8 @@ func TestReviewFusedResetAfterWrite(t *testing.T) {
 // it may have executed.
 func TestReviewFusedResetBeforeWrite(t *testing.T) {
 	s := newRSTServer(t)
-	o := Options{Protocol: 2}
 	var raw *fusedRaw
-	o.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		tc := nc.(*net.TCPConn)
-		rc, _ := tc.SyscallConn()
-		raw = &fusedRaw{RawConn: rc}
-		return &fusedConn{TCPConn: tc, raw: raw}, nil
-	}
-	o.Addr = s.ln.Addr().String()
+	o := Options{Protocol: 2, DialContext: fusedDialer(&raw), Addr: s.ln.Addr().String()}
 	c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
 	if err != nil {
 		t.Fatal(err)
