@@ -135,14 +135,12 @@ func TestReviewRefusedFinThenReset(t *testing.T) {
 }
 
 // The residue of TestReviewRefusedFinThenReset: a peer that half-closed first (its
-// FIN came before the request was written: the look, skipped at f88c351 within 1ms of the last read, would
-// have failed the call unwritten), then read the request, ran it and reset before its
-// delayed acknowledgement of the request left (a reset's acknowledgement is not
-// taken). Nothing on the client's side tells that from a request reaching a socket
-// closed before it: the request that ran is reported not written (20/20 rounds on
-// loopback). Not fixed: Redis, Valkey and the proxies in front of them do not keep
-// running commands after their FIN. With the look on every call (the skip withdrawn),
-// the FIN is found before the request is written: it never runs.
+// FIN came before the request was written), then read the request, ran it and reset
+// before its delayed acknowledgement of the request left. At f88c351, which skipped
+// the look within 1ms of the last read and took such an ending for a request that
+// never reached the server, the request that ran was reported not written (20/20
+// rounds on loopback). With the look on every call (the skip withdrawn), the FIN is
+// found before the request is written: it never runs, and nothing is misreported.
 func TestReviewRefusedHalfClosedPeer(t *testing.T) {
 	s := newAbortServer(t)
 	const rounds = 20
@@ -312,7 +310,7 @@ func TestReviewSoloStrayCascade(t *testing.T) {
 
 // A peer that sent its FIN right behind a reply (HALF) and then reads the next
 // request, which it cannot answer, and closes quietly (everything read: no reset).
-// At f88c351 the next lone call, within 1ms (no look),: its fused read waits for bytes
+// At f88c351 the next lone call, within 1ms (no look): its fused read waits for bytes
 // after its write, and the end of the stream was there before it: how long does the
 // call take? Until its deadline (300ms of 300ms, every round), no reset coming to end
 // the wait; with the look (on every call since) it fails at once, not written.
