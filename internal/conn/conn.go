@@ -327,8 +327,10 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	default:
 	}
 	var left time.Duration // until the waiter's own deadline: one clock read per call
+	var now time.Time
 	if !w.dl.IsZero() {
-		left = time.Until(w.dl)
+		now = time.Now()
+		left = w.dl.Sub(now)
 	}
 	if ctxDone(ctx) || !w.dl.IsZero() && left <= 0 {
 		putRequest(r)
@@ -344,7 +346,8 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 			return nil
 		}
 		if !w.dl.IsZero() {
-			left = time.Until(w.dl) // the lone read took some of it
+			now = time.Now()
+			left = w.dl.Sub(now) // the lone read took some of it
 		}
 	} else if !c.tryDirect(r) {
 		if err := c.enqueue(w, r); err != nil {
@@ -355,16 +358,11 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	// the deadline's timer and the connection's end wake (request.wakeUp). A context
 	// that can end, or a timer an earlier wait armed on the waiter, makes it a select.
 	var wexp <-chan time.Time
-	var t *time.Timer
 	if w.timer != nil {
 		wexp, _ = w.expiry()
 	} else if !w.dl.IsZero() {
-		if r.timer == nil {
-			r.timer = time.AfterFunc(left, r.wakeUp)
-		} else {
-			r.timer.Reset(left)
-		}
-		t = r.timer
+		at := sinceEpoch(now)
+		r.waitBy(at+int64(left), at)
 	}
 	got := 0 // tokens taken from r.done
 	if done := ctx.Done(); done == nil && wexp == nil {
@@ -378,7 +376,7 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 		case <-wexp:
 		}
 	}
-	return c.settle(w, r, t, got)
+	return c.settle(w, r, got)
 }
 
 // enqueue puts r in the writer's queue: at once when there is room (a send on the
@@ -416,15 +414,10 @@ func (c *Conn) enqueue(w *Waiter, r *request) error {
 // it claims the wake-up so that none comes later, takes every token still owed (the
 // completion's, if r is done, and a wake-up's claimed by another), so that r goes
 // back to the pool empty, and returns the reply's outcome or why the wait ended.
-func (c *Conn) settle(w *Waiter, r *request, t *time.Timer, got int) error {
+func (c *Conn) settle(w *Waiter, r *request, got int) error {
 	owed := 0
-	if !r.woken.CompareAndSwap(false, true) {
+	if !r.claim() {
 		owed++ // a wake-up was claimed by the timer or the connection's end
-	}
-	if t != nil && !t.Stop() {
-		// The timer fired: its callback may not have finished with r (if it lost the
-		// claim, nothing waits for it to). Never reuse r.
-		r.keep = true
 	}
 	if r.state.Load() == stateDone {
 		for owed++; got < owed; got++ {
