@@ -96,10 +96,14 @@ func AppendNull(dst []byte, proto int) []byte {
 // appendHeader appends a type byte, a decimal number and CRLF.
 func appendHeader(dst []byte, t byte, n int64) []byte {
 	switch {
-	case 0 <= n && n < 10: // the counts and the lengths of most commands' names and keys
+	case 0 <= n && n < 10: // the counts and the lengths of most commands' names and keys (no strconv call)
 		return append(dst, t, byte('0'+n), '\r', '\n')
 	case 10 <= n && n < 100:
 		return append(dst, t, byte('0'+n/10), byte('0'+n%10), '\r', '\n')
+	case 100 <= n && n < 1000:
+		return append(dst, t, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10), '\r', '\n')
+	case 1000 <= n && n < 10000: // the lengths of values up to 10 KB
+		return append(dst, t, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10), '\r', '\n')
 	}
 	dst = append(dst, t)
 	dst = strconv.AppendInt(dst, n, 10)

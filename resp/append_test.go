@@ -160,9 +160,9 @@ func TestAppendKeepsPrefix(t *testing.T) {
 }
 
 // TestAppendHeaderNumbers: the header's number is the decimal of n for every n, the
-// one- and two-digit fast paths included.
+// fast paths (up to four digits) included.
 func TestAppendHeaderNumbers(t *testing.T) {
-	for _, n := range []int64{-1, 0, 1, 9, 10, 11, 42, 99, 100, 101, 999, 1024, 1 << 40, -100} {
+	for _, n := range []int64{-1, 0, 1, 9, 10, 11, 42, 99, 100, 101, 110, 999, 1000, 1024, 1009, 9999, 10000, 10001, 1 << 40, -100, -1000} {
 		got := string(appendHeader(nil, '$', n))
 		want := "$" + strconv.FormatInt(n, 10) + "\r\n"
 		if got != want {
