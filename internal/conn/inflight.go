@@ -89,6 +89,23 @@ func (q *inflight) pop() {
 	q.mu.Unlock()
 }
 
+// popFront removes the oldest request and returns the one now oldest, or nil: the
+// reader's pop and its next look at the front under one lock (a lock per reply
+// instead of two).
+func (q *inflight) popFront() *request {
+	q.mu.Lock()
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	q.size.Store(int64(q.n))
+	var next *request
+	if q.n > 0 {
+		next = q.buf[q.head]
+	}
+	q.mu.Unlock()
+	return next
+}
+
 // busy reports whether requests are waiting for replies, without the lock: a hint
 // for the direct path's first look (it looks again under the lock).
 func (q *inflight) busy() bool { return q.size.Load() != 0 }

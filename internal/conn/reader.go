@@ -26,8 +26,12 @@ func (c *Conn) readLoop() {
 	}
 	var verify syncState // sync markers (sync.go)
 	parked := false
+	// next is the front of the in-flight queue when known (popFront's answer), else
+	// nil: only this loop pops while it runs, so the front stays the front until then.
+	var next *request
 	for {
 		if parked {
+			next = nil // solo callers pop while the reader is parked
 			if parked = false; !c.park(park) {
 				return // parked for solo callers, then closed
 			}
@@ -50,7 +54,10 @@ func (c *Conn) readLoop() {
 			}
 			continue
 		}
-		r := c.inflight.front()
+		r := next
+		if r == nil {
+			r = c.inflight.front()
+		}
 		if r == nil && c.opts.OnUnsolicited != nil && c.opts.OnUnsolicited(v) {
 			continue
 		}
@@ -63,14 +70,16 @@ func (c *Conn) readLoop() {
 				c.die(err, verify.held...)
 				return
 			}
-			if marker { // consumed (and recycled) by checkSync
+			if marker { // popped (and recycled) by checkSync
+				next = nil
 				continue
 			}
 		}
 		if !r.deliver(v) {
+			next = r // more replies to come for it
 			continue
 		}
-		c.inflight.pop()
+		next = c.inflight.popFront()
 		c.completed.Add(1)
 		if sample := cr.lastRead.Sub(r.sentAt); sample > 0 {
 			old := c.latency.Load()
