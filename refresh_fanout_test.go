@@ -36,13 +36,16 @@ func TestScaleRefreshAsksOneNodeUnlessChanged(t *testing.T) {
 	before = f.Counts()
 	c.e.Refresh()
 	// The refresh installs what a majority agrees on without waiting for the last
-	// answer, so the last request may reach the fake cluster just after it returns.
+	// answer, so the last request may reach the fake cluster just after it returns,
+	// or never: the refresh's end cancels a request not yet sent (on a busy machine,
+	// its connection may still be dialing). A majority of the vote was asked.
+	majority := cluster.RefreshFanout/2 + 1
 	n := f.Counts().Sub(before).Topology
 	for end := time.Now().Add(2 * time.Second); n < cluster.RefreshFanout && time.Now().Before(end); n = f.Counts().Sub(before).Topology {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n != cluster.RefreshFanout {
-		t.Errorf("a refresh that finds a change sent %d topology requests; want %d (the vote)", n, cluster.RefreshFanout)
+	if n < majority || n > cluster.RefreshFanout {
+		t.Errorf("a refresh that finds a change sent %d topology requests; want %d to %d (the vote)", n, majority, cluster.RefreshFanout)
 	}
 	if got := c.e.Topology().Slot(slot).Primary.Addr; got != f.Addr(to) {
 		t.Errorf("slot %d owned by %s after the refresh, want %s", slot, got, f.Addr(to))
