@@ -39,7 +39,7 @@ func TestScaleRefreshAsksOneNodeUnlessChanged(t *testing.T) {
 	// answer, so the last request may reach the fake cluster just after it returns,
 	// or never: the refresh's end cancels a request not yet sent (on a busy machine,
 	// its connection may still be dialing). A majority of the vote was asked.
-	majority := cluster.RefreshFanout/2 + 1
+	majority := int64(cluster.RefreshFanout/2 + 1)
 	n := f.Counts().Sub(before).Topology
 	for end := time.Now().Add(2 * time.Second); n < cluster.RefreshFanout && time.Now().Before(end); n = f.Counts().Sub(before).Topology {
 		time.Sleep(5 * time.Millisecond)
