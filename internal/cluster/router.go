@@ -84,8 +84,28 @@ func (c *Engine) Do(ctx context.Context, args []any, tr *Trace) Reply {
 		// The server's own wait is the caller's to bound: CommandTimeout bounds the rest.
 		w.Release()
 		w = conn.NewWaiter(ctx, bw.deadline(time.Now(), c.cfg.CommandTimeout))
+		return c.doSlot(&w, info, slot, args, tr)
 	}
-	return c.doSlot(&w, info, slot, args, tr)
+	// The first attempt here, the rest (redirects, retries, failures) in doSlotFrom:
+	// most calls end with their first attempt, and the frames of a caller waiting for
+	// its reply are what a garbage collection scans, for every waiting caller.
+	n, err := c.pick(slot, info != nil && info.ReadOnly() && !tr.primary, nil)
+	if err != nil {
+		return c.doSlot(&w, info, slot, args, tr) // which says why, as for every attempt
+	}
+	tr.node = n
+	v, err := execOn(n, &w, args)
+	if err == nil && v.Err == nil {
+		return Reply{val: v}
+	}
+	return c.doSlotFrom(&w, info, slot, args, tr, resume{ran: &ran{n: n, v: v, err: err}})
+}
+
+// ran is an attempt already made (Engine.Do's first) that doSlotFrom judges as its own.
+type ran struct {
+	n   Node
+	v   resp.Value
+	err error
 }
 
 // SlotOf returns the slot of the command's keys, -1 for a keyless command, or an
@@ -175,6 +195,7 @@ type resume struct {
 	last   Reply
 	to     Node
 	asking bool
+	ran    *ran // the first attempt, made: judged before any other is made
 }
 
 // doSlotFrom is doSlot resuming at r.
@@ -198,7 +219,9 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 			return Reply{err: w.DeadlineErr(unfinished(prev, target, first, last))}
 		}
 		n := target
-		if n == nil {
+		if r.ran != nil {
+			n = r.ran.n
+		} else if n == nil {
 			var err error
 			if n, err = c.pick(slot, readonly && !tr.primary, &ex); err != nil {
 				if first != nil {
@@ -219,6 +242,8 @@ func (c *Engine) doSlotFrom(w *conn.Waiter, info *command.Info, slot int, args [
 		var v resp.Value
 		var err error
 		switch {
+		case r.ran != nil:
+			v, err, r.ran = r.ran.v, r.ran.err, nil
 		case blocking: // never on the shared connection, redirected by ASK or not
 			v, err = c.execBlocking(w, n, args, bw, asking)
 		case asking:
