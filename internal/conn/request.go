@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,6 +103,17 @@ func (r *request) begin() {
 func (r *request) waitBy(dl, now int64) {
 	r.dl.Store(dl)
 	r.arm(dl, now)
+}
+
+// deadlineAt returns at + left in the timers' clock (ns since epoch), saturated: a
+// deadline centuries away (a CommandTimeout of math.MaxInt64, "no timeout") must not
+// wrap to the past (a wrapped deadline was armed as a negative time that no later
+// deadline was earlier than: the pooled request's timer never fired again).
+func deadlineAt(at int64, left time.Duration) int64 {
+	if dl := at + int64(left); left <= 0 || dl > at {
+		return dl
+	}
+	return math.MaxInt64
 }
 
 func putRequest(r *request) {
