@@ -80,28 +80,32 @@ func TestReviewRtimerHugeTimeout(t *testing.T) {
 }
 
 // TestReviewRtimerStaleArm: a caller reads the clock before writing its request and
-// arms its request's timer after (roundTrip); the timer was reset for deadline minus
-// that older reading, so it fired late by the time in between (a preempted caller on
-// a loaded machine: milliseconds), yet armed recorded the deadline itself. A later
-// use of the pooled request whose deadline is at or after armed does not move the
-// timer: it was woken as late as the stale firing, past its deadline + 2ms.
+// arms its request's timer after (roundTrip). The timer was reset for the deadline
+// minus that older reading, so it fired late by the time in between (a preempted
+// caller on a loaded machine: milliseconds), yet armed recorded the deadline itself.
+// A later use of the pooled request whose deadline is at or after armed does not
+// move the timer: it was woken as late as that firing, past its deadline + 2ms
+// (at af5b772, simulated by passing waitBy a clock reading 200ms old: woken after
+// 220ms for a 30ms deadline).
 func TestReviewRtimerStaleArm(t *testing.T) {
 	t.Parallel()
 	const stale = 200 * time.Millisecond // how long the first caller took to arm
 	r := &request{done: make(chan struct{}, 2)}
 
-	// Use 1: deadline 20ms from now, armed with a clock reading 200ms old; it gets
-	// its reply at once (settles: claims its wake-up).
+	// Use 1: its caller reads the clock, its deadline 300ms on, and is held up for
+	// 200ms before it arms (a sleep stands for the preemption); it gets its reply at
+	// once (settles: claims its wake-up).
 	r.begin()
-	now := sinceEpoch(time.Now())
-	r.waitBy(now+int64(20*time.Millisecond), now-int64(stale))
+	read := sinceEpoch(time.Now())
+	time.Sleep(stale)
+	r.waitBy(read + int64(stale+100*time.Millisecond))
 	if !r.claim() {
 		t.Fatal("use 1's wake-up was claimed before it settled")
 	}
 
-	// Use 2: deadline 30ms from its start: later than armed, so it does not move the
-	// timer; it must be woken by its deadline all the same.
-	const d = 30 * time.Millisecond
+	// Use 2: deadline 110ms from its start: later than armed, so it does not move
+	// the timer; it must be woken by its deadline all the same.
+	const d = 110 * time.Millisecond
 	woke := timedUse(t, r, d, 0, 2*time.Second)
 	if woke < d || woke > d+50*time.Millisecond {
 		t.Errorf("a use with a %v deadline after a use that armed late was woken after %v", d, woke)
