@@ -9,10 +9,12 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+	"weak"
 )
 
 // busyConn starts a call on c that keeps a request in flight for about ms
@@ -182,4 +184,41 @@ func TestReviewRtimerMixedStorm(t *testing.T) {
 		t.Fatalf("the connection died: %v", err)
 	}
 	poolCheck(t)
+}
+
+// TestReviewRtimerRetention: a pooled request's timer stays armed after its use
+// settles, until its deadline; while armed, the runtime's timer heap holds the
+// request (the callback is its method). A request the pool lets go (a collection
+// with the request unused since the one before) stays alive until its timer fires:
+// up to CommandTimeout, with its buffer (up to maxPooledBuf). Before af5b772 settle
+// stopped the timer and such a request was garbage at once. Bounded by the deadline:
+// small with the default CommandTimeout (5s); with a long one (minutes) and bursts of
+// concurrent calls, each burst's requests outlive the pool by that long. Known: this
+// test skips, saying so, while the retention holds (see the review's report); it
+// fails if a dropped request with no timer armed is retained.
+func TestReviewRtimerRetention(t *testing.T) {
+	mk := func(arm bool) weak.Pointer[request] {
+		r := &request{done: make(chan struct{}, 2), buf: make([]byte, 0, maxPooledBuf)}
+		r.begin()
+		if arm {
+			r.waitBy(sinceEpoch(time.Now()) + int64(time.Hour))
+		}
+		if !r.claim() { // its reply came: the use settled
+			t.Fatal("the use's wake-up was claimed before it settled")
+		}
+		return weak.Make(r)
+	}
+	unarmed, armed := mk(false), mk(true)
+	for range 3 {
+		runtime.GC()
+	}
+	if unarmed.Value() != nil {
+		t.Fatal("a dropped request with no timer armed is still alive after 3 collections")
+	}
+	if r := armed.Value(); r != nil {
+		r.tmu.Lock()
+		left := time.Duration(r.armed - sinceEpoch(time.Now()))
+		r.tmu.Unlock()
+		t.Skipf("known: a dropped request whose timer is armed is alive after 3 collections (its timer fires in %v)", left.Round(time.Second))
+	}
 }
