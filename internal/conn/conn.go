@@ -361,8 +361,7 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	if w.timer != nil {
 		wexp, _ = w.expiry()
 	} else if !w.dl.IsZero() {
-		at := sinceEpoch(now)
-		r.waitBy(at+int64(left), at)
+		r.waitBy(deadlineAt(sinceEpoch(now), left))
 	}
 	got := 0 // tokens taken from r.done
 	if done := ctx.Done(); done == nil && wexp == nil {

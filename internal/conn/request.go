@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,11 +98,22 @@ func (r *request) begin() {
 	r.wake.Store((r.wake.Load()>>1 + 1) << 1)
 }
 
-// waitBy stores dl (ns since epoch; now: the time now, in that clock) as the deadline of
-// the use about to wait on r, and makes sure r's timer fires by then.
-func (r *request) waitBy(dl, now int64) {
+// waitBy stores dl (ns since epoch) as the deadline of the use about to wait on r,
+// and makes sure r's timer fires by then.
+func (r *request) waitBy(dl int64) {
 	r.dl.Store(dl)
-	r.arm(dl, now)
+	r.arm(dl)
+}
+
+// deadlineAt returns at + left in the timers' clock (ns since epoch), saturated: a
+// deadline centuries away (a CommandTimeout of math.MaxInt64, "no timeout") must not
+// wrap to the past (a wrapped deadline was armed as a negative time that no later
+// deadline was earlier than: the pooled request's timer never fired again).
+func deadlineAt(at int64, left time.Duration) int64 {
+	if dl := at + int64(left); left <= 0 || dl > at {
+		return dl
+	}
+	return math.MaxInt64
 }
 
 func putRequest(r *request) {
@@ -163,15 +175,19 @@ func (r *request) unwake() {
 	}
 }
 
-// arm makes sure r's timer fires by dl (see waitBy).
-func (r *request) arm(dl, now int64) {
+// arm makes sure r's timer fires by dl (see waitBy). The timer is set from a clock
+// reading taken here, not the caller's earlier one: armed must be when it fires, for
+// a later use that leaves it alone (a caller that read the clock, then was held up
+// before arming, made it fire that much late, for every use until its firing).
+func (r *request) arm(dl int64) {
 	r.tmu.Lock()
 	if r.armed == 0 || r.armed > dl {
 		r.armed = dl
+		d := time.Duration(dl - sinceEpoch(time.Now()))
 		if r.timer == nil {
-			r.timer = time.AfterFunc(time.Duration(dl-now), r.expire)
+			r.timer = time.AfterFunc(d, r.expire)
 		} else {
-			r.timer.Reset(time.Duration(dl - now))
+			r.timer.Reset(d)
 		}
 	}
 	r.tmu.Unlock()

@@ -14,8 +14,7 @@ func timedUse(t *testing.T, r *request, d, leave, bound time.Duration) time.Dura
 	t.Helper()
 	r.begin()
 	start := time.Now()
-	at := sinceEpoch(start)
-	r.waitBy(at+int64(d), at)
+	r.waitBy(sinceEpoch(start) + int64(d))
 	limit := bound
 	if leave > 0 {
 		limit = leave

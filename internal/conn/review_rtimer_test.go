@@ -1,0 +1,224 @@
+package conn
+
+// Adversarial review of the pooled request's persistent deadline timer (af5b772):
+// a deadline that does not fit the timer's clock, an arm whose clock reading is old,
+// and storms of calls with mixed deadlines sharing the request pool.
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+	"weak"
+)
+
+// busyConn starts a call on c that keeps a request in flight for about ms
+// milliseconds and returns once it is in flight (bounded), so that the next call is
+// neither written nor read by its caller alone (direct.go, solo.go): it waits on its
+// request's timer. The returned channel gets the busy call's error.
+func busyConn(t *testing.T, c *Conn, ms int) <-chan error {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Do(ctxWithTimeout(t, 5*time.Second), "SLOW", strconv.Itoa(ms), "busy")
+		errc <- err
+	}()
+	for end := time.Now().Add(2 * time.Second); !c.inflight.busy(); {
+		if time.Now().After(end) {
+			t.Fatal("the busy call never went in flight")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return errc
+}
+
+// TestReviewRtimerHugeTimeout: a waiter deadline centuries away (a CommandTimeout of
+// math.MaxInt64, "no timeout"; or a far wall-clock deadline) does not fit in the
+// timer clock's int64 ns once added to the time since its epoch: the sum wrapped to
+// a negative deadline, which the request's timer kept as armed (its Reset, dl - now,
+// wrapped back to ~292 years). No later use of that pooled request could move the
+// timer earlier (armed <= every deadline): a call with a 20ms deadline on a server
+// that does not answer waited until the connection's health limit (ReplyTimeout).
+func TestReviewRtimerHugeTimeout(t *testing.T) {
+	for i, mk := range []func() Waiter{
+		func() Waiter { return NewWaiterTimeout(context.Background(), math.MaxInt64) },
+		func() Waiter { return NewWaiter(context.Background(), time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)) },
+	} {
+		// A connection each: the unanswered call leaves it out of step (a sync
+		// marker's reply comes in the HANG's place: it is torn down).
+		_, c := serve(t, slowHandler, Options{ReplyTimeout: 2 * time.Second})
+		// The huge deadline's call: it gets its reply.
+		busy := busyConn(t, c, 20)
+		w := mk()
+		v, err := c.Exec(&w, 0, []any{"SLOW", "5", "mine"})
+		w.Release()
+		if err != nil || string(v.Str) != "mine" {
+			t.Fatalf("waiter %d (deadline %v): got %q, %v; want its reply", i, w.dl, v.Str, err)
+		}
+		if err := <-busy; err != nil {
+			t.Fatalf("the busy call failed: %v", err)
+		}
+		// The next call (same goroutine: most likely the same pooled request) has a
+		// 20ms deadline and no reply: it must leave by then.
+		const d = 20 * time.Millisecond
+		busy = busyConn(t, c, 10)
+		w = NewWaiterTimeout(context.Background(), d)
+		start := time.Now()
+		_, err = c.Exec(&w, 0, []any{"HANG"})
+		took := time.Since(start)
+		w.Release()
+		if !errors.Is(err, context.DeadlineExceeded) || took > d+50*time.Millisecond {
+			t.Fatalf("after waiter %d: a call with a %v deadline returned after %v: %v", i, d, took, err)
+		}
+		if err := <-busy; err != nil {
+			t.Fatalf("the busy call failed: %v", err)
+		}
+	}
+}
+
+// TestReviewRtimerStaleArm: a caller reads the clock before writing its request and
+// arms its request's timer after (roundTrip). The timer was reset for the deadline
+// minus that older reading, so it fired late by the time in between (a preempted
+// caller on a loaded machine: milliseconds), yet armed recorded the deadline itself.
+// A later use of the pooled request whose deadline is at or after armed does not
+// move the timer: it was woken as late as that firing, past its deadline + 2ms
+// (at af5b772, simulated by passing waitBy a clock reading 200ms old: woken after
+// 220ms for a 30ms deadline).
+func TestReviewRtimerStaleArm(t *testing.T) {
+	t.Parallel()
+	const stale = 200 * time.Millisecond // how long the first caller took to arm
+	r := &request{done: make(chan struct{}, 2)}
+
+	// Use 1: its caller reads the clock, its deadline 300ms on, and is held up for
+	// 200ms before it arms (a sleep stands for the preemption); it gets its reply at
+	// once (settles: claims its wake-up).
+	r.begin()
+	read := sinceEpoch(time.Now())
+	time.Sleep(stale)
+	r.waitBy(read + int64(stale+100*time.Millisecond))
+	if !r.claim() {
+		t.Fatal("use 1's wake-up was claimed before it settled")
+	}
+
+	// Use 2: deadline 110ms from its start: later than armed, so it does not move
+	// the timer; it must be woken by its deadline all the same.
+	const d = 110 * time.Millisecond
+	woke := timedUse(t, r, d, 0, 2*time.Second)
+	if woke < d || woke > d+50*time.Millisecond {
+		t.Errorf("a use with a %v deadline after a use that armed late was woken after %v", d, woke)
+	}
+}
+
+// TestReviewRtimerMixedStorm: callers with different waiter deadlines (as clients
+// with different CommandTimeouts share the request pool), replies that come around
+// them, and a few context-bound calls in between: no call is woken before its
+// deadline (a firing armed for another use or another deadline), none more than 50ms
+// after it, every reply is the caller's own, and no request goes back to the pool
+// with a token.
+func TestReviewRtimerMixedStorm(t *testing.T) {
+	_, c := serve(t, waitHandler, Options{ReplyTimeout: 5 * time.Second})
+	var mu sync.Mutex
+	var early, late, wrong, ok, timedOut int
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				d := time.Duration(5+rand.IntN(20)) * time.Millisecond
+				delay := 0 // the server sleeps in its loop: most replies come at once
+				if rand.IntN(20) == 0 {
+					delay = rand.IntN(int(d/time.Microsecond) * 2)
+				}
+				id := strconv.Itoa(g) + "." + strconv.Itoa(i)
+				var w Waiter
+				cancel := func() {}
+				switch rand.IntN(5) {
+				case 0: // the context's deadline decides
+					ctx, cf := context.WithTimeout(context.Background(), d)
+					w, cancel = NewWaiterTimeout(ctx, time.Hour), cf
+				case 1: // the waiter's, with a context that can end: a select
+					ctx, cf := context.WithTimeout(context.Background(), 2*d)
+					w, cancel = NewWaiterTimeout(ctx, d), cf
+				default:
+					w = NewWaiterTimeout(context.Background(), d)
+				}
+				dl, _ := w.Deadline()
+				v, err := c.Exec(&w, 0, []any{"DECHO", strconv.Itoa(delay), id})
+				end := time.Now()
+				w.Release()
+				cancel()
+				mu.Lock()
+				switch {
+				case err == nil && string(v.Str) != id:
+					wrong++
+					t.Errorf("call %s got %q", id, v.Str)
+				case err == nil:
+					ok++
+				case errors.Is(err, context.DeadlineExceeded):
+					timedOut++
+					if end.Before(dl) {
+						early++
+						t.Errorf("call %s (deadline %v) woken %v before it: %v", id, d, dl.Sub(end), err)
+					} else if end.Sub(dl) > 50*time.Millisecond {
+						late++
+					}
+				default:
+					t.Errorf("call %s: %v", id, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d ok, %d timed out (%d early, %d over 50ms late), %d wrong", ok, timedOut, early, late, wrong)
+	if late > 0 {
+		t.Errorf("%d calls woken over 50ms after their deadline", late)
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("the connection died: %v", err)
+	}
+	poolCheck(t)
+}
+
+// TestReviewRtimerRetention: a pooled request's timer stays armed after its use
+// settles, until its deadline; while armed, the runtime's timer heap holds the
+// request (the callback is its method). A request the pool lets go (a collection
+// with the request unused since the one before) stays alive until its timer fires:
+// up to CommandTimeout, with its buffer (up to maxPooledBuf). Before af5b772 settle
+// stopped the timer and such a request was garbage at once. Bounded by the deadline:
+// small with the default CommandTimeout (5s); with a long one (minutes) and bursts of
+// concurrent calls, each burst's requests outlive the pool by that long. Known: this
+// test skips, saying so, while the retention holds (see the review's report); it
+// fails if a dropped request with no timer armed is retained.
+func TestReviewRtimerRetention(t *testing.T) {
+	mk := func(arm bool) weak.Pointer[request] {
+		r := &request{done: make(chan struct{}, 2), buf: make([]byte, 0, maxPooledBuf)}
+		r.begin()
+		if arm {
+			r.waitBy(sinceEpoch(time.Now()) + int64(time.Hour))
+		}
+		if !r.claim() { // its reply came: the use settled
+			t.Fatal("the use's wake-up was claimed before it settled")
+		}
+		return weak.Make(r)
+	}
+	unarmed, armed := mk(false), mk(true)
+	for range 3 {
+		runtime.GC()
+	}
+	if unarmed.Value() != nil {
+		t.Fatal("a dropped request with no timer armed is still alive after 3 collections")
+	}
+	if r := armed.Value(); r != nil {
+		r.tmu.Lock()
+		left := time.Duration(r.armed - sinceEpoch(time.Now()))
+		r.tmu.Unlock()
+		t.Skipf("known: a dropped request whose timer is armed is alive after 3 collections (its timer fires in %v)", left.Round(time.Second))
+	}
+}
