@@ -358,8 +358,8 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	// the deadline's timer and the connection's end wake (request.wakeUp). A context
 	// that can end, or a timer an earlier wait armed on the waiter, makes it a select.
 	var wexp <-chan time.Time
-	if w.timer != nil {
-		wexp, _ = w.expiry()
+	if w.timer != nil || left > maxRequestTimer {
+		wexp, _ = w.expiry() // the waiter's own timer, which Release stops
 	} else if !w.dl.IsZero() {
 		r.waitBy(deadlineAt(sinceEpoch(now), left))
 	}
@@ -377,6 +377,13 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	}
 	return c.settle(w, r, got)
 }
+
+// maxRequestTimer is the longest wait a pooled request's own timer is armed for. An
+// armed timer keeps its request alive (the runtime's timer heap holds it) until it
+// fires, also once the pool has let the request go: that lasts at most this long. A
+// longer wait (a CommandTimeout of minutes) uses its waiter's timer, which the call's
+// end stops.
+const maxRequestTimer = 10 * time.Second
 
 // enqueue puts r in the writer's queue: at once when there is room (a send on the
 // queue alone, no other channel locked), else it waits for room, the connection's end
