@@ -146,7 +146,8 @@ type Options struct {
 	// and now + CommandTimeout, so nothing waits forever. The exception is the server's
 	// own wait of a blocking command (BLPOP's timeout, XREAD's BLOCK, WAIT's…), which
 	// the caller asked for: CommandTimeout bounds only the rest of such a call (see
-	// Client.Do). 0 means 5s.
+	// Client.Do). 0 means 5s. DialTimeout, CommandTimeout and ReplyTimeout are at most
+	// a year each (NewClient says so otherwise).
 	CommandTimeout time.Duration
 	// ReplyTimeout is the health limit of a connection: when a reply is owed and no
 	// progress has been made for this long (from the request's write, or from the last
@@ -241,6 +242,11 @@ const (
 	DefaultRefreshMinInterval = time.Second
 )
 
+// maxTimeout bounds DialTimeout, CommandTimeout and ReplyTimeout: the client adds
+// them (a refresh runs under DialTimeout + CommandTimeout), and a sum past
+// math.MaxInt64 ns (a "no timeout" of math.MaxInt64) would wrap to the past.
+const maxTimeout = 365 * 24 * time.Hour
+
 // withDefaults validates o and returns it with defaults applied.
 func (o Options) withDefaults() (Options, error) {
 	if err := o.Sentinel.check(o); err != nil {
@@ -260,9 +266,17 @@ func (o Options) withDefaults() (Options, error) {
 		}
 		return nil
 	}
+	long := func(name string, d time.Duration) error { // sums of timeouts must not overflow
+		if d > maxTimeout {
+			return fmt.Errorf("redline: Options.%s must be at most %v (got %v): every call has a deadline", name, maxTimeout, d)
+		}
+		return nil
+	}
 	if err := errors.Join(neg("DialTimeout", o.DialTimeout), neg("CommandTimeout", o.CommandTimeout),
 		neg("ReplyTimeout", o.ReplyTimeout), neg("RetryBackoff", o.RetryBackoff),
-		neg("RetryBackoffMax", o.RetryBackoffMax), neg("RefreshMinInterval", o.RefreshMinInterval)); err != nil {
+		neg("RetryBackoffMax", o.RetryBackoffMax), neg("RefreshMinInterval", o.RefreshMinInterval),
+		long("DialTimeout", o.DialTimeout), long("CommandTimeout", o.CommandTimeout),
+		long("ReplyTimeout", o.ReplyTimeout)); err != nil {
 		return o, err
 	}
 	if o.MaxReplyBulkLen < 0 || o.MaxReplyElems < 0 || o.MaxReplyDepth < 0 {

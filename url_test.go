@@ -81,6 +81,7 @@ func TestParseURLErrors(t *testing.T) {
 		{"redis://h:1?protocol=4", "Options.Protocol must be 2 or 3"},
 		{"redis://h:1?dial_timeout=soon", `parameter dial_timeout="soon": want a duration`},
 		{"redis://h:1?dial_timeout=-1s", "Options.DialTimeout must not be negative"},
+		{"redis://h:1?command_timeout=2562047h", "Options.CommandTimeout must be at most 8760h0m0s"},
 		{"redis://h:1?shape=ring", `parameter shape="ring"`},
 		{"redis://h:1?read_from=any", `parameter read_from="any"`},
 		{"redis://h:1?split=some", `parameter split="some"`},
