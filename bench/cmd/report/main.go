@@ -88,7 +88,7 @@ func main() {
 	scaleMasters := flag.String("scale-masters", "3,100,500,1000", "scale: the cluster sizes")
 	scaleStorm := flag.String("scale-storm", "50x500", "scale: the storm, INSTANCESxMASTERS")
 	scaleIdle := flag.Duration("scale-idle", 40*time.Second, "scale: the idle window (longer than the clients' 30s periodic work)")
-	rounds := flag.Int("rounds", 3, "throughput rounds")
+	rounds := flag.Int("rounds", 5, "throughput rounds (5: this VM's speed swings by up to ~40% over seconds, see docs/PERFORMANCE.md)")
 	cell := flag.Duration("cell", 500*time.Millisecond, "throughput: duration of one client in one cell per round")
 	tpOps := flag.String("tp-ops", "GET,SET,MIXED", "throughput: the operations (GET, SET, MIXED); fewer for a focused run")
 	tpSizes := flag.String("tp-sizes", "16,1024", "throughput: the value sizes in bytes")
