@@ -327,10 +327,8 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	default:
 	}
 	var left time.Duration // until the waiter's own deadline: one clock read per call
-	var now time.Time
 	if !w.dl.IsZero() {
-		now = time.Now()
-		left = w.dl.Sub(now)
+		left = time.Until(w.dl) // the monotonic clock alone, when w.dl has its reading
 	}
 	if ctxDone(ctx) || !w.dl.IsZero() && left <= 0 {
 		putRequest(r)
@@ -345,10 +343,6 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 			r.unwake() // it was in flight: the connection's end may have woken it
 			return nil
 		}
-		if !w.dl.IsZero() {
-			now = time.Now()
-			left = w.dl.Sub(now) // the lone read took some of it
-		}
 	} else if !c.tryDirect(r) {
 		if err := c.enqueue(w, r); err != nil {
 			return err
@@ -361,7 +355,7 @@ func (c *Conn) roundTrip(w *Waiter, r *request) error {
 	if w.timer != nil || left > maxRequestTimer {
 		wexp, _ = w.expiry() // the waiter's own timer, which Release stops
 	} else if !w.dl.IsZero() {
-		r.waitBy(deadlineAt(sinceEpoch(now), left))
+		r.waitBy(timerDeadline(w.dl))
 	}
 	got := 0 // tokens taken from r.done
 	if done := ctx.Done(); done == nil && wexp == nil {

@@ -116,6 +116,18 @@ func deadlineAt(at int64, left time.Duration) int64 {
 	return math.MaxInt64
 }
 
+// timerDeadline returns dl in the timers' clock (ns since epoch). A deadline with a
+// monotonic reading (time.Now().Add, context.WithTimeout) converts without reading
+// the clock (Sub saturates); one without (a wall-clock time, or one whose monotonic
+// reading overflowed) is taken as its distance from now, as Go's context takes it.
+func timerDeadline(dl time.Time) int64 {
+	if dl != dl.Round(0) { // Round(0) strips the monotonic reading, if any
+		return int64(dl.Sub(epoch))
+	}
+	now := time.Now()
+	return deadlineAt(sinceEpoch(now), dl.Sub(now))
+}
+
 func putRequest(r *request) {
 	if cap(r.buf) > maxPooledBuf {
 		r.buf = nil

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -92,5 +93,25 @@ func TestRequestTimerAcrossUses(t *testing.T) {
 	}
 	if woke := timedUse(t, r, 20*time.Millisecond, 0, bound); woke < 20*time.Millisecond {
 		t.Errorf("a 20ms use after an unarmed timer was woken after %v", woke)
+	}
+}
+
+// TestTimerDeadline: a deadline converts to the timers' clock whether it carries a
+// monotonic reading or not, and saturates instead of wrapping.
+func TestTimerDeadline(t *testing.T) {
+	now := time.Now()
+	mono := now.Add(time.Second)
+	wall := mono.Round(0)
+	a, b := timerDeadline(mono), timerDeadline(wall)
+	if d := time.Duration(a - sinceEpoch(now)); d != time.Second {
+		t.Errorf("a monotonic deadline 1s ahead converts to %v ahead", d)
+	}
+	if d := time.Duration(b - a); d < -50*time.Millisecond || d > 50*time.Millisecond {
+		t.Errorf("the same deadline without its monotonic reading converts %v apart", d)
+	}
+	for _, dl := range []time.Time{now.Add(math.MaxInt64), time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if got := timerDeadline(dl); got < sinceEpoch(now)+int64(100*365*24*time.Hour) {
+			t.Errorf("a deadline centuries away (%v) converts to %d: wrapped", dl, got)
+		}
 	}
 }
