@@ -65,7 +65,8 @@ type Config struct {
 	CommandTimeout time.Duration
 	// DialTimeout bounds one connection attempt (dial, TLS, handshake).
 	DialTimeout time.Duration
-	// MaxAttempts bounds the tries of one command (redirects and retries included).
+	// MaxAttempts bounds the tries of one command (redirects and retries included);
+	// less than 1 means 1.
 	MaxAttempts int
 	// RetryBackoff and RetryBackoffMax space the retries of TRYAGAIN, CLUSTERDOWN…
 	RetryBackoff, RetryBackoffMax time.Duration

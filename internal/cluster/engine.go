@@ -85,6 +85,7 @@ func (c *Engine) Closed() bool { return c.closed.Load() }
 // delay it. ctx bounds the call
 // (DialTimeout + CommandTimeout when it has no deadline).
 func New(ctx context.Context, cfg Config) (*Engine, error) {
+	cfg.MaxAttempts = max(cfg.MaxAttempts, 1) // Engine.Do makes the first attempt whatever it says
 	c := &Engine{cfg: cfg, refreshCh: make(chan struct{}, 1)}
 	c.connOpts = conn.Options{
 		TLS:          cfg.TLS,
