@@ -117,10 +117,15 @@ func TestReviewRtimerStaleArm(t *testing.T) {
 // TestReviewRtimerMixedStorm: callers with different waiter deadlines (as clients
 // with different CommandTimeouts share the request pool), replies that come around
 // them, and a few context-bound calls in between: no call is woken before its
-// deadline (a firing armed for another use or another deadline), none more than 50ms
+// deadline (a firing armed for another use or another deadline), none more than 500ms
 // after it, every reply is the caller's own, and no request goes back to the pool
 // with a token.
 func TestReviewRtimerMixedStorm(t *testing.T) {
+	// A wake-up the timer misses waits for the reply timeout (5s). Not 50ms: under
+	// -race beside other packages' tests, 14 of 1,600 calls were woken 50ms+ late
+	// (the runtime's timers themselves were); a timer armed too late by another use's
+	// deadline (5–25ms here) is TestRequestTimerAcrossUses's to catch.
+	const lateBound = 500 * time.Millisecond
 	_, c := serve(t, waitHandler, Options{ReplyTimeout: 5 * time.Second})
 	var mu sync.Mutex
 	var early, late, wrong, ok, timedOut int
@@ -165,7 +170,7 @@ func TestReviewRtimerMixedStorm(t *testing.T) {
 					if end.Before(dl) {
 						early++
 						t.Errorf("call %s (deadline %v) woken %v before it: %v", id, d, dl.Sub(end), err)
-					} else if end.Sub(dl) > 50*time.Millisecond {
+					} else if end.Sub(dl) > lateBound {
 						late++
 					}
 				default:
@@ -176,9 +181,9 @@ func TestReviewRtimerMixedStorm(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d ok, %d timed out (%d early, %d over 50ms late), %d wrong", ok, timedOut, early, late, wrong)
+	t.Logf("%d ok, %d timed out (%d early, %d over %v late), %d wrong", ok, timedOut, early, late, lateBound, wrong)
 	if late > 0 {
-		t.Errorf("%d calls woken over 50ms after their deadline", late)
+		t.Errorf("%d calls woken over %v after their deadline", late, lateBound)
 	}
 	if err := c.Err(); err != nil {
 		t.Fatalf("the connection died: %v", err)
