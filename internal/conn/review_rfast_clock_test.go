@@ -54,7 +54,8 @@ func lonely(t *testing.T, c *Conn) {
 }
 
 // TestReviewRfastDeadlineClocks: a call to a server that never answers ends at its
-// waiter's deadline (not before, at most 50ms after on this loaded machine), whatever
+// waiter's deadline (not before, at most 250ms after: a busy 2-core machine under -race
+// wakes timers late; a conversion off by a clock is off by far more), whatever
 // clock reading the deadline carries and however the call came to wait.
 func TestReviewRfastDeadlineClocks(t *testing.T) {
 	const d = 40 * time.Millisecond
@@ -89,7 +90,7 @@ func TestReviewRfastDeadlineClocks(t *testing.T) {
 				if end.Before(dl) {
 					t.Fatalf("woken %v before its deadline", dl.Sub(end))
 				}
-				if late := end.Sub(dl); late > 50*time.Millisecond {
+				if late := end.Sub(dl); late > 250*time.Millisecond {
 					t.Fatalf("woken %v after its deadline", late)
 				}
 			})
