@@ -72,7 +72,7 @@ func TestReviewRtimerHugeTimeout(t *testing.T) {
 		_, err = c.Exec(&w, 0, []any{"HANG"})
 		took := time.Since(start)
 		w.Release()
-		if !errors.Is(err, context.DeadlineExceeded) || took > d+50*time.Millisecond {
+		if !errors.Is(err, context.DeadlineExceeded) || took > d+500*time.Millisecond { // the defect: 2s (ReplyTimeout)
 			t.Fatalf("after waiter %d: a call with a %v deadline returned after %v: %v", i, d, took, err)
 		}
 		if err := <-busy; err != nil {
