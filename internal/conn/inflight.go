@@ -80,14 +80,7 @@ func (q *inflight) front() *request {
 }
 
 // pop removes the oldest request.
-func (q *inflight) pop() {
-	q.mu.Lock()
-	q.buf[q.head] = nil
-	q.head = (q.head + 1) % len(q.buf)
-	q.n--
-	q.size.Store(int64(q.n))
-	q.mu.Unlock()
-}
+func (q *inflight) pop() { q.popFront() }
 
 // popFront removes the oldest request and returns the one now oldest, or nil: the
 // reader's pop and its next look at the front under one lock (a lock per reply
