@@ -220,24 +220,12 @@ func TestReviewFirstAttemptSameAsDoSlot(t *testing.T) {
 			t.Run(fmt.Sprintf("single=%v/%s", single, tc.name), func(t *testing.T) {
 				t.Parallel()
 				run := func(legacy bool) string {
-					fc := newFakeCluster(t)
-					cfg := testConfig(fc)
-					if tc.cfg != nil {
-						tc.cfg(&cfg)
-					}
-					specs := tc.specs
-					if specs == nil {
-						specs = threeShards
-					}
+					var specs []shardSpec // tc's
 					if single {
 						specs = []shardSpec{{0, 16383, p1, []string{r1}, nil}}
 					}
-					c := newEngine(t, cfg, specs)
+					fc, c, _ := tc.engine(t, specs)
 					c.single = single
-					c.triggered()
-					if tc.setup != nil {
-						tc.setup(fc)
-					}
 					ctx := context.Background()
 					if tc.timeout > 0 {
 						ctx = ctxFor(t, tc.timeout)

@@ -91,6 +91,29 @@ type routeCase struct {
 	after   func(t *testing.T, c *Engine, fc *fakeCluster)
 }
 
+// engine builds tc's engine on a fresh fake cluster, with specs in place of tc's when
+// not nil (tc's nil: threeShards), takes the first install's refresh trigger, and runs
+// tc's setup.
+func (tc routeCase) engine(t *testing.T, specs []shardSpec) (*fakeCluster, *Engine, Config) {
+	fc := newFakeCluster(t)
+	cfg := testConfig(fc)
+	if tc.cfg != nil {
+		tc.cfg(&cfg)
+	}
+	if specs == nil {
+		specs = tc.specs
+	}
+	if specs == nil {
+		specs = threeShards
+	}
+	c := newEngine(t, cfg, specs)
+	c.triggered() // the first install's
+	if tc.setup != nil {
+		tc.setup(fc)
+	}
+	return fc, c, cfg
+}
+
 var (
 	vV        = bulkV("v")
 	tryagain  = errV("TRYAGAIN Multiple keys request during rehashing of slot")
@@ -411,20 +434,7 @@ func TestRoutePolicy(t *testing.T) {
 	for _, tc := range routeCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fc := newFakeCluster(t)
-			cfg := testConfig(fc)
-			if tc.cfg != nil {
-				tc.cfg(&cfg)
-			}
-			specs := tc.specs
-			if specs == nil {
-				specs = threeShards
-			}
-			c := newEngine(t, cfg, specs)
-			c.triggered() // the first install's
-			if tc.setup != nil {
-				tc.setup(fc)
-			}
+			fc, c, cfg := tc.engine(t, nil)
 			ctx := context.Background()
 			limit := cfg.CommandTimeout
 			if tc.timeout > 0 {
