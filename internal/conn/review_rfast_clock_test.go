@@ -25,13 +25,40 @@ var rfastClocks = []struct {
 	{"unix", func(d time.Duration) time.Time { return time.Unix(0, time.Now().Add(d).UnixNano()) }},
 }
 
-// rfastPaths are the ways a call reaches its queued wait.
-var rfastPaths = []struct {
+// rfastPath is a way a call reaches its queued wait.
+type rfastPath struct {
 	name string
-	// prepare readies c and returns the call's context; busy says another call is in
-	// flight (the call is pipelined, not read by its caller).
+	// prepare returns the call's context; busy says another call is in flight (the
+	// call is pipelined, not read by its caller).
 	prepare func(t *testing.T, c *Conn) (ctx context.Context, busy bool)
-}{
+}
+
+// ready readies c for the path and returns the call's context: busy, a call that the
+// server answers after busyUS µs goes in flight first; else c's reader goroutine has
+// parked for lone callers after a first call.
+func (p rfastPath) ready(t *testing.T, c *Conn, busyUS string) context.Context {
+	t.Helper()
+	ctx, busy := p.prepare(t, c)
+	if !busy {
+		if _, err := c.Do(context.Background(), "DECHO", "0", "warm"); err != nil {
+			t.Fatal(err)
+		}
+		lonely(t, c)
+		return ctx
+	}
+	go func() {
+		w := NewWaiter(context.Background(), time.Now().Add(2*time.Second))
+		defer w.Release()
+		c.Exec(&w, 0, []any{"DECHO", busyUS, "busy"})
+	}()
+	for i := 0; i < 200 && !c.inflight.busy(); i++ {
+		time.Sleep(time.Millisecond)
+	}
+	return ctx
+}
+
+// rfastPaths are the ways a call reaches its queued wait.
+var rfastPaths = []rfastPath{
 	{"lone", func(t *testing.T, c *Conn) (context.Context, bool) { // reads until its deadline, hands back
 		return context.Background(), false
 	}},
@@ -63,22 +90,7 @@ func TestReviewRfastDeadlineClocks(t *testing.T) {
 		for _, p := range rfastPaths {
 			t.Run(ck.name+"/"+p.name, func(t *testing.T) {
 				_, c := serve(t, waitHandler, Options{ReplyTimeout: 5 * time.Second})
-				ctx, busy := p.prepare(t, c)
-				if busy { // a slow call in flight: the next one is pipelined behind it
-					go func() {
-						w := NewWaiter(context.Background(), time.Now().Add(2*time.Second))
-						defer w.Release()
-						c.Exec(&w, 0, []any{"DECHO", "300000", "slow"})
-					}()
-					for i := 0; i < 200 && !c.inflight.busy(); i++ {
-						time.Sleep(time.Millisecond)
-					}
-				} else {
-					if _, err := c.Do(context.Background(), "DECHO", "0", "warm"); err != nil {
-						t.Fatal(err)
-					}
-					lonely(t, c)
-				}
+				ctx := p.ready(t, c, "300000")
 				dl := ck.at(d)
 				w := NewWaiter(ctx, dl)
 				defer w.Release()
@@ -118,22 +130,7 @@ func TestReviewRfastFarDeadlines(t *testing.T) {
 		for _, p := range rfastPaths {
 			t.Run(dk.name+"/"+p.name, func(t *testing.T) {
 				_, c := serve(t, waitHandler, Options{ReplyTimeout: 5 * time.Second})
-				ctx, busy := p.prepare(t, c)
-				if busy {
-					go func() {
-						w := NewWaiter(context.Background(), time.Now().Add(2*time.Second))
-						defer w.Release()
-						c.Exec(&w, 0, []any{"DECHO", "20000", "first"})
-					}()
-					for i := 0; i < 200 && !c.inflight.busy(); i++ {
-						time.Sleep(time.Millisecond)
-					}
-				} else {
-					if _, err := c.Do(context.Background(), "DECHO", "0", "warm"); err != nil {
-						t.Fatal(err)
-					}
-					lonely(t, c)
-				}
+				ctx := p.ready(t, c, "20000")
 				w := NewWaiter(ctx, dk.at())
 				defer w.Release()
 				v, err := c.Exec(&w, 0, []any{"DECHO", "100000", "mine"})
