@@ -48,6 +48,22 @@ type abortServer struct {
 	runs atomic.Int64
 }
 
+// halfClosedConn dials s, leaves the socket to lone callers (warmSolo), and has the
+// server half-close it after a reply (HALF): what the next lone call meets.
+func halfClosedConn(t *testing.T, s *abortServer) *Conn {
+	t.Helper()
+	o := Options{Protocol: 2, Addr: s.ln.Addr().String()}
+	c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warmSolo(t, c)
+	if _, err, _ := execWithin(c, 2*time.Second, "HALF"); err != nil {
+		t.Fatalf("HALF: %v", err)
+	}
+	return c
+}
+
 func newAbortServer(t *testing.T) *abortServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -146,17 +162,9 @@ func TestReviewRefusedHalfClosedPeer(t *testing.T) {
 	const rounds = 20
 	bad, ran := 0, 0
 	for i := range rounds {
-		o := Options{Protocol: 2, Addr: s.ln.Addr().String()}
-		c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		warmSolo(t, c)
-		if _, err, _ := execWithin(c, 2*time.Second, "HALF"); err != nil {
-			t.Fatalf("round %d: HALF: %v", i, err)
-		}
+		c := halfClosedConn(t, s)
 		before := s.runs.Load()
-		_, err, _ = execWithin(c, 2*time.Second, "RUN")
+		_, err, _ := execWithin(c, 2*time.Second, "RUN")
 		var ne *rerr.NodeError
 		if !errors.As(err, &ne) {
 			t.Fatalf("round %d: RUN: %v, want a NodeError", i, err)
@@ -317,15 +325,7 @@ func TestReviewSoloStrayCascade(t *testing.T) {
 func TestReviewSoloFreshHalfClosedWait(t *testing.T) {
 	s := newAbortServer(t)
 	for i := range 3 {
-		o := Options{Protocol: 2, Addr: s.ln.Addr().String()}
-		c, err := Dial(ctxWithTimeout(t, 2*time.Second), &o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		warmSolo(t, c)
-		if _, err, _ := execWithin(c, 2*time.Second, "HALF"); err != nil {
-			t.Fatalf("HALF: %v", err)
-		}
+		c := halfClosedConn(t, s)
 		_, err, el := execWithin(c, 300*time.Millisecond, "PING")
 		var ne *rerr.NodeError
 		errors.As(err, &ne)
