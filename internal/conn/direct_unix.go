@@ -16,7 +16,7 @@ const directSupported = true
 // true whatever happened: try reads the outcome).
 func (d *directWriter) write(fd uintptr) bool {
 	d.called = true
-	n, err := syscall.Write(int(fd), d.p)
+	n, err := nbWrite(fd, d.p)
 	if n > 0 {
 		d.n = n
 	}
@@ -46,7 +46,7 @@ func (d *directWriter) peek() error {
 
 // peekFn is the raw read callback of peek: one non-blocking peek, never a wait.
 func (d *directWriter) peekFn(fd uintptr) bool {
-	n, _, err := syscall.Recvfrom(int(fd), d.pbuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	n, err := nbPeek(fd, d.pbuf[:])
 	d.pn, d.perr = n, err
 	return true
 }
@@ -98,7 +98,7 @@ func (d *directWriter) writeReadFn(fd uintptr) bool {
 		if d.limit > 0 && len(q) > d.limit {
 			q = q[:d.limit] // test hook: the socket takes part
 		}
-		n, err := syscall.Write(int(fd), q)
+		n, err := nbWrite(fd, q)
 		if n > 0 {
 			d.n = n
 		}
@@ -111,7 +111,7 @@ func (d *directWriter) writeReadFn(fd uintptr) bool {
 		return false // the reply cannot be there yet: wait for the socket
 	}
 	for {
-		n, err := syscall.Read(int(fd), d.rp)
+		n, err := nbRead(fd, d.rp)
 		switch {
 		case err == syscall.EINTR:
 			continue

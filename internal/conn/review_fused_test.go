@@ -134,6 +134,19 @@ func awaitBytes(fd uintptr, d time.Duration) bool {
 	return false
 }
 
+// awaitEOF waits (at most d) until the end of the stream is what fd holds: a peek
+// that finds neither bytes nor EAGAIN. It reports whether it got there.
+func awaitEOF(fd uintptr, d time.Duration) bool {
+	var b [1]byte
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		if n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); n == 0 && err == nil {
+			return true
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return false
+}
+
 // awaitWmuFree fails the test unless c's write lock can be taken within d: nobody
 // holds it once every call has returned.
 func awaitWmuFree(t *testing.T, c *Conn, d time.Duration) {

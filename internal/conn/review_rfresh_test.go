@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,7 +50,10 @@ type abortServer struct {
 }
 
 // halfClosedConn dials s, leaves the socket to lone callers (warmSolo), and has the
-// server half-close it after a reply (HALF): what the next lone call meets.
+// server half-close it after a reply (HALF): what the next lone call meets. It
+// returns once the FIN is in the socket: the reply and the FIN leave the server in two
+// writes, and a call made between their arrivals would meet a socket still open (its
+// write then finds the end after it, a case the other tests take).
 func halfClosedConn(t *testing.T, s *abortServer) *Conn {
 	t.Helper()
 	o := Options{Protocol: 2, Addr: s.ln.Addr().String()}
@@ -60,6 +64,15 @@ func halfClosedConn(t *testing.T, s *abortServer) *Conn {
 	warmSolo(t, c)
 	if _, err, _ := execWithin(c, 2*time.Second, "HALF"); err != nil {
 		t.Fatalf("HALF: %v", err)
+	}
+	sc, err := c.nc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin := false
+	sc.Control(func(fd uintptr) { fin = awaitEOF(fd, 2*time.Second) })
+	if !fin {
+		t.Fatal("the peer's FIN did not arrive within 2s")
 	}
 	return c
 }
