@@ -59,7 +59,8 @@ type directWriter struct {
 }
 
 // newDirectWriter returns a direct writer for nc, or nil when nc has no raw
-// descriptor to write to without blocking (TLS, net.Pipe): its callers queue.
+// descriptor to write to without blocking (TLS, net.Pipe, a blocking descriptor):
+// its callers queue.
 func newDirectWriter(nc any) *directWriter {
 	sc, ok := nc.(syscall.Conn)
 	if !ok || !directSupported {
@@ -68,6 +69,10 @@ func newDirectWriter(nc any) *directWriter {
 	raw, err := sc.SyscallConn()
 	if err != nil {
 		return nil
+	}
+	ok = false
+	if raw.Control(func(fd uintptr) { ok = rawOK(fd) }) != nil || !ok {
+		return nil // closed already, or a blocking descriptor (nbsys_linux.go)
 	}
 	d := &directWriter{raw: raw}
 	d.fn = d.write

@@ -14,3 +14,5 @@ func (d *directWriter) peekFn(fd uintptr) bool { return true }
 func (d *directWriter) writeRead(req, p []byte) (int, error, int, error) { return -1, nil, 0, nil }
 
 func (d *directWriter) writeReadFn(fd uintptr) bool { return true }
+
+func rawOK(fd uintptr) bool { return false }

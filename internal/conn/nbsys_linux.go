@@ -62,3 +62,12 @@ func nbPeek(fd uintptr, p []byte) (int, error) {
 	}
 	return int(n), nil
 }
+
+// rawOK reports whether fd is non-blocking, as every socket the net package opens
+// is: a raw call on a blocking descriptor would hold its P for as long as the call
+// blocks (the garbage collector's stop-the-world with it). The direct path is not
+// used on one that is not (newDirectWriter).
+func rawOK(fd uintptr) bool {
+	fl, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+	return e == 0 && fl&syscall.O_NONBLOCK != 0
+}

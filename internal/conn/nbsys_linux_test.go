@@ -1,0 +1,103 @@
+//go:build linux && !386 && !race
+
+package conn
+
+import (
+	"net"
+	"syscall"
+	"testing"
+)
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a.(*net.TCPConn), b.(*net.TCPConn)
+}
+
+// withFD runs f with c's descriptor.
+func withFD(t *testing.T, c *net.TCPConn, f func(fd uintptr)) {
+	t.Helper()
+	raw, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Control(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The raw calls say what the wrappers say: EAGAIN on an empty socket, a peek that
+// leaves the bytes there, a read that takes them, and the end of the stream as 0 and
+// no error.
+func TestRawCalls(t *testing.T) {
+	a, b := tcpPair(t)
+	buf := make([]byte, 16)
+	withFD(t, a, func(fd uintptr) {
+		if n, err := nbRead(fd, buf); err != syscall.EAGAIN {
+			t.Errorf("read of an empty socket: %d, %v; want EAGAIN", n, err)
+		}
+		if n, err := nbPeek(fd, buf[:1]); err != syscall.EAGAIN {
+			t.Errorf("peek at an empty socket: %d, %v; want EAGAIN", n, err)
+		}
+	})
+	withFD(t, b, func(fd uintptr) {
+		if n, err := nbWrite(fd, []byte("hello")); n != 5 || err != nil {
+			t.Errorf("write: %d, %v; want 5, nil", n, err)
+		}
+	})
+	withFD(t, a, func(fd uintptr) {
+		if !awaitBytes(fd, 2e9) {
+			t.Fatal("the bytes did not arrive")
+		}
+		if n, err := nbPeek(fd, buf[:1]); n != 1 || err != nil || buf[0] != 'h' {
+			t.Errorf("peek: %d, %v, %q; want 1, nil, h", n, err, buf[:1])
+		}
+		if n, err := nbRead(fd, buf); n != 5 || err != nil || string(buf[:5]) != "hello" {
+			t.Errorf("read: %d, %v, %q; want 5, nil, hello", n, err, buf[:max(n, 0)])
+		}
+	})
+	b.CloseWrite()
+	withFD(t, a, func(fd uintptr) {
+		if !awaitEOF(fd, 2e9) {
+			t.Fatal("the FIN did not arrive")
+		}
+		if n, err := nbPeek(fd, buf[:1]); n != 0 || err != nil {
+			t.Errorf("peek at the end of the stream: %d, %v; want 0, nil", n, err)
+		}
+		if n, err := nbRead(fd, buf); n != 0 || err != nil {
+			t.Errorf("read at the end of the stream: %d, %v; want 0, nil", n, err)
+		}
+	})
+}
+
+// A blocking descriptor gets no direct writer: a raw call on it would hold its P
+// while it blocks.
+func TestRawNotOnBlockingDescriptor(t *testing.T) {
+	a, _ := tcpPair(t)
+	if newDirectWriter(a) == nil {
+		t.Fatal("no direct writer for a non-blocking socket")
+	}
+	withFD(t, a, func(fd uintptr) {
+		if err := syscall.SetNonblock(int(fd), false); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if newDirectWriter(a) != nil {
+		t.Error("a direct writer for a blocking socket")
+	}
+	withFD(t, a, func(fd uintptr) { syscall.SetNonblock(int(fd), true) }) // for its Close
+}
