@@ -1,4 +1,4 @@
-// Command lone measures one client alone in its process making sequential GETs on a
+// Command lone measures one client alone in its process making sequential GETs (or SETs) on a
 // 3-master cluster (no proxies): ops/s, and the process's CPU time and context
 // switches per call (getrusage). It is how the lone-caller figures in
 // docs/PERFORMANCE.md were taken; run the clients alternately, several times, on a
@@ -7,13 +7,13 @@
 //	go run ./cmd/lone -serve > /tmp/addrs &          # a cluster, until killed (2 h at most)
 //	go run ./cmd/lone -addrs $(cat /tmp/addrs) -client redline -fill 16
 //	go run ./cmd/lone -addrs $(cat /tmp/addrs) -client go-redis -fill 16 -deadline 1s
+//	go run ./cmd/lone -addrs $(cat /tmp/addrs) -client rueidis -op SET -fill 1024
 //
 // Wrap a run in `perf stat -e 'syscalls:sys_enter_*'` to count system calls per call.
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -23,9 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-	"github.com/redis/rueidis"
-	"github.com/redline-go/redline"
+	benchkv "github.com/redline-go/redline/bench/internal/kv"
 	"github.com/redline-go/redline/redistest"
 )
 
@@ -35,7 +33,8 @@ func main() {
 	client := flag.String("client", "redline", "redline, go-redis or rueidis")
 	n := flag.Int("n", 30000, "calls measured (after 2,000 unmeasured)")
 	dl := flag.Duration("deadline", 0, "a context deadline per call (0: context.Background)")
-	fill := flag.Int("fill", 0, "SET the 1,000 keys to values of this size first (0: the keys are missing)")
+	fill := flag.Int("fill", 0, "SET the 1,000 keys to values of this size first (0: the keys are missing); -op SET writes values of this size (16 at least)")
+	op := flag.String("op", "GET", "GET or SET")
 	flag.Parse()
 	ctx := context.Background()
 	if *serve {
@@ -55,9 +54,23 @@ func main() {
 			log.Fatalf("lone: fill: %v", err)
 		}
 	}
-	get, err := newGet(ctx, *client, as)
+	if *client != benchkv.Redline && *client != benchkv.GoRedis && *client != benchkv.Rueidis {
+		log.Fatalf("lone: unknown client %q (redline, go-redis, rueidis)", *client)
+	}
+	if *op != "GET" && *op != "SET" {
+		log.Fatalf("lone: unknown -op %q (GET, SET)", *op)
+	}
+	c, err := benchkv.ByName(*client).New(ctx, as, nil, 0) // default options
 	if err != nil {
 		log.Fatalf("lone: %s: %v", *client, err)
+	}
+	defer c.Close()
+	val := strings.Repeat("v", max(*fill, 16))
+	do := func(ctx context.Context, k string) error {
+		if *op == "SET" {
+			return c.Set(ctx, k, val)
+		}
+		return c.Get(ctx, k)
 	}
 	call := func(i int) error {
 		cctx, cancel := ctx, context.CancelFunc(func() {})
@@ -65,7 +78,7 @@ func main() {
 			cctx, cancel = context.WithTimeout(ctx, *dl)
 		}
 		defer cancel()
-		return get(cctx, keys[i%len(keys)])
+		return do(cctx, keys[i%len(keys)])
 	}
 	for i := range 2000 {
 		if err := call(i); err != nil {
@@ -84,7 +97,7 @@ func main() {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	ctxsw := ru1.Nvcsw + ru1.Nivcsw - ru0.Nvcsw - ru0.Nivcsw
-	fmt.Printf("%s ops/s %.0f cpu/op %v ctxsw/op %.2f\n", *client, float64(*n)/el.Seconds(),
+	fmt.Printf("%s %s ops/s %.0f cpu/op %v ctxsw/op %.2f\n", *client, *op, float64(*n)/el.Seconds(),
 		(cpu / time.Duration(*n)).Round(10*time.Nanosecond), float64(ctxsw)/float64(*n))
 }
 
@@ -104,46 +117,15 @@ func runCluster(ctx context.Context) {
 }
 
 func fillKeys(ctx context.Context, addrs, keys []string, val string) error {
-	c, err := redline.NewClient(ctx, redline.Options{Addrs: addrs})
+	c, err := benchkv.ByName(benchkv.Redline).New(ctx, addrs, nil, 0)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	for _, k := range keys {
-		if err := c.Do(ctx, "SET", k, val).Err(); err != nil {
+		if err := c.Set(ctx, k, val); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func newGet(ctx context.Context, name string, addrs []string) (func(context.Context, string) error, error) {
-	switch name {
-	case "redline":
-		c, err := redline.NewClient(ctx, redline.Options{Addrs: addrs})
-		if err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context, k string) error { return c.Do(ctx, "GET", k).Err() }, nil
-	case "go-redis":
-		c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs})
-		return func(ctx context.Context, k string) error {
-			if err := c.Get(ctx, k).Err(); err != nil && !errors.Is(err, goredis.Nil) {
-				return err
-			}
-			return nil
-		}, nil
-	case "rueidis":
-		c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: addrs})
-		if err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context, k string) error {
-			if err := c.Do(ctx, c.B().Get().Key(k).Build()).Error(); err != nil && !rueidis.IsRedisNil(err) {
-				return err
-			}
-			return nil
-		}, nil
-	}
-	return nil, fmt.Errorf("unknown client %q (redline, go-redis, rueidis)", name)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	benchkv "github.com/redline-go/redline/bench/internal/kv"
 	"log"
 	"net"
 	"os"
@@ -57,34 +58,18 @@ func newRedlineSentinel(ctx context.Context, addrs []string, master string, time
 	if err != nil {
 		return nil, err
 	}
-	return redlineKV{c}, nil
+	return benchkv.WrapRedline(c), nil
 }
 
 func newGoRedisSentinel(_ context.Context, addrs []string, master string, timeout time.Duration) (kv, error) {
-	return goRedisFailoverKV{goredis.NewFailoverClient(&goredis.FailoverOptions{
+	return benchkv.WrapGoRedis(goredis.NewFailoverClient(&goredis.FailoverOptions{
 		MasterName:    master,
 		SentinelAddrs: addrs,
 		DialTimeout:   timeout,
 		ReadTimeout:   timeout,
 		WriteTimeout:  timeout,
-	})}, nil
+	})), nil
 }
-
-type goRedisFailoverKV struct{ c *goredis.Client }
-
-func (g goRedisFailoverKV) Get(ctx context.Context, key string) error {
-	err := g.c.Get(ctx, key).Err()
-	if errors.Is(err, goredis.Nil) {
-		return nil
-	}
-	return err
-}
-
-func (g goRedisFailoverKV) Set(ctx context.Context, key, val string) error {
-	return g.c.Set(ctx, key, val, 0).Err()
-}
-
-func (g goRedisFailoverKV) Close() error { return g.c.Close() }
 
 func newRueidisSentinel(_ context.Context, addrs []string, master string, timeout time.Duration) (kv, error) {
 	c, err := rueidis.NewClient(rueidis.ClientOption{
@@ -96,7 +81,7 @@ func newRueidisSentinel(_ context.Context, addrs []string, master string, timeou
 	if err != nil {
 		return nil, err
 	}
-	return rueidisKV{c}, nil
+	return benchkv.WrapRueidis(c), nil
 }
 
 // SentinelConfig is the Sentinel section's plan.
