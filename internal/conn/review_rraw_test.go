@@ -177,7 +177,7 @@ func TestReviewRawLoneDeadlineIdleProcess(t *testing.T) {
 				defer c.Close()
 				const d = 30 * time.Millisecond
 				var worst time.Duration
-				for i := range 15 {
+				for i := range 8 {
 					// The last call's BLPOP is answered 100ms after it (the reader
 					// goroutine reads it): then the next lone call may be made.
 					for end := time.Now().Add(2 * time.Second); c.inflight.len() != 0; time.Sleep(time.Millisecond) {
