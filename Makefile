@@ -38,7 +38,8 @@ check:
 	cd redlineotel && $(GO) vet ./... && $(GO) mod tidy -diff
 
 ## unit: the tests, with the race detector (redlineotel/'s too); then the timing-critical ones
-## again without it, where their bounds are strict (the race detector slows everything several-fold).
+## again without it, where their bounds are strict (the race detector slows everything several-fold),
+## and internal/conn whole without it: its raw system calls (nbsys_linux.go) are built only there.
 ## The root package and systest/ (the reliability, scale and seed-scenario suites load both cores)
 ## run after the other packages, not beside them: their fault tests time calls to the millisecond.
 ## The two run side by side, each with its own clusters (redistest's ports are locked across
@@ -50,7 +51,8 @@ unit:
 	(cd redlineotel && $(GO) test -race -count=1 -timeout 5m ./...) && \
 	$(GO) test -count=1 -timeout 5m -run 'TestSeedScenario|TestFailover$$|TestReliabilitySentinel' ./systest/ && \
 	$(GO) test -count=1 -timeout 5m -run 'TestFault|TestSingleFlightDial' ./internal/node/ && \
-	$(GO) test -count=1 -timeout 5m -run 'Allocs' . ./internal/conn/
+	$(GO) test -count=1 -timeout 5m -run 'Allocs' . && \
+	$(GO) test -count=1 -timeout 5m ./internal/conn/
 
 ## fuzz-short: each fuzzer for $(FUZZTIME) (CI); `make fuzz FUZZTIME=50000000x` (or a duration, e.g. 5m) for longer runs
 fuzz-short fuzz:
