@@ -59,8 +59,8 @@ type directWriter struct {
 }
 
 // newDirectWriter returns a direct writer for nc, or nil when nc has no raw
-// descriptor to write to without blocking (TLS, net.Pipe, a blocking descriptor):
-// its callers queue.
+// descriptor to write to without blocking (TLS, net.Pipe, a blocking descriptor,
+// not a socket): its callers queue.
 func newDirectWriter(nc any) *directWriter {
 	sc, ok := nc.(syscall.Conn)
 	if !ok || !directSupported {
@@ -72,7 +72,7 @@ func newDirectWriter(nc any) *directWriter {
 	}
 	ok = false
 	if raw.Control(func(fd uintptr) { ok = rawOK(fd) }) != nil || !ok {
-		return nil // closed already, or a blocking descriptor (nbsys_linux.go)
+		return nil // closed already, not a stream socket, or blocking (rawOK)
 	}
 	d := &directWriter{raw: raw}
 	d.fn = d.write

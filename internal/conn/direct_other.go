@@ -1,8 +1,9 @@
-//go:build !unix
+//go:build !unix || aix
 
 package conn
 
-// directSupported: elsewhere every caller queues for the writer (direct.go).
+// directSupported: elsewhere (and on AIX, whose syscall package lacks MSG_DONTWAIT)
+// every caller queues for the writer (direct.go).
 const directSupported = false
 
 func (d *directWriter) write(fd uintptr) bool { return true }

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !aix
 
 package conn
 
@@ -124,4 +124,11 @@ func (d *directWriter) writeReadFn(fd uintptr) bool {
 		}
 		return true
 	}
+}
+
+// streamSocket reports whether fd is a stream socket (TCP, or a Unix socket of type
+// SOCK_STREAM): the direct path's peek and reads are socket calls.
+func streamSocket(fd uintptr) bool {
+	t, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TYPE)
+	return err == nil && t == syscall.SOCK_STREAM
 }

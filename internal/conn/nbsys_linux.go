@@ -1,4 +1,4 @@
-//go:build linux && !386 && !race
+//go:build linux && !386 && !s390x && !race
 
 package conn
 
@@ -15,13 +15,17 @@ import (
 // monitor thread (sysmon) sleeps then, and the first system call after the wait wakes
 // it (a futex wake-up on the caller's path, then sysmon's thread running and sleeping
 // again on another core, the core the server needs). Measured with 1-goroutine GETs
-// (bench/cmd/lone under perf stat): 0.4 futex and 0.4 nanosleep calls per GET, 1.8
-// context switches per GET; raw, 0.03, 0.01 and 1.0, and 10 µs less CPU per GET
+// (bench/cmd/lone under perf stat): about half a futex and half a nanosleep call per
+// GET, 1.8 context switches per GET; raw, 0.03, 0.01 and 1.0, and 10 µs less CPU per GET
 // (docs/PERFORMANCE.md). A raw call keeps its P, which is harmless for a call that
-// never waits: the largest is a read of readBufLarge bytes or a write of directMax.
-// (386 has no recvfrom system call of its own, and under the race detector the
-// wrappers' annotations are kept, which tell it that bytes written to a socket
-// happen before their reading: nbsys_other.go.)
+// never waits: the largest is a read of readBufLarge bytes or a write of directMax,
+// and each asks the kernel not to wait (MSG_DONTWAIT), whatever the descriptor's
+// O_NONBLOCK says (a user's File() on the connection clears it). A write to a
+// socket the peer reset fails with EPIPE and raises no SIGPIPE (MSG_NOSIGNAL).
+// (386 and s390x reach the socket calls through socketcall on the kernels Go
+// supports, and under the race detector the wrappers' annotations are kept, which
+// tell it that bytes written to a socket happen before their reading:
+// nbsys_other.go.)
 
 // nbWrite writes p to fd without waiting: the bytes the socket took, or the error
 // (EAGAIN: none).
@@ -29,7 +33,8 @@ func nbWrite(fd uintptr, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+		syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL, 0, 0)
 	if e != 0 {
 		return -1, e
 	}
@@ -42,7 +47,8 @@ func nbRead(fd uintptr, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+		syscall.MSG_DONTWAIT, 0, 0)
 	if e != 0 {
 		return -1, e
 	}
@@ -63,11 +69,11 @@ func nbPeek(fd uintptr, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// rawOK reports whether fd is non-blocking, as every socket the net package opens
-// is: a raw call on a blocking descriptor would hold its P for as long as the call
-// blocks (the garbage collector's stop-the-world with it). The direct path is not
-// used on one that is not (newDirectWriter).
+// rawOK reports whether fd suits the direct path: a stream socket (its calls are
+// socket calls), non-blocking as every socket the net package opens is (the runtime's
+// waits for readiness assume it; a descriptor its owner made blocking gets no direct
+// path).
 func rawOK(fd uintptr) bool {
 	fl, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
-	return e == 0 && fl&syscall.O_NONBLOCK != 0
+	return e == 0 && fl&syscall.O_NONBLOCK != 0 && streamSocket(fd)
 }

@@ -1,4 +1,4 @@
-//go:build linux && !386 && !race
+//go:build linux && !386 && !s390x && !race
 
 package conn
 
@@ -6,6 +6,7 @@ import (
 	"net"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // tcpPair returns both ends of a loopback TCP connection.
@@ -98,6 +99,26 @@ func TestRawNotOnBlockingDescriptor(t *testing.T) {
 	})
 	if newDirectWriter(a) != nil {
 		t.Error("a direct writer for a blocking socket")
+	}
+	// Should one come to the raw calls all the same (made blocking after the check),
+	// they still do not wait.
+	raw, err := a.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go raw.Control(func(fd uintptr) {
+		var b [1]byte
+		_, err := nbRead(fd, b[:])
+		done <- err
+	})
+	select {
+	case err := <-done:
+		if err != syscall.EAGAIN {
+			t.Errorf("raw read of an empty blocking socket: %v; want EAGAIN", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a raw read of an empty blocking socket waited (2s)")
 	}
 	withFD(t, a, func(fd uintptr) { syscall.SetNonblock(int(fd), true) }) // for its Close
 }

@@ -1,4 +1,4 @@
-//go:build unix && (!linux || 386 || race)
+//go:build unix && !aix && (!linux || 386 || s390x || race)
 
 package conn
 
@@ -23,6 +23,6 @@ func nbPeek(fd uintptr, p []byte) (int, error) {
 	return n, err
 }
 
-// rawOK reports whether fd may be used by the direct path: always here, where its
-// calls go through the wrappers, which release the P while they run.
-func rawOK(fd uintptr) bool { return true }
+// rawOK reports whether fd suits the direct path: a stream socket (its calls are
+// socket calls).
+func rawOK(fd uintptr) bool { return streamSocket(fd) }

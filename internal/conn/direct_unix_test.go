@@ -1,0 +1,43 @@
+//go:build unix && !aix
+
+package conn
+
+import (
+	"net"
+	"path/filepath"
+	"testing"
+)
+
+// The direct path's peek and reads are socket calls: a stream socket (TCP, or Unix of
+// type SOCK_STREAM) gets a direct writer, a datagram socket none.
+func TestDirectOnlyOnStreamSockets(t *testing.T) {
+	dir := t.TempDir()
+	stream := filepath.Join(dir, "s")
+	ln, err := net.Listen("unix", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	uc, err := net.Dial("unix", stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	if newDirectWriter(uc) == nil {
+		t.Error("no direct writer for a Unix stream socket")
+	}
+	dgram := filepath.Join(dir, "d")
+	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: dgram, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	dc, err := net.Dial("unixgram", dgram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	if newDirectWriter(dc) != nil {
+		t.Error("a direct writer for a datagram socket")
+	}
+}
