@@ -5,7 +5,6 @@ package conn
 import (
 	"context"
 	"fmt"
-	"net"
 	"runtime"
 	"sort"
 	"syscall"
@@ -80,34 +79,13 @@ func TestReviewRawLoneCallBesideBusyGoroutine(t *testing.T) {
 	}
 }
 
-// rrawPair returns both ends of a loopback TCP connection (tcpPair is Linux-only).
-func rrawPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := ln.Accept()
-	if err != nil {
-		a.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a.(*net.TCPConn), b.(*net.TCPConn)
-}
-
 // A raw write to a socket whose peer reset it: the error (ECONNRESET, then EPIPE),
 // n = -1, and the SIGPIPE the kernel raises for EPIPE kills nothing (the runtime
 // ignores it on descriptors other than 1 and 2, whether or not the write entered the
 // runtime's system-call state). A zero-length read says 0 and no error; a zero-length write, 0 and no error (raw) or
 // the broken pipe (the wrapper, under the race detector).
 func TestReviewRawWriteAfterReset(t *testing.T) {
-	a, b := rrawPair(t)
+	a, b := tcpPair(t)
 	if err := b.SetLinger(0); err != nil {
 		t.Fatal(err)
 	}
