@@ -30,39 +30,29 @@ import (
 // nbWrite writes p to fd without waiting: the bytes the socket took, or the error
 // (EAGAIN: none).
 func nbWrite(fd uintptr, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
-		syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL, 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(n), nil
+	return sockCall(syscall.SYS_SENDTO, fd, p, syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL)
 }
 
 // nbRead reads into p from fd without waiting: the bytes read (0: the end of the
 // stream), or the error (EAGAIN: nothing to read yet).
 func nbRead(fd uintptr, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
-		syscall.MSG_DONTWAIT, 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(n), nil
+	return sockCall(syscall.SYS_RECVFROM, fd, p, syscall.MSG_DONTWAIT)
 }
 
 // nbPeek copies up to len(p) bytes waiting in fd into p without consuming them and
 // without waiting: as nbRead.
 func nbPeek(fd uintptr, p []byte) (int, error) {
+	return sockCall(syscall.SYS_RECVFROM, fd, p, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+}
+
+// sockCall is sendto or recvfrom (trap) of p on fd with flags and no address, raw:
+// the bytes moved, or -1 and the error, as the wrappers answer (an empty p moves
+// nothing and asks nothing).
+func sockCall(trap, fd uintptr, p []byte, flags uintptr) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
-		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	n, _, e := syscall.RawSyscall6(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), flags, 0, 0)
 	if e != 0 {
 		return -1, e
 	}
