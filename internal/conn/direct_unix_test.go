@@ -5,6 +5,7 @@ package conn
 import (
 	"net"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -61,4 +62,16 @@ func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
 	return a.(*net.TCPConn), b.(*net.TCPConn)
+}
+
+// withFD runs f with c's descriptor.
+func withFD(t *testing.T, c syscall.Conn, f func(fd uintptr)) {
+	t.Helper()
+	raw, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Control(f); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -3,23 +3,10 @@
 package conn
 
 import (
-	"net"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// withFD runs f with c's descriptor.
-func withFD(t *testing.T, c *net.TCPConn, f func(fd uintptr)) {
-	t.Helper()
-	raw, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := raw.Control(f); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // The raw calls say what the wrappers say: EAGAIN on an empty socket, a peek that
 // leaves the bytes there, a read that takes them, and the end of the stream as 0 and

@@ -124,22 +124,21 @@ func fusedServe(t *testing.T, h fakeserver.Handler, o Options) (*fakeserver.Serv
 // awaitBytes waits (bounded) until the socket fd holds at least one byte to read,
 // without consuming it; it reports whether it did.
 func awaitBytes(fd uintptr, d time.Duration) bool {
-	var b [1]byte
-	for end := time.Now().Add(d); time.Now().Before(end); {
-		if n, _, _ := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); n > 0 {
-			return true
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-	return false
+	return awaitPeek(fd, d, func(n int, err error) bool { return n > 0 })
 }
 
 // awaitEOF waits (at most d) until the end of the stream is what fd holds: a peek
 // that finds neither bytes nor EAGAIN. It reports whether it got there.
 func awaitEOF(fd uintptr, d time.Duration) bool {
+	return awaitPeek(fd, d, func(n int, err error) bool { return n == 0 && err == nil })
+}
+
+// awaitPeek peeks at fd every 100µs, without waiting or consuming anything, until
+// found accepts what a peek answers or d has passed; it reports whether found did.
+func awaitPeek(fd uintptr, d time.Duration, found func(n int, err error) bool) bool {
 	var b [1]byte
 	for end := time.Now().Add(d); time.Now().Before(end); {
-		if n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); n == 0 && err == nil {
+		if n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT); found(n, err) {
 			return true
 		}
 		time.Sleep(100 * time.Microsecond)

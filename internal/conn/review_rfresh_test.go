@@ -65,12 +65,8 @@ func halfClosedConn(t *testing.T, s *abortServer) *Conn {
 	if _, err, _ := execWithin(c, 2*time.Second, "HALF"); err != nil {
 		t.Fatalf("HALF: %v", err)
 	}
-	sc, err := c.nc.(syscall.Conn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
 	fin := false
-	sc.Control(func(fd uintptr) { fin = awaitEOF(fd, 2*time.Second) })
+	withFD(t, c.nc.(syscall.Conn), func(fd uintptr) { fin = awaitEOF(fd, 2*time.Second) })
 	if !fin {
 		t.Fatal("the peer's FIN did not arrive within 2s")
 	}
