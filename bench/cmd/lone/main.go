@@ -54,13 +54,14 @@ func main() {
 			log.Fatalf("lone: fill: %v", err)
 		}
 	}
-	if *client != benchkv.Redline && *client != benchkv.GoRedis && *client != benchkv.Rueidis {
+	spec, ok := benchkv.Lookup(*client)
+	if !ok {
 		log.Fatalf("lone: unknown client %q (redline, go-redis, rueidis)", *client)
 	}
 	if *op != "GET" && *op != "SET" {
 		log.Fatalf("lone: unknown -op %q (GET, SET)", *op)
 	}
-	c, err := benchkv.ByName(*client).New(ctx, as, nil, 0) // default options
+	c, err := spec.New(ctx, as, nil, 0) // default options
 	if err != nil {
 		log.Fatalf("lone: %s: %v", *client, err)
 	}

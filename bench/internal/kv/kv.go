@@ -53,12 +53,21 @@ var Clients = []Spec{
 
 // ByName returns the client called name; it panics for an unknown name.
 func ByName(name string) Spec {
+	c, ok := Lookup(name)
+	if !ok {
+		panic("unknown client " + name)
+	}
+	return c
+}
+
+// Lookup returns the client called name, and whether there is one.
+func Lookup(name string) (Spec, bool) {
 	for _, c := range Clients {
 		if c.Name == name {
-			return c
+			return c, true
 		}
 	}
-	panic("unknown client " + name)
+	return Spec{}, false
 }
 
 // peerTLS returns a copy of conf naming the server 127.0.0.1 (the certificates name
